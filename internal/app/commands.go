@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+const usage = `ConnectFlo Integrations: connects ConnectFlo workspaces to HubSpot.
+
+Usage:
+  server [flags]                                   serve gRPC and the REST gateway
+  server apikey create --workspace NAME [--db PATH] create an API key and print it once
+  server help                                      this text
+
+Run "server --help" for the serving flags.
+`
+
+// Run is the whole program: it dispatches on the subcommand and returns when it is done or
+// ctx ends. It takes its environment as arguments so that tests can run it on port 0.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "apikey":
+			return runAPIKey(ctx, args[1:], getenv, stdout, stderr)
+		case "help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		default:
+			return fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+		}
+	}
+	cfg, err := ParseConfig("server", args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := cfg.NewLogger(stderr)
+	srv, err := New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx)
+}
+
+// runAPIKey implements "apikey create": the key is printed alone on one line of stdout, once.
+func runAPIKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: server apikey create --workspace NAME [--db PATH]")
+	}
+	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workspace := fs.String("workspace", "", `workspace the key may act in (an id such as "acme"), or "*" for every workspace`)
+	dbDefault := DefaultDBPath
+	if v := getenv(envPrefix + "DB"); v != "" {
+		dbDefault = v
+	}
+	db := fs.String("db", dbDefault, "SQLite database file (env INTEGRATIONS_DB)")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if *workspace == "" {
+		return errors.New("apikey create: --workspace is required (a workspace id, or \"*\" for every workspace)")
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := auth.CreateKey(ctx, st, strings.TrimPrefix(*workspace, "workspaces/"), time.Now())
+	if err != nil {
+		return fmt.Errorf("apikey create: %w", err)
+	}
+	fmt.Fprintln(stdout, key)
+	fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", *workspace)
+	return nil
+}

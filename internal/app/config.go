@@ -1,0 +1,93 @@
+// Package app is the program: its configuration, and the server that wires the store, the
+// service, the gRPC server and the REST gateway together. server/main.go is a thin shell over
+// it, and tests start it whole on port 0.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration, read once from flags and environment. Flags win over
+// environment variables, which win over the defaults.
+type Config struct {
+	GRPCAddr        string        // --grpc-addr, INTEGRATIONS_GRPC_ADDR
+	HTTPAddr        string        // --http-addr, INTEGRATIONS_HTTP_ADDR
+	DBPath          string        // --db, INTEGRATIONS_DB
+	LogLevel        slog.Level    // --log-level, INTEGRATIONS_LOG_LEVEL
+	LogFormat       string        // --log-format, INTEGRATIONS_LOG_FORMAT: text or json
+	ShutdownTimeout time.Duration // --shutdown-timeout, INTEGRATIONS_SHUTDOWN_TIMEOUT
+	MaxRequestBytes int           // --max-request-bytes, INTEGRATIONS_MAX_REQUEST_BYTES
+}
+
+// Defaults work on a laptop with no setup.
+const (
+	DefaultGRPCAddr        = "127.0.0.1:9090"
+	DefaultHTTPAddr        = "127.0.0.1:8080"
+	DefaultDBPath          = "data/integrations.db"
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultMaxRequestBytes = 4 << 20
+)
+
+// envPrefix starts every environment variable of the service.
+const envPrefix = "INTEGRATIONS_"
+
+// ParseConfig reads flags from args (without the program name) over the environment.
+func ParseConfig(name string, args []string, getenv func(string) string, output io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	env := func(key, def string) string {
+		if v := getenv(envPrefix + key); v != "" {
+			return v
+		}
+		return def
+	}
+	var level, timeout, maxBytes string
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
+	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
+	fs.StringVar(&level, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env INTEGRATIONS_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env INTEGRATIONS_LOG_FORMAT)")
+	fs.StringVar(&timeout, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()), "how long to drain in-flight calls at shutdown (env INTEGRATIONS_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&maxBytes, "max-request-bytes", env("MAX_REQUEST_BYTES", fmt.Sprint(DefaultMaxRequestBytes)), "largest accepted request body or message, in bytes (env INTEGRATIONS_MAX_REQUEST_BYTES)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
+	}
+	var errs []error
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	d, err := time.ParseDuration(timeout)
+	if err != nil || d <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout %q: want a positive duration such as 10s", timeout))
+	}
+	c.ShutdownTimeout = d
+	if _, err := fmt.Sscan(maxBytes, &c.MaxRequestBytes); err != nil || c.MaxRequestBytes < 1024 {
+		errs = append(errs, fmt.Errorf("--max-request-bytes %q: want a whole number of bytes, at least 1024", maxBytes))
+	}
+	if strings.TrimSpace(c.DBPath) == "" {
+		errs = append(errs, errors.New("--db must not be empty"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// NewLogger returns the structured logger the configuration asks for.
+func (c Config) NewLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigPrecedence(t *testing.T) {
+	env := map[string]string{"INTEGRATIONS_GRPC_ADDR": "127.0.0.1:1", "INTEGRATIONS_DB": "/tmp/env.db", "INTEGRATIONS_LOG_LEVEL": "debug"}
+	getenv := func(k string) string { return env[k] }
+	cases := []struct {
+		name string
+		args []string
+		want Config
+	}{
+		{"defaults", nil, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, LogLevel: slog.LevelInfo,
+			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes}},
+		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048"},
+			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseConfig("server", tc.args, func(string) string { return "" }, io.Discard)
+			if err != nil || got != tc.want {
+				t.Errorf("ParseConfig = %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	t.Run("environment under flags", func(t *testing.T) {
+		got, err := ParseConfig("server", []string{"--db", "flag.db"}, getenv, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GRPCAddr != "127.0.0.1:1" || got.DBPath != "flag.db" || got.LogLevel != slog.LevelDebug {
+			t.Errorf("got %+v; want env for the gRPC address and log level, the flag for the database", got)
+		}
+	})
+}
+
+func TestParseConfigRejectsBadValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"--log-level", "loud"},
+		{"--log-format", "xml"},
+		{"--shutdown-timeout", "soon"},
+		{"--shutdown-timeout", "-1s"},
+		{"--max-request-bytes", "12"},
+		{"--db", " "},
+		{"stray"},
+		{"--no-such-flag"},
+	} {
+		if _, err := ParseConfig("server", args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("ParseConfig(%v) accepted bad input", args)
+		} else if !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) && args[0] != "stray" && args[0] != "--no-such-flag" {
+			t.Errorf("ParseConfig(%v) error %q does not name the flag", args, err)
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/gen/openapiv2"
+	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/telemetry"
+)
+
+// gatewayMaxResponseBytes bounds what the gateway accepts from our own gRPC server; field
+// schemas of large portals run to megabytes.
+const gatewayMaxResponseBytes = 64 << 20
+
+// newHTTPHandler serves the REST gateway under /v1/, /healthz, /metrics and /openapi.json.
+// The gateway calls the gRPC server over loopback so that REST calls pass through exactly the
+// same interceptors (auth, logging, metrics) as gRPC ones.
+func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (http.Handler, *grpc.ClientConn, error) {
+	conn, err := grpc.NewClient("passthrough:///"+loopbackTarget(s.grpcLis.Addr()),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway client: %w", err)
+	}
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false}, // unknown fields are a 400
+		}),
+		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+			if strings.EqualFold(key, telemetry.RequestIDHeader) {
+				return telemetry.RequestIDHeader, true
+			}
+			return runtime.DefaultHeaderMatcher(key)
+		}),
+		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			if key == telemetry.RequestIDHeader {
+				return "X-Request-Id", true
+			}
+			return "", false // no internal metadata leaks into HTTP headers
+		}),
+	)
+	if err := integrationsv1.RegisterIntegrationServiceHandler(ctx, gw, conn); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("register gateway: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", limitBody(s.cfg.MaxRequestBytes, gw))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openapiv2.Spec)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusNotFound, codes.NotFound,
+			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
+	})
+	return mux, conn, nil
+}
+
+// loopbackTarget turns a bound address into one the gateway can dial: a wildcard bind
+// (0.0.0.0 or ::) is reached over loopback.
+func loopbackTarget(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	ip := tcp.IP
+	switch {
+	case ip.IsUnspecified() && ip.To4() != nil:
+		ip = net.IPv4(127, 0, 0, 1)
+	case ip.IsUnspecified():
+		ip = net.IPv6loopback
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+// limitBody refuses bodies over max bytes: at once with 413 when the length is declared, and
+// as a 400 from the gateway's decoder when a chunked body runs over.
+func limitBody(max int, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > int64(max) {
+			writeStatus(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+				fmt.Sprintf("request body of %d bytes is over the limit of %d bytes; send fewer items per call", r.ContentLength, max))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, int64(max))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// healthz answers 200 while the database answers and the server is not shutting down.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.shuttingDown:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "NOT_SERVING", "reason": "shutting down"})
+		return
+	default:
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Error("health check: database", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "NOT_SERVING", "reason": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "SERVING"})
+}
+
+// writeStatus writes an error in the gateway's JSON status shape.
+func writeStatus(w http.ResponseWriter, httpCode int, code codes.Code, message string) {
+	writeJSON(w, httpCode, map[string]any{"code": int(code), "message": message, "details": []any{}})
+}
+
+func writeJSON(w http.ResponseWriter, httpCode int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpCode)
+	json.NewEncoder(w).Encode(v)
+}
+
+// gatewayErrorHandler gives errors raised by the gateway itself (malformed JSON, unknown
+// fields, wrong types, unknown routes) the same ErrorInfo that errors from our handlers carry,
+// then writes them the gateway's usual way.
+func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.ErrorInfo); ok {
+			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+			return
+		}
+	}
+	reason, msg := "MALFORMED_REQUEST", st.Message()
+	switch st.Code() {
+	case codes.InvalidArgument:
+		msg = "the request could not be read: " + msg + "; send a JSON object with the fields described in /openapi.json"
+	case codes.NotFound, codes.Unimplemented:
+		reason = "NO_SUCH_ROUTE"
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, rpcerr.New(st.Code(), reason, msg, map[string]string{"path": r.URL.Path}))
+}

@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/service"
+	"github.com/connectflo/integrations/internal/store"
+	"github.com/connectflo/integrations/internal/telemetry"
+)
+
+// Server is the running service: one gRPC listener, one HTTP listener, one database.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	store   *store.Store
+	health  *health.Server
+	grpc    *grpc.Server
+	http    *http.Server
+	gateway *grpc.ClientConn
+
+	grpcLis, httpLis net.Listener
+	shuttingDown     chan struct{}
+}
+
+// New opens the database, binds both listeners and wires the handlers. Nothing is served
+// until Serve; binding first means a port conflict fails at start, not later.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err error) {
+	s := &Server{cfg: cfg, logger: logger, shuttingDown: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if s.store, err = store.Open(ctx, cfg.DBPath); err != nil {
+		return nil, err
+	}
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen for gRPC on %s: %w (is another instance running? choose another with --grpc-addr)", cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen for HTTP on %s: %w (is another instance running? choose another with --http-addr)", cfg.HTTPAddr, err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := telemetry.NewMetrics(reg)
+	authn := auth.NewAuthenticator(s.store)
+
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger)),
+		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
+	)
+	integrationsv1.RegisterIntegrationServiceServer(s.grpc, service.New(s.store, logger))
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(integrationsv1.IntegrationService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	handler, conn, err := s.newHTTPHandler(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
+	s.gateway = conn
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// GRPCAddr is the bound gRPC address (useful with port 0).
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the bound HTTP address (useful with port 0).
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// Serve serves until ctx ends or a listener fails, then drains in-flight calls (bounded by
+// the shutdown timeout) and closes the database last.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.grpc.Serve(s.grpcLis); err != nil {
+			errc <- fmt.Errorf("gRPC server: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("HTTP server: %w", err)
+		}
+	}()
+	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "db", s.cfg.DBPath)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	case serveErr = <-errc:
+		s.logger.Error("server failed; shutting down", "err", serveErr)
+	}
+	s.shutdown()
+	wg.Wait()
+	s.logger.Info("stopped")
+	return serveErr
+}
+
+// shutdown stops taking new work, drains what is in flight, and closes the database last.
+func (s *Server) shutdown() {
+	close(s.shuttingDown)
+	s.health.Shutdown() // health checks answer NOT_SERVING from now on
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	// HTTP first: gateway calls still in flight complete through gRPC, which is still up.
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.logger.Warn("HTTP drain cut short", "err", err)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		s.logger.Warn("gRPC drain cut short; closing remaining calls")
+		s.grpc.Stop()
+		<-stopped
+	}
+	s.closeAll()
+}
+
+// closeAll releases whatever New managed to open.
+func (s *Server) closeAll() {
+	if s.gateway != nil {
+		s.gateway.Close()
+	}
+	for _, l := range []net.Listener{s.grpcLis, s.httpLis} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.logger.Error("close database", "err", err)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+// Package auth authenticates callers by API key and tells handlers which workspaces a caller
+// may act in.
+//
+// A key looks like cfk_<id>_<secret>: the id is a public lookup handle and the secret 256
+// random bits. Only SHA-256(key) is stored (the secret's entropy makes a slow hash pointless);
+// the presented key's hash is compared with the stored one in constant time.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+const keyPrefix = "cfk_"
+
+// Errors of Authenticate.
+var (
+	// ErrNoKey means the call carried no API key.
+	ErrNoKey = errors.New("auth: no API key")
+	// ErrInvalidKey means the key is malformed or unknown.
+	ErrInvalidKey = errors.New("auth: invalid API key")
+)
+
+// KeyStore is the part of the store that auth needs.
+type KeyStore interface {
+	CreateAPIKey(ctx context.Context, k store.APIKey) error
+	APIKeyByID(ctx context.Context, id string) (store.APIKey, error)
+}
+
+var lowerBase32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// CreateKey makes a new API key for workspace (an id, or store.AllWorkspaces), stores its hash
+// and returns the key. The key cannot be recovered later.
+func CreateKey(ctx context.Context, ks KeyStore, workspace string, now time.Time) (string, error) {
+	if workspace != store.AllWorkspaces && !resname.ValidID(workspace) {
+		return "", fmt.Errorf("workspace %q is not a valid id: use lowercase letters, digits and hyphens, starting with a letter (or %q for every workspace)", workspace, store.AllWorkspaces)
+	}
+	idBytes := make([]byte, 10)
+	secret := make([]byte, 32)
+	if _, err := rand.Read(idBytes); err != nil {
+		return "", err
+	}
+	if _, err := rand.Read(secret); err != nil {
+		return "", err
+	}
+	id := strings.ToLower(lowerBase32.EncodeToString(idBytes))
+	key := keyPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(secret)
+	sum := sha256.Sum256([]byte(key))
+	if err := ks.CreateAPIKey(ctx, store.APIKey{ID: id, Hash: sum[:], Workspace: workspace, CreateTime: now}); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	KeyID     string // the key's public id, safe to log
+	Workspace string // a workspace id, or store.AllWorkspaces
+}
+
+// CanAccess reports whether the caller may act in workspace.
+func (p Principal) CanAccess(workspace string) bool {
+	return p.Workspace == store.AllWorkspaces || p.Workspace == workspace
+}
+
+// Authenticator checks API keys against the store.
+type Authenticator struct {
+	keys KeyStore
+}
+
+// NewAuthenticator returns an Authenticator over keys.
+func NewAuthenticator(keys KeyStore) *Authenticator { return &Authenticator{keys: keys} }
+
+// Authenticate checks an authorization header value ("Bearer <key>").
+func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (Principal, error) {
+	if strings.TrimSpace(authorization) == "" {
+		return Principal{}, ErrNoKey
+	}
+	scheme, key, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return Principal{}, ErrInvalidKey
+	}
+	key = strings.TrimSpace(key)
+	rest, ok := strings.CutPrefix(key, keyPrefix)
+	if !ok {
+		return Principal{}, ErrInvalidKey
+	}
+	id, _, ok := strings.Cut(rest, "_")
+	if !ok || id == "" || len(id) > 32 {
+		return Principal{}, ErrInvalidKey
+	}
+	stored, err := a.keys.APIKeyByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, ErrInvalidKey
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: look up key %s: %w", id, err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	if subtle.ConstantTimeCompare(sum[:], stored.Hash) != 1 {
+		return Principal{}, ErrInvalidKey
+	}
+	return Principal{KeyID: stored.ID, Workspace: stored.Workspace}, nil
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the caller set by the interceptor.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}

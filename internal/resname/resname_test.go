@@ -1,0 +1,93 @@
+package resname
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseConnection(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     Connection
+		wantErr  bool
+	}{
+		{"valid", "workspaces/acme/connections/prod-hubspot", Connection{"acme", "prod-hubspot"}, false},
+		{"empty", "", Connection{}, true},
+		{"workspace only", "workspaces/acme", Connection{}, true},
+		{"wrong collection", "workspaces/acme/integrations/x", Connection{}, true},
+		{"extra segment", "workspaces/acme/connections/x/y", Connection{}, true},
+		{"uppercase id", "workspaces/Acme/connections/x", Connection{}, true},
+		{"empty id", "workspaces//connections/x", Connection{}, true},
+		{"trailing hyphen", "workspaces/acme-/connections/x", Connection{}, true},
+		{"id too long", "workspaces/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/connections/x", Connection{}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseConnection("name", tc.in)
+			if tc.wantErr {
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != "name" || fe.Description == "" {
+					t.Fatalf("ParseConnection(%q) err = %v, want a FieldError on \"name\"", tc.in, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("ParseConnection(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+			if got.String() != tc.in {
+				t.Errorf("String() = %q, want %q", got.String(), tc.in)
+			}
+		})
+	}
+}
+
+func TestPageTokenRoundTripAndTampering(t *testing.T) {
+	fp := Fingerprint("ListConnections", "workspaces/acme")
+	tok := EncodePageToken(PageToken{After: 42, Fingerprint: fp})
+	got, err := DecodePageToken(tok, fp)
+	if err != nil || got.After != 42 {
+		t.Fatalf("round trip = %v, %v", got, err)
+	}
+	if _, err := DecodePageToken(tok, Fingerprint("ListConnections", "workspaces/globex")); err == nil {
+		t.Error("a token of one workspace was accepted for another")
+	}
+	for _, bad := range []string{"!!!", "e30", "bm90IGpzb24", EncodePageToken(PageToken{After: -1, Fingerprint: fp})} {
+		var fe *FieldError
+		if _, err := DecodePageToken(bad, fp); !errors.As(err, &fe) || fe.Field != "page_token" {
+			t.Errorf("DecodePageToken(%q) err = %v, want a FieldError on page_token", bad, err)
+		}
+	}
+	if got, err := DecodePageToken("", fp); err != nil || got.After != 0 {
+		t.Errorf("empty token = %v, %v; want the first page", got, err)
+	}
+}
+
+func TestPageSize(t *testing.T) {
+	for _, tc := range []struct {
+		in      int32
+		want    int
+		wantErr bool
+	}{{0, 50, false}, {1, 1, false}, {1000, 1000, false}, {5000, 1000, false}, {-1, 0, true}} {
+		got, err := PageSize(tc.in, 50, 1000)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("PageSize(%d) = %d, %v; want %d (error %v)", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// FuzzParse checks that no input crashes the parsers and that whatever parses formats back to
+// the same name.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"workspaces/acme/connections/x", "workspaces/a", "", "/", "workspaces//connections/", "eyJhIjoxfQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if c, err := ParseConnection("name", s); err == nil && c.String() != s {
+			t.Errorf("ParseConnection(%q) formats back as %q", s, c.String())
+		}
+		if w, err := ParseWorkspace("parent", s); err == nil && w.String() != s {
+			t.Errorf("ParseWorkspace(%q) formats back as %q", s, w.String())
+		}
+		_, _ = DecodePageToken(s, 1)
+	})
+}

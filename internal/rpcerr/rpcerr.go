@@ -1,0 +1,117 @@
+// Package rpcerr builds the API's errors: a canonical gRPC status with a google.rpc.ErrorInfo
+// (UPPER_SNAKE reason, our domain, every dynamic value in metadata) and, where it fits,
+// BadRequest, PreconditionFailure, QuotaFailure and RetryInfo details. It is the one place
+// where the service turns Go errors into what callers see.
+package rpcerr
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/connectflo/integrations/internal/resname"
+)
+
+// Domain is the ErrorInfo domain of every error this service returns.
+const Domain = "integrations.connectflo.com"
+
+// Reasons shared across the service. Capability packages add their own.
+const (
+	ReasonInvalidArgument  = "INVALID_ARGUMENT"
+	ReasonUnauthenticated  = "API_KEY_MISSING"
+	ReasonAPIKeyInvalid    = "API_KEY_INVALID"
+	ReasonPermissionDenied = "WORKSPACE_NOT_ALLOWED"
+	ReasonNotFound         = "NOT_FOUND"
+	ReasonAlreadyExists    = "ALREADY_EXISTS"
+	ReasonNotImplemented   = "NOT_IMPLEMENTED"
+	ReasonInternal         = "INTERNAL"
+	ReasonRequestTooLarge  = "REQUEST_TOO_LARGE"
+)
+
+// New returns a status error with an ErrorInfo and any extra details.
+func New(code codes.Code, reason, message string, metadata map[string]string, details ...protoadapt.MessageV1) error {
+	st := status.New(code, message)
+	all := append([]protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata}}, details...)
+	withDetails, err := st.WithDetails(all...)
+	if err != nil {
+		return st.Err() // details are well-formed messages; this cannot happen in practice
+	}
+	return withDetails.Err()
+}
+
+// Violation is one bad request field.
+type Violation struct {
+	Field       string // the request field path, e.g. "properties.annualrevenue"
+	Description string // what is wrong and what is allowed
+}
+
+// InvalidArgument returns INVALID_ARGUMENT with a BadRequest listing each violation. The
+// message repeats them so that a caller reading only the message still learns what to fix.
+func InvalidArgument(violations ...Violation) error {
+	br := &errdetails.BadRequest{}
+	msg := ""
+	md := map[string]string{}
+	for i, v := range violations {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		if i > 0 {
+			msg += "; "
+		}
+		msg += v.Field + ": " + v.Description
+		if i == 0 {
+			md["field"] = v.Field
+		}
+	}
+	if msg == "" {
+		msg = "invalid request"
+	}
+	return New(codes.InvalidArgument, ReasonInvalidArgument, msg, md, br)
+}
+
+// FromFieldError turns a resname.FieldError (or any error wrapping one) into INVALID_ARGUMENT.
+// Other errors are returned unchanged.
+func FromFieldError(err error) error {
+	var fe *resname.FieldError
+	if errors.As(err, &fe) {
+		return InvalidArgument(Violation{Field: fe.Field, Description: fe.Description})
+	}
+	return err
+}
+
+// NotImplemented answers an RPC whose capability has not shipped in this build.
+func NotImplemented(rpc, capability string) error {
+	return New(codes.Unimplemented, ReasonNotImplemented,
+		fmt.Sprintf("%s is not available yet: %s has not shipped in this build of ConnectFlo Integrations (see README.md, \"What works today\")", rpc, capability),
+		map[string]string{"rpc": rpc, "capability": capability})
+}
+
+// PermissionDenied answers a call on a workspace the API key may not act in.
+func PermissionDenied(workspace string) error {
+	return New(codes.PermissionDenied, ReasonPermissionDenied,
+		fmt.Sprintf("this API key may not act in workspace %q; use a key created for that workspace (go run ./server apikey create --workspace %s)", workspace, workspace),
+		map[string]string{"workspace": workspace})
+}
+
+// NotFound answers a call on a resource that does not exist.
+func NotFound(resourceType, name string) error {
+	return New(codes.NotFound, ReasonNotFound, fmt.Sprintf("%s %q does not exist", resourceType, name),
+		map[string]string{"resource_type": resourceType, "name": name})
+}
+
+// Internal hides an unexpected error behind a generic message; the caller logs the error in
+// full first.
+func Internal(requestID string) error {
+	return New(codes.Internal, ReasonInternal,
+		"internal error; it has been logged with request id "+requestID+"; retry later or report it with that id",
+		map[string]string{"request_id": requestID})
+}
+
+// RetryInfo is a detail telling the caller when to retry.
+func RetryInfo(after time.Duration) *errdetails.RetryInfo {
+	return &errdetails.RetryInfo{RetryDelay: durationpb.New(after)}
+}

@@ -1,0 +1,76 @@
+// Package service implements the IntegrationService RPCs: request validation, authorization
+// against the caller's workspace, and error mapping. It holds no SQL and no HTTP to HubSpot;
+// those live in the store and hubspot packages.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/store"
+	"github.com/connectflo/integrations/internal/telemetry"
+)
+
+// ConnectionStore is the part of the store the connection RPCs use.
+type ConnectionStore interface {
+	GetConnection(ctx context.Context, workspace, id string) (store.Connection, error)
+	ListConnections(ctx context.Context, workspace string, afterSeq int64, limit int) ([]store.Connection, error)
+}
+
+// Service implements integrationsv1.IntegrationServiceServer.
+type Service struct {
+	// Embedded for grpc-go's forward compatibility only: every RPC is implemented below, the
+	// ones whose capability has not shipped with an explicit UNIMPLEMENTED (unimplemented.go).
+	integrationsv1.UnimplementedIntegrationServiceServer
+
+	store  ConnectionStore
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
+
+// New returns the service over its dependencies.
+func New(st ConnectionStore, logger *slog.Logger) *Service {
+	return &Service{store: st, logger: logger, now: time.Now}
+}
+
+// authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.
+// It runs before any lookup, so a key never learns whether another workspace's resources exist.
+func authorize(ctx context.Context, workspace string) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		// The auth interceptor runs before every handler; reaching here is a wiring bug.
+		return rpcerr.New(codes.Unauthenticated, rpcerr.ReasonUnauthenticated, "no authenticated caller", nil)
+	}
+	if !p.CanAccess(workspace) {
+		return rpcerr.PermissionDenied(workspace)
+	}
+	return nil
+}
+
+// fail turns an error from a lower layer into what the caller sees. Status errors pass as they
+// are; malformed names become INVALID_ARGUMENT; anything unexpected is logged in full and
+// returned as a generic INTERNAL carrying the request id.
+func (s *Service) fail(ctx context.Context, err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if mapped := rpcerr.FromFieldError(err); mapped != err {
+		return mapped
+	}
+	id := telemetry.RequestID(ctx)
+	s.logger.ErrorContext(ctx, "unexpected error", "request_id", id, "err", err)
+	return rpcerr.Internal(id)
+}
+
+// isNotFound reports whether err is the store's not-found.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/rpcerr"
+)
+
+// The RPCs below belong to capabilities that have not shipped yet. Each answers UNIMPLEMENTED
+// with an ErrorInfo naming the capability, so that callers can tell "not yet" from a bug.
+// The README's "What works today" lists the same set; remove an entry here when its
+// capability lands.
+
+// Capability names, as they appear in errors and the README.
+const (
+	capConnections = "connecting HubSpot accounts"
+	capFields      = "field discovery"
+	capContacts    = "contact upserts"
+	capRecords     = "reading and updating records"
+	capTimeline    = "timeline events"
+	capConditions  = "workflow conditions"
+)
+
+// Connect is not available yet.
+func (s *Service) Connect(context.Context, *integrationsv1.ConnectRequest) (*integrationsv1.Connection, error) {
+	return nil, rpcerr.NotImplemented("Connect", capConnections)
+}
+
+// UpdateCredentials is not available yet.
+func (s *Service) UpdateCredentials(context.Context, *integrationsv1.UpdateCredentialsRequest) (*integrationsv1.Connection, error) {
+	return nil, rpcerr.NotImplemented("UpdateCredentials", capConnections)
+}
+
+// DeleteConnection is not available yet.
+func (s *Service) DeleteConnection(context.Context, *integrationsv1.DeleteConnectionRequest) (*emptypb.Empty, error) {
+	return nil, rpcerr.NotImplemented("DeleteConnection", capConnections)
+}
+
+// TestConnection is not available yet.
+func (s *Service) TestConnection(context.Context, *integrationsv1.TestConnectionRequest) (*integrationsv1.TestConnectionResponse, error) {
+	return nil, rpcerr.NotImplemented("TestConnection", capConnections)
+}
+
+// DiscoverFields is not available yet.
+func (s *Service) DiscoverFields(context.Context, *integrationsv1.DiscoverFieldsRequest) (*integrationsv1.DiscoverFieldsResponse, error) {
+	return nil, rpcerr.NotImplemented("DiscoverFields", capFields)
+}
+
+// UpsertContact is not available yet.
+func (s *Service) UpsertContact(context.Context, *integrationsv1.UpsertContactRequest) (*integrationsv1.UpsertContactResponse, error) {
+	return nil, rpcerr.NotImplemented("UpsertContact", capContacts)
+}
+
+// BatchUpsertContacts is not available yet.
+func (s *Service) BatchUpsertContacts(context.Context, *integrationsv1.BatchUpsertContactsRequest) (*integrationsv1.BatchUpsertContactsResponse, error) {
+	return nil, rpcerr.NotImplemented("BatchUpsertContacts", capContacts)
+}
+
+// GetRecord is not available yet.
+func (s *Service) GetRecord(context.Context, *integrationsv1.GetRecordRequest) (*integrationsv1.Record, error) {
+	return nil, rpcerr.NotImplemented("GetRecord", capRecords)
+}
+
+// SearchRecords is not available yet.
+func (s *Service) SearchRecords(context.Context, *integrationsv1.SearchRecordsRequest) (*integrationsv1.SearchRecordsResponse, error) {
+	return nil, rpcerr.NotImplemented("SearchRecords", capRecords)
+}
+
+// UpdateRecord is not available yet.
+func (s *Service) UpdateRecord(context.Context, *integrationsv1.UpdateRecordRequest) (*integrationsv1.Record, error) {
+	return nil, rpcerr.NotImplemented("UpdateRecord", capRecords)
+}
+
+// ListAssociations is not available yet.
+func (s *Service) ListAssociations(context.Context, *integrationsv1.ListAssociationsRequest) (*integrationsv1.ListAssociationsResponse, error) {
+	return nil, rpcerr.NotImplemented("ListAssociations", capRecords)
+}
+
+// LogTimelineEvent is not available yet.
+func (s *Service) LogTimelineEvent(context.Context, *integrationsv1.LogTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
+	return nil, rpcerr.NotImplemented("LogTimelineEvent", capTimeline)
+}
+
+// GetTimelineEvent is not available yet.
+func (s *Service) GetTimelineEvent(context.Context, *integrationsv1.GetTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
+	return nil, rpcerr.NotImplemented("GetTimelineEvent", capTimeline)
+}
+
+// ListTimelineEvents is not available yet.
+func (s *Service) ListTimelineEvents(context.Context, *integrationsv1.ListTimelineEventsRequest) (*integrationsv1.ListTimelineEventsResponse, error) {
+	return nil, rpcerr.NotImplemented("ListTimelineEvents", capTimeline)
+}
+
+// ValidateCondition is not available yet.
+func (s *Service) ValidateCondition(context.Context, *integrationsv1.ValidateConditionRequest) (*integrationsv1.ValidateConditionResponse, error) {
+	return nil, rpcerr.NotImplemented("ValidateCondition", capConditions)
+}
+
+// EvaluateCondition is not available yet.
+func (s *Service) EvaluateCondition(context.Context, *integrationsv1.EvaluateConditionRequest) (*integrationsv1.EvaluateConditionResponse, error) {
+	return nil, rpcerr.NotImplemented("EvaluateCondition", capConditions)
+}

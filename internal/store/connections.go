@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Connection is a stored HubSpot connection. TokenCiphertext is the sealed access token; the
+// store never sees the token itself.
+type Connection struct {
+	Workspace          string
+	ID                 string
+	DisplayName        string
+	Status             string // CONNECTED, DEGRADED or ERROR
+	StatusReason       string
+	HubID              int64
+	AppID              int64
+	AccountTier        string
+	AccountTimeZone    string
+	GrantedScopes      []string
+	TokenHint          string
+	TokenKeyID         string
+	TokenCiphertext    []byte
+	FieldsDiscoveredAt time.Time // zero until fields are discovered
+	CreateTime         time.Time
+	UpdateTime         time.Time
+	Seq                int64 // creation order within the workspace; the paging key
+}
+
+const connectionColumns = `workspace, id, display_name, status, status_reason, hub_id, app_id, account_tier,
+	account_time_zone, granted_scopes, token_hint, token_key_id, token_ciphertext, fields_discovered_at,
+	create_time, update_time, seq`
+
+// InsertConnection stores a new connection and sets its Seq. A display name already used in
+// the workspace, or an id already taken, is ErrConflict.
+func (s *Store) InsertConnection(ctx context.Context, c *Connection) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces(id, create_time) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`,
+		c.Workspace, timeText(c.CreateTime)); err != nil {
+		return fmt.Errorf("store: create workspace: %w", translate(err))
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM connections WHERE workspace = ?`, c.Workspace).
+		Scan(&c.Seq); err != nil {
+		return err
+	}
+	var discovered any
+	if !c.FieldsDiscoveredAt.IsZero() {
+		discovered = timeText(c.FieldsDiscoveredAt)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
+		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
+		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq)
+	if err != nil {
+		return fmt.Errorf("store: insert connection: %w", translate(err))
+	}
+	return tx.Commit()
+}
+
+// GetConnection returns one connection of a workspace, or ErrNotFound.
+func (s *Store) GetConnection(ctx context.Context, workspace, id string) (Connection, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
+	return scanConnection(row)
+}
+
+// ListConnections returns up to limit connections of a workspace created after the one with
+// sequence afterSeq (0 for the first page), oldest first.
+func (s *Store) ListConnections(ctx context.Context, workspace string, afterSeq int64, limit int) ([]Connection, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections
+		WHERE workspace = ? AND seq > ? ORDER BY seq LIMIT ?`, workspace, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Connection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanConnection(r scanner) (Connection, error) {
+	var c Connection
+	var scopes, created, updated string
+	var discovered sql.NullString
+	err := r.Scan(&c.Workspace, &c.ID, &c.DisplayName, &c.Status, &c.StatusReason, &c.HubID, &c.AppID,
+		&c.AccountTier, &c.AccountTimeZone, &scopes, &c.TokenHint, &c.TokenKeyID, &c.TokenCiphertext,
+		&discovered, &created, &updated, &c.Seq)
+	if err != nil {
+		return Connection{}, translate(err)
+	}
+	c.GrantedScopes = strings.Fields(scopes)
+	if c.CreateTime, err = parseTime(created); err != nil {
+		return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
+	}
+	if c.UpdateTime, err = parseTime(updated); err != nil {
+		return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
+	}
+	if discovered.Valid {
+		if c.FieldsDiscoveredAt, err = parseTime(discovered.String); err != nil {
+			return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data", "integrations.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestOpenCreatesPrivateFilesInWALMode(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	for p, want := range map[string]os.FileMode{filepath.Dir(path): 0o700, path: 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s mode = %o, want %o", p, got, want)
+		}
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+	var timeout int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	if timeout != int(busyTimeout.Milliseconds()) {
+		t.Errorf("busy_timeout = %d, want %d", timeout, busyTimeout.Milliseconds())
+	}
+}
+
+func TestMigrationsApplyOnceAndReopen(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ms[len(ms)-1].version; v != want {
+		t.Fatalf("schema version = %d, want %d", v, want)
+	}
+	if err := s.CreateAPIKey(ctx, APIKey{ID: "k1", Hash: []byte("h"), Workspace: "acme", CreateTime: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s2.Close()
+	if _, err := s2.APIKeyByID(ctx, "k1"); err != nil {
+		t.Fatalf("key lost across reopen: %v", err)
+	}
+	var n int
+	if err := s2.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ms) {
+		t.Errorf("schema_migrations has %d rows, want %d (each migration once)", n, len(ms))
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (9999, 'future', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(ctx, path); err == nil {
+		t.Fatal("Open accepted a database from a newer binary")
+	}
+}
+
+func TestAPIKeys(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	created := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	k := APIKey{ID: "abc", Hash: []byte{1, 2, 3}, Workspace: AllWorkspaces, CreateTime: created}
+	if err := s.CreateAPIKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.APIKeyByID(ctx, "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Workspace != AllWorkspaces || string(got.Hash) != string(k.Hash) || !got.CreateTime.Equal(created) {
+		t.Errorf("APIKeyByID = %+v, want %+v", got, k)
+	}
+	if err := s.CreateAPIKey(ctx, k); !errors.Is(err, ErrConflict) {
+		t.Errorf("duplicate key id: err = %v, want ErrConflict", err)
+	}
+	if _, err := s.APIKeyByID(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown key: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestConnectionsPagingAndUniqueness(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		c := &Connection{Workspace: "acme", ID: fmt.Sprintf("c%d", i), DisplayName: fmt.Sprintf("HubSpot %d", i),
+			Status: "CONNECTED", GrantedScopes: []string{"a", "b"}, CreateTime: now, UpdateTime: now}
+		if err := s.InsertConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Seq != int64(i+1) {
+			t.Errorf("Seq = %d, want %d", c.Seq, i+1)
+		}
+	}
+	other := &Connection{Workspace: "globex", ID: "c0", DisplayName: "HubSpot 0", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
+	if err := s.InsertConnection(ctx, other); err != nil {
+		t.Fatalf("same id and name in another workspace: %v", err)
+	}
+	dup := &Connection{Workspace: "acme", ID: "c9", DisplayName: "HubSpot 2", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
+	if err := s.InsertConnection(ctx, dup); !errors.Is(err, ErrConflict) {
+		t.Errorf("duplicate display name: err = %v, want ErrConflict", err)
+	}
+
+	var names []string
+	var after int64
+	for {
+		page, err := s.ListConnections(ctx, "acme", after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, c := range page {
+			names = append(names, c.ID)
+		}
+		after = page[len(page)-1].Seq
+	}
+	if fmt.Sprint(names) != "[c0 c1 c2 c3 c4]" {
+		t.Errorf("paged ids = %v, want c0..c4 in creation order", names)
+	}
+	got, err := s.GetConnection(ctx, "acme", "c3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DisplayName != "HubSpot 3" || fmt.Sprint(got.GrantedScopes) != "[a b]" || !got.FieldsDiscoveredAt.IsZero() {
+		t.Errorf("GetConnection = %+v", got)
+	}
+	if _, err := s.GetConnection(ctx, "globex", "c3"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("connection of another workspace: err = %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connectflo/integrations/client"
+	"github.com/connectflo/integrations/internal/app"
+)
+
+// syncBuffer collects the server's log output from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logLines returns the server's JSON log lines decoded.
+func (b *syncBuffer) logLines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", sc.Text())
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// testServer is the whole program, started by app.Run (what main calls) on port 0.
+type testServer struct {
+	grpcAddr, httpAddr, db string
+	logs                   *syncBuffer
+	keys                   map[string]string // workspace ("acme", "globex", "*") → API key
+}
+
+func noEnv(string) string { return "" }
+
+// startServer creates API keys with the real "apikey create" command, then runs the server
+// until the test ends, and checks that it shuts down cleanly.
+func startServer(t *testing.T) *testServer {
+	t.Helper()
+	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}}
+	for _, ws := range []string{"acme", "globex", "*"} {
+		var out, errOut bytes.Buffer
+		if err := app.Run(context.Background(), []string{"apikey", "create", "--workspace", ws, "--db", ts.db}, noEnv, &out, &errOut); err != nil {
+			t.Fatalf("apikey create: %v (%s)", err, errOut.String())
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "cfk_") {
+			t.Fatalf("apikey create printed %q; want the key alone on one line", out.String())
+		}
+		ts.keys[ws] = lines[0]
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", ts.db, "--log-format", "json"},
+			noEnv, io.Discard, ts.logs)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for ts.grpcAddr == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("server exited at start: %v\n%s", err, ts.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server did not log \"serving\" within 15 s:\n%s", ts.logs.String())
+		}
+		for _, l := range ts.logs.logLines(t) {
+			if l["msg"] == "serving" {
+				ts.grpcAddr, ts.httpAddr = l["grpc_addr"].(string), l["http_addr"].(string)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server exited with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("server did not stop within 15 s of cancellation")
+		}
+		if !strings.Contains(ts.logs.String(), `"msg":"stopped"`) {
+			t.Errorf("server did not log a clean stop")
+		}
+	})
+	return ts
+}
+
+// client returns a typed client using the API key of workspace ws ("" for none).
+func (ts *testServer) client(t *testing.T, key string, opts ...client.Option) *client.Client {
+	t.Helper()
+	all := []client.Option{client.WithPlaintext(), client.WithTimeout(10 * time.Second)}
+	if key != "" {
+		all = append(all, client.WithAPIKey(key))
+	}
+	c, err := client.New(ts.grpcAddr, append(all, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
