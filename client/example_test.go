@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/client"
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/app"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/store"

@@ -7,8 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/client"
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 )
 
 func TestBadInputOverREST(t *testing.T) {
