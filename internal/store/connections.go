@@ -37,11 +37,21 @@ const connectionColumns = `workspace, id, display_name, status, status_reason, h
 // InsertConnection stores a new connection and sets its Seq. A display name already used in
 // the workspace, or an id already taken, is ErrConflict.
 func (s *Store) InsertConnection(ctx context.Context, c *Connection) error {
+	return s.insertConnection(ctx, c, nil)
+}
+
+// insertConnection inserts c in a transaction that also runs extra (may be nil) before commit.
+func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if extra != nil {
+		if err := extra(tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces(id, create_time) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`,
 		c.Workspace, timeText(c.CreateTime)); err != nil {
 		return fmt.Errorf("store: create workspace: %w", translate(err))

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrRequestReplayed is returned, wrapped in a *ReplayError, when a mutation's request_id was
+// already used: the caller answers with the resource the first call produced.
+var ErrRequestReplayed = errors.New("store: request_id already used")
+
+// ReplayError names the resource produced by the first call with a request_id.
+type ReplayError struct{ Resource string }
+
+func (e *ReplayError) Error() string { return "store: request_id already used for " + e.Resource }
+
+// Is makes errors.Is(err, ErrRequestReplayed) work.
+func (e *ReplayError) Is(target error) bool { return target == ErrRequestReplayed }
+
+// RequestResource returns the resource recorded for (workspace, method, requestID), or
+// ErrNotFound when the request_id is new.
+func (s *Store) RequestResource(ctx context.Context, workspace, method, requestID string) (string, error) {
+	var res string
+	err := s.db.QueryRowContext(ctx, `SELECT resource FROM request_ids WHERE workspace = ? AND method = ? AND request_id = ?`,
+		workspace, method, requestID).Scan(&res)
+	return res, translate(err)
+}
+
+// recordRequest claims a request_id inside tx; a request_id already claimed is a ReplayError.
+func recordRequest(ctx context.Context, tx *sql.Tx, workspace, method, requestID, resource string, now time.Time) error {
+	if requestID == "" {
+		return nil
+	}
+	var existing string
+	err := tx.QueryRowContext(ctx, `SELECT resource FROM request_ids WHERE workspace = ? AND method = ? AND request_id = ?`,
+		workspace, method, requestID).Scan(&existing)
+	if err == nil {
+		return &ReplayError{Resource: existing}
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO request_ids(workspace, method, request_id, resource, create_time) VALUES (?, ?, ?, ?, ?)`,
+		workspace, method, requestID, resource, timeText(now))
+	return translate(err)
+}
+
+// CreateConnection stores a new connection and claims requestID ("" for none) for it in one
+// transaction. A display name or id already used in the workspace is ErrConflict; a
+// request_id already used is a *ReplayError naming the first call's connection.
+func (s *Store) CreateConnection(ctx context.Context, c *Connection, requestID string) error {
+	return s.insertConnection(ctx, c, func(tx *sql.Tx) error {
+		name := "workspaces/" + c.Workspace + "/connections/" + c.ID
+		return recordRequest(ctx, tx, c.Workspace, "Connect", requestID, name, c.CreateTime)
+	})
+}
+
+// Credentials is what a token rotation changes.
+type Credentials struct {
+	AppID           int64
+	GrantedScopes   []string
+	TokenHint       string
+	TokenKeyID      string
+	TokenCiphertext []byte
+	Status          string
+	StatusReason    string
+	UpdateTime      time.Time
+}
+
+// UpdateCredentials replaces a connection's sealed token and what comes with it, and marks its
+// fields for rediscovery.
+func (s *Store) UpdateCredentials(ctx context.Context, workspace, id string, cr Credentials) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE connections SET app_id = ?, granted_scopes = ?, token_hint = ?,
+		token_key_id = ?, token_ciphertext = ?, status = ?, status_reason = ?, update_time = ?, fields_discovered_at = NULL
+		WHERE workspace = ? AND id = ?`,
+		cr.AppID, strings.Join(cr.GrantedScopes, " "), cr.TokenHint, cr.TokenKeyID, cr.TokenCiphertext,
+		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), workspace, id)
+	return oneRow(res, err)
+}
+
+// SetConnectionStatus records a connection's health.
+func (s *Store) SetConnectionStatus(ctx context.Context, workspace, id, status, reason string, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, update_time = ?
+		WHERE workspace = ? AND id = ?`, status, reason, timeText(now), workspace, id)
+	return oneRow(res, err)
+}
+
+// ReplaceCiphertext re-seals a token (key rotation): it succeeds only if the row still holds
+// the ciphertext under oldKeyID, so a concurrent credential update is never overwritten.
+func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id, oldKeyID string, newKeyID string, ciphertext []byte) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE connections SET token_key_id = ?, token_ciphertext = ?
+		WHERE workspace = ? AND id = ? AND token_key_id = ?`, newKeyID, ciphertext, workspace, id, oldKeyID)
+	return oneRow(res, err)
+}
+
+// DeleteConnection erases a connection with its sealed token and everything kept for it.
+// A connection that does not exist is ErrNotFound.
+func (s *Store) DeleteConnection(ctx context.Context, workspace, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
+	return oneRow(res, err)
+}
+
+// AllConnections returns every connection of every workspace, for maintenance commands.
+func (s *Store) AllConnections(ctx context.Context) ([]Connection, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY workspace, seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Connection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// oneRow turns an UPDATE/DELETE result into ErrNotFound when it touched nothing.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("store: %w", translate(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestConnectionLifecycle(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	c := &Connection{Workspace: "acme", ID: "prod", DisplayName: "Production HubSpot", Status: "CONNECTED",
+		TokenKeyID: "k1", TokenCiphertext: []byte{1}, FieldsDiscoveredAt: now, CreateTime: now, UpdateTime: now}
+	if err := s.CreateConnection(ctx, c, "req-1"); err != nil {
+		t.Fatal(err)
+	}
+	// The same request_id again, even for a different connection, replays the first.
+	again := &Connection{Workspace: "acme", ID: "other", DisplayName: "Other", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
+	var replay *ReplayError
+	if err := s.CreateConnection(ctx, again, "req-1"); !errors.As(err, &replay) || replay.Resource != "workspaces/acme/connections/prod" || !errors.Is(err, ErrRequestReplayed) {
+		t.Fatalf("replayed request_id: err = %v, want a ReplayError naming the first connection", err)
+	}
+	if _, err := s.GetConnection(ctx, "acme", "other"); !errors.Is(err, ErrNotFound) {
+		t.Error("a replayed Connect stored a second connection")
+	}
+	if res, err := s.RequestResource(ctx, "acme", "Connect", "req-1"); err != nil || res != "workspaces/acme/connections/prod" {
+		t.Errorf("RequestResource = %q, %v", res, err)
+	}
+
+	later := now.Add(time.Hour)
+	if err := s.UpdateCredentials(ctx, "acme", "prod", Credentials{AppID: 7, GrantedScopes: []string{"x"}, TokenHint: "wxyz",
+		TokenKeyID: "k2", TokenCiphertext: []byte{2}, Status: "CONNECTED", UpdateTime: later}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.GetConnection(ctx, "acme", "prod")
+	if got.TokenKeyID != "k2" || got.TokenCiphertext[0] != 2 || got.TokenHint != "wxyz" || !got.FieldsDiscoveredAt.IsZero() || !got.UpdateTime.Equal(later) {
+		t.Errorf("after UpdateCredentials: %+v (fields must be marked for rediscovery)", got)
+	}
+
+	if err := s.ReplaceCiphertext(ctx, "acme", "prod", "k1", "k3", []byte{3}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ReplaceCiphertext with a stale key id: err = %v, want ErrNotFound", err)
+	}
+	if err := s.ReplaceCiphertext(ctx, "acme", "prod", "k2", "k3", []byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetConnectionStatus(ctx, "acme", "prod", "ERROR", "token cannot be decrypted", later); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetConnection(ctx, "acme", "prod")
+	if got.TokenKeyID != "k3" || got.Status != "ERROR" || got.StatusReason == "" {
+		t.Errorf("after rotation and status: %+v", got)
+	}
+	all, err := s.AllConnections(ctx)
+	if err != nil || len(all) != 1 {
+		t.Errorf("AllConnections = %d, %v", len(all), err)
+	}
+
+	if err := s.DeleteConnection(ctx, "acme", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConnection(ctx, "acme", "prod"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete: err = %v, want ErrNotFound", err)
+	}
+	var n int
+	s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE token_ciphertext IS NOT NULL`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d ciphertexts remain after delete", n)
+	}
+}
