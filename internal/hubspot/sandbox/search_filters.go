@@ -1,0 +1,160 @@
+package sandbox
+
+import (
+	"cmp"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// matchesFilter evaluates one filter. A record without a value matches only the
+// negative operators (NEQ, NOT_IN, NOT_HAS_PROPERTY, NOT_CONTAINS_TOKEN); a filter on
+// a property that does not exist behaves as if no record had a value.
+func (c *call) matchesFilter(ot *objectType, r *record, f searchFilter) bool {
+	if toType, ok := strings.CutPrefix(f.PropertyName, "associations."); ok {
+		return c.matchesAssociation(ot, r, toType, f)
+	}
+	p, _ := c.acct.schema[ot.name].live(f.PropertyName)
+	v, present := r.props[f.PropertyName]
+	if p == nil {
+		present = false
+	}
+	eq := func(want scalar) bool { return present && valuesEqual(p, v, string(want)) }
+	switch f.Operator {
+	case "HAS_PROPERTY":
+		return present
+	case "NOT_HAS_PROPERTY":
+		return !present
+	case "EQ":
+		return eq(*f.Value)
+	case "NEQ":
+		return !eq(*f.Value)
+	case "IN":
+		return slices.ContainsFunc(f.Values, eq)
+	case "NOT_IN":
+		return !slices.ContainsFunc(f.Values, eq)
+	case "CONTAINS_TOKEN":
+		return present && containsToken(v, string(*f.Value))
+	case "NOT_CONTAINS_TOKEN":
+		return !present || !containsToken(v, string(*f.Value))
+	}
+	if !present {
+		return false
+	}
+	cmpTo := func(s *scalar) int { return compareValues(p, v, string(*s)) }
+	switch f.Operator {
+	case "LT":
+		return cmpTo(f.Value) < 0
+	case "LTE":
+		return cmpTo(f.Value) <= 0
+	case "GT":
+		return cmpTo(f.Value) > 0
+	case "GTE":
+		return cmpTo(f.Value) >= 0
+	case "BETWEEN":
+		return cmpTo(f.Value) >= 0 && cmpTo(f.HighValue) <= 0
+	}
+	return false
+}
+
+// matchesAssociation handles "associations.contact" EQ/IN <id> filters.
+func (c *call) matchesAssociation(ot *objectType, r *record, toType string, f searchFilter) bool {
+	toOT, ok := lookupObjectType(toType)
+	if !ok {
+		return false
+	}
+	linked := c.acct.links.targets(objRef{ot.name, r.id}, toOT.name)
+	has := func(id scalar) bool {
+		return slices.ContainsFunc(linked, func(o objRef) bool { return o.id == string(id) })
+	}
+	switch f.Operator {
+	case "EQ":
+		return has(*f.Value)
+	case "NEQ":
+		return !has(*f.Value)
+	case "IN":
+		return slices.ContainsFunc(f.Values, has)
+	case "NOT_IN":
+		return !slices.ContainsFunc(f.Values, has)
+	case "HAS_PROPERTY":
+		return len(linked) > 0
+	case "NOT_HAS_PROPERTY":
+		return len(linked) == 0
+	}
+	return false
+}
+
+// valuesEqual compares by the property's type: numerically, by instant, or as
+// case-insensitive text; a multi-select matches when any selected option does.
+func valuesEqual(p *Property, stored, want string) bool {
+	if p.Type == "enumeration" && p.FieldType == "checkbox" {
+		return slices.ContainsFunc(strings.Split(stored, ";"), func(part string) bool {
+			return strings.EqualFold(part, want)
+		})
+	}
+	return compareValues(p, stored, want) == 0
+}
+
+func compareValues(p *Property, a, b string) int {
+	switch p.Type {
+	case "number":
+		x, err1 := strconv.ParseFloat(a, 64)
+		y, err2 := strconv.ParseFloat(b, 64)
+		if err1 == nil && err2 == nil {
+			return cmp.Compare(x, y)
+		}
+	case "date", "datetime":
+		x, ok1 := parseHubSpotTime(a)
+		y, ok2 := parseHubSpotTime(b)
+		if ok1 && ok2 {
+			return x.Compare(y)
+		}
+	}
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+// containsToken matches a word of the value, case-insensitively; '*' in the token is a
+// wildcard ("*@example.com" finds every address at that domain).
+func containsToken(value, token string) bool {
+	value, token = strings.ToLower(value), strings.ToLower(token)
+	words := strings.FieldsFunc(value, func(r rune) bool { return unicode.IsSpace(r) || r == ';' || r == ',' })
+	words = append(words, value)
+	for _, w := range words {
+		if strings.Contains(token, "*") {
+			if ok, _ := path.Match(token, w); ok {
+				return true
+			}
+		} else if w == token {
+			return true
+		}
+	}
+	return false
+}
+
+// sortRecords applies one sort; records without the value sort last either way.
+func (c *call) sortRecords(ot *objectType, rs []*record, s searchSort) {
+	p, ok := c.acct.schema[ot.name].live(s.PropertyName)
+	if !ok {
+		return
+	}
+	desc := strings.EqualFold(s.Direction, "DESCENDING")
+	slices.SortStableFunc(rs, func(x, y *record) int {
+		vx, okx := x.props[s.PropertyName]
+		vy, oky := y.props[s.PropertyName]
+		switch {
+		case !okx && !oky:
+			return 0
+		case !okx:
+			return 1
+		case !oky:
+			return -1
+		}
+		n := compareValues(p, vx, vy)
+		if desc {
+			return -n
+		}
+		return n
+	})
+}
