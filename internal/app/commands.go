@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
 
@@ -18,6 +19,8 @@ const usage = `ConnectFlo Integrations: connects ConnectFlo workspaces to HubSpo
 Usage:
   server [flags]                                   serve gRPC and the REST gateway
   server apikey create --workspace NAME [--db PATH] create an API key and print it once
+  server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
+                                                   run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
 
 Run "server --help" for the serving flags.
@@ -30,6 +33,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch args[0] {
 		case "apikey":
 			return runAPIKey(ctx, args[1:], getenv, stdout, stderr)
+		case "sandbox":
+			return sandbox.RunCLI(ctx, args[1:], stdout, stderr)
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return nil
