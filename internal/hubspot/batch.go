@@ -1,0 +1,205 @@
+package hubspot
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+)
+
+// BatchReadRequest reads up to MaxBatchInputs records.
+type BatchReadRequest struct {
+	IDs []string
+	// IDProperty reads by a unique property (e.g. "email") instead of ids;
+	// results are matched back case-insensitively.
+	IDProperty            string
+	Properties            []string
+	PropertiesWithHistory []string
+}
+
+// BatchRead reads records by id or unique property. Unknown ids come back
+// as per-input ErrNotFound outcomes (HubSpot answers 207). Idempotent.
+func (c *Client) BatchRead(ctx context.Context, objectType string, req BatchReadRequest) (*BatchResult, error) {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return nil, err
+	}
+	if err := checkBatchSize(len(req.IDs)); err != nil {
+		return nil, err
+	}
+	type readInput struct {
+		ID string `json:"id"`
+	}
+	body := struct {
+		Inputs                []readInput `json:"inputs"`
+		Properties            []string    `json:"properties"`
+		PropertiesWithHistory []string    `json:"propertiesWithHistory"`
+		IDProperty            string      `json:"idProperty,omitempty"`
+	}{Properties: nonNil(req.Properties), PropertiesWithHistory: nonNil(req.PropertiesWithHistory), IDProperty: req.IDProperty}
+	keys := make([]inputKey, len(req.IDs))
+	for i, id := range req.IDs {
+		if id == "" {
+			return nil, invalid("input %d has no id", i)
+		}
+		body.Inputs = append(body.Inputs, readInput{ID: id})
+		if req.IDProperty != "" && req.IDProperty != "hs_object_id" {
+			keys[i] = inputKey{idValue: id}
+		} else {
+			keys[i] = inputKey{id: id}
+		}
+	}
+	ep := endpoint{method: "POST", template: "/crm/v3/objects/{objectType}/batch/read", idempotent: true}
+	return c.sendBatch(ctx, ep, objectType, body, keys, req.IDProperty)
+}
+
+// BatchCreateInput is one record to create in a batch.
+type BatchCreateInput struct {
+	Properties   map[string]string
+	Associations []AssociationInput
+	// ObjectWriteTraceID matches the input to its result and enables
+	// HubSpot's multi-status (207) partial success; generated when empty.
+	ObjectWriteTraceID string
+}
+
+// BatchCreate creates up to MaxBatchInputs records. Every input carries an
+// objectWriteTraceId, so one invalid input fails alone (207) instead of
+// failing the batch.
+//
+// Not idempotent (see CreateObject): retried only on 429 or dial failure.
+func (c *Client) BatchCreate(ctx context.Context, objectType string, inputs []BatchCreateInput) (*BatchResult, error) {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return nil, err
+	}
+	if err := checkBatchSize(len(inputs)); err != nil {
+		return nil, err
+	}
+	traces := newTraceIDs()
+	body := struct {
+		Inputs []createBody `json:"inputs"`
+	}{}
+	keys := make([]inputKey, len(inputs))
+	for i, in := range inputs {
+		trace := traces.orNew(in.ObjectWriteTraceID, i)
+		body.Inputs = append(body.Inputs, newCreateBody(CreateObjectInput{Properties: in.Properties, Associations: in.Associations}, trace))
+		keys[i] = inputKey{traceID: trace}
+	}
+	ep := endpoint{method: "POST", template: "/crm/v3/objects/{objectType}/batch/create"}
+	return c.sendBatch(ctx, ep, objectType, body, keys, "")
+}
+
+// BatchUpdateInput is one record to update. Address it by record id; HubSpot
+// rejects IDProperty "email" in batch update (use UpdateObject for that).
+type BatchUpdateInput struct {
+	ID                 string            `json:"id"`
+	IDProperty         string            `json:"idProperty,omitempty"`
+	Properties         map[string]string `json:"properties"`
+	ObjectWriteTraceID string            `json:"objectWriteTraceId,omitempty"`
+}
+
+// BatchUpdate updates up to MaxBatchInputs records. Idempotent (absolute values).
+func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []BatchUpdateInput) (*BatchResult, error) {
+	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/update", inputs, false)
+}
+
+// BatchUpsertInput is one record to create or update, found by IDProperty
+// (a property with unique values, or "email" for contacts) equal to ID.
+type BatchUpsertInput = BatchUpdateInput
+
+// BatchUpsert creates or updates up to MaxBatchInputs records; each
+// outcome's New says which happened. Idempotent: keyed by a unique
+// property, a repeat updates what the first attempt created (and then
+// reports New=false).
+func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []BatchUpsertInput) (*BatchResult, error) {
+	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/upsert", inputs, true)
+}
+
+func (c *Client) batchWrite(ctx context.Context, objectType, template string, inputs []BatchUpdateInput, upsert bool) (*BatchResult, error) {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return nil, err
+	}
+	if err := checkBatchSize(len(inputs)); err != nil {
+		return nil, err
+	}
+	traces := newTraceIDs()
+	body := struct {
+		Inputs []BatchUpdateInput `json:"inputs"`
+	}{Inputs: make([]BatchUpdateInput, len(inputs))}
+	keys := make([]inputKey, len(inputs))
+	idProperty := ""
+	for i, in := range inputs {
+		if in.ID == "" {
+			return nil, invalid("input %d has no id", i)
+		}
+		if upsert && in.IDProperty == "" {
+			return nil, invalid("upsert input %d needs an idProperty", i)
+		}
+		if in.Properties == nil {
+			in.Properties = map[string]string{}
+		}
+		in.ObjectWriteTraceID = traces.orNew(in.ObjectWriteTraceID, i)
+		body.Inputs[i] = in
+		keys[i] = inputKey{traceID: in.ObjectWriteTraceID}
+		if in.IDProperty == "" || in.IDProperty == "hs_object_id" {
+			keys[i].id = in.ID
+		} else {
+			keys[i].idValue = in.ID
+			idProperty = in.IDProperty
+		}
+	}
+	ep := endpoint{method: "POST", template: template, idempotent: true}
+	return c.sendBatch(ctx, ep, objectType, body, keys, idProperty)
+}
+
+// BatchArchive archives up to MaxBatchInputs records (204). Idempotent.
+func (c *Client) BatchArchive(ctx context.Context, objectType string, ids []string) error {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return err
+	}
+	if err := checkBatchSize(len(ids)); err != nil {
+		return err
+	}
+	type archiveInput struct {
+		ID string `json:"id"`
+	}
+	inputs := make([]archiveInput, len(ids))
+	for i, id := range ids {
+		inputs[i] = archiveInput{ID: id}
+	}
+	const template = "/crm/v3/objects/{objectType}/batch/archive"
+	_, err := c.send(ctx, request{
+		endpoint: endpoint{method: "POST", template: template, idempotent: true},
+		path:     expand(template, objectType),
+		body:     map[string]any{"inputs": inputs},
+	}, nil)
+	return err
+}
+
+func (c *Client) sendBatch(ctx context.Context, ep endpoint, objectType string, body any, keys []inputKey, idProperty string) (*BatchResult, error) {
+	var resp batchResponse
+	_, err := c.send(ctx, request{endpoint: ep, path: expand(ep.template, objectType), body: body}, &resp)
+	if err != nil {
+		return nil, err
+	}
+	return newBatchMatcher(keys, idProperty).apply(resp, ep.String(), c.token.scrub), nil
+}
+
+// traceIDs makes objectWriteTraceIds unique per call, so results of two
+// concurrent batches can never be confused.
+type traceIDs struct{ prefix string }
+
+func newTraceIDs() traceIDs {
+	return traceIDs{prefix: strconv.FormatUint(rand.Uint64(), 36)}
+}
+
+func (t traceIDs) orNew(given string, index int) string {
+	if given != "" {
+		return given
+	}
+	return fmt.Sprintf("cf-%s-%d", t.prefix, index)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,24 @@
+// Package hubspot is the client the integration service uses to talk to
+// HubSpot's CRM REST API on behalf of one connection (one private-app token).
+//
+// It owns four concerns that every call shares, so callers only see typed
+// requests and typed errors:
+//
+//   - Secrets: the access token lives in a [Token], which redacts itself in
+//     every formatting, logging and JSON path; request bodies and URLs are
+//     never copied into errors or logs.
+//   - Rate limits: a per-connection [Limiter] guarantees that no rolling window
+//     carries more requests than HubSpot's budget (a token bucket cannot), keeps
+//     search on its own per-second budget, tracks the daily budget and lets
+//     callers queue fairly, bounded by their context deadline.
+//   - Retries: transient failures (5xx, 423, resets, timeouts) are retried with
+//     exponential backoff and full jitter on idempotent calls only; 429s are
+//     handled by policy (see [RetryPolicy] and the idempotency notes on each call).
+//   - Errors: HubSpot error bodies are decoded into [*APIError] and
+//     [*RateLimitError], which match the sentinel errors (ErrInvalidToken,
+//     ErrMissingScopes, ErrNotFound, …) with errors.Is.
+//
+// Decoding is liberal on purpose: every response field is optional, ids are
+// strings whether HubSpot sends numbers or strings, and property values that
+// come back as null are simply absent.
+package hubspot

@@ -1,0 +1,242 @@
+package hubspot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Clock is the limiter's (and retry loop's) view of time, injectable so
+// tests can drive waiting deterministically.
+type Clock interface {
+	Now() time.Time
+	// After behaves like time.After.
+	After(d time.Duration) <-chan time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// After returns time.After(d).
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// RequestKind says which budget a request draws from.
+type RequestKind int
+
+const (
+	// KindStandard counts against the rolling per-app window (100 or 190 per 10 s).
+	KindStandard RequestKind = iota
+	// KindSearch counts against the per-account search budget (5 per second)
+	// and not against the rolling window, as HubSpot's spec exempts it.
+	KindSearch
+)
+
+func (k RequestKind) String() string {
+	if k == KindSearch {
+		return "search"
+	}
+	return "standard"
+}
+
+// LimiterConfig configures NewLimiter. Zero values take the defaults, which
+// match a Free/Starter private app; the limiter adopts the real budget from
+// HubSpot's response headers anyway.
+type LimiterConfig struct {
+	Budget          int           // requests per Window; default 100
+	Window          time.Duration // default 10 s
+	SearchPerSecond int           // default 5
+	// SafetyMargin is added to every window. The slot bookkeeping already
+	// accounts for network delay (see rollingWindow); this covers HubSpot
+	// measuring slightly later than receipt. Default 100 ms; negative means none.
+	SafetyMargin time.Duration
+	// DailyResetLocation is the account's time zone (the daily budget resets
+	// at its midnight). Default UTC; Client.AccountDetails updates it.
+	DailyResetLocation *time.Location
+	Clock              Clock // default SystemClock
+}
+
+// Limiter is the per-connection rate limiter: one per HubSpot private app
+// (share it between every Client using the same app's token).
+//
+// Callers queue first-in first-out per budget. A caller whose context ends
+// leaves the queue without taking a slot, and a caller whose deadline falls
+// before the earliest moment it could possibly be granted fails at once with
+// a *RateLimitError saying how long it would have needed.
+type Limiter struct {
+	mu       sync.Mutex
+	clock    Clock
+	standard *rollingWindow
+	search   *rollingWindow
+	daily    dailyBudget
+
+	grantedTotal uint64 // across both kinds; used to age daily reports
+	refused      uint64
+	throttled    uint64
+}
+
+// NewLimiter builds a limiter; see LimiterConfig for defaults.
+func NewLimiter(cfg LimiterConfig) *Limiter {
+	if cfg.Budget <= 0 {
+		cfg.Budget = 100
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 10 * time.Second
+	}
+	if cfg.SearchPerSecond <= 0 {
+		cfg.SearchPerSecond = 5
+	}
+	if cfg.SafetyMargin < 0 {
+		cfg.SafetyMargin = 0
+	} else if cfg.SafetyMargin == 0 {
+		cfg.SafetyMargin = 100 * time.Millisecond
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	return &Limiter{
+		clock:    cfg.Clock,
+		standard: newRollingWindow(PolicyTenSecondlyRolling, cfg.Budget, cfg.Window, cfg.SafetyMargin),
+		// The search budget is per second; the margin scales down with it.
+		search: newRollingWindow(PolicySecondly, cfg.SearchPerSecond, time.Second, cfg.SafetyMargin/10),
+		daily:  dailyBudget{loc: cfg.DailyResetLocation},
+	}
+}
+
+// Permit is one granted request. Call Done exactly once, as soon as the
+// response headers (or the failure) arrive.
+type Permit struct {
+	l          *Limiter
+	window     *rollingWindow
+	seq        uint64
+	grantedAt  time.Time
+	grantIndex uint64
+	once       sync.Once
+}
+
+// GrantedAt is when the permit was granted (the request's send time).
+func (p *Permit) GrantedAt() time.Time { return p.grantedAt }
+
+func (l *Limiter) window(kind RequestKind) *rollingWindow {
+	if kind == KindSearch {
+		return l.search
+	}
+	return l.standard
+}
+
+// Wait blocks until a request of the given kind may be sent, in FIFO order,
+// and returns the permit. Send the request immediately after it returns.
+func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := l.window(kind)
+	me := &waiter{wake: make(chan struct{}, 1)}
+
+	l.mu.Lock()
+	queued := false
+	for {
+		now := l.clock.Now()
+		if l.daily.blocked(now) {
+			l.refused++
+			l.dequeue(w, me, queued)
+			err := l.dailyError(now)
+			l.mu.Unlock()
+			return nil, err
+		}
+		ahead := len(w.waiters)
+		if queued {
+			ahead = w.position(me)
+		}
+		if ahead == 0 {
+			if seq, ok := w.tryGrant(now); ok {
+				l.dequeue(w, me, queued)
+				p := l.newPermit(w, seq, now)
+				l.mu.Unlock()
+				return p, nil
+			}
+		}
+		earliest := w.earliestGrant(now, ahead)
+		if deadline, ok := ctx.Deadline(); ok && deadline.Before(earliest) {
+			l.refused++
+			l.dequeue(w, me, queued)
+			l.mu.Unlock()
+			return nil, &RateLimitError{Policy: w.policy, RetryAfter: earliest.Sub(now), RetryAt: earliest}
+		}
+		if !queued {
+			w.waiters = append(w.waiters, me)
+			queued = true
+		}
+		var timer <-chan time.Time
+		if ahead == 0 {
+			timer = l.clock.After(w.nextCheck(now).Sub(now))
+		}
+		l.mu.Unlock()
+
+		select {
+		case <-me.wake:
+		case <-timer:
+		case <-ctx.Done():
+			l.mu.Lock()
+			l.dequeue(w, me, true)
+			retryAt := w.earliestGrant(l.clock.Now(), 0)
+			l.mu.Unlock()
+			return nil, l.waitEnded(ctx, kind, w.policy, retryAt)
+		}
+		l.mu.Lock()
+	}
+}
+
+// waitEnded explains why a queued caller gave up. A deadline that passed
+// in the queue is a rate-limit outcome (the caller could not get a slot in
+// time), so it matches both ErrRateLimited and context.DeadlineExceeded; a
+// cancellation is just the context's error.
+func (l *Limiter) waitEnded(ctx context.Context, kind RequestKind, policy Policy, retryAt time.Time) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &RateLimitError{Policy: policy, RetryAt: retryAt,
+			RetryAfter: max(retryAt.Sub(l.clock.Now()), 0), cause: ctx.Err()}
+	}
+	return fmt.Errorf("hubspot: waiting for a %s rate-limit slot: %w", kind, ctx.Err())
+}
+
+// dequeue removes a waiter and lets the next one look at the slots.
+func (l *Limiter) dequeue(w *rollingWindow, me *waiter, queued bool) {
+	if queued {
+		w.leave(me)
+	}
+	w.wakeHead()
+}
+
+func (l *Limiter) newPermit(w *rollingWindow, seq uint64, now time.Time) *Permit {
+	l.grantedTotal++
+	l.daily.onGrant()
+	return &Permit{l: l, window: w, seq: seq, grantedAt: now, grantIndex: l.grantedTotal}
+}
+
+func (l *Limiter) dailyError(now time.Time) *RateLimitError {
+	return &RateLimitError{Policy: PolicyDaily, RetryAt: l.daily.resetAt, RetryAfter: l.daily.resetAt.Sub(now)}
+}
+
+// SetDailyResetLocation sets the account's time zone, which decides when
+// the daily budget resets.
+func (l *Limiter) SetDailyResetLocation(loc *time.Location) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.daily.loc = loc
+}
+
+// RetryAt is the earliest time a request of this kind could be granted now,
+// ignoring the queue: what a RetryInfo should say after a 429.
+func (l *Limiter) RetryAt(kind RequestKind) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if l.daily.blocked(now) {
+		return l.daily.resetAt
+	}
+	return l.window(kind).earliestGrant(now, 0)
+}

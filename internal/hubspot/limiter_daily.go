@@ -1,0 +1,68 @@
+package hubspot
+
+import "time"
+
+// dailyBudget follows the account's daily allowance as HubSpot reports it in
+// X-HubSpot-RateLimit-Daily-Remaining (private apps only; OAuth calls do not
+// get the header, and then the budget simply stays unknown).
+//
+// The daily limit cannot be waited out within a request, so once it is spent
+// every caller fails fast with the reset time instead of queueing.
+type dailyBudget struct {
+	loc       *time.Location // the account's time zone: the budget resets at its midnight
+	known     bool
+	remaining int64
+	exhausted bool      // a DAILY 429 was seen
+	resetAt   time.Time // zero until we know anything
+}
+
+// refresh forgets everything once the reset time has passed.
+func (d *dailyBudget) refresh(now time.Time) {
+	if !d.resetAt.IsZero() && !now.Before(d.resetAt) {
+		d.known, d.exhausted, d.remaining, d.resetAt = false, false, 0, time.Time{}
+	}
+}
+
+// blocked reports whether no request may be sent until resetAt.
+func (d *dailyBudget) blocked(now time.Time) bool {
+	d.refresh(now)
+	return d.exhausted || (d.known && d.remaining <= 0)
+}
+
+func (d *dailyBudget) onGrant() {
+	if d.known {
+		d.remaining--
+	}
+}
+
+// report records HubSpot's count; grantedSince is how many requests we
+// released after the one that carried it (HubSpot had not seen them yet).
+func (d *dailyBudget) report(remaining int64, grantedSince uint64, now time.Time) {
+	d.refresh(now)
+	d.known = true
+	d.remaining = remaining - int64(grantedSince)
+	d.resetAt = nextMidnight(now, d.loc)
+}
+
+func (d *dailyBudget) exhaust(now time.Time) {
+	d.refresh(now)
+	d.exhausted = true
+	d.resetAt = nextMidnight(now, d.loc)
+}
+
+func (d *dailyBudget) remainingOrUnknown() int64 {
+	if !d.known {
+		return -1
+	}
+	return max(d.remaining, 0)
+}
+
+// nextMidnight is the next 00:00 in loc strictly after now.
+func nextMidnight(now time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	y, m, day := local.Date()
+	return time.Date(y, m, day+1, 0, 0, 0, 0, loc)
+}

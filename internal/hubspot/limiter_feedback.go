@@ -1,0 +1,141 @@
+package hubspot
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Rate-limit response headers HubSpot sends on non-search calls.
+const (
+	headerRateMax            = "X-HubSpot-RateLimit-Max"
+	headerRateRemaining      = "X-HubSpot-RateLimit-Remaining"
+	headerRateInterval       = "X-HubSpot-RateLimit-Interval-Milliseconds"
+	headerRateDailyRemaining = "X-HubSpot-RateLimit-Daily-Remaining"
+)
+
+// Done records that the permit's request finished (its response headers
+// arrived, or it failed) and learns from HubSpot's rate-limit headers, if
+// any: the window length and budget are adopted, and a Remaining lower than
+// we can account for is booked as usage by someone else. h may be nil.
+// Calls after the first are ignored.
+func (p *Permit) Done(h http.Header) {
+	p.once.Do(func() {
+		l := p.l
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		now := l.clock.Now()
+		p.window.complete(p.seq, now)
+		if h != nil {
+			l.learn(p, h, now)
+		}
+		p.window.wakeHead()
+	})
+}
+
+func (l *Limiter) learn(p *Permit, h http.Header, now time.Time) {
+	if v, ok := headerInt(h, headerRateDailyRemaining); ok {
+		l.daily.report(v, l.grantedTotal-p.grantIndex, now)
+	}
+	if p.window != l.standard {
+		return // search responses carry no window headers; ignore strays
+	}
+	if ms, ok := headerInt(h, headerRateInterval); ok && ms > 0 && ms <= 24*3600*1000 {
+		l.standard.length = time.Duration(ms) * time.Millisecond
+	}
+	budget, hasBudget := headerInt(h, headerRateMax)
+	if hasBudget && budget > 0 && budget <= 100000 {
+		l.standard.resize(int(budget))
+	}
+	if remaining, ok := headerInt(h, headerRateRemaining); ok && remaining >= 0 {
+		l.standard.correct(int(remaining), p.grantedAt, now)
+	}
+}
+
+// Throttled tells the limiter HubSpot answered 429 with this policy, so the
+// next grants wait for the window instead of hammering HubSpot again:
+// TEN_SECONDLY_ROLLING and SECONDLY fill their window as of now, DAILY
+// blocks everything until the account's midnight. It returns when a retry
+// may be granted.
+func (l *Limiter) Throttled(kind RequestKind, policy Policy) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	l.throttled++
+	switch {
+	case policy == PolicyDaily:
+		l.daily.exhaust(now)
+		return l.daily.resetAt
+	case policy == PolicySecondly || kind == KindSearch:
+		l.search.fill(now, len(l.search.slots))
+		return l.search.earliestGrant(now, 0)
+	default:
+		l.standard.fill(now, len(l.standard.slots))
+		return l.standard.earliestGrant(now, 0)
+	}
+}
+
+// WindowStats describes one budget.
+type WindowStats struct {
+	Budget   int           // requests allowed per window
+	Window   time.Duration // window length (without the safety margin)
+	InWindow int           // requests that still count against the window (including in flight)
+	InFlight int           // granted requests whose response has not arrived
+	Headroom int           // Budget - InWindow: requests that could go right now
+	Waiting  int           // callers queued for a slot
+	Granted  uint64        // requests granted since the limiter was built
+}
+
+// LimiterStats is a snapshot for observability and TestConnection.
+type LimiterStats struct {
+	Standard WindowStats
+	Search   WindowStats
+	// DailyRemaining is the estimated daily budget left, or -1 if unknown
+	// (HubSpot sends it to private apps only).
+	DailyRemaining int64
+	DailyResetAt   time.Time // zero if unknown
+	Refused        uint64    // callers failed fast (deadline too short or daily budget spent)
+	Throttled      uint64    // 429s reported to the limiter
+}
+
+// Stats returns a snapshot of the limiter's state.
+func (l *Limiter) Stats() LimiterStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	l.daily.refresh(now)
+	return LimiterStats{
+		Standard:       windowStats(l.standard, now),
+		Search:         windowStats(l.search, now),
+		DailyRemaining: l.daily.remainingOrUnknown(),
+		DailyResetAt:   l.daily.resetAt,
+		Refused:        l.refused,
+		Throttled:      l.throttled,
+	}
+}
+
+func windowStats(w *rollingWindow, now time.Time) WindowStats {
+	inWindow, inFlight := w.inUse(now)
+	return WindowStats{
+		Budget:   len(w.slots),
+		Window:   w.length,
+		InWindow: inWindow,
+		InFlight: inFlight,
+		Headroom: len(w.slots) - inWindow,
+		Waiting:  len(w.waiters),
+		Granted:  w.granted,
+	}
+}
+
+func headerInt(h http.Header, key string) (int64, bool) {
+	v := strings.TrimSpace(h.Get(key))
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n, true
+}

@@ -1,0 +1,335 @@
+package hubspot
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock only moves when Advance is called.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// newFakeClock starts at the real time, so context deadlines (which are
+// wall-clock instants) can be compared with it.
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), ch: ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			t.ch <- c.now
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	c.timers = kept
+}
+
+func newTestLimiter(clock *fakeClock, budget int, window time.Duration) *Limiter {
+	return NewLimiter(LimiterConfig{Budget: budget, Window: window, SearchPerSecond: 5, SafetyMargin: -1, Clock: clock})
+}
+
+// eventually polls cond in real time; waiters run on other goroutines.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func mustWait(t *testing.T, l *Limiter, kind RequestKind) *Permit {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	p, err := l.Wait(ctx, kind)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	return p
+}
+
+func TestLimiterReusesASlotOnlyAWindowAfterItsResponse(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 2, 10*time.Second)
+	a, b := mustWait(t, l, KindStandard), mustWait(t, l, KindStandard)
+	clock.Advance(3 * time.Second)
+	a.Done(nil) // a's response arrived at t=3s: HubSpot saw it at most then
+	clock.Advance(time.Second)
+	b.Done(nil)
+
+	// The window is full; the first slot frees at 3s+10s, however early a was sent.
+	if got, want := l.RetryAt(KindStandard), a.GrantedAt().Add(13*time.Second); !got.Equal(want) {
+		t.Fatalf("RetryAt = %v after grant, want %v", got.Sub(a.GrantedAt()), want.Sub(a.GrantedAt()))
+	}
+	if s := l.Stats().Standard; s.InWindow != 2 || s.Headroom != 0 || s.Granted != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+	clock.Advance(9 * time.Second) // t=13s
+	mustWait(t, l, KindStandard)
+	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(500*time.Millisecond))
+	defer cancel()
+	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("third request within the window: err = %v, want ErrRateLimited", err)
+	}
+}
+
+func TestLimiterDeadlineBeforeEarliestGrantFailsFast(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 1, 10*time.Second)
+	mustWait(t, l, KindStandard).Done(nil)
+
+	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(4*time.Second))
+	defer cancel()
+	start := time.Now()
+	_, err := l.Wait(ctx, KindStandard)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || rl.FromHubSpot {
+		t.Fatalf("err = %v, want a local *RateLimitError", err)
+	}
+	if rl.RetryAfter != 10*time.Second || rl.Policy != PolicyTenSecondlyRolling {
+		t.Fatalf("RetryAfter = %v policy %s, want 10s TEN_SECONDLY_ROLLING", rl.RetryAfter, rl.Policy)
+	}
+	if time.Since(start) > 500*time.Millisecond {
+		t.Fatal("did not fail fast")
+	}
+	if l.Stats().Standard.Waiting != 0 {
+		t.Fatal("refused caller stayed in the queue")
+	}
+}
+
+func TestLimiterServesWaitersInArrivalOrder(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 1, time.Second)
+	held := mustWait(t, l, KindStandard)
+
+	const n = 5
+	order := make(chan int, n)
+	for i := range n {
+		go func() {
+			p, err := l.Wait(t.Context(), KindStandard)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			order <- i
+			p.Done(nil)
+		}()
+		eventually(t, "waiter to queue", func() bool { return l.Stats().Standard.Waiting == i+1 })
+	}
+	held.Done(nil)
+	for want := range n {
+		clock.Advance(time.Second)
+		if got := <-order; got != want {
+			t.Fatalf("granted waiter %d, want %d (FIFO)", got, want)
+		}
+		eventually(t, "grant to complete", func() bool { return l.Stats().Standard.InFlight == 0 })
+	}
+}
+
+func TestLimiterCancelledWaiterLeavesWithoutTakingASlot(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 1, time.Second)
+	held := mustWait(t, l, KindStandard)
+
+	ctxA, cancelA := context.WithCancel(t.Context())
+	errA := make(chan error, 1)
+	go func() { _, err := l.Wait(ctxA, KindStandard); errA <- err }()
+	eventually(t, "A to queue", func() bool { return l.Stats().Standard.Waiting == 1 })
+	grantedB := make(chan *Permit, 1)
+	go func() {
+		p, err := l.Wait(t.Context(), KindStandard)
+		if err != nil {
+			t.Error(err)
+		}
+		grantedB <- p
+	}()
+	eventually(t, "B to queue", func() bool { return l.Stats().Standard.Waiting == 2 })
+
+	cancelA()
+	if err := <-errA; !errors.Is(err, context.Canceled) {
+		t.Fatalf("A: err = %v, want context.Canceled", err)
+	}
+	held.Done(nil)
+	clock.Advance(time.Second) // the one slot frees: it must go to B
+	select {
+	case p := <-grantedB:
+		if s := l.Stats().Standard; s.Granted != 2 || s.Waiting != 0 {
+			t.Fatalf("stats %+v: A must not have consumed a grant", s)
+		}
+		p.Done(nil)
+	case <-time.After(5 * time.Second):
+		t.Fatal("B was not granted the slot A gave up")
+	}
+}
+
+func TestLimiterSearchHasItsOwnBudget(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 1, 10*time.Second)
+	mustWait(t, l, KindStandard) // the rolling window is now full
+	for range 5 {
+		mustWait(t, l, KindSearch).Done(nil)
+	}
+	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(100*time.Millisecond))
+	defer cancel()
+	_, err := l.Wait(ctx, KindSearch)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || rl.Policy != PolicySecondly || rl.RetryAfter != time.Second {
+		t.Fatalf("sixth search in a second: %v, want SECONDLY retry after 1s", err)
+	}
+	if s := l.Stats(); s.Standard.Granted != 1 || s.Search.Granted != 5 {
+		t.Fatalf("searches counted against the rolling window: %+v", s)
+	}
+}
+
+func TestLimiterDailyBudgetFailsFastUntilMidnight(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	loc := time.FixedZone("UTC-5", -5*3600)
+	l := NewLimiter(LimiterConfig{Budget: 100, Window: time.Second, SafetyMargin: -1, Clock: clock, DailyResetLocation: loc})
+	mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Daily-Remaining": {"1"}})
+	mustWait(t, l, KindStandard).Done(nil) // spends the last one
+
+	wantReset := nextMidnight(clock.Now(), loc)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+	defer cancel()
+	for _, kind := range []RequestKind{KindStandard, KindSearch} {
+		_, err := l.Wait(ctx, kind)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || !errors.Is(err, ErrDailyLimitExhausted) || !rl.RetryAt.Equal(wantReset) {
+			t.Fatalf("%s: err = %v, want daily exhaustion until %v", kind, err, wantReset)
+		}
+		if h, _, _ := rl.RetryAt.In(loc).Clock(); h != 0 {
+			t.Fatalf("reset %v is not midnight in the account's zone", rl.RetryAt.In(loc))
+		}
+	}
+	clock.Advance(wantReset.Sub(clock.Now()))
+	mustWait(t, l, KindStandard)
+	if s := l.Stats(); s.DailyRemaining != -1 {
+		t.Fatalf("after reset DailyRemaining = %d, want unknown (-1)", s.DailyRemaining)
+	}
+
+	// A DAILY 429 blocks too, without waiting for headers.
+	l.Throttled(KindStandard, PolicyDaily)
+	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrDailyLimitExhausted) {
+		t.Fatalf("after a DAILY 429: %v", err)
+	}
+}
+
+func TestLimiterAdoptsHubSpotHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		header       http.Header
+		wantBudget   int
+		wantWindow   time.Duration
+		wantHeadroom int
+	}{
+		{"adopts a larger budget and window", http.Header{"X-Hubspot-Ratelimit-Max": {"190"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"189"}}, 190, 10 * time.Second, 189},
+		{"shrinks the budget", http.Header{"X-Hubspot-Ratelimit-Max": {"5"}, "X-Hubspot-Ratelimit-Remaining": {"4"}}, 5, 2 * time.Second, 4},
+		{"someone else used part of the window", http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}}, 10, 2 * time.Second, 3},
+		{"more remaining than we think changes nothing", http.Header{"X-Hubspot-Ratelimit-Remaining": {"10"}}, 10, 2 * time.Second, 9},
+		{"garbage is ignored", http.Header{"X-Hubspot-Ratelimit-Max": {"lots"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"-5"}}, 10, 2 * time.Second, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			l := newTestLimiter(clock, 10, 2*time.Second)
+			mustWait(t, l, KindStandard).Done(tt.header)
+			s := l.Stats().Standard
+			if s.Budget != tt.wantBudget || s.Window != tt.wantWindow || s.Headroom != tt.wantHeadroom {
+				t.Fatalf("budget %d window %v headroom %d, want %d %v %d", s.Budget, s.Window, s.Headroom, tt.wantBudget, tt.wantWindow, tt.wantHeadroom)
+			}
+		})
+	}
+}
+
+func TestLimiterRemainingIsComparedAtSendTime(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 10, 2*time.Second)
+	for range 3 {
+		mustWait(t, l, KindStandard).Done(nil)
+	}
+	clock.Advance(1900 * time.Millisecond)
+	a := mustWait(t, l, KindStandard)
+	clock.Advance(200 * time.Millisecond) // the three early requests leave the window meanwhile
+	// HubSpot counted the three early requests plus a when a arrived.
+	a.Done(http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"6"}})
+	if s := l.Stats().Standard; s.Headroom != 9 {
+		t.Fatalf("headroom %d, want 9: requests that expired in transit are ours, not someone else's", s.Headroom)
+	}
+}
+
+func TestLimiterTenSecondly429FillsTheWindow(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := newTestLimiter(clock, 10, 10*time.Second)
+	mustWait(t, l, KindStandard).Done(nil)
+	retryAt := l.Throttled(KindStandard, PolicyTenSecondlyRolling)
+	if got := retryAt.Sub(clock.Now()); got != 10*time.Second {
+		t.Fatalf("retry in %v, want a full window", got)
+	}
+	if s := l.Stats(); s.Standard.Headroom != 0 || s.Throttled != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestLimiterDeadlinePassingInTheQueueIsARateLimit(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock() // never advanced: the held slot never frees
+	l := newTestLimiter(clock, 1, 100*time.Millisecond)
+	mustWait(t, l, KindStandard) // in flight; could complete any moment
+	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(200*time.Millisecond))
+	defer cancel()
+	_, err := l.Wait(ctx, KindStandard)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, context.DeadlineExceeded) || rl.FromHubSpot {
+		t.Fatalf("err = %v, want a local rate limit that is also DeadlineExceeded", err)
+	}
+	if s := l.Stats().Standard; s.Waiting != 0 || s.Granted != 1 {
+		t.Fatalf("stats %+v: the caller must leave the queue without a grant", s)
+	}
+}

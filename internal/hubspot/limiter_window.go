@@ -1,0 +1,225 @@
+package hubspot
+
+import (
+	"slices"
+	"time"
+)
+
+// rollingWindow enforces "at most len(slots) requests in any window of
+// length", measured as HubSpot measures it: by when requests arrive.
+//
+// It keeps one slot per request of the last budget granted (a ring, in
+// effect). A slot is stamped with the grant time while its request is in
+// flight, and restamped with the time the response (or failure) came back.
+// The server received the request somewhere between those two instants, so
+// the completion time is an upper bound on the receipt time, and the grant
+// time of the next request a lower bound on its receipt time. Reusing a slot
+// only once completion+length+margin has passed therefore guarantees that two
+// requests sharing a slot arrive at least `length` apart, however the network
+// delays either of them. While a request is in flight its slot cannot be
+// reused at all: we do not yet know when HubSpot saw it.
+//
+// The margin absorbs what the bound cannot see (HubSpot measuring at a point
+// slightly after receipt, a failed request reaching the server late).
+//
+// rollingWindow is not safe for concurrent use; Limiter.mu guards it.
+type rollingWindow struct {
+	policy  Policy
+	length  time.Duration
+	margin  time.Duration
+	slots   []slot
+	waiters []*waiter // FIFO; only waiters[0] may take a slot
+	granted uint64
+	lastSeq uint64
+}
+
+type slot struct {
+	seq       uint64    // the grant that owns the slot; 0 for learned (phantom) usage
+	grantedAt time.Time // when the request was released to be sent
+	stamp     time.Time // grantedAt while in flight, then completion time
+	inflight  bool
+	used      bool
+}
+
+// waiter is one caller queued for a slot. wake has room for one signal so
+// notifying never blocks and never loses a wake-up.
+type waiter struct{ wake chan struct{} }
+
+func newRollingWindow(policy Policy, budget int, length, margin time.Duration) *rollingWindow {
+	return &rollingWindow{policy: policy, length: length, margin: margin, slots: make([]slot, max(budget, 1))}
+}
+
+// cycle is how long a slot stays taken after its request completes.
+func (w *rollingWindow) cycle() time.Duration { return w.length + w.margin }
+
+// freeAt is the earliest time the slot can be reused; for an in-flight slot
+// it assumes the response arrives right now (a lower bound).
+func (w *rollingWindow) freeAt(s slot, now time.Time) time.Time {
+	switch {
+	case !s.used:
+		return now
+	case s.inflight:
+		return now.Add(w.cycle())
+	default:
+		return s.stamp.Add(w.cycle())
+	}
+}
+
+func (w *rollingWindow) reusable(s slot, now time.Time) bool {
+	return !s.used || (!s.inflight && !s.stamp.Add(w.cycle()).After(now))
+}
+
+// tryGrant takes a free slot for a request sent now.
+func (w *rollingWindow) tryGrant(now time.Time) (uint64, bool) {
+	for i, s := range w.slots {
+		if w.reusable(s, now) {
+			w.lastSeq++
+			w.granted++
+			w.slots[i] = slot{seq: w.lastSeq, grantedAt: now, stamp: now, inflight: true, used: true}
+			return w.lastSeq, true
+		}
+	}
+	return 0, false
+}
+
+// complete restamps a granted slot with the time its response came back.
+func (w *rollingWindow) complete(seq uint64, now time.Time) {
+	for i := range w.slots {
+		if w.slots[i].seq == seq && w.slots[i].inflight {
+			w.slots[i].inflight = false
+			w.slots[i].stamp = now
+			return
+		}
+	}
+}
+
+// earliestGrant is a lower bound on when the waiter with `ahead` callers in
+// front of it can be granted: it needs the (ahead+1)-th slot to free up, and
+// each full pass over the budget costs at least one more cycle.
+func (w *rollingWindow) earliestGrant(now time.Time, ahead int) time.Time {
+	times := make([]time.Time, len(w.slots))
+	for i, s := range w.slots {
+		times[i] = w.freeAt(s, now)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	t := times[ahead%len(times)].Add(time.Duration(ahead/len(times)) * w.cycle())
+	if t.Before(now) {
+		return now
+	}
+	return t
+}
+
+// nextCheck is when the head waiter should look again if nothing wakes it:
+// the earliest known free time, or one cycle if every slot is in flight
+// (their completions will wake it sooner).
+func (w *rollingWindow) nextCheck(now time.Time) time.Time {
+	next := now.Add(w.cycle())
+	for _, s := range w.slots {
+		if s.used && !s.inflight {
+			if t := s.stamp.Add(w.cycle()); t.Before(next) {
+				next = t
+			}
+		}
+	}
+	return next
+}
+
+// inUse counts slots that still count against the window.
+func (w *rollingWindow) inUse(now time.Time) (inWindow, inFlight int) {
+	for _, s := range w.slots {
+		if s.inflight {
+			inFlight++
+		}
+		if !w.reusable(s, now) {
+			inWindow++
+		}
+	}
+	return inWindow, inFlight
+}
+
+// resize adopts a new budget. When shrinking it keeps the busiest slots
+// (in flight first, then the most recent), so it never forgets usage that
+// still counts.
+func (w *rollingWindow) resize(budget int) {
+	if budget < 1 || budget == len(w.slots) {
+		return
+	}
+	if budget > len(w.slots) {
+		w.slots = append(w.slots, make([]slot, budget-len(w.slots))...)
+		return
+	}
+	slices.SortFunc(w.slots, func(a, b slot) int {
+		if a.inflight != b.inflight {
+			if a.inflight {
+				return -1
+			}
+			return 1
+		}
+		if a.used != b.used {
+			if a.used {
+				return -1
+			}
+			return 1
+		}
+		return b.stamp.Compare(a.stamp)
+	})
+	w.slots = w.slots[:budget]
+}
+
+// fill marks up to n free slots as used now: usage we learned about but did
+// not cause (another replica or app sharing the budget, or a 429).
+func (w *rollingWindow) fill(now time.Time, n int) {
+	for i := range w.slots {
+		if n <= 0 {
+			return
+		}
+		if w.reusable(w.slots[i], now) {
+			w.slots[i] = slot{grantedAt: now, stamp: now, used: true}
+			n--
+		}
+	}
+}
+
+// correct lowers our idea of the headroom when HubSpot reports fewer
+// requests remaining than we can account for.
+//
+// remaining describes the server's window when it received the request we
+// granted at sentAt, so it is compared with what counted at sentAt — not
+// now: slots that expired while the response travelled back were still in
+// HubSpot's count. Slots granted after sentAt are included too (they may
+// have overtaken it); their stamp is later than sentAt, so the same test
+// covers them. Anything beyond our own usage is someone else's, which we
+// record as taken now (the latest it can have happened).
+func (w *rollingWindow) correct(remaining int, sentAt, now time.Time) {
+	ours := 0
+	for _, s := range w.slots {
+		if s.used && (s.inflight || s.stamp.Add(w.cycle()).After(sentAt)) {
+			ours++
+		}
+	}
+	if foreign := len(w.slots) - remaining - ours; foreign > 0 {
+		w.fill(now, foreign)
+	}
+}
+
+func (w *rollingWindow) position(me *waiter) int {
+	return slices.Index(w.waiters, me)
+}
+
+func (w *rollingWindow) leave(me *waiter) {
+	if i := w.position(me); i >= 0 {
+		w.waiters = slices.Delete(w.waiters, i, i+1)
+	}
+}
+
+// wakeHead nudges the first waiter to re-check; called whenever a slot may
+// have freed or the head changed.
+func (w *rollingWindow) wakeHead() {
+	if len(w.waiters) == 0 {
+		return
+	}
+	select {
+	case w.waiters[0].wake <- struct{}{}:
+	default:
+	}
+}

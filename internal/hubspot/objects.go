@@ -1,0 +1,187 @@
+package hubspot
+
+import (
+	"context"
+	"net/url"
+	"strings"
+)
+
+// Object is a CRM record (contact, company, deal, note, call, …).
+type Object struct {
+	ID                    ID                           `json:"id"`
+	Properties            Properties                   `json:"properties"`
+	PropertiesWithHistory map[string][]PropertyVersion `json:"propertiesWithHistory,omitempty"`
+	// Associations appear only when requested on a GET: keyed by object
+	// type (e.g. "companies"), in the v3 shape with string type names.
+	Associations       map[string]AssociatedIDs `json:"associations,omitempty"`
+	CreatedAt          Timestamp                `json:"createdAt"`
+	UpdatedAt          Timestamp                `json:"updatedAt"`
+	ArchivedAt         Timestamp                `json:"archivedAt"`
+	Archived           bool                     `json:"archived"`
+	ObjectWriteTraceID string                   `json:"objectWriteTraceId,omitempty"`
+	URL                string                   `json:"url,omitempty"`
+}
+
+// PropertyVersion is one historical value of a property.
+type PropertyVersion struct {
+	Value           *string   `json:"value"`
+	Timestamp       Timestamp `json:"timestamp"`
+	SourceType      string    `json:"sourceType"`
+	SourceID        string    `json:"sourceId"`
+	SourceLabel     string    `json:"sourceLabel"`
+	UpdatedByUserID ID        `json:"updatedByUserId"`
+}
+
+// AssociatedIDs is a page of v3 associations embedded in a record.
+type AssociatedIDs struct {
+	Results []AssociatedID `json:"results"`
+	Paging  *Paging        `json:"paging,omitempty"`
+}
+
+// AssociatedID is one associated record; Type is a name like "contact_to_company".
+type AssociatedID struct {
+	ID   ID     `json:"id"`
+	Type string `json:"type"`
+}
+
+// GetObjectOptions shape GetObject.
+type GetObjectOptions struct {
+	// IDProperty looks the record up by a unique property instead of its
+	// id, e.g. "email" for contacts.
+	IDProperty            string
+	Properties            []string
+	PropertiesWithHistory []string
+	Associations          []string // object types whose associated ids to include
+	Archived              bool
+}
+
+// GetObject reads one record by id (or by opts.IDProperty). A missing record
+// is ErrNotFound. Idempotent.
+func (c *Client) GetObject(ctx context.Context, objectType, id string, opts GetObjectOptions) (*Object, error) {
+	if err := requireNonEmpty("objectType", objectType, "id", id); err != nil {
+		return nil, err
+	}
+	const template = "/crm/v3/objects/{objectType}/{objectId}"
+	q := url.Values{}
+	setList(q, "properties", opts.Properties)
+	setList(q, "propertiesWithHistory", opts.PropertiesWithHistory)
+	setList(q, "associations", opts.Associations)
+	if opts.IDProperty != "" {
+		q.Set("idProperty", opts.IDProperty)
+	}
+	if opts.Archived {
+		q.Set("archived", "true")
+	}
+	var obj Object
+	_, err := c.send(ctx, request{
+		endpoint: endpoint{method: "GET", template: template, idempotent: true},
+		path:     expand(template, objectType, id),
+		query:    q,
+	}, &obj)
+	if err != nil {
+		return nil, err
+	}
+	return &obj, nil
+}
+
+// CreateObjectInput is a new record and the associations to create with it.
+type CreateObjectInput struct {
+	Properties   map[string]string
+	Associations []AssociationInput
+}
+
+// createBody always carries "associations" (an empty array when there are
+// none): HubSpot's spec marks it required on create.
+type createBody struct {
+	Properties         map[string]string  `json:"properties"`
+	Associations       []AssociationInput `json:"associations"`
+	ObjectWriteTraceID string             `json:"objectWriteTraceId,omitempty"`
+}
+
+func newCreateBody(in CreateObjectInput, traceID string) createBody {
+	b := createBody{Properties: in.Properties, Associations: in.Associations, ObjectWriteTraceID: traceID}
+	if b.Properties == nil {
+		b.Properties = map[string]string{}
+	}
+	if b.Associations == nil {
+		b.Associations = []AssociationInput{}
+	}
+	return b
+}
+
+// CreateObject creates one record (201). A contact whose email exists fails
+// with ErrConflict and APIError.ExistingID set.
+//
+// Not idempotent: it is retried only when HubSpot provably did not process
+// it (429, dial failure); after a reset or 5xx the caller gets
+// ErrUnavailable and must find out whether the record exists.
+func (c *Client) CreateObject(ctx context.Context, objectType string, in CreateObjectInput) (*Object, error) {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return nil, err
+	}
+	const template = "/crm/v3/objects/{objectType}"
+	var obj Object
+	_, err := c.send(ctx, request{
+		endpoint: endpoint{method: "POST", template: template},
+		path:     expand(template, objectType),
+		body:     newCreateBody(in, ""),
+	}, &obj)
+	if err != nil {
+		return nil, err
+	}
+	return &obj, nil
+}
+
+// UpdateObjectOptions shape UpdateObject.
+type UpdateObjectOptions struct {
+	// IDProperty addresses the record by a unique property, e.g. "email"
+	// (which works for single updates, unlike batch update).
+	IDProperty string
+}
+
+// UpdateObject sets properties on one record; "" clears a value. Idempotent:
+// it writes absolute values, so a repeat leaves the same state.
+func (c *Client) UpdateObject(ctx context.Context, objectType, id string, properties map[string]string, opts UpdateObjectOptions) (*Object, error) {
+	if err := requireNonEmpty("objectType", objectType, "id", id); err != nil {
+		return nil, err
+	}
+	if len(properties) == 0 {
+		return nil, invalid("update needs at least one property")
+	}
+	const template = "/crm/v3/objects/{objectType}/{objectId}"
+	q := url.Values{}
+	if opts.IDProperty != "" {
+		q.Set("idProperty", opts.IDProperty)
+	}
+	var obj Object
+	_, err := c.send(ctx, request{
+		endpoint: endpoint{method: "PATCH", template: template, idempotent: true},
+		path:     expand(template, objectType, id),
+		query:    q,
+		body:     map[string]any{"properties": properties},
+	}, &obj)
+	if err != nil {
+		return nil, err
+	}
+	return &obj, nil
+}
+
+// ArchiveObject moves a record to the recycle bin (204). Idempotent.
+func (c *Client) ArchiveObject(ctx context.Context, objectType, id string) error {
+	if err := requireNonEmpty("objectType", objectType, "id", id); err != nil {
+		return err
+	}
+	const template = "/crm/v3/objects/{objectType}/{objectId}"
+	_, err := c.send(ctx, request{
+		endpoint: endpoint{method: "DELETE", template: template, idempotent: true},
+		path:     expand(template, objectType, id),
+	}, nil)
+	return err
+}
+
+// setList sets a comma-separated list parameter, as HubSpot's SDKs send them.
+func setList(q url.Values, key string, values []string) {
+	if len(values) > 0 {
+		q.Set(key, strings.Join(values, ","))
+	}
+}
