@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/connectflo/integrations/client"
 	"github.com/connectflo/integrations/internal/app"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 )
 
 // syncBuffer collects the server's log output from several goroutines.
@@ -34,11 +36,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// logLines returns the server's JSON log lines decoded.
-func (b *syncBuffer) logLines(t *testing.T) []map[string]any {
+// logLines decodes JSON log lines.
+func logLines(t *testing.T, text string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
@@ -49,11 +52,19 @@ func (b *syncBuffer) logLines(t *testing.T) []map[string]any {
 	return out
 }
 
-// testServer is the whole program, started by app.Run (what main calls) on port 0.
+// testServer is the whole program, started by app.Run (what main calls) on port 0, with a
+// HubSpot sandbox of its own as HubSpot.
 type testServer struct {
 	grpcAddr, httpAddr, db string
 	logs                   *syncBuffer
 	keys                   map[string]string // workspace ("acme", "globex", "*") → API key
+	env                    map[string]string
+	stop                   func()
+
+	sb      *sandbox.Sandbox
+	hubspot *httptest.Server
+	acct    sandbox.Account
+	token   string // a sandbox token with every scope
 }
 
 func noEnv(string) string { return "" }
@@ -62,7 +73,15 @@ func noEnv(string) string { return "" }
 // until the test ends, and checks that it shuts down cleanly.
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}}
+	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: map[string]string{}}
+	ts.sb = sandbox.New(sandbox.Options{})
+	ts.hubspot = httptest.NewServer(ts.sb)
+	t.Cleanup(ts.hubspot.Close)
+	var err error
+	if ts.acct, err = ts.sb.CreateAccount(sandbox.Account{Tier: sandbox.TierProfessional}); err != nil {
+		t.Fatal(err)
+	}
+	ts.token = ts.newToken(t, sandbox.AllScopes())
 	for _, ws := range []string{"acme", "globex", "*"} {
 		var out, errOut bytes.Buffer
 		if err := app.Run(context.Background(), []string{"apikey", "create", "--workspace", ws, "--db", ts.db}, noEnv, &out, &errOut); err != nil {
@@ -74,17 +93,39 @@ func startServer(t *testing.T) *testServer {
 		}
 		ts.keys[ws] = lines[0]
 	}
+	ts.start(t)
+	t.Cleanup(func() { ts.stop() })
+	return ts
+}
 
+// newToken registers a sandbox token of the test's account with the given scopes.
+func (ts *testServer) newToken(t *testing.T, scopes []string) string {
+	t.Helper()
+	tok, err := ts.sb.CreateToken(sandbox.Token{HubID: ts.acct.HubID, Scopes: scopes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Token
+}
+
+// start runs the server on the test's database with ts.env as its environment.
+func (ts *testServer) start(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	getenv := func(k string) string { return ts.env[k] }
+	mark := len(ts.logs.String())
 	go func() {
-		done <- app.Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", ts.db, "--log-format", "json"},
-			noEnv, io.Discard, ts.logs)
+		done <- app.Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", ts.db,
+			"--log-format", "json", "--log-level", "debug", "--hubspot-base-url", ts.hubspot.URL, "--hubspot-timeout", "2s"},
+			getenv, io.Discard, ts.logs)
 	}()
 	deadline := time.Now().Add(15 * time.Second)
+	ts.grpcAddr = ""
 	for ts.grpcAddr == "" {
 		select {
 		case err := <-done:
+			cancel()
 			t.Fatalf("server exited at start: %v\n%s", err, ts.logs.String())
 		default:
 		}
@@ -92,14 +133,14 @@ func startServer(t *testing.T) *testServer {
 			cancel()
 			t.Fatalf("server did not log \"serving\" within 15 s:\n%s", ts.logs.String())
 		}
-		for _, l := range ts.logs.logLines(t) {
+		for _, l := range logLines(t, ts.logs.String()[mark:]) {
 			if l["msg"] == "serving" {
 				ts.grpcAddr, ts.httpAddr = l["grpc_addr"].(string), l["http_addr"].(string)
 			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Cleanup(func() {
+	ts.stop = func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -109,11 +150,19 @@ func startServer(t *testing.T) *testServer {
 		case <-time.After(15 * time.Second):
 			t.Errorf("server did not stop within 15 s of cancellation")
 		}
-		if !strings.Contains(ts.logs.String(), `"msg":"stopped"`) {
+		if !strings.Contains(ts.logs.String()[mark:], `"msg":"stopped"`) {
 			t.Errorf("server did not log a clean stop")
 		}
-	})
-	return ts
+		ts.stop = func() {}
+	}
+}
+
+// restart stops the server and starts it again on the same database with env.
+func (ts *testServer) restart(t *testing.T, env map[string]string) {
+	t.Helper()
+	ts.stop()
+	ts.env = env
+	ts.start(t)
 }
 
 // client returns a typed client using the API key of workspace ws ("" for none).

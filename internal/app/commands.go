@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
@@ -19,6 +20,7 @@ const usage = `ConnectFlo Integrations: connects ConnectFlo workspaces to HubSpo
 Usage:
   server [flags]                                   serve gRPC and the REST gateway
   server apikey create --workspace NAME [--db PATH] create an API key and print it once
+  server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
   server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
@@ -33,6 +35,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch args[0] {
 		case "apikey":
 			return runAPIKey(ctx, args[1:], getenv, stdout, stderr)
+		case "rotate-keys":
+			return runRotateKeys(ctx, args[1:], getenv, stdout, stderr)
 		case "sandbox":
 			return sandbox.RunCLI(ctx, args[1:], stdout, stderr)
 		case "help":
@@ -50,6 +54,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := cfg.NewLogger(stderr)
+	if cfg.Sandbox {
+		return runDemo(ctx, cfg, logger, stdout)
+	}
 	srv, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -90,5 +97,39 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintln(stdout, key)
 	fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", *workspace)
+	return nil
+}
+
+// runRotateKeys re-seals every stored token under the primary key of the configured ring.
+func runRotateKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := ParseConfig("rotate-keys", args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := cfg.NewLogger(stderr)
+	ring, err := loadKeyRing(cfg, logger)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	report, err := connections.RotateKeys(ctx, st, ring)
+	if err != nil {
+		return fmt.Errorf("rotate-keys: %w (re-encrypted %d before the failure)", err, report.Resealed)
+	}
+	fmt.Fprintf(stdout, "re-encrypted %d token(s) under key %q; %d already used it; %d could not be read\n",
+		report.Resealed, ring.PrimaryID(), report.Current, len(report.Failed))
+	for _, f := range report.Failed {
+		fmt.Fprintln(stdout, "  cannot read:", f)
+	}
+	if len(report.Failed) > 0 {
+		return fmt.Errorf("rotate-keys: %d token(s) could not be decrypted with any configured key; restore the missing key and run again, or Update Credentials for those connections", len(report.Failed))
+	}
 	return nil
 }

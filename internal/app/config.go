@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -23,6 +25,12 @@ type Config struct {
 	LogFormat       string        // --log-format, INTEGRATIONS_LOG_FORMAT: text or json
 	ShutdownTimeout time.Duration // --shutdown-timeout, INTEGRATIONS_SHUTDOWN_TIMEOUT
 	MaxRequestBytes int           // --max-request-bytes, INTEGRATIONS_MAX_REQUEST_BYTES
+	HubSpotBaseURL  string        // --hubspot-base-url, HUBSPOT_BASE_URL
+	HubSpotTimeout  time.Duration // --hubspot-timeout, INTEGRATIONS_HUBSPOT_TIMEOUT: per HubSpot attempt
+	KeyFile         string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset
+	EncryptionKeys  string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
+	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox
+	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 }
 
 // Defaults work on a laptop with no setup.
@@ -32,6 +40,11 @@ const (
 	DefaultDBPath          = "data/integrations.db"
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMaxRequestBytes = 4 << 20
+	DefaultHubSpotBaseURL  = "https://api.hubapi.com"
+	DefaultHubSpotTimeout  = 30 * time.Second
+	DefaultSandboxAddr     = "127.0.0.1:8089"
+	DefaultDemoDBPath      = "data/demo.db"
+	keyFileName            = "encryption.keys"
 )
 
 // envPrefix starts every environment variable of the service.
@@ -48,7 +61,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 		return def
 	}
-	var level, timeout, maxBytes string
+	var level, timeout, maxBytes, hubspotTimeout string
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
@@ -56,8 +69,26 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env INTEGRATIONS_LOG_FORMAT)")
 	fs.StringVar(&timeout, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()), "how long to drain in-flight calls at shutdown (env INTEGRATIONS_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&maxBytes, "max-request-bytes", env("MAX_REQUEST_BYTES", fmt.Sprint(DefaultMaxRequestBytes)), "largest accepted request body or message, in bytes (env INTEGRATIONS_MAX_REQUEST_BYTES)")
+	hubspotURL := getenv("HUBSPOT_BASE_URL")
+	if hubspotURL == "" {
+		hubspotURL = DefaultHubSpotBaseURL
+	}
+	fs.StringVar(&c.HubSpotBaseURL, "hubspot-base-url", hubspotURL, "HubSpot API base URL, e.g. a standalone sandbox's (env HUBSPOT_BASE_URL)")
+	fs.StringVar(&hubspotTimeout, "hubspot-timeout", env("HUBSPOT_TIMEOUT", DefaultHubSpotTimeout.String()), "timeout of one HubSpot request attempt (env INTEGRATIONS_HUBSPOT_TIMEOUT)")
+	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: encryption.keys beside the database; ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
+	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (database default "+DefaultDemoDBPath+")")
+	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
+	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	dbSet := getenv(envPrefix+"DB") != ""
+	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
+	if c.Sandbox && !dbSet {
+		c.DBPath = DefaultDemoDBPath // demo data never mixes with real connections
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
@@ -76,6 +107,14 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	c.ShutdownTimeout = d
 	if _, err := fmt.Sscan(maxBytes, &c.MaxRequestBytes); err != nil || c.MaxRequestBytes < 1024 {
 		errs = append(errs, fmt.Errorf("--max-request-bytes %q: want a whole number of bytes, at least 1024", maxBytes))
+	}
+	if hd, err := time.ParseDuration(hubspotTimeout); err != nil || hd <= 0 {
+		errs = append(errs, fmt.Errorf("--hubspot-timeout %q: want a positive duration such as 30s", hubspotTimeout))
+	} else {
+		c.HubSpotTimeout = hd
+	}
+	if u, err := url.Parse(c.HubSpotBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("--hubspot-base-url %q: want an absolute http(s) URL such as %s", c.HubSpotBaseURL, DefaultHubSpotBaseURL))
 	}
 	if strings.TrimSpace(c.DBPath) == "" {
 		errs = append(errs, errors.New("--db must not be empty"))

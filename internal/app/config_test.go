@@ -9,7 +9,8 @@ import (
 )
 
 func TestParseConfigPrecedence(t *testing.T) {
-	env := map[string]string{"INTEGRATIONS_GRPC_ADDR": "127.0.0.1:1", "INTEGRATIONS_DB": "/tmp/env.db", "INTEGRATIONS_LOG_LEVEL": "debug"}
+	env := map[string]string{"INTEGRATIONS_GRPC_ADDR": "127.0.0.1:1", "INTEGRATIONS_DB": "/tmp/env.db", "INTEGRATIONS_LOG_LEVEL": "debug",
+		"HUBSPOT_BASE_URL": "http://127.0.0.1:9", "INTEGRATIONS_ENCRYPTION_KEYS": "k1:xyz"}
 	getenv := func(k string) string { return env[k] }
 	cases := []struct {
 		name string
@@ -17,9 +18,15 @@ func TestParseConfigPrecedence(t *testing.T) {
 		want Config
 	}{
 		{"defaults", nil, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, LogLevel: slog.LevelInfo,
-			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes}},
-		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048"},
-			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048}},
+			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr}},
+		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
+			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox", "--sandbox-addr", ":3"},
+			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x/y.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048,
+				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", Sandbox: true, SandboxAddr: ":3"}},
+		{"demo mode keeps its own database", []string{"--sandbox"}, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDemoDBPath, LogLevel: slog.LevelInfo,
+			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", Sandbox: true, SandboxAddr: DefaultSandboxAddr}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -34,8 +41,9 @@ func TestParseConfigPrecedence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.GRPCAddr != "127.0.0.1:1" || got.DBPath != "flag.db" || got.LogLevel != slog.LevelDebug {
-			t.Errorf("got %+v; want env for the gRPC address and log level, the flag for the database", got)
+		if got.GRPCAddr != "127.0.0.1:1" || got.DBPath != "flag.db" || got.LogLevel != slog.LevelDebug ||
+			got.HubSpotBaseURL != "http://127.0.0.1:9" || got.EncryptionKeys != "k1:xyz" || got.KeyFile != "encryption.keys" {
+			t.Errorf("got %+v; want env for the gRPC address, log level, HubSpot URL and keys, the flag for the database", got)
 		}
 	})
 }
@@ -48,6 +56,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"--shutdown-timeout", "-1s"},
 		{"--max-request-bytes", "12"},
 		{"--db", " "},
+		{"--hubspot-base-url", "ftp://x"},
+		{"--hubspot-timeout", "0s"},
 		{"stray"},
 		{"--no-such-flag"},
 	} {

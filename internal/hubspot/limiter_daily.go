@@ -11,6 +11,7 @@ import "time"
 type dailyBudget struct {
 	loc       *time.Location // the account's time zone: the budget resets at its midnight
 	known     bool
+	limit     int64 // X-HubSpot-RateLimit-Daily: the allowance itself; 0 if never reported
 	remaining int64
 	exhausted bool      // a DAILY 429 was seen
 	resetAt   time.Time // zero until we know anything

@@ -12,6 +12,7 @@ const (
 	headerRateMax            = "X-HubSpot-RateLimit-Max"
 	headerRateRemaining      = "X-HubSpot-RateLimit-Remaining"
 	headerRateInterval       = "X-HubSpot-RateLimit-Interval-Milliseconds"
+	headerRateDaily          = "X-HubSpot-RateLimit-Daily"
 	headerRateDailyRemaining = "X-HubSpot-RateLimit-Daily-Remaining"
 )
 
@@ -35,6 +36,9 @@ func (p *Permit) Done(h http.Header) {
 }
 
 func (l *Limiter) learn(p *Permit, h http.Header, now time.Time) {
+	if v, ok := headerInt(h, headerRateDaily); ok && v > 0 {
+		l.daily.limit = v
+	}
 	if v, ok := headerInt(h, headerRateDailyRemaining); ok {
 		l.daily.report(v, l.grantedTotal-p.grantIndex, now)
 	}
@@ -91,6 +95,8 @@ type WindowStats struct {
 type LimiterStats struct {
 	Standard WindowStats
 	Search   WindowStats
+	// DailyLimit is the account's daily allowance as HubSpot last reported it, or 0 if unknown.
+	DailyLimit int64
 	// DailyRemaining is the estimated daily budget left, or -1 if unknown
 	// (HubSpot sends it to private apps only).
 	DailyRemaining int64
@@ -108,6 +114,7 @@ func (l *Limiter) Stats() LimiterStats {
 	return LimiterStats{
 		Standard:       windowStats(l.standard, now),
 		Search:         windowStats(l.search, now),
+		DailyLimit:     l.daily.limit,
 		DailyRemaining: l.daily.remainingOrUnknown(),
 		DailyResetAt:   l.daily.resetAt,
 		Refused:        l.refused,

@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -13,6 +14,15 @@ type ID string
 
 // String returns the id's text.
 func (id ID) String() string { return string(id) }
+
+// Int64 returns a numeric id (hub, app and user ids are numbers) as an integer.
+func (id ID) Int64() (int64, error) {
+	n, err := strconv.ParseInt(string(id), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: id %q is not a number", ErrUnexpectedResponse, string(id))
+	}
+	return n, nil
+}
 
 // UnmarshalJSON accepts a JSON string, a number or null.
 func (id *ID) UnmarshalJSON(data []byte) error {

@@ -14,6 +14,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -32,6 +33,7 @@ type Service struct {
 	integrationsv1.UnimplementedIntegrationServiceServer
 
 	store  ConnectionStore
+	conns  *connections.Manager
 	logger *slog.Logger
 	now    func() time.Time
 }
@@ -39,8 +41,8 @@ type Service struct {
 var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
 
 // New returns the service over its dependencies.
-func New(st ConnectionStore, logger *slog.Logger) *Service {
-	return &Service{store: st, logger: logger, now: time.Now}
+func New(st ConnectionStore, conns *connections.Manager, logger *slog.Logger) *Service {
+	return &Service{store: st, conns: conns, logger: logger, now: time.Now}
 }
 
 // authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.
@@ -65,6 +67,9 @@ func (s *Service) fail(ctx context.Context, err error) error {
 		return err
 	}
 	if mapped := rpcerr.FromFieldError(err); mapped != err {
+		return mapped
+	}
+	if mapped := mapLifecycleError(err, ""); mapped != nil {
 		return mapped
 	}
 	id := telemetry.RequestID(ctx)

@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 
-	"google.golang.org/protobuf/types/known/emptypb"
-
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/rpcerr"
 )
@@ -16,33 +14,12 @@ import (
 
 // Capability names, as they appear in errors and the README.
 const (
-	capConnections = "connecting HubSpot accounts"
-	capFields      = "field discovery"
-	capContacts    = "contact upserts"
-	capRecords     = "reading and updating records"
-	capTimeline    = "timeline events"
-	capConditions  = "workflow conditions"
+	capFields     = "field discovery"
+	capContacts   = "contact upserts"
+	capRecords    = "reading and updating records"
+	capTimeline   = "timeline events"
+	capConditions = "workflow conditions"
 )
-
-// Connect is not available yet.
-func (s *Service) Connect(context.Context, *integrationsv1.ConnectRequest) (*integrationsv1.Connection, error) {
-	return nil, rpcerr.NotImplemented("Connect", capConnections)
-}
-
-// UpdateCredentials is not available yet.
-func (s *Service) UpdateCredentials(context.Context, *integrationsv1.UpdateCredentialsRequest) (*integrationsv1.Connection, error) {
-	return nil, rpcerr.NotImplemented("UpdateCredentials", capConnections)
-}
-
-// DeleteConnection is not available yet.
-func (s *Service) DeleteConnection(context.Context, *integrationsv1.DeleteConnectionRequest) (*emptypb.Empty, error) {
-	return nil, rpcerr.NotImplemented("DeleteConnection", capConnections)
-}
-
-// TestConnection is not available yet.
-func (s *Service) TestConnection(context.Context, *integrationsv1.TestConnectionRequest) (*integrationsv1.TestConnectionResponse, error) {
-	return nil, rpcerr.NotImplemented("TestConnection", capConnections)
-}
 
 // DiscoverFields is not available yet.
 func (s *Service) DiscoverFields(context.Context, *integrationsv1.DiscoverFieldsRequest) (*integrationsv1.DiscoverFieldsResponse, error) {

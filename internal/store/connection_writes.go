@@ -97,11 +97,37 @@ func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id, oldKeyID s
 	return oneRow(res, err)
 }
 
-// DeleteConnection erases a connection with its sealed token and everything kept for it.
-// A connection that does not exist is ErrNotFound.
-func (s *Store) DeleteConnection(ctx context.Context, workspace, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
-	return oneRow(res, err)
+// DeleteConnection erases a connection with its sealed token and everything kept for it
+// (later tables reference connections ON DELETE CASCADE). A connection that does not exist is
+// ErrNotFound, unless requestID ("" for none) is the one of the delete that erased it: a
+// retried delete succeeds.
+func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	name := "workspaces/" + workspace + "/connections/" + id
+	res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
+	if err := oneRow(res, err); err != nil {
+		if errors.Is(err, ErrNotFound) && requestID != "" {
+			if prev, qerr := s.RequestResource(ctx, workspace, "DeleteConnection", requestID); qerr == nil && prev == name {
+				return nil
+			}
+		}
+		return err
+	}
+	if err := recordRequest(ctx, tx, workspace, "DeleteConnection", requestID, name, s.now()); err != nil && !errors.Is(err, ErrRequestReplayed) {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DisplayNameTaken reports whether the workspace has a connection with that display name.
+func (s *Store) DisplayNameTaken(ctx context.Context, workspace, displayName string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE workspace = ? AND display_name = ?`, workspace, displayName).Scan(&n)
+	return n > 0, err
 }
 
 // AllConnections returns every connection of every workspace, for maintenance commands.

@@ -57,11 +57,23 @@ func TestConnectionLifecycle(t *testing.T) {
 		t.Errorf("AllConnections = %d, %v", len(all), err)
 	}
 
-	if err := s.DeleteConnection(ctx, "acme", "prod"); err != nil {
+	if taken, err := s.DisplayNameTaken(ctx, "acme", "Production HubSpot"); err != nil || !taken {
+		t.Errorf("DisplayNameTaken = %v, %v; want true", taken, err)
+	}
+	if err := s.DeleteConnection(ctx, "acme", "prod", "del-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteConnection(ctx, "acme", "prod"); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteConnection(ctx, "acme", "prod", ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: err = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteConnection(ctx, "acme", "prod", "del-1"); err != nil {
+		t.Errorf("retried delete with its request_id: err = %v, want success", err)
+	}
+	if err := s.DeleteConnection(ctx, "acme", "prod", "del-2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("delete with a new request_id: err = %v, want ErrNotFound", err)
+	}
+	if taken, _ := s.DisplayNameTaken(ctx, "acme", "Production HubSpot"); taken {
+		t.Error("the deleted connection's name is still taken")
 	}
 	var n int
 	s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE token_ciphertext IS NOT NULL`).Scan(&n)

@@ -183,6 +183,9 @@ func AllScopes() []string {
 		"crm.schemas.contacts.read", "crm.schemas.contacts.write",
 		"crm.schemas.companies.read", "crm.schemas.companies.write",
 		"crm.schemas.deals.read", "crm.schemas.deals.write",
+		// Not checked by any emulated endpoint, but part of ConnectFlo's required and
+		// recommended sets, so a demo token must carry them like a real one would.
+		"crm.schemas.appointments.read", "timeline", "sales-email-read",
 	}
 }
 

@@ -131,16 +131,15 @@ func (ConnectionStatus) EnumDescriptor() ([]byte, []int) {
 	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{1}
 }
 
-// AccountTier is a HubSpot subscription tier.
+// AccountTier is a HubSpot subscription tier. HubSpot's API does not state the tier; it is
+// inferred from the rate limits HubSpot reports, which is also what matters to callers.
 type AccountTier int32
 
 const (
-	// Not known.
+	// Not known (for example an API limit increase add-on hides the tier behind its limits).
 	AccountTier_ACCOUNT_TIER_UNSPECIFIED AccountTier = 0
-	// Free tools: 100 requests per 10 s per app, 250,000 per day.
-	AccountTier_ACCOUNT_TIER_FREE AccountTier = 1
-	// Starter: 100 requests per 10 s per app, 250,000 per day.
-	AccountTier_ACCOUNT_TIER_STARTER AccountTier = 2
+	// Free or Starter (they share limits): 100 requests per 10 s per app, 250,000 per day.
+	AccountTier_ACCOUNT_TIER_FREE_OR_STARTER AccountTier = 1
 	// Professional: 190 requests per 10 s per app, 625,000 per day.
 	AccountTier_ACCOUNT_TIER_PROFESSIONAL AccountTier = 3
 	// Enterprise: 190 requests per 10 s per app, 1,000,000 per day.
@@ -151,17 +150,15 @@ const (
 var (
 	AccountTier_name = map[int32]string{
 		0: "ACCOUNT_TIER_UNSPECIFIED",
-		1: "ACCOUNT_TIER_FREE",
-		2: "ACCOUNT_TIER_STARTER",
+		1: "ACCOUNT_TIER_FREE_OR_STARTER",
 		3: "ACCOUNT_TIER_PROFESSIONAL",
 		4: "ACCOUNT_TIER_ENTERPRISE",
 	}
 	AccountTier_value = map[string]int32{
-		"ACCOUNT_TIER_UNSPECIFIED":  0,
-		"ACCOUNT_TIER_FREE":         1,
-		"ACCOUNT_TIER_STARTER":      2,
-		"ACCOUNT_TIER_PROFESSIONAL": 3,
-		"ACCOUNT_TIER_ENTERPRISE":   4,
+		"ACCOUNT_TIER_UNSPECIFIED":     0,
+		"ACCOUNT_TIER_FREE_OR_STARTER": 1,
+		"ACCOUNT_TIER_PROFESSIONAL":    3,
+		"ACCOUNT_TIER_ENTERPRISE":      4,
 	}
 )
 
@@ -211,7 +208,7 @@ type Connection struct {
 	HubId int64 `protobuf:"varint,6,opt,name=hub_id,json=hubId,proto3" json:"hub_id,omitempty"`
 	// OUTPUT_ONLY. HubSpot private app id the token belongs to.
 	AppId int64 `protobuf:"varint,7,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	// OUTPUT_ONLY. HubSpot subscription tier; it sets the API rate limits.
+	// OUTPUT_ONLY. HubSpot subscription tier, inferred from the API limits HubSpot reports.
 	AccountTier AccountTier `protobuf:"varint,8,opt,name=account_tier,json=accountTier,proto3,enum=connectflo.integrations.v1.AccountTier" json:"account_tier,omitempty"`
 	// OUTPUT_ONLY. IANA time zone of the HubSpot account; the daily API budget resets at its
 	// midnight.
@@ -370,7 +367,11 @@ type ConnectRequest struct {
 	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
 	// OPTIONAL. Idempotency key (a UUID is suggested): a retried Connect with the same
 	// request_id returns the connection the first call created.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// OPTIONAL. The connection's id, the last segment of its name (lowercase letters, digits and
+	// hyphens, starting with a letter, at most 63 characters). Generated from display_name when
+	// empty, e.g. "production-hubspot-3f9a1c".
+	ConnectionId  string `protobuf:"bytes,5,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -429,6 +430,13 @@ func (x *ConnectRequest) GetAccessToken() string {
 func (x *ConnectRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConnectRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
 	}
 	return ""
 }
@@ -1153,13 +1161,14 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x8d\x01\n" +
+	"updateTime\"\xb2\x01\n" +
 	"\x0eConnectRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12!\n" +
 	"\faccess_token\x18\x03 \x01(\tR\vaccessToken\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"*\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12#\n" +
+	"\rconnection_id\x18\x05 \x01(\tR\fconnectionId\"*\n" +
 	"\x14GetConnectionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"l\n" +
 	"\x16ListConnectionsRequest\x12\x16\n" +
@@ -1222,11 +1231,10 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\x1dCONNECTION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCONNECTION_STATUS_CONNECTED\x10\x01\x12\x1e\n" +
 	"\x1aCONNECTION_STATUS_DEGRADED\x10\x02\x12\x1b\n" +
-	"\x17CONNECTION_STATUS_ERROR\x10\x03*\x98\x01\n" +
+	"\x17CONNECTION_STATUS_ERROR\x10\x03*\x89\x01\n" +
 	"\vAccountTier\x12\x1c\n" +
-	"\x18ACCOUNT_TIER_UNSPECIFIED\x10\x00\x12\x15\n" +
-	"\x11ACCOUNT_TIER_FREE\x10\x01\x12\x18\n" +
-	"\x14ACCOUNT_TIER_STARTER\x10\x02\x12\x1d\n" +
+	"\x18ACCOUNT_TIER_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cACCOUNT_TIER_FREE_OR_STARTER\x10\x01\x12\x1d\n" +
 	"\x19ACCOUNT_TIER_PROFESSIONAL\x10\x03\x12\x1b\n" +
 	"\x17ACCOUNT_TIER_ENTERPRISE\x10\x04BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 

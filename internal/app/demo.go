@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+)
+
+// demoWorkspace is the workspace demo mode creates an API key for.
+const demoWorkspace = "demo"
+
+// runDemo is demo mode: the embedded HubSpot sandbox with sample data serves as HubSpot, in a
+// throwaway database (unless --db was given), and everything a newcomer needs to try the API
+// is printed on stdout.
+func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	demo, err := sandbox.NewDemo(sandbox.Options{})
+	if err != nil {
+		return fmt.Errorf("demo sandbox: %w", err)
+	}
+	lis, err := net.Listen("tcp", cfg.SandboxAddr)
+	if err != nil {
+		return fmt.Errorf("listen for the HubSpot sandbox on %s: %w (choose another with --sandbox-addr)", cfg.SandboxAddr, err)
+	}
+	sbServer := &http.Server{Handler: demo.Sandbox, ReadHeaderTimeout: 10 * time.Second}
+	go sbServer.Serve(lis)
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		sbServer.Shutdown(shutdownCtx)
+	}()
+	cfg.HubSpotBaseURL = "http://" + lis.Addr().String()
+
+	if cfg.DBPath == DefaultDemoDBPath {
+		dir, err := os.MkdirTemp("", "connectflo-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DBPath = filepath.Join(dir, "demo.db")
+		cfg.KeyFile = filepath.Join(dir, keyFileName)
+	}
+	srv, err := New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	key, err := auth.CreateKey(ctx, srv.store, demoWorkspace, time.Now())
+	if err != nil {
+		srv.closeAll()
+		return err
+	}
+	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
+		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token})
+	err = srv.Serve(ctx)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		fmt.Fprintln(stdout, "demo stopped; its database and sandbox data are gone")
+	}
+	return err
+}
+
+type demoInfo struct {
+	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals string
+	hubID                                                          int64
+}
+
+// printDemo writes the copy-paste block of demo mode.
+func printDemo(w io.Writer, d demoInfo) {
+	grpcurl := "go tool -modfile=tools/go.mod grpcurl -plaintext -H 'authorization: Bearer " + d.key + "'"
+	svc := d.grpcAddr + " connectflo.integrations.v1.IntegrationService/"
+	curl := "curl -s -H 'Authorization: Bearer " + d.key + "'"
+	api := "http://" + d.httpAddr + "/v1/workspaces/" + demoWorkspace
+	fmt.Fprintf(w, `
+ConnectFlo Integrations — demo mode
+  HubSpot is the built-in sandbox at %s (hub id %d, %s, sample contacts, companies and deals).
+  Nothing is kept: the database lives only as long as this process.
+
+  API key (workspace %q):        %s
+  HubSpot token, all scopes:       %s
+  HubSpot token without deal scopes: %s
+
+Connect HubSpot (grpcurl, from the repository root):
+  %s -d '{"parent":"workspaces/%s","display_name":"Sandbox HubSpot","connection_id":"sandbox","access_token":"%s"}' %sConnect
+
+Test the connection:
+  %s -d '{"name":"workspaces/%s/connections/sandbox"}' %sTestConnection
+
+The same with curl (connect once, with either tool):
+  %s -d '{"displayName":"Sandbox HubSpot","connectionId":"sandbox","accessToken":"%s"}' %s/connections
+  %s -X POST -d '{}' %s/connections/sandbox:test
+  %s %s/connections
+
+See a missing-scope error: connect the token without deal scopes:
+  %s -d '{"displayName":"No deals","accessToken":"%s"}' %s/connections
+
+`, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals,
+		grpcurl, demoWorkspace, d.token, svc,
+		grpcurl, demoWorkspace, svc,
+		curl, d.token, api,
+		curl, api,
+		curl, api,
+		curl, d.tokenNoDeals, api)
+}

@@ -1,0 +1,43 @@
+package connections
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the connection lifecycle; the service maps each to a status with details.
+var (
+	// ErrTokenFormat: the value is not shaped like a HubSpot private-app token. Nothing was
+	// sent to HubSpot.
+	ErrTokenFormat = errors.New("connections: not a HubSpot private-app access token")
+	// ErrTokenInvalid: HubSpot does not accept the token (unknown, revoked, or its account is
+	// inactive).
+	ErrTokenInvalid = errors.New("connections: HubSpot rejected the access token")
+	// ErrDisplayNameTaken: the workspace already has a connection with that name.
+	ErrDisplayNameTaken = errors.New("connections: display name already used in the workspace")
+	// ErrIDTaken: the workspace already has a connection with the requested id.
+	ErrIDTaken = errors.New("connections: connection id already used in the workspace")
+	// ErrNotFound: no such connection.
+	ErrNotFound = errors.New("connections: not found")
+	// ErrTokenUnreadable: the stored token cannot be decrypted (its key was removed, or the
+	// row was tampered with).
+	ErrTokenUnreadable = errors.New("connections: stored token cannot be decrypted")
+)
+
+// MissingScopesError lists required scopes the token lacks.
+type MissingScopesError struct {
+	Missing []Scope
+}
+
+func (e *MissingScopesError) Error() string {
+	return fmt.Sprintf("connections: the token lacks %d required scope(s)", len(e.Missing))
+}
+
+// AccountMismatchError is a rotation to a token of another HubSpot account.
+type AccountMismatchError struct {
+	Want, Got int64
+}
+
+func (e *AccountMismatchError) Error() string {
+	return fmt.Sprintf("connections: the new token belongs to HubSpot account %d, not %d", e.Got, e.Want)
+}

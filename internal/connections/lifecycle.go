@@ -1,0 +1,225 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// Connection statuses as stored.
+const (
+	StatusConnected = "CONNECTED"
+	StatusDegraded  = "DEGRADED"
+	StatusError     = "ERROR"
+)
+
+// ConnectRequest is what a customer gives to connect HubSpot.
+type ConnectRequest struct {
+	Workspace   string
+	DisplayName string
+	AccessToken string // never logged, returned or stored in the clear
+	RequestID   string
+	ID          string // optional; generated from DisplayName when empty
+}
+
+// Connect checks the token with HubSpot and stores the connection with the token sealed.
+// Nothing is stored when any check fails. A request_id already used returns the connection
+// the first call created, without calling HubSpot again.
+func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connection, error) {
+	if req.RequestID != "" {
+		if c, ok, err := m.replayed(ctx, req.Workspace, req.RequestID); ok || err != nil {
+			return c, err
+		}
+	}
+	tok, err := parseToken(req.AccessToken)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	// Refuse a taken name before spending HubSpot calls; the unique index still decides races.
+	if taken, err := m.store.DisplayNameTaken(ctx, req.Workspace, req.DisplayName); err != nil {
+		return store.Connection{}, err
+	} else if taken {
+		return store.Connection{}, ErrDisplayNameTaken
+	}
+	id := req.ID
+	if id == "" {
+		id = newConnectionID(req.DisplayName)
+	} else if _, err := m.store.GetConnection(ctx, req.Workspace, id); err == nil {
+		return store.Connection{}, ErrIDTaken
+	}
+	client, err := m.newClient(tok, hubspot.NewLimiter(hubspot.LimiterConfig{}))
+	if err != nil {
+		return store.Connection{}, err
+	}
+	p, err := m.probeToken(ctx, client)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	report := EvaluateScopes(p.info.Scopes)
+	if len(report.MissingRequired) > 0 {
+		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
+	}
+
+	now := m.now().UTC()
+	c := store.Connection{
+		Workspace: req.Workspace, ID: id, DisplayName: req.DisplayName,
+		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
+		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
+		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
+	}
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
+	if c.TokenKeyID, c.TokenCiphertext, err = m.ring.Seal([]byte(strings.TrimSpace(req.AccessToken)), []byte(name)); err != nil {
+		return store.Connection{}, fmt.Errorf("seal token: %w", err)
+	}
+	err = m.store.CreateConnection(ctx, &c, req.RequestID)
+	var replay *store.ReplayError
+	switch {
+	case errors.As(err, &replay):
+		// A concurrent call with the same request_id won; answer with its connection.
+		c, _, err := m.replayed(ctx, req.Workspace, req.RequestID)
+		return c, err
+	case errors.Is(err, store.ErrConflict):
+		// Lost a race with a concurrent Connect using the same name or id.
+		return store.Connection{}, ErrDisplayNameTaken
+	case err != nil:
+		return store.Connection{}, err
+	}
+	m.cfg.Logger.InfoContext(ctx, "connected HubSpot", "connection", name, "hub_id", c.HubID, "app_id", c.AppID,
+		"tier", c.AccountTier, "token_hint", c.TokenHint)
+	return c, nil
+}
+
+// replayed returns the connection recorded for a Connect request_id, if any.
+func (m *Manager) replayed(ctx context.Context, workspace, requestID string) (store.Connection, bool, error) {
+	res, err := m.store.RequestResource(ctx, workspace, "Connect", requestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Connection{}, false, nil
+	}
+	if err != nil {
+		return store.Connection{}, false, err
+	}
+	name, err := resname.ParseConnection("request_id", res)
+	if err != nil {
+		return store.Connection{}, false, err
+	}
+	c, err := m.store.GetConnection(ctx, name.Workspace, name.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		// The first call's connection was deleted since; the request_id is spent.
+		return store.Connection{}, true, fmt.Errorf("%w: request_id %q created %s, which has since been deleted; use a new request_id", ErrNotFound, requestID, res)
+	}
+	return c, err == nil, err
+}
+
+// Get returns a connection.
+func (m *Manager) Get(ctx context.Context, name resname.Connection) (store.Connection, error) {
+	c, err := m.store.GetConnection(ctx, name.Workspace, name.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Connection{}, ErrNotFound
+	}
+	return c, err
+}
+
+// UpdateCredentials rotates a connection's token: the new token must pass Connect's checks
+// and belong to the same HubSpot account. Fields are marked for rediscovery.
+func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection, accessToken string) (store.Connection, error) {
+	tok, err := parseToken(accessToken)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	cur, err := m.Get(ctx, name)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	client, err := m.newClient(tok, m.limiterFor(cur.AppID))
+	if err != nil {
+		return store.Connection{}, err
+	}
+	p, err := m.probeToken(ctx, client)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	if p.hubID != cur.HubID {
+		return store.Connection{}, &AccountMismatchError{Want: cur.HubID, Got: p.hubID}
+	}
+	report := EvaluateScopes(p.info.Scopes)
+	if len(report.MissingRequired) > 0 {
+		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
+	}
+	keyID, sealed, err := m.ring.Seal([]byte(strings.TrimSpace(accessToken)), []byte(name.String()))
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("seal token: %w", err)
+	}
+	err = m.store.UpdateCredentials(ctx, name.Workspace, name.ID, store.Credentials{
+		AppID: p.appID, GrantedScopes: report.Granted, TokenHint: tok.Hint(),
+		TokenKeyID: keyID, TokenCiphertext: sealed, Status: StatusConnected, UpdateTime: m.now().UTC(),
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Connection{}, ErrNotFound // deleted meanwhile
+	}
+	if err != nil {
+		return store.Connection{}, err
+	}
+	m.forget(name.String())
+	m.cfg.Logger.InfoContext(ctx, "rotated HubSpot token", "connection", name.String(), "token_hint", tok.Hint())
+	return m.Get(ctx, name)
+}
+
+// Delete erases a connection with its sealed token and everything kept for it.
+func (m *Manager) Delete(ctx context.Context, name resname.Connection, requestID string) error {
+	err := m.store.DeleteConnection(ctx, name.Workspace, name.ID, requestID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	m.forget(name.String())
+	m.cfg.Logger.InfoContext(ctx, "deleted connection", "connection", name.String())
+	return nil
+}
+
+// Client returns a HubSpot client for a connection's current token, sharing the rate
+// limiter of its HubSpot app. A token that cannot be decrypted puts the connection in ERROR
+// and returns ErrTokenUnreadable.
+func (m *Manager) Client(ctx context.Context, c store.Connection) (*hubspot.Client, error) {
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
+	m.mu.Lock()
+	cached, ok := m.clients[name]
+	m.mu.Unlock()
+	if ok && cached.keyID == c.TokenKeyID && cached.sealed == string(c.TokenCiphertext) {
+		return cached.client, nil
+	}
+	plain, err := m.ring.Open(c.TokenKeyID, c.TokenCiphertext, []byte(name))
+	if err != nil {
+		reason := fmt.Sprintf("the stored HubSpot token cannot be decrypted (%v): restore encryption key %q in INTEGRATIONS_ENCRYPTION_KEYS or the key file, or Update Credentials with the token from HubSpot", err, c.TokenKeyID)
+		if serr := m.store.SetConnectionStatus(ctx, c.Workspace, c.ID, StatusError, reason, m.now().UTC()); serr != nil {
+			m.cfg.Logger.ErrorContext(ctx, "record connection status", "connection", name, "err", serr)
+		}
+		m.cfg.Logger.ErrorContext(ctx, "cannot decrypt token", "connection", name, "key_id", c.TokenKeyID, "err", err)
+		return nil, fmt.Errorf("%w: %s", ErrTokenUnreadable, reason)
+	}
+	tok, err := hubspot.ParseToken(string(plain))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the decrypted value is not a token", ErrTokenUnreadable)
+	}
+	client, err := m.newClient(tok, m.limiterFor(c.AppID))
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.clients[name] = cachedClient{keyID: c.TokenKeyID, sealed: string(c.TokenCiphertext), client: client}
+	m.mu.Unlock()
+	return client, nil
+}
+
+// forget drops the cached client of a connection whose token changed or went away.
+func (m *Manager) forget(name string) {
+	m.mu.Lock()
+	delete(m.clients, name)
+	m.mu.Unlock()
+}

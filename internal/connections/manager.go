@@ -1,0 +1,190 @@
+// Package connections is the lifecycle of HubSpot connections: checking a private-app token
+// with HubSpot, sealing it at rest, rotating and deleting it, diagnosing a connection, and
+// handing the rest of the service a HubSpot client for a connection. It never returns, logs
+// or stores a token in the clear.
+package connections
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/secrets"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// tokenPattern is HubSpot's private-app token shape: pat-<region>-<uuid>.
+var tokenPattern = regexp.MustCompile(`^pat-[a-z]{2,4}[0-9]{0,3}-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Store is the persistence the manager needs.
+type Store interface {
+	CreateConnection(ctx context.Context, c *store.Connection, requestID string) error
+	GetConnection(ctx context.Context, workspace, id string) (store.Connection, error)
+	ListConnections(ctx context.Context, workspace string, afterSeq int64, limit int) ([]store.Connection, error)
+	RequestResource(ctx context.Context, workspace, method, requestID string) (string, error)
+	UpdateCredentials(ctx context.Context, workspace, id string, cr store.Credentials) error
+	SetConnectionStatus(ctx context.Context, workspace, id, status, reason string, now time.Time) error
+	DeleteConnection(ctx context.Context, workspace, id, requestID string) error
+	DisplayNameTaken(ctx context.Context, workspace, displayName string) (bool, error)
+}
+
+// Config is how the manager reaches HubSpot.
+type Config struct {
+	BaseURL    string        // HubSpot's API, or the sandbox
+	HTTPClient *http.Client  // nil for the default
+	Timeout    time.Duration // per HubSpot attempt; 0 for the client's default
+	Logger     *slog.Logger
+}
+
+// Manager runs the connection lifecycle. It is safe for concurrent use.
+type Manager struct {
+	store Store
+	ring  *secrets.KeyRing
+	cfg   Config
+	now   func() time.Time
+
+	mu       sync.Mutex
+	clients  map[string]cachedClient    // connection name → client for its current token
+	limiters map[int64]*hubspot.Limiter // HubSpot app id → its shared 10-second budget
+}
+
+type cachedClient struct {
+	keyID  string
+	sealed string // the ciphertext it was opened from; a rotation changes it
+	client *hubspot.Client
+}
+
+// New returns a Manager.
+func New(st Store, ring *secrets.KeyRing, cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{store: st, ring: ring, cfg: cfg, now: time.Now,
+		clients: map[string]cachedClient{}, limiters: map[int64]*hubspot.Limiter{}}
+}
+
+// parseToken checks the token's shape before anything is sent to HubSpot.
+func parseToken(raw string) (hubspot.Token, error) {
+	raw = strings.TrimSpace(raw)
+	if !tokenPattern.MatchString(raw) {
+		return hubspot.Token{}, ErrTokenFormat
+	}
+	return hubspot.ParseToken(raw)
+}
+
+// limiterFor returns the limiter shared by every connection of one HubSpot app: the
+// 10-second budget is HubSpot's per app, so two connections with tokens of the same app must
+// not each assume a full budget.
+func (m *Manager) limiterFor(appID int64) *hubspot.Limiter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.limiters[appID]
+	if !ok {
+		l = hubspot.NewLimiter(hubspot.LimiterConfig{})
+		m.limiters[appID] = l
+	}
+	return l
+}
+
+func (m *Manager) newClient(tok hubspot.Token, limiter *hubspot.Limiter) (*hubspot.Client, error) {
+	return hubspot.NewClient(hubspot.Options{BaseURL: m.cfg.BaseURL, Token: tok, HTTPClient: m.cfg.HTTPClient,
+		Limiter: limiter, Logger: m.cfg.Logger, Timeout: m.cfg.Timeout})
+}
+
+// probe is what HubSpot says about a token.
+type probe struct {
+	hubID   int64
+	appID   int64
+	info    *hubspot.TokenInfo
+	account *hubspot.AccountDetails
+	latency time.Duration
+	limits  hubspot.LimiterStats
+}
+
+// probeToken introspects the token and makes one cheap call that proves it works.
+func (m *Manager) probeToken(ctx context.Context, c *hubspot.Client) (*probe, error) {
+	info, err := c.IntrospectToken(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	hubID, err := info.HubID.Int64()
+	if err != nil {
+		return nil, err
+	}
+	appID, err := info.AppID.Int64()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	account, err := c.AccountDetails(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &probe{hubID: hubID, appID: appID, info: info, account: account, latency: time.Since(start), limits: c.Limiter().Stats()}, nil
+}
+
+// classify turns HubSpot's invalid-token answers into ErrTokenInvalid and keeps the rest.
+func classify(err error) error {
+	if errors.Is(err, hubspot.ErrInvalidToken) {
+		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	return err
+}
+
+// newConnectionID makes a readable, unique id from the display name: "Production HubSpot"
+// becomes "production-hubspot-3f9a1c".
+func newConnectionID(displayName string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(displayName) {
+		switch {
+		case (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
+			if b.Len() == 0 && r >= '0' && r <= '9' {
+				b.WriteString("c")
+			}
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	slug := strings.Trim(b.String(), "-")
+	if slug == "" {
+		slug = "hubspot"
+	}
+	suffix := make([]byte, 3)
+	rand.Read(suffix)
+	id := slug + "-" + hex.EncodeToString(suffix)
+	if !resname.ValidID(id) {
+		return "hubspot-" + hex.EncodeToString(suffix)
+	}
+	return id
+}
+
+// tierOf infers the subscription tier from the limits HubSpot reported; HubSpot's API does
+// not state the tier itself.
+func tierOf(s hubspot.LimiterStats) string {
+	switch {
+	case s.Standard.Budget == 100 && (s.DailyLimit == 0 || s.DailyLimit == 250000):
+		return "FREE_OR_STARTER"
+	case s.Standard.Budget == 190 && s.DailyLimit == 625000:
+		return "PROFESSIONAL"
+	case s.Standard.Budget == 190 && s.DailyLimit == 1000000:
+		return "ENTERPRISE"
+	}
+	return ""
+}

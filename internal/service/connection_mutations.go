@@ -1,0 +1,159 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+)
+
+// maxDisplayNameLength bounds a connection's friendly name.
+const maxDisplayNameLength = 100
+
+// validateRequestID checks an optional idempotency key.
+func validateRequestID(id string) *rpcerr.Violation {
+	if len(id) > 128 || strings.ContainsAny(id, "\x00\n\r") {
+		return &rpcerr.Violation{Field: "request_id", Description: "must be at most 128 characters without control characters; a UUID is a good choice"}
+	}
+	return nil
+}
+
+// Connect checks a HubSpot token and stores the new connection.
+func (s *Service) Connect(ctx context.Context, req *integrationsv1.ConnectRequest) (*integrationsv1.Connection, error) {
+	ws, err := resname.ParseWorkspace("parent", req.GetParent())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, ws.ID); err != nil {
+		return nil, err
+	}
+	var violations []rpcerr.Violation
+	name := strings.TrimSpace(req.GetDisplayName())
+	switch {
+	case name == "":
+		violations = append(violations, rpcerr.Violation{Field: "display_name", Description: "is required: a friendly name such as \"Production HubSpot\""})
+	case utf8.RuneCountInString(name) > maxDisplayNameLength || !utf8.ValidString(name):
+		violations = append(violations, rpcerr.Violation{Field: "display_name", Description: "must be valid text of at most 100 characters"})
+	}
+	if strings.TrimSpace(req.GetAccessToken()) == "" {
+		violations = append(violations, rpcerr.Violation{Field: "access_token", Description: "is required: " + tokenFormatViolation})
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		violations = append(violations, *v)
+	}
+	if id := req.GetConnectionId(); id != "" && !resname.ValidID(id) {
+		violations = append(violations, rpcerr.Violation{Field: "connection_id",
+			Description: "must be lowercase letters, digits and hyphens, start with a letter and be at most 63 characters; or leave it empty"})
+	}
+	if len(violations) > 0 {
+		return nil, rpcerr.InvalidArgument(violations...)
+	}
+	c, err := s.conns.Connect(ctx, connections.ConnectRequest{Workspace: ws.ID, DisplayName: name,
+		AccessToken: req.GetAccessToken(), RequestID: req.GetRequestId(), ID: req.GetConnectionId()})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	return connectionProto(c), nil
+}
+
+// UpdateCredentials rotates a connection's token.
+func (s *Service) UpdateCredentials(ctx context.Context, req *integrationsv1.UpdateCredentialsRequest) (*integrationsv1.Connection, error) {
+	name, err := resname.ParseConnection("name", req.GetName())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.GetAccessToken()) == "" {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "access_token", Description: "is required: " + tokenFormatViolation})
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		return nil, rpcerr.InvalidArgument(*v)
+	}
+	c, err := s.conns.UpdateCredentials(ctx, name, req.GetAccessToken())
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	return connectionProto(c), nil
+}
+
+// DeleteConnection disconnects.
+func (s *Service) DeleteConnection(ctx context.Context, req *integrationsv1.DeleteConnectionRequest) (*emptypb.Empty, error) {
+	name, err := resname.ParseConnection("name", req.GetName())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		return nil, rpcerr.InvalidArgument(*v)
+	}
+	if err := s.conns.Delete(ctx, name, req.GetRequestId()); err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// TestConnection diagnoses a connection.
+func (s *Service) TestConnection(ctx context.Context, req *integrationsv1.TestConnectionRequest) (*integrationsv1.TestConnectionResponse, error) {
+	name, err := resname.ParseConnection("name", req.GetName())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	d, err := s.conns.Test(ctx, name)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	resp := &integrationsv1.TestConnectionResponse{
+		Connection: connectionProto(d.Connection), Reachable: d.Reachable, TokenValid: d.TokenValid,
+		GrantedScopes: d.Scopes.Granted, TestTime: timestamppb.New(d.TestTime),
+	}
+	if d.Latency > 0 {
+		resp.Latency = durationpb.New(d.Latency)
+	}
+	for _, sc := range d.Scopes.MissingRequired {
+		resp.MissingRequiredScopes = append(resp.MissingRequiredScopes, sc.Name)
+	}
+	for _, sc := range d.Scopes.MissingRecommended {
+		resp.MissingRecommendedScopes = append(resp.MissingRecommendedScopes, sc.Name)
+	}
+	for _, c := range d.Scopes.Capabilities {
+		resp.Capabilities = append(resp.Capabilities, &integrationsv1.Capability{Id: c.ID, Description: c.Description,
+			Available: c.Available, MissingScopes: c.MissingScopes})
+	}
+	if d.LimitsKnown {
+		rl := &integrationsv1.RateLimitStatus{
+			IntervalMax: int32(d.Limits.Standard.Budget), IntervalRemaining: int32(d.Limits.Standard.Headroom),
+			Interval: durationpb.New(d.Limits.Standard.Window), DailyMax: d.Limits.DailyLimit, DailyRemaining: d.Limits.DailyRemaining,
+		}
+		if !d.Limits.DailyResetAt.IsZero() {
+			rl.DailyResetTime = timestamppb.New(d.Limits.DailyResetAt)
+		}
+		resp.RateLimit = rl
+	}
+	for _, p := range d.Problems {
+		resp.Problems = append(resp.Problems, &integrationsv1.Problem{Code: p.Code, Message: p.Message, Remedy: p.Remedy})
+	}
+	return resp, nil
+}
+
+// failFor is fail with the connection's name for NOT_FOUND messages.
+func (s *Service) failFor(ctx context.Context, err error, name string) error {
+	if mapped := mapLifecycleError(err, name); mapped != nil {
+		return mapped
+	}
+	return s.fail(ctx, err)
+}
