@@ -46,8 +46,9 @@ func runWithServer(m *testing.M) int {
 		log.Fatal(err)
 	}
 	st.Close()
-	cfg := app.Config{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DBPath: db,
-		ShutdownTimeout: 5 * time.Second, MaxRequestBytes: app.DefaultMaxRequestBytes}
+	cfg := app.DefaultConfig()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DBPath = "127.0.0.1:0", "127.0.0.1:0", db
+	cfg.KeyFile = filepath.Join(dir, "encryption.keys")
 	srv, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		log.Fatal(err)

@@ -122,6 +122,16 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	return c, errors.Join(errs...)
 }
 
+// DefaultConfig is the configuration with no flags and no environment, for programs and
+// tests that build a Config in code: change what you need, then call New.
+func DefaultConfig() Config {
+	c, err := ParseConfig("server", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		panic("app: the defaults do not parse: " + err.Error()) // a bug in this file, caught by any test
+	}
+	return c
+}
+
 // NewLogger returns the structured logger the configuration asks for.
 func (c Config) NewLogger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/connectflo/integrations/internal/secrets"
 )
@@ -17,6 +18,9 @@ func loadKeyRing(cfg Config, logger *slog.Logger) (*secrets.KeyRing, error) {
 			return nil, fmt.Errorf("INTEGRATIONS_ENCRYPTION_KEYS: %w", err)
 		}
 		return secrets.NewKeyRing(keys...)
+	}
+	if cfg.KeyFile == "" {
+		cfg.KeyFile = filepath.Join(filepath.Dir(cfg.DBPath), keyFileName)
 	}
 	ring, created, err := secrets.LoadOrCreateKeyFile(cfg.KeyFile)
 	if err != nil {
