@@ -1,0 +1,259 @@
+package conditions
+
+import (
+	"slices"
+
+	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/types"
+
+	"github.com/connectflo/integrations/internal/fields"
+)
+
+// analyzer walks a parsed condition before type-checking. It does what CEL's checker cannot
+// do with HubSpot's meaning in mind:
+//   - names unknown fields with a "did you mean" from the schema;
+//   - checks string literals compared with choice fields against the options, and rewrites
+//     an option's label into its value (`== "Customer"` becomes `== "customer"`);
+//   - rewrites int literals used with number fields into doubles (`== 100000`), since CEL
+//     does not compare a double with an int for equality;
+//   - refuses comparisons with "" or null, which an empty field never equals;
+//   - collects the fields the condition reads.
+type analyzer struct {
+	objects      *objectSet
+	pos          positions
+	fac          ast.ExprFactory
+	issues       []Issue
+	refs         map[*fieldSpec]bool
+	selects      map[int64]*fieldSpec // selection node id → field, for type error messages
+	translations []Translation
+}
+
+// Translation is an option label in a condition that was replaced by the option's value.
+type Translation struct {
+	Field string // "contact.lifecyclestage"
+	Label string // "Customer"
+	Value string // "customer"
+}
+
+func newAnalyzer(objects *objectSet, pos positions) *analyzer {
+	return &analyzer{objects: objects, pos: pos, fac: ast.NewExprFactory(),
+		refs: map[*fieldSpec]bool{}, selects: map[int64]*fieldSpec{}}
+}
+
+// walk visits e. shadowed holds comprehension variables in scope, which hide a variable of
+// the same name (`[1].exists(contact, contact > 0)` does not read the contact).
+func (a *analyzer) walk(e ast.Expr, shadowed []string) {
+	switch e.Kind() {
+	case ast.SelectKind:
+		sel := e.AsSelect()
+		if o := a.objectIdent(sel.Operand(), shadowed); o != nil {
+			a.resolveField(e, o, sel.FieldName())
+			return
+		}
+		a.walk(sel.Operand(), shadowed)
+	case ast.CallKind:
+		call := e.AsCall()
+		a.checkCall(call, shadowed)
+		if call.IsMemberFunction() {
+			a.walk(call.Target(), shadowed)
+		}
+		for _, arg := range call.Args() {
+			a.walk(arg, shadowed)
+		}
+	case ast.ListKind:
+		for _, el := range e.AsList().Elements() {
+			a.walk(el, shadowed)
+		}
+	case ast.MapKind:
+		for _, entry := range e.AsMap().Entries() {
+			me := entry.AsMapEntry()
+			a.walk(me.Key(), shadowed)
+			a.walk(me.Value(), shadowed)
+		}
+	case ast.StructKind:
+		if _, isRecord := a.objects.byTypeName(e.AsStruct().TypeName()); isRecord {
+			a.issues = append(a.issues, a.pos.atExpr(CodeInvalid, e.ID(),
+				"a condition reads the contact, company and deal it is given; it cannot create a %s", e.AsStruct().TypeName()))
+		}
+		for _, field := range e.AsStruct().Fields() {
+			a.walk(field.AsStructField().Value(), shadowed)
+		}
+	case ast.ComprehensionKind:
+		c := e.AsComprehension()
+		a.walk(c.IterRange(), shadowed)
+		a.walk(c.AccuInit(), shadowed)
+		inner := append(slices.Clip(shadowed), c.IterVar(), c.AccuVar())
+		if c.HasIterVar2() {
+			inner = append(inner, c.IterVar2())
+		}
+		a.walk(c.LoopCondition(), inner)
+		a.walk(c.LoopStep(), inner)
+		a.walk(c.Result(), inner)
+	}
+}
+
+// objectIdent returns the object e names, if e is the bare variable `contact`, `company` or
+// `deal` and no comprehension variable hides it.
+func (a *analyzer) objectIdent(e ast.Expr, shadowed []string) *objectSpec {
+	if e.Kind() != ast.IdentKind || slices.Contains(shadowed, e.AsIdent()) {
+		return nil
+	}
+	o, _ := a.objects.byVariable(e.AsIdent())
+	return o
+}
+
+func (a *analyzer) resolveField(sel ast.Expr, o *objectSpec, name string) {
+	if fs, ok := o.byName[name]; ok {
+		a.refs[fs] = true
+		a.selects[sel.ID()] = fs
+		return
+	}
+	switch {
+	case o.schema == nil:
+		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
+			"%s has no field '%s': no %s fields have been discovered for this connection", o.variable, name, o.variable))
+	case o.schema.Suggest(name) != "":
+		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
+			"%s has no field '%s'; did you mean '%s'?", o.variable, name, o.schema.Suggest(name)))
+	default:
+		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
+			"%s has no field '%s'; DiscoverFields lists the fields (refresh it if the field was just created in HubSpot)", o.variable, name))
+	}
+}
+
+// field returns the field e selects, or nil when e is not a selection of a known field.
+func (a *analyzer) field(e ast.Expr, shadowed []string) *fieldSpec {
+	if e.Kind() != ast.SelectKind || e.AsSelect().IsTestOnly() {
+		return nil
+	}
+	o := a.objectIdent(e.AsSelect().Operand(), shadowed)
+	if o == nil {
+		return nil
+	}
+	return o.byName[e.AsSelect().FieldName()]
+}
+
+// checkCall applies the literal rules to the operands of comparisons, `in`, arithmetic and
+// the list helpers.
+func (a *analyzer) checkCall(call ast.CallExpr, shadowed []string) {
+	args := call.Args()
+	if call.IsMemberFunction() || len(args) != 2 {
+		return
+	}
+	l, r := args[0], args[1]
+	lf, rf := a.field(l, shadowed), a.field(r, shadowed)
+	switch call.FunctionName() {
+	case operators.Equals, operators.NotEquals:
+		a.compareWithLiteral(lf, r, call.FunctionName())
+		a.compareWithLiteral(rf, l, call.FunctionName())
+	case operators.In:
+		if lf != nil {
+			a.literalElements(lf, r) // contact.lifecyclestage in ["customer", "Lead"]
+		}
+		if rf != nil && rf.field.Kind == fields.KindMultipleChoice {
+			a.optionLiteral(rf, l) // "vip" in contact.tags
+		}
+	case operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals,
+		operators.Add, operators.Subtract, operators.Multiply, operators.Divide:
+		a.numberLiteral(lf, r)
+		a.numberLiteral(rf, l)
+	case fnHasAny, fnHasAll:
+		if lf != nil && lf.field.Kind == fields.KindMultipleChoice {
+			a.literalElements(lf, r)
+		}
+		if rf != nil && rf.field.Kind == fields.KindMultipleChoice {
+			a.literalElements(rf, l)
+		}
+	}
+}
+
+// compareWithLiteral handles `field == literal` and `field != literal`.
+func (a *analyzer) compareWithLiteral(fs *fieldSpec, lit ast.Expr, op string) {
+	if fs == nil {
+		return
+	}
+	if lit.Kind() == ast.LiteralKind {
+		v := lit.AsLiteral()
+		isEmptyString := v.Type() == types.StringType && v.Value() == ""
+		if isEmptyString || v.Type() == types.NullType {
+			want := "!has(" + fs.path + ")"
+			if op == operators.NotEquals {
+				want = "has(" + fs.path + ")"
+			}
+			a.issues = append(a.issues, a.pos.atExpr(CodeEmptyComparison, lit.ID(),
+				"an empty field has no value, so %s never equals %s; to test whether it is empty, write %s",
+				fs.path, map[bool]string{true: `""`, false: "null"}[isEmptyString], want))
+			return
+		}
+	}
+	switch fs.field.Kind {
+	case fields.KindSingleChoice:
+		a.optionLiteral(fs, lit)
+	case fields.KindMultipleChoice:
+		a.literalElements(fs, lit)
+	case fields.KindNumber:
+		a.numberLiteral(fs, lit)
+	}
+}
+
+// literalElements applies the field's literal rules to each element of a list literal.
+func (a *analyzer) literalElements(fs *fieldSpec, list ast.Expr) {
+	if list.Kind() != ast.ListKind {
+		return
+	}
+	for _, el := range list.AsList().Elements() {
+		switch fs.field.Kind {
+		case fields.KindSingleChoice, fields.KindMultipleChoice:
+			a.optionLiteral(fs, el)
+		case fields.KindNumber:
+			a.numberLiteral(fs, el)
+		}
+	}
+}
+
+// optionLiteral checks a string literal against a choice field's options and rewrites a
+// label into its value. Other literal types are left for the checker to report.
+func (a *analyzer) optionLiteral(fs *fieldSpec, lit ast.Expr) {
+	if lit.Kind() != ast.LiteralKind || lit.AsLiteral().Type() != types.StringType {
+		return
+	}
+	s := string(lit.AsLiteral().(types.String))
+	value, ok := resolveOption(fs.field, s)
+	if !ok {
+		a.issues = append(a.issues, a.pos.atExpr(CodeUnknownOption, lit.ID(),
+			"%q is not an option of %s; its options (value and label) are: %s", s, fs.path, listOptions(fs.field)))
+		return
+	}
+	if value != s {
+		lit.SetKindCase(a.fac.NewLiteral(lit.ID(), types.String(value)))
+		a.translations = append(a.translations, Translation{Field: fs.path, Label: s, Value: value})
+	}
+}
+
+// numberLiteral turns an int literal used with a number field into a double, so that
+// `company.annualrevenue == 100000` type-checks. A negated literal (`-5`) is handled too.
+func (a *analyzer) numberLiteral(fs *fieldSpec, lit ast.Expr) {
+	if fs == nil || fs.field.Kind != fields.KindNumber {
+		return
+	}
+	if lit.Kind() == ast.CallKind && lit.AsCall().FunctionName() == operators.Negate && len(lit.AsCall().Args()) == 1 {
+		lit = lit.AsCall().Args()[0]
+	}
+	if lit.Kind() != ast.LiteralKind {
+		return
+	}
+	if i, ok := lit.AsLiteral().(types.Int); ok {
+		lit.SetKindCase(a.fac.NewLiteral(lit.ID(), types.Double(float64(i))))
+	}
+}
+
+// referencedFields lists the fields read, as "object.field", sorted.
+func (a *analyzer) referencedFields() []string {
+	out := make([]string, 0, len(a.refs))
+	for fs := range a.refs {
+		out = append(out, fs.path)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,155 @@
+package conditions
+
+import (
+	"fmt"
+	"sort"
+
+	"cel.dev/cel-go/common/types"
+
+	"github.com/connectflo/integrations/internal/fields"
+)
+
+// objectKind names one of the CRM objects a condition can read. The order is the order of
+// Records' fields and of Program.SchemaVersions.
+type objectKind int
+
+const (
+	objectContact objectKind = iota
+	objectCompany
+	objectDeal
+	numObjects
+)
+
+// objectNames ties each object to its CEL variable, its key in the schemas map (HubSpot's
+// object type) and the CEL type name its fields hang off.
+var objectNames = [numObjects]struct{ variable, schemaKey, typeName string }{
+	objectContact: {"contact", "contacts", "hubspot.Contact"},
+	objectCompany: {"company", "companies", "hubspot.Company"},
+	objectDeal:    {"deal", "deals", "hubspot.Deal"},
+}
+
+// nowVariable is the evaluation time, a CEL timestamp in the caller's time zone.
+const nowVariable = "now"
+
+// objectSpec is one CRM object as a CEL struct type: its fields typed from the schema.
+type objectSpec struct {
+	kind     objectKind
+	variable string
+	typeName string
+	celType  *types.Type
+	schema   *fields.Schema // nil when the caller gave no schema: the object has no fields
+	byName   map[string]*fieldSpec
+	names    []string // sorted, for FindStructFieldNames
+}
+
+// fieldSpec is one HubSpot field as CEL sees it.
+type fieldSpec struct {
+	object  *objectSpec
+	field   *fields.Field
+	path    string // "deal.closedate", how authors and Program.Fields name it
+	celType *types.Type
+	// absent is what reading the field gives when it is empty in HubSpot; see the package doc.
+	// One immutable value per field, shared by every evaluation.
+	absent    *types.Unknown
+	fieldType *types.FieldType
+}
+
+// objectSet is the three objects of one compilation, built from the schemas.
+type objectSet [numObjects]*objectSpec
+
+// newObjectSet types every field of the given schemas. A missing schema gives an object
+// without fields, so a condition that reads it fails to compile with "has no field".
+func newObjectSet(schemas map[string]*fields.Schema) *objectSet {
+	var set objectSet
+	nextID := int64(1)
+	for k := range numObjects {
+		n := objectNames[k]
+		o := &objectSpec{
+			kind: k, variable: n.variable, typeName: n.typeName,
+			celType: types.NewObjectType(n.typeName),
+			schema:  schemas[n.schemaKey],
+			byName:  map[string]*fieldSpec{},
+		}
+		if o.schema != nil {
+			for _, f := range o.schema.Fields() {
+				fs := &fieldSpec{
+					object: o, field: f, path: n.variable + "." + f.Name,
+					celType: celTypeOf(f.Kind),
+					absent:  types.NewUnknown(nextID, nil),
+				}
+				nextID++
+				fs.fieldType = &types.FieldType{
+					Type:    fs.celType,
+					IsSet:   fs.isSet,
+					GetFrom: fs.getFrom,
+				}
+				o.byName[f.Name] = fs
+				o.names = append(o.names, f.Name)
+			}
+		}
+		sort.Strings(o.names)
+		set[k] = o
+	}
+	return &set
+}
+
+// byVariable returns the object a CEL variable names.
+func (s *objectSet) byVariable(name string) (*objectSpec, bool) {
+	for _, o := range s {
+		if o.variable == name {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+// byTypeName returns the object whose CEL struct type is name.
+func (s *objectSet) byTypeName(name string) (*objectSpec, bool) {
+	for _, o := range s {
+		if o.typeName == name {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+// celTypeOf maps a field kind to the CEL type of its values. Choice fields are strings (the
+// option's internal value) so they compare with literals; multiple choice is a list of them.
+func celTypeOf(k fields.Kind) *types.Type {
+	switch k {
+	case fields.KindNumber:
+		return types.DoubleType
+	case fields.KindDate, fields.KindDateTime:
+		return types.TimestampType
+	case fields.KindBool:
+		return types.BoolType
+	case fields.KindMultipleChoice:
+		return types.NewListType(types.StringType)
+	default:
+		return types.StringType
+	}
+}
+
+// isSet answers has(object.field): false when the field is empty in HubSpot.
+func (fs *fieldSpec) isSet(obj any) bool {
+	r, ok := obj.(*recordValue)
+	if !ok {
+		return false
+	}
+	v := r.read(fs)
+	return !types.IsUnknown(v)
+}
+
+// getFrom reads the field for a selection. An unreadable stored value is returned as an error
+// so that it fails the evaluation instead of silently changing its outcome.
+func (fs *fieldSpec) getFrom(obj any) (any, error) {
+	r, ok := obj.(*recordValue)
+	if !ok {
+		return nil, fmt.Errorf("%s: internal error: record of type %T", fs.path, obj)
+	}
+	v := r.read(fs)
+	if err, isErr := v.(*types.Err); isErr {
+		return nil, err.Unwrap()
+	}
+	return v, nil
+}
