@@ -138,7 +138,7 @@ func TestConnectSucceedsAndLifecycle(t *testing.T) {
 	}
 	if conn.GetStatus() != integrationsv1.ConnectionStatus_CONNECTION_STATUS_CONNECTED || conn.GetHubId() != ts.acct.HubID ||
 		conn.GetAccountTier() != integrationsv1.AccountTier_ACCOUNT_TIER_PROFESSIONAL || conn.GetTokenHint() != ts.token[len(ts.token)-4:] ||
-		len(conn.GetGrantedScopes()) != len(sandbox.AllScopes()) || conn.GetFieldsDiscoveredAt() != nil || !strings.HasPrefix(conn.GetName(), "workspaces/acme/connections/production-hubspot-") {
+		len(conn.GetGrantedScopes()) != len(sandbox.AllScopes()) || conn.GetFieldsDiscoveredAt() == nil || !strings.HasPrefix(conn.GetName(), "workspaces/acme/connections/production-hubspot-") {
 		t.Fatalf("Connect = %v", conn)
 	}
 	// The same request_id again: the same connection, and HubSpot is not asked again.

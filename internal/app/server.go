@@ -20,6 +20,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/service"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
-	integrationsv1.RegisterIntegrationServiceServer(s.grpc, service.New(s.store, conns, logger))
+	integrationsv1.RegisterIntegrationServiceServer(s.grpc, service.New(s.store, conns, discovery.New(s.store, conns, logger), logger))
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

@@ -223,3 +223,13 @@ func (m *Manager) forget(name string) {
 	delete(m.clients, name)
 	m.mu.Unlock()
 }
+
+// SetStatus records a connection's health observed outside a diagnosis (for example field
+// discovery failing right after Connect).
+func (m *Manager) SetStatus(ctx context.Context, name resname.Connection, status, reason string) error {
+	err := m.store.SetConnectionStatus(ctx, name.Workspace, name.ID, status, reason, m.now().UTC())
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -208,6 +208,11 @@ func lenientString(raw json.RawMessage) (string, bool) {
 		return "", false
 	}
 	if raw[0] == '"' {
+		// Most values (ids, timestamps) hold no escapes: take them as they are, which keeps
+		// decoding large property lists cheap.
+		if n := len(raw); n >= 2 && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 && bytes.IndexByte(raw[1:n-1], '"') < 0 {
+			return string(raw[1 : n-1]), true
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return "", false

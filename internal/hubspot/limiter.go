@@ -52,7 +52,9 @@ type LimiterConfig struct {
 	SearchPerSecond int           // default 5
 	// SafetyMargin is added to every window. The slot bookkeeping already
 	// accounts for network delay (see rollingWindow); this covers HubSpot
-	// measuring slightly later than receipt. Default 100 ms; negative means none.
+	// measuring slightly later than receipt. Default 1% of Window (100 ms for
+	// HubSpot's 10 s), so scaled-down windows keep the same proportion;
+	// negative means none.
 	SafetyMargin time.Duration
 	// DailyResetLocation is the account's time zone (the daily budget resets
 	// at its midnight). Default UTC; Client.AccountDetails updates it.
@@ -93,7 +95,7 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 	if cfg.SafetyMargin < 0 {
 		cfg.SafetyMargin = 0
 	} else if cfg.SafetyMargin == 0 {
-		cfg.SafetyMargin = 100 * time.Millisecond
+		cfg.SafetyMargin = max(cfg.Window/100, time.Millisecond)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}

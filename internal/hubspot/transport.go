@@ -1,6 +1,8 @@
 package hubspot
 
 import (
+	fastjson "github.com/goccy/go-json"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -152,7 +154,9 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int, out any) (
 	}
 	var decodeErr error
 	if out != nil && len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, out); err != nil {
+		// goccy/go-json decodes ~4× faster than encoding/json with the same semantics; it
+		// matters for large property lists (field discovery) and batch results.
+		if err := fastjson.Unmarshal(body, out); err != nil {
 			// The message of a json error can quote the body; keep only its type.
 			decodeErr = fmt.Errorf("%w: %s: decoding %d response: %T", ErrUnexpectedResponse, r.endpoint, resp.StatusCode, err)
 		}

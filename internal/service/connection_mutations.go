@@ -13,6 +13,7 @@ import (
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/store"
 )
 
 // maxDisplayNameLength bounds a connection's friendly name.
@@ -61,7 +62,7 @@ func (s *Service) Connect(ctx context.Context, req *integrationsv1.ConnectReques
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	return connectionProto(c), nil
+	return connectionProto(s.discoverNow(ctx, c)), nil
 }
 
 // UpdateCredentials rotates a connection's token.
@@ -83,7 +84,7 @@ func (s *Service) UpdateCredentials(ctx context.Context, req *integrationsv1.Upd
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
-	return connectionProto(c), nil
+	return connectionProto(s.discoverNow(ctx, c)), nil
 }
 
 // DeleteConnection disconnects.
@@ -101,6 +102,8 @@ func (s *Service) DeleteConnection(ctx context.Context, req *integrationsv1.Dele
 	if err := s.conns.Delete(ctx, name, req.GetRequestId()); err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
+	s.fields.Forget(name)
+	s.schemaResponses.forget(name.String())
 	return &emptypb.Empty{}, nil
 }
 
@@ -156,4 +159,25 @@ func (s *Service) failFor(ctx context.Context, err error, name string) error {
 		return mapped
 	}
 	return s.fail(ctx, err)
+}
+
+// discoverNow discovers the fields of a connection that has none cached yet (just connected,
+// or credentials just rotated), so that it comes back ready to use. A failure does not undo
+// the connection: it is recorded as DEGRADED with what to do, and the connection returned.
+func (s *Service) discoverNow(ctx context.Context, c store.Connection) store.Connection {
+	if !c.FieldsDiscoveredAt.IsZero() {
+		return c // a replayed Connect: discovered the first time
+	}
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}
+	if _, err := s.fields.Refresh(ctx, c); err != nil {
+		s.logger.WarnContext(ctx, "field discovery after connect failed", "connection", name.String(), "err", err)
+		reason := "fields could not be discovered yet (" + err.Error() + "): call DiscoverFields with refresh set to try again"
+		if serr := s.conns.SetStatus(ctx, name, connections.StatusDegraded, reason); serr != nil {
+			s.logger.ErrorContext(ctx, "record connection status", "connection", name.String(), "err", serr)
+		}
+	}
+	if fresh, err := s.conns.Get(ctx, name); err == nil {
+		return fresh
+	}
+	return c
 }

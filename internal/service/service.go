@@ -15,6 +15,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -34,15 +35,18 @@ type Service struct {
 
 	store  ConnectionStore
 	conns  *connections.Manager
+	fields *discovery.Discoverer
 	logger *slog.Logger
-	now    func() time.Time
+
+	schemaResponses responseCache
+	now             func() time.Time
 }
 
 var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
 
 // New returns the service over its dependencies.
-func New(st ConnectionStore, conns *connections.Manager, logger *slog.Logger) *Service {
-	return &Service{store: st, conns: conns, logger: logger, now: time.Now}
+func New(st ConnectionStore, conns *connections.Manager, discoverer *discovery.Discoverer, logger *slog.Logger) *Service {
+	return &Service{store: st, conns: conns, fields: discoverer, logger: logger, now: time.Now}
 }
 
 // authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.

@@ -21,11 +21,6 @@ const (
 	capConditions = "workflow conditions"
 )
 
-// DiscoverFields is not available yet.
-func (s *Service) DiscoverFields(context.Context, *integrationsv1.DiscoverFieldsRequest) (*integrationsv1.DiscoverFieldsResponse, error) {
-	return nil, rpcerr.NotImplemented("DiscoverFields", capFields)
-}
-
 // UpsertContact is not available yet.
 func (s *Service) UpsertContact(context.Context, *integrationsv1.UpsertContactRequest) (*integrationsv1.UpsertContactResponse, error) {
 	return nil, rpcerr.NotImplemented("UpsertContact", capContacts)

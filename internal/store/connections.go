@@ -28,11 +28,12 @@ type Connection struct {
 	CreateTime         time.Time
 	UpdateTime         time.Time
 	Seq                int64 // creation order within the workspace; the paging key
+	SchemaVersion      int64 // increases with every field discovery
 }
 
 const connectionColumns = `workspace, id, display_name, status, status_reason, hub_id, app_id, account_tier,
 	account_time_zone, granted_scopes, token_hint, token_key_id, token_ciphertext, fields_discovered_at,
-	create_time, update_time, seq`
+	create_time, update_time, seq, schema_version`
 
 // InsertConnection stores a new connection and sets its Seq. A display name already used in
 // the workspace, or an id already taken, is ErrConflict.
@@ -64,10 +65,10 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 	if !c.FieldsDiscoveredAt.IsZero() {
 		discovered = timeText(c.FieldsDiscoveredAt)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
 		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
-		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq)
+		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion)
 	if err != nil {
 		return fmt.Errorf("store: insert connection: %w", translate(err))
 	}
@@ -108,7 +109,7 @@ func scanConnection(r scanner) (Connection, error) {
 	var discovered sql.NullString
 	err := r.Scan(&c.Workspace, &c.ID, &c.DisplayName, &c.Status, &c.StatusReason, &c.HubID, &c.AppID,
 		&c.AccountTier, &c.AccountTimeZone, &scopes, &c.TokenHint, &c.TokenKeyID, &c.TokenCiphertext,
-		&discovered, &created, &updated, &c.Seq)
+		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion)
 	if err != nil {
 		return Connection{}, translate(err)
 	}

@@ -137,6 +137,19 @@ func (s *Sandbox) RevokeToken(tok string) error {
 	return nil
 }
 
+// SetTokenScopes changes a token's scopes in place, as editing a private app's scopes in
+// HubSpot does: the token stays the same and its new scopes apply from the next request.
+func (s *Sandbox) SetTokenScopes(tok string, scopes []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[tok]
+	if !ok {
+		return ErrNotFound
+	}
+	t.Scopes = append([]string(nil), scopes...)
+	return nil
+}
+
 // Accounts lists the accounts, ordered by hub id.
 func (s *Sandbox) Accounts() []Account {
 	s.mu.Lock()

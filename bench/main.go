@@ -1,0 +1,94 @@
+// Command bench measures the service against the HubSpot sandbox and prints a table of
+// ratios measured in one run (the machines are shared and noisy, so absolute figures say
+// little; ratios to a baseline measured alongside say more). It writes the table, with the
+// machine it ran on, to BENCHMARKS.md.
+//
+//	go run ./bench                 # everything, writes BENCHMARKS.md
+//	go run ./bench -only discovery # one group, prints only
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"time"
+)
+
+// row is one line of the results table.
+type row struct {
+	group, metric, value, target string
+}
+
+// benchmark is one group of measurements.
+type benchmark struct {
+	name string
+	run  func(ctx context.Context, log io.Writer) ([]row, error)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
+	only := fs.String("only", "", "run only this group (limiter, discovery)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	all := []benchmark{
+		{"limiter", benchLimiter},
+		{"discovery", benchDiscovery},
+	}
+	var rows []row
+	for _, b := range all {
+		if *only != "" && b.name != *only {
+			continue
+		}
+		fmt.Fprintf(stderr, "== %s\n", b.name)
+		got, err := b.run(ctx, stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		rows = append(rows, got...)
+	}
+	table := formatTable(rows)
+	fmt.Fprint(stdout, table)
+	if *out == "" || *only != "" {
+		return nil
+	}
+	doc := "# Benchmarks\n\nWritten by `go run ./bench` (do not edit by hand). Ratios compare figures measured in the same run.\n\n" +
+		"Machine: " + machine() + "  \nRun: " + time.Now().UTC().Format(time.RFC3339) + "\n\n" + table
+	return os.WriteFile(*out, []byte(doc), 0o644)
+}
+
+func formatTable(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| group | metric | value | target |\n|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.group, r.metric, r.value, r.target)
+	}
+	return b.String()
+}

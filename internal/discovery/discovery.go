@@ -1,0 +1,274 @@
+// Package discovery reads the contact, company and deal fields of a connected HubSpot account,
+// types them (package fields) and keeps them in the store as the schema every write and
+// condition is checked against. Object types are read concurrently; concurrent refreshes of
+// one connection share one set of HubSpot calls; a missing scope fails only its object type.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// ObjectTypes are the object types discovered, in the order the API returns them.
+var ObjectTypes = []string{"contacts", "companies", "deals"}
+
+// refreshTimeout bounds one shared refresh; it runs detached from the first caller's context
+// so that one impatient caller does not fail the others waiting on it.
+const refreshTimeout = 2 * time.Minute
+
+// Reasons recorded for an object type whose discovery failed.
+const (
+	ReasonMissingScopes = "HUBSPOT_MISSING_SCOPES"
+	ReasonUnavailable   = "HUBSPOT_UNAVAILABLE"
+	ReasonFailed        = "HUBSPOT_DISCOVERY_FAILED"
+)
+
+// Store is the persistence discovery needs.
+type Store interface {
+	ReplaceFieldSchemas(ctx context.Context, workspace, connectionID string, updates []store.SchemaUpdate, discoveredAt time.Time) (int64, error)
+	FieldSchemas(ctx context.Context, workspace, connectionID string) (map[string]store.FieldSchema, error)
+}
+
+// Clients gives the HubSpot client of a connection (connections.Manager).
+type Clients interface {
+	Client(ctx context.Context, c store.Connection) (*hubspot.Client, error)
+}
+
+// Discoverer discovers and caches fields. It is safe for concurrent use.
+type Discoverer struct {
+	store   Store
+	clients Clients
+	logger  *slog.Logger
+	now     func() time.Time
+
+	mu       sync.Mutex
+	inflight map[string]*flight // connection name → the refresh under way
+	memo     map[string]memoSet // connection name → its cached schemas of one schema version
+}
+
+type flight struct {
+	done    chan struct{}
+	schemas map[string]store.FieldSchema
+	err     error
+}
+
+// memoSet keeps one schema version of a connection in memory, so that reads on the hot path
+// (every write validates against the schema) neither query SQLite nor decode JSON. It is keyed
+// by the schema version of the connection row the reader holds: a newer row misses and reloads.
+type memoSet struct {
+	version int64
+	raw     map[string]store.FieldSchema
+	typed   map[string]*fields.Schema // built on first use
+}
+
+// New returns a Discoverer.
+func New(st Store, clients Clients, logger *slog.Logger) *Discoverer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Discoverer{store: st, clients: clients, logger: logger, now: time.Now,
+		inflight: map[string]*flight{}, memo: map[string]memoSet{}}
+}
+
+// Refresh reads every object type's fields from HubSpot and replaces the cache. Concurrent
+// calls for one connection share a single refresh. It fails only when no object type could
+// be read; per-type failures are recorded on their schema.
+func (d *Discoverer) Refresh(ctx context.Context, c store.Connection) (map[string]store.FieldSchema, error) {
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
+	d.mu.Lock()
+	f, running := d.inflight[name]
+	if !running {
+		f = &flight{done: make(chan struct{})}
+		d.inflight[name] = f
+		go func() {
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+			defer cancel()
+			f.schemas, f.err = d.refresh(fctx, c)
+			d.mu.Lock()
+			delete(d.inflight, name)
+			d.mu.Unlock()
+			close(f.done)
+		}()
+	}
+	d.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.schemas, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Cached returns the cached schemas, discovering them first if the connection never was.
+func (d *Discoverer) Cached(ctx context.Context, c store.Connection) (map[string]store.FieldSchema, error) {
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
+	if m, ok := d.memoized(name, c.SchemaVersion); ok {
+		return m.raw, nil
+	}
+	got, err := d.store.FieldSchemas(ctx, c.Workspace, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) == 0 {
+		return d.Refresh(ctx, c)
+	}
+	d.remember(name, c.SchemaVersion, got)
+	return got, nil
+}
+
+// Schemas returns the typed schemas the validators and conditions use, built once per
+// schema version of the connection.
+func (d *Discoverer) Schemas(ctx context.Context, c store.Connection) (map[string]*fields.Schema, error) {
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
+	if m, ok := d.memoized(name, c.SchemaVersion); ok && m.typed != nil {
+		return m.typed, nil
+	}
+	raw, err := d.Cached(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	typed := make(map[string]*fields.Schema, len(raw))
+	for ot, fs := range raw {
+		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields)
+	}
+	d.mu.Lock()
+	if m, ok := d.memo[name]; ok && m.version == c.SchemaVersion {
+		m.typed = typed
+		d.memo[name] = m
+	}
+	d.mu.Unlock()
+	return typed, nil
+}
+
+func (d *Discoverer) memoized(name string, version int64) (memoSet, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m, ok := d.memo[name]
+	return m, ok && version > 0 && m.version == version
+}
+
+func (d *Discoverer) remember(name string, version int64, raw map[string]store.FieldSchema) {
+	if version <= 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.memo[name]; !ok || m.version <= version {
+		d.memo[name] = memoSet{version: version, raw: raw}
+	}
+}
+
+// Forget drops what is kept in memory for a deleted connection.
+func (d *Discoverer) Forget(c resname.Connection) {
+	d.mu.Lock()
+	delete(d.memo, c.String())
+	d.mu.Unlock()
+}
+
+// refresh does the HubSpot calls of one refresh, concurrently, and records the outcome.
+func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[string]store.FieldSchema, error) {
+	client, err := d.clients.Client(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	start := d.now()
+	updates := make([]store.SchemaUpdate, len(ObjectTypes))
+	errs := make([]error, len(ObjectTypes))
+	var wg sync.WaitGroup
+	for i, ot := range ObjectTypes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			updates[i], errs[i] = discoverType(ctx, client, ot)
+		}()
+	}
+	wg.Wait()
+	// When nothing could be read for a reason that is not per type (HubSpot down, token
+	// revoked, rate limited), keep the cache as it is and report the reason.
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+		}
+	}
+	if failed == len(ObjectTypes) && !errors.Is(errs[0], hubspot.ErrMissingScopes) {
+		return nil, errs[0]
+	}
+	discoveredAt := d.now().UTC()
+	version, err := d.store.ReplaceFieldSchemas(ctx, c.Workspace, c.ID, updates, discoveredAt)
+	if err != nil {
+		return nil, err
+	}
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
+	d.logger.InfoContext(ctx, "discovered fields", "connection", name, "schema_version", version,
+		"failed_types", failed, "duration_ms", d.now().Sub(start).Milliseconds())
+	if failed > 0 {
+		// Failed types keep their last good fields, which only the store has.
+		got, err := d.store.FieldSchemas(ctx, c.Workspace, c.ID)
+		if err == nil {
+			d.remember(name, version, got)
+		}
+		return got, err
+	}
+	out := make(map[string]store.FieldSchema, len(updates))
+	for _, u := range updates {
+		out[u.ObjectType] = store.FieldSchema{ObjectType: u.ObjectType, Version: version, DiscoveredAt: discoveredAt, Fields: u.Fields}
+	}
+	d.remember(name, version, out)
+	return out, nil
+}
+
+// discoverType reads one object type. A failure is returned both as an error and as the
+// SchemaUpdate recording it.
+func discoverType(ctx context.Context, client *hubspot.Client, objectType string) (store.SchemaUpdate, error) {
+	props, err := client.ListProperties(ctx, objectType, hubspot.ListPropertiesOptions{})
+	if err != nil {
+		u := store.SchemaUpdate{ObjectType: objectType, ErrorReason: ReasonFailed, ErrorMessage: err.Error()}
+		var apiErr *hubspot.APIError
+		switch {
+		case errors.Is(err, hubspot.ErrMissingScopes):
+			u.ErrorReason = ReasonMissingScopes
+			if errors.As(err, &apiErr) {
+				u.ErrorScopes = apiErr.RequiredScopes
+			}
+			u.ErrorMessage = fmt.Sprintf("the token lacks the scope to read %s fields (%s): in HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add it, then refresh fields",
+				objectType, strings.Join(u.ErrorScopes, " or "))
+		case errors.Is(err, hubspot.ErrUnavailable):
+			u.ErrorReason = ReasonUnavailable
+		}
+		return u, err
+	}
+	out := make([]fields.Field, 0, len(props))
+	for _, p := range props {
+		if p.Archived {
+			continue
+		}
+		out = append(out, fields.FromProperty(toFieldProperty(p)))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return store.SchemaUpdate{ObjectType: objectType, Fields: out}, nil
+}
+
+// toFieldProperty keeps what the fields package types from HubSpot's property.
+func toFieldProperty(p hubspot.Property) fields.Property {
+	fp := fields.Property{Name: p.Name, Label: p.Label, Description: p.Description, GroupName: p.GroupName,
+		Type: p.Type, FieldType: p.FieldType, DisplayOrder: p.DisplayOrder, Hidden: p.Hidden,
+		HubSpotDefined: p.HubSpotDefined, Calculated: p.Calculated, ExternalOptions: p.ExternalOptions,
+		HasUniqueValue: p.HasUniqueValue, ReadOnlyValue: p.ReadOnlyValue(), ReferencedObjectType: p.ReferencedObjectType}
+	for _, o := range p.Options {
+		fp.Options = append(fp.Options, fields.Option{Label: o.Label, Value: o.Value, DisplayOrder: o.DisplayOrder,
+			Hidden: o.Hidden, Description: o.Description})
+	}
+	return fp
+}

@@ -1,0 +1,177 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// objectTypeIDs are HubSpot's type ids, accepted as aliases of the object type names.
+var objectTypeIDs = map[string]string{"0-1": "contacts", "0-2": "companies", "0-3": "deals"}
+
+// parseObjectType accepts "contacts", "companies", "deals" (any case, or the singular) and
+// HubSpot's ids "0-1", "0-2", "0-3".
+func parseObjectType(field, s string) (string, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	if id, ok := objectTypeIDs[v]; ok {
+		return id, nil
+	}
+	for _, ot := range discovery.ObjectTypes {
+		if v == ot || v+"s" == ot || v == strings.TrimSuffix(ot, "ies")+"y" {
+			return ot, nil
+		}
+	}
+	return "", &resname.FieldError{Field: field, Description: fmt.Sprintf("%q is not an object type: use contacts, companies or deals", s)}
+}
+
+// DiscoverFields returns the fields of the connected account, from the cache unless refresh.
+func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.DiscoverFieldsRequest) (*integrationsv1.DiscoverFieldsResponse, error) {
+	name, err := resname.ParseConnection("connection", req.GetConnection())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	wanted := map[string]bool{}
+	for i, ot := range req.GetObjectTypes() {
+		parsed, err := parseObjectType(fmt.Sprintf("object_types[%d]", i), ot)
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		wanted[parsed] = true
+	}
+	c, err := s.conns.Get(ctx, name)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	var filter []string
+	for _, ot := range discovery.ObjectTypes {
+		if len(wanted) == 0 || wanted[ot] {
+			filter = append(filter, ot)
+		}
+	}
+	cacheKey := name.String() + "|" + strings.Join(filter, ",")
+	if !req.GetRefresh() {
+		if resp, ok := s.schemaResponses.get(cacheKey, c.SchemaVersion); ok {
+			return resp, nil
+		}
+	}
+	var schemas map[string]store.FieldSchema
+	if req.GetRefresh() {
+		schemas, err = s.fields.Refresh(ctx, c)
+	} else {
+		schemas, err = s.fields.Cached(ctx, c)
+	}
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	resp := &integrationsv1.DiscoverFieldsResponse{}
+	for _, ot := range filter {
+		resp.Schemas = append(resp.Schemas, objectSchemaProto(ot, schemas[ot]))
+	}
+	if !req.GetRefresh() {
+		s.schemaResponses.put(cacheKey, c.SchemaVersion, resp)
+	}
+	return resp, nil
+}
+
+// responseCache keeps the last built DiscoverFields response per connection and filter, for
+// one schema version: a cached read then costs what a bare gRPC call returning the same
+// message costs. Responses are never mutated after they are built, so sharing them between
+// concurrent calls is safe.
+type responseCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedResponse
+}
+
+type cachedResponse struct {
+	version int64
+	resp    *integrationsv1.DiscoverFieldsResponse
+}
+
+func (rc *responseCache) get(key string, version int64) (*integrationsv1.DiscoverFieldsResponse, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	e, ok := rc.entries[key]
+	return e.resp, ok && version > 0 && e.version == version
+}
+
+func (rc *responseCache) put(key string, version int64, resp *integrationsv1.DiscoverFieldsResponse) {
+	if version <= 0 {
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.entries == nil {
+		rc.entries = map[string]cachedResponse{}
+	}
+	rc.entries[key] = cachedResponse{version: version, resp: resp}
+}
+
+// forget drops the responses of a deleted connection.
+func (rc *responseCache) forget(connection string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for k := range rc.entries {
+		if strings.HasPrefix(k, connection+"|") {
+			delete(rc.entries, k)
+		}
+	}
+}
+
+// objectSchemaProto is the API view of one cached object type.
+func objectSchemaProto(objectType string, fs store.FieldSchema) *integrationsv1.ObjectSchema {
+	out := &integrationsv1.ObjectSchema{ObjectType: objectType, SchemaVersion: fs.Version}
+	if !fs.DiscoveredAt.IsZero() {
+		out.DiscoveredAt = timestamppb.New(fs.DiscoveredAt)
+	}
+	for i := range fs.Fields {
+		out.Fields = append(out.Fields, fieldProto(&fs.Fields[i]))
+	}
+	if fs.ErrorReason != "" {
+		code := codes.Unavailable
+		if fs.ErrorReason == discovery.ReasonMissingScopes {
+			code = codes.FailedPrecondition
+		}
+		md := map[string]string{"object_type": objectType}
+		if len(fs.ErrorScopes) > 0 {
+			md["missing_scopes"] = strings.Join(fs.ErrorScopes, " ")
+		}
+		out.Error = status.Convert(rpcerr.New(code, fs.ErrorReason, fs.ErrorMessage, md)).Proto()
+	}
+	return out
+}
+
+var kindProtos = map[fields.Kind]integrationsv1.FieldKind{
+	fields.KindString: integrationsv1.FieldKind_FIELD_KIND_STRING, fields.KindText: integrationsv1.FieldKind_FIELD_KIND_TEXT,
+	fields.KindNumber: integrationsv1.FieldKind_FIELD_KIND_NUMBER, fields.KindDate: integrationsv1.FieldKind_FIELD_KIND_DATE,
+	fields.KindDateTime: integrationsv1.FieldKind_FIELD_KIND_DATETIME, fields.KindBool: integrationsv1.FieldKind_FIELD_KIND_BOOL,
+	fields.KindSingleChoice: integrationsv1.FieldKind_FIELD_KIND_SINGLE_CHOICE, fields.KindMultipleChoice: integrationsv1.FieldKind_FIELD_KIND_MULTIPLE_CHOICE,
+	fields.KindPhone: integrationsv1.FieldKind_FIELD_KIND_PHONE, fields.KindFile: integrationsv1.FieldKind_FIELD_KIND_FILE,
+	fields.KindHTML: integrationsv1.FieldKind_FIELD_KIND_HTML,
+}
+
+func fieldProto(f *fields.Field) *integrationsv1.Field {
+	out := &integrationsv1.Field{Name: f.Name, Label: f.Label, Description: f.Description, GroupName: f.GroupName,
+		HubspotType: f.HubSpotType, HubspotFieldType: f.HubSpotFieldType, Kind: kindProtos[f.Kind],
+		Custom: f.Custom, ReadOnly: f.ReadOnly, Calculated: f.Calculated, Hidden: f.Hidden, Unique: f.Unique,
+		DisplayOrder: int32(f.DisplayOrder), ReferencedObjectType: f.ReferencedObjectType}
+	for _, o := range f.Options {
+		out.Options = append(out.Options, &integrationsv1.FieldOption{Label: o.Label, Value: o.Value,
+			DisplayOrder: int32(o.DisplayOrder), Hidden: o.Hidden, Description: o.Description})
+	}
+	return out
+}
