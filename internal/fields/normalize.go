@@ -26,6 +26,14 @@ func valueErr(f *Field, format string, args ...any) error {
 	return &ValueError{Field: f.Name, Message: fmt.Sprintf(format, args...)}
 }
 
+// NormalizeForSearch is Normalize for a value compared in a search filter: read-only and
+// calculated fields may be searched, so only the value is checked.
+func NormalizeForSearch(f *Field, v any) (string, error) {
+	readable := *f
+	readable.ReadOnly = false
+	return Normalize(&readable, v)
+}
+
 // Normalize validates v as a value for f and returns HubSpot's form of it. v is what JSON
 // decoding (or structpb's AsInterface) gives: nil, string, float64, bool, or []any. nil clears
 // the property (HubSpot's empty string).

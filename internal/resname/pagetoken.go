@@ -70,3 +70,38 @@ func PageSize(requested, def, max int32) (int, error) {
 	}
 	return int(requested), nil
 }
+
+// cursorToken wraps an upstream (HubSpot) cursor with the request's fingerprint.
+type cursorToken struct {
+	Cursor      string `json:"c"`
+	Fingerprint uint64 `json:"f"`
+}
+
+// EncodeCursorToken returns a page_token carrying an opaque upstream cursor.
+func EncodeCursorToken(cursor string, fingerprint uint64) string {
+	b, _ := json.Marshal(cursorToken{Cursor: cursor, Fingerprint: fingerprint})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursorToken parses a page_token made by EncodeCursorToken ("" is the first page).
+func DecodeCursorToken(token string, fingerprint uint64) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	bad := &FieldError{Field: "page_token", Description: "is not a token this API issued; pass next_page_token from the previous response unchanged, or leave it empty for the first page"}
+	if len(token) > 1024 {
+		return "", bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", bad
+	}
+	var t cursorToken
+	if err := json.Unmarshal(raw, &t); err != nil || t.Cursor == "" {
+		return "", bad
+	}
+	if t.Fingerprint != fingerprint {
+		return "", &FieldError{Field: "page_token", Description: "belongs to a different request; keep the other fields the same across pages, or leave page_token empty to start again"}
+	}
+	return t.Cursor, nil
+}

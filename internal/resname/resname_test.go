@@ -89,5 +89,31 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("ParseWorkspace(%q) formats back as %q", s, w.String())
 		}
 		_, _ = DecodePageToken(s, 1)
+		if r, err := ParseRecord("name", s); err == nil && r.String() != s {
+			t.Errorf("ParseRecord(%q) formats back as %q", s, r.String())
+		}
 	})
+}
+
+func TestParseRecordNames(t *testing.T) {
+	r, err := ParseRecord("name", "workspaces/acme/connections/prod/objects/contacts/records/ada@example.com")
+	if err != nil || r.ObjectType != "contacts" || r.ID != "ada@example.com" || r.Connection.ID != "prod" ||
+		r.String() != "workspaces/acme/connections/prod/objects/contacts/records/ada@example.com" {
+		t.Fatalf("ParseRecord = %+v, %v", r, err)
+	}
+	for _, bad := range []string{"", "workspaces/acme/connections/prod", "workspaces/acme/connections/prod/objects/tickets/records/1",
+		"workspaces/acme/connections/prod/objects/contacts/records/", "workspaces/acme/connections/prod/objects/contacts/things/1",
+		"workspaces/acme/connections/prod/objects/contacts/records/1/x", "workspaces/ACME/connections/prod/objects/contacts/records/1"} {
+		var fe *FieldError
+		if _, err := ParseRecord("name", bad); !errors.As(err, &fe) || fe.Field != "name" {
+			t.Errorf("ParseRecord(%q) err = %v, want a FieldError", bad, err)
+		}
+	}
+	o, err := ParseObjectCollection("parent", "workspaces/acme/connections/prod/objects/deals")
+	if err != nil || o.ObjectType != "deals" || o.String() != "workspaces/acme/connections/prod/objects/deals" {
+		t.Errorf("ParseObjectCollection = %+v, %v", o, err)
+	}
+	if _, err := ParseObjectCollection("parent", "workspaces/acme/connections/prod/objects/deals/x"); err == nil {
+		t.Error("a record name was accepted as an object collection")
+	}
 }

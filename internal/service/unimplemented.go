@@ -31,26 +31,6 @@ func (s *Service) BatchUpsertContacts(context.Context, *integrationsv1.BatchUpse
 	return nil, rpcerr.NotImplemented("BatchUpsertContacts", capContacts)
 }
 
-// GetRecord is not available yet.
-func (s *Service) GetRecord(context.Context, *integrationsv1.GetRecordRequest) (*integrationsv1.Record, error) {
-	return nil, rpcerr.NotImplemented("GetRecord", capRecords)
-}
-
-// SearchRecords is not available yet.
-func (s *Service) SearchRecords(context.Context, *integrationsv1.SearchRecordsRequest) (*integrationsv1.SearchRecordsResponse, error) {
-	return nil, rpcerr.NotImplemented("SearchRecords", capRecords)
-}
-
-// UpdateRecord is not available yet.
-func (s *Service) UpdateRecord(context.Context, *integrationsv1.UpdateRecordRequest) (*integrationsv1.Record, error) {
-	return nil, rpcerr.NotImplemented("UpdateRecord", capRecords)
-}
-
-// ListAssociations is not available yet.
-func (s *Service) ListAssociations(context.Context, *integrationsv1.ListAssociationsRequest) (*integrationsv1.ListAssociationsResponse, error) {
-	return nil, rpcerr.NotImplemented("ListAssociations", capRecords)
-}
-
 // LogTimelineEvent is not available yet.
 func (s *Service) LogTimelineEvent(context.Context, *integrationsv1.LogTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
 	return nil, rpcerr.NotImplemented("LogTimelineEvent", capTimeline)

@@ -1,0 +1,173 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/records"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// crm is what a record RPC needs of its connection: the row, its HubSpot client and schema.
+type crm struct {
+	conn   store.Connection
+	client *hubspot.Client
+	schema *fields.Schema
+}
+
+// openCRM authorizes the caller on a connection and loads its client and the schema of one
+// object type.
+func (s *Service) openCRM(ctx context.Context, name resname.Connection, objectType string) (*crm, error) {
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	c, err := s.conns.Get(ctx, name)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	client, err := s.conns.Client(ctx, c)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	schemas, err := s.fields.Schemas(ctx, c)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	schema, ok := schemas[objectType]
+	if !ok || len(schema.Fields()) == 0 {
+		return nil, rpcerr.New(codes.FailedPrecondition, "FIELDS_NOT_DISCOVERED",
+			fmt.Sprintf("the %s fields of %s are not discovered (the token may lack the scope to read them): run DiscoverFields with refresh, and TestConnection to see which scope is missing", objectType, name),
+			map[string]string{"object_type": objectType, "connection": name.String()})
+	}
+	return &crm{conn: c, client: client, schema: schema}, nil
+}
+
+// violationsOf turns field errors into INVALID_ARGUMENT field violations under prefix.
+func violationsOf(prefix string, errs []error) error {
+	var vs []rpcerr.Violation
+	for _, err := range errs {
+		var ve *fields.ValueError
+		if errors.As(err, &ve) {
+			vs = append(vs, rpcerr.Violation{Field: prefix + ve.Field, Description: ve.Message})
+		} else {
+			vs = append(vs, rpcerr.Violation{Field: strings.TrimSuffix(prefix, "."), Description: err.Error()})
+		}
+	}
+	return rpcerr.InvalidArgument(vs...)
+}
+
+// normalizeProperties validates every property against the schema; all problems are
+// reported together, each naming its property.
+func normalizeProperties(schema *fields.Schema, prefix string, props map[string]*structpb.Value) (map[string]string, error) {
+	out := make(map[string]string, len(props))
+	var errs []error
+	for name, v := range props {
+		s, err := schema.Normalize(name, v.AsInterface())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out[name] = s
+	}
+	if len(errs) > 0 {
+		return nil, violationsOf(prefix, errs)
+	}
+	return out, nil
+}
+
+// checkProperties validates a list of property names to read.
+func checkProperties(schema *fields.Schema, names []string) error {
+	var errs []error
+	for _, n := range names {
+		if _, err := schema.Lookup(n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return violationsOf("properties.", errs)
+	}
+	return nil
+}
+
+// idProperty decides how a record segment addresses its record: explicitly, by email for a
+// contact segment that looks like one, or by HubSpot id.
+func idProperty(schema *fields.Schema, r resname.Record, given string) (string, error) {
+	if given == "" {
+		if r.ObjectType == "contacts" && strings.Contains(r.ID, "@") {
+			return "email", nil
+		}
+		if strings.Trim(r.ID, "0123456789") != "" {
+			return "", rpcerr.InvalidArgument(rpcerr.Violation{Field: "name",
+				Description: fmt.Sprintf("record %q is not a HubSpot id; to address a record by a unique property set id_property (e.g. \"email\" for contacts)", r.ID)})
+		}
+		return "", nil
+	}
+	f, err := schema.Lookup(given)
+	if err != nil {
+		return "", violationsOf("id_property.", []error{err})
+	}
+	if !f.Unique && !(r.ObjectType == "contacts" && given == "email") {
+		return "", rpcerr.InvalidArgument(rpcerr.Violation{Field: "id_property",
+			Description: fmt.Sprintf("%s is not unique in HubSpot, so it cannot identify a record; use the record id, email (contacts), or a property with unique values", given)})
+	}
+	return given, nil
+}
+
+// recordProto is the API view of a HubSpot record with the given properties typed.
+func recordProto(conn resname.Connection, objectType string, schema *fields.Schema, o *hubspot.Object, props []string) *integrationsv1.Record {
+	id := o.ID.String()
+	rec := &integrationsv1.Record{
+		Name:       resname.Record{ObjectCollection: resname.ObjectCollection{Connection: conn, ObjectType: objectType}, ID: id}.String(),
+		Id:         id,
+		ObjectType: objectType,
+		Properties: map[string]*integrationsv1.FieldValue{},
+	}
+	if !o.CreatedAt.IsZero() {
+		rec.CreateTime = timestamppb.New(o.CreatedAt.Time)
+	}
+	if !o.UpdatedAt.IsZero() {
+		rec.UpdateTime = timestamppb.New(o.UpdatedAt.Time)
+	}
+	if len(props) == 0 {
+		for name := range o.Properties {
+			props = append(props, name)
+		}
+	}
+	for _, name := range props {
+		raw, present := o.Properties[name]
+		f, _ := schema.Field(name)
+		rec.Properties[name] = fieldValueProto(records.Typed(f, raw, present))
+	}
+	return rec
+}
+
+func fieldValueProto(v records.Value) *integrationsv1.FieldValue {
+	out := &integrationsv1.FieldValue{Raw: v.Raw}
+	if !v.Set {
+		return out
+	}
+	switch v.Kind {
+	case fields.KindNumber:
+		out.Value = &integrationsv1.FieldValue_NumberValue{NumberValue: v.Number}
+	case fields.KindBool:
+		out.Value = &integrationsv1.FieldValue_BoolValue{BoolValue: v.Bool}
+	case fields.KindDate, fields.KindDateTime:
+		out.Value = &integrationsv1.FieldValue_TimestampValue{TimestampValue: timestamppb.New(v.Time)}
+	case fields.KindMultipleChoice:
+		out.Value = &integrationsv1.FieldValue_StringListValue{StringListValue: &integrationsv1.StringList{Values: v.List}}
+	default:
+		out.Value = &integrationsv1.FieldValue_StringValue{StringValue: v.String}
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package service
+
+import (
+	"errors"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
+)
+
+// operatorName is HubSpot's name of a filter operator ("" for unspecified, which CheckFilter
+// refuses with the list of operators).
+func operatorName(op integrationsv1.FilterOperator) string {
+	if op == integrationsv1.FilterOperator_FILTER_OPERATOR_UNSPECIFIED {
+		return ""
+	}
+	return strings.TrimPrefix(op.String(), "FILTER_OPERATOR_")
+}
+
+// valueOf is a structpb value as plain Go, nil when absent.
+func valueOf(v *structpb.Value) any {
+	if v == nil {
+		return nil
+	}
+	return v.AsInterface()
+}
+
+// fieldPathOf turns "filter_groups[0].filters[1]: <field error>" into the request path of
+// the offending part, e.g. "filter_groups[0].filters[1].value".
+func fieldPathOf(err error) string {
+	path, _, _ := strings.Cut(err.Error(), ":")
+	var ve *fields.ValueError
+	if errors.As(err, &ve) && strings.HasPrefix(path, "sorts") {
+		return path + ".field"
+	}
+	return path
+}
+
+func isHubSpotNotFound(err error) bool { return errors.Is(err, hubspot.ErrNotFound) }
+
+// requestFingerprint identifies a list request without its paging fields, so that a page
+// token is only accepted on the request it came from (AIP-158).
+func requestFingerprint(method string, req proto.Message) uint64 {
+	m := proto.Clone(req)
+	r := m.ProtoReflect()
+	for _, f := range []protoreflect.Name{"page_token", "page_size"} {
+		if fd := r.Descriptor().Fields().ByName(f); fd != nil {
+			r.Clear(fd)
+		}
+	}
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	return resname.Fingerprint(method, string(b))
+}

@@ -1,0 +1,250 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"google.golang.org/grpc/codes"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/records"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+)
+
+// Search limits of HubSpot (REFERENCE §3).
+const (
+	defaultSearchPageSize = 10
+	maxSearchPageSize     = 200
+	maxSearchResults      = 10000
+	maxFilterGroups       = 5
+	defaultAssocPageSize  = 100
+	maxAssocPageSize      = 500
+)
+
+// GetRecord reads one record by id or unique property, its values typed by the schema.
+func (s *Service) GetRecord(ctx context.Context, req *integrationsv1.GetRecordRequest) (*integrationsv1.Record, error) {
+	r, err := resname.ParseRecord("name", req.GetName())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	c, err := s.openCRM(ctx, r.Connection, r.ObjectType)
+	if err != nil {
+		return nil, err
+	}
+	props := req.GetProperties()
+	if err := checkProperties(c.schema, props); err != nil {
+		return nil, err
+	}
+	if len(props) == 0 {
+		props = records.DefaultProperties[r.ObjectType]
+	}
+	idProp, err := idProperty(c.schema, r, req.GetIdProperty())
+	if err != nil {
+		return nil, err
+	}
+	o, err := c.client.GetObject(ctx, r.ObjectType, r.ID, hubspot.GetObjectOptions{IDProperty: idProp, Properties: props})
+	if err != nil {
+		return nil, s.recordError(ctx, err, r)
+	}
+	return recordProto(r.Connection, r.ObjectType, c.schema, o, props), nil
+}
+
+// UpdateRecord changes some properties of a record; choice values by label or value.
+func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRecordRequest) (*integrationsv1.Record, error) {
+	r, err := resname.ParseRecord("name", req.GetName())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if len(req.GetProperties()) == 0 {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "properties", Description: "is empty: give the properties to change, e.g. {\"dealstage\": \"Closed Won\"}"})
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		return nil, rpcerr.InvalidArgument(*v)
+	}
+	c, err := s.openCRM(ctx, r.Connection, r.ObjectType)
+	if err != nil {
+		return nil, err
+	}
+	props, err := normalizeProperties(c.schema, "properties.", req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	idProp, err := idProperty(c.schema, r, req.GetIdProperty())
+	if err != nil {
+		return nil, err
+	}
+	// An update sets absolute values, so a retry with the same request_id repeats it
+	// harmlessly; nothing needs recording.
+	o, err := c.client.UpdateObject(ctx, r.ObjectType, r.ID, props, hubspot.UpdateObjectOptions{IDProperty: idProp})
+	if err != nil {
+		return nil, s.recordError(ctx, err, r)
+	}
+	names := make([]string, 0, len(props))
+	for n := range props {
+		names = append(names, n)
+	}
+	return recordProto(r.Connection, r.ObjectType, c.schema, o, names), nil
+}
+
+// SearchRecords finds records with filters checked against the schema.
+func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchRecordsRequest) (*integrationsv1.SearchRecordsResponse, error) {
+	parent, err := resname.ParseObjectCollection("parent", req.GetParent())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	size, err := resname.PageSize(req.GetPageSize(), defaultSearchPageSize, maxSearchPageSize)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if n := len(req.GetFilterGroups()); n > maxFilterGroups {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "filter_groups", Description: fmt.Sprintf("has %d groups; HubSpot allows at most %d", n, maxFilterGroups)})
+	}
+	if len(req.GetSorts()) > 1 {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "sorts", Description: "HubSpot honours one sort; give at most one"})
+	}
+	if len(req.GetQuery()) > 3000 {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "query", Description: "is longer than HubSpot's 3,000 characters"})
+	}
+	fp := requestFingerprint("SearchRecords", req)
+	tok, err := resname.DecodePageToken(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if tok.After+int64(size) > maxSearchResults {
+		return nil, rpcerr.New(codes.OutOfRange, "HUBSPOT_SEARCH_LIMIT",
+			fmt.Sprintf("HubSpot serves at most %d results per search and this page would pass it: narrow the filters (for example split by createdate ranges, or sort by hs_object_id and filter hs_object_id > the last id seen) and search again", maxSearchResults),
+			map[string]string{"limit": strconv.Itoa(maxSearchResults), "offset": strconv.FormatInt(tok.After, 10)})
+	}
+	c, err := s.openCRM(ctx, parent.Connection, parent.ObjectType)
+	if err != nil {
+		return nil, err
+	}
+	hreq := hubspot.SearchRequest{Query: req.GetQuery(), Properties: req.GetProperties(), Limit: size}
+	if tok.After > 0 {
+		hreq.After = strconv.FormatInt(tok.After, 10)
+	}
+	if err := checkProperties(c.schema, hreq.Properties); err != nil {
+		return nil, err
+	}
+	var errs []error
+	for gi, g := range req.GetFilterGroups() {
+		var hg hubspot.FilterGroup
+		for fi, f := range g.GetFilters() {
+			in := records.Filter{Field: f.GetField(), Operator: operatorName(f.GetOperator()), Value: valueOf(f.GetValue()), HighValue: valueOf(f.GetHighValue())}
+			for _, v := range f.GetValues() {
+				in.Values = append(in.Values, v.AsInterface())
+			}
+			hf, err := records.CheckFilter(c.schema, in)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("filter_groups[%d].filters[%d]: %w", gi, fi, err))
+				continue
+			}
+			hg.Filters = append(hg.Filters, hf)
+		}
+		hreq.FilterGroups = append(hreq.FilterGroups, hg)
+	}
+	for _, so := range req.GetSorts() {
+		if _, err := c.schema.Lookup(so.GetField()); err != nil {
+			errs = append(errs, fmt.Errorf("sorts[0]: %w", err))
+			continue
+		}
+		dir := "ASCENDING"
+		if so.GetDescending() {
+			dir = "DESCENDING"
+		}
+		hreq.Sorts = append(hreq.Sorts, hubspot.Sort{PropertyName: so.GetField(), Direction: dir})
+	}
+	if len(errs) > 0 {
+		var vs []rpcerr.Violation
+		for _, e := range errs {
+			vs = append(vs, rpcerr.Violation{Field: fieldPathOf(e), Description: e.Error()})
+		}
+		return nil, rpcerr.InvalidArgument(vs...)
+	}
+	res, err := c.client.Search(ctx, parent.ObjectType, hreq)
+	if err != nil {
+		return nil, s.recordError(ctx, err, resname.Record{ObjectCollection: parent})
+	}
+	props := hreq.Properties
+	if len(props) == 0 {
+		props = records.DefaultProperties[parent.ObjectType]
+	}
+	resp := &integrationsv1.SearchRecordsResponse{TotalSize: int64(res.Total)}
+	for i := range res.Results {
+		resp.Records = append(resp.Records, recordProto(parent.Connection, parent.ObjectType, c.schema, &res.Results[i], props))
+	}
+	if next := res.Paging.NextAfter(); next != "" {
+		after, err := strconv.ParseInt(next, 10, 64)
+		if err == nil && after < maxSearchResults {
+			resp.NextPageToken = resname.EncodePageToken(resname.PageToken{After: after, Fingerprint: fp})
+		}
+	}
+	return resp, nil
+}
+
+// ListAssociations lists the records of one type associated with a record.
+func (s *Service) ListAssociations(ctx context.Context, req *integrationsv1.ListAssociationsRequest) (*integrationsv1.ListAssociationsResponse, error) {
+	r, err := resname.ParseRecord("parent", req.GetParent())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	to, err := parseObjectType("to_object_type", req.GetToObjectType())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	size, err := resname.PageSize(req.GetPageSize(), defaultAssocPageSize, maxAssocPageSize)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	fp := resname.Fingerprint("ListAssociations", r.String(), to)
+	tok, err := resname.DecodeCursorToken(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	c, err := s.openCRM(ctx, r.Connection, r.ObjectType)
+	if err != nil {
+		return nil, err
+	}
+	id := r.ID
+	if idProp, err := idProperty(c.schema, r, ""); err != nil {
+		return nil, err
+	} else if idProp != "" {
+		o, err := c.client.GetObject(ctx, r.ObjectType, r.ID, hubspot.GetObjectOptions{IDProperty: idProp, Properties: []string{"hs_object_id"}})
+		if err != nil {
+			return nil, s.recordError(ctx, err, r)
+		}
+		id = o.ID.String()
+	}
+	page, err := c.client.ListAssociations(ctx, r.ObjectType, id, to, hubspot.ListAssociationsOptions{After: tok, Limit: size})
+	if err != nil {
+		return nil, s.recordError(ctx, err, r)
+	}
+	resp := &integrationsv1.ListAssociationsResponse{}
+	for _, a := range page.Results {
+		target := resname.Record{ObjectCollection: resname.ObjectCollection{Connection: r.Connection, ObjectType: to}, ID: a.ToObjectID.String()}
+		out := &integrationsv1.Association{Record: target.String(), RecordId: target.ID}
+		for _, t := range a.AssociationTypes {
+			out.TypeIds = append(out.TypeIds, int32(t.TypeID))
+			if t.Label != nil && *t.Label != "" {
+				out.Labels = append(out.Labels, *t.Label)
+			}
+		}
+		resp.Associations = append(resp.Associations, out)
+	}
+	if next := page.Paging.NextAfter(); next != "" {
+		resp.NextPageToken = resname.EncodeCursorToken(next, fp)
+	}
+	return resp, nil
+}
+
+// recordError maps a HubSpot error of a record call, naming the record when it is missing.
+func (s *Service) recordError(ctx context.Context, err error, r resname.Record) error {
+	if r.ID != "" && isHubSpotNotFound(err) {
+		return rpcerr.New(codes.NotFound, reasonHubSpotNotFound, fmt.Sprintf("HubSpot has no %s record %q (it may have been deleted or merged)", r.ObjectType, r.ID),
+			map[string]string{"object_type": r.ObjectType, "record": r.ID})
+	}
+	return s.failFor(ctx, err, r.Connection.String())
+}
