@@ -42,7 +42,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
-	only := fs.String("only", "", "run only this group (limiter, discovery)")
+	only := fs.String("only", "", "run only this group (limiter, discovery, conditions)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	all := []benchmark{
 		{"limiter", benchLimiter},
 		{"discovery", benchDiscovery},
+		{"conditions", benchConditions},
 	}
 	var rows []row
 	for _, b := range all {

@@ -51,14 +51,22 @@ type Violation struct {
 	Description string // what is wrong and what is allowed
 }
 
+// BadRequest is the detail listing field violations.
+func BadRequest(violations ...Violation) *errdetails.BadRequest {
+	br := &errdetails.BadRequest{}
+	for _, v := range violations {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+	}
+	return br
+}
+
 // InvalidArgument returns INVALID_ARGUMENT with a BadRequest listing each violation. The
 // message repeats them so that a caller reading only the message still learns what to fix.
 func InvalidArgument(violations ...Violation) error {
-	br := &errdetails.BadRequest{}
+	br := BadRequest(violations...)
 	msg := ""
 	md := map[string]string{}
 	for i, v := range violations {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
 		if i > 0 {
 			msg += "; "
 		}

@@ -14,6 +14,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/rpcerr"
@@ -39,6 +40,7 @@ type Service struct {
 	logger *slog.Logger
 
 	schemaResponses responseCache
+	programs        *conditions.Cache
 	now             func() time.Time
 }
 
@@ -46,7 +48,8 @@ var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
 
 // New returns the service over its dependencies.
 func New(st ConnectionStore, conns *connections.Manager, discoverer *discovery.Discoverer, logger *slog.Logger) *Service {
-	return &Service{store: st, conns: conns, fields: discoverer, logger: logger, now: time.Now}
+	return &Service{store: st, conns: conns, fields: discoverer, logger: logger, now: time.Now,
+		programs: conditions.NewCache(compiledConditions, conditions.Limits{})}
 }
 
 // authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.

@@ -45,13 +45,3 @@ func (s *Service) GetTimelineEvent(context.Context, *integrationsv1.GetTimelineE
 func (s *Service) ListTimelineEvents(context.Context, *integrationsv1.ListTimelineEventsRequest) (*integrationsv1.ListTimelineEventsResponse, error) {
 	return nil, rpcerr.NotImplemented("ListTimelineEvents", capTimeline)
 }
-
-// ValidateCondition is not available yet.
-func (s *Service) ValidateCondition(context.Context, *integrationsv1.ValidateConditionRequest) (*integrationsv1.ValidateConditionResponse, error) {
-	return nil, rpcerr.NotImplemented("ValidateCondition", capConditions)
-}
-
-// EvaluateCondition is not available yet.
-func (s *Service) EvaluateCondition(context.Context, *integrationsv1.EvaluateConditionRequest) (*integrationsv1.EvaluateConditionResponse, error) {
-	return nil, rpcerr.NotImplemented("EvaluateCondition", capConditions)
-}

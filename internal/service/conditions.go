@@ -1,0 +1,266 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/conditions"
+	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// compiledConditions is how many compiled conditions are kept across connections.
+const compiledConditions = 1024
+
+// compileCondition type-checks an expression against a connection's discovered fields,
+// through the per-connection program cache.
+func (s *Service) compileCondition(ctx context.Context, connection, expression string) (*conditions.Program, store.Connection, error) {
+	name, err := resname.ParseConnection("connection", connection)
+	if err != nil {
+		return nil, store.Connection{}, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, store.Connection{}, err
+	}
+	if strings.TrimSpace(expression) == "" {
+		return nil, store.Connection{}, rpcerr.InvalidArgument(rpcerr.Violation{Field: "expression",
+			Description: "is required: a CEL condition such as contact.lifecyclestage == \"customer\""})
+	}
+	c, err := s.conns.Get(ctx, name)
+	if err != nil {
+		return nil, store.Connection{}, s.failFor(ctx, err, name.String())
+	}
+	schemas, err := s.fields.Schemas(ctx, c)
+	if err != nil {
+		return nil, store.Connection{}, s.failFor(ctx, err, name.String())
+	}
+	p, err := s.programs.Compile(name.String(), schemas, expression)
+	var ce *conditions.ConditionError
+	if errors.As(err, &ce) {
+		return nil, store.Connection{}, conditionErrorStatus(ce)
+	}
+	if err != nil {
+		return nil, store.Connection{}, s.fail(ctx, err)
+	}
+	return p, c, nil
+}
+
+// conditionErrorStatus is INVALID_ARGUMENT with each issue placed in the expression.
+func conditionErrorStatus(ce *conditions.ConditionError) error {
+	var vs []rpcerr.Violation
+	for _, is := range ce.Issues {
+		vs = append(vs, rpcerr.Violation{Field: "expression", Description: fmt.Sprintf("line %d, column %d: %s", is.Line, is.Column, is.Message)})
+	}
+	first := ce.Issues[0]
+	br := rpcerr.BadRequest(vs...)
+	return rpcerr.New(codes.InvalidArgument, "CONDITION_"+string(first.Code), ce.Error(), map[string]string{
+		"line": fmt.Sprint(first.Line), "column": fmt.Sprint(first.Column), "offset": fmt.Sprint(first.Offset), "issue": string(first.Code)}, br)
+}
+
+// ValidateCondition compiles and type-checks a condition.
+func (s *Service) ValidateCondition(ctx context.Context, req *integrationsv1.ValidateConditionRequest) (*integrationsv1.ValidateConditionResponse, error) {
+	p, c, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
+	if err != nil {
+		return nil, err
+	}
+	return &integrationsv1.ValidateConditionResponse{ReferencedFields: p.Fields(), SchemaVersion: c.SchemaVersion}, nil
+}
+
+// EvaluateCondition evaluates a condition against live records, fetching only the fields it reads.
+func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.EvaluateConditionRequest) (*integrationsv1.EvaluateConditionResponse, error) {
+	p, c, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
+	if err != nil {
+		return nil, err
+	}
+	need := map[string][]string{} // object → properties the expression reads
+	for _, f := range p.Fields() {
+		obj, prop, _ := strings.Cut(f, ".")
+		need[obj] = append(need[obj], prop)
+	}
+	ref := req.GetContact()
+	hasContact := ref.GetId() != "" || ref.GetEmail() != ""
+	var missing []rpcerr.Violation
+	if (len(need["contact"]) > 0 || req.GetResolveAssociations()) && !hasContact {
+		missing = append(missing, rpcerr.Violation{Field: "contact", Description: "the condition reads contact fields (or resolve_associations is set): give the contact's id or email"})
+	}
+	if len(need["company"]) > 0 && req.GetCompanyId() == "" && !req.GetResolveAssociations() {
+		missing = append(missing, rpcerr.Violation{Field: "company_id", Description: "the condition reads company fields: give company_id, or set resolve_associations to use the contact's primary company"})
+	}
+	if len(need["deal"]) > 0 && req.GetDealId() == "" && !req.GetResolveAssociations() {
+		missing = append(missing, rpcerr.Violation{Field: "deal_id", Description: "the condition reads deal fields: give deal_id, or set resolve_associations to use the contact's most recent open deal"})
+	}
+	if len(missing) > 0 {
+		return nil, rpcerr.InvalidArgument(missing...)
+	}
+	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}
+	client, err := s.conns.Client(ctx, c)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	resp := &integrationsv1.EvaluateConditionResponse{CompanyId: req.GetCompanyId(), DealId: req.GetDealId()}
+	var recs conditions.Records
+	if hasContact {
+		o, err := fetchContact(ctx, client, ref, need["contact"])
+		if err != nil {
+			return nil, s.recordError(ctx, err, resname.Record{ObjectCollection: resname.ObjectCollection{Connection: name, ObjectType: "contacts"}, ID: ref.GetId() + ref.GetEmail()})
+		}
+		resp.ContactId, recs.Contact = o.ID.String(), o.Properties
+		if req.GetResolveAssociations() {
+			if resp.CompanyId == "" && len(need["company"]) > 0 {
+				if resp.CompanyId, err = primaryCompany(ctx, client, resp.ContactId); err != nil {
+					return nil, s.failFor(ctx, err, name.String())
+				}
+			}
+			if resp.DealId == "" && len(need["deal"]) > 0 {
+				if resp.DealId, err = latestOpenDeal(ctx, client, resp.ContactId); err != nil {
+					return nil, s.failFor(ctx, err, name.String())
+				}
+			}
+		}
+	}
+	for _, x := range []struct {
+		id, objectType string
+		into           *map[string]string
+		props          []string
+	}{{resp.CompanyId, "companies", &recs.Company, need["company"]}, {resp.DealId, "deals", &recs.Deal, need["deal"]}} {
+		if x.id == "" || len(x.props) == 0 {
+			continue
+		}
+		o, err := client.GetObject(ctx, x.objectType, x.id, hubspot.GetObjectOptions{Properties: x.props})
+		if err != nil {
+			return nil, s.recordError(ctx, err, resname.Record{ObjectCollection: resname.ObjectCollection{Connection: name, ObjectType: x.objectType}, ID: x.id})
+		}
+		*x.into = o.Properties
+	}
+	now := time.Now()
+	if req.GetNow() != nil {
+		now = req.GetNow().AsTime()
+	}
+	if loc, err := time.LoadLocation(c.AccountTimeZone); err == nil && c.AccountTimeZone != "" {
+		now = now.In(loc) // calendar days are counted in the HubSpot account's time zone
+	}
+	res, err := p.Eval(ctx, recs, now)
+	if err != nil {
+		return nil, evalErrorStatus(err)
+	}
+	resp.Result = res.Matched
+	for _, r := range res.Reads {
+		resp.Values = append(resp.Values, &integrationsv1.EvaluatedField{Field: r.Field, Value: readValueProto(r)})
+	}
+	return resp, nil
+}
+
+func fetchContact(ctx context.Context, client *hubspot.Client, ref *integrationsv1.ContactRef, props []string) (*hubspot.Object, error) {
+	opts := hubspot.GetObjectOptions{Properties: append([]string{"hs_object_id"}, props...)}
+	id := ref.GetId()
+	if id == "" {
+		id, opts.IDProperty = strings.ToLower(strings.TrimSpace(ref.GetEmail())), "email"
+	}
+	return client.GetObject(ctx, "contacts", id, opts)
+}
+
+// primaryCompany is the contact's company labelled Primary, else its first company ("" if none).
+func primaryCompany(ctx context.Context, client *hubspot.Client, contactID string) (string, error) {
+	page, err := client.ListAssociations(ctx, "contacts", contactID, "companies", hubspot.ListAssociationsOptions{})
+	if err != nil || len(page.Results) == 0 {
+		return "", err
+	}
+	for _, a := range page.Results {
+		for _, t := range a.AssociationTypes {
+			if t.TypeID == 1 { // contact → company, Primary (REFERENCE §4)
+				return a.ToObjectID.String(), nil
+			}
+		}
+	}
+	return page.Results[0].ToObjectID.String(), nil
+}
+
+// latestOpenDeal is the most recently created deal of the contact that is not closed ("" if none).
+func latestOpenDeal(ctx context.Context, client *hubspot.Client, contactID string) (string, error) {
+	page, err := client.ListAssociations(ctx, "contacts", contactID, "deals", hubspot.ListAssociationsOptions{})
+	if err != nil || len(page.Results) == 0 {
+		return "", err
+	}
+	var inputs []string
+	for _, a := range page.Results {
+		inputs = append(inputs, a.ToObjectID.String())
+	}
+	res, err := client.BatchRead(ctx, "deals", hubspot.BatchReadRequest{IDs: inputs, Properties: []string{"createdate", "dealstage", "hs_is_closed"}})
+	if err != nil {
+		return "", err
+	}
+	type cand struct {
+		id      string
+		created string
+	}
+	var open []cand
+	for _, out := range res.Outcomes {
+		if out.Object == nil {
+			continue // a deal deleted since; not a candidate
+		}
+		o := out.Object
+		p := o.Properties
+		if p["hs_is_closed"] == "true" || p["dealstage"] == "closedwon" || p["dealstage"] == "closedlost" {
+			continue
+		}
+		open = append(open, cand{o.ID.String(), p["createdate"]})
+	}
+	if len(open) == 0 {
+		return "", nil
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].created > open[j].created })
+	return open[0].id, nil
+}
+
+func readValueProto(r conditions.FieldRead) *integrationsv1.FieldValue {
+	out := &integrationsv1.FieldValue{}
+	if r.Empty {
+		return out
+	}
+	switch v := r.Value.(type) {
+	case string:
+		out.Value, out.Raw = &integrationsv1.FieldValue_StringValue{StringValue: v}, v
+	case float64:
+		out.Value, out.Raw = &integrationsv1.FieldValue_NumberValue{NumberValue: v}, fmt.Sprint(v)
+	case bool:
+		out.Value, out.Raw = &integrationsv1.FieldValue_BoolValue{BoolValue: v}, fmt.Sprint(v)
+	case time.Time:
+		out.Value = &integrationsv1.FieldValue_TimestampValue{TimestampValue: timestamppb.New(v)}
+		out.Raw = v.UTC().Format(time.RFC3339Nano)
+		if r.Kind == fields.KindDate {
+			out.Raw = v.Format("2006-01-02")
+		}
+	case []string:
+		out.Value, out.Raw = &integrationsv1.FieldValue_StringListValue{StringListValue: &integrationsv1.StringList{Values: v}}, strings.Join(v, ";")
+	}
+	return out
+}
+
+// evalErrorStatus maps an evaluation failure: none of them is fixed by retrying.
+func evalErrorStatus(err error) error {
+	var bad *conditions.BadValueError
+	var ee *conditions.EvalError
+	switch {
+	case errors.As(err, &bad):
+		return rpcerr.New(codes.FailedPrecondition, "CONDITION_BAD_VALUE", err.Error()+": fix the value in HubSpot, or guard the condition",
+			map[string]string{"field": bad.Field})
+	case errors.As(err, &ee):
+		return rpcerr.New(codes.FailedPrecondition, "CONDITION_FAILED", err.Error(), nil)
+	case errors.Is(err, conditions.ErrTimeout) || errors.Is(err, conditions.ErrTooCostly):
+		return rpcerr.New(codes.InvalidArgument, "CONDITION_TOO_COSTLY", err.Error()+": simplify the condition", nil)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return rpcerr.New(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "the call's deadline passed during evaluation", nil)
+	}
+	return err
+}
