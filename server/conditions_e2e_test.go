@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/client"
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 )
 
 // TestGuideConditions runs the HubSpot guide's four examples against the sample data.

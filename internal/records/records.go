@@ -104,9 +104,9 @@ var operatorKinds = map[string][]fields.Kind{
 	"EQ": nil, "NEQ": nil, "HAS_PROPERTY": nil, "NOT_HAS_PROPERTY": nil,
 	"LT": {fields.KindNumber, fields.KindDate, fields.KindDateTime}, "LTE": {fields.KindNumber, fields.KindDate, fields.KindDateTime},
 	"GT": {fields.KindNumber, fields.KindDate, fields.KindDateTime}, "GTE": {fields.KindNumber, fields.KindDate, fields.KindDateTime},
-	"BETWEEN": {fields.KindNumber, fields.KindDate, fields.KindDateTime},
-	"IN":      {fields.KindString, fields.KindText, fields.KindNumber, fields.KindSingleChoice, fields.KindMultipleChoice, fields.KindPhone, fields.KindBool},
-	"NOT_IN":  {fields.KindString, fields.KindText, fields.KindNumber, fields.KindSingleChoice, fields.KindMultipleChoice, fields.KindPhone, fields.KindBool},
+	"BETWEEN":            {fields.KindNumber, fields.KindDate, fields.KindDateTime},
+	"IN":                 {fields.KindString, fields.KindText, fields.KindNumber, fields.KindSingleChoice, fields.KindMultipleChoice, fields.KindPhone, fields.KindBool},
+	"NOT_IN":             {fields.KindString, fields.KindText, fields.KindNumber, fields.KindSingleChoice, fields.KindMultipleChoice, fields.KindPhone, fields.KindBool},
 	"CONTAINS_TOKEN":     {fields.KindString, fields.KindText, fields.KindPhone, fields.KindMultipleChoice, fields.KindHTML, fields.KindFile},
 	"NOT_CONTAINS_TOKEN": {fields.KindString, fields.KindText, fields.KindPhone, fields.KindMultipleChoice, fields.KindHTML, fields.KindFile},
 }
