@@ -97,7 +97,7 @@ type BatchUpdateInput struct {
 
 // BatchUpdate updates up to MaxBatchInputs records. Idempotent (absolute values).
 func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []BatchUpdateInput) (*BatchResult, error) {
-	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/update", inputs, false)
+	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/update", inputs, false, nil)
 }
 
 // BatchUpsertInput is one record to create or update, found by IDProperty
@@ -109,10 +109,38 @@ type BatchUpsertInput = BatchUpdateInput
 // property, a repeat updates what the first attempt created (and then
 // reports New=false).
 func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []BatchUpsertInput) (*BatchResult, error) {
-	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/upsert", inputs, true)
+	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/upsert", inputs, true, nil)
 }
 
-func (c *Client) batchWrite(ctx context.Context, objectType, template string, inputs []BatchUpdateInput, upsert bool) (*BatchResult, error) {
+// BatchUpsertWithPermit is BatchUpsert whose first attempt is sent under p,
+// a permit the caller already took from this client's limiter with
+// c.Limiter().Wait(ctx, KindStandard) — so a batcher can keep its batch
+// open while it queues for a slot and cut it the moment the slot is
+// granted. Send it straight after the grant: the permit's slot counts as
+// in flight until the response arrives. Retries queue in the limiter like
+// any other call's.
+//
+// The permit is consumed whatever happens: it is completed by the first
+// attempt, or released (counted as a request made now) when the call fails
+// before sending. A nil p behaves like BatchUpsert; a permit of another
+// limiter or kind, or one already used, is refused with ErrInvalidRequest.
+func (c *Client) BatchUpsertWithPermit(ctx context.Context, objectType string, inputs []BatchUpsertInput, p *Permit) (*BatchResult, error) {
+	if p != nil {
+		if !p.claimed.CompareAndSwap(false, true) {
+			return nil, invalid("the rate-limit permit was already used")
+		}
+		if p.l != c.limiter || p.window != c.limiter.standard {
+			p.Done(nil)
+			return nil, invalid("the rate-limit permit is not a standard permit of this client's limiter")
+		}
+	}
+	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/upsert", inputs, true, p)
+}
+
+func (c *Client) batchWrite(ctx context.Context, objectType, template string, inputs []BatchUpdateInput, upsert bool, permit *Permit) (*BatchResult, error) {
+	if permit != nil {
+		defer permit.Done(nil) // releases it if we return before sending; no-op after
+	}
 	if err := requireNonEmpty("objectType", objectType); err != nil {
 		return nil, err
 	}
@@ -146,7 +174,7 @@ func (c *Client) batchWrite(ctx context.Context, objectType, template string, in
 		}
 	}
 	ep := endpoint{method: "POST", template: template, idempotent: true}
-	return c.sendBatch(ctx, ep, objectType, body, keys, idProperty)
+	return c.sendBatchWithPermit(ctx, ep, objectType, body, keys, idProperty, permit)
 }
 
 // BatchArchive archives up to MaxBatchInputs records (204). Idempotent.
@@ -174,12 +202,18 @@ func (c *Client) BatchArchive(ctx context.Context, objectType string, ids []stri
 }
 
 func (c *Client) sendBatch(ctx context.Context, ep endpoint, objectType string, body any, keys []inputKey, idProperty string) (*BatchResult, error) {
+	return c.sendBatchWithPermit(ctx, ep, objectType, body, keys, idProperty, nil)
+}
+
+func (c *Client) sendBatchWithPermit(ctx context.Context, ep endpoint, objectType string, body any, keys []inputKey, idProperty string, permit *Permit) (*BatchResult, error) {
 	var resp batchResponse
-	_, err := c.send(ctx, request{endpoint: ep, path: expand(ep.template, objectType), body: body}, &resp)
+	_, attempts, err := c.sendCounted(ctx, request{endpoint: ep, path: expand(ep.template, objectType), body: body, permit: permit}, &resp)
 	if err != nil {
 		return nil, err
 	}
-	return newBatchMatcher(keys, idProperty).apply(resp, ep.String(), c.token.scrub), nil
+	res := newBatchMatcher(keys, idProperty).apply(resp, ep.String(), c.token.scrub)
+	res.Attempts = attempts
+	return res, nil
 }
 
 // traceIDs makes objectWriteTraceIds unique per call, so results of two

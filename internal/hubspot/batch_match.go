@@ -38,6 +38,10 @@ type BatchResult struct {
 	Status    string      // COMPLETE, PENDING, PROCESSING or CANCELED
 	Errors    []*APIError // every per-input error as HubSpot reported it
 	Unmatched []Object    // results that matched no input (should not happen)
+	// Attempts is how many HTTP attempts the call took. Above 1, an earlier
+	// attempt may have been applied without its response arriving: an
+	// upsert's New then describes only the attempt that answered.
+	Attempts int
 }
 
 // Failed counts inputs that did not succeed.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -118,6 +119,7 @@ type Permit struct {
 	grantedAt  time.Time
 	grantIndex uint64
 	once       sync.Once
+	claimed    atomic.Bool // set when a call takes the permit for its first attempt
 }
 
 // GrantedAt is when the permit was granted (the request's send time).
@@ -229,6 +231,25 @@ func (l *Limiter) SetDailyResetLocation(loc *time.Location) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.daily.loc = loc
+}
+
+// EarliestGrant is a lower bound on when a request of this kind could be
+// granted if `ahead` other requests were granted before it (0: the next
+// one), from what the limiter knows now: a caller that batches its own
+// requests uses it to tell at once whether a deadline can be met. Foreign
+// usage learned later, 429s and callers already queued can only make the
+// real grant later.
+// The policy says which budget decides: the kind's window, or DAILY when
+// the daily budget is spent (then the time is the reset).
+func (l *Limiter) EarliestGrant(kind RequestKind, ahead int) (time.Time, Policy) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if l.daily.blocked(now) {
+		return l.daily.resetAt, PolicyDaily
+	}
+	w := l.window(kind)
+	return w.earliestGrant(now, max(ahead, 0)), w.policy
 }
 
 // RetryAt is the earliest time a request of this kind could be granted now,

@@ -38,6 +38,10 @@ type request struct {
 	query url.Values
 	body  any // marshalled to JSON; nil sends no body
 	raw   []byte
+	// permit, when set, was acquired by the caller from this client's
+	// limiter; the first attempt is sent under it instead of waiting.
+	// Retries wait in the limiter as usual.
+	permit *Permit
 }
 
 // expand fills a path template's {placeholders} in order, escaping each
@@ -62,30 +66,41 @@ func expand(template string, values ...string) string {
 // send runs the call with limiter, retries and error decoding, and decodes a
 // 2xx body into out (which may be nil). It returns the final status code.
 func (c *Client) send(ctx context.Context, r request, out any) (int, error) {
+	status, _, err := c.sendCounted(ctx, r, out)
+	return status, err
+}
+
+// sendCounted is send that also says how many attempts were made (0 when
+// the request was never attempted). A request's permit is always consumed:
+// released unused if the request fails before its first attempt.
+func (c *Client) sendCounted(ctx context.Context, r request, out any) (status, attempts int, err error) {
+	if r.permit != nil {
+		defer r.permit.Done(nil) // no-op once the first attempt has completed it
+	}
 	if r.body != nil && r.raw == nil {
 		raw, err := json.Marshal(r.body)
 		if err != nil {
-			return 0, fmt.Errorf("hubspot: %s: encoding request: %w", r.endpoint, err)
+			return 0, 0, fmt.Errorf("hubspot: %s: encoding request: %w", r.endpoint, err)
 		}
 		r.raw = raw
 	}
 	for attempt := 1; ; attempt++ {
 		status, err := c.attempt(ctx, r, attempt, out)
 		if err == nil {
-			return status, nil
+			return status, attempt, nil
 		}
 		delay, retry := c.retry.decide(r.endpoint, err, attempt)
 		if !retry || ctx.Err() != nil {
-			return status, c.finalError(err, attempt)
+			return status, attempt, c.finalError(err, attempt)
 		}
 		if deadline, ok := ctx.Deadline(); ok && c.clock.Now().Add(delay).After(deadline) {
-			return status, c.finalError(err, attempt) // the caller would give up before we retried
+			return status, attempt, c.finalError(err, attempt) // the caller would give up before we retried
 		}
 		if delay > 0 {
 			select {
 			case <-c.clock.After(delay):
 			case <-ctx.Done():
-				return status, c.finalError(err, attempt)
+				return status, attempt, c.finalError(err, attempt)
 			}
 		}
 	}
@@ -107,15 +122,20 @@ func (c *Client) finalError(err error, attempts int) error {
 	return err
 }
 
-// attempt makes one HTTP exchange, going through the limiter first.
+// attempt makes one HTTP exchange, going through the limiter first (except
+// for a first attempt made under the caller's own permit).
 func (c *Client) attempt(ctx context.Context, r request, attempt int, out any) (int, error) {
 	waitStart := c.clock.Now()
-	permit, err := c.limiter.Wait(ctx, r.kind)
-	if err != nil {
-		if rl, ok := errors.AsType[*RateLimitError](err); ok {
-			rl.Operation = r.endpoint.String()
+	permit := r.permit
+	if attempt > 1 || permit == nil {
+		var err error
+		permit, err = c.limiter.Wait(ctx, r.kind)
+		if err != nil {
+			if rl, ok := errors.AsType[*RateLimitError](err); ok {
+				rl.Operation = r.endpoint.String()
+			}
+			return 0, err
 		}
-		return 0, err
 	}
 	waited := c.clock.Now().Sub(waitStart)
 

@@ -1,0 +1,174 @@
+package upsert
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"time"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+)
+
+// group is one input of a batch: every queued caller of one email, merged
+// in arrival order.
+type group struct {
+	email string
+	props map[string]string
+	items []*item
+}
+
+// dispatch is the batcher's one loop: wait until a batch is worth a slot,
+// queue for the slot while the batch keeps filling, cut it at the grant and
+// hand it to a sender goroutine with the permit.
+func (b *Batcher) dispatch() {
+	defer close(b.stopped)
+	for {
+		if !b.waitReady() {
+			return
+		}
+		permit, err := b.acquire()
+		if err != nil {
+			continue
+		}
+		b.mu.Lock()
+		groups := b.cutLocked()
+		if len(groups) == 0 {
+			b.mu.Unlock()
+			permit.Done(nil) // everyone left at the last moment; the slot counts as used
+			continue
+		}
+		for _, g := range groups {
+			b.inflight[g.email]++
+		}
+		b.sending.Add(1)
+		b.mu.Unlock()
+		go b.deliver(groups, permit)
+	}
+}
+
+// waitReady blocks until the queue holds a batch worth asking a slot for:
+// a full batch, or an oldest caller that has lingered long enough (at once
+// when closing). It returns false when the batcher is closed and drained.
+func (b *Batcher) waitReady() bool {
+	for {
+		b.mu.Lock()
+		ready, wait := b.readyLocked(time.Now())
+		done := b.closing && b.live == 0
+		b.mu.Unlock()
+		if ready {
+			return true
+		}
+		if done {
+			return false
+		}
+		if wait <= 0 {
+			<-b.wake
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-b.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// readyLocked says whether a batch should ask for a slot now, or else how
+// long until the oldest sendable caller has lingered enough (0: until
+// something changes).
+func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
+	count := 0
+	var oldest time.Time
+	for _, it := range b.queue {
+		if !b.sendableLocked(it) {
+			continue
+		}
+		if count == 0 {
+			oldest = it.enqueued
+		}
+		if count++; count >= b.cfg.MaxBatch {
+			return true, 0
+		}
+	}
+	if count == 0 {
+		return false, 0
+	}
+	if b.closing {
+		return true, 0
+	}
+	if lingered := now.Sub(oldest); lingered < b.cfg.Linger {
+		return false, b.cfg.Linger - lingered
+	}
+	return true, 0
+}
+
+func (b *Batcher) sendableLocked(it *item) bool {
+	return it.state == statePending && b.inflight[it.email] == 0 && it.ctx.Err() == nil
+}
+
+// acquire queues in the limiter for one slot. The wait is given up when
+// every queued caller has left; a rate-limit refusal (the DAILY budget)
+// fails every queued caller at once.
+func (b *Batcher) acquire() (*hubspot.Permit, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.mu.Lock()
+	b.cancelAcquire = cancel
+	b.mu.Unlock()
+	permit, err := b.limiter.Wait(ctx, hubspot.KindStandard)
+	b.mu.Lock()
+	b.cancelAcquire = nil
+	cancel()
+	if err != nil {
+		if rl, ok := errors.AsType[*hubspot.RateLimitError](err); ok {
+			rl.Operation = batchOperation
+			b.failPendingLocked(rl)
+		}
+	}
+	b.mu.Unlock()
+	return permit, err
+}
+
+func (b *Batcher) failPendingLocked(err error) {
+	for _, it := range b.queue {
+		if it.state == statePending {
+			b.finishLocked(it, Result{}, err)
+		}
+	}
+	b.queue = nil
+}
+
+// cutLocked takes up to MaxBatch emails from the head of the queue, in
+// arrival order, merging callers of one email. Callers whose email is on
+// the wire stay queued (in order) until that batch completes.
+func (b *Batcher) cutLocked() []*group {
+	var groups []*group
+	byEmail := map[string]*group{}
+	keep := make([]*item, 0, 8)
+	i := 0
+	for ; i < len(b.queue); i++ {
+		it := b.queue[i]
+		if it.state != statePending {
+			continue // left or failed: drop
+		}
+		if !b.sendableLocked(it) {
+			keep = append(keep, it) // email busy, or its caller is leaving
+			continue
+		}
+		g := byEmail[it.email]
+		if g == nil {
+			if len(groups) == b.cfg.MaxBatch {
+				break
+			}
+			g = &group{email: it.email, props: map[string]string{}}
+			byEmail[it.email] = g
+			groups = append(groups, g)
+		}
+		maps.Copy(g.props, it.props) // later callers' values win
+		g.items = append(g.items, it)
+		b.leavePendingLocked(it)
+		it.state = stateSent
+	}
+	b.queue = append(keep, b.queue[i:]...)
+	return groups
+}
