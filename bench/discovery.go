@@ -163,7 +163,11 @@ func median(ds []time.Duration) time.Duration {
 
 // throughput runs call from 8 goroutines for 3 seconds and returns calls per second.
 func throughput(ctx context.Context, call func(context.Context) error) (float64, error) {
-	const workers, d = 8, 3 * time.Second
+	return throughputN(ctx, 8, 3*time.Second, call)
+}
+
+// throughputN runs call from workers goroutines for d and returns calls per second.
+func throughputN(ctx context.Context, workers int, d time.Duration, call func(context.Context) error) (float64, error) {
 	var n atomic.Int64
 	var firstErr atomic.Value
 	deadline := time.Now().Add(d)

@@ -42,7 +42,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
-	only := fs.String("only", "", "run only this group (limiter, discovery, conditions)")
+	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"limiter", benchLimiter},
 		{"discovery", benchDiscovery},
 		{"conditions", benchConditions},
+		{"upserts", benchUpserts},
 	}
 	var rows []row
 	for _, b := range all {

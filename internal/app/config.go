@@ -31,6 +31,7 @@ type Config struct {
 	EncryptionKeys  string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
 	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox
 	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
+	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
 }
 
 // Defaults work on a laptop with no setup.
@@ -61,7 +62,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 		return def
 	}
-	var level, timeout, maxBytes, hubspotTimeout string
+	var level, timeout, maxBytes, hubspotTimeout, batchSize string
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
@@ -78,6 +79,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: encryption.keys beside the database; ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
 	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (database default "+DefaultDemoDBPath+")")
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
+	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -115,6 +117,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	}
 	if u, err := url.Parse(c.HubSpotBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("--hubspot-base-url %q: want an absolute http(s) URL such as %s", c.HubSpotBaseURL, DefaultHubSpotBaseURL))
+	}
+	if _, err := fmt.Sscan(batchSize, &c.UpsertMaxBatch); err != nil || c.UpsertMaxBatch < 1 || c.UpsertMaxBatch > 100 {
+		errs = append(errs, fmt.Errorf("--upsert-batch-size %q: want a whole number from 1 to 100", batchSize))
 	}
 	if strings.TrimSpace(c.DBPath) == "" {
 		errs = append(errs, errors.New("--db must not be empty"))

@@ -35,6 +35,7 @@ type Server struct {
 	grpc    *grpc.Server
 	http    *http.Server
 	gateway *grpc.ClientConn
+	service *service.Service
 
 	grpcLis, httpLis net.Listener
 	shuttingDown     chan struct{}
@@ -74,7 +75,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
-	integrationsv1.RegisterIntegrationServiceServer(s.grpc, service.New(s.store, conns, discovery.New(s.store, conns, logger), logger))
+	s.service = service.New(s.store, conns, discovery.New(s.store, conns, logger), service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch}, logger)
+	integrationsv1.RegisterIntegrationServiceServer(s.grpc, s.service)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -157,6 +159,7 @@ func (s *Server) shutdown() {
 		s.grpc.Stop()
 		<-stopped
 	}
+	s.service.Close() // send what is still queued for HubSpot before the database closes
 	s.closeAll()
 }
 

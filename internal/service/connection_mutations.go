@@ -105,6 +105,7 @@ func (s *Service) DeleteConnection(ctx context.Context, req *integrationsv1.Dele
 	s.fields.Forget(name)
 	s.schemaResponses.forget(name.String())
 	s.programs.Invalidate(name.String())
+	s.upserts.forget(name.String())
 	return &emptypb.Empty{}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
+	"github.com/connectflo/integrations/internal/upsert"
 )
 
 // ConnectionStore is the part of the store the connection RPCs use.
@@ -41,15 +42,24 @@ type Service struct {
 
 	schemaResponses responseCache
 	programs        *conditions.Cache
+	upserts         upserters
 	now             func() time.Time
 }
 
 var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
 
+// Config tunes the service.
+type Config struct {
+	// UpsertMaxBatch is the most contacts per HubSpot batch upsert (default 100, HubSpot's
+	// limit); 1 switches batching off, for comparison in benchmarks.
+	UpsertMaxBatch int
+}
+
 // New returns the service over its dependencies.
-func New(st ConnectionStore, conns *connections.Manager, discoverer *discovery.Discoverer, logger *slog.Logger) *Service {
+func New(st ConnectionStore, conns *connections.Manager, discoverer *discovery.Discoverer, cfg Config, logger *slog.Logger) *Service {
 	return &Service{store: st, conns: conns, fields: discoverer, logger: logger, now: time.Now,
-		programs: conditions.NewCache(compiledConditions, conditions.Limits{})}
+		programs: conditions.NewCache(compiledConditions, conditions.Limits{}),
+		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: logger}}}
 }
 
 // authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.

@@ -21,16 +21,6 @@ const (
 	capConditions = "workflow conditions"
 )
 
-// UpsertContact is not available yet.
-func (s *Service) UpsertContact(context.Context, *integrationsv1.UpsertContactRequest) (*integrationsv1.UpsertContactResponse, error) {
-	return nil, rpcerr.NotImplemented("UpsertContact", capContacts)
-}
-
-// BatchUpsertContacts is not available yet.
-func (s *Service) BatchUpsertContacts(context.Context, *integrationsv1.BatchUpsertContactsRequest) (*integrationsv1.BatchUpsertContactsResponse, error) {
-	return nil, rpcerr.NotImplemented("BatchUpsertContacts", capContacts)
-}
-
 // LogTimelineEvent is not available yet.
 func (s *Service) LogTimelineEvent(context.Context, *integrationsv1.LogTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
 	return nil, rpcerr.NotImplemented("LogTimelineEvent", capTimeline)

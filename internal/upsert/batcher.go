@@ -44,7 +44,8 @@ var (
 // Config tunes a Batcher. Zero values take the defaults.
 type Config struct {
 	// Linger is how long the oldest queued caller waits for company before
-	// the batcher asks for a slot (a full batch asks at once); default 5 ms.
+	// the batcher asks for a slot (a full batch asks at once); default 20 ms:
+	// enough for a burst of callers to gather, small beside a HubSpot round trip.
 	// Once it has asked, the batch keeps filling until the slot is granted.
 	Linger time.Duration
 	// MaxBatch is the most contacts per request; default and maximum
@@ -63,7 +64,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.Linger <= 0 {
-		c.Linger = 5 * time.Millisecond
+		c.Linger = 20 * time.Millisecond
 	}
 	if c.MaxBatch <= 0 || c.MaxBatch > hubspot.MaxBatchInputs {
 		c.MaxBatch = hubspot.MaxBatchInputs
@@ -128,6 +129,7 @@ type Batcher struct {
 	inflight      map[string]int // emails in batches on the wire
 	cancelAcquire context.CancelFunc
 	closing       bool
+	lastAsk       time.Time // when the dispatcher last asked the limiter for a slot
 	stats         Stats
 
 	wake    chan struct{} // nudges the dispatcher; room for one signal

@@ -26,6 +26,9 @@ func (b *Batcher) dispatch() {
 		if !b.waitReady() {
 			return
 		}
+		b.mu.Lock()
+		b.lastAsk = time.Now()
+		b.mu.Unlock()
 		permit, err := b.acquire()
 		if err != nil {
 			continue
@@ -100,7 +103,25 @@ func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
 	if lingered := now.Sub(oldest); lingered < b.cfg.Linger {
 		return false, b.cfg.Linger - lingered
 	}
+	// A partial batch waits for its share of the budget: a rolling window lets a whole
+	// budget go at once, and spending it on small batches would starve the rest of the
+	// window (200 callers would get ~half of HubSpot's ceiling). Pacing partial batches at
+	// window/budget fills them from callers that return in the meantime; an idle
+	// connection's lone upsert still leaves at once.
+	if next := b.lastAsk.Add(b.pace()); now.Before(next) {
+		return false, next.Sub(now)
+	}
 	return true, 0
+}
+
+// pace is the time one slot of the rolling window stands for (100 ms at HubSpot's 100 per
+// 10 s).
+func (b *Batcher) pace() time.Duration {
+	st := b.limiter.Stats().Standard
+	if st.Budget <= 0 {
+		return 0
+	}
+	return st.Window / time.Duration(st.Budget)
 }
 
 func (b *Batcher) sendableLocked(it *item) bool {

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// serverProcess is the service running as its own process, so that its memory can be read.
+type serverProcess struct {
+	cmd      *exec.Cmd
+	grpcAddr string
+	httpAddr string
+	key      string
+	dir      string
+}
+
+// buildServer compiles the service once per bench run.
+func buildServer(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "server")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./server").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./server (run the bench from the repository root): %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// startServerProcess runs bin against hubspotURL with extra flags and an API key of
+// workspace "bench".
+func startServerProcess(ctx context.Context, bin, hubspotURL string, extra ...string) (*serverProcess, error) {
+	dir, err := os.MkdirTemp("", "bench-server")
+	if err != nil {
+		return nil, err
+	}
+	db := filepath.Join(dir, "bench.db")
+	keyOut, err := exec.CommandContext(ctx, bin, "apikey", "create", "--workspace", "bench", "--db", db).Output()
+	if err != nil {
+		return nil, fmt.Errorf("apikey create: %w", err)
+	}
+	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", db, "--log-format", "json",
+		"--hubspot-base-url", hubspotURL}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &serverProcess{cmd: cmd, key: strings.TrimSpace(string(keyOut)), dir: dir}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		signalled := false
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" && !signalled {
+				p.grpcAddr, _ = line["grpc_addr"].(string)
+				p.httpAddr, _ = line["http_addr"].(string)
+				signalled = true
+				close(ready)
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case <-ready:
+		return p, nil
+	case <-time.After(30 * time.Second):
+		p.stop()
+		return nil, fmt.Errorf("the server did not start within 30 s")
+	}
+}
+
+// peakRSS is the process's peak resident memory (VmHWM), in MiB.
+func (p *serverProcess) peakRSS() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func (p *serverProcess) stop() {
+	if p.cmd.Process != nil {
+		p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			p.cmd.Process.Kill()
+		}
+	}
+	os.RemoveAll(p.dir)
+}

@@ -1,0 +1,272 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/upsert"
+)
+
+// upserters keeps one batcher per connection and HubSpot client: a credential rotation
+// gives the connection a new client, and with it a new batcher (the old one drains).
+type upserters struct {
+	cfg      upsert.Config
+	mu       sync.Mutex
+	batchers map[string]upserter
+	closed   bool
+}
+
+type upserter struct {
+	client  *hubspot.Client
+	batcher *upsert.Batcher
+}
+
+func (u *upserters) get(name string, client *hubspot.Client) (*upsert.Batcher, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return nil, upsert.ErrClosed
+	}
+	if u.batchers == nil {
+		u.batchers = map[string]upserter{}
+	}
+	cur, ok := u.batchers[name]
+	if ok && cur.client == client {
+		return cur.batcher, nil
+	}
+	if ok {
+		go cur.batcher.Close() // the old token's queue drains in the background
+	}
+	b := upsert.New(client, u.cfg)
+	u.batchers[name] = upserter{client: client, batcher: b}
+	return b, nil
+}
+
+// forget drains and drops a deleted connection's batcher.
+func (u *upserters) forget(name string) {
+	u.mu.Lock()
+	cur, ok := u.batchers[name]
+	delete(u.batchers, name)
+	u.mu.Unlock()
+	if ok {
+		cur.batcher.Close()
+	}
+}
+
+// closeAll drains every batcher: queued upserts are sent before the server stops.
+func (u *upserters) closeAll() {
+	u.mu.Lock()
+	u.closed = true
+	all := u.batchers
+	u.batchers = nil
+	u.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, cur := range all {
+		wg.Go(cur.batcher.Close)
+	}
+	wg.Wait()
+}
+
+// Close drains work the service holds in memory (queued upserts); call it after the gRPC
+// server has stopped taking calls.
+func (s *Service) Close() { s.upserts.closeAll() }
+
+// normalizeEmail trims, lowercases and checks an email; HubSpot stores emails lowercase.
+func normalizeEmail(field, raw string) (string, *rpcerr.Violation) {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	if email == "" {
+		return "", &rpcerr.Violation{Field: field, Description: "is required: the contact's email, e.g. ada@example.com"}
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
+		return "", &rpcerr.Violation{Field: field, Description: fmt.Sprintf("%q is not an email address such as ada@example.com", truncateText(raw, 80))}
+	}
+	return email, nil
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// contactProps validates a contact's properties against the contacts schema; email must be
+// given as the contact's email, not as a property that differs from it.
+func contactProps(schema *fields.Schema, prefix, email string, in map[string]*structpb.Value) (map[string]string, []rpcerr.Violation) {
+	out := make(map[string]string, len(in))
+	var vs []rpcerr.Violation
+	for name, v := range in {
+		if name == "email" {
+			if s, ok := v.AsInterface().(string); !ok || strings.ToLower(strings.TrimSpace(s)) != email {
+				vs = append(vs, rpcerr.Violation{Field: prefix + "email", Description: "differs from the contact's email; the email identifies the contact and cannot be changed by an upsert"})
+			}
+			continue
+		}
+		s, err := schema.Normalize(name, v.AsInterface())
+		if err != nil {
+			var ve *fields.ValueError
+			if errors.As(err, &ve) {
+				vs = append(vs, rpcerr.Violation{Field: prefix + ve.Field, Description: ve.Message})
+				continue
+			}
+			vs = append(vs, rpcerr.Violation{Field: prefix + name, Description: err.Error()})
+			continue
+		}
+		out[name] = s
+	}
+	return out, vs
+}
+
+// UpsertContact creates or updates a contact by email, coalesced with concurrent calls.
+func (s *Service) UpsertContact(ctx context.Context, req *integrationsv1.UpsertContactRequest) (*integrationsv1.UpsertContactResponse, error) {
+	name, err := resname.ParseConnection("connection", req.GetConnection())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	email, v := normalizeEmail("email", req.GetEmail())
+	if v != nil {
+		return nil, rpcerr.InvalidArgument(*v)
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		return nil, rpcerr.InvalidArgument(*v)
+	}
+	c, err := s.openCRM(ctx, name, "contacts")
+	if err != nil {
+		return nil, err
+	}
+	props, vs := contactProps(c.schema, "properties.", email, req.GetProperties())
+	if len(vs) > 0 {
+		return nil, rpcerr.InvalidArgument(vs...)
+	}
+	b, err := s.upserts.get(name.String(), c.client)
+	if err != nil {
+		return nil, upsertStatus(err, "")
+	}
+	res, err := b.Upsert(ctx, email, props)
+	if err != nil {
+		return nil, s.upsertError(ctx, err, name.String())
+	}
+	return upsertResponse(name, res), nil
+}
+
+func upsertResponse(name resname.Connection, r upsert.Result) *integrationsv1.UpsertContactResponse {
+	rec := resname.Record{ObjectCollection: resname.ObjectCollection{Connection: name, ObjectType: "contacts"}, ID: r.ID}
+	return &integrationsv1.UpsertContactResponse{Contact: rec.String(), ContactId: r.ID, Created: r.Created}
+}
+
+// BatchUpsertContacts upserts up to 1,000 contacts, each with its own result.
+func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.BatchUpsertContactsRequest) (*integrationsv1.BatchUpsertContactsResponse, error) {
+	name, err := resname.ParseConnection("connection", req.GetConnection())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	if n := len(req.GetContacts()); n == 0 || n > upsert.MaxBulk {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "contacts", Description: fmt.Sprintf("has %d contacts; send 1 to %d per call", n, upsert.MaxBulk)})
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		return nil, rpcerr.InvalidArgument(*v)
+	}
+	c, err := s.openCRM(ctx, name, "contacts")
+	if err != nil {
+		return nil, err
+	}
+	resp := &integrationsv1.BatchUpsertContactsResponse{Results: make([]*integrationsv1.ContactUpsertResult, len(req.GetContacts()))}
+	var valid []upsert.Contact
+	var positions []int
+	for i, in := range req.GetContacts() {
+		prefix := fmt.Sprintf("contacts[%d].", i)
+		email, v := normalizeEmail(prefix+"email", in.GetEmail())
+		resp.Results[i] = &integrationsv1.ContactUpsertResult{Email: email}
+		if v != nil {
+			resp.Results[i].Error = status.Convert(rpcerr.InvalidArgument(*v)).Proto()
+			continue
+		}
+		props, vs := contactProps(c.schema, prefix+"properties.", email, in.GetProperties())
+		if len(vs) > 0 {
+			resp.Results[i].Error = status.Convert(rpcerr.InvalidArgument(vs...)).Proto()
+			continue
+		}
+		valid = append(valid, upsert.Contact{Email: email, Properties: props})
+		positions = append(positions, i)
+	}
+	if len(valid) == 0 {
+		return resp, nil
+	}
+	b, err := s.upserts.get(name.String(), c.client)
+	if err != nil {
+		return nil, upsertStatus(err, "")
+	}
+	items, err := b.UpsertMany(ctx, valid)
+	if err != nil {
+		return nil, s.upsertError(ctx, err, name.String())
+	}
+	for k, it := range items {
+		out := resp.Results[positions[k]]
+		if it.Err != nil {
+			out.Error = status.Convert(s.upsertError(ctx, it.Err, name.String())).Proto()
+			continue
+		}
+		r := upsertResponse(name, it.Result)
+		out.Contact, out.ContactId, out.Created = r.Contact, r.ContactId, r.Created
+	}
+	return resp, nil
+}
+
+// upsertError maps what a batcher returns for one contact.
+func (s *Service) upsertError(ctx context.Context, err error, connection string) error {
+	if st := upsertStatus(err, connection); st != nil {
+		return st
+	}
+	return s.failFor(ctx, err, connection)
+}
+
+// upsertStatus maps the batcher's own errors and HubSpot's verdict on a contact's values;
+// nil for errors the general mapping handles.
+func upsertStatus(err error, connection string) error {
+	var apiErr *hubspot.APIError
+	switch {
+	case errors.Is(err, upsert.ErrOutcomeUnknown):
+		return rpcerr.New(codes.DeadlineExceeded, "UPSERT_OUTCOME_UNKNOWN",
+			"the deadline passed while the upsert was on its way to HubSpot: it may or may not have been applied; retry it (upserts by email are safe to repeat)", nil)
+	case errors.Is(err, upsert.ErrQueueFull):
+		return rpcerr.New(codes.ResourceExhausted, "UPSERT_QUEUE_FULL",
+			"too many upserts are waiting for HubSpot's rate limit on this connection; retry after the delay", map[string]string{"connection": connection}, rpcerr.RetryInfo(time.Second))
+	case errors.Is(err, upsert.ErrClosed):
+		return rpcerr.New(codes.Unavailable, "SHUTTING_DOWN", "the server is shutting down; retry on another instance or in a moment", nil)
+	case errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0:
+		br := &errdetails.BadRequest{}
+		var msgs []string
+		for _, v := range apiErr.Violations {
+			field := "properties"
+			if v.PropertyName != "" {
+				field = "properties." + v.PropertyName
+			}
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: "HubSpot refused the value: " + v.Message})
+			msgs = append(msgs, field+": "+v.Message)
+		}
+		return rpcerr.New(codes.InvalidArgument, "HUBSPOT_REJECTED_VALUE", "HubSpot refused the contact: "+strings.Join(msgs, "; "), nil, br)
+	}
+	return nil
+}
