@@ -190,20 +190,6 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
-func TestUnimplementedRPCsSayWhatIsMissing(t *testing.T) {
-	ts := startServer(t)
-	c := ts.client(t, ts.keys["acme"])
-	_, err := c.UpsertContact(context.Background(), &integrationsv1.UpsertContactRequest{Connection: "workspaces/acme/connections/hubspot", Email: "a@b.com"})
-	e := client.ErrorDetails(err)
-	if e.Code != codes.Unimplemented || e.Reason != "NOT_IMPLEMENTED" || e.Metadata["rpc"] != "UpsertContact" || e.Metadata["capability"] == "" {
-		t.Errorf("UpsertContact error = %+v; want UNIMPLEMENTED naming the RPC and capability", e)
-	}
-	r := ts.do(t, "POST", "/v1/workspaces/acme/connections/hubspot/contacts:upsert", ts.keys["acme"], `{"email":"a@b.com"}`)
-	if r.code != 501 || reasonOf(r.body) != "NOT_IMPLEMENTED" {
-		t.Errorf("REST upsert = %d %s; want 501 NOT_IMPLEMENTED", r.code, r.raw)
-	}
-}
-
 func TestListAndGetConnections(t *testing.T) {
 	ts := startServer(t)
 	ctx := context.Background()

@@ -21,6 +21,8 @@ import (
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/service"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -36,6 +38,7 @@ type Server struct {
 	http    *http.Server
 	gateway *grpc.ClientConn
 	service *service.Service
+	outbox  *outbox.Outbox
 
 	grpcLis, httpLis net.Listener
 	shuttingDown     chan struct{}
@@ -75,7 +78,20 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
-	s.service = service.New(s.store, conns, discovery.New(s.store, conns, logger), service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch}, logger)
+	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger,
+		OnHealth: func(h outbox.Health) {
+			name := resname.Connection{Workspace: h.Workspace, ID: h.Connection}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := conns.EventsHeld(ctx, name, h.Held, h.Message); err != nil {
+				logger.Warn("record held timeline events", "connection", name.String(), "err", err)
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, logger), Outbox: s.outbox, Logger: logger},
+		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
 	integrationsv1.RegisterIntegrationServiceServer(s.grpc, s.service)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -122,6 +138,9 @@ func (s *Server) Serve(ctx context.Context) error {
 			errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
+	if err := s.outbox.Start(ctx); err != nil {
+		s.logger.Error("resume timeline events", "err", err) // they resume on the next Wake or recheck
+	}
 	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "db", s.cfg.DBPath)
 
 	var serveErr error
@@ -160,6 +179,9 @@ func (s *Server) shutdown() {
 		<-stopped
 	}
 	s.service.Close() // send what is still queued for HubSpot before the database closes
+	if err := s.outbox.Close(ctx); err != nil {
+		s.logger.Warn("timeline delivery drain cut short; the rest resumes at the next start", "err", err)
+	}
 	s.closeAll()
 }
 

@@ -233,3 +233,22 @@ func (m *Manager) SetStatus(ctx context.Context, name resname.Connection, status
 	}
 	return err
 }
+
+// heldPrefix starts the status reason of a connection whose timeline events are held.
+const heldPrefix = "timeline events are held: "
+
+// EventsHeld records that the connection's timeline events are held (DEGRADED, with why and
+// what to do) or released; a release restores CONNECTED only if the hold was the reason.
+func (m *Manager) EventsHeld(ctx context.Context, name resname.Connection, held bool, message string) error {
+	if held {
+		return m.SetStatus(ctx, name, StatusDegraded, heldPrefix+message)
+	}
+	c, err := m.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if c.Status == StatusDegraded && strings.HasPrefix(c.StatusReason, heldPrefix) {
+		return m.SetStatus(ctx, name, StatusConnected, "")
+	}
+	return nil
+}

@@ -29,7 +29,6 @@ const (
 	ReasonPermissionDenied = "WORKSPACE_NOT_ALLOWED"
 	ReasonNotFound         = "NOT_FOUND"
 	ReasonAlreadyExists    = "ALREADY_EXISTS"
-	ReasonNotImplemented   = "NOT_IMPLEMENTED"
 	ReasonInternal         = "INTERNAL"
 	ReasonRequestTooLarge  = "REQUEST_TOO_LARGE"
 )
@@ -89,13 +88,6 @@ func FromFieldError(err error) error {
 		return InvalidArgument(Violation{Field: fe.Field, Description: fe.Description})
 	}
 	return err
-}
-
-// NotImplemented answers an RPC whose capability has not shipped in this build.
-func NotImplemented(rpc, capability string) error {
-	return New(codes.Unimplemented, ReasonNotImplemented,
-		fmt.Sprintf("%s is not available yet: %s has not shipped in this build of ConnectFlo Integrations (see README.md, \"What works today\")", rpc, capability),
-		map[string]string{"rpc": rpc, "capability": capability})
 }
 
 // PermissionDenied answers a call on a workspace the API key may not act in.

@@ -84,6 +84,7 @@ func (s *Service) UpdateCredentials(ctx context.Context, req *integrationsv1.Upd
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
+	s.outbox.Wake(name.Workspace, name.ID) // timeline events held for scopes or a bad token go now
 	return connectionProto(s.discoverNow(ctx, c)), nil
 }
 

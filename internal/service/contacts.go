@@ -254,7 +254,7 @@ func upsertStatus(err error, connection string) error {
 		return rpcerr.New(codes.ResourceExhausted, "UPSERT_QUEUE_FULL",
 			"too many upserts are waiting for HubSpot's rate limit on this connection; retry after the delay", map[string]string{"connection": connection}, rpcerr.RetryInfo(time.Second))
 	case errors.Is(err, upsert.ErrClosed):
-		return rpcerr.New(codes.Unavailable, "SHUTTING_DOWN", "the server is shutting down; retry on another instance or in a moment", nil)
+		return shuttingDown()
 	case errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0:
 		br := &errdetails.BadRequest{}
 		var msgs []string
@@ -269,4 +269,9 @@ func upsertStatus(err error, connection string) error {
 		return rpcerr.New(codes.InvalidArgument, "HUBSPOT_REJECTED_VALUE", "HubSpot refused the contact: "+strings.Join(msgs, "; "), nil, br)
 	}
 	return nil
+}
+
+// shuttingDown answers calls that arrive while the server drains.
+func shuttingDown() error {
+	return rpcerr.New(codes.Unavailable, "SHUTTING_DOWN", "the server is shutting down; retry in a moment (the call is safe to retry with the same request_id)", nil)
 }

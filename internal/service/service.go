@@ -17,6 +17,7 @@ import (
 	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -31,13 +32,14 @@ type ConnectionStore interface {
 
 // Service implements integrationsv1.IntegrationServiceServer.
 type Service struct {
-	// Embedded for grpc-go's forward compatibility only: every RPC is implemented below, the
-	// ones whose capability has not shipped with an explicit UNIMPLEMENTED (unimplemented.go).
+	// Embedded for grpc-go's forward compatibility only: every RPC is implemented in this
+	// package.
 	integrationsv1.UnimplementedIntegrationServiceServer
 
 	store  ConnectionStore
 	conns  *connections.Manager
 	fields *discovery.Discoverer
+	outbox *outbox.Outbox
 	logger *slog.Logger
 
 	schemaResponses responseCache
@@ -48,6 +50,15 @@ type Service struct {
 
 var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
 
+// Deps are the capabilities the service hands requests to.
+type Deps struct {
+	Store      ConnectionStore
+	Conns      *connections.Manager
+	Discoverer *discovery.Discoverer
+	Outbox     *outbox.Outbox
+	Logger     *slog.Logger
+}
+
 // Config tunes the service.
 type Config struct {
 	// UpsertMaxBatch is the most contacts per HubSpot batch upsert (default 100, HubSpot's
@@ -56,10 +67,10 @@ type Config struct {
 }
 
 // New returns the service over its dependencies.
-func New(st ConnectionStore, conns *connections.Manager, discoverer *discovery.Discoverer, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, conns: conns, fields: discoverer, logger: logger, now: time.Now,
+func New(d Deps, cfg Config) *Service {
+	return &Service{store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, now: time.Now,
 		programs: conditions.NewCache(compiledConditions, conditions.Limits{}),
-		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: logger}}}
+		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: d.Logger}}}
 }
 
 // authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.

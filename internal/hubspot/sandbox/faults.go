@@ -23,6 +23,10 @@ type FaultRule struct {
 	// Latency delays the response by Latency plus a uniform random part of Jitter.
 	Latency time.Duration `json:"latency,omitempty"`
 	Jitter  time.Duration `json:"jitter,omitempty"`
+	// ResponseDelay holds the answer back this long after the request has been served
+	// (the write is applied first): a slow response, during which a client that gives up
+	// or crashes leaves a write it never heard about.
+	ResponseDelay time.Duration `json:"responseDelay,omitempty"`
 	// ErrorRates maps a status (500, 502, 503, 504) to the probability of answering it
 	// instead of serving the request.
 	ErrorRates map[int]float64 `json:"errorRates,omitempty"`
@@ -61,9 +65,10 @@ func (k faultKind) String() string {
 }
 
 type faultPlan struct {
-	kind   faultKind
-	delay  time.Duration
-	status int
+	kind       faultKind
+	delay      time.Duration
+	afterDelay time.Duration // after serving, before answering
+	status     int
 }
 
 // AddFault installs a rule and returns its id.
@@ -182,7 +187,8 @@ func (s *Sandbox) planFaultLocked(method, path string) faultPlan {
 				plan.kind = faultLostResponse
 			}
 		}
-		if plan.kind != faultNone || plan.delay > 0 {
+		plan.afterDelay = r.ResponseDelay
+		if plan.kind != faultNone || plan.delay > 0 || plan.afterDelay > 0 {
 			f.used++
 		}
 		return plan

@@ -14,6 +14,7 @@ type faultWire struct {
 	Path             string             `json:"path,omitempty"`
 	Latency          string             `json:"latency,omitempty"`
 	Jitter           string             `json:"jitter,omitempty"`
+	ResponseDelay    string             `json:"responseDelay,omitempty"`
 	ErrorRates       map[string]float64 `json:"errorRates,omitempty"`
 	Outage           string             `json:"outage,omitempty"`
 	ResetRate        float64            `json:"resetRate,omitempty"`
@@ -28,7 +29,8 @@ func (w faultWire) rule() (FaultRule, error) {
 	for _, d := range []struct {
 		s   string
 		dst *int64
-	}{{w.Latency, (*int64)(&r.Latency)}, {w.Jitter, (*int64)(&r.Jitter)}, {w.Outage, (*int64)(&r.Outage)}} {
+	}{{w.Latency, (*int64)(&r.Latency)}, {w.Jitter, (*int64)(&r.Jitter)},
+		{w.ResponseDelay, (*int64)(&r.ResponseDelay)}, {w.Outage, (*int64)(&r.Outage)}} {
 		dur, perr := parseDur(d.s)
 		if perr != nil {
 			err = perr
@@ -53,7 +55,7 @@ func (w faultWire) rule() (FaultRule, error) {
 
 func faultToWire(r FaultRule) faultWire {
 	w := faultWire{ID: r.ID, Method: r.Method, Path: r.Path, Latency: durString(r.Latency),
-		Jitter: durString(r.Jitter), Outage: durString(r.Outage), ResetRate: r.ResetRate,
+		Jitter: durString(r.Jitter), ResponseDelay: durString(r.ResponseDelay), Outage: durString(r.Outage), ResetRate: r.ResetRate,
 		LostResponseRate: r.LostResponseRate, Count: r.Count}
 	for k := range maps.Keys(r.ErrorRates) {
 		if w.ErrorRates == nil {

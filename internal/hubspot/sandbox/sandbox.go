@@ -121,7 +121,7 @@ func (s *Sandbox) uuidLocked() string {
 
 // ServeHTTP serves both HubSpot's API and the /_sandbox/ admin API. Faults are applied
 // first, so a faulted request never reaches the limiter or the data, except a "lost
-// response", which is applied after the write.
+// response" and a response delay, which are applied after the write.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
 		// The admin API is neither faulted nor counted: it is the test's own channel.
@@ -158,6 +158,12 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := newBufferedResponse()
 	r = r.WithContext(withCorrelationID(r.Context(), correlationID))
 	s.mux.ServeHTTP(buf, r)
+	if plan.afterDelay > 0 {
+		select {
+		case <-time.After(plan.afterDelay):
+		case <-r.Context().Done(): // the client is gone; the write stays applied
+		}
+	}
 	if plan.kind == faultLostResponse {
 		s.record(endpoint, buf.status, "lost_response")
 		dropConnection(w)

@@ -1,0 +1,18 @@
+// Package outbox delivers LogTimelineEvent activities to HubSpot: durably, exactly once, and
+// without ever making a workflow wait for HubSpot.
+//
+// Enqueue commits the event to SQLite and returns; a worker per connection sends queued
+// events as engagements (calls, communications, notes) created with their contact
+// association, 100 per batch create, through the connection's shared client and limiter.
+// Transient failures are retried with exponential backoff; a spent daily budget, missing
+// scopes or a rejected token hold the events (they stay QUEUED) and are reported through
+// Config.OnHealth until Wake is called after UpdateCredentials or the daily reset; only
+// errors a retry cannot fix (validation) fail an event, with HubSpot's reason kept.
+//
+// Exactly once: every engagement carries a marker (cf-evt-<event id>) in its body, and an
+// event is recorded as "in doubt" before any request that may create it leaves. An event in
+// doubt (a 5xx, a reset, a lost response, or a crash mid-request) is never sent again before
+// a search for its marker, made CheckDelay after the send, says HubSpot does not have it.
+// HubSpot's search is eventually consistent, so the guarantee holds when its index catches
+// up within CheckDelay; see docs/outbox.md for the limits.
+package outbox

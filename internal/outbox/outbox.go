@@ -1,0 +1,360 @@
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// Clients gives the HubSpot client of a connection; *connections.Manager satisfies it. The
+// client's limiter is shared with everything else the connection does, so the outbox never
+// adds requests on top of the budget.
+type Clients interface {
+	Client(ctx context.Context, c store.Connection) (*hubspot.Client, error)
+}
+
+// ClientsFunc adapts a function to Clients.
+type ClientsFunc func(ctx context.Context, c store.Connection) (*hubspot.Client, error)
+
+// Client calls f.
+func (f ClientsFunc) Client(ctx context.Context, c store.Connection) (*hubspot.Client, error) {
+	return f(ctx, c)
+}
+
+// Health reasons reported while a connection's events are held.
+const (
+	HoldDailyLimit      = "DAILY_LIMIT_EXHAUSTED"
+	HoldMissingScopes   = "MISSING_SCOPES"
+	HoldInvalidToken    = "INVALID_TOKEN"
+	HoldForbidden       = "FORBIDDEN"
+	HoldTokenUnreadable = "TOKEN_UNREADABLE"
+)
+
+// Health is what the outbox reports about a connection when it starts or stops holding its
+// events: the service shows the connection DEGRADED with Message while Held.
+type Health struct {
+	Workspace      string
+	Connection     string
+	Held           bool
+	Reason         string    // one of the Hold… constants while Held
+	Message        string    // what to do, in plain words
+	RequiredScopes []string  // MISSING_SCOPES: any one of these would do
+	RetryAt        time.Time // DAILY_LIMIT_EXHAUSTED: when the budget resets
+}
+
+// Config configures New. Store and Clients are required; zero values take the defaults.
+type Config struct {
+	Store   *store.Store
+	Clients Clients
+	// OnHealth is called (from a worker goroutine) when a connection's events start or stop
+	// being held. It must not block for long.
+	OnHealth func(Health)
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// BatchSize is the number of engagements per batch create (default and maximum 100).
+	BatchSize int
+	// Concurrency is how many batches a connection's worker keeps in flight (default 4); the
+	// shared limiter decides when each is sent.
+	Concurrency int
+	// MaxAge ends retrying: an event still undelivered this long after it was accepted fails
+	// (default 24 h). Held events age too.
+	MaxAge time.Duration
+	// BaseBackoff and MaxBackoff bound the exponential backoff between attempts (defaults 1 s
+	// and 5 min).
+	BaseBackoff, MaxBackoff time.Duration
+	// CheckDelay is how long after a send with an unknown outcome the worker waits before
+	// searching HubSpot for the event's marker: HubSpot's search is eventually consistent
+	// (default 30 s).
+	CheckDelay time.Duration
+	// CheckSkew widens the hs_createdate window of that search, for clock skew between us and
+	// HubSpot (default 10 min).
+	CheckSkew time.Duration
+	// HoldRecheck is how often a held connection is retried without a Wake (default 5 min).
+	HoldRecheck time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.BatchSize <= 0 || c.BatchSize > hubspot.MaxBatchInputs {
+		c.BatchSize = hubspot.MaxBatchInputs
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	def(&c.MaxAge, 24*time.Hour)
+	def(&c.BaseBackoff, time.Second)
+	def(&c.MaxBackoff, 5*time.Minute)
+	def(&c.CheckDelay, 30*time.Second)
+	def(&c.CheckSkew, 10*time.Minute)
+	def(&c.HoldRecheck, 5*time.Minute)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Outbox accepts timeline events durably and delivers each to HubSpot exactly once (see
+// doc.go for the guarantee and its limits). It is safe for concurrent use.
+type Outbox struct {
+	cfg     Config
+	st      *store.Store
+	waiters notifier
+
+	mu      sync.Mutex
+	workers map[connKey]*worker
+	started bool
+	closing bool
+	stop    chan struct{} // closed by Close: finish the current batches, start no new ones
+	wg      sync.WaitGroup
+	// workCtx bounds every HubSpot call; Close cancels it when its own deadline passes.
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+}
+
+type connKey struct{ workspace, connection string }
+
+// New builds an outbox. Call Start to resume delivery of what earlier runs left queued.
+func New(cfg Config) (*Outbox, error) {
+	if cfg.Store == nil || cfg.Clients == nil {
+		return nil, errors.New("outbox: Store and Clients are required")
+	}
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Outbox{cfg: cfg, st: cfg.Store, workers: map[connKey]*worker{}, stop: make(chan struct{}),
+		workCtx: ctx, cancelWork: cancel, waiters: notifier{waiting: map[string][]chan struct{}{}}}, nil
+}
+
+// Start starts a worker for every connection with queued events, including events a crashed
+// run had sent without recording the answer (they are checked before being sent again).
+func (o *Outbox) Start(ctx context.Context) error {
+	backlogs, err := o.st.OutboxBacklogs(ctx)
+	if err != nil {
+		return fmt.Errorf("outbox: read backlog: %w", err)
+	}
+	o.mu.Lock()
+	o.started = true
+	o.mu.Unlock()
+	for _, b := range backlogs {
+		o.cfg.Logger.InfoContext(ctx, "outbox: resuming", "workspace", b.Workspace, "connection", b.ConnectionID, "queued", b.Queued)
+		o.wake(b.Workspace, b.ConnectionID, false)
+	}
+	return nil
+}
+
+// Enqueue validates ev and commits it, QUEUED, before returning it with its id: from then on
+// it will reach HubSpot (or fail with a reason). An event whose (connection, RequestID) was
+// already enqueued is not enqueued again; the first one is returned, in its current state.
+func (o *Outbox) Enqueue(ctx context.Context, ev Event) (Event, error) {
+	if err := ev.validate(); err != nil {
+		return Event{}, err
+	}
+	o.mu.Lock()
+	closing := o.closing
+	o.mu.Unlock()
+	if closing {
+		return Event{}, ErrClosed
+	}
+	body, err := json.Marshal(payloadOf(&ev))
+	if err != nil {
+		return Event{}, fmt.Errorf("outbox: encode event: %w", err)
+	}
+	now := o.cfg.Now().UTC()
+	row := store.OutboxEvent{Workspace: ev.Workspace, ConnectionID: ev.Connection, ID: newEventID(),
+		RequestID: ev.RequestID, Kind: string(ev.Kind), Payload: body, Status: store.OutboxQueued,
+		NextAttempt: now, CreateTime: now}
+	got, inserted, err := o.st.InsertOutboxEvent(ctx, &row)
+	if errors.Is(err, store.ErrNotFound) {
+		return Event{}, fmt.Errorf("%w: connection %s of workspace %s", ErrNotFound, ev.Connection, ev.Workspace)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	if inserted {
+		o.wake(ev.Workspace, ev.Connection, false)
+	}
+	return eventOf(got)
+}
+
+// Get returns one event of a connection.
+func (o *Outbox) Get(ctx context.Context, workspace, connection, id string) (Event, error) {
+	row, err := o.st.GetOutboxEvent(ctx, workspace, connection, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Event{}, fmt.Errorf("%w: event %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Event{}, err
+	}
+	return eventOf(row)
+}
+
+// ListOptions selects a page of a connection's events.
+type ListOptions struct {
+	Workspace  string
+	Connection string
+	Status     Status // "" for every status
+	PageSize   int    // default 50, at most 1000
+	PageToken  string // NextPageToken of the previous page
+}
+
+// Page is one page of events, newest first.
+type Page struct {
+	Events        []Event
+	NextPageToken string // "" on the last page
+}
+
+// List returns a connection's events, newest first.
+func (o *Outbox) List(ctx context.Context, opts ListOptions) (Page, error) {
+	size := opts.PageSize
+	if size <= 0 {
+		size = 50
+	}
+	size = min(size, 1000)
+	var before int64
+	if opts.PageToken != "" {
+		n, err := strconv.ParseInt(opts.PageToken, 10, 64)
+		if err != nil || n <= 0 {
+			return Page{}, invalidf("page_token", "is not a token this list returned")
+		}
+		before = n
+	}
+	rows, err := o.st.ListOutboxEvents(ctx, opts.Workspace, opts.Connection, string(opts.Status), before, size+1)
+	if err != nil {
+		return Page{}, err
+	}
+	var p Page
+	for i, r := range rows {
+		if i == size {
+			p.NextPageToken = strconv.FormatInt(rows[i-1].Seq, 10)
+			break
+		}
+		ev, err := eventOf(r)
+		if err != nil {
+			return Page{}, err
+		}
+		p.Events = append(p.Events, ev)
+	}
+	return p, nil
+}
+
+// WaitDelivered returns the event once it is DELIVERED or FAILED, or ctx's error (with
+// the event as last read) when ctx ends first.
+func (o *Outbox) WaitDelivered(ctx context.Context, workspace, connection, id string) (Event, error) {
+	for {
+		ch, cancel := o.waiters.wait(id)
+		ev, err := o.Get(ctx, workspace, connection, id)
+		if err != nil || ev.Status != StatusQueued {
+			cancel()
+			return ev, err
+		}
+		// Poll now and then too: a notification can be missed if another process delivered it.
+		timer := time.NewTimer(2 * time.Second)
+		select {
+		case <-ch:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			cancel()
+			return ev, ctx.Err()
+		}
+		timer.Stop()
+		cancel()
+	}
+}
+
+// Wake makes a connection's worker look for work now and retry held events: call it after
+// UpdateCredentials, after the daily budget has reset, or whenever the connection's health
+// may have changed. It starts the worker if there is none.
+func (o *Outbox) Wake(workspace, connection string) { o.wake(workspace, connection, true) }
+
+func (o *Outbox) wake(workspace, connection string, release bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closing || !o.started {
+		return
+	}
+	k := connKey{workspace, connection}
+	w, ok := o.workers[k]
+	if !ok {
+		w = &worker{o: o, key: k, signal: make(chan struct{}, 1), slots: make(chan struct{}, o.cfg.Concurrency),
+			sending: map[int64]bool{}}
+		o.workers[k] = w
+		o.wg.Add(1)
+		go w.run()
+	}
+	w.pending = true
+	w.release = w.release || release
+	select {
+	case w.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops taking new work, lets the batches in flight finish and records their outcome,
+// and returns. When ctx ends first, in-flight calls are cancelled: their events stay queued
+// and, since their outcome is unknown, are checked for before being sent again after a restart.
+func (o *Outbox) Close(ctx context.Context) error {
+	o.mu.Lock()
+	if !o.closing {
+		o.closing = true
+		close(o.stop)
+	}
+	o.mu.Unlock()
+	done := make(chan struct{})
+	go func() { o.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		o.cancelWork()
+		return nil
+	case <-ctx.Done():
+		o.cancelWork()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (o *Outbox) stopping() bool {
+	select {
+	case <-o.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// eventOf turns a stored row into an Event.
+func eventOf(r store.OutboxEvent) (Event, error) {
+	var p payload
+	if err := json.Unmarshal(r.Payload, &p); err != nil {
+		return Event{}, fmt.Errorf("outbox: event %s: decode: %w", r.ID, err)
+	}
+	ev := Event{Workspace: r.Workspace, Connection: r.ConnectionID, RequestID: r.RequestID, Kind: Kind(r.Kind),
+		ID: r.ID, Status: Status(r.Status), Attempts: r.Attempts, LastError: r.LastError,
+		HubSpotObjectType: r.HubSpotObjectType, HubSpotObjectID: r.HubSpotObjectID,
+		HubSpotContactID: r.HubSpotContactID, CreateTime: r.CreateTime, DeliverTime: r.DeliverTime}
+	p.applyTo(&ev)
+	return ev, nil
+}
+
+// newEventID returns 96 random bits in hex: unguessable and, as the marker, unique in HubSpot.
+func newEventID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

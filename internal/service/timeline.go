@@ -1,0 +1,264 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
+)
+
+// timelineName is workspaces/{w}/connections/{c}/timelineEvents/{id}.
+func timelineName(ws, conn, id string) string {
+	return resname.Connection{Workspace: ws, ID: conn}.String() + "/timelineEvents/" + id
+}
+
+// parseTimelineName parses a timeline event's name.
+func parseTimelineName(name string) (resname.Connection, string, error) {
+	const pattern = "workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}"
+	parts := strings.Split(name, "/")
+	if len(parts) != 6 || parts[4] != "timelineEvents" || parts[5] == "" || len(parts[5]) > 64 {
+		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncateText(name, 80), pattern)}
+	}
+	conn, err := resname.ParseConnection("name", strings.Join(parts[:4], "/"))
+	if err != nil {
+		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncateText(name, 80), pattern)}
+	}
+	return conn, parts[5], nil
+}
+
+var kindsIn = map[integrationsv1.TimelineEventKind]outbox.Kind{
+	integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_CALL: outbox.KindCall, integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_SMS: outbox.KindSMS,
+	integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_WHATSAPP: outbox.KindWhatsApp, integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_CHAT: outbox.KindChat,
+	integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_EMAIL: outbox.KindEmail, integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_NOTE: outbox.KindNote,
+}
+
+// LogTimelineEvent validates a conversation, commits it to the outbox and answers QUEUED
+// (or DELIVERED when asked to wait and HubSpot confirms within the deadline).
+func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
+	name, err := resname.ParseConnection("parent", req.GetParent())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	in := req.GetTimelineEvent()
+	var vs []rpcerr.Violation
+	add := func(field, desc string) {
+		vs = append(vs, rpcerr.Violation{Field: "timeline_event." + field, Description: desc})
+	}
+	if in == nil {
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "timeline_event", Description: "is required: the conversation to log"})
+	}
+	ev := outbox.Event{Workspace: name.Workspace, Connection: name.ID, RequestID: req.GetRequestId(),
+		Title: in.GetTitle(), Body: in.GetBody(), FromNumber: in.GetFromNumber(), ToNumber: in.GetToNumber(),
+		RecordingURL: in.GetRecordingUrl(), ConversationURL: in.GetConversationUrl(), Metadata: in.GetMetadata(),
+		CreateContactIfMissing: in.GetCreateContactIfMissing()}
+	kind, ok := kindsIn[in.GetKind()]
+	if !ok {
+		add("kind", "is required: CALL, SMS, WHATSAPP, CHAT, EMAIL or NOTE")
+	}
+	ev.Kind = kind
+	switch {
+	case in.GetContact().GetId() != "":
+		if strings.Trim(in.GetContact().GetId(), "0123456789") != "" {
+			add("contact.id", "is not a HubSpot contact id (a number); to use an email set contact.email")
+		}
+		ev.ContactID = in.GetContact().GetId()
+	case in.GetContact().GetEmail() != "":
+		email, v := normalizeEmail("timeline_event.contact.email", in.GetContact().GetEmail())
+		if v != nil {
+			vs = append(vs, *v)
+		}
+		ev.ContactEmail = email
+	default:
+		add("contact", "is required: the contact's HubSpot id or email")
+	}
+	if ev.CreateContactIfMissing && ev.ContactEmail == "" {
+		add("create_contact_if_missing", "needs contact.email: a contact can only be created from an email")
+	}
+	if in.GetOccurTime() == nil {
+		add("occur_time", "is required: when the conversation happened (its place on the timeline)")
+	} else {
+		ev.OccurredAt = in.GetOccurTime().AsTime()
+	}
+	switch in.GetDirection() {
+	case integrationsv1.Direction_DIRECTION_INBOUND:
+		ev.Direction = outbox.DirectionInbound
+	case integrationsv1.Direction_DIRECTION_OUTBOUND:
+		ev.Direction = outbox.DirectionOutbound
+	}
+	if d := in.GetDuration(); d != nil {
+		if d.AsDuration() < 0 {
+			add("duration", "must not be negative")
+		}
+		ev.Duration = d.AsDuration()
+	}
+	if utf8.RuneCountInString(ev.Body) > 65536 {
+		add("body", "is longer than HubSpot's 65,536 characters; summarise the transcript")
+	}
+	if v := validateRequestID(req.GetRequestId()); v != nil {
+		vs = append(vs, *v)
+	}
+	if len(in.GetContactProperties()) > 0 {
+		if !ev.CreateContactIfMissing {
+			add("contact_properties", "are only used with create_contact_if_missing")
+		} else if len(vs) == 0 {
+			c, err := s.openCRM(ctx, name, "contacts")
+			if err != nil {
+				return nil, err
+			}
+			props, pvs := contactProps(c.schema, "timeline_event.contact_properties.", ev.ContactEmail, in.GetContactProperties())
+			vs = append(vs, pvs...)
+			ev.ContactProperties = props
+		}
+	}
+	if len(vs) > 0 {
+		return nil, rpcerr.InvalidArgument(vs...)
+	}
+	if _, err := s.conns.Get(ctx, name); err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	saved, err := s.outbox.Enqueue(ctx, ev)
+	if err != nil {
+		return nil, s.timelineError(ctx, err, name.String())
+	}
+	if req.GetWaitForDelivery() && saved.Status == outbox.StatusQueued {
+		// Within the caller's deadline; when it comes first the event stays QUEUED and is
+		// still delivered.
+		if done, err := s.outbox.WaitDelivered(ctx, saved.Workspace, saved.Connection, saved.ID); err == nil {
+			saved = done
+		} else if ctx.Err() == nil {
+			return nil, s.timelineError(ctx, err, name.String())
+		}
+	}
+	return timelineProto(saved), nil
+}
+
+// GetTimelineEvent returns an event with its delivery status.
+func (s *Service) GetTimelineEvent(ctx context.Context, req *integrationsv1.GetTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
+	conn, id, err := parseTimelineName(req.GetName())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, conn.Workspace); err != nil {
+		return nil, err
+	}
+	ev, err := s.outbox.Get(ctx, conn.Workspace, conn.ID, id)
+	if errors.Is(err, outbox.ErrNotFound) {
+		return nil, rpcerr.NotFound("timeline event", req.GetName())
+	}
+	if err != nil {
+		return nil, s.timelineError(ctx, err, conn.String())
+	}
+	return timelineProto(ev), nil
+}
+
+var statusesIn = map[integrationsv1.TimelineEventStatus]outbox.Status{
+	integrationsv1.TimelineEventStatus_TIMELINE_EVENT_STATUS_QUEUED:    outbox.StatusQueued,
+	integrationsv1.TimelineEventStatus_TIMELINE_EVENT_STATUS_DELIVERED: outbox.StatusDelivered,
+	integrationsv1.TimelineEventStatus_TIMELINE_EVENT_STATUS_FAILED:    outbox.StatusFailed,
+}
+
+// ListTimelineEvents lists a connection's events, newest first.
+func (s *Service) ListTimelineEvents(ctx context.Context, req *integrationsv1.ListTimelineEventsRequest) (*integrationsv1.ListTimelineEventsResponse, error) {
+	name, err := resname.ParseConnection("parent", req.GetParent())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, name.Workspace); err != nil {
+		return nil, err
+	}
+	size, err := resname.PageSize(req.GetPageSize(), 50, 1000)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	fp := requestFingerprint("ListTimelineEvents", req)
+	cursor, err := resname.DecodeCursorToken(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	if _, err := s.conns.Get(ctx, name); err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	page, err := s.outbox.List(ctx, outbox.ListOptions{Workspace: name.Workspace, Connection: name.ID,
+		Status: statusesIn[req.GetStatus()], PageSize: size, PageToken: cursor})
+	if err != nil {
+		return nil, s.timelineError(ctx, err, name.String())
+	}
+	resp := &integrationsv1.ListTimelineEventsResponse{}
+	for _, ev := range page.Events {
+		resp.TimelineEvents = append(resp.TimelineEvents, timelineProto(ev))
+	}
+	if page.NextPageToken != "" {
+		resp.NextPageToken = resname.EncodeCursorToken(page.NextPageToken, fp)
+	}
+	return resp, nil
+}
+
+// timelineError maps the outbox's errors.
+func (s *Service) timelineError(ctx context.Context, err error, connection string) error {
+	var ve *outbox.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "timeline_event." + ve.Field, Description: ve.Reason})
+	case errors.Is(err, outbox.ErrNotFound):
+		return rpcerr.NotFound("connection", connection)
+	case errors.Is(err, outbox.ErrClosed):
+		return shuttingDown()
+	}
+	return s.failFor(ctx, err, connection)
+}
+
+func timelineProto(ev outbox.Event) *integrationsv1.TimelineEvent {
+	out := &integrationsv1.TimelineEvent{
+		Name: timelineName(ev.Workspace, ev.Connection, ev.ID), Title: ev.Title, Body: ev.Body,
+		CreateContactIfMissing: ev.CreateContactIfMissing, FromNumber: ev.FromNumber, ToNumber: ev.ToNumber,
+		RecordingUrl: ev.RecordingURL, ConversationUrl: ev.ConversationURL, Metadata: ev.Metadata,
+		Attempts: int32(ev.Attempts), LastError: ev.LastError, HubspotObjectType: ev.HubSpotObjectType,
+		HubspotObjectId: ev.HubSpotObjectID, HubspotContactId: ev.HubSpotContactID,
+	}
+	for k, v := range kindsIn {
+		if v == ev.Kind {
+			out.Kind = k
+		}
+	}
+	for k, v := range statusesIn {
+		if v == ev.Status {
+			out.Status = k
+		}
+	}
+	if ev.ContactID != "" {
+		out.Contact = &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: ev.ContactID}}
+	} else {
+		out.Contact = &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Email{Email: ev.ContactEmail}}
+	}
+	switch ev.Direction {
+	case outbox.DirectionInbound:
+		out.Direction = integrationsv1.Direction_DIRECTION_INBOUND
+	case outbox.DirectionOutbound:
+		out.Direction = integrationsv1.Direction_DIRECTION_OUTBOUND
+	}
+	if ev.Duration > 0 {
+		out.Duration = durationpb.New(ev.Duration)
+	}
+	if !ev.OccurredAt.IsZero() {
+		out.OccurTime = timestamppb.New(ev.OccurredAt)
+	}
+	if !ev.CreateTime.IsZero() {
+		out.CreateTime = timestamppb.New(ev.CreateTime)
+	}
+	if !ev.DeliverTime.IsZero() && ev.Status == outbox.StatusDelivered {
+		out.DeliverTime = timestamppb.New(ev.DeliverTime)
+	}
+	return out
+}

@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// Outbox event statuses.
+const (
+	OutboxQueued    = "QUEUED"
+	OutboxDelivered = "DELIVERED"
+	OutboxFailed    = "FAILED"
+)
+
+// OutboxEvent is one row of the timeline-event outbox. The store keeps Payload opaque: package
+// outbox owns its shape.
+type OutboxEvent struct {
+	Seq               int64 // arrival order, set by InsertOutboxEvent
+	Workspace         string
+	ConnectionID      string
+	ID                string
+	RequestID         string // "" for none
+	Kind              string
+	Payload           []byte
+	Status            string
+	Attempts          int
+	LastError         string
+	NextAttempt       time.Time // due when not after now
+	InDoubtSince      time.Time // zero unless a send whose outcome is unknown happened
+	LastAttempt       time.Time // zero before the first send
+	HubSpotObjectType string
+	HubSpotObjectID   string
+	HubSpotContactID  string
+	CreateTime        time.Time
+	DeliverTime       time.Time // zero until DELIVERED or FAILED
+}
+
+// OutboxBacklog is a connection with queued events.
+type OutboxBacklog struct {
+	Workspace    string
+	ConnectionID string
+	Queued       int
+}
+
+const outboxColumns = `seq, workspace, connection_id, id, request_id, kind, payload, status, attempts, last_error,
+	next_attempt_ms, in_doubt_since_ms, last_attempt_ms, hubspot_object_type, hubspot_object_id, hubspot_contact_id, create_time, deliver_time`
+
+// InsertOutboxEvent commits a new event. When RequestID is set and the connection already has
+// an event with it, nothing is inserted and that event is returned with inserted false. A
+// connection that does not exist is ErrNotFound.
+func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent) (existing OutboxEvent, inserted bool, err error) {
+	var reqID any
+	if e.RequestID != "" {
+		reqID = e.RequestID
+	}
+	err = s.db.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
+		status, attempts, last_error, next_attempt_ms, create_time) VALUES (?,?,?,?,?,?,?,0,'',?,?)
+		ON CONFLICT(workspace, connection_id, request_id) DO NOTHING RETURNING seq`,
+		e.Workspace, e.ConnectionID, e.ID, reqID, e.Kind, e.Payload, e.Status,
+		e.NextAttempt.UnixMilli(), timeText(e.CreateTime)).Scan(&e.Seq)
+	switch {
+	case err == nil:
+		return *e, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		row := s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_events
+			WHERE workspace = ? AND connection_id = ? AND request_id = ?`, e.Workspace, e.ConnectionID, e.RequestID)
+		got, err := scanOutboxEvent(row)
+		return got, false, err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+		return OutboxEvent{}, false, fmt.Errorf("%w: connection %s/%s", ErrNotFound, e.Workspace, e.ConnectionID)
+	}
+	return OutboxEvent{}, false, fmt.Errorf("store: insert outbox event: %w", translate(err))
+}
+
+// GetOutboxEvent returns one event of a connection, or ErrNotFound.
+func (s *Store) GetOutboxEvent(ctx context.Context, workspace, connectionID, id string) (OutboxEvent, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_events
+		WHERE workspace = ? AND id = ? AND connection_id = ?`, workspace, id, connectionID)
+	return scanOutboxEvent(row)
+}
+
+// ListOutboxEvents returns up to limit events of a connection older than beforeSeq (0 for
+// the newest), newest first, only those with the given status unless it is "".
+func (s *Store) ListOutboxEvents(ctx context.Context, workspace, connectionID, status string, beforeSeq int64, limit int) ([]OutboxEvent, error) {
+	q := `SELECT ` + outboxColumns + ` FROM outbox_events WHERE workspace = ? AND connection_id = ?`
+	args := []any{workspace, connectionID}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, status)
+	}
+	if beforeSeq > 0 {
+		q += ` AND seq < ?`
+		args = append(args, beforeSeq)
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	return s.queryOutbox(ctx, q, append(args, limit)...)
+}
+
+// DueOutboxEvents returns up to limit queued events of a connection whose next attempt is
+// not after now, oldest first.
+func (s *Store) DueOutboxEvents(ctx context.Context, workspace, connectionID string, now time.Time, limit int) ([]OutboxEvent, error) {
+	return s.queryOutbox(ctx, `SELECT `+outboxColumns+` FROM outbox_events
+		WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED' AND next_attempt_ms <= ?
+		ORDER BY next_attempt_ms, seq LIMIT ?`, workspace, connectionID, now.UnixMilli(), limit)
+}
+
+// NextOutboxAttempt returns when the connection's earliest queued event is due; ok is false
+// when nothing is queued.
+func (s *Store) NextOutboxAttempt(ctx context.Context, workspace, connectionID string) (next time.Time, ok bool, err error) {
+	var ms sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_ms) FROM outbox_events
+		WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED'`, workspace, connectionID).Scan(&ms)
+	if err != nil || !ms.Valid {
+		return time.Time{}, false, err
+	}
+	return time.UnixMilli(ms.Int64), true, nil
+}
+
+// OutboxBacklogs lists the connections that have queued events (what a restart resumes).
+func (s *Store) OutboxBacklogs(ctx context.Context) ([]OutboxBacklog, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT workspace, connection_id, COUNT(*) FROM outbox_events
+		WHERE status = 'QUEUED' GROUP BY workspace, connection_id ORDER BY workspace, connection_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxBacklog
+	for rows.Next() {
+		var b OutboxBacklog
+		if err := rows.Scan(&b.Workspace, &b.ConnectionID, &b.Queued); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// SaveOutboxEvents writes the delivery state (status, attempts, error, schedule, doubt,
+// HubSpot ids, deliver time) of events in one transaction. Events whose connection was
+// deleted meanwhile are skipped.
+func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE outbox_events SET status = ?, attempts = ?, last_error = ?,
+		next_attempt_ms = ?, in_doubt_since_ms = ?, last_attempt_ms = ?, hubspot_object_type = ?, hubspot_object_id = ?,
+		hubspot_contact_id = ?, deliver_time = ? WHERE seq = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, e := range events {
+		var doubt, last, delivered any
+		if !e.InDoubtSince.IsZero() {
+			doubt = e.InDoubtSince.UnixMilli()
+		}
+		if !e.LastAttempt.IsZero() {
+			last = e.LastAttempt.UnixMilli()
+		}
+		if !e.DeliverTime.IsZero() {
+			delivered = timeText(e.DeliverTime)
+		}
+		if _, err := stmt.ExecContext(ctx, e.Status, e.Attempts, e.LastError, e.NextAttempt.UnixMilli(), doubt, last,
+			e.HubSpotObjectType, e.HubSpotObjectID, e.HubSpotContactID, delivered, e.Seq); err != nil {
+			return fmt.Errorf("store: save outbox event %s: %w", e.ID, translate(err))
+		}
+	}
+	return tx.Commit()
+}
+
+// RescheduleOutboxEvents makes a connection's queued events due at the latest at `at` (held
+// events are released when credentials change or the daily budget resets).
+func (s *Store) RescheduleOutboxEvents(ctx context.Context, workspace, connectionID string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox_events SET next_attempt_ms = ?
+		WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED' AND next_attempt_ms > ?`,
+		at.UnixMilli(), workspace, connectionID, at.UnixMilli())
+	return err
+}
+
+// CountOutboxEvents counts a connection's events by status.
+func (s *Store) CountOutboxEvents(ctx context.Context, workspace, connectionID string) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox_events
+		WHERE workspace = ? AND connection_id = ? GROUP BY status`, workspace, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) queryOutbox(ctx context.Context, q string, args ...any) ([]OutboxEvent, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxEvent
+	for rows.Next() {
+		e, err := scanOutboxEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func scanOutboxEvent(r scanner) (OutboxEvent, error) {
+	var e OutboxEvent
+	var reqID, delivered sql.NullString
+	var doubt, last sql.NullInt64
+	var next int64
+	var created string
+	err := r.Scan(&e.Seq, &e.Workspace, &e.ConnectionID, &e.ID, &reqID, &e.Kind, &e.Payload, &e.Status,
+		&e.Attempts, &e.LastError, &next, &doubt, &last, &e.HubSpotObjectType, &e.HubSpotObjectID,
+		&e.HubSpotContactID, &created, &delivered)
+	if err != nil {
+		return OutboxEvent{}, translate(err)
+	}
+	e.RequestID = reqID.String
+	e.NextAttempt = time.UnixMilli(next).UTC()
+	if doubt.Valid {
+		e.InDoubtSince = time.UnixMilli(doubt.Int64).UTC()
+	}
+	if last.Valid {
+		e.LastAttempt = time.UnixMilli(last.Int64).UTC()
+	}
+	if e.CreateTime, err = parseTime(created); err != nil {
+		return OutboxEvent{}, fmt.Errorf("store: outbox event %s: %w", e.ID, err)
+	}
+	if delivered.Valid {
+		if e.DeliverTime, err = parseTime(delivered.String); err != nil {
+			return OutboxEvent{}, fmt.Errorf("store: outbox event %s: %w", e.ID, err)
+		}
+	}
+	return e, nil
+}

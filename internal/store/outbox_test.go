@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestOutboxEventLifecycle(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Production HubSpot",
+		Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
+		t.Fatal(err)
+	}
+	newEvent := func(id, requestID string, due time.Time) *OutboxEvent {
+		return &OutboxEvent{Workspace: "acme", ConnectionID: "prod", ID: id, RequestID: requestID, Kind: "NOTE",
+			Payload: []byte(`{"body":"hi"}`), Status: OutboxQueued, NextAttempt: due, CreateTime: now}
+	}
+
+	first, inserted, err := s.InsertOutboxEvent(ctx, newEvent("e1", "req-1", now))
+	if err != nil || !inserted || first.Seq == 0 {
+		t.Fatalf("insert = %+v, %v, %v", first, inserted, err)
+	}
+	// The same request_id on the same connection returns the first event and inserts nothing.
+	again, inserted, err := s.InsertOutboxEvent(ctx, newEvent("e2", "req-1", now))
+	if err != nil || inserted || again.ID != "e1" || string(again.Payload) != `{"body":"hi"}` {
+		t.Fatalf("replayed insert = %+v, %v, %v; want e1", again, inserted, err)
+	}
+	// Without a request_id every insert is new.
+	for i := range 3 {
+		if _, inserted, err := s.InsertOutboxEvent(ctx, newEvent(fmt.Sprintf("n%d", i), "", now.Add(time.Duration(i+1)*time.Minute))); err != nil || !inserted {
+			t.Fatalf("insert without request_id: %v, %v", inserted, err)
+		}
+	}
+	if _, _, err := s.InsertOutboxEvent(ctx, &OutboxEvent{Workspace: "acme", ConnectionID: "gone", ID: "x", Kind: "NOTE",
+		Payload: []byte(`{}`), Status: OutboxQueued, CreateTime: now}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("insert for an unknown connection: err = %v, want ErrNotFound", err)
+	}
+
+	due, err := s.DueOutboxEvents(ctx, "acme", "prod", now.Add(90*time.Second), 10)
+	if err != nil || len(due) != 2 || due[0].ID != "e1" || due[1].ID != "n0" {
+		t.Fatalf("due = %v, %v; want e1 and n0", ids(due), err)
+	}
+	next, ok, err := s.NextOutboxAttempt(ctx, "acme", "prod")
+	if err != nil || !ok || !next.Equal(now) {
+		t.Errorf("next attempt = %v, %v, %v", next, ok, err)
+	}
+
+	// Save delivery state: one delivered, one in doubt and rescheduled.
+	d := due[0]
+	d.Status, d.Attempts, d.HubSpotObjectType, d.HubSpotObjectID, d.HubSpotContactID = OutboxDelivered, 1, "notes", "901", "501"
+	d.LastAttempt, d.InDoubtSince, d.DeliverTime = now, now, now.Add(time.Second)
+	r := due[1]
+	r.Attempts, r.LastError, r.InDoubtSince, r.LastAttempt = 1, "503", now, now
+	r.NextAttempt = now.Add(time.Hour)
+	if err := s.SaveOutboxEvents(ctx, []OutboxEvent{d, r}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetOutboxEvent(ctx, "acme", "prod", "e1")
+	if err != nil || got.Status != OutboxDelivered || got.HubSpotObjectID != "901" || !got.DeliverTime.Equal(d.DeliverTime) || !got.InDoubtSince.Equal(now) {
+		t.Errorf("after save: %+v, %v", got, err)
+	}
+	got, _ = s.GetOutboxEvent(ctx, "acme", "prod", "n0")
+	if got.LastError != "503" || !got.NextAttempt.Equal(now.Add(time.Hour)) || !got.LastAttempt.Equal(now) || !got.DeliverTime.IsZero() {
+		t.Errorf("rescheduled: %+v", got)
+	}
+	if err := s.RescheduleOutboxEvents(ctx, "acme", "prod", now); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueOutboxEvents(ctx, "acme", "prod", now, 10); len(due) != 3 {
+		t.Errorf("after releasing holds, %d due, want every queued event (3)", len(due))
+	}
+
+	queued, _ := s.ListOutboxEvents(ctx, "acme", "prod", OutboxQueued, 0, 10)
+	all, _ := s.ListOutboxEvents(ctx, "acme", "prod", "", 0, 2)
+	older, _ := s.ListOutboxEvents(ctx, "acme", "prod", "", all[1].Seq, 10)
+	if len(queued) != 3 || ids(all) != "n2,n1" || ids(older) != "n0,e1" {
+		t.Errorf("lists: queued %s; newest %s; older %s", ids(queued), ids(all), ids(older))
+	}
+	backlog, err := s.OutboxBacklogs(ctx)
+	if err != nil || len(backlog) != 1 || backlog[0].Queued != 3 {
+		t.Errorf("backlog = %+v, %v", backlog, err)
+	}
+	counts, _ := s.CountOutboxEvents(ctx, "acme", "prod")
+	if counts[OutboxQueued] != 3 || counts[OutboxDelivered] != 1 {
+		t.Errorf("counts = %v", counts)
+	}
+
+	// Deleting the connection erases its events.
+	if err := s.DeleteConnection(ctx, "acme", "prod", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetOutboxEvent(ctx, "acme", "prod", "e1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("event after connection delete: err = %v, want ErrNotFound", err)
+	}
+	if backlog, _ := s.OutboxBacklogs(ctx); len(backlog) != 0 {
+		t.Errorf("backlog after delete = %+v", backlog)
+	}
+}
+
+func ids(events []OutboxEvent) string {
+	out := ""
+	for i, e := range events {
+		if i > 0 {
+			out += ","
+		}
+		out += e.ID
+	}
+	return out
+}
