@@ -219,10 +219,10 @@ func (a *analyzer) optionLiteral(fs *fieldSpec, lit ast.Expr) {
 		return
 	}
 	s := string(lit.AsLiteral().(types.String))
-	value, ok := resolveOption(fs.field, s)
+	value, ok := fields.ResolveOption(fs.field, s)
 	if !ok {
 		a.issues = append(a.issues, a.pos.atExpr(CodeUnknownOption, lit.ID(),
-			"%q is not an option of %s; its options (value and label) are: %s", s, fs.path, listOptions(fs.field)))
+			"%q is not an option of %s; its options (value and label) are: %s", s, fs.path, fields.AllowedOptions(fs.field)))
 		return
 	}
 	if value != s {

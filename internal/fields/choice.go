@@ -8,9 +8,11 @@ import (
 // maxListedOptions bounds how many options an error message lists.
 const maxListedOptions = 12
 
-// resolveOption finds an option by value (exact), then by label (exact), then by label or
-// value ignoring case when that is unambiguous. It returns the option's value.
-func resolveOption(f *Field, s string) (string, bool) {
+// ResolveOption finds the option s names: by value (exact), then by label (exact), then by
+// label or value ignoring case when that is unambiguous. It returns the option's value. Writes,
+// search filters and workflow conditions all resolve options this way, so authors can use the
+// same words everywhere.
+func ResolveOption(f *Field, s string) (string, bool) {
 	for _, o := range f.Options {
 		if o.Value == s {
 			return o.Value, true
@@ -33,8 +35,8 @@ func resolveOption(f *Field, s string) (string, bool) {
 	return match, match != ""
 }
 
-// allowedOptions lists options as `value ("Label")` for error messages.
-func allowedOptions(f *Field) string {
+// AllowedOptions lists a field's options as `value ("Label")` for error messages.
+func AllowedOptions(f *Field) string {
 	var parts []string
 	for i, o := range f.Options {
 		if i == maxListedOptions {
@@ -63,12 +65,12 @@ func normalizeSingleChoice(f *Field, v any) (string, error) {
 	case float64:
 		s = fmt.Sprint(v)
 	default:
-		return "", valueErr(f, "takes one option, not %s; allowed: %s", describe(v), allowedOptions(f))
+		return "", valueErr(f, "takes one option, not %s; allowed: %s", describe(v), AllowedOptions(f))
 	}
-	if value, ok := resolveOption(f, s); ok {
+	if value, ok := ResolveOption(f, s); ok {
 		return value, nil
 	}
-	return "", valueErr(f, "%s is not one of its options; allowed values (or their labels): %s", describe(v), allowedOptions(f))
+	return "", valueErr(f, "%s is not one of its options; allowed values (or their labels): %s", describe(v), AllowedOptions(f))
 }
 
 func normalizeMultipleChoice(f *Field, v any) (string, error) {
@@ -95,7 +97,7 @@ func normalizeMultipleChoice(f *Field, v any) (string, error) {
 		if it == "" {
 			continue
 		}
-		value, ok := resolveOption(f, it)
+		value, ok := ResolveOption(f, it)
 		if !ok {
 			bad = append(bad, fmt.Sprintf("%q", it))
 			continue
@@ -107,7 +109,7 @@ func normalizeMultipleChoice(f *Field, v any) (string, error) {
 	}
 	if len(bad) > 0 {
 		return "", valueErr(f, "%s %s not among its options; allowed values (or their labels): %s",
-			strings.Join(bad, ", "), map[bool]string{true: "is", false: "are"}[len(bad) == 1], allowedOptions(f))
+			strings.Join(bad, ", "), map[bool]string{true: "is", false: "are"}[len(bad) == 1], AllowedOptions(f))
 	}
 	return strings.Join(out, ";"), nil
 }

@@ -132,20 +132,7 @@ func (s *Store) DisplayNameTaken(ctx context.Context, workspace, displayName str
 
 // AllConnections returns every connection of every workspace, for maintenance commands.
 func (s *Store) AllConnections(ctx context.Context) ([]Connection, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY workspace, seq`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Connection
-	for rows.Next() {
-		c, err := scanConnection(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.queryConnections(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY workspace, seq`)
 }
 
 // oneRow turns an UPDATE/DELETE result into ErrNotFound when it touched nothing.

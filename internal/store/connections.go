@@ -84,8 +84,13 @@ func (s *Store) GetConnection(ctx context.Context, workspace, id string) (Connec
 // ListConnections returns up to limit connections of a workspace created after the one with
 // sequence afterSeq (0 for the first page), oldest first.
 func (s *Store) ListConnections(ctx context.Context, workspace string, afterSeq int64, limit int) ([]Connection, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections
+	return s.queryConnections(ctx, `SELECT `+connectionColumns+` FROM connections
 		WHERE workspace = ? AND seq > ? ORDER BY seq LIMIT ?`, workspace, afterSeq, limit)
+}
+
+// queryConnections runs a query selecting connectionColumns.
+func (s *Store) queryConnections(ctx context.Context, query string, args ...any) ([]Connection, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
