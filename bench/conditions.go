@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http/httptest"
 	"sort"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/fields"
@@ -19,7 +16,8 @@ import (
 
 // benchConditions measures evaluations per second of a cached program with its records
 // already fetched, and EvaluateCondition end to end against the sandbox.
-func benchConditions(ctx context.Context, log io.Writer) ([]row, error) {
+func benchConditions(ctx context.Context, env *benchEnv) ([]row, error) {
+	log := env.log
 	const expr = `contact.lifecyclestage == "Customer" && company.annualrevenue > 100000 && withinNextDays(deal.closedate, 7) && contact.account_tier == "Enterprise"`
 	stages := []fields.Option{{Label: "Lead", Value: "lead"}, {Label: "Customer", Value: "customer"}}
 	tiers := []fields.Option{{Label: "Free", Value: "free"}, {Label: "Enterprise", Value: "enterprise"}}
@@ -50,29 +48,25 @@ func benchConditions(ctx context.Context, log io.Writer) ([]row, error) {
 	perSecond := evals / time.Since(start).Seconds()
 
 	// End to end: a seeded sandbox account, the whole service, the typed client.
-	sb := sandbox.New(sandbox.Options{})
-	hub := httptest.NewServer(sb)
-	defer hub.Close()
-	acct, _ := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierEnterprise})
-	seed, err := sb.SeedSampleData(acct.HubID)
+	h, err := newBenchHub(sandbox.Options{}, sandbox.TierEnterprise)
 	if err != nil {
 		return nil, err
 	}
-	tok, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
-	addr, key, cleanup, err := startService(ctx, hub.URL)
+	defer h.close()
+	seed, err := h.sb.SeedSampleData(h.acct.HubID)
+	if err != nil {
+		return nil, err
+	}
+	addr, key, cleanup, err := startService(ctx, h.srv.URL)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	c, err := client.New(addr, client.WithAPIKey(key), client.WithPlaintext())
+	c, conn, err := connectBench(ctx, addr, key, h)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/bench", DisplayName: "Bench", AccessToken: tok.Token})
-	if err != nil {
-		return nil, err
-	}
 	req := &integrationsv1.EvaluateConditionRequest{Connection: conn.GetName(), Expression: expr, ResolveAssociations: true, Now: timestamppb.New(now),
 		Contact: &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: seed.Contacts[2]}}}
 	var lat []time.Duration

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,7 +18,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/app"
 	"github.com/connectflo/integrations/internal/auth"
@@ -31,19 +29,15 @@ import (
 // the sandbox, as a ratio of the sandbox's own response time for the same three calls, and
 // cached DiscoverFields throughput as a ratio of a bare grpc-go unary call returning a message
 // of the same size.
-func benchDiscovery(ctx context.Context, log io.Writer) ([]row, error) {
+func benchDiscovery(ctx context.Context, env *benchEnv) ([]row, error) {
+	log := env.log
 	const customPerType, runs = 1000, 7
-	sb := sandbox.New(sandbox.Options{})
-	hub := httptest.NewServer(sb)
-	defer hub.Close()
-	acct, err := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierEnterprise})
+	h, err := newBenchHub(sandbox.Options{}, sandbox.TierEnterprise)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
-	if err != nil {
-		return nil, err
-	}
+	defer h.close()
+	sb, hub, acct, tok := h.sb, h.srv, h.acct, h.token
 	types := []string{"contacts", "companies", "deals"}
 	for _, ot := range types {
 		for i := range customPerType {
@@ -80,15 +74,11 @@ func benchDiscovery(ctx context.Context, log io.Writer) ([]row, error) {
 		return nil, err
 	}
 	defer cleanup()
-	c, err := client.New(srv, client.WithAPIKey(key), client.WithPlaintext())
+	c, conn, err := connectBench(ctx, srv, key, h)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/bench", DisplayName: "Bench", AccessToken: tok.Token})
-	if err != nil {
-		return nil, err
-	}
 	ours := make([]time.Duration, runs)
 	var size int
 	for r := range runs {

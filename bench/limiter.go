@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http/httptest"
 	"sort"
@@ -18,7 +17,8 @@ import (
 // benchLimiter queues 1,000 requests at once against the sandbox at a scaled budget of 20 per
 // 200 ms and compares the time they take, on the sandbox's own receipt clock, with the
 // theoretical minimum (⌈N/B⌉−1)·W: the share of HubSpot's budget the limiter uses.
-func benchLimiter(ctx context.Context, log io.Writer) ([]row, error) {
+func benchLimiter(ctx context.Context, env *benchEnv) ([]row, error) {
+	log := env.log
 	const n, budget, window, workers = 1000, 20, 200 * time.Millisecond, 50
 	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{Window: window, PerWindow: budget}})
 	srv := httptest.NewServer(sb)

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,7 +28,22 @@ type row struct {
 // benchmark is one group of measurements.
 type benchmark struct {
 	name string
-	run  func(ctx context.Context, log io.Writer) ([]row, error)
+	run  func(ctx context.Context, env *benchEnv) ([]row, error)
+}
+
+// benchEnv is what the groups of one run share.
+type benchEnv struct {
+	log    io.Writer
+	dir    string // removed when the run ends
+	once   sync.Once
+	bin    string
+	binErr error
+}
+
+// serverBinary builds the service once per run, for groups that run it as its own process.
+func (e *benchEnv) serverBinary(ctx context.Context) (string, error) {
+	e.once.Do(func() { e.bin, e.binErr = buildServer(ctx, e.dir) })
+	return e.bin, e.binErr
 }
 
 func main() {
@@ -42,7 +58,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
-	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts)")
+	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,14 +79,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"discovery", benchDiscovery},
 		{"conditions", benchConditions},
 		{"upserts", benchUpserts},
+		{"timeline", benchTimeline},
 	}
+	dir, err := os.MkdirTemp("", "bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	env := &benchEnv{log: stderr, dir: dir}
 	var rows []row
 	for _, b := range all {
 		if *only != "" && b.name != *only {
 			continue
 		}
 		fmt.Fprintf(stderr, "== %s\n", b.name)
-		got, err := b.run(ctx, stderr)
+		got, err := b.run(ctx, env)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}

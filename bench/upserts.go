@@ -7,8 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -23,13 +21,9 @@ import (
 // 40,000 calls from 200 concurrent callers through the typed client, against the theoretical
 // minimum time; the same load with batching off (on fewer calls: it runs at ~10 per second);
 // and the REST gateway's throughput as a ratio of gRPC's with an unthrottled sandbox.
-func benchUpserts(ctx context.Context, log io.Writer) ([]row, error) {
-	dir, err := os.MkdirTemp("", "bench-bin")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	bin, err := buildServer(ctx, dir)
+func benchUpserts(ctx context.Context, env *benchEnv) ([]row, error) {
+	log := env.log
+	bin, err := env.serverBinary(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -69,25 +63,22 @@ type upsertRun struct {
 // upsertLoad runs n UpsertContact calls from callers goroutines against a Free-tier sandbox.
 func upsertLoad(ctx context.Context, log io.Writer, bin string, n, callers int, extra ...string) (upsertRun, error) {
 	var run upsertRun
-	sb := sandbox.New(sandbox.Options{})
-	hub := httptest.NewServer(sb)
-	defer hub.Close()
-	acct, _ := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierFree})
-	tok, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
-	srv, err := startServerProcess(ctx, bin, hub.URL, extra...)
+	h, err := newBenchHub(sandbox.Options{}, sandbox.TierFree)
+	if err != nil {
+		return run, err
+	}
+	defer h.close()
+	sb, tok := h.sb, h.token
+	srv, err := startServerProcess(ctx, bin, h.srv.URL, extra...)
 	if err != nil {
 		return run, err
 	}
 	defer srv.stop()
-	c, err := client.New(srv.grpcAddr, client.WithAPIKey(srv.key), client.WithPlaintext(), client.WithTimeout(10*time.Minute))
+	c, conn, err := connectBench(ctx, srv.grpcAddr, srv.key, h, client.WithTimeout(10*time.Minute))
 	if err != nil {
 		return run, err
 	}
 	defer c.Close()
-	conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/bench", DisplayName: "Bench", AccessToken: tok.Token})
-	if err != nil {
-		return run, err
-	}
 	time.Sleep(10500 * time.Millisecond) // let Connect's calls leave the rolling window
 	sb.ResetCounters()
 	lat := make([]time.Duration, n)
@@ -151,25 +142,21 @@ func upsertLoad(ctx context.Context, log io.Writer, bin string, n, callers int, 
 // restVersusGRPC runs UpsertContact for a fixed time over each transport against an
 // unthrottled sandbox and returns REST's throughput as a ratio of gRPC's.
 func restVersusGRPC(ctx context.Context, bin string) (ratio, grpcRate, restRate float64, err error) {
-	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{PerWindow: 10000000, Window: 10 * time.Second, Daily: 1 << 40}})
-	hub := httptest.NewServer(sb)
-	defer hub.Close()
-	acct, _ := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierEnterprise})
-	tok, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
-	srv, err := startServerProcess(ctx, bin, hub.URL)
+	h, err := newBenchHub(sandbox.Options{Limits: sandbox.Limits{PerWindow: 10000000, Window: 10 * time.Second, Daily: 1 << 40}}, sandbox.TierEnterprise)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer h.close()
+	srv, err := startServerProcess(ctx, bin, h.srv.URL)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	defer srv.stop()
-	c, err := client.New(srv.grpcAddr, client.WithAPIKey(srv.key), client.WithPlaintext())
+	c, conn, err := connectBench(ctx, srv.grpcAddr, srv.key, h)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	defer c.Close()
-	conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/bench", DisplayName: "Bench", AccessToken: tok.Token})
-	if err != nil {
-		return 0, 0, 0, err
-	}
 	var seq atomic.Int64
 	grpcCall := func(ctx context.Context) error {
 		_, err := c.UpsertContact(ctx, &integrationsv1.UpsertContactRequest{Connection: conn.GetName(), Email: fmt.Sprintf("g%d@example.com", seq.Add(1))})

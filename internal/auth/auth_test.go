@@ -72,3 +72,49 @@ func TestPrincipalCanAccess(t *testing.T) {
 		t.Error("an all-workspaces key must reach every workspace")
 	}
 }
+
+// countingKeys counts store lookups.
+type countingKeys struct {
+	KeyStore
+	lookups int
+}
+
+func (c *countingKeys) APIKeyByID(ctx context.Context, id string) (store.APIKey, error) {
+	c.lookups++
+	return c.KeyStore.APIKeyByID(ctx, id)
+}
+
+func TestVerifiedKeysAreCachedBriefly(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, _ := CreateKey(ctx, st, "acme", time.Now())
+	counting := &countingKeys{KeyStore: st}
+	a := NewAuthenticator(counting)
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	a.now = func() time.Time { return now }
+	for range 3 {
+		if _, err := a.Authenticate(ctx, "Bearer "+key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if counting.lookups != 1 {
+		t.Errorf("3 calls looked the key up %d times, want 1", counting.lookups)
+	}
+	wrong := key[:len(key)-2] + "xx"
+	for range 2 {
+		if _, err := a.Authenticate(ctx, "Bearer "+wrong); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("a wrong secret was accepted: %v", err)
+		}
+	}
+	if counting.lookups != 3 {
+		t.Errorf("failed keys must not be cached: %d lookups, want 3", counting.lookups)
+	}
+	now = now.Add(verifiedTTL + time.Second)
+	if _, err := a.Authenticate(ctx, "Bearer "+key); err != nil || counting.lookups != 4 {
+		t.Errorf("after the TTL the key must be checked again: %v, %d lookups", err, counting.lookups)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/connectflo/integrations/internal/resname"
@@ -74,13 +75,25 @@ func (p Principal) CanAccess(workspace string) bool {
 	return p.Workspace == store.AllWorkspaces || p.Workspace == workspace
 }
 
+// verifiedTTL is how long a verified key is trusted without asking the store again: every RPC
+// is authenticated, and a SQLite read per call is measurable at thousands of calls per second.
+// (Keys cannot be revoked yet; a revocation command must clear this cache.)
+const verifiedTTL = 30 * time.Second
+
 // Authenticator checks API keys against the store.
 type Authenticator struct {
-	keys KeyStore
+	keys     KeyStore
+	now      func() time.Time
+	verified sync.Map // [sha256.Size]byte → verifiedKey; only keys that passed are kept
+}
+
+type verifiedKey struct {
+	principal Principal
+	until     time.Time
 }
 
 // NewAuthenticator returns an Authenticator over keys.
-func NewAuthenticator(keys KeyStore) *Authenticator { return &Authenticator{keys: keys} }
+func NewAuthenticator(keys KeyStore) *Authenticator { return &Authenticator{keys: keys, now: time.Now} }
 
 // Authenticate checks an authorization header value ("Bearer <key>").
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (Principal, error) {
@@ -100,6 +113,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if !ok || id == "" || len(id) > 32 {
 		return Principal{}, ErrInvalidKey
 	}
+	sum := sha256.Sum256([]byte(key))
+	if v, ok := a.verified.Load(sum); ok && a.now().Before(v.(verifiedKey).until) {
+		return v.(verifiedKey).principal, nil
+	}
 	stored, err := a.keys.APIKeyByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrInvalidKey
@@ -107,11 +124,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if err != nil {
 		return Principal{}, fmt.Errorf("auth: look up key %s: %w", id, err)
 	}
-	sum := sha256.Sum256([]byte(key))
 	if subtle.ConstantTimeCompare(sum[:], stored.Hash) != 1 {
 		return Principal{}, ErrInvalidKey
 	}
-	return Principal{KeyID: stored.ID, Workspace: stored.Workspace}, nil
+	p := Principal{KeyID: stored.ID, Workspace: stored.Workspace}
+	a.verified.Store(sum, verifiedKey{principal: p, until: a.now().Add(verifiedTTL)})
+	return p, nil
 }
 
 type principalKey struct{}
