@@ -20,7 +20,7 @@ type APIKey struct {
 
 // CreateAPIKey stores a key, creating its workspace if it is new.
 func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ type Credentials struct {
 // UpdateCredentials replaces a connection's sealed token and what comes with it, and marks its
 // fields for rediscovery.
 func (s *Store) UpdateCredentials(ctx context.Context, workspace, id string, cr Credentials) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE connections SET app_id = ?, granted_scopes = ?, token_hint = ?,
+	res, err := s.w.ExecContext(ctx, `UPDATE connections SET app_id = ?, granted_scopes = ?, token_hint = ?,
 		token_key_id = ?, token_ciphertext = ?, status = ?, status_reason = ?, update_time = ?, fields_discovered_at = NULL
 		WHERE workspace = ? AND id = ?`,
 		cr.AppID, strings.Join(cr.GrantedScopes, " "), cr.TokenHint, cr.TokenKeyID, cr.TokenCiphertext,
@@ -84,7 +84,7 @@ func (s *Store) UpdateCredentials(ctx context.Context, workspace, id string, cr 
 
 // SetConnectionStatus records a connection's health.
 func (s *Store) SetConnectionStatus(ctx context.Context, workspace, id, status, reason string, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, update_time = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, update_time = ?
 		WHERE workspace = ? AND id = ?`, status, reason, timeText(now), workspace, id)
 	return oneRow(res, err)
 }
@@ -92,7 +92,7 @@ func (s *Store) SetConnectionStatus(ctx context.Context, workspace, id, status, 
 // ReplaceCiphertext re-seals a token (key rotation): it succeeds only if the row still holds
 // the ciphertext under oldKeyID, so a concurrent credential update is never overwritten.
 func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id, oldKeyID string, newKeyID string, ciphertext []byte) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE connections SET token_key_id = ?, token_ciphertext = ?
+	res, err := s.w.ExecContext(ctx, `UPDATE connections SET token_key_id = ?, token_ciphertext = ?
 		WHERE workspace = ? AND id = ? AND token_key_id = ?`, newKeyID, ciphertext, workspace, id, oldKeyID)
 	return oneRow(res, err)
 }
@@ -102,7 +102,7 @@ func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id, oldKeyID s
 // ErrNotFound, unless requestID ("" for none) is the one of the delete that erased it: a
 // retried delete succeeds.
 func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (s *Store) InsertConnection(ctx context.Context, c *Connection) error {
 
 // insertConnection inserts c in a transaction that also runs extra (may be nil) before commit.
 func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ type SchemaUpdate struct {
 // their new fields and the connection's next schema version; failed ones keep their last
 // good fields with the error. It returns the new version. A reader never sees half of it.
 func (s *Store) ReplaceFieldSchemas(ctx context.Context, workspace, connectionID string, updates []SchemaUpdate, discoveredAt time.Time) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}

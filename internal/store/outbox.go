@@ -58,7 +58,7 @@ func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent) (existing
 	if e.RequestID != "" {
 		reqID = e.RequestID
 	}
-	err = s.db.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
+	err = s.w.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
 		status, attempts, last_error, next_attempt_ms, create_time) VALUES (?,?,?,?,?,?,?,0,'',?,?)
 		ON CONFLICT(workspace, connection_id, request_id) DO NOTHING RETURNING seq`,
 		e.Workspace, e.ConnectionID, e.ID, reqID, e.Kind, e.Payload, e.Status,
@@ -149,7 +149,7 @@ func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) erro
 	if len(events) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) erro
 // RescheduleOutboxEvents makes a connection's queued events due at the latest at `at` (held
 // events are released when credentials change or the daily budget resets).
 func (s *Store) RescheduleOutboxEvents(ctx context.Context, workspace, connectionID string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE outbox_events SET next_attempt_ms = ?
+	_, err := s.w.ExecContext(ctx, `UPDATE outbox_events SET next_attempt_ms = ?
 		WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED' AND next_attempt_ms > ?`,
 		at.UnixMilli(), workspace, connectionID, at.UnixMilli())
 	return err

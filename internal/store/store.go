@@ -30,8 +30,14 @@ var (
 const busyTimeout = 5 * time.Second
 
 // Store is the SQLite-backed persistence of the service.
+//
+// Writes go through w, a pool of one connection: SQLite allows one writer at a time, and
+// writers that meet at SQLite's lock back off by sleeping (up to 100 ms a time), which
+// stalled the outbox under load; queueing them in Go instead costs nothing. Reads use db, a
+// normal pool, and never wait for writers (WAL).
 type Store struct {
 	db  *sql.DB
+	w   *sql.DB
 	now func() time.Time
 }
 
@@ -60,20 +66,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{db: db, w: w, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.w.Close(), s.db.Close()) }
 
 // Ping checks that the database answers; /healthz uses it.
 func (s *Store) Ping(ctx context.Context) error {
