@@ -101,11 +101,19 @@ The same with curl (connect once, with either tool):
 See a missing-scope error: connect the token without deal scopes:
   %s -d '{"displayName":"No deals","accessToken":"%s"}' %s/connections
 
+Once connected, use the CRM (REST shown; every call exists over gRPC too):
+  %s -d '{"email":"ada@example.com","properties":{"firstname":"Ada","lifecyclestage":"Customer"}}' %s/connections/sandbox/contacts:upsert
+  %s %s/connections/sandbox/objects/contacts/records/ada@example.com
+  %s -d '{"expression":"contact.lifecyclestage == \"Customer\"","contact":{"email":"ada@example.com"}}' %s/connections/sandbox:evaluateCondition
+  %s -d '{"timelineEvent":{"kind":"TIMELINE_EVENT_KIND_NOTE","contact":{"email":"ada@example.com"},"occurTime":"2026-11-27T12:00:00Z","title":"Chat","body":"Asked about pricing"},"requestId":"demo-1","waitForDelivery":true}' %s/connections/sandbox/timelineEvents
+  %s %s/connections/sandbox/fields
+
 `, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals,
 		grpcurl, demoWorkspace, d.token, svc,
 		grpcurl, demoWorkspace, svc,
 		curl, d.token, api,
 		curl, api,
 		curl, api,
-		curl, d.tokenNoDeals, api)
+		curl, d.tokenNoDeals, api,
+		curl, api, curl, api, curl, api, curl, api, curl, api)
 }
