@@ -32,6 +32,7 @@ type Config struct {
 	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox
 	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
+	CheckDelay      time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
 }
 
 // Defaults work on a laptop with no setup.
@@ -62,7 +63,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 		return def
 	}
-	var level, timeout, maxBytes, hubspotTimeout, batchSize string
+	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay string
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
@@ -80,6 +81,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (database default "+DefaultDemoDBPath+")")
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
+	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -120,6 +122,11 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	}
 	if _, err := fmt.Sscan(batchSize, &c.UpsertMaxBatch); err != nil || c.UpsertMaxBatch < 1 || c.UpsertMaxBatch > 100 {
 		errs = append(errs, fmt.Errorf("--upsert-batch-size %q: want a whole number from 1 to 100", batchSize))
+	}
+	if d, err := time.ParseDuration(checkDelay); err != nil || d <= 0 {
+		errs = append(errs, fmt.Errorf("--timeline-check-delay %q: want a positive duration such as 30s", checkDelay))
+	} else {
+		c.CheckDelay = d
 	}
 	if strings.TrimSpace(c.DBPath) == "" {
 		errs = append(errs, errors.New("--db must not be empty"))

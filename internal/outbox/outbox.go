@@ -153,7 +153,9 @@ func (o *Outbox) Start(ctx context.Context) error {
 	o.mu.Unlock()
 	for _, b := range backlogs {
 		o.cfg.Logger.InfoContext(ctx, "outbox: resuming", "workspace", b.Workspace, "connection", b.ConnectionID, "queued", b.Queued)
-		o.wake(b.Workspace, b.ConnectionID, false)
+		// A restart releases held and backed-off events too: whatever held them may be over,
+		// and if not, one attempt finds out and holds them again.
+		o.wake(b.Workspace, b.ConnectionID, true)
 	}
 	return nil
 }

@@ -215,11 +215,12 @@ func (w *worker) isHeld() bool {
 // report tells OnHealth when the connection starts or stops being held, or why changes.
 func (w *worker) report(h *Health) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if h == nil && w.held == nil {
+		w.mu.Unlock()
 		return
 	}
 	if h != nil && w.held != nil && h.Reason == w.held.Reason && slices.Equal(h.RequiredScopes, w.held.RequiredScopes) {
+		w.mu.Unlock()
 		return
 	}
 	w.held = h
@@ -232,7 +233,13 @@ func (w *worker) report(h *Health) {
 	} else {
 		w.o.cfg.Logger.Info("outbox: delivering again", "workspace", out.Workspace, "connection", out.Connection)
 	}
+	w.mu.Unlock()
 	if w.o.cfg.OnHealth != nil {
 		w.o.cfg.OnHealth(out)
+	}
+	if h == nil {
+		// HubSpot accepts calls again: events held meanwhile (a batch answered 403 after the
+		// scopes came back, say) go now rather than at their hold recheck.
+		w.o.wake(w.key.workspace, w.key.connection, true)
 	}
 }

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/connectflo/integrations/client"
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+)
+
+// crashEvents is how many timeline events are queued or in flight when the server is killed.
+const crashEvents = 5000
+
+// serverBinary builds this package's program once for the tests that need a real process.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "server")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startProcess runs the server binary and returns its gRPC address once it serves.
+func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
+				addr <- line["grpc_addr"].(string)
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, a
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the server did not start within 30 s")
+		return nil, ""
+	}
+}
+
+// TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce kills the server process while thousands of
+// timeline events are queued or on their way to HubSpot, restarts it on the same database,
+// and checks that every event is in HubSpot exactly once.
+func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	bin := serverBinary(t)
+	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{PerWindow: 1000, Window: time.Second}})
+	hub := httptest.NewServer(sb)
+	defer hub.Close()
+	acct, _ := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierEnterprise})
+	tok, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
+	seed, err := sb.SeedSampleData(acct.HubID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "data", "integrations.db")
+	keyOut, err := exec.Command(bin, "apikey", "create", "--workspace", "acme", "--db", db).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(keyOut))
+	args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", db, "--log-format", "json",
+		"--hubspot-base-url", hub.URL, "--timeline-check-delay", "300ms"}
+	cmd, addr := startProcess(t, bin, args...)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+
+	c, err := client.New(addr, client.WithAPIKey(key), client.WithPlaintext())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(context.Background(), &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Prod", AccessToken: tok.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold delivery while the events are accepted (without the contacts write scope HubSpot
+	// refuses engagements, which the outbox holds), so that the kill lands mid-delivery.
+	if err := sb.SetTokenScopes(tok.Token, without(sandbox.AllScopes(), "crm.objects.contacts.write")); err != nil {
+		t.Fatal(err)
+	}
+	// Every note batch is applied at once and answered 40 ms later, so the batches in flight
+	// when the server dies are in HubSpot without the server having heard of them.
+	if _, err := sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/v3/objects/notes/batch/create", ResponseDelay: 40 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, crashEvents)
+	var wg sync.WaitGroup
+	errs := make(chan error, crashEvents)
+	for w := range 50 {
+		wg.Go(func() {
+			for i := w; i < crashEvents; i += 50 {
+				ev, err := c.LogTimelineEvent(context.Background(), &integrationsv1.LogTimelineEventRequest{Parent: conn.GetName(), RequestId: fmt.Sprintf("conv-%d", i),
+					TimelineEvent: &integrationsv1.TimelineEvent{Kind: integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_CHAT, Title: "Chat", Body: "Resolved",
+						Contact:   &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: seed.Contacts[i%len(seed.Contacts)]}},
+						OccurTime: timestamppb.New(time.Date(2026, 11, 27, 12, 0, 0, i, time.UTC))}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids[i] = ev.GetName()[strings.LastIndex(ev.GetName(), "/")+1:]
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("LogTimelineEvent: %v", err)
+	}
+	if n := sb.RecordCount(acct.HubID, "notes") - 1; n != 0 {
+		t.Fatalf("%d notes delivered while the scope was missing", n)
+	}
+	// Release: the scope is back, and rotating to the same token wakes the held events.
+	if err := sb.SetTokenScopes(tok.Token, sandbox.AllScopes()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateCredentials(context.Background(), &integrationsv1.UpdateCredentialsRequest{Name: conn.GetName(), AccessToken: tok.Token}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	// Kill the server mid-delivery.
+	deadline := time.Now().Add(30 * time.Second)
+	for sb.RecordCount(acct.HubID, "notes") < crashEvents/5 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	atKill := sb.RecordCount(acct.HubID, "notes") - 1 // one note is seeded
+	if atKill <= 0 || atKill >= crashEvents {
+		t.Fatalf("killed with %d of %d events delivered; the kill must land mid-delivery", atKill, crashEvents)
+	}
+
+	restarted := time.Now()
+	cmd2, _ := startProcess(t, bin, args...)
+	defer func() { cmd2.Process.Signal(os.Interrupt); cmd2.Wait() }()
+	counts := map[string]int{}
+	deadline = time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		counts = map[string]int{}
+		for _, n := range sb.Records(acct.HubID, "notes") {
+			body := n.Properties["hs_note_body"]
+			if i := strings.LastIndex(body, "cf-evt-") + len("cf-evt-"); i >= len("cf-evt-") && len(body) >= i+24 {
+				counts[body[i:i+24]]++ // event ids are 24 hex characters
+			}
+		}
+		if len(counts) == crashEvents {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("killed with %d events delivered; %v after the restart, %d distinct events in HubSpot", atKill, time.Since(restarted).Round(time.Millisecond), len(counts))
+	missing, twice := 0, 0
+	for _, id := range ids {
+		switch counts[id] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	if missing != 0 || twice != 0 {
+		t.Errorf("%d events never reached HubSpot and %d reached it more than once; want every one exactly once", missing, twice)
+	}
+}
