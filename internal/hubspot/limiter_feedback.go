@@ -50,7 +50,7 @@ func (l *Limiter) learn(p *Permit, h http.Header, now time.Time) {
 	}
 	budget, hasBudget := headerInt(h, headerRateMax)
 	if hasBudget && budget > 0 && budget <= 100000 {
-		l.standard.resize(int(budget))
+		l.standard.setBudget(int(budget))
 	}
 	if remaining, ok := headerInt(h, headerRateRemaining); ok && remaining >= 0 {
 		l.standard.correct(int(remaining), p.grantedAt, now)
@@ -75,6 +75,7 @@ func (l *Limiter) Throttled(kind RequestKind, policy Policy) time.Time {
 		l.search.fill(now, len(l.search.slots))
 		return l.search.earliestGrant(now, 0)
 	default:
+		l.standard.reserveForOthers(now)
 		l.standard.fill(now, len(l.standard.slots))
 		return l.standard.earliestGrant(now, 0)
 	}
@@ -86,7 +87,7 @@ type WindowStats struct {
 	Window   time.Duration // window length (without the safety margin)
 	InWindow int           // requests that still count against the window (including in flight)
 	InFlight int           // granted requests whose response has not arrived
-	Headroom int           // Budget - InWindow: requests that could go right now
+	Headroom int           // requests that could go right now (the budget less our usage and what is left to others)
 	Waiting  int           // callers queued for a slot
 	Granted  uint64        // requests granted since the limiter was built
 }
@@ -125,7 +126,7 @@ func (l *Limiter) Stats() LimiterStats {
 func windowStats(w *rollingWindow, now time.Time) WindowStats {
 	inWindow, inFlight := w.inUse(now)
 	return WindowStats{
-		Budget:   len(w.slots),
+		Budget:   w.declared,
 		Window:   w.length,
 		InWindow: inWindow,
 		InFlight: inFlight,

@@ -333,3 +333,36 @@ func TestLimiterDeadlinePassingInTheQueueIsARateLimit(t *testing.T) {
 		t.Fatalf("stats %+v: the caller must leave the queue without a grant", s)
 	}
 }
+
+func TestReservationForOthersGrowsOnThrottlesAndDecays(t *testing.T) {
+	w := newRollingWindow(PolicyTenSecondlyRolling, 20, time.Second, 0)
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	w.reserveForOthers(now)
+	if w.reserved != 4 || len(w.slots) != 16 {
+		t.Fatalf("after one 429: reserved %d, %d slots; want 4 and 16", w.reserved, len(w.slots))
+	}
+	w.reserveForOthers(now.Add(100 * time.Millisecond)) // the same burst of 429s
+	if w.reserved != 4 {
+		t.Errorf("a second 429 in the same window grew the reservation to %d", w.reserved)
+	}
+	w.reserveForOthers(now.Add(1200 * time.Millisecond)) // a collision in a later window
+	if w.reserved != 8 || len(w.slots) != 12 {
+		t.Errorf("after a second collision: reserved %d, %d slots; want 8 and 12", w.reserved, len(w.slots))
+	}
+	w.setBudget(10) // HubSpot states a smaller budget: the share reserved scales with it
+	if w.reserved != 4 || len(w.slots) != 6 {
+		t.Errorf("after the budget halved: reserved %d, %d slots; want 4 and 6", w.reserved, len(w.slots))
+	}
+	w.decay(now.Add(1200*time.Millisecond + 4*time.Second)) // two quiet double-windows
+	if w.reserved != 2 || len(w.slots) != 8 {
+		t.Errorf("after 4 quiet windows: reserved %d, %d slots; want 2 and 8", w.reserved, len(w.slots))
+	}
+	now = now.Add(10 * time.Second)
+	for range 20 { // a collision every 1.5 windows: faster than the decay gives back
+		now = now.Add(1500 * time.Millisecond)
+		w.reserveForOthers(now)
+	}
+	if w.reserved != w.declared-1 {
+		t.Errorf("the reservation must leave us at least one slot: reserved %d of %d", w.reserved, w.declared)
+	}
+}

@@ -24,13 +24,19 @@ import (
 //
 // rollingWindow is not safe for concurrent use; Limiter.mu guards it.
 type rollingWindow struct {
-	policy  Policy
-	length  time.Duration
-	margin  time.Duration
-	slots   []slot
-	waiters []*waiter // FIFO; only waiters[0] may take a slot
-	granted uint64
-	lastSeq uint64
+	policy   Policy
+	length   time.Duration
+	margin   time.Duration
+	declared int // the budget HubSpot (or the configuration) states
+	// reserved slots are left to someone else sharing the budget (another program using the
+	// same private app) whom we only notice through 429s: while we keep every slot busy,
+	// HubSpot's Remaining cannot show their usage. len(slots) == declared - reserved.
+	reserved   int
+	reservedAt time.Time // the last 429 that grew the reservation, or the last decay step
+	slots      []slot
+	waiters    []*waiter // FIFO; only waiters[0] may take a slot
+	granted    uint64
+	lastSeq    uint64
 }
 
 type slot struct {
@@ -46,7 +52,48 @@ type slot struct {
 type waiter struct{ wake chan struct{} }
 
 func newRollingWindow(policy Policy, budget int, length, margin time.Duration) *rollingWindow {
-	return &rollingWindow{policy: policy, length: length, margin: margin, slots: make([]slot, max(budget, 1))}
+	budget = max(budget, 1)
+	return &rollingWindow{policy: policy, length: length, margin: margin, declared: budget, slots: make([]slot, budget)}
+}
+
+// setBudget adopts the budget HubSpot states, keeping the share reserved for others.
+func (w *rollingWindow) setBudget(budget int) {
+	if budget < 1 || budget == w.declared {
+		return
+	}
+	w.reserved = w.reserved * budget / w.declared
+	w.declared = budget
+	w.resize(w.declared - w.reserved)
+}
+
+// reserveForOthers answers a ten-second 429 we did not cause: someone else uses part of the
+// budget. Leaving them a fifth more of it per window that has 429s (a burst of them is one
+// collision), and taking one slot back per two quiet windows, settles just above their share
+// instead of colliding with them every window.
+func (w *rollingWindow) reserveForOthers(now time.Time) {
+	w.decay(now)
+	if w.reserved > 0 && now.Sub(w.reservedAt) < w.cycle() {
+		w.reservedAt = now // the same collision; the decay restarts from it
+		return
+	}
+	w.reserved = min(w.reserved+max(1, w.declared/5), w.declared-1)
+	w.reservedAt = now
+	w.resize(w.declared - w.reserved)
+}
+
+// reserveDecay is how long it takes without a 429 to give back one reserved slot.
+func (w *rollingWindow) reserveDecay() time.Duration { return 2 * w.cycle() }
+
+// decay gives back reserved slots for the quiet time since the last 429.
+func (w *rollingWindow) decay(now time.Time) {
+	if w.reserved == 0 {
+		return
+	}
+	if steps := int(now.Sub(w.reservedAt) / w.reserveDecay()); steps > 0 {
+		w.reserved = max(0, w.reserved-steps)
+		w.reservedAt = w.reservedAt.Add(time.Duration(steps) * w.reserveDecay())
+		w.resize(w.declared - w.reserved)
+	}
 }
 
 // cycle is how long a slot stays taken after its request completes.
@@ -71,6 +118,7 @@ func (w *rollingWindow) reusable(s slot, now time.Time) bool {
 
 // tryGrant takes a free slot for a request sent now.
 func (w *rollingWindow) tryGrant(now time.Time) (uint64, bool) {
+	w.decay(now)
 	for i, s := range w.slots {
 		if w.reusable(s, now) {
 			w.lastSeq++
@@ -197,7 +245,8 @@ func (w *rollingWindow) correct(remaining int, sentAt, now time.Time) {
 			ours++
 		}
 	}
-	if foreign := len(w.slots) - remaining - ours; foreign > 0 {
+	// The reserved slots already stand for usage by others.
+	if foreign := w.declared - remaining - ours - w.reserved; foreign > 0 {
 		w.fill(now, foreign)
 	}
 }
