@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,23 +249,37 @@ func discoverType(ctx context.Context, client *hubspot.Client, objectType string
 		}
 		return u, err
 	}
-	out := make([]fields.Field, 0, len(props))
-	for _, p := range props {
-		if p.Archived {
-			continue
+	// Sort indexes rather than the properties: moving 200-byte structs cost more than the
+	// typing did.
+	order := make([]int, 0, len(props))
+	for i := range props {
+		if !props[i].Archived {
+			order = append(order, i)
 		}
-		out = append(out, fields.FromProperty(toFieldProperty(p)))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return store.SchemaUpdate{ObjectType: objectType, Fields: out}, nil
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(props[a].Name, props[b].Name) })
+	out := make([]fields.Field, len(order))
+	for i, pi := range order {
+		out[i] = fields.FromProperty(toFieldProperty(&props[pi]))
+	}
+	// Encode for the store here, while the other object types are still being read, so that
+	// the transaction after the last one arrives only writes.
+	encoded, err := store.EncodeFields(out)
+	if err != nil {
+		return store.SchemaUpdate{ObjectType: objectType, ErrorReason: ReasonFailed, ErrorMessage: err.Error()}, err
+	}
+	return store.SchemaUpdate{ObjectType: objectType, Fields: out, Encoded: encoded}, nil
 }
 
 // toFieldProperty keeps what the fields package types from HubSpot's property.
-func toFieldProperty(p hubspot.Property) fields.Property {
+func toFieldProperty(p *hubspot.Property) fields.Property {
 	fp := fields.Property{Name: p.Name, Label: p.Label, Description: p.Description, GroupName: p.GroupName,
 		Type: p.Type, FieldType: p.FieldType, DisplayOrder: p.DisplayOrder, Hidden: p.Hidden,
 		HubSpotDefined: p.HubSpotDefined, Calculated: p.Calculated, ExternalOptions: p.ExternalOptions,
 		HasUniqueValue: p.HasUniqueValue, ReadOnlyValue: p.ReadOnlyValue(), ReferencedObjectType: p.ReferencedObjectType}
+	if len(p.Options) > 0 {
+		fp.Options = make([]fields.Option, 0, len(p.Options))
+	}
 	for _, o := range p.Options {
 		fp.Options = append(fp.Options, fields.Option{Label: o.Label, Value: o.Value, DisplayOrder: o.DisplayOrder,
 			Hidden: o.Hidden, Description: o.Description})

@@ -35,32 +35,34 @@ func (k Kind) String() string {
 	return kindNames[k]
 }
 
-// Field is one HubSpot property with our typing.
+// Field is one HubSpot property with our typing. The store keeps fields as JSON under these
+// Go names; zero values are left out, which halves a schema's size (the names must not change:
+// cached schemas are read back by them).
 type Field struct {
-	Name                 string
-	Label                string
-	Description          string
-	GroupName            string
-	HubSpotType          string // exactly as HubSpot gave it
-	HubSpotFieldType     string // exactly as HubSpot gave it
-	Kind                 Kind
-	Options              []Option // in display order
-	Custom               bool
-	ReadOnly             bool
-	Calculated           bool
-	Hidden               bool
-	Unique               bool
-	DisplayOrder         int
-	ReferencedObjectType string
+	Name                 string   `json:",omitempty"`
+	Label                string   `json:",omitempty"`
+	Description          string   `json:",omitempty"`
+	GroupName            string   `json:",omitempty"`
+	HubSpotType          string   `json:",omitempty"` // exactly as HubSpot gave it
+	HubSpotFieldType     string   `json:",omitempty"` // exactly as HubSpot gave it
+	Kind                 Kind     `json:",omitempty"`
+	Options              []Option `json:",omitempty"` // in display order
+	Custom               bool     `json:",omitempty"`
+	ReadOnly             bool     `json:",omitempty"`
+	Calculated           bool     `json:",omitempty"`
+	Hidden               bool     `json:",omitempty"`
+	Unique               bool     `json:",omitempty"`
+	DisplayOrder         int      `json:",omitempty"`
+	ReferencedObjectType string   `json:",omitempty"`
 }
 
 // Option is one option of a choice field.
 type Option struct {
-	Label        string
-	Value        string
-	DisplayOrder int
-	Hidden       bool
-	Description  string
+	Label        string `json:",omitempty"`
+	Value        string `json:",omitempty"`
+	DisplayOrder int    `json:",omitempty"`
+	Hidden       bool   `json:",omitempty"`
+	Description  string `json:",omitempty"`
 }
 
 // Property is HubSpot's description of a property, as read from the properties API; it is

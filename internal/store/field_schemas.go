@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
-
 	"fmt"
-	fastjson "github.com/goccy/go-json" // schemas run to megabytes; ~4× encoding/json
 	"strings"
 	"time"
+
+	fastjson "github.com/goccy/go-json" // schemas run to megabytes; ~4× encoding/json
 
 	"github.com/connectflo/integrations/internal/fields"
 )
@@ -28,9 +28,17 @@ type FieldSchema struct {
 type SchemaUpdate struct {
 	ObjectType   string
 	Fields       []fields.Field // nil when the discovery failed
+	Encoded      []byte         // EncodeFields(Fields), when the caller already has it
 	ErrorReason  string
 	ErrorMessage string
 	ErrorScopes  []string
+}
+
+// EncodeFields encodes fields as the store keeps them. Callers that build several object
+// types concurrently encode each as it is ready and pass it in SchemaUpdate.Encoded, so that
+// the write transaction does no encoding.
+func EncodeFields(fs []fields.Field) ([]byte, error) {
+	return fastjson.Marshal(fs)
 }
 
 // ReplaceFieldSchemas records a discovery in one transaction: object types discovered get
@@ -59,9 +67,11 @@ func (s *Store) ReplaceFieldSchemas(ctx context.Context, workspace, connectionID
 				error_message = excluded.error_message, error_scopes = excluded.error_scopes`,
 				workspace, connectionID, u.ObjectType, u.ErrorReason, u.ErrorMessage, scopes)
 		} else {
-			var blob []byte
-			if blob, err = fastjson.Marshal(u.Fields); err != nil {
-				return 0, err
+			blob := u.Encoded
+			if blob == nil {
+				if blob, err = EncodeFields(u.Fields); err != nil {
+					return 0, err
+				}
 			}
 			anyDiscovered = true
 			_, err = tx.ExecContext(ctx, `INSERT INTO field_schemas(workspace, connection_id, object_type, schema_version, discovered_at, fields, error_reason, error_message, error_scopes)

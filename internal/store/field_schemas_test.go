@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +58,48 @@ func TestFieldSchemasReplaceAndPartialFailure(t *testing.T) {
 	}
 	if got, _ := s.FieldSchemas(ctx, "acme", "prod"); len(got) != 0 {
 		t.Errorf("fields of a deleted connection remain: %v", got)
+	}
+}
+
+// Schemas cached before zero values were left out of the stored JSON (every key written)
+// must read back the same, and the compact form must round-trip every attribute.
+func TestFieldSchemasReadBothEncodings(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Prod", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
+		t.Fatal(err)
+	}
+	want := fields.Field{Name: "dealstage", Label: "Deal stage", Description: "Where the deal is", GroupName: "dealinformation",
+		HubSpotType: "enumeration", HubSpotFieldType: "radio", Kind: fields.KindSingleChoice,
+		Options: []fields.Option{{Label: "Won", Value: "closedwon", DisplayOrder: 1, Hidden: true, Description: "won it"}},
+		Custom: true, ReadOnly: true, Calculated: true, Hidden: true, Unique: true, DisplayOrder: 7, ReferencedObjectType: "OWNER"}
+	sparse := fields.Field{Name: "email", Kind: fields.KindString}
+	compact, err := EncodeFields([]fields.Field{want, sparse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(compact), `"Description":""`) || strings.Contains(string(compact), `"Custom":false`) {
+		t.Errorf("zero values are stored: %s", compact)
+	}
+	old := `[{"Name":"dealstage","Label":"Deal stage","Description":"Where the deal is","GroupName":"dealinformation","HubSpotType":"enumeration",` +
+		`"HubSpotFieldType":"radio","Kind":7,"Options":[{"Label":"Won","Value":"closedwon","DisplayOrder":1,"Hidden":true,"Description":"won it"}],` +
+		`"Custom":true,"ReadOnly":true,"Calculated":true,"Hidden":true,"Unique":true,"DisplayOrder":7,"ReferencedObjectType":"OWNER"},` +
+		`{"Name":"email","Label":"","Description":"","GroupName":"","HubSpotType":"","HubSpotFieldType":"","Kind":1,"Options":null,` +
+		`"Custom":false,"ReadOnly":false,"Calculated":false,"Hidden":false,"Unique":false,"DisplayOrder":0,"ReferencedObjectType":""}]`
+	if fields.KindSingleChoice != 7 || fields.KindString != 1 {
+		t.Fatalf("the kinds were renumbered (single choice %d, string %d): stored schemas hold the numbers", fields.KindSingleChoice, fields.KindString)
+	}
+	for name, blob := range map[string][]byte{"compact": compact, "every key": []byte(old)} {
+		if _, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", []SchemaUpdate{{ObjectType: "deals", Fields: []fields.Field{{}}, Encoded: blob}}, now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.FieldSchemas(ctx, "acme", "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fs := got["deals"].Fields; !reflect.DeepEqual(fs, []fields.Field{want, sparse}) {
+			t.Errorf("%s: read back\n%+v\nwant\n%+v", name, fs, []fields.Field{want, sparse})
+		}
 	}
 }
