@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// call is one authenticated API request in flight. Handlers run with s.mu held.
+// call is one authenticated API request in flight. Handlers run with s.mu held (read
+// handlers with its read lock).
 type call struct {
 	s             *Sandbox
 	r             *http.Request
@@ -16,6 +17,7 @@ type call struct {
 	tok           *token
 	correlationID string
 	now           time.Time
+	limitHeaders  http.Header // the rate-limit headers of its admission
 }
 
 // budget says which rate limits a route counts against.
@@ -33,16 +35,39 @@ func (s *Sandbox) api(kind budget, h func(*call) reply) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		correlationID := correlationIDFrom(r.Context())
 		s.mu.Lock()
-		rep := s.serveAPILocked(r, kind, correlationID, h)
+		c, rep, admitted := s.admitAPILocked(r, kind, correlationID)
+		if admitted {
+			rep = c.withLimitHeaders(h(c))
+		}
 		s.mu.Unlock()
 		rep.write(w, correlationID)
 	}
 }
 
-func (s *Sandbox) serveAPILocked(r *http.Request, kind budget, correlationID string, h func(*call) reply) reply {
+// apiRead is api for an endpoint whose handler changes nothing: admission, which counts
+// against the limits, takes the lock; the handler, and the encoding of its answer, run
+// under the read lock, alongside other reads.
+func (s *Sandbox) apiRead(kind budget, h func(*call) reply) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		correlationID := correlationIDFrom(r.Context())
+		s.mu.Lock()
+		c, rep, admitted := s.admitAPILocked(r, kind, correlationID)
+		s.mu.Unlock()
+		if admitted {
+			s.mu.RLock()
+			rep = c.withLimitHeaders(h(c))
+			s.mu.RUnlock()
+		}
+		rep.write(w, correlationID)
+	}
+}
+
+// admitAPILocked authenticates a request and counts it against the limits. When it is
+// refused, the reply says why.
+func (s *Sandbox) admitAPILocked(r *http.Request, kind budget, correlationID string) (*call, reply, bool) {
 	tok := s.authenticateLocked(r)
 	if tok == nil {
-		return unauthenticated(correlationID)
+		return nil, unauthenticated(correlationID), false
 	}
 	acct := s.accounts[tok.HubID]
 	now := s.now()
@@ -50,13 +75,18 @@ func (s *Sandbox) serveAPILocked(r *http.Request, kind budget, correlationID str
 	headers, limited := s.admitLocked(c, kind)
 	if limited != nil {
 		limited.header = headers
-		return *limited
+		return nil, *limited, false
 	}
-	rep := h(c)
+	c.limitHeaders = headers
+	return c, reply{}, true
+}
+
+// withLimitHeaders adds the rate-limit headers of the admission to the handler's reply.
+func (c *call) withLimitHeaders(rep reply) reply {
 	if rep.header == nil {
 		rep.header = http.Header{}
 	}
-	for k, v := range headers {
+	for k, v := range c.limitHeaders {
 		rep.header[k] = v
 	}
 	return rep

@@ -13,9 +13,9 @@ func (s *Sandbox) routes() *http.ServeMux {
 	m.HandleFunc("POST /oauth/v2/private-apps/get/access-token-info", s.tokenInfo)
 	m.HandleFunc("GET /account-info/v3/details", s.api(std, accountDetails))
 
-	m.HandleFunc("GET /crm/v3/properties/{objectType}", s.api(std, listProperties))
+	m.HandleFunc("GET /crm/v3/properties/{objectType}", s.apiRead(std, listProperties))
 	m.HandleFunc("POST /crm/v3/properties/{objectType}", s.api(std, createProperty))
-	m.HandleFunc("GET /crm/v3/properties/{objectType}/{propertyName}", s.api(std, getProperty))
+	m.HandleFunc("GET /crm/v3/properties/{objectType}/{propertyName}", s.apiRead(std, getProperty))
 
 	const objects = "/crm/v3/objects/{objectType}"
 	m.HandleFunc("GET "+objects, s.api(std, listObjects))

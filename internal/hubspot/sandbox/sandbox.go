@@ -50,14 +50,16 @@ func (l SearchLimits) withDefaults() SearchLimits {
 	return l
 }
 
-// Sandbox is the emulated HubSpot. All state sits behind one mutex: the emulator is
-// small, and a single lock makes every request atomic, like one HubSpot write.
+// Sandbox is the emulated HubSpot. All state sits behind one lock: the emulator is
+// small, and a single lock makes every request atomic, like one HubSpot write. Endpoints
+// that only read (the properties lists) run under its read lock, so that concurrent reads
+// are served concurrently, as HubSpot serves them.
 type Sandbox struct {
 	now    func() time.Time
 	mux    *http.ServeMux
 	search SearchLimits
 
-	mu        sync.Mutex
+	mu        sync.RWMutex
 	rng       *rand.Rand
 	limits    Limits
 	accounts  map[int64]*account
