@@ -73,7 +73,7 @@ func TestFieldSchemasReadBothEncodings(t *testing.T) {
 	want := fields.Field{Name: "dealstage", Label: "Deal stage", Description: "Where the deal is", GroupName: "dealinformation",
 		HubSpotType: "enumeration", HubSpotFieldType: "radio", Kind: fields.KindSingleChoice,
 		Options: []fields.Option{{Label: "Won", Value: "closedwon", DisplayOrder: 1, Hidden: true, Description: "won it"}},
-		Custom: true, ReadOnly: true, Calculated: true, Hidden: true, Unique: true, DisplayOrder: 7, ReferencedObjectType: "OWNER"}
+		Custom:  true, ReadOnly: true, Calculated: true, Hidden: true, Unique: true, DisplayOrder: 7, ReferencedObjectType: "OWNER"}
 	sparse := fields.Field{Name: "email", Kind: fields.KindString}
 	compact, err := EncodeFields([]fields.Field{want, sparse})
 	if err != nil {
