@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/connectflo/integrations/internal/auth"
@@ -20,6 +21,8 @@ const usage = `ConnectFlo Integrations: connects ConnectFlo workspaces to HubSpo
 Usage:
   server [flags]                                   serve gRPC and the REST gateway
   server apikey create --workspace NAME [--db PATH] create an API key and print it once
+  server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
+  server apikey revoke ID|KEY [--db PATH]           revoke an API key
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
   server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
@@ -64,24 +67,68 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return srv.Serve(ctx)
 }
 
-// runAPIKey implements "apikey create": the key is printed alone on one line of stdout, once.
+const apiKeyUsage = `usage:
+  server apikey create --workspace NAME [--db PATH]
+  server apikey list [--workspace NAME] [--db PATH]
+  server apikey revoke ID|KEY [--db PATH]`
+
+// runAPIKey implements the "apikey" commands.
 func runAPIKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: server apikey create --workspace NAME [--db PATH]")
+	if len(args) == 0 {
+		return errors.New(apiKeyUsage)
 	}
-	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+	switch args[0] {
+	case "create":
+		return runAPIKeyCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "list":
+		return runAPIKeyList(ctx, args[1:], getenv, stdout, stderr)
+	case "revoke":
+		return runAPIKeyRevoke(ctx, args[1:], getenv, stdout, stderr)
+	default:
+		return fmt.Errorf("unknown apikey command %q\n%s", args[0], apiKeyUsage)
+	}
+}
+
+// apiKeyFlags is the flag set of an apikey command, with --db.
+func apiKeyFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("apikey "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workspace := fs.String("workspace", "", `workspace the key may act in (an id such as "acme"), or "*" for every workspace`)
 	dbDefault := DefaultDBPath
 	if v := getenv(envPrefix + "DB"); v != "" {
 		dbDefault = v
 	}
-	db := fs.String("db", dbDefault, "SQLite database file (env INTEGRATIONS_DB)")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	return fs, fs.String("db", dbDefault, "SQLite database file (env INTEGRATIONS_DB)")
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments
+// ("revoke ID --db x" as well as "revoke --db x ID"), and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
 		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// runAPIKeyCreate implements "apikey create": the key is printed alone on one line of stdout, once.
+func runAPIKeyCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := apiKeyFlags("create", getenv, stderr)
+	workspace := fs.String("workspace", "", `workspace the key may act in (an id such as "acme"), or "*" for every workspace`)
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("apikey create: unexpected argument %q\n%s", rest[0], apiKeyUsage)
 	}
 	if *workspace == "" {
 		return errors.New("apikey create: --workspace is required (a workspace id, or \"*\" for every workspace)")
@@ -97,6 +144,84 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintln(stdout, key)
 	fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", *workspace)
+	return nil
+}
+
+// runAPIKeyList prints the keys of the database, one per line: id, workspace, created,
+// revoked. Secrets are never stored, so they cannot be shown.
+func runAPIKeyList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := apiKeyFlags("list", getenv, stderr)
+	workspace := fs.String("workspace", "", "only the keys of this workspace")
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("apikey list: unexpected argument %q\n%s", rest[0], apiKeyUsage)
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	keys, err := st.ListAPIKeys(ctx, strings.TrimPrefix(*workspace, "workspaces/"))
+	if err != nil {
+		return fmt.Errorf("apikey list: %w", err)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(stderr, "No API keys: create one with: server apikey create --workspace NAME")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tWORKSPACE\tCREATED\tREVOKED")
+	for _, k := range keys {
+		revoked := "-"
+		if k.Revoked() {
+			revoked = k.RevokeTime.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Workspace, k.CreateTime.UTC().Format(time.RFC3339), revoked)
+	}
+	return tw.Flush()
+}
+
+// runAPIKeyRevoke revokes a key given by its id (from "apikey list") or as the whole key.
+func runAPIKeyRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := apiKeyFlags("revoke", getenv, stderr)
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("apikey revoke: give one key id (from \"server apikey list\") or the whole key\n%s", apiKeyUsage)
+	}
+	id, err := auth.KeyID(rest[0])
+	if err != nil {
+		return fmt.Errorf("apikey revoke: %w", err)
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	k, err := st.RevokeAPIKey(ctx, id, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("apikey revoke: no API key has id %q in %s: see \"server apikey list --db %s\"", id, *db, *db)
+	}
+	if err != nil {
+		return fmt.Errorf("apikey revoke: %w", err)
+	}
+	if !k.RevokeTime.Equal(now) {
+		fmt.Fprintf(stdout, "API key %s (workspace %q) was already revoked at %s.\n", k.ID, k.Workspace, k.RevokeTime.UTC().Format(time.RFC3339))
+		return nil
+	}
+	fmt.Fprintf(stdout, "Revoked API key %s (workspace %q). A running server refuses it within %v.\n", k.ID, k.Workspace, auth.VerifiedTTL)
 	return nil
 }
 

@@ -118,3 +118,59 @@ func TestVerifiedKeysAreCachedBriefly(t *testing.T) {
 		t.Errorf("after the TTL the key must be checked again: %v, %d lookups", err, counting.lookups)
 	}
 }
+
+// A revoked key is refused once the verified-key cache lets go of it, and only a caller
+// holding the whole key learns that it was revoked.
+func TestRevokedKeys(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, _ := CreateKey(ctx, st, "acme", time.Now())
+	a := NewAuthenticator(st)
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	a.now = func() time.Time { return now }
+	if _, err := a.Authenticate(ctx, "Bearer "+key); err != nil {
+		t.Fatal(err)
+	}
+	id, err := KeyID(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RevokeAPIKey(ctx, id, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, "Bearer "+key); err != nil {
+		t.Errorf("within the cache's %v a verified key is still accepted; got %v", verifiedTTL, err)
+	}
+	now = now.Add(verifiedTTL + time.Second)
+	if _, err := a.Authenticate(ctx, "Bearer "+key); !errors.Is(err, ErrRevokedKey) {
+		t.Errorf("after the TTL a revoked key: %v, want ErrRevokedKey", err)
+	}
+	if _, err := a.Authenticate(ctx, "Bearer "+key[:len(key)-2]+"xx"); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("a wrong secret under a revoked id: %v, want ErrInvalidKey", err)
+	}
+}
+
+func TestKeyID(t *testing.T) {
+	for in, want := range map[string]string{
+		"cfk_abcd234_c2VjcmV0": "abcd234",
+		"  abcd234 ":           "abcd234",
+		"nnw7acjtgohvwqkg":     "nnw7acjtgohvwqkg",
+	} {
+		if got, err := KeyID(in); err != nil || got != want {
+			t.Errorf("KeyID(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "cfk_", "cfk_abc", "ABCD", "abc-def", "abcd1", strings.Repeat("a", 33)} {
+		if got, err := KeyID(in); err == nil {
+			t.Errorf("KeyID(%q) = %q, want an error", in, got)
+		}
+	}
+	// A mistyped whole key is never echoed with its secret.
+	if _, err := KeyID("cfk_ab!c_c2VjcmV0c2VjcmV0"); err == nil || strings.Contains(err.Error(), "c2VjcmV0c2VjcmV0") {
+		t.Errorf("KeyID error echoes the secret: %v", err)
+	}
+}

@@ -67,6 +67,9 @@ func (a *Authenticator) authenticateCall(ctx context.Context, logger *slog.Logge
 	case errors.Is(err, ErrInvalidKey):
 		return nil, rpcerr.New(codes.Unauthenticated, rpcerr.ReasonAPIKeyInvalid,
 			"the API key is not valid: check that the whole key was copied (it starts with cfk_) and was not deleted", nil)
+	case errors.Is(err, ErrRevokedKey):
+		return nil, rpcerr.New(codes.Unauthenticated, rpcerr.ReasonAPIKeyRevoked,
+			"the API key was revoked: ask your administrator for a new one (server apikey create --workspace NAME)", nil)
 	case err != nil:
 		logger.ErrorContext(ctx, "authenticate", "err", err)
 		return nil, rpcerr.New(codes.Unavailable, "AUTH_UNAVAILABLE", "could not check the API key right now; retry shortly", nil)

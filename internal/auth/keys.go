@@ -31,6 +31,8 @@ var (
 	ErrNoKey = errors.New("auth: no API key")
 	// ErrInvalidKey means the key is malformed or unknown.
 	ErrInvalidKey = errors.New("auth: invalid API key")
+	// ErrRevokedKey means the whole key matched a key that was revoked.
+	ErrRevokedKey = errors.New("auth: revoked API key")
 )
 
 // KeyStore is the part of the store that auth needs.
@@ -64,6 +66,36 @@ func CreateKey(ctx context.Context, ks KeyStore, workspace string, now time.Time
 	return key, nil
 }
 
+// KeyID returns the public id of a key given as its id alone or as the whole key
+// (cfk_<id>_<secret>), for commands that name a key.
+func KeyID(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, keyPrefix); ok {
+		id, _, ok := strings.Cut(rest, "_")
+		if !ok || id == "" {
+			return "", fmt.Errorf("%q is not a whole API key (cfk_<id>_<secret>) nor a key id", redactKey(s))
+		}
+		s = id
+	}
+	if s == "" || len(s) > 32 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+		return "", fmt.Errorf("%q is not a key id: ids are lowercase letters and digits 2-7, as \"apikey list\" shows them", redactKey(s))
+	}
+	return s, nil
+}
+
+// redactKey keeps what is safe to echo of something that may be a whole key: its id part.
+func redactKey(s string) string {
+	if rest, ok := strings.CutPrefix(s, keyPrefix); ok {
+		if id, _, ok := strings.Cut(rest, "_"); ok {
+			return keyPrefix + id + "_…"
+		}
+	}
+	if len(s) > 40 {
+		return s[:12] + "…"
+	}
+	return s
+}
+
 // Principal is an authenticated caller.
 type Principal struct {
 	KeyID     string // the key's public id, safe to log
@@ -77,8 +109,12 @@ func (p Principal) CanAccess(workspace string) bool {
 
 // verifiedTTL is how long a verified key is trusted without asking the store again: every RPC
 // is authenticated, and a SQLite read per call is measurable at thousands of calls per second.
-// (Keys cannot be revoked yet; a revocation command must clear this cache.)
+// It is also how long a running server may go on accepting a key after "apikey revoke", which
+// runs as another process: the README says so.
 const verifiedTTL = 30 * time.Second
+
+// VerifiedTTL is how long a running server may accept a key after it was revoked.
+const VerifiedTTL = verifiedTTL
 
 // Authenticator checks API keys against the store.
 type Authenticator struct {
@@ -126,6 +162,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	}
 	if subtle.ConstantTimeCompare(sum[:], stored.Hash) != 1 {
 		return Principal{}, ErrInvalidKey
+	}
+	if stored.Revoked() {
+		// Only a caller holding the whole key learns that it was revoked.
+		return Principal{}, ErrRevokedKey
 	}
 	p := Principal{KeyID: stored.ID, Workspace: stored.Workspace}
 	a.verified.Store(sum, verifiedKey{principal: p, until: a.now().Add(verifiedTTL)})

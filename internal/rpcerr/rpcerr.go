@@ -26,6 +26,7 @@ const (
 	ReasonInvalidArgument  = "INVALID_ARGUMENT"
 	ReasonUnauthenticated  = "API_KEY_MISSING"
 	ReasonAPIKeyInvalid    = "API_KEY_INVALID"
+	ReasonAPIKeyRevoked    = "API_KEY_REVOKED"
 	ReasonPermissionDenied = "WORKSPACE_NOT_ALLOWED"
 	ReasonNotFound         = "NOT_FOUND"
 	ReasonAlreadyExists    = "ALREADY_EXISTS"

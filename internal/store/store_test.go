@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -169,5 +170,47 @@ func TestConnectionsPagingAndUniqueness(t *testing.T) {
 	}
 	if _, err := s.GetConnection(ctx, "globex", "c3"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("connection of another workspace: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestAPIKeysListAndRevoke(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for i, k := range []APIKey{{ID: "bbb", Workspace: "acme"}, {ID: "aaa", Workspace: "globex"}, {ID: "ccc", Workspace: AllWorkspaces}, {ID: "ddd", Workspace: "acme"}} {
+		k.Hash, k.CreateTime = []byte{byte(i)}, t0.Add(time.Duration(i)*time.Minute)
+		if err := s.CreateAPIKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(ks []APIKey) (out []string) {
+		for _, k := range ks {
+			out = append(out, k.ID)
+		}
+		return out
+	}
+	all, err := s.ListAPIKeys(ctx, "")
+	if err != nil || !slices.Equal(ids(all), []string{"ccc", "bbb", "ddd", "aaa"}) {
+		t.Fatalf("ListAPIKeys = %v, %v; want by workspace then creation", ids(all), err)
+	}
+	if acme, _ := s.ListAPIKeys(ctx, "acme"); !slices.Equal(ids(acme), []string{"bbb", "ddd"}) {
+		t.Errorf("acme keys = %v", ids(acme))
+	}
+	revokedAt := t0.Add(time.Hour)
+	k, err := s.RevokeAPIKey(ctx, "bbb", revokedAt)
+	if err != nil || !k.Revoked() || !k.RevokeTime.Equal(revokedAt) || k.Workspace != "acme" {
+		t.Fatalf("RevokeAPIKey = %+v, %v", k, err)
+	}
+	if k, err := s.RevokeAPIKey(ctx, "bbb", revokedAt.Add(time.Hour)); err != nil || !k.RevokeTime.Equal(revokedAt) {
+		t.Errorf("revoking again must keep the first time: %+v, %v", k, err)
+	}
+	if _, err := s.RevokeAPIKey(ctx, "zzz", revokedAt); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoking an unknown id: %v, want ErrNotFound", err)
+	}
+	if k, err := s.APIKeyByID(ctx, "bbb"); err != nil || !k.Revoked() {
+		t.Errorf("APIKeyByID of a revoked key = %+v, %v", k, err)
+	}
+	if k, err := s.APIKeyByID(ctx, "ddd"); err != nil || k.Revoked() {
+		t.Errorf("APIKeyByID of an active key = %+v, %v", k, err)
 	}
 }
