@@ -33,6 +33,8 @@ type Config struct {
 	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
 	CheckDelay      time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
+	TLSCertFile     string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
+	TLSKeyFile      string        // --tls-key, INTEGRATIONS_TLS_KEY
 }
 
 // Defaults work on a laptop with no setup.
@@ -82,6 +84,8 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: with --tls-key, gRPC and HTTP are served over TLS, and a renewed pair is picked up without a restart (env INTEGRATIONS_TLS_CERT)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert (env INTEGRATIONS_TLS_KEY)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -127,6 +131,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, fmt.Errorf("--timeline-check-delay %q: want a positive duration such as 30s", checkDelay))
 	} else {
 		c.CheckDelay = d
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))
 	}
 	if strings.TrimSpace(c.DBPath) == "" {
 		errs = append(errs, errors.New("--db must not be empty"))

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -33,8 +34,12 @@ const gatewayMaxResponseBytes = 64 << 20
 // The gateway calls the gRPC server over loopback so that REST calls pass through exactly the
 // same interceptors (auth, logging, metrics) as gRPC ones.
 func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (http.Handler, *grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if s.certs != nil {
+		creds = credentials.NewTLS(s.certs.loopbackClientConfig())
+	}
 	conn, err := grpc.NewClient("passthrough:///"+loopbackTarget(s.grpcLis.Addr()),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway client: %w", err)

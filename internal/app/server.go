@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -41,6 +43,7 @@ type Server struct {
 	outbox  *outbox.Outbox
 
 	grpcLis, httpLis net.Listener
+	certs            *certSource // nil without TLS
 	shuttingDown     chan struct{}
 }
 
@@ -63,16 +66,33 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, fmt.Errorf("listen for HTTP on %s: %w (is another instance running? choose another with --http-addr)", cfg.HTTPAddr, err)
 	}
 
+	if cfg.TLSCertFile != "" {
+		if s.certs, err = newCertSource(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, l := range []net.Listener{s.grpcLis, s.httpLis} {
+			if !isLoopback(l.Addr()) {
+				logger.Warn("serving without TLS on a non-loopback address: API keys and HubSpot tokens sent to it cross the network in clear text; give --tls-cert and --tls-key, or put a TLS-terminating proxy in front",
+					"addr", l.Addr().String())
+			}
+		}
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := telemetry.NewMetrics(reg)
 	authn := auth.NewAuthenticator(s.store)
 
-	s.grpc = grpc.NewServer(
+	serverOpts := []grpc.ServerOption{}
+	if s.certs != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(s.certs.serverConfig())))
+	}
+	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard()),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
-	)
+	)...)
 	ring, err := loadKeyRing(cfg, logger)
 	if err != nil {
 		return nil, err
@@ -111,6 +131,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if s.certs != nil {
+		s.http.TLSConfig = s.certs.serverConfig()
+	}
 	return s, nil
 }
 
@@ -134,14 +157,18 @@ func (s *Server) Serve(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		lis := s.httpLis
+		if s.http.TLSConfig != nil {
+			lis = tls.NewListener(lis, s.http.TLSConfig)
+		}
+		if err := s.http.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // they resume on the next Wake or recheck
 	}
-	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "db", s.cfg.DBPath)
+	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "db", s.cfg.DBPath)
 
 	var serveErr error
 	select {
