@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,6 +68,14 @@ func TestAPIKeyListAndRevoke(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "apikey", "revoke", "not a key!", "--db", ts.db); err == nil || !strings.Contains(err.Error(), "is not a key id") {
 		t.Errorf("revoking garbage: %v", err)
+	}
+	// A mistyped --db is an error, not a new empty database.
+	typo := filepath.Join(t.TempDir(), "typo.db")
+	if _, _, err := runCLI(t, "apikey", "list", "--db", typo); err == nil || !strings.Contains(err.Error(), "no database at") {
+		t.Errorf("listing a missing database: %v", err)
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Error("apikey list created the database it was pointed at")
 	}
 	if out, _, _ := runCLI(t, "apikey", "list", "--db", ts.db); !strings.Contains(out, idOf(ts.keys["globex"])) || strings.Count(out, "Z\n") < 1 {
 		t.Errorf("a revoked key must stay listed with its revocation time:\n%s", out)

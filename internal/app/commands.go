@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -89,140 +90,139 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	}
 }
 
-// apiKeyFlags is the flag set of an apikey command, with --db.
-func apiKeyFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet("apikey "+name, flag.ContinueOnError)
+// apiKeyCommand is one "apikey" subcommand: its flags beyond --db, how many arguments it
+// takes, and what it does with the open store.
+type apiKeyCommand struct {
+	name     string
+	args     int    // positional arguments required
+	argsHelp string // what they are, for the error when they are not there
+	existing bool   // the database must exist already (reading commands must not create one)
+	flags    func(fs *flag.FlagSet)
+	run      func(ctx context.Context, st *store.Store, db string, args []string) error
+}
+
+// runAPIKeyCommand parses an apikey command's flags, which may come before or after its
+// arguments, opens the store and runs it.
+func runAPIKeyCommand(ctx context.Context, cmd apiKeyCommand, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("apikey "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dbDefault := DefaultDBPath
 	if v := getenv(envPrefix + "DB"); v != "" {
 		dbDefault = v
 	}
-	return fs, fs.String("db", dbDefault, "SQLite database file (env INTEGRATIONS_DB)")
-}
-
-// parseInterspersed parses flags that may come before or after the positional arguments
-// ("revoke ID --db x" as well as "revoke --db x ID"), and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	db := fs.String("db", dbDefault, "SQLite database file (env INTEGRATIONS_DB)")
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil
+		} else if err != nil {
+			return err
 		}
 		if fs.NArg() == 0 {
-			return positional, nil
+			break
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// runAPIKeyCreate implements "apikey create": the key is printed alone on one line of stdout, once.
-func runAPIKeyCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, db := apiKeyFlags("create", getenv, stderr)
-	workspace := fs.String("workspace", "", `workspace the key may act in (an id such as "acme"), or "*" for every workspace`)
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+	if len(positional) != cmd.args {
+		what := "no arguments besides its flags"
+		if cmd.args > 0 {
+			what = cmd.argsHelp
+		}
+		return fmt.Errorf("apikey %s: takes %s; got %q\n%s", cmd.name, what, positional, apiKeyUsage)
 	}
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("apikey create: unexpected argument %q\n%s", rest[0], apiKeyUsage)
-	}
-	if *workspace == "" {
-		return errors.New("apikey create: --workspace is required (a workspace id, or \"*\" for every workspace)")
+	if cmd.existing {
+		if _, err := os.Stat(*db); err != nil {
+			return fmt.Errorf("apikey %s: no database at %s (give the server's with --db or INTEGRATIONS_DB): %w", cmd.name, *db, err)
+		}
 	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	key, err := auth.CreateKey(ctx, st, strings.TrimPrefix(*workspace, "workspaces/"), time.Now())
-	if err != nil {
-		return fmt.Errorf("apikey create: %w", err)
+	if err := cmd.run(ctx, st, *db, positional); err != nil {
+		return fmt.Errorf("apikey %s: %w", cmd.name, err)
 	}
-	fmt.Fprintln(stdout, key)
-	fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", *workspace)
 	return nil
+}
+
+// runAPIKeyCreate implements "apikey create": the key is printed alone on one line of stdout, once.
+func runAPIKeyCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var workspace string
+	return runAPIKeyCommand(ctx, apiKeyCommand{name: "create",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&workspace, "workspace", "", `workspace the key may act in (an id such as "acme"), or "*" for every workspace`)
+		},
+		run: func(ctx context.Context, st *store.Store, _ string, _ []string) error {
+			if workspace == "" {
+				return errors.New("--workspace is required (a workspace id, or \"*\" for every workspace)")
+			}
+			key, err := auth.CreateKey(ctx, st, strings.TrimPrefix(workspace, "workspaces/"), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, key)
+			fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", workspace)
+			return nil
+		}}, args, getenv, stderr)
 }
 
 // runAPIKeyList prints the keys of the database, one per line: id, workspace, created,
 // revoked. Secrets are never stored, so they cannot be shown.
 func runAPIKeyList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, db := apiKeyFlags("list", getenv, stderr)
-	workspace := fs.String("workspace", "", "only the keys of this workspace")
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("apikey list: unexpected argument %q\n%s", rest[0], apiKeyUsage)
-	}
-	st, err := store.Open(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	keys, err := st.ListAPIKeys(ctx, strings.TrimPrefix(*workspace, "workspaces/"))
-	if err != nil {
-		return fmt.Errorf("apikey list: %w", err)
-	}
-	if len(keys) == 0 {
-		fmt.Fprintln(stderr, "No API keys: create one with: server apikey create --workspace NAME")
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tWORKSPACE\tCREATED\tREVOKED")
-	for _, k := range keys {
-		revoked := "-"
-		if k.Revoked() {
-			revoked = k.RevokeTime.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Workspace, k.CreateTime.UTC().Format(time.RFC3339), revoked)
-	}
-	return tw.Flush()
+	var workspace string
+	return runAPIKeyCommand(ctx, apiKeyCommand{name: "list", existing: true,
+		flags: func(fs *flag.FlagSet) { fs.StringVar(&workspace, "workspace", "", "only the keys of this workspace") },
+		run: func(ctx context.Context, st *store.Store, _ string, _ []string) error {
+			keys, err := st.ListAPIKeys(ctx, strings.TrimPrefix(workspace, "workspaces/"))
+			if err != nil {
+				return err
+			}
+			if len(keys) == 0 {
+				fmt.Fprintln(stderr, "No API keys: create one with: server apikey create --workspace NAME")
+				return nil
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tWORKSPACE\tCREATED\tREVOKED")
+			for _, k := range keys {
+				revoked := "-"
+				if k.Revoked() {
+					revoked = k.RevokeTime.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Workspace, k.CreateTime.UTC().Format(time.RFC3339), revoked)
+			}
+			return tw.Flush()
+		}}, args, getenv, stderr)
 }
 
 // runAPIKeyRevoke revokes a key given by its id (from "apikey list") or as the whole key.
 func runAPIKeyRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs, db := apiKeyFlags("revoke", getenv, stderr)
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return fmt.Errorf("apikey revoke: give one key id (from \"server apikey list\") or the whole key\n%s", apiKeyUsage)
-	}
-	id, err := auth.KeyID(rest[0])
-	if err != nil {
-		return fmt.Errorf("apikey revoke: %w", err)
-	}
-	st, err := store.Open(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	now := time.Now()
-	k, err := st.RevokeAPIKey(ctx, id, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("apikey revoke: no API key has id %q in %s: see \"server apikey list --db %s\"", id, *db, *db)
-	}
-	if err != nil {
-		return fmt.Errorf("apikey revoke: %w", err)
-	}
-	if !k.RevokeTime.Equal(now) {
-		fmt.Fprintf(stdout, "API key %s (workspace %q) was already revoked at %s.\n", k.ID, k.Workspace, k.RevokeTime.UTC().Format(time.RFC3339))
-		return nil
-	}
-	fmt.Fprintf(stdout, "Revoked API key %s (workspace %q). A running server refuses it within %v.\n", k.ID, k.Workspace, auth.VerifiedTTL)
-	return nil
+	return runAPIKeyCommand(ctx, apiKeyCommand{name: "revoke", args: 1, existing: true,
+		argsHelp: `one key id (from "server apikey list") or the whole key`,
+		run: func(ctx context.Context, st *store.Store, db string, args []string) error {
+			id, err := auth.KeyID(args[0])
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			k, err := st.RevokeAPIKey(ctx, id, now)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no API key has id %q in %s: see \"server apikey list --db %s\"", id, db, db)
+			}
+			if err != nil {
+				return err
+			}
+			if !k.RevokeTime.Equal(now) {
+				fmt.Fprintf(stdout, "API key %s (workspace %q) was already revoked at %s.\n", k.ID, k.Workspace, k.RevokeTime.UTC().Format(time.RFC3339))
+				return nil
+			}
+			fmt.Fprintf(stdout, "Revoked API key %s (workspace %q). A running server refuses it within %v.\n", k.ID, k.Workspace, auth.VerifiedTTL)
+			return nil
+		}}, args, getenv, stderr)
 }
 
 // runRotateKeys re-seals every stored token under the primary key of the configured ring.
