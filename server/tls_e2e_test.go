@@ -191,4 +191,10 @@ func TestTLSConfigErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "missing.crt") {
 		t.Errorf("missing certificate files: %v", err)
 	}
+	// Demo mode prints plaintext commands, so it refuses TLS rather than print wrong ones.
+	_, _, err = runCLI(t, "--sandbox", "--tls-cert", "x.crt", "--tls-key", "x.key", "--sandbox-addr", "127.0.0.1:0",
+		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "demo mode serves plaintext") {
+		t.Errorf("demo mode with TLS: %v", err)
+	}
 }

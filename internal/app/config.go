@@ -30,6 +30,7 @@ type Config struct {
 	KeyFile         string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset
 	EncryptionKeys  string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
 	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox
+	TemporaryDB     bool          // demo mode without --db: a throwaway database, removed at exit
 	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
 	CheckDelay      time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
@@ -80,7 +81,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.HubSpotBaseURL, "hubspot-base-url", hubspotURL, "HubSpot API base URL, e.g. a standalone sandbox's (env HUBSPOT_BASE_URL)")
 	fs.StringVar(&hubspotTimeout, "hubspot-timeout", env("HUBSPOT_TIMEOUT", DefaultHubSpotTimeout.String()), "timeout of one HubSpot request attempt (env INTEGRATIONS_HUBSPOT_TIMEOUT)")
 	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: encryption.keys beside the database; ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
-	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (database default "+DefaultDemoDBPath+")")
+	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (its database is temporary unless --db is given)")
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
@@ -94,6 +95,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
 	if c.Sandbox && !dbSet {
 		c.DBPath = DefaultDemoDBPath // demo data never mixes with real connections
+		c.TemporaryDB = true         // and is not kept: runDemo puts it in a temporary folder
 	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)

@@ -26,7 +26,7 @@ func TestParseConfigPrecedence(t *testing.T) {
 				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", Sandbox: true, SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second}},
 		{"demo mode keeps its own database", []string{"--sandbox"}, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDemoDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", Sandbox: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second}},
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

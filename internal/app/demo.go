@@ -23,6 +23,9 @@ const demoWorkspace = "demo"
 // throwaway database (unless --db was given), and everything a newcomer needs to try the API
 // is printed on stdout.
 func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+	if cfg.TLSCertFile != "" {
+		return errors.New("demo mode serves plaintext on loopback, and the commands it prints say so: drop --tls-cert/--tls-key, or run without --sandbox")
+	}
 	demo, err := sandbox.NewDemo(sandbox.Options{})
 	if err != nil {
 		return fmt.Errorf("demo sandbox: %w", err)
@@ -40,7 +43,7 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wri
 	}()
 	cfg.HubSpotBaseURL = "http://" + lis.Addr().String()
 
-	if cfg.DBPath == DefaultDemoDBPath {
+	if cfg.TemporaryDB {
 		dir, err := os.MkdirTemp("", "connectflo-demo-")
 		if err != nil {
 			return err
@@ -58,18 +61,32 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wri
 		srv.closeAll()
 		return err
 	}
-	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
+	printDemo(stdout, demoInfo{temporary: cfg.TemporaryDB, db: cfg.DBPath, key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
 		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token})
 	err = srv.Serve(ctx)
 	if errors.Is(ctx.Err(), context.Canceled) {
-		fmt.Fprintln(stdout, "demo stopped; its database and sandbox data are gone")
+		if cfg.TemporaryDB {
+			fmt.Fprintln(stdout, "demo stopped; its database and sandbox data are gone")
+		} else {
+			fmt.Fprintf(stdout, "demo stopped; the sandbox's data is gone, the database stays at %s\n", cfg.DBPath)
+		}
 	}
 	return err
 }
 
 type demoInfo struct {
+	temporary                                                      bool   // the database goes with the process
+	db                                                             string // its path otherwise
 	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals string
 	hubID                                                          int64
+}
+
+// keeping says what outlives the demo.
+func (d demoInfo) keeping() string {
+	if d.temporary {
+		return "Nothing is kept: the database lives only as long as this process."
+	}
+	return "The database is kept at " + d.db + "; the sandbox's data lives in memory and goes with this process."
 }
 
 // printDemo writes the copy-paste block of demo mode.
@@ -81,7 +98,7 @@ func printDemo(w io.Writer, d demoInfo) {
 	fmt.Fprintf(w, `
 ConnectFlo Integrations — demo mode
   HubSpot is the built-in sandbox at %s (hub id %d, %s, sample contacts, companies and deals).
-  Nothing is kept: the database lives only as long as this process.
+  %s
 
   API key (workspace %q):        %s
   HubSpot token, all scopes:       %s
@@ -108,7 +125,7 @@ Once connected, use the CRM (REST shown; every call exists over gRPC too):
   %s -d '{"timelineEvent":{"kind":"TIMELINE_EVENT_KIND_NOTE","contact":{"email":"ada@example.com"},"occurTime":"2026-11-27T12:00:00Z","title":"Chat","body":"Asked about pricing"},"requestId":"demo-1","waitForDelivery":true}' %s/connections/sandbox/timelineEvents
   %s %s/connections/sandbox/fields
 
-`, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals,
+`, d.hubspotURL, d.hubID, d.tier, d.keeping(), demoWorkspace, d.key, d.token, d.tokenNoDeals,
 		grpcurl, demoWorkspace, d.token, svc,
 		grpcurl, demoWorkspace, svc,
 		curl, d.token, api,

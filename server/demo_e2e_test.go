@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/connectflo/integrations/internal/app"
+)
+
+// shellWords splits a command line as the demo prints it: words separated by spaces, with
+// '…' quoting (no escapes inside, as in sh).
+func shellWords(line string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case quoted && r == '\'':
+			quoted = false
+		case quoted:
+			cur.WriteRune(r)
+		case r == '\'':
+			quoted, inWord = true, true
+		case r == ' ':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unterminated quote in %q", line)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+// curlRequest runs a printed "curl -s [-H h]… [-X m] [-d body] URL" line with net/http, so that
+// the test needs no curl; anything else in the line is a failure.
+func curlRequest(t *testing.T, line string) (int, map[string]any) {
+	t.Helper()
+	words, err := shellWords(line)
+	if err != nil || len(words) < 3 || words[0] != "curl" || words[1] != "-s" {
+		t.Fatalf("not a curl line the test knows: %q (%v)", line, err)
+	}
+	method, body, url := "", "", ""
+	header := http.Header{}
+	for i := 2; i < len(words); i++ {
+		switch w := words[i]; {
+		case w == "-H" && i+1 < len(words):
+			k, v, _ := strings.Cut(words[i+1], ": ")
+			header.Add(k, v)
+			i++
+		case w == "-X" && i+1 < len(words):
+			method = words[i+1]
+			i++
+		case w == "-d" && i+1 < len(words):
+			body = words[i+1]
+			i++
+		case !strings.HasPrefix(w, "-") && url == "":
+			url = w
+		default:
+			t.Fatalf("curl option %q in %q is not one the test knows", w, line)
+		}
+	}
+	if method == "" {
+		method = "GET"
+		if body != "" {
+			method = "POST" // as curl does with -d
+		}
+	}
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded") // curl's -d default; the gateway must not mind
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s\nanswered %d with a body that is not JSON: %s", line, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// The README's first command is demo mode. This runs it and then every command it prints,
+// exactly as printed: grpcurl through the pinned tool from the repository root, curl through
+// net/http with the same method, headers and body. A newcomer pasting them must get what the
+// text promises.
+func TestDemoModeCommandsWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds grpcurl")
+	}
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, []string{"--sandbox", "--sandbox-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"},
+			noEnv, stdout, stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo exited with %v", err)
+		}
+		if !strings.Contains(stdout.String(), "demo stopped; its database and sandbox data are gone") {
+			t.Errorf("the demo did not say goodbye:\n%s", stdout.String())
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stdout.String(), "/connections/sandbox/fields\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo printed no commands within 20 s:\n%s\n%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var grpcurls, curls []string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "go tool -modfile=tools/go.mod grpcurl "):
+			grpcurls = append(grpcurls, line)
+		case strings.HasPrefix(line, "curl "):
+			curls = append(curls, line)
+		}
+	}
+	if len(grpcurls) != 2 || len(curls) != 9 {
+		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 2 and 9:\n%s", len(grpcurls), len(curls), stdout.String())
+	}
+
+	// grpcurl: Connect, then TestConnection.
+	for i, want := range []string{`"CONNECTION_STATUS_CONNECTED"`, `"tokenValid": true`} {
+		words, err := shellWords(grpcurls[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(words[0], words[1:]...)
+		cmd.Dir = ".." // "from the repository root"
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("%s\nfailed (%v) or lacks %s:\n%s", grpcurls[i], err, want, out)
+		}
+	}
+
+	// curl: the connection already exists (the text says to connect once, with either tool).
+	wants := []struct {
+		status int
+		check  func(map[string]any) bool
+		what   string
+	}{
+		{409, func(b map[string]any) bool { return reasonOf(b) == "CONNECTION_NAME_TAKEN" }, "a second Connect is refused: the name is taken"},
+		{200, func(b map[string]any) bool { return b["tokenValid"] == true }, "TestConnection says the token is valid"},
+		{200, func(b map[string]any) bool { l, _ := b["connections"].([]any); return len(l) == 1 }, "one connection listed"},
+		{400, func(b map[string]any) bool { return reasonOf(b) == "HUBSPOT_MISSING_SCOPES" }, "the token without deal scopes is refused for them"},
+		{200, func(b map[string]any) bool {
+			return b["contactId"] != "" && b["contactId"] != nil && b["created"] == true
+		}, "the upsert creates the contact"},
+		{200, func(b map[string]any) bool {
+			p, _ := b["properties"].(map[string]any)
+			first, _ := p["firstname"].(map[string]any)
+			return first["stringValue"] == "Ada"
+		}, "the record reads back"},
+		{200, func(b map[string]any) bool { return b["result"] == true }, "the condition holds"},
+		{200, func(b map[string]any) bool {
+			return b["status"] == "TIMELINE_EVENT_STATUS_DELIVERED"
+		}, "the timeline event is delivered"},
+		{200, func(b map[string]any) bool { l, _ := b["schemas"].([]any); return len(l) == 3 }, "fields of 3 object types"},
+	}
+	for i, line := range curls {
+		status, body := curlRequest(t, line)
+		if status != wants[i].status || !wants[i].check(body) {
+			raw, _ := json.Marshal(body)
+			t.Errorf("%s\n→ HTTP %d %.600s\nwant %d: %s", line, status, raw, wants[i].status, wants[i].what)
+		}
+	}
+}
