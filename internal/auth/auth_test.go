@@ -13,11 +13,7 @@ import (
 
 func TestCreateAndAuthenticate(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	key, err := CreateKey(ctx, st, "acme", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -86,11 +82,7 @@ func (c *countingKeys) APIKeyByID(ctx context.Context, id string) (store.APIKey,
 
 func TestVerifiedKeysAreCachedBriefly(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	key, _ := CreateKey(ctx, st, "acme", time.Now())
 	counting := &countingKeys{KeyStore: st}
 	a := NewAuthenticator(counting)
@@ -123,11 +115,7 @@ func TestVerifiedKeysAreCachedBriefly(t *testing.T) {
 // holding the whole key learns that it was revoked.
 func TestRevokedKeys(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	key, _ := CreateKey(ctx, st, "acme", time.Now())
 	a := NewAuthenticator(st)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -173,4 +161,15 @@ func TestKeyID(t *testing.T) {
 	if _, err := KeyID("cfk_ab!c_c2VjcmV0c2VjcmV0"); err == nil || strings.Contains(err.Error(), "c2VjcmV0c2VjcmV0") {
 		t.Errorf("KeyID error echoes the secret: %v", err)
 	}
+}
+
+// openStore opens a store in a temporary folder, closed when the test ends.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
