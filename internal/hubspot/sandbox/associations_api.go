@@ -160,18 +160,32 @@ type labelsBetween struct {
 // setLabels replaces the association types between a pair (reported behaviour of the
 // labelled PUT), after checking every type id is valid in this direction.
 func (c *call) setLabels(from *objectType, fromID string, to *objectType, toID string, specs []associationSpec) (labelsBetween, string) {
+	types, msg := labelTypes(from, to, specs)
+	if msg != "" {
+		return labelsBetween{}, msg
+	}
+	return c.applyLabels(from, fromID, to, toID, types), ""
+}
+
+// labelTypes resolves the association types of a labelled write, or says why it cannot.
+func labelTypes(from, to *objectType, specs []associationSpec) ([]*assocType, string) {
 	var types []*assocType
 	for _, spec := range specs {
 		t, ok := findAssocType(from.name, spec.AssociationTypeID)
 		if !ok || t.to != to.name {
-			return labelsBetween{}, "association type id " + strconv.Itoa(spec.AssociationTypeID) +
+			return nil, "association type id " + strconv.Itoa(spec.AssociationTypeID) +
 				" is not valid from " + from.typeID + " to " + to.typeID
 		}
 		types = append(types, t)
 	}
 	if len(types) == 0 {
-		return labelsBetween{}, "at least one association type is required"
+		return nil, "at least one association type is required"
 	}
+	return types, ""
+}
+
+// applyLabels replaces the association types between a pair with types.
+func (c *call) applyLabels(from *objectType, fromID string, to *objectType, toID string, types []*assocType) labelsBetween {
 	c.acct.links.removePair(objRef{from.name, fromID}, objRef{to.name, toID})
 	out := labelsBetween{FromObjectTypeID: from.typeID, FromObjectID: atoi64(fromID),
 		ToObjectTypeID: to.typeID, ToObjectID: atoi64(toID), Labels: []string{}}
@@ -182,7 +196,7 @@ func (c *call) setLabels(from *objectType, fromID string, to *objectType, toID s
 		}
 	}
 	c.s.counters.writes++
-	return out, ""
+	return out
 }
 
 func putLabelledAssociation(c *call) reply {

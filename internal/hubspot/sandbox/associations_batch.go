@@ -49,11 +49,7 @@ func (c *call) readAssociationBatch() ([]associationBatchInput, reply, bool) {
 // batchReadAssociations answers POST /crm/v4/associations/{from}/{to}/batch/read.
 // Objects without associations come back as 207 errors, as HubSpot reports them.
 func batchReadAssociations(c *call) reply {
-	from, to, rep, ok := c.pairTypes(accessRead)
-	if !ok {
-		return rep
-	}
-	inputs, rep, ok := c.readAssociationBatch()
+	from, to, inputs, rep, ok := c.associationBatch(accessRead)
 	if !ok {
 		return rep
 	}
@@ -87,28 +83,62 @@ func batchReadAssociations(c *call) reply {
 	return jsonReply(status, body)
 }
 
+// associationWrite is one input of a batch association write, checked.
+type associationWrite struct {
+	fromID, toID string
+	types        []*assocType // labelled writes only
+}
+
+// checkAssociationWrites checks every input of a batch association write before any is
+// applied: each names one "to" object, both objects exist, and (for labelled writes) its
+// types are valid in this direction. A refused batch thus changes nothing, which is the
+// sandbox's choice: HubSpot does not document what a refused batch leaves behind.
+func (c *call) checkAssociationWrites(from, to *objectType, inputs []associationBatchInput, labelled bool) ([]associationWrite, reply, bool) {
+	writes := make([]associationWrite, 0, len(inputs))
+	for _, in := range inputs {
+		if len(in.To) != 1 {
+			return nil, c.badRequest("each input needs one \"to\" object"), false
+		}
+		w := associationWrite{fromID: string(in.From.ID), toID: string(in.To[0].ID)}
+		if rep, ok := c.bothExist(from, w.fromID, to, w.toID); !ok {
+			return nil, rep, false
+		}
+		if labelled {
+			var msg string
+			if w.types, msg = labelTypes(from, to, in.Types); msg != "" {
+				return nil, c.badRequest("%s", msg), false
+			}
+		}
+		writes = append(writes, w)
+	}
+	return writes, reply{}, true
+}
+
+// associationBatch resolves the pair of object types of a v4 batch route and decodes its
+// inputs.
+func (c *call) associationBatch(mode access) (from, to *objectType, inputs []associationBatchInput, rep reply, ok bool) {
+	if from, to, rep, ok = c.pairTypes(mode); !ok {
+		return nil, nil, nil, rep, false
+	}
+	inputs, rep, ok = c.readAssociationBatch()
+	return from, to, inputs, rep, ok
+}
+
 func batchAssociateDefault(c *call) reply {
-	from, to, rep, ok := c.pairTypes(accessWrite)
+	from, to, inputs, rep, ok := c.associationBatch(accessWrite)
 	if !ok {
 		return rep
 	}
-	inputs, rep, ok := c.readAssociationBatch()
+	if _, ok := defaultAssocType(from.name, to.name); !ok {
+		return c.badRequest("No default association type exists from %s to %s", from.typeID, to.typeID)
+	}
+	writes, rep, ok := c.checkAssociationWrites(from, to, inputs, false)
 	if !ok {
 		return rep
 	}
 	var results []defaultAssociationJSON
-	for _, in := range inputs {
-		if len(in.To) != 1 {
-			return c.badRequest("each input needs one \"to\" object")
-		}
-		fromID, toID := string(in.From.ID), string(in.To[0].ID)
-		if rep, ok := c.bothExist(from, fromID, to, toID); !ok {
-			return rep
-		}
-		r, msg := c.associateDefault(from, fromID, to, toID)
-		if msg != "" {
-			return c.badRequest("%s", msg)
-		}
+	for _, w := range writes {
+		r, _ := c.associateDefault(from, w.fromID, to, w.toID) // the type was checked above
 		results = append(results, r...)
 	}
 	return jsonReply(http.StatusOK, map[string]any{"status": "COMPLETE", "results": nonNil(results),
@@ -116,39 +146,24 @@ func batchAssociateDefault(c *call) reply {
 }
 
 func batchCreateAssociations(c *call) reply {
-	from, to, rep, ok := c.pairTypes(accessWrite)
+	from, to, inputs, rep, ok := c.associationBatch(accessWrite)
 	if !ok {
 		return rep
 	}
-	inputs, rep, ok := c.readAssociationBatch()
+	writes, rep, ok := c.checkAssociationWrites(from, to, inputs, true)
 	if !ok {
 		return rep
 	}
-	var results []labelsBetween
-	for _, in := range inputs {
-		if len(in.To) != 1 {
-			return c.badRequest("each input needs one \"to\" object")
-		}
-		fromID, toID := string(in.From.ID), string(in.To[0].ID)
-		if rep, ok := c.bothExist(from, fromID, to, toID); !ok {
-			return rep
-		}
-		out, msg := c.setLabels(from, fromID, to, toID, in.Types)
-		if msg != "" {
-			return c.badRequest("%s", msg)
-		}
-		results = append(results, out)
+	results := make([]labelsBetween, 0, len(writes))
+	for _, w := range writes {
+		results = append(results, c.applyLabels(from, w.fromID, to, w.toID, w.types))
 	}
 	return jsonReply(http.StatusCreated, map[string]any{"status": "COMPLETE", "results": nonNil(results),
 		"startedAt": isoMillis(c.now), "completedAt": isoMillis(c.now)})
 }
 
 func batchArchiveAssociations(c *call) reply {
-	from, to, rep, ok := c.pairTypes(accessWrite)
-	if !ok {
-		return rep
-	}
-	inputs, rep, ok := c.readAssociationBatch()
+	from, to, inputs, rep, ok := c.associationBatch(accessWrite)
 	if !ok {
 		return rep
 	}

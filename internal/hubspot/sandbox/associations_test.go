@@ -181,3 +181,47 @@ func TestProperties(t *testing.T) {
 	// A created property is immediately writable.
 	e.do("POST", "/crm/v3/objects/deals", map[string]any{"properties": props("dealname", "x", "region", "EMEA")}).want(t, 201)
 }
+
+// The v4 batch writes: default and labelled associations are made for every input, and a
+// batch with one bad input is refused whole, leaving nothing half applied.
+func TestV4BatchAssociationWrites(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	c1 := e.do("POST", "/crm/v3/objects/contacts", map[string]any{"properties": props("email", "b1@example.com")}).want(t, 201).str("id")
+	c2 := e.do("POST", "/crm/v3/objects/contacts", map[string]any{"properties": props("email", "b2@example.com")}).want(t, 201).str("id")
+	company := e.seed.Companies[0]
+	count := func(contact string) int {
+		return len(e.do("GET", "/crm/v4/objects/contacts/"+contact+"/associations/companies", nil).want(t, 200).list("results"))
+	}
+	pair := func(from, to string, typeIDs ...int) map[string]any {
+		in := map[string]any{"from": map[string]any{"id": from}, "to": map[string]any{"id": to}}
+		var types []any
+		for _, id := range typeIDs {
+			types = append(types, map[string]any{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": id})
+		}
+		if types != nil {
+			in["types"] = types
+		}
+		return in
+	}
+	const batch = "/crm/v4/associations/contacts/companies/batch/"
+
+	// One missing company, then one invalid type: refused, and the good first input is not applied.
+	e.do("POST", batch+"associate/default", map[string]any{"inputs": []any{pair(c1, company), pair(c2, "987654")}}).want(t, 404)
+	e.do("POST", batch+"create", map[string]any{"inputs": []any{pair(c1, company, 1), pair(c2, company, 4)}}).want(t, 400)
+	if n, m := count(c1), count(c2); n != 0 || m != 0 {
+		t.Fatalf("refused batches left %d and %d associations behind", n, m)
+	}
+
+	def := e.do("POST", batch+"associate/default", map[string]any{"inputs": []any{pair(c1, company), pair(c2, company)}}).want(t, 200)
+	if n := len(def.list("results")); n != 4 { // both directions of each pair
+		t.Fatalf("associate/default: %d results, want 4: %s", n, def.raw)
+	}
+	lab := e.do("POST", batch+"create", map[string]any{"inputs": []any{pair(c1, company, 1)}}).want(t, http.StatusCreated)
+	if lab.str("results", 0, "labels", 0) != "Primary" {
+		t.Fatalf("create: %s", lab.raw)
+	}
+	if n, m := count(c1), count(c2); n != 1 || m != 1 {
+		t.Fatalf("after the batches: %d and %d associated companies, want 1 and 1", n, m)
+	}
+	e.do("POST", "/crm/v4/associations/deals/deals/batch/associate/default", map[string]any{"inputs": []any{}}).want(t, 400)
+}
