@@ -39,6 +39,16 @@ func (c *call) readBatch(ot *objectType) (batchRequest, reply, bool) {
 	return req, reply{}, true
 }
 
+// objectBatch resolves the path's object type for mode and decodes the batch body.
+func (c *call) objectBatch(mode access) (*objectType, batchRequest, reply, bool) {
+	ot, rep, ok := c.objectType("objectType", mode)
+	if !ok {
+		return nil, batchRequest{}, rep, false
+	}
+	req, rep, ok := c.readBatch(ot)
+	return ot, req, rep, ok
+}
+
 // duplicateIDs reports ids given more than once (case-insensitively for emails).
 func (c *call) duplicateIDs(ids []string, fold bool) (reply, bool) {
 	seen := map[string]bool{}
@@ -73,11 +83,7 @@ func (c *call) finish(okStatus int, results []recordJSON, errs []standardError) 
 }
 
 func batchRead(c *call) reply {
-	ot, rep, ok := c.objectType("objectType", accessRead)
-	if !ok {
-		return rep
-	}
-	req, rep, ok := c.readBatch(ot)
+	ot, req, rep, ok := c.objectBatch(accessRead)
 	if !ok {
 		return rep
 	}
@@ -138,6 +144,31 @@ func (c *call) wholeBatchFailure(f itemFailure) reply {
 	return jsonReply(http.StatusBadRequest, f.invalid)
 }
 
+// writeBatch is the shared end of the batch writes. When an input failed and multi-status
+// was not asked for, the whole batch fails with the first failure and nothing is written.
+// Otherwise apply writes each prepared input (a conflict found while writing fails only
+// that input), and the answer lists the results, then every failure, then extra errors.
+func writeBatch[P any](c *call, okStatus int, multiStatus bool, good []P, failures []itemFailure,
+	apply func(P) (recordJSON, *itemFailure), extra ...standardError) reply {
+	if len(failures) > 0 && !multiStatus {
+		return c.wholeBatchFailure(failures[0])
+	}
+	var results []recordJSON
+	var errs []standardError
+	for _, p := range good {
+		rj, failed := apply(p)
+		if failed != nil {
+			errs = append(errs, c.failureAsError(*failed))
+			continue
+		}
+		results = append(results, rj)
+	}
+	for _, f := range failures {
+		errs = append(errs, c.failureAsError(f))
+	}
+	return c.finish(okStatus, results, append(errs, extra...))
+}
+
 func allTraced(inputs []writeInput) bool {
 	for _, in := range inputs {
 		if in.ObjectWriteTraceID == "" {
@@ -148,11 +179,7 @@ func allTraced(inputs []writeInput) bool {
 }
 
 func batchCreate(c *call) reply {
-	ot, rep, ok := c.objectType("objectType", accessWrite)
-	if !ok {
-		return rep
-	}
-	req, rep, ok := c.readBatch(ot)
+	ot, req, rep, ok := c.objectBatch(accessWrite)
 	if !ok {
 		return rep
 	}
@@ -192,31 +219,18 @@ func batchCreate(c *call) reply {
 		}
 		failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
 	}
-	if len(failures) > 0 && !multiStatus {
-		return c.wholeBatchFailure(failures[0])
-	}
-	var results []recordJSON
-	for _, p := range good {
-		r, _ := c.acct.createRecord(ot, p.values, c.now)
+	return writeBatch(c, http.StatusCreated, multiStatus, good, failures, func(p prepared) (recordJSON, *itemFailure) {
+		r, _ := c.acct.createRecord(ot, p.values, c.now) // emails were checked above
 		c.acct.applyInline(ot, r.id, p.links)
 		c.s.counters.writes += 1 + len(p.links)
 		rj := c.renderWritten(ot, r, p.values)
 		rj.ObjectWriteTraceID = p.in.ObjectWriteTraceID
-		results = append(results, rj)
-	}
-	var errs []standardError
-	for _, f := range failures {
-		errs = append(errs, c.failureAsError(f))
-	}
-	return c.finish(http.StatusCreated, results, errs)
+		return rj, nil
+	})
 }
 
 func batchArchive(c *call) reply {
-	ot, rep, ok := c.objectType("objectType", accessWrite)
-	if !ok {
-		return rep
-	}
-	req, rep, ok := c.readBatch(ot)
+	ot, req, rep, ok := c.objectBatch(accessWrite)
 	if !ok {
 		return rep
 	}

@@ -1,32 +1,37 @@
 package sandbox
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 )
 
-// batchUpdate updates records by id or by a hasUniqueValue property. Unlike the single
-// PATCH, it refuses idProperty=email (REFERENCE §3, hubspot-api-nodejs#548).
-func batchUpdate(c *call) reply {
-	ot, rep, ok := c.objectType("objectType", accessWrite)
-	if !ok {
-		return rep
-	}
-	req, rep, ok := c.readBatch(ot)
-	if !ok {
-		return rep
-	}
+// resolveIDProperties gives each input its idProperty (its own, else the request's, else
+// def) and refuses one that is not a unique property, or is refused (batch update refuses
+// email). It returns the inputs' ids.
+func (c *call) resolveIDProperties(ot *objectType, req *batchRequest, def, refused string) ([]string, reply, bool) {
 	ids := make([]string, len(req.Inputs))
 	for i, in := range req.Inputs {
-		idProp := in.IDProperty
-		if idProp == "" {
-			idProp = req.IDProperty
-		}
-		if idProp == "email" || !c.acct.isUniqueIDProperty(ot, idProp) {
-			return c.badRequest("Unable to perform update/upsert by non-unique %s property %s", ot.typeID, idProp)
+		idProp := cmp.Or(in.IDProperty, req.IDProperty, def)
+		if (refused != "" && idProp == refused) || !c.acct.isUniqueIDProperty(ot, idProp) {
+			return nil, c.badRequest("Unable to perform update/upsert by non-unique %s property %s", ot.typeID, idProp), false
 		}
 		req.Inputs[i].IDProperty = idProp
 		ids[i] = in.ID
+	}
+	return ids, reply{}, true
+}
+
+// batchUpdate updates records by id or by a hasUniqueValue property. Unlike the single
+// PATCH, it refuses idProperty=email (REFERENCE §3, hubspot-api-nodejs#548).
+func batchUpdate(c *call) reply {
+	ot, req, rep, ok := c.objectBatch(accessWrite)
+	if !ok {
+		return rep
+	}
+	ids, rep, ok := c.resolveIDProperties(ot, &req, "", "email")
+	if !ok {
+		return rep
 	}
 	if rep, dup := c.duplicateIDs(ids, false); dup {
 		return rep
@@ -53,59 +58,37 @@ func batchUpdate(c *call) reply {
 		}
 		good = append(good, prepared{in: in, r: r, values: values})
 	}
-	if len(failures) > 0 && !multiStatus {
-		return c.wholeBatchFailure(failures[0])
+	var notFound []standardError
+	if len(missing) > 0 {
+		notFound = append(notFound, newStandardError(categoryObjectNotFound, "Could not get some "+ot.upper()+
+			" objects, they may be deleted or not exist. Check that ids are valid.", map[string][]string{"ids": missing}))
 	}
-	var results []recordJSON
-	var errs []standardError
-	for _, p := range good {
+	return writeBatch(c, http.StatusOK, multiStatus, good, failures, func(p prepared) (recordJSON, *itemFailure) {
 		if conflict := c.acct.updateRecord(ot, p.r, p.values, c.now); conflict != nil {
-			errs = append(errs, c.failureAsError(itemFailure{traceID: p.in.ObjectWriteTraceID, conflict: conflict}))
-			continue
+			return recordJSON{}, &itemFailure{traceID: p.in.ObjectWriteTraceID, conflict: conflict}
 		}
 		c.s.counters.writes++
 		rj := c.renderWritten(ot, p.r, p.values)
 		rj.ObjectWriteTraceID = p.in.ObjectWriteTraceID
-		results = append(results, rj)
-	}
-	for _, f := range failures {
-		errs = append(errs, c.failureAsError(f))
-	}
-	if len(missing) > 0 {
-		errs = append(errs, newStandardError(categoryObjectNotFound, "Could not get some "+ot.upper()+
-			" objects, they may be deleted or not exist. Check that ids are valid.", map[string][]string{"ids": missing}))
-	}
-	return c.finish(http.StatusOK, results, errs)
+		return rj, nil
+	}, notFound...)
 }
 
 // batchUpsert creates or updates by idProperty (inside each input). Contacts may be
 // upserted by email; then the batch is all-or-nothing, since HubSpot does not support
 // partial upserts by email. Results carry "new".
 func batchUpsert(c *call) reply {
-	ot, rep, ok := c.objectType("objectType", accessWrite)
+	ot, req, rep, ok := c.objectBatch(accessWrite)
 	if !ok {
 		return rep
 	}
-	req, rep, ok := c.readBatch(ot)
+	ids, rep, ok := c.resolveIDProperties(ot, &req, "hs_object_id", "")
 	if !ok {
 		return rep
 	}
-	ids := make([]string, len(req.Inputs))
 	byEmail := false
-	for i, in := range req.Inputs {
-		idProp := in.IDProperty
-		if idProp == "" {
-			idProp = req.IDProperty
-		}
-		if idProp == "" {
-			idProp = "hs_object_id"
-		}
-		if !c.acct.isUniqueIDProperty(ot, idProp) {
-			return c.badRequest("Unable to perform update/upsert by non-unique %s property %s", ot.typeID, idProp)
-		}
-		byEmail = byEmail || (ot.name == "contacts" && idProp == "email")
-		req.Inputs[i].IDProperty = idProp
-		ids[i] = in.ID
+	for _, in := range req.Inputs {
+		byEmail = byEmail || (ot.name == "contacts" && in.IDProperty == "email")
 	}
 	if rep, dup := c.duplicateIDs(ids, byEmail); dup {
 		return rep
@@ -135,12 +118,7 @@ func batchUpsert(c *call) reply {
 		}
 		good = append(good, prepared{in: in, r: r, values: values})
 	}
-	if len(failures) > 0 && !multiStatus {
-		return c.wholeBatchFailure(failures[0])
-	}
-	var results []recordJSON
-	var errs []standardError
-	for _, p := range good {
+	return writeBatch(c, http.StatusOK, multiStatus, good, failures, func(p prepared) (recordJSON, *itemFailure) {
 		created := p.r == nil
 		r := p.r
 		var conflict *conflictError
@@ -150,17 +128,12 @@ func batchUpsert(c *call) reply {
 			conflict = c.acct.updateRecord(ot, r, p.values, c.now)
 		}
 		if conflict != nil {
-			errs = append(errs, c.failureAsError(itemFailure{traceID: p.in.ObjectWriteTraceID, conflict: conflict}))
-			continue
+			return recordJSON{}, &itemFailure{traceID: p.in.ObjectWriteTraceID, conflict: conflict}
 		}
 		c.s.counters.writes++
 		rj := c.renderWritten(ot, r, p.values)
 		rj.New = &created
 		rj.ObjectWriteTraceID = p.in.ObjectWriteTraceID
-		results = append(results, rj)
-	}
-	for _, f := range failures {
-		errs = append(errs, c.failureAsError(f))
-	}
-	return c.finish(http.StatusOK, results, errs)
+		return rj, nil
+	})
 }
