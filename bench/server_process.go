@@ -61,8 +61,11 @@ func startServerProcess(ctx context.Context, bin, hubspotURL string, extra ...st
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		signalled := false
 		for sc.Scan() {
+			if signalled {
+				continue // one log line per RPC: decoding each would load the bench's CPU
+			}
 			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" && !signalled {
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
 				p.grpcAddr, _ = line["grpc_addr"].(string)
 				p.httpAddr, _ = line["http_addr"].(string)
 				signalled = true
