@@ -105,10 +105,9 @@ func checkPropertyCount(path string, n int) error {
 }
 
 // checkProperties validates a list of property names to read (counted before, with
-// checkPropertyCount).
-func checkProperties(schema *fields.Schema, names []string) error {
+// checkPropertyCount), drawing suggestions from the request's budget.
+func checkProperties(schema *fields.Schema, names []string, budget *fields.SuggestionBudget) error {
 	var errs []error
-	budget := fields.NewSuggestionBudget()
 	for _, n := range names {
 		if _, err := schema.Lookup(n, budget); err != nil {
 			errs = append(errs, err)

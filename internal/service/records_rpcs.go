@@ -36,7 +36,7 @@ func (s *Service) GetRecord(ctx context.Context, req *integrationsv1.GetRecordRe
 		return nil, err
 	}
 	props := req.GetProperties()
-	if err := checkProperties(c.schema, props); err != nil {
+	if err := checkProperties(c.schema, props, fields.NewSuggestionBudget()); err != nil {
 		return nil, err
 	}
 	if len(props) == 0 {
@@ -124,11 +124,11 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 	if tok.After > 0 {
 		hreq.After = strconv.FormatInt(tok.After, 10)
 	}
-	if err := checkProperties(c.schema, hreq.Properties); err != nil {
+	budget := fields.NewSuggestionBudget() // shared by the properties, the filters and the sort
+	if err := checkProperties(c.schema, hreq.Properties, budget); err != nil {
 		return nil, err
 	}
 	var errs []error
-	budget := fields.NewSuggestionBudget() // shared by the filters and the sort
 	for gi, g := range req.GetFilterGroups() {
 		var hg hubspot.FilterGroup
 		for fi, f := range g.GetFilters() {
