@@ -27,6 +27,7 @@ type analyzer struct {
 	refs         map[*fieldSpec]bool
 	selects      map[int64]*fieldSpec // selection node id → field, for type error messages
 	translations []Translation
+	suggestions  *fields.SuggestionBudget // one per compilation: only the first misses get a "did you mean"
 }
 
 // Translation is an option label in a condition that was replaced by the option's value.
@@ -38,7 +39,7 @@ type Translation struct {
 
 func newAnalyzer(objects *objectSet, pos positions) *analyzer {
 	return &analyzer{objects: objects, pos: pos, fac: ast.NewExprFactory(),
-		refs: map[*fieldSpec]bool{}, selects: map[int64]*fieldSpec{}}
+		refs: map[*fieldSpec]bool{}, selects: map[int64]*fieldSpec{}, suggestions: fields.NewSuggestionBudget()}
 }
 
 // walk visits e. shadowed holds comprehension variables in scope, which hide a variable of
@@ -109,17 +110,18 @@ func (a *analyzer) resolveField(sel ast.Expr, o *objectSpec, name string) {
 		a.selects[sel.ID()] = fs
 		return
 	}
-	switch {
-	case o.schema == nil:
+	if o.schema == nil {
 		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
 			"%s has no field '%s': no %s fields have been discovered for this connection", o.variable, name, o.variable))
-	case o.schema.Suggest(name) != "":
-		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
-			"%s has no field '%s'; did you mean '%s'?", o.variable, name, o.schema.Suggest(name)))
-	default:
-		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
-			"%s has no field '%s'; DiscoverFields lists the fields (refresh it if the field was just created in HubSpot)", o.variable, name))
+		return
 	}
+	if sugg := o.schema.Suggest(name, a.suggestions); sugg != "" {
+		a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
+			"%s has no field '%s'; did you mean '%s'?", o.variable, name, sugg))
+		return
+	}
+	a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
+		"%s has no field '%s'; DiscoverFields lists the fields (refresh it if the field was just created in HubSpot)", o.variable, name))
 }
 
 // field returns the field e selects, or nil when e is not a selection of a known field.

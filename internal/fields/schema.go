@@ -3,7 +3,7 @@ package fields
 import (
 	"fmt"
 	"sort"
-	"strings"
+	"sync"
 )
 
 // Schema is the fields of one object type, looked up by name.
@@ -12,6 +12,9 @@ type Schema struct {
 	Version    int64
 	byName     map[string]*Field
 	names      []string // sorted
+
+	indexOnce sync.Once
+	index     *suggestIndex // built on the first suggestion
 }
 
 // NewSchema indexes fields.
@@ -41,14 +44,18 @@ func (s *Schema) Fields() []*Field {
 	return out
 }
 
-// Lookup returns the named field, or a ValueError saying it does not exist with the closest
-// names as suggestions.
-func (s *Schema) Lookup(name string) (*Field, error) {
+// Lookup returns the named field, or a ValueError saying why there is none: the name is not
+// one a field can have (CheckName), or the schema has no such field. An unknown name gets a
+// "did you mean" while budget allows; the rest say where the fields are listed.
+func (s *Schema) Lookup(name string, budget *SuggestionBudget) (*Field, error) {
 	if f, ok := s.byName[name]; ok {
 		return f, nil
 	}
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	msg := fmt.Sprintf("%s has no field %q", s.ObjectType, name)
-	if sugg := s.Suggest(name); sugg != "" {
+	if sugg := s.Suggest(name, budget); sugg != "" {
 		msg += fmt.Sprintf("; did you mean %q?", sugg)
 	} else {
 		msg += "; DiscoverFields lists the fields (refresh it if the field was just created in HubSpot)"
@@ -57,56 +64,22 @@ func (s *Schema) Lookup(name string) (*Field, error) {
 }
 
 // Normalize checks that name is a writable field of the schema and normalises v for it.
-func (s *Schema) Normalize(name string, v any) (string, error) {
-	f, err := s.Lookup(name)
+func (s *Schema) Normalize(name string, v any, budget *SuggestionBudget) (string, error) {
+	f, err := s.Lookup(name, budget)
 	if err != nil {
 		return "", err
 	}
 	return Normalize(f, v)
 }
 
-// Suggest returns the field name closest to name (by name or label), or "" when nothing is
-// close enough to be a likely typo.
-func (s *Schema) Suggest(name string) string {
-	lower := strings.ToLower(name)
-	best, bestDist := "", 0
-	for _, n := range s.names {
-		f := s.byName[n]
-		d := levenshtein(lower, strings.ToLower(n))
-		if dl := levenshtein(lower, strings.ToLower(f.Label)); dl < d {
-			d = dl
-		}
-		if best == "" || d < bestDist {
-			best, bestDist = n, d
-		}
-	}
-	limit := len(name)/3 + 1
-	if best == "" || bestDist > limit {
+// Suggest returns the field closest to name (by name or label), or "" when nothing is close
+// enough to be a likely typo, when name is not a possible field name, or when budget has no
+// suggestion left. Its cost does not depend on name's length (names are bounded) and grows
+// only with the fields whose names are about as long as name.
+func (s *Schema) Suggest(name string, budget *SuggestionBudget) string {
+	if CheckName(name) != nil || !budget.take() {
 		return ""
 	}
-	return best
-}
-
-// levenshtein is the edit distance between a and b, by bytes (field names are ASCII).
-func levenshtein(a, b string) int {
-	if len(a) > 256 || len(b) > 256 {
-		return max(len(a), len(b))
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	s.indexOnce.Do(func() { s.index = newSuggestIndex(s.names, s.byName) })
+	return s.index.suggest(name)
 }

@@ -19,8 +19,16 @@ const (
 	OpNotContainsToken = "NOT_CONTAINS_TOKEN"
 )
 
-// MaxSearchLimit is the largest page search returns.
-const MaxSearchLimit = 200
+// HubSpot's search limits (REFERENCE §3). The filter counts have changed over time; these
+// are the current documented ones and the defaults of SearchLimits.
+const (
+	MaxSearchLimit     = 200    // the largest page search returns
+	MaxSearchResults   = 10_000 // results one query can page through
+	MaxFilterGroups    = 5
+	MaxFiltersPerGroup = 6
+	MaxFilters         = 18 // in all groups together
+	MaxQueryLength     = 3000
+)
 
 // SearchRequest is the body of POST /crm/v3/objects/{type}/search. Filters
 // in a group are ANDed, groups are ORed. HubSpot honours one sort only.
@@ -72,17 +80,17 @@ type SearchLimits struct {
 }
 
 func (l SearchLimits) withDefaults() SearchLimits {
-	if l.MaxFilterGroups <= 0 || l.MaxFilterGroups > 5 {
-		l.MaxFilterGroups = 5
+	if l.MaxFilterGroups <= 0 || l.MaxFilterGroups > MaxFilterGroups {
+		l.MaxFilterGroups = MaxFilterGroups
 	}
 	if l.MaxFiltersPerGroup <= 0 {
-		l.MaxFiltersPerGroup = 6
+		l.MaxFiltersPerGroup = MaxFiltersPerGroup
 	}
 	if l.MaxFilters <= 0 {
-		l.MaxFilters = 18
+		l.MaxFilters = MaxFilters
 	}
 	if l.MaxQueryLength <= 0 {
-		l.MaxQueryLength = 3000
+		l.MaxQueryLength = MaxQueryLength
 	}
 	return l
 }

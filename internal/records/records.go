@@ -112,10 +112,10 @@ var operatorKinds = map[string][]fields.Kind{
 }
 
 // CheckFilter validates a filter against the schema and returns HubSpot's form of it:
-// the field exists, the operator suits its kind, the values needed are given and valid
+// the field exists (an unknown one gets a suggestion while budget allows), the operator suits its kind, the values needed are given and valid
 // (choice labels become values; dates and datetimes become epoch milliseconds).
-func CheckFilter(schema *fields.Schema, f Filter) (hubspot.Filter, error) {
-	field, err := schema.Lookup(f.Field)
+func CheckFilter(schema *fields.Schema, f Filter, budget *fields.SuggestionBudget) (hubspot.Filter, error) {
+	field, err := schema.Lookup(f.Field, budget)
 	if err != nil {
 		return hubspot.Filter{}, err
 	}

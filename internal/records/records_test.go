@@ -39,14 +39,14 @@ func TestCheckFilter(t *testing.T) {
 		{Name: "dealstage", Kind: fields.KindSingleChoice, Options: []fields.Option{{Label: "Closed Won", Value: "closedwon"}}},
 		{Name: "hs_object_id", Kind: fields.KindNumber, ReadOnly: true},
 	})
-	got, err := CheckFilter(schema, Filter{Field: "closedate", Operator: "BETWEEN", Value: "2026-11-27", HighValue: "2026-12-04T00:00:00Z"})
+	got, err := CheckFilter(schema, Filter{Field: "closedate", Operator: "BETWEEN", Value: "2026-11-27", HighValue: "2026-12-04T00:00:00Z"}, nil)
 	if err != nil || got.Value != "1795737600000" || got.HighValue != "1796342400000" {
 		t.Errorf("date range = %+v, %v; want epoch milliseconds", got, err)
 	}
-	if got, err := CheckFilter(schema, Filter{Field: "dealstage", Operator: "IN", Values: []any{"Closed Won"}}); err != nil || got.Values[0] != "closedwon" {
+	if got, err := CheckFilter(schema, Filter{Field: "dealstage", Operator: "IN", Values: []any{"Closed Won"}}, nil); err != nil || got.Values[0] != "closedwon" {
 		t.Errorf("IN by label = %+v, %v", got, err)
 	}
-	if _, err := CheckFilter(schema, Filter{Field: "hs_object_id", Operator: "GT", Value: 10.0}); err != nil {
+	if _, err := CheckFilter(schema, Filter{Field: "hs_object_id", Operator: "GT", Value: 10.0}, nil); err != nil {
 		t.Errorf("read-only fields must be searchable: %v", err)
 	}
 	for _, bad := range []struct {
@@ -60,7 +60,7 @@ func TestCheckFilter(t *testing.T) {
 		{Filter{Field: "amount", Operator: "LIKE", Value: 1.0}, "is not one of"},
 		{Filter{Field: "amonut", Operator: "EQ", Value: 1.0}, `did you mean "amount"`},
 	} {
-		if _, err := CheckFilter(schema, bad.f); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if _, err := CheckFilter(schema, bad.f, fields.NewSuggestionBudget()); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("CheckFilter(%+v) = %v; want an error saying %q", bad.f, err, bad.want)
 		}
 	}

@@ -7,6 +7,8 @@ package rpcerr
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -51,34 +53,55 @@ type Violation struct {
 	Description string // what is wrong and what is allowed
 }
 
-// BadRequest is the detail listing field violations.
-func BadRequest(violations ...Violation) *errdetails.BadRequest {
-	br := &errdetails.BadRequest{}
-	for _, v := range violations {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-	}
-	return br
+// InvalidArgument returns INVALID_ARGUMENT (reason INVALID_ARGUMENT) listing the violations;
+// see Invalid.
+func InvalidArgument(violations ...Violation) error {
+	return Invalid(ReasonInvalidArgument, "", nil, violations...)
 }
 
-// InvalidArgument returns INVALID_ARGUMENT with a BadRequest listing each violation. The
-// message repeats them so that a caller reading only the message still learns what to fix.
-func InvalidArgument(violations ...Violation) error {
-	br := BadRequest(violations...)
-	msg := ""
-	md := map[string]string{}
-	for i, v := range violations {
-		if i > 0 {
-			msg += "; "
+// Invalid returns INVALID_ARGUMENT with reason, the metadata md, and a BadRequest listing the
+// violations. The message is lead (if any) followed by the violations, so that a caller
+// reading only the message still learns what to fix. Metadata "field" names the first
+// violation's field.
+//
+// Whatever the request held, the answer stays small: at most MaxViolations are listed (in the
+// BadRequest and in the message), each field path and description is cut to a bounded length,
+// and when some were left out the message says how many and the metadata holds
+// "violations" (the total) and "violations_omitted".
+func Invalid(reason, lead string, md map[string]string, violations ...Violation) error {
+	listed := violations[:min(len(violations), MaxViolations)]
+	omitted := len(violations) - len(listed)
+	out := make(map[string]string, len(md)+3)
+	for k, v := range md {
+		out[k] = v
+	}
+	br := &errdetails.BadRequest{}
+	var msg strings.Builder
+	msg.WriteString(lead)
+	for i, v := range listed {
+		field, desc := Truncate(v.Field, maxFieldPath), Truncate(v.Description, maxDescription)
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
+		switch {
+		case i > 0:
+			msg.WriteString("; ")
+		case lead != "":
+			msg.WriteString(": ")
 		}
-		msg += v.Field + ": " + v.Description
+		msg.WriteString(field + ": " + desc)
 		if i == 0 {
-			md["field"] = v.Field
+			out["field"] = field
 		}
 	}
-	if msg == "" {
-		msg = "invalid request"
+	if omitted > 0 {
+		fmt.Fprintf(&msg, "; and %d more violations (%d in all; the first %d are listed: fix them and send again to see the rest)",
+			omitted, len(violations), len(listed))
+		out["violations"] = strconv.Itoa(len(violations))
+		out["violations_omitted"] = strconv.Itoa(omitted)
 	}
-	return New(codes.InvalidArgument, ReasonInvalidArgument, msg, md, br)
+	if msg.Len() == 0 {
+		msg.WriteString("invalid request")
+	}
+	return New(codes.InvalidArgument, reason, msg.String(), out, br)
 }
 
 // FromFieldError turns a resname.FieldError (or any error wrapping one) into INVALID_ARGUMENT.

@@ -63,9 +63,8 @@ func conditionErrorStatus(ce *conditions.ConditionError) error {
 		vs = append(vs, rpcerr.Violation{Field: "expression", Description: fmt.Sprintf("line %d, column %d: %s", is.Line, is.Column, is.Message)})
 	}
 	first := ce.Issues[0]
-	br := rpcerr.BadRequest(vs...)
-	return rpcerr.New(codes.InvalidArgument, "CONDITION_"+string(first.Code), ce.Error(), map[string]string{
-		"line": fmt.Sprint(first.Line), "column": fmt.Sprint(first.Column), "offset": fmt.Sprint(first.Offset), "issue": string(first.Code)}, br)
+	return rpcerr.Invalid("CONDITION_"+string(first.Code), "invalid condition", map[string]string{
+		"line": fmt.Sprint(first.Line), "column": fmt.Sprint(first.Column), "offset": fmt.Sprint(first.Offset), "issue": string(first.Code)}, vs...)
 }
 
 // ValidateCondition compiles and type-checks a condition.

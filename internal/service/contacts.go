@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -17,6 +16,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/upsert"
@@ -107,18 +107,20 @@ func truncateText(s string, n int) string {
 }
 
 // contactProps validates a contact's properties against the contacts schema; email must be
-// given as the contact's email, not as a property that differs from it.
-func contactProps(schema *fields.Schema, prefix, email string, in map[string]*structpb.Value) (map[string]string, []rpcerr.Violation) {
+// given as the contact's email, not as a property that differs from it. The caller checked
+// their count (checkPropertyCount); budget is the request's.
+func contactProps(schema *fields.Schema, prefix, email string, in map[string]*structpb.Value, budget *fields.SuggestionBudget) (map[string]string, []rpcerr.Violation) {
 	out := make(map[string]string, len(in))
 	var vs []rpcerr.Violation
-	for name, v := range in {
+	for _, name := range sortedKeys(in) {
+		v := in[name]
 		if name == "email" {
 			if s, ok := v.AsInterface().(string); !ok || strings.ToLower(strings.TrimSpace(s)) != email {
 				vs = append(vs, rpcerr.Violation{Field: prefix + "email", Description: "differs from the contact's email; the email identifies the contact and cannot be changed by an upsert"})
 			}
 			continue
 		}
-		s, err := schema.Normalize(name, v.AsInterface())
+		s, err := schema.Normalize(name, v.AsInterface(), budget)
 		if err != nil {
 			var ve *fields.ValueError
 			if errors.As(err, &ve) {
@@ -149,11 +151,14 @@ func (s *Service) UpsertContact(ctx context.Context, req *integrationsv1.UpsertC
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		return nil, rpcerr.InvalidArgument(*v)
 	}
+	if err := checkPropertyCount("properties", len(req.GetProperties())); err != nil {
+		return nil, err
+	}
 	c, err := s.openCRM(ctx, name, "contacts")
 	if err != nil {
 		return nil, err
 	}
-	props, vs := contactProps(c.schema, "properties.", email, req.GetProperties())
+	props, vs := contactProps(c.schema, "properties.", email, req.GetProperties(), fields.NewSuggestionBudget())
 	if len(vs) > 0 {
 		return nil, rpcerr.InvalidArgument(vs...)
 	}
@@ -188,10 +193,20 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.B
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		return nil, rpcerr.InvalidArgument(*v)
 	}
+	var tooMany []error
+	for i, in := range req.GetContacts() {
+		if err := records.CheckPropertyCount(fmt.Sprintf("contacts[%d].properties", i), len(in.GetProperties())); err != nil {
+			tooMany = append(tooMany, err)
+		}
+	}
+	if len(tooMany) > 0 {
+		return nil, violationsOf("", tooMany)
+	}
 	c, err := s.openCRM(ctx, name, "contacts")
 	if err != nil {
 		return nil, err
 	}
+	budget := fields.NewSuggestionBudget() // one for the whole batch
 	resp := &integrationsv1.BatchUpsertContactsResponse{Results: make([]*integrationsv1.ContactUpsertResult, len(req.GetContacts()))}
 	var valid []upsert.Contact
 	var positions []int
@@ -203,7 +218,7 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.B
 			resp.Results[i].Error = status.Convert(rpcerr.InvalidArgument(*v)).Proto()
 			continue
 		}
-		props, vs := contactProps(c.schema, prefix+"properties.", email, in.GetProperties())
+		props, vs := contactProps(c.schema, prefix+"properties.", email, in.GetProperties(), budget)
 		if len(vs) > 0 {
 			resp.Results[i].Error = status.Convert(rpcerr.InvalidArgument(vs...)).Proto()
 			continue
@@ -256,17 +271,15 @@ func upsertStatus(err error, connection string) error {
 	case errors.Is(err, upsert.ErrClosed):
 		return shuttingDown()
 	case errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0:
-		br := &errdetails.BadRequest{}
-		var msgs []string
+		var vs []rpcerr.Violation
 		for _, v := range apiErr.Violations {
 			field := "properties"
 			if v.PropertyName != "" {
 				field = "properties." + v.PropertyName
 			}
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: "HubSpot refused the value: " + v.Message})
-			msgs = append(msgs, field+": "+v.Message)
+			vs = append(vs, rpcerr.Violation{Field: field, Description: "HubSpot refused the value: " + v.Message})
 		}
-		return rpcerr.New(codes.InvalidArgument, "HUBSPOT_REJECTED_VALUE", "HubSpot refused the contact: "+strings.Join(msgs, "; "), nil, br)
+		return rpcerr.Invalid("HUBSPOT_REJECTED_VALUE", "HubSpot refused the contact", nil, vs...)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -53,14 +55,19 @@ func (s *Service) openCRM(ctx context.Context, name resname.Connection, objectTy
 	return &crm{conn: c, client: client, schema: schema}, nil
 }
 
-// violationsOf turns field errors into INVALID_ARGUMENT field violations under prefix.
+// violationsOf turns field errors into INVALID_ARGUMENT field violations under prefix (limit
+// errors carry their own path).
 func violationsOf(prefix string, errs []error) error {
 	var vs []rpcerr.Violation
 	for _, err := range errs {
 		var ve *fields.ValueError
-		if errors.As(err, &ve) {
+		var le *records.LimitError
+		switch {
+		case errors.As(err, &le):
+			vs = append(vs, rpcerr.Violation{Field: le.Path, Description: le.Message})
+		case errors.As(err, &ve):
 			vs = append(vs, rpcerr.Violation{Field: prefix + ve.Field, Description: ve.Message})
-		} else {
+		default:
 			vs = append(vs, rpcerr.Violation{Field: strings.TrimSuffix(prefix, "."), Description: err.Error()})
 		}
 	}
@@ -68,12 +75,14 @@ func violationsOf(prefix string, errs []error) error {
 }
 
 // normalizeProperties validates every property against the schema; all problems are
-// reported together, each naming its property.
+// reported together, each naming its property. The count was checked before
+// (checkPropertyCount).
 func normalizeProperties(schema *fields.Schema, prefix string, props map[string]*structpb.Value) (map[string]string, error) {
 	out := make(map[string]string, len(props))
 	var errs []error
-	for name, v := range props {
-		s, err := schema.Normalize(name, v.AsInterface())
+	budget := fields.NewSuggestionBudget()
+	for _, name := range sortedKeys(props) {
+		s, err := schema.Normalize(name, props[name].AsInterface(), budget)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -86,11 +95,21 @@ func normalizeProperties(schema *fields.Schema, prefix string, props map[string]
 	return out, nil
 }
 
-// checkProperties validates a list of property names to read.
-func checkProperties(schema *fields.Schema, names []string) error {
+// checkPropertyCount refuses a request naming more than records.MaxProperties properties
+// under path, before any of them is looked up.
+func checkPropertyCount(path string, n int) error {
+	if err := records.CheckPropertyCount(path, n); err != nil {
+		return violationsOf("", []error{err})
+	}
+	return nil
+}
+
+// checkProperties validates a list of property names to read (counted before, with
+// checkPropertyCount), drawing suggestions from the request's budget.
+func checkProperties(schema *fields.Schema, names []string, budget *fields.SuggestionBudget) error {
 	var errs []error
 	for _, n := range names {
-		if _, err := schema.Lookup(n); err != nil {
+		if _, err := schema.Lookup(n, budget); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -113,7 +132,7 @@ func idProperty(schema *fields.Schema, r resname.Record, given string) (string, 
 		}
 		return "", nil
 	}
-	f, err := schema.Lookup(given)
+	f, err := schema.Lookup(given, fields.NewSuggestionBudget())
 	if err != nil {
 		return "", violationsOf("id_property.", []error{err})
 	}
@@ -122,6 +141,12 @@ func idProperty(schema *fields.Schema, r resname.Record, given string) (string, 
 			Description: fmt.Sprintf("%s is not unique in HubSpot, so it cannot identify a record; use the record id, email (contacts), or a property with unique values", given)})
 	}
 	return given, nil
+}
+
+// sortedKeys orders a property map's names, so that the violations listed first (and the ones
+// that get a suggestion) are the same on every retry of a request.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // recordProto is the API view of a HubSpot record with the given properties typed.

@@ -11,6 +11,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 )
 
@@ -56,4 +57,18 @@ func requestFingerprint(method string, req proto.Message) uint64 {
 	}
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	return resname.Fingerprint(method, string(b))
+}
+
+// searchShape is what records.CheckSearchShape needs of a request: its counts.
+func searchShape(req *integrationsv1.SearchRecordsRequest) records.SearchShape {
+	shape := records.SearchShape{Sorts: len(req.GetSorts()), Query: req.GetQuery(), Properties: len(req.GetProperties())}
+	for _, g := range req.GetFilterGroups() {
+		shape.FiltersPerGroup = append(shape.FiltersPerGroup, len(g.GetFilters()))
+		values := make([]int, len(g.GetFilters()))
+		for i, f := range g.GetFilters() {
+			values[i] = len(f.GetValues())
+		}
+		shape.ValuesPerFilter = append(shape.ValuesPerFilter, values)
+	}
+	return shape
 }

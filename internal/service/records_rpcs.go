@@ -8,18 +8,16 @@ import (
 	"google.golang.org/grpc/codes"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 )
 
-// Search limits of HubSpot (REFERENCE §3).
+// Page sizes (the search limits are records.MaxSearchPageSize and its neighbours).
 const (
 	defaultSearchPageSize = 10
-	maxSearchPageSize     = 200
-	maxSearchResults      = 10000
-	maxFilterGroups       = 5
 	defaultAssocPageSize  = 100
 	maxAssocPageSize      = 500
 )
@@ -30,12 +28,15 @@ func (s *Service) GetRecord(ctx context.Context, req *integrationsv1.GetRecordRe
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	if err := checkPropertyCount("properties", len(req.GetProperties())); err != nil {
+		return nil, err
+	}
 	c, err := s.openCRM(ctx, r.Connection, r.ObjectType)
 	if err != nil {
 		return nil, err
 	}
 	props := req.GetProperties()
-	if err := checkProperties(c.schema, props); err != nil {
+	if err := checkProperties(c.schema, props, fields.NewSuggestionBudget()); err != nil {
 		return nil, err
 	}
 	if len(props) == 0 {
@@ -60,6 +61,9 @@ func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRe
 	}
 	if len(req.GetProperties()) == 0 {
 		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "properties", Description: "is empty: give the properties to change, e.g. {\"dealstage\": \"Closed Won\"}"})
+	}
+	if err := checkPropertyCount("properties", len(req.GetProperties())); err != nil {
+		return nil, err
 	}
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		return nil, rpcerr.InvalidArgument(*v)
@@ -95,28 +99,22 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	size, err := resname.PageSize(req.GetPageSize(), defaultSearchPageSize, maxSearchPageSize)
+	size, err := resname.PageSize(req.GetPageSize(), defaultSearchPageSize, records.MaxSearchPageSize)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	if n := len(req.GetFilterGroups()); n > maxFilterGroups {
-		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "filter_groups", Description: fmt.Sprintf("has %d groups; HubSpot allows at most %d", n, maxFilterGroups)})
-	}
-	if len(req.GetSorts()) > 1 {
-		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "sorts", Description: "HubSpot honours one sort; give at most one"})
-	}
-	if len(req.GetQuery()) > 3000 {
-		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "query", Description: "is longer than HubSpot's 3,000 characters"})
+	if errs := records.CheckSearchShape(searchShape(req)); len(errs) > 0 {
+		return nil, violationsOf("", errs)
 	}
 	fp := requestFingerprint("SearchRecords", req)
 	tok, err := resname.DecodePageToken(req.GetPageToken(), fp)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	if tok.After+int64(size) > maxSearchResults {
+	if tok.After+int64(size) > records.MaxSearchResults {
 		return nil, rpcerr.New(codes.OutOfRange, "HUBSPOT_SEARCH_LIMIT",
-			fmt.Sprintf("HubSpot serves at most %d results per search and this page would pass it: narrow the filters (for example split by createdate ranges, or sort by hs_object_id and filter hs_object_id > the last id seen) and search again", maxSearchResults),
-			map[string]string{"limit": strconv.Itoa(maxSearchResults), "offset": strconv.FormatInt(tok.After, 10)})
+			fmt.Sprintf("HubSpot serves at most %d results per search and this page would pass it: narrow the filters (for example split by createdate ranges, or sort by hs_object_id and filter hs_object_id > the last id seen) and search again", records.MaxSearchResults),
+			map[string]string{"limit": strconv.Itoa(records.MaxSearchResults), "offset": strconv.FormatInt(tok.After, 10)})
 	}
 	c, err := s.openCRM(ctx, parent.Connection, parent.ObjectType)
 	if err != nil {
@@ -126,7 +124,8 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 	if tok.After > 0 {
 		hreq.After = strconv.FormatInt(tok.After, 10)
 	}
-	if err := checkProperties(c.schema, hreq.Properties); err != nil {
+	budget := fields.NewSuggestionBudget() // shared by the properties, the filters and the sort
+	if err := checkProperties(c.schema, hreq.Properties, budget); err != nil {
 		return nil, err
 	}
 	var errs []error
@@ -137,7 +136,7 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 			for _, v := range f.GetValues() {
 				in.Values = append(in.Values, v.AsInterface())
 			}
-			hf, err := records.CheckFilter(c.schema, in)
+			hf, err := records.CheckFilter(c.schema, in, budget)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("filter_groups[%d].filters[%d]: %w", gi, fi, err))
 				continue
@@ -147,7 +146,7 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 		hreq.FilterGroups = append(hreq.FilterGroups, hg)
 	}
 	for _, so := range req.GetSorts() {
-		if _, err := c.schema.Lookup(so.GetField()); err != nil {
+		if _, err := c.schema.Lookup(so.GetField(), budget); err != nil {
 			errs = append(errs, fmt.Errorf("sorts[0]: %w", err))
 			continue
 		}
@@ -178,7 +177,7 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 	}
 	if next := res.Paging.NextAfter(); next != "" {
 		after, err := strconv.ParseInt(next, 10, 64)
-		if err == nil && after < maxSearchResults {
+		if err == nil && after < records.MaxSearchResults {
 			resp.NextPageToken = resname.EncodePageToken(resname.PageToken{After: after, Fingerprint: fp})
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
@@ -113,11 +114,14 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 		if !ev.CreateContactIfMissing {
 			add("contact_properties", "are only used with create_contact_if_missing")
 		} else if len(vs) == 0 {
+			if err := checkPropertyCount("timeline_event.contact_properties", len(in.GetContactProperties())); err != nil {
+				return nil, err
+			}
 			c, err := s.openCRM(ctx, name, "contacts")
 			if err != nil {
 				return nil, err
 			}
-			props, pvs := contactProps(c.schema, "timeline_event.contact_properties.", ev.ContactEmail, in.GetContactProperties())
+			props, pvs := contactProps(c.schema, "timeline_event.contact_properties.", ev.ContactEmail, in.GetContactProperties(), fields.NewSuggestionBudget())
 			vs = append(vs, pvs...)
 			ev.ContactProperties = props
 		}

@@ -418,6 +418,8 @@ type UpsertContactRequest struct {
 	// OPTIONAL. Properties to set, by field name. Values may be in HubSpot's form or in a natural
 	// one: JSON numbers and booleans, "2026-11-27" dates, RFC 3339 or epoch-millisecond
 	// datetimes, choice labels, and lists for multiple choice. A null value clears the property.
+	// At most 250 properties; a field name is at most 100 bytes. Unknown names are refused, the
+	// first five with a "did you mean"; an error lists at most 10 violations and counts the rest.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// OPTIONAL. Idempotency key: a retry with the same request_id returns the first result.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -616,7 +618,8 @@ type ContactUpsert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// REQUIRED. The contact's email.
 	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
-	// OPTIONAL. Properties to set, as in UpsertContactRequest.properties.
+	// OPTIONAL. Properties to set, as in UpsertContactRequest.properties (at most 250). A contact
+	// over that refuses the whole call; the five suggestions are shared by the whole batch.
 	Properties    map[string]*structpb.Value `protobuf:"bytes,2,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -802,7 +805,9 @@ type GetRecordRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// OPTIONAL. A unique property identifying the record instead of its id, e.g. "email".
 	IdProperty string `protobuf:"bytes,2,opt,name=id_property,json=idProperty,proto3" json:"id_property,omitempty"`
-	// OPTIONAL. Properties to return; empty means HubSpot's defaults for the object type.
+	// OPTIONAL. Properties to return; empty means HubSpot's defaults for the object type. At most
+	// 250 names of at most 100 bytes each; unknown names are refused as in
+	// UpsertContactRequest.properties.
 	Properties    []string `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -865,13 +870,16 @@ type SearchRecordsRequest struct {
 	// REQUIRED. workspaces/{workspace}/connections/{connection}/objects/{object_type}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// OPTIONAL. Groups of filters: a record matches when every filter of at least one group
-	// matches. At most 5 groups. Empty matches every record.
+	// matches. HubSpot's limits: at most 5 groups, 6 filters in a group and 18 in all; a request
+	// over them is refused (INVALID_ARGUMENT) before HubSpot is called. Empty matches every
+	// record.
 	FilterGroups []*FilterGroup `protobuf:"bytes,2,rep,name=filter_groups,json=filterGroups,proto3" json:"filter_groups,omitempty"`
-	// OPTIONAL. Sort order; HubSpot honours one sort.
+	// OPTIONAL. Sort order; HubSpot honours one sort, so at most one is accepted.
 	Sorts []*Sort `protobuf:"bytes,3,rep,name=sorts,proto3" json:"sorts,omitempty"`
 	// OPTIONAL. Free-text query over the default searchable properties, at most 3,000 characters.
 	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
-	// OPTIONAL. Properties to return; empty means HubSpot's defaults.
+	// OPTIONAL. Properties to return; empty means HubSpot's defaults. At most 250, as in
+	// GetRecordRequest.properties.
 	Properties []string `protobuf:"bytes,5,rep,name=properties,proto3" json:"properties,omitempty"`
 	// OPTIONAL. At most this many records (default 10, at most 200).
 	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -963,7 +971,7 @@ func (x *SearchRecordsRequest) GetPageToken() string {
 // FilterGroup is a set of filters that must all match.
 type FilterGroup struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The filters.
+	// The filters: at most 6 (HubSpot's limit), and 18 over all groups.
 	Filters       []*Filter `protobuf:"bytes,1,rep,name=filters,proto3" json:"filters,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1009,7 +1017,7 @@ func (x *FilterGroup) GetFilters() []*Filter {
 // Filter compares one field with a value.
 type Filter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The field name.
+	// REQUIRED. The field name (at most 100 bytes).
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
 	// REQUIRED. The comparison.
 	Operator FilterOperator `protobuf:"varint,2,opt,name=operator,proto3,enum=connectflo.integrations.v1.FilterOperator" json:"operator,omitempty"`
@@ -1018,7 +1026,7 @@ type Filter struct {
 	Value *structpb.Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
 	// The high end of BETWEEN.
 	HighValue *structpb.Value `protobuf:"bytes,4,opt,name=high_value,json=highValue,proto3" json:"high_value,omitempty"`
-	// The values of IN and NOT_IN.
+	// The values of IN and NOT_IN, at most 100.
 	Values        []*structpb.Value `protobuf:"bytes,5,rep,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1215,8 +1223,8 @@ type UpdateRecordRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// OPTIONAL. A unique property identifying the record instead of its id, e.g. "email".
 	IdProperty string `protobuf:"bytes,2,opt,name=id_property,json=idProperty,proto3" json:"id_property,omitempty"`
-	// REQUIRED. Properties to set, as in UpsertContactRequest.properties; choice values by value
-	// or label. Read-only fields are refused.
+	// REQUIRED. Properties to set, as in UpsertContactRequest.properties (at most 250); choice
+	// values by value or label. Read-only fields are refused.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// OPTIONAL. Idempotency key for retries.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`

@@ -216,7 +216,8 @@ type TimelineEvent struct {
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
 	// OPTIONAL. Create the contact (found by contact.email) when it does not exist.
 	CreateContactIfMissing bool `protobuf:"varint,4,opt,name=create_contact_if_missing,json=createContactIfMissing,proto3" json:"create_contact_if_missing,omitempty"`
-	// OPTIONAL. Properties of a contact created because of create_contact_if_missing.
+	// OPTIONAL. Properties of a contact created because of create_contact_if_missing, checked as
+	// UpsertContactRequest.properties (at most 250).
 	ContactProperties map[string]*structpb.Value `protobuf:"bytes,5,rep,name=contact_properties,json=contactProperties,proto3" json:"contact_properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// REQUIRED. When the conversation happened; it sets the position on the timeline.
 	OccurTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
