@@ -56,9 +56,10 @@ var ErrQueueFull = errors.New("store: the connection's queue of events is full")
 // InsertOutboxEvent commits a new event. When RequestID is set and the connection already has
 // an event with it, nothing is inserted and that event is returned with inserted false (even
 // when the queue is full). When maxQueued > 0 and the connection already has that many QUEUED
-// events, nothing is inserted and the error is ErrQueueFull: the count and the insert are one
-// statement on the single writer, so concurrent calls cannot overshoot. A connection that
-// does not exist is ErrNotFound.
+// events, nothing is inserted and the error is ErrQueueFull. The count is outbox_queued, kept
+// by triggers (migration 0007), so the check costs the same with any queue; the check and the
+// insert are one statement on the single writer, so concurrent calls cannot overshoot. A
+// connection that does not exist is ErrNotFound.
 func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent, maxQueued int) (existing OutboxEvent, inserted bool, err error) {
 	var reqID any
 	if e.RequestID != "" {
@@ -67,7 +68,7 @@ func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent, maxQueued
 	// The WHERE clause also settles SQLite's parsing of INSERT … SELECT … ON CONFLICT.
 	err = s.w.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
 		status, attempts, last_error, next_attempt_ms, create_time) SELECT ?,?,?,?,?,?,?,0,'',?,?
-		WHERE ? <= 0 OR (SELECT COUNT(*) FROM outbox_events WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED') < ?
+		WHERE ? <= 0 OR COALESCE((SELECT queued FROM outbox_queued WHERE workspace = ? AND connection_id = ?), 0) < ?
 		ON CONFLICT(workspace, connection_id, request_id) DO NOTHING RETURNING seq`,
 		e.Workspace, e.ConnectionID, e.ID, reqID, e.Kind, e.Payload, e.Status,
 		e.NextAttempt.UnixMilli(), timeText(e.CreateTime),

@@ -172,3 +172,52 @@ func TestDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T) {
 		t.Errorf("left = %s; want the queued events and the one finished 29 days ago", ids(left))
 	}
 }
+
+// The queued count the cap reads (outbox_queued, kept by triggers) equals the queue through
+// every way a row enters or leaves it.
+func TestOutboxQueuedCountFollowsTheQueue(t *testing.T) {
+	s, now := outboxFixture(t)
+	ctx := context.Background()
+	check := func(step string) {
+		t.Helper()
+		var kept, counted int
+		s.db.QueryRowContext(ctx, `SELECT COALESCE((SELECT queued FROM outbox_queued WHERE workspace = 'acme' AND connection_id = 'prod'), 0)`).Scan(&kept)
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox_events WHERE workspace = 'acme' AND connection_id = 'prod' AND status = 'QUEUED'`).Scan(&counted); err != nil {
+			t.Fatal(err)
+		}
+		if kept != counted {
+			t.Errorf("after %s: the kept count is %d, the queue holds %d", step, kept, counted)
+		}
+	}
+	for i := range 4 {
+		if _, _, err := s.InsertOutboxEvent(ctx, queuedEvent("prod", fmt.Sprint("e", i), fmt.Sprint("r", i), `{}`, now), 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.InsertOutboxEvent(ctx, queuedEvent("prod", "dup", "r0", `{}`, now), 10) // a replay inserts nothing
+	check("four inserts and a replay")
+	rows, _ := s.DueOutboxEvents(ctx, "acme", "prod", now, 10)
+	rows[0].Status, rows[0].DeliverTime = OutboxDelivered, now
+	rows[1].Status, rows[1].DeliverTime = OutboxFailed, now
+	rows[2].Attempts = 1 // saved, still queued
+	if err := s.SaveOutboxEvents(ctx, rows[:3]); err != nil {
+		t.Fatal(err)
+	}
+	check("one delivered, one failed, one retried")
+	if _, err := s.DeleteFinishedOutboxEvents(ctx, now.Add(time.Hour), 10); err != nil {
+		t.Fatal(err)
+	}
+	check("the retention sweep")
+	if err := s.DeleteConnection(ctx, "acme", "prod", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "again",
+		Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
+		t.Fatal(err)
+	}
+	check("deleting the connection and creating it again")
+	if _, inserted, err := s.InsertOutboxEvent(ctx, queuedEvent("prod", "new", "", `{}`, now), 1); err != nil || !inserted {
+		t.Errorf("first event of the new connection with a cap of 1: %v, %v", inserted, err)
+	}
+	check("an insert on the new connection")
+}
