@@ -164,3 +164,26 @@ func TestEnqueueValidatesWithTheOutboxClock(t *testing.T) {
 		t.Errorf("the same event two hours later: %v", err)
 	}
 }
+
+// Whatever the caller sends, validation never panics, and an accepted event composes to an
+// engagement body HubSpot takes, with every field within its bound.
+func FuzzValidate(f *testing.F) {
+	f.Add("1", "Support call", "hello & <bye>", "+1 617 555 0100", "https://rec.example/1.mp3", "agent", "Ada", int64(0), int64(90))
+	f.Add("123456789012345678901", "", strings.Repeat("&", 20_000), "", "http://x", "", "", int64(-1), int64(-5))
+	f.Fuzz(func(t *testing.T, contactID, title, body, phone, recording, metaKey, metaValue string, occurOffsetHours, durationSeconds int64) {
+		ev := Event{Workspace: testWorkspace, Connection: testConnection, Kind: KindCall, ContactID: contactID,
+			OccurredAt: validationNow.Add(time.Duration(occurOffsetHours) * time.Hour), Title: title, Body: body,
+			FromNumber: phone, RecordingURL: recording, Duration: time.Duration(durationSeconds) * time.Second,
+			Metadata: map[string]string{metaKey: metaValue}}
+		if ev.validate(validationNow) != nil {
+			return
+		}
+		if n := composedLength(t, ev); n > MaxEngagementBodyChars {
+			t.Errorf("accepted an event whose body composes to %d characters", n)
+		}
+		if utf8.RuneCountInString(title) > MaxTitleChars || utf8.RuneCountInString(phone) > MaxPhoneChars ||
+			utf8.RuneCountInString(metaValue) > MaxMetadataValueChars || len(contactID) > 19 {
+			t.Errorf("accepted a field over its bound: %+v", ev)
+		}
+	})
+}
