@@ -89,6 +89,9 @@ func TestLogTimelineEventRefusesOversizeEvents(t *testing.T) {
 		{"a contact id of 25 digits", func(ev *integrationsv1.TimelineEvent) {
 			ev.Contact = &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: strings.Repeat("1", 25)}}
 		}, "timeline_event.contact.id"},
+		{"a direction that is not in the enum", func(ev *integrationsv1.TimelineEvent) {
+			ev.Direction = integrationsv1.Direction(99)
+		}, "timeline_event.direction"},
 		{"an occur_time in 1970", func(ev *integrationsv1.TimelineEvent) {
 			ev.OccurTime = timestamppb.New(time.Unix(0, 0))
 		}, "timeline_event.occur_time"},

@@ -87,6 +87,9 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 		ev.Direction = outbox.DirectionInbound
 	case integrationsv1.Direction_DIRECTION_OUTBOUND:
 		ev.Direction = outbox.DirectionOutbound
+	case integrationsv1.Direction_DIRECTION_UNSPECIFIED:
+	default:
+		add("direction", fmt.Sprintf("%d is not a direction: DIRECTION_INBOUND or DIRECTION_OUTBOUND", in.GetDirection()))
 	}
 	if d := in.GetDuration(); d != nil {
 		ev.Duration = d.AsDuration()
