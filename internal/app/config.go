@@ -13,29 +13,33 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/connectflo/integrations/internal/outbox"
 )
 
 // Config is the whole configuration, read once from flags and environment. Flags win over
 // environment variables, which win over the defaults.
 type Config struct {
-	GRPCAddr        string        // --grpc-addr, INTEGRATIONS_GRPC_ADDR
-	HTTPAddr        string        // --http-addr, INTEGRATIONS_HTTP_ADDR
-	DBPath          string        // --db, INTEGRATIONS_DB
-	LogLevel        slog.Level    // --log-level, INTEGRATIONS_LOG_LEVEL
-	LogFormat       string        // --log-format, INTEGRATIONS_LOG_FORMAT: text or json
-	ShutdownTimeout time.Duration // --shutdown-timeout, INTEGRATIONS_SHUTDOWN_TIMEOUT
-	MaxRequestBytes int           // --max-request-bytes, INTEGRATIONS_MAX_REQUEST_BYTES
-	HubSpotBaseURL  string        // --hubspot-base-url, HUBSPOT_BASE_URL
-	HubSpotTimeout  time.Duration // --hubspot-timeout, INTEGRATIONS_HUBSPOT_TIMEOUT: per HubSpot attempt
-	KeyFile         string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset
-	EncryptionKeys  string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
-	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox
-	TemporaryDB     bool          // demo mode without --db: a throwaway database, removed at exit
-	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
-	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
-	CheckDelay      time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
-	TLSCertFile     string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
-	TLSKeyFile      string        // --tls-key, INTEGRATIONS_TLS_KEY
+	GRPCAddr          string        // --grpc-addr, INTEGRATIONS_GRPC_ADDR
+	HTTPAddr          string        // --http-addr, INTEGRATIONS_HTTP_ADDR
+	DBPath            string        // --db, INTEGRATIONS_DB
+	LogLevel          slog.Level    // --log-level, INTEGRATIONS_LOG_LEVEL
+	LogFormat         string        // --log-format, INTEGRATIONS_LOG_FORMAT: text or json
+	ShutdownTimeout   time.Duration // --shutdown-timeout, INTEGRATIONS_SHUTDOWN_TIMEOUT
+	MaxRequestBytes   int           // --max-request-bytes, INTEGRATIONS_MAX_REQUEST_BYTES
+	HubSpotBaseURL    string        // --hubspot-base-url, HUBSPOT_BASE_URL
+	HubSpotTimeout    time.Duration // --hubspot-timeout, INTEGRATIONS_HUBSPOT_TIMEOUT: per HubSpot attempt
+	KeyFile           string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset
+	EncryptionKeys    string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
+	Sandbox           bool          // --sandbox: demo mode with the embedded HubSpot sandbox
+	TemporaryDB       bool          // demo mode without --db: a throwaway database, removed at exit
+	SandboxAddr       string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
+	UpsertMaxBatch    int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
+	CheckDelay        time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
+	TimelineMaxQueued int           // --timeline-max-queued, INTEGRATIONS_TIMELINE_MAX_QUEUED: undelivered events per connection
+	TimelineRetention time.Duration // --timeline-retention, INTEGRATIONS_TIMELINE_RETENTION: how long finished events are kept
+	TLSCertFile       string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
+	TLSKeyFile        string        // --tls-key, INTEGRATIONS_TLS_KEY
 }
 
 // Defaults work on a laptop with no setup.
@@ -66,7 +70,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 		return def
 	}
-	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay string
+	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay, maxQueued, retention string
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
@@ -85,6 +89,8 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
+	fs.StringVar(&maxQueued, "timeline-max-queued", env("TIMELINE_MAX_QUEUED", fmt.Sprint(outbox.DefaultMaxQueued)), "most timeline events a connection may have waiting for delivery; LogTimelineEvent answers RESOURCE_EXHAUSTED beyond it (env INTEGRATIONS_TIMELINE_MAX_QUEUED)")
+	fs.StringVar(&retention, "timeline-retention", env("TIMELINE_RETENTION", outbox.DefaultRetention.String()), "how long delivered and failed timeline events are kept (and their request_id remembered) before they are deleted; at least 1h (env INTEGRATIONS_TIMELINE_RETENTION)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: with --tls-key, gRPC and HTTP are served over TLS, and a renewed pair is picked up without a restart (env INTEGRATIONS_TLS_CERT)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert (env INTEGRATIONS_TLS_KEY)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
@@ -133,6 +139,14 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, fmt.Errorf("--timeline-check-delay %q: want a positive duration such as 30s", checkDelay))
 	} else {
 		c.CheckDelay = d
+	}
+	if _, err := fmt.Sscan(maxQueued, &c.TimelineMaxQueued); err != nil || c.TimelineMaxQueued < 1 {
+		errs = append(errs, fmt.Errorf("--timeline-max-queued %q: want a whole number of events, at least 1", maxQueued))
+	}
+	if d, err := time.ParseDuration(retention); err != nil || d < time.Hour {
+		errs = append(errs, fmt.Errorf("--timeline-retention %q: want a duration of at least 1h, such as 720h (30 days)", retention))
+	} else {
+		c.TimelineRetention = d
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))

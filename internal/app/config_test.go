@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/outbox"
 )
 
 func TestParseConfigPrecedence(t *testing.T) {
@@ -19,14 +21,17 @@ func TestParseConfigPrecedence(t *testing.T) {
 	}{
 		{"defaults", nil, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second}},
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour}},
 		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
 			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox", "--sandbox-addr", ":3"},
 			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x/y.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048,
-				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", Sandbox: true, SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second}},
+				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", Sandbox: true, SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour}},
 		{"demo mode keeps its own database", []string{"--sandbox"}, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDemoDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second}},
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,6 +41,17 @@ func TestParseConfigPrecedence(t *testing.T) {
 			}
 		})
 	}
+	t.Run("timeline limits from flags and environment", func(t *testing.T) {
+		env := map[string]string{"INTEGRATIONS_TIMELINE_MAX_QUEUED": "500", "INTEGRATIONS_TIMELINE_RETENTION": "168h"}
+		got, err := ParseConfig("server", nil, func(k string) string { return env[k] }, io.Discard)
+		if err != nil || got.TimelineMaxQueued != 500 || got.TimelineRetention != 7*24*time.Hour {
+			t.Errorf("from env: %d, %s, %v; want 500 and 168h", got.TimelineMaxQueued, got.TimelineRetention, err)
+		}
+		got, err = ParseConfig("server", []string{"--timeline-max-queued", "20", "--timeline-retention", "2h"}, func(k string) string { return env[k] }, io.Discard)
+		if err != nil || got.TimelineMaxQueued != 20 || got.TimelineRetention != 2*time.Hour {
+			t.Errorf("flags over env: %d, %s, %v; want 20 and 2h", got.TimelineMaxQueued, got.TimelineRetention, err)
+		}
+	})
 	t.Run("environment under flags", func(t *testing.T) {
 		got, err := ParseConfig("server", []string{"--db", "flag.db"}, getenv, io.Discard)
 		if err != nil {
@@ -60,6 +76,10 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"--hubspot-timeout", "0s"},
 		{"--upsert-batch-size", "101"},
 		{"--timeline-check-delay", "never"},
+		{"--timeline-max-queued", "0"},
+		{"--timeline-max-queued", "lots"},
+		{"--timeline-retention", "30m"},
+		{"--timeline-retention", "forever"},
 		{"stray"},
 		{"--no-such-flag"},
 	} {

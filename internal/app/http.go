@@ -154,12 +154,42 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 			return
 		}
 	}
-	reason, msg := "MALFORMED_REQUEST", st.Message()
+	code, reason, msg := st.Code(), "MALFORMED_REQUEST", st.Message()
+	md := map[string]string{"path": r.URL.Path}
 	switch st.Code() {
 	case codes.InvalidArgument:
 		msg = "the request could not be read: " + msg + "; send a JSON object with the fields described in /openapi.json"
 	case codes.NotFound, codes.Unimplemented:
 		reason = "NO_SUCH_ROUTE"
+	case codes.ResourceExhausted:
+		// Without our ErrorInfo, this is gRPC refusing a message over a size limit: never a
+		// rate limit (the default 429) and never a malformed request.
+		if c, rs, ms, ok := oversizeMessage(st.Message()); ok {
+			code, reason, msg = c, rs, ms
+		} else {
+			reason = "RESOURCE_EXHAUSTED"
+		}
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, rpcerr.New(st.Code(), reason, msg, map[string]string{"path": r.URL.Path}))
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, rpcerr.New(code, reason, msg, md))
+}
+
+// oversizeMessage explains a gRPC "message larger than max (N vs. LIMIT)" seen by the
+// gateway. The limit says which side refused: the gateway's own limit on answers means the
+// answer was too large (our failure: HTTP 500); the gRPC server's limit on requests means the
+// request, once converted from JSON, was too large (the caller's: HTTP 400).
+func oversizeMessage(grpcMsg string) (code codes.Code, reason, msg string, ok bool) {
+	i := strings.LastIndex(grpcMsg, "(")
+	var size, limit int
+	if !strings.Contains(grpcMsg, "larger than max") || i < 0 {
+		return 0, "", "", false
+	}
+	if n, _ := fmt.Sscanf(grpcMsg[i:], "(%d vs. %d)", &size, &limit); n != 2 {
+		return 0, "", "", false
+	}
+	if limit == gatewayMaxResponseBytes {
+		return codes.Internal, "RESPONSE_TOO_LARGE", fmt.Sprintf("the answer (%d bytes) is larger than the REST gateway relays (%d bytes): "+
+			"ask for less in one call (a smaller page_size, fewer properties)", size, limit), true
+	}
+	return codes.InvalidArgument, rpcerr.ReasonRequestTooLarge, fmt.Sprintf("the request is %d bytes as a protobuf message, over the "+
+		"limit of %d bytes: send fewer or smaller items per call", size, limit), true
 }

@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
 	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay,
+		MaxQueued: cfg.TimelineMaxQueued, Retention: cfg.TimelineRetention,
 		OnHealth: func(h outbox.Health) {
 			name := resname.Connection{Workspace: h.Workspace, ID: h.Connection}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -3,10 +3,8 @@ package outbox
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Kind is what kind of conversation an event logs; it decides the engagement type.
@@ -87,7 +85,23 @@ var (
 	ErrNotFound = errors.New("outbox: not found")
 	// ErrClosed: the outbox is shutting down and accepts nothing new.
 	ErrClosed = errors.New("outbox: closed")
+	// ErrQueueFull: see QueueFullError.
+	ErrQueueFull = errors.New("outbox: queue full")
 )
+
+// QueueFullError: the connection already has Limit events waiting for delivery (Config.MaxQueued).
+// errors.Is(err, ErrQueueFull) matches it.
+type QueueFullError struct {
+	Workspace, Connection string
+	Limit                 int
+}
+
+func (e *QueueFullError) Error() string {
+	return fmt.Sprintf("outbox: connection %s of workspace %s already has %d events waiting for delivery", e.Connection, e.Workspace, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrQueueFull) work.
+func (e *QueueFullError) Is(target error) bool { return target == ErrQueueFull }
 
 // ValidationError names the field of an Event that is wrong.
 type ValidationError struct {
@@ -101,73 +115,6 @@ func (e *ValidationError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalidEvent) work.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidEvent }
-
-// Field limits. HubSpot caps a note body at 65,536 characters; the composed body adds a
-// header, metadata and the marker, so the caller's parts get less.
-const (
-	maxBodyChars     = 50_000
-	maxTitleChars    = 500
-	maxMetadataItems = 50
-)
-
-func invalidf(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
-}
-
-// validate checks everything that would make HubSpot reject the event for good, so a
-// caller learns it at once instead of from a FAILED event later.
-func (e *Event) validate() error {
-	switch {
-	case e.Workspace == "":
-		return invalidf("workspace", "is required")
-	case e.Connection == "":
-		return invalidf("connection", "is required")
-	}
-	if _, ok := engagementOf(e.Kind); !ok {
-		return invalidf("kind", "%q is not one of CALL, SMS, WHATSAPP, CHAT, EMAIL, NOTE", e.Kind)
-	}
-	if e.ContactID == "" && e.ContactEmail == "" {
-		return invalidf("contact", "a HubSpot contact id or an email is required")
-	}
-	if e.ContactID != "" && strings.Trim(e.ContactID, "0123456789") != "" {
-		return invalidf("contact.id", "HubSpot record ids are numeric")
-	}
-	if e.ContactID == "" && !strings.Contains(e.ContactEmail, "@") {
-		return invalidf("contact.email", "%q is not an email address", e.ContactEmail)
-	}
-	if e.CreateContactIfMissing && e.ContactEmail == "" {
-		return invalidf("create_contact_if_missing", "needs contact.email to create the contact with")
-	}
-	if e.OccurredAt.IsZero() {
-		return invalidf("occurred_at", "is required")
-	}
-	if utf8.RuneCountInString(e.Body) > maxBodyChars {
-		return invalidf("body", "is longer than %d characters", maxBodyChars)
-	}
-	if utf8.RuneCountInString(e.Title) > maxTitleChars {
-		return invalidf("title", "is longer than %d characters", maxTitleChars)
-	}
-	if len(e.Metadata) > maxMetadataItems {
-		return invalidf("metadata", "has more than %d entries", maxMetadataItems)
-	}
-	if e.Direction != "" && e.Direction != DirectionInbound && e.Direction != DirectionOutbound {
-		return invalidf("direction", "%q is not INBOUND or OUTBOUND", e.Direction)
-	}
-	if e.Duration < 0 {
-		return invalidf("duration", "is negative")
-	}
-	if e.RecordingURL != "" {
-		if u, err := url.Parse(e.RecordingURL); err != nil || u.Scheme != "https" || u.Host == "" {
-			return invalidf("recording_url", "HubSpot requires an absolute HTTPS URL")
-		}
-	}
-	if e.ConversationURL != "" {
-		if u, err := url.Parse(e.ConversationURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return invalidf("conversation_url", "must be an absolute http(s) URL")
-		}
-	}
-	return nil
-}
 
 // payload is the part of an Event kept as JSON in the outbox row.
 type payload struct {

@@ -117,16 +117,21 @@ func textBody(e *Event) string {
 }
 
 func metadataLines(m map[string]string) []string {
+	lines := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		lines = append(lines, k+": "+m[k])
+	}
+	return lines
+}
+
+// sortedKeys returns m's keys in order: the body lists metadata the same way every time.
+func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	lines := make([]string, 0, len(keys))
-	for _, k := range keys {
-		lines = append(lines, k+": "+m[k])
-	}
-	return lines
+	return keys
 }
 
 func setIf(m map[string]string, k, v string) {

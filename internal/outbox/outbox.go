@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -81,7 +80,20 @@ type Config struct {
 	CheckSkew time.Duration
 	// HoldRecheck is how often a held connection is retried without a Wake (default 5 min).
 	HoldRecheck time.Duration
+	// MaxQueued caps a connection's QUEUED events (default DefaultMaxQueued): Enqueue refuses
+	// more with a *QueueFullError until some are delivered or fail.
+	MaxQueued int
+	// Retention is how long DELIVERED and FAILED events are kept after they finished
+	// (default DefaultRetention); the sweep deletes older ones every SweepInterval (default
+	// 1 h), starting at Start.
+	Retention, SweepInterval time.Duration
 }
+
+// Defaults of the limits an operator may change.
+const (
+	DefaultMaxQueued = 10_000
+	DefaultRetention = 30 * 24 * time.Hour
+)
 
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
@@ -101,6 +113,11 @@ func (c Config) withDefaults() Config {
 	def(&c.CheckDelay, 30*time.Second)
 	def(&c.CheckSkew, 10*time.Minute)
 	def(&c.HoldRecheck, 5*time.Minute)
+	def(&c.Retention, DefaultRetention)
+	def(&c.SweepInterval, time.Hour)
+	if c.MaxQueued <= 0 {
+		c.MaxQueued = DefaultMaxQueued
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -150,7 +167,9 @@ func (o *Outbox) Start(ctx context.Context) error {
 	}
 	o.mu.Lock()
 	o.started = true
+	o.wg.Add(1)
 	o.mu.Unlock()
+	go o.sweepFinished()
 	for _, b := range backlogs {
 		o.cfg.Logger.InfoContext(ctx, "outbox: resuming", "workspace", b.Workspace, "connection", b.ConnectionID, "queued", b.Queued)
 		// A restart releases held and backed-off events too: whatever held them may be over,
@@ -164,7 +183,7 @@ func (o *Outbox) Start(ctx context.Context) error {
 // it will reach HubSpot (or fail with a reason). An event whose (connection, RequestID) was
 // already enqueued is not enqueued again; the first one is returned, in its current state.
 func (o *Outbox) Enqueue(ctx context.Context, ev Event) (Event, error) {
-	if err := ev.validate(); err != nil {
+	if err := o.Validate(&ev); err != nil {
 		return Event{}, err
 	}
 	o.mu.Lock()
@@ -181,9 +200,12 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) (Event, error) {
 	row := store.OutboxEvent{Workspace: ev.Workspace, ConnectionID: ev.Connection, ID: newEventID(),
 		RequestID: ev.RequestID, Kind: string(ev.Kind), Payload: body, Status: store.OutboxQueued,
 		NextAttempt: now, CreateTime: now}
-	got, inserted, err := o.st.InsertOutboxEvent(ctx, &row)
-	if errors.Is(err, store.ErrNotFound) {
+	got, inserted, err := o.st.InsertOutboxEvent(ctx, &row, o.cfg.MaxQueued)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return Event{}, fmt.Errorf("%w: connection %s of workspace %s", ErrNotFound, ev.Connection, ev.Workspace)
+	case errors.Is(err, store.ErrQueueFull):
+		return Event{}, &QueueFullError{Workspace: ev.Workspace, Connection: ev.Connection, Limit: o.cfg.MaxQueued}
 	}
 	if err != nil {
 		return Event{}, fmt.Errorf("outbox: enqueue: %w", err)
@@ -193,6 +215,11 @@ func (o *Outbox) Enqueue(ctx context.Context, ev Event) (Event, error) {
 	}
 	return eventOf(got)
 }
+
+// Validate checks an event as Enqueue does, without enqueueing it: a *ValidationError
+// (errors.Is ErrInvalidEvent) names the first field that is wrong. Call it before doing any
+// other work on a caller's event.
+func (o *Outbox) Validate(ev *Event) error { return ev.validate(o.cfg.Now()) }
 
 // Get returns one event of a connection.
 func (o *Outbox) Get(ctx context.Context, workspace, connection, id string) (Event, error) {
@@ -204,55 +231,6 @@ func (o *Outbox) Get(ctx context.Context, workspace, connection, id string) (Eve
 		return Event{}, err
 	}
 	return eventOf(row)
-}
-
-// ListOptions selects a page of a connection's events.
-type ListOptions struct {
-	Workspace  string
-	Connection string
-	Status     Status // "" for every status
-	PageSize   int    // default 50, at most 1000
-	PageToken  string // NextPageToken of the previous page
-}
-
-// Page is one page of events, newest first.
-type Page struct {
-	Events        []Event
-	NextPageToken string // "" on the last page
-}
-
-// List returns a connection's events, newest first.
-func (o *Outbox) List(ctx context.Context, opts ListOptions) (Page, error) {
-	size := opts.PageSize
-	if size <= 0 {
-		size = 50
-	}
-	size = min(size, 1000)
-	var before int64
-	if opts.PageToken != "" {
-		n, err := strconv.ParseInt(opts.PageToken, 10, 64)
-		if err != nil || n <= 0 {
-			return Page{}, invalidf("page_token", "is not a token this list returned")
-		}
-		before = n
-	}
-	rows, err := o.st.ListOutboxEvents(ctx, opts.Workspace, opts.Connection, string(opts.Status), before, size+1)
-	if err != nil {
-		return Page{}, err
-	}
-	var p Page
-	for i, r := range rows {
-		if i == size {
-			p.NextPageToken = strconv.FormatInt(rows[i-1].Seq, 10)
-			break
-		}
-		ev, err := eventOf(r)
-		if err != nil {
-			return Page{}, err
-		}
-		p.Events = append(p.Events, ev)
-	}
-	return p, nil
 }
 
 // WaitDelivered returns the event once it is DELIVERED or FAILED, or ctx's error (with

@@ -184,39 +184,6 @@ func TestSameRequestIDEnqueuesOnce(t *testing.T) {
 	}
 }
 
-func TestEnqueueRejectsEventsHubSpotWouldRefuse(t *testing.T) {
-	e := newTestEnv(t, envOptions{})
-	ob, err := New(e.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name  string
-		edit  func(*Event)
-		field string
-	}{
-		{"unknown kind", func(ev *Event) { ev.Kind = "FAX" }, "kind"},
-		{"no contact", func(ev *Event) { ev.ContactID = "" }, "contact"},
-		{"non-numeric id", func(ev *Event) { ev.ContactID = "abc" }, "contact.id"},
-		{"create without email", func(ev *Event) { ev.CreateContactIfMissing = true }, "create_contact_if_missing"},
-		{"no time", func(ev *Event) { ev.OccurredAt = time.Time{} }, "occurred_at"},
-		{"http recording", func(ev *Event) { ev.Kind, ev.RecordingURL = KindCall, "http://rec.example.com/1.mp3" }, "recording_url"},
-		{"bad direction", func(ev *Event) { ev.Direction = "SIDEWAYS" }, "direction"},
-		{"huge body", func(ev *Event) { ev.Body = strings.Repeat("x", maxBodyChars+1) }, "body"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ev := note("1", 1)
-			tc.edit(&ev)
-			_, err := ob.Enqueue(context.Background(), ev)
-			var ve *ValidationError
-			if !errors.As(err, &ve) || ve.Field != tc.field || !errors.Is(err, ErrInvalidEvent) {
-				t.Errorf("err = %v, want a ValidationError on %s", err, tc.field)
-			}
-		})
-	}
-}
-
 func TestListPagesNewestFirstByStatus(t *testing.T) {
 	e := newTestEnv(t, envOptions{})
 	ob, err := New(e.config()) // not started: everything stays queued

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -69,51 +71,45 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 		add("kind", "is required: CALL, SMS, WHATSAPP, CHAT, EMAIL or NOTE")
 	}
 	ev.Kind = kind
-	switch {
-	case in.GetContact().GetId() != "":
-		if strings.Trim(in.GetContact().GetId(), "0123456789") != "" {
-			add("contact.id", "is not a HubSpot contact id (a number); to use an email set contact.email")
-		}
-		ev.ContactID = in.GetContact().GetId()
-	case in.GetContact().GetEmail() != "":
+	if id := in.GetContact().GetId(); id != "" {
+		ev.ContactID = id
+	} else if in.GetContact().GetEmail() != "" {
 		email, v := normalizeEmail("timeline_event.contact.email", in.GetContact().GetEmail())
 		if v != nil {
 			vs = append(vs, *v)
 		}
 		ev.ContactEmail = email
-	default:
-		add("contact", "is required: the contact's HubSpot id or email")
 	}
-	if ev.CreateContactIfMissing && ev.ContactEmail == "" {
-		add("create_contact_if_missing", "needs contact.email: a contact can only be created from an email")
-	}
-	if in.GetOccurTime() == nil {
-		add("occur_time", "is required: when the conversation happened (its place on the timeline)")
-	} else {
-		ev.OccurredAt = in.GetOccurTime().AsTime()
+	if t := in.GetOccurTime(); t != nil {
+		ev.OccurredAt = t.AsTime()
 	}
 	switch in.GetDirection() {
 	case integrationsv1.Direction_DIRECTION_INBOUND:
 		ev.Direction = outbox.DirectionInbound
 	case integrationsv1.Direction_DIRECTION_OUTBOUND:
 		ev.Direction = outbox.DirectionOutbound
+	case integrationsv1.Direction_DIRECTION_UNSPECIFIED:
+	default:
+		add("direction", fmt.Sprintf("%d is not a direction: DIRECTION_INBOUND or DIRECTION_OUTBOUND", in.GetDirection()))
 	}
 	if d := in.GetDuration(); d != nil {
-		if d.AsDuration() < 0 {
-			add("duration", "must not be negative")
-		}
 		ev.Duration = d.AsDuration()
-	}
-	if utf8.RuneCountInString(ev.Body) > 65536 {
-		add("body", "is longer than HubSpot's 65,536 characters; summarise the transcript")
 	}
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		vs = append(vs, *v)
 	}
+	if len(vs) > 0 {
+		return nil, rpcerr.InvalidArgument(vs...)
+	}
+	// The outbox owns the event's rules (every field's bound, the composed body HubSpot
+	// would refuse, occur_time's range): checked before any other work.
+	if err := s.outbox.Validate(&ev); err != nil {
+		return nil, s.timelineError(ctx, err, name.String())
+	}
 	if len(in.GetContactProperties()) > 0 {
 		if !ev.CreateContactIfMissing {
 			add("contact_properties", "are only used with create_contact_if_missing")
-		} else if len(vs) == 0 {
+		} else {
 			if err := checkPropertyCount("timeline_event.contact_properties", len(in.GetContactProperties())); err != nil {
 				return nil, err
 			}
@@ -209,12 +205,25 @@ func (s *Service) ListTimelineEvents(ctx context.Context, req *integrationsv1.Li
 	return resp, nil
 }
 
+// reasonTimelineQueueFull: a connection has as many undelivered events as it may queue.
+const reasonTimelineQueueFull = "TIMELINE_QUEUE_FULL"
+
 // timelineError maps the outbox's errors.
 func (s *Service) timelineError(ctx context.Context, err error, connection string) error {
 	var ve *outbox.ValidationError
+	var full *outbox.QueueFullError
 	switch {
 	case errors.As(err, &ve):
 		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "timeline_event." + ve.Field, Description: ve.Reason})
+	case errors.As(err, &full):
+		msg := fmt.Sprintf("connection %s already has %d timeline events waiting for delivery to HubSpot, the most a connection may queue: "+
+			"wait for them to be delivered and retry; if they are not moving, GetConnection or TestConnection says why "+
+			"(an invalid token, missing scopes or the daily API limit hold delivery), and ListTimelineEvents with status QUEUED lists them",
+			connection, full.Limit)
+		return rpcerr.New(codes.ResourceExhausted, reasonTimelineQueueFull, msg,
+			map[string]string{"connection": connection, "limit": strconv.Itoa(full.Limit)},
+			&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{
+				Subject: connection, Description: fmt.Sprintf("at most %d queued timeline events per connection", full.Limit)}}})
 	case errors.Is(err, outbox.ErrNotFound):
 		return rpcerr.NotFound("connection", connection)
 	case errors.Is(err, outbox.ErrClosed):

@@ -50,26 +50,42 @@ type OutboxBacklog struct {
 const outboxColumns = `seq, workspace, connection_id, id, request_id, kind, payload, status, attempts, last_error,
 	next_attempt_ms, in_doubt_since_ms, last_attempt_ms, hubspot_object_type, hubspot_object_id, hubspot_contact_id, create_time, deliver_time`
 
+// ErrQueueFull: the connection already has as many queued events as the caller allows.
+var ErrQueueFull = errors.New("store: the connection's queue of events is full")
+
 // InsertOutboxEvent commits a new event. When RequestID is set and the connection already has
-// an event with it, nothing is inserted and that event is returned with inserted false. A
+// an event with it, nothing is inserted and that event is returned with inserted false (even
+// when the queue is full). When maxQueued > 0 and the connection already has that many QUEUED
+// events, nothing is inserted and the error is ErrQueueFull. The count is outbox_queued, kept
+// by triggers (migration 0007), so the check costs the same with any queue; the check and the
+// insert are one statement on the single writer, so concurrent calls cannot overshoot. A
 // connection that does not exist is ErrNotFound.
-func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent) (existing OutboxEvent, inserted bool, err error) {
+func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent, maxQueued int) (existing OutboxEvent, inserted bool, err error) {
 	var reqID any
 	if e.RequestID != "" {
 		reqID = e.RequestID
 	}
+	// The WHERE clause also settles SQLite's parsing of INSERT … SELECT … ON CONFLICT.
 	err = s.w.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
-		status, attempts, last_error, next_attempt_ms, create_time) VALUES (?,?,?,?,?,?,?,0,'',?,?)
+		status, attempts, last_error, next_attempt_ms, create_time) SELECT ?,?,?,?,?,?,?,0,'',?,?
+		WHERE ? <= 0 OR COALESCE((SELECT queued FROM outbox_queued WHERE workspace = ? AND connection_id = ?), 0) < ?
 		ON CONFLICT(workspace, connection_id, request_id) DO NOTHING RETURNING seq`,
 		e.Workspace, e.ConnectionID, e.ID, reqID, e.Kind, e.Payload, e.Status,
-		e.NextAttempt.UnixMilli(), timeText(e.CreateTime)).Scan(&e.Seq)
+		e.NextAttempt.UnixMilli(), timeText(e.CreateTime),
+		maxQueued, e.Workspace, e.ConnectionID, maxQueued).Scan(&e.Seq)
 	switch {
 	case err == nil:
 		return *e, true, nil
 	case errors.Is(err, sql.ErrNoRows):
+		if e.RequestID == "" {
+			return OutboxEvent{}, false, ErrQueueFull
+		}
 		row := s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_events
 			WHERE workspace = ? AND connection_id = ? AND request_id = ?`, e.Workspace, e.ConnectionID, e.RequestID)
 		got, err := scanOutboxEvent(row)
+		if errors.Is(err, ErrNotFound) {
+			return OutboxEvent{}, false, ErrQueueFull // no replay: the cap refused it
+		}
 		return got, false, err
 	}
 	var se sqlite3.Error
@@ -87,8 +103,11 @@ func (s *Store) GetOutboxEvent(ctx context.Context, workspace, connectionID, id 
 }
 
 // ListOutboxEvents returns up to limit events of a connection older than beforeSeq (0 for
-// the newest), newest first, only those with the given status unless it is "".
-func (s *Store) ListOutboxEvents(ctx context.Context, workspace, connectionID, status string, beforeSeq int64, limit int) ([]OutboxEvent, error) {
+// the newest), newest first, only those with the given status unless it is "". When
+// maxBytes > 0 it also stops after the event that brings the payloads and errors read to
+// maxBytes (it always returns at least one event), so a page of large events never holds more
+// than about maxBytes in memory. more says whether events are left after the last one.
+func (s *Store) ListOutboxEvents(ctx context.Context, workspace, connectionID, status string, beforeSeq int64, limit, maxBytes int) (events []OutboxEvent, more bool, err error) {
 	q := `SELECT ` + outboxColumns + ` FROM outbox_events WHERE workspace = ? AND connection_id = ?`
 	args := []any{workspace, connectionID}
 	if status != "" {
@@ -100,7 +119,37 @@ func (s *Store) ListOutboxEvents(ctx context.Context, workspace, connectionID, s
 		args = append(args, beforeSeq)
 	}
 	q += ` ORDER BY seq DESC LIMIT ?`
-	return s.queryOutbox(ctx, q, append(args, limit)...)
+	rows, err := s.db.QueryContext(ctx, q, append(args, limit+1)...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	read := 0
+	for rows.Next() {
+		if len(events) == limit || (maxBytes > 0 && read >= maxBytes) {
+			return events, true, rows.Close()
+		}
+		e, err := scanOutboxEvent(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		events = append(events, e)
+		read += len(e.Payload) + len(e.LastError)
+	}
+	return events, false, rows.Err()
+}
+
+// DeleteFinishedOutboxEvents deletes up to limit DELIVERED or FAILED events that finished
+// before `before`, oldest first, and says how many it deleted. One call is one short write
+// transaction: the retention sweep calls it repeatedly rather than holding the writer.
+func (s *Store) DeleteFinishedOutboxEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM outbox_events WHERE seq IN (SELECT seq FROM outbox_events
+		WHERE status IN ('DELIVERED', 'FAILED') AND deliver_time < ? ORDER BY deliver_time LIMIT ?)`, timeText(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete finished outbox events: %w", translate(err))
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // DueOutboxEvents returns up to limit queued events of a connection whose next attempt is

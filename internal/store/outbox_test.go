@@ -21,23 +21,23 @@ func TestOutboxEventLifecycle(t *testing.T) {
 			Payload: []byte(`{"body":"hi"}`), Status: OutboxQueued, NextAttempt: due, CreateTime: now}
 	}
 
-	first, inserted, err := s.InsertOutboxEvent(ctx, newEvent("e1", "req-1", now))
+	first, inserted, err := s.InsertOutboxEvent(ctx, newEvent("e1", "req-1", now), 0)
 	if err != nil || !inserted || first.Seq == 0 {
 		t.Fatalf("insert = %+v, %v, %v", first, inserted, err)
 	}
 	// The same request_id on the same connection returns the first event and inserts nothing.
-	again, inserted, err := s.InsertOutboxEvent(ctx, newEvent("e2", "req-1", now))
+	again, inserted, err := s.InsertOutboxEvent(ctx, newEvent("e2", "req-1", now), 0)
 	if err != nil || inserted || again.ID != "e1" || string(again.Payload) != `{"body":"hi"}` {
 		t.Fatalf("replayed insert = %+v, %v, %v; want e1", again, inserted, err)
 	}
 	// Without a request_id every insert is new.
 	for i := range 3 {
-		if _, inserted, err := s.InsertOutboxEvent(ctx, newEvent(fmt.Sprintf("n%d", i), "", now.Add(time.Duration(i+1)*time.Minute))); err != nil || !inserted {
+		if _, inserted, err := s.InsertOutboxEvent(ctx, newEvent(fmt.Sprintf("n%d", i), "", now.Add(time.Duration(i+1)*time.Minute)), 0); err != nil || !inserted {
 			t.Fatalf("insert without request_id: %v, %v", inserted, err)
 		}
 	}
 	if _, _, err := s.InsertOutboxEvent(ctx, &OutboxEvent{Workspace: "acme", ConnectionID: "gone", ID: "x", Kind: "NOTE",
-		Payload: []byte(`{}`), Status: OutboxQueued, CreateTime: now}); !errors.Is(err, ErrNotFound) {
+		Payload: []byte(`{}`), Status: OutboxQueued, CreateTime: now}, 0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("insert for an unknown connection: err = %v, want ErrNotFound", err)
 	}
 
@@ -75,10 +75,10 @@ func TestOutboxEventLifecycle(t *testing.T) {
 		t.Errorf("after releasing holds, %d due, want every queued event (3)", len(due))
 	}
 
-	queued, _ := s.ListOutboxEvents(ctx, "acme", "prod", OutboxQueued, 0, 10)
-	all, _ := s.ListOutboxEvents(ctx, "acme", "prod", "", 0, 2)
-	older, _ := s.ListOutboxEvents(ctx, "acme", "prod", "", all[1].Seq, 10)
-	if len(queued) != 3 || ids(all) != "n2,n1" || ids(older) != "n0,e1" {
+	queued, _, _ := s.ListOutboxEvents(ctx, "acme", "prod", OutboxQueued, 0, 10, 0)
+	all, more, _ := s.ListOutboxEvents(ctx, "acme", "prod", "", 0, 2, 0)
+	older, _, _ := s.ListOutboxEvents(ctx, "acme", "prod", "", all[1].Seq, 10, 0)
+	if len(queued) != 3 || ids(all) != "n2,n1" || !more || ids(older) != "n0,e1" {
 		t.Errorf("lists: queued %s; newest %s; older %s", ids(queued), ids(all), ids(older))
 	}
 	backlog, err := s.OutboxBacklogs(ctx)

@@ -104,11 +104,18 @@ type IntegrationServiceClient interface {
 	// LogTimelineEvent logs a conversation (call, SMS, WhatsApp, chat, email or note) on a
 	// contact's HubSpot timeline. The event is committed to a durable outbox before the call
 	// answers; accepted means it will reach HubSpot exactly once. The same request_id returns the
-	// same event and sends nothing new.
+	// same event and sends nothing new, for as long as the event is kept (finished events are
+	// deleted after the server's retention, 30 days by default). Every field is bounded (see
+	// TimelineEvent), and an event whose engagement body HubSpot would refuse is refused here
+	// (INVALID_ARGUMENT). A connection holds at most 10,000 undelivered events by default (the
+	// server's --timeline-max-queued): beyond that the answer is RESOURCE_EXHAUSTED, reason
+	// TIMELINE_QUEUE_FULL, with a QuotaFailure; wait for delivery and check the connection's status.
 	LogTimelineEvent(ctx context.Context, in *LogTimelineEventRequest, opts ...grpc.CallOption) (*TimelineEvent, error)
 	// GetTimelineEvent returns a logged event with its delivery status.
 	GetTimelineEvent(ctx context.Context, in *GetTimelineEventRequest, opts ...grpc.CallOption) (*TimelineEvent, error)
 	// ListTimelineEvents lists a connection's logged events, newest first, optionally by status.
+	// A page ends at page_size events or once its events reach about 1 MiB, whichever comes
+	// first; follow next_page_token for the rest.
 	ListTimelineEvents(ctx context.Context, in *ListTimelineEventsRequest, opts ...grpc.CallOption) (*ListTimelineEventsResponse, error)
 	// ValidateCondition compiles and type-checks a workflow condition (a CEL expression over
 	// contact, company and deal fields) against the discovered fields.
@@ -370,11 +377,18 @@ type IntegrationServiceServer interface {
 	// LogTimelineEvent logs a conversation (call, SMS, WhatsApp, chat, email or note) on a
 	// contact's HubSpot timeline. The event is committed to a durable outbox before the call
 	// answers; accepted means it will reach HubSpot exactly once. The same request_id returns the
-	// same event and sends nothing new.
+	// same event and sends nothing new, for as long as the event is kept (finished events are
+	// deleted after the server's retention, 30 days by default). Every field is bounded (see
+	// TimelineEvent), and an event whose engagement body HubSpot would refuse is refused here
+	// (INVALID_ARGUMENT). A connection holds at most 10,000 undelivered events by default (the
+	// server's --timeline-max-queued): beyond that the answer is RESOURCE_EXHAUSTED, reason
+	// TIMELINE_QUEUE_FULL, with a QuotaFailure; wait for delivery and check the connection's status.
 	LogTimelineEvent(context.Context, *LogTimelineEventRequest) (*TimelineEvent, error)
 	// GetTimelineEvent returns a logged event with its delivery status.
 	GetTimelineEvent(context.Context, *GetTimelineEventRequest) (*TimelineEvent, error)
 	// ListTimelineEvents lists a connection's logged events, newest first, optionally by status.
+	// A page ends at page_size events or once its events reach about 1 MiB, whichever comes
+	// first; follow next_page_token for the rest.
 	ListTimelineEvents(context.Context, *ListTimelineEventsRequest) (*ListTimelineEventsResponse, error)
 	// ValidateCondition compiles and type-checks a workflow condition (a CEL expression over
 	// contact, company and deal fields) against the discovered fields.

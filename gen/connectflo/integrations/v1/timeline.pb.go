@@ -212,32 +212,39 @@ type TimelineEvent struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// REQUIRED. What kind of conversation this was.
 	Kind TimelineEventKind `protobuf:"varint,2,opt,name=kind,proto3,enum=connectflo.integrations.v1.TimelineEventKind" json:"kind,omitempty"`
-	// REQUIRED. The contact whose timeline gets the event.
+	// REQUIRED. The contact whose timeline gets the event: a HubSpot id of at most 19 digits, or
+	// an email.
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
 	// OPTIONAL. Create the contact (found by contact.email) when it does not exist.
 	CreateContactIfMissing bool `protobuf:"varint,4,opt,name=create_contact_if_missing,json=createContactIfMissing,proto3" json:"create_contact_if_missing,omitempty"`
 	// OPTIONAL. Properties of a contact created because of create_contact_if_missing, checked as
 	// UpsertContactRequest.properties (at most 250).
 	ContactProperties map[string]*structpb.Value `protobuf:"bytes,5,rep,name=contact_properties,json=contactProperties,proto3" json:"contact_properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// REQUIRED. When the conversation happened; it sets the position on the timeline.
+	// REQUIRED. When the conversation happened; it sets the position on the timeline. From
+	// 2000-01-01T00:00:00Z to 24 hours after now (room for clock skew).
 	OccurTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
-	// OPTIONAL. A short title, e.g. "Support call about invoice #1042".
+	// OPTIONAL. A short title, e.g. "Support call about invoice #1042". At most 500 characters.
 	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
-	// OPTIONAL. The body: the message, or a summary of the transcript. At most 65,536 characters.
+	// OPTIONAL. The body: the message, or a summary of the transcript. HubSpot takes at most
+	// 65,536 characters in the engagement body, which holds the title (notes), this body, the
+	// conversation link, the metadata lines and a reference of about 50 characters, HTML-escaped
+	// for calls and notes (a "&" counts 5): an event whose composed body is longer is refused.
 	Body string `protobuf:"bytes,8,opt,name=body,proto3" json:"body,omitempty"`
 	// OPTIONAL. Who started the conversation.
 	Direction Direction `protobuf:"varint,9,opt,name=direction,proto3,enum=connectflo.integrations.v1.Direction" json:"direction,omitempty"`
-	// OPTIONAL. Length of a call.
+	// OPTIONAL. Length of a call, from 0 to 24 hours.
 	Duration *durationpb.Duration `protobuf:"bytes,10,opt,name=duration,proto3" json:"duration,omitempty"`
-	// OPTIONAL. Caller's phone number (calls, SMS, WhatsApp).
+	// OPTIONAL. Caller's phone number (calls, SMS, WhatsApp). At most 40 characters.
 	FromNumber string `protobuf:"bytes,11,opt,name=from_number,json=fromNumber,proto3" json:"from_number,omitempty"`
-	// OPTIONAL. Callee's phone number.
+	// OPTIONAL. Callee's phone number. At most 40 characters.
 	ToNumber string `protobuf:"bytes,12,opt,name=to_number,json=toNumber,proto3" json:"to_number,omitempty"`
-	// OPTIONAL. HTTPS link to the call recording.
+	// OPTIONAL. HTTPS link to the call recording. At most 2,048 characters.
 	RecordingUrl string `protobuf:"bytes,13,opt,name=recording_url,json=recordingUrl,proto3" json:"recording_url,omitempty"`
-	// OPTIONAL. Link back to the conversation in ConnectFlo.
+	// OPTIONAL. Link back to the conversation in ConnectFlo (http or https). At most 2,048
+	// characters.
 	ConversationUrl string `protobuf:"bytes,14,opt,name=conversation_url,json=conversationUrl,proto3" json:"conversation_url,omitempty"`
-	// OPTIONAL. Free key/value metadata, shown in the engagement body.
+	// OPTIONAL. Free key/value metadata, shown in the engagement body: at most 50 entries, keys
+	// of 1 to 100 characters, values of at most 2,000 characters (long text goes in the body).
 	Metadata map[string]string `protobuf:"bytes,15,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// OUTPUT_ONLY. Delivery state.
 	Status TimelineEventStatus `protobuf:"varint,16,opt,name=status,proto3,enum=connectflo.integrations.v1.TimelineEventStatus" json:"status,omitempty"`
@@ -665,7 +672,8 @@ type ListTimelineEventsRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// OPTIONAL. Only events in this status; unspecified means all.
 	Status TimelineEventStatus `protobuf:"varint,2,opt,name=status,proto3,enum=connectflo.integrations.v1.TimelineEventStatus" json:"status,omitempty"`
-	// OPTIONAL. At most this many events (default 50, at most 1000).
+	// OPTIONAL. At most this many events (default 50, at most 1000). A page also ends once its
+	// events reach about 1 MiB, so it may hold fewer, with a next_page_token.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// OPTIONAL. next_page_token of the previous page; the other fields must not change.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -736,7 +744,8 @@ type ListTimelineEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The events, newest first.
 	TimelineEvents []*TimelineEvent `protobuf:"bytes,1,rep,name=timeline_events,json=timelineEvents,proto3" json:"timeline_events,omitempty"`
-	// Token for the next page; empty on the last page.
+	// Token for the next page; empty on the last page. A page may end before page_size events
+	// (at about 1 MiB) and still have a next page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
