@@ -72,7 +72,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
 	fs.StringVar(&level, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env INTEGRATIONS_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env INTEGRATIONS_LOG_FORMAT)")
-	fs.StringVar(&timeout, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()), "how long to drain in-flight calls at shutdown (env INTEGRATIONS_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&timeout, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()), "the whole drain at shutdown: in-flight calls, queued upserts and timeline batches, each stage cut at its share (env INTEGRATIONS_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&maxBytes, "max-request-bytes", env("MAX_REQUEST_BYTES", fmt.Sprint(DefaultMaxRequestBytes)), "largest accepted request body or message, in bytes (env INTEGRATIONS_MAX_REQUEST_BYTES)")
 	hubspotURL := getenv("HUBSPOT_BASE_URL")
 	if hubspotURL == "" {
