@@ -154,3 +154,39 @@ func TestCleanStopHandsDeliveryOverAtOnce(t *testing.T) {
 	waitAllFinal(t, e.st, base.LeaseTTL/3) // the lease, had it not been released, expires after a minute
 	assertExactlyOnce(t, e, ids)
 }
+
+// A process whose lease was taken while it was not looking (it stalled past LeaseTTL) finds
+// out at its next claim: it sends nothing, stops its workers and says so once.
+func TestDelivererThatLostTheLeaseSendsNothingMore(t *testing.T) {
+	const events = 30
+	e := newTestEnv(t, envOptions{})
+	cfg, logs := e.process(e.config())
+	cfg.LeaseInterval = time.Hour // it does not renew, nor notice, before its next claim
+	ob := e.start(cfg)
+	ctx := context.Background()
+	// Another process takes the lease over, as it would once this one's had expired.
+	if err := e.st.ReleaseLease(ctx, store.OutboxDeliveryLease, ob.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	enqueueNotes(t, ob, e.contact("lost@example.com"), events)
+	deadline := time.Now().Add(10 * time.Second)
+	for logs.count("outbox: lost the delivery lease") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no claim noticed the lost lease in 10 s; logs: %q", logs.messages())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	counts, err := e.st.CountOutboxEvents(ctx, testWorkspace, testConnection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent := len(markerCounts(e.sb, e.hubID)); sent != 0 || counts[store.OutboxQueued] != events {
+		t.Errorf("after losing the lease: %d events in HubSpot, statuses %v; want none sent and all %d queued", sent, counts, events)
+	}
+	if n := logs.count("outbox: lost the delivery lease"); n != 1 {
+		t.Errorf("the lost lease was logged %d times, want once", n)
+	}
+}
