@@ -34,6 +34,7 @@ type Config struct {
 	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
 	CheckDelay      time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
+	LeaseTTL        time.Duration // --timeline-lease-ttl, INTEGRATIONS_TIMELINE_LEASE_TTL
 	TLSCertFile     string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
 	TLSKeyFile      string        // --tls-key, INTEGRATIONS_TLS_KEY
 }
@@ -47,6 +48,8 @@ const (
 	DefaultMaxRequestBytes = 4 << 20
 	DefaultHubSpotBaseURL  = "https://api.hubapi.com"
 	DefaultHubSpotTimeout  = 30 * time.Second
+	DefaultLeaseTTL        = 15 * time.Second
+	minLeaseTTL            = time.Second // below, a GC pause or a slow disk can cost the lease
 	DefaultSandboxAddr     = "127.0.0.1:8089"
 	DefaultDemoDBPath      = "data/demo.db"
 	keyFileName            = "encryption.keys"
@@ -66,7 +69,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 		return def
 	}
-	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay string
+	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay, leaseTTL string
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
@@ -85,6 +88,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
+	fs.StringVar(&leaseTTL, "timeline-lease-ttl", env("TIMELINE_LEASE_TTL", DefaultLeaseTTL.String()), "one process delivers a database's timeline events; when it dies without releasing its lease, another process (or a restart) takes delivery over after this long (env INTEGRATIONS_TIMELINE_LEASE_TTL)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: with --tls-key, gRPC and HTTP are served over TLS, and a renewed pair is picked up without a restart (env INTEGRATIONS_TLS_CERT)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert (env INTEGRATIONS_TLS_KEY)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
@@ -133,6 +137,11 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, fmt.Errorf("--timeline-check-delay %q: want a positive duration such as 30s", checkDelay))
 	} else {
 		c.CheckDelay = d
+	}
+	if d, err := time.ParseDuration(leaseTTL); err != nil || d < minLeaseTTL {
+		errs = append(errs, fmt.Errorf("--timeline-lease-ttl %q: want a duration of at least %v, such as %v", leaseTTL, minLeaseTTL, DefaultLeaseTTL))
+	} else {
+		c.LeaseTTL = d
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))

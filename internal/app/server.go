@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
-	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay,
+	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
 		OnHealth: func(h outbox.Health) {
 			name := resname.Connection{Workspace: h.Workspace, ID: h.Connection}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
