@@ -63,7 +63,10 @@ func (o *Outbox) checkLease(ctx context.Context) error {
 	held := l.HeldBy(o.owner, now)
 	o.mu.Lock()
 	was, first := o.leased, !o.leaseChecked
-	o.leased, o.leaseChecked = held, true
+	o.leaseChecked = true
+	if held {
+		o.leased = true
+	} // a loss is lostLease's to record and log
 	o.mu.Unlock()
 	log := o.cfg.Logger
 	switch {

@@ -190,3 +190,28 @@ func TestDelivererThatLostTheLeaseSendsNothingMore(t *testing.T) {
 		t.Errorf("the lost lease was logged %d times, want once", n)
 	}
 }
+
+// Without a claim to make, the renewal finds the loss: logged once, as at a claim.
+func TestDelivererNoticesALostLeaseAtRenewal(t *testing.T) {
+	e := newTestEnv(t, envOptions{})
+	cfg, logs := e.process(e.config())
+	cfg.LeaseInterval = 20 * time.Millisecond
+	ob := e.start(cfg)
+	ctx := context.Background()
+	if err := e.st.ReleaseLease(ctx, store.OutboxDeliveryLease, ob.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for logs.count("outbox: lost the delivery lease") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the renewals did not notice the lost lease in 10 s; logs: %q", logs.messages())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ob.delivering() {
+		t.Error("the process still believes it delivers")
+	}
+}
