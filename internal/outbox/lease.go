@@ -65,8 +65,8 @@ func (o *Outbox) checkLease(ctx context.Context) error {
 	was, first := o.leased, !o.leaseChecked
 	o.leaseChecked = true
 	if held {
-		o.leased = true
-	} // a loss is lostLease's to record and log
+		o.leased = true // a loss is for lostLease to record and log
+	}
 	o.mu.Unlock()
 	log := o.cfg.Logger
 	switch {
