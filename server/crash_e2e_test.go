@@ -91,7 +91,8 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	}
 	key := strings.TrimSpace(string(keyOut))
 	args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", db, "--log-format", "json",
-		"--hubspot-base-url", hub.URL, "--timeline-check-delay", "300ms"}
+		"--hubspot-base-url", hub.URL, "--timeline-check-delay", "300ms",
+		"--timeline-lease-ttl", "1s"} // the killed server never releases its lease: the restart waits for it to expire
 	cmd, addr := startProcess(t, bin, args...)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -71,11 +72,26 @@ func noEnv(string) string { return "" }
 
 // startServer creates API keys with the real "apikey create" command, then runs the server
 // until the test ends, and checks that it shuts down cleanly.
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T) *testServer { return startServerWith(t, serverOptions{}) }
+
+// serverOptions changes what startServer starts.
+type serverOptions struct {
+	env     map[string]string               // the server's environment
+	hubspot func(http.Handler) http.Handler // wraps the sandbox serving as HubSpot (to watch its requests)
+}
+
+func startServerWith(t *testing.T, opts serverOptions) *testServer {
 	t.Helper()
-	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: map[string]string{}}
+	if opts.env == nil {
+		opts.env = map[string]string{}
+	}
+	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: opts.env}
 	ts.sb = sandbox.New(sandbox.Options{})
-	ts.hubspot = httptest.NewServer(ts.sb)
+	var hub http.Handler = ts.sb
+	if opts.hubspot != nil {
+		hub = opts.hubspot(hub)
+	}
+	ts.hubspot = httptest.NewServer(hub)
 	t.Cleanup(ts.hubspot.Close)
 	var err error
 	if ts.acct, err = ts.sb.CreateAccount(sandbox.Account{Tier: sandbox.TierProfessional}); err != nil {

@@ -38,6 +38,7 @@ type Config struct {
 	CheckDelay        time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
 	TimelineMaxQueued int           // --timeline-max-queued, INTEGRATIONS_TIMELINE_MAX_QUEUED: undelivered events per connection
 	TimelineRetention time.Duration // --timeline-retention, INTEGRATIONS_TIMELINE_RETENTION: how long finished events are kept
+	LeaseTTL          time.Duration // --timeline-lease-ttl, INTEGRATIONS_TIMELINE_LEASE_TTL
 	TLSCertFile       string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
 	TLSKeyFile        string        // --tls-key, INTEGRATIONS_TLS_KEY
 }
@@ -51,6 +52,8 @@ const (
 	DefaultMaxRequestBytes = 4 << 20
 	DefaultHubSpotBaseURL  = "https://api.hubapi.com"
 	DefaultHubSpotTimeout  = 30 * time.Second
+	DefaultLeaseTTL        = 15 * time.Second
+	minLeaseTTL            = time.Second // below, a GC pause or a slow disk can cost the lease
 	DefaultSandboxAddr     = "127.0.0.1:8089"
 	DefaultDemoDBPath      = "data/demo.db"
 	keyFileName            = "encryption.keys"
@@ -70,13 +73,13 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 		return def
 	}
-	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay, maxQueued, retention string
+	var level, timeout, maxBytes, hubspotTimeout, batchSize, checkDelay, maxQueued, retention, leaseTTL string
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("GRPC_ADDR", DefaultGRPCAddr), "gRPC listen address (env INTEGRATIONS_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR", DefaultHTTPAddr), "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json (env INTEGRATIONS_HTTP_ADDR)")
 	fs.StringVar(&c.DBPath, "db", env("DB", DefaultDBPath), "SQLite database file, created on first start (env INTEGRATIONS_DB)")
 	fs.StringVar(&level, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn or error (env INTEGRATIONS_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json (env INTEGRATIONS_LOG_FORMAT)")
-	fs.StringVar(&timeout, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()), "how long to drain in-flight calls at shutdown (env INTEGRATIONS_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&timeout, "shutdown-timeout", env("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String()), "the whole drain at shutdown: in-flight calls, queued upserts and timeline batches, each stage cut at its share (env INTEGRATIONS_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&maxBytes, "max-request-bytes", env("MAX_REQUEST_BYTES", fmt.Sprint(DefaultMaxRequestBytes)), "largest accepted request body or message, in bytes (env INTEGRATIONS_MAX_REQUEST_BYTES)")
 	hubspotURL := getenv("HUBSPOT_BASE_URL")
 	if hubspotURL == "" {
@@ -91,6 +94,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
 	fs.StringVar(&maxQueued, "timeline-max-queued", env("TIMELINE_MAX_QUEUED", fmt.Sprint(outbox.DefaultMaxQueued)), "most timeline events a connection may have waiting for delivery; LogTimelineEvent answers RESOURCE_EXHAUSTED beyond it (env INTEGRATIONS_TIMELINE_MAX_QUEUED)")
 	fs.StringVar(&retention, "timeline-retention", env("TIMELINE_RETENTION", outbox.DefaultRetention.String()), "how long delivered and failed timeline events are kept (and their request_id remembered) before they are deleted; at least 1h (env INTEGRATIONS_TIMELINE_RETENTION)")
+	fs.StringVar(&leaseTTL, "timeline-lease-ttl", env("TIMELINE_LEASE_TTL", DefaultLeaseTTL.String()), "one process delivers a database's timeline events; when it dies without releasing its lease, another process (or a restart) takes delivery over after this long (env INTEGRATIONS_TIMELINE_LEASE_TTL)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: with --tls-key, gRPC and HTTP are served over TLS, and a renewed pair is picked up without a restart (env INTEGRATIONS_TLS_CERT)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert (env INTEGRATIONS_TLS_KEY)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
@@ -147,6 +151,11 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, fmt.Errorf("--timeline-retention %q: want a duration of at least 1h, such as 720h (30 days)", retention))
 	} else {
 		c.TimelineRetention = d
+	}
+	if d, err := time.ParseDuration(leaseTTL); err != nil || d < minLeaseTTL {
+		errs = append(errs, fmt.Errorf("--timeline-lease-ttl %q: want a duration of at least %v, such as %v", leaseTTL, minLeaseTTL, DefaultLeaseTTL))
+	} else {
+		c.LeaseTTL = d
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))

@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
-	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay,
+	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
 		MaxQueued: cfg.TimelineMaxQueued, Retention: cfg.TimelineRetention,
 		OnHealth: func(h outbox.Health) {
 			name := resname.Connection{Workspace: h.Workspace, ID: h.Connection}
@@ -167,7 +167,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}()
 	if err := s.outbox.Start(ctx); err != nil {
-		s.logger.Error("resume timeline events", "err", err) // they resume on the next Wake or recheck
+		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
 	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "db", s.cfg.DBPath)
 
@@ -184,16 +184,44 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
-// shutdown stops taking new work, drains what is in flight, and closes the database last.
+// The drain shares one deadline, --shutdown-timeout, among its stages; each must end by a
+// fixed share of it, counted from the start of the shutdown, and a stage that ends early
+// leaves its time to the next. The order follows who is waiting and what a cut costs:
+//   - HTTP, by 25%: gateway calls finish through gRPC, which is still up. Its own share, so a
+//     stuck REST call cannot take the time of the gRPC callers;
+//   - gRPC, by 50%: the workflow engine's calls, whose callers wait for an answer; cut, they
+//     fail UNAVAILABLE and are retried (request_id makes that safe);
+//   - queued upserts, by 70%: their calls have ended with the server, so this is best
+//     effort; an upsert by email is idempotent and the caller retries;
+//   - the outbox, by 90%: batches in flight record their outcome; cut, their events stay
+//     in doubt and are checked, not lost, by whichever process delivers next;
+//   - the last 10% for releasing the delivery lease and closing the database, which take
+//     milliseconds.
+const (
+	httpDrainShare   = 0.25
+	grpcDrainShare   = 0.50
+	upsertDrainShare = 0.70
+	outboxDrainShare = 0.90
+)
+
+// shutdown stops taking new work, drains what is in flight, and closes the database last,
+// all within the shutdown timeout.
 func (s *Server) shutdown() {
 	close(s.shuttingDown)
 	s.health.Shutdown() // health checks answer NOT_SERVING from now on
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	// HTTP first: gateway calls still in flight complete through gRPC, which is still up.
-	if err := s.http.Shutdown(ctx); err != nil {
-		s.logger.Warn("HTTP drain cut short", "err", err)
+	start := time.Now()
+	stage := func(share float64) (context.Context, context.CancelFunc) {
+		return context.WithDeadline(context.Background(), start.Add(time.Duration(share*float64(s.cfg.ShutdownTimeout))))
 	}
+
+	ctx, cancel := stage(httpDrainShare)
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.logger.Warn("HTTP drain cut short; closing remaining requests", "err", err)
+		s.http.Close()
+	}
+	cancel()
+
+	ctx, cancel = stage(grpcDrainShare)
 	stopped := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
@@ -206,10 +234,19 @@ func (s *Server) shutdown() {
 		s.grpc.Stop()
 		<-stopped
 	}
-	s.service.Close() // send what is still queued for HubSpot before the database closes
+	cancel()
+
+	ctx, cancel = stage(upsertDrainShare)
+	if err := s.service.Close(ctx); err != nil { // send what is still queued for HubSpot
+		s.logger.Warn("upsert drain cut short; the batches still on their way to HubSpot are abandoned", "err", err)
+	}
+	cancel()
+
+	ctx, cancel = stage(outboxDrainShare)
 	if err := s.outbox.Close(ctx); err != nil {
 		s.logger.Warn("timeline delivery drain cut short; the rest resumes at the next start", "err", err)
 	}
+	cancel()
 	s.closeAll()
 }
 

@@ -118,7 +118,7 @@ const VerifiedTTL = verifiedTTL
 
 // Authenticator checks API keys against the store.
 type Authenticator struct {
-	keys     KeyStore
+	lookups  *keyLookups
 	now      func() time.Time
 	verified sync.Map // [sha256.Size]byte → verifiedKey; only keys that passed are kept
 }
@@ -129,7 +129,9 @@ type verifiedKey struct {
 }
 
 // NewAuthenticator returns an Authenticator over keys.
-func NewAuthenticator(keys KeyStore) *Authenticator { return &Authenticator{keys: keys, now: time.Now} }
+func NewAuthenticator(keys KeyStore) *Authenticator {
+	return &Authenticator{lookups: newKeyLookups(keys), now: time.Now}
+}
 
 // Authenticate checks an authorization header value ("Bearer <key>").
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (Principal, error) {
@@ -153,7 +155,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	if v, ok := a.verified.Load(sum); ok && a.now().Before(v.(verifiedKey).until) {
 		return v.(verifiedKey).principal, nil
 	}
-	stored, err := a.keys.APIKeyByID(ctx, id)
+	stored, err := a.lookups.byID(ctx, id, a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrInvalidKey
 	}

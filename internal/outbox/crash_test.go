@@ -36,7 +36,8 @@ func TestCrashChild(t *testing.T) {
 	}
 	st := openStore(t, os.Getenv(envCrashDB))
 	client := newClient(t, os.Getenv(envCrashURL), os.Getenv(envCrashToken), crashLimits, hubspot.SystemClock{})
-	ob, err := New(Config{Store: st, BatchSize: crashBatch, CheckDelay: 100 * time.Millisecond,
+	// The child dies holding the delivery lease; a short one lets the restart take over soon.
+	ob, err := New(Config{Store: st, BatchSize: crashBatch, CheckDelay: 100 * time.Millisecond, LeaseTTL: time.Second,
 		Clients: ClientsFunc(func(context.Context, store.Connection) (*hubspot.Client, error) { return client, nil })})
 	if err != nil {
 		t.Fatal(err)

@@ -134,7 +134,8 @@ func (d *delivery) sendChunk(ctx context.Context, chunk []*item) {
 }
 
 // markSending records events as possibly sent before the request leaves, so a crash at any
-// point leaves them to be checked, never blindly resent. It reports whether that was saved.
+// point leaves them to be checked, never blindly resent. The record is the claim: it is
+// saved only while this process holds the delivery lease. It reports whether it was saved.
 func (d *delivery) markSending(ctx context.Context, chunk []*item) bool {
 	now := d.o.cfg.Now()
 	for _, it := range chunk {
@@ -147,9 +148,11 @@ func (d *delivery) markSending(ctx context.Context, chunk []*item) bool {
 			it.row.InDoubtSince = now
 		}
 	}
-	if err := d.o.st.SaveOutboxEvents(ctx, rows(chunk)); err != nil {
-		d.o.cfg.Logger.Error("outbox: record send", "err", err)
-		return false // not sent; the events are still due
+	if err := d.o.claim(ctx, rows(chunk)); err != nil {
+		if !errors.Is(err, store.ErrLeaseNotHeld) {
+			d.o.cfg.Logger.Error("outbox: record send", "err", err)
+		}
+		return false // not sent; the events are still due, for whichever process delivers
 	}
 	return true
 }

@@ -15,4 +15,8 @@
 // a search for its marker, made CheckDelay after the send, says HubSpot does not have it.
 // HubSpot's search is eventually consistent, so the guarantee holds when its index catches
 // up within CheckDelay; see docs/outbox.md for the limits.
+//
+// One process delivers a database's outbox at a time: the holder of a lease row in the
+// database, which every claim checks (lease.go). Other processes accept events and take
+// delivery over when the holder releases the lease at Close or dies and lets it expire.
 package outbox

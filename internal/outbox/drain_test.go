@@ -96,7 +96,7 @@ func BenchmarkEnqueue(b *testing.B) {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_busy_timeout", "5000")
 		q.Set("_foreign_keys", "on")
-		q.Set("_synchronous", "NORMAL")
+		q.Set("_synchronous", store.WriterSynchronous) // the store's writer's
 		q.Set("_txlock", "immediate")
 		db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 		if err != nil {

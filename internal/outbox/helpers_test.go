@@ -121,6 +121,8 @@ func (e *testEnv) config() Config {
 		MaxBackoff:  500 * time.Millisecond,
 		CheckDelay:  100 * time.Millisecond,
 		HoldRecheck: time.Minute,
+		// Short, so that a process waiting for the delivery lease sees it free soon.
+		LeaseInterval: 100 * time.Millisecond,
 	}
 }
 

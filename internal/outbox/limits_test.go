@@ -99,7 +99,7 @@ func TestSweepDeletesFinishedEventsPastRetention(t *testing.T) {
 	}
 	queued := mustEnqueue(t, ob, note("1", 3))
 
-	if n := ob.sweep(); n != 1 {
+	if n := ob.deleteExpired(); n != 1 {
 		t.Errorf("sweep deleted %d events, want 1 (the one finished past retention)", n)
 	}
 	tests := []struct {

@@ -87,6 +87,15 @@ type Config struct {
 	// (default DefaultRetention); the sweep deletes older ones every SweepInterval (default
 	// 1 h), starting at Start.
 	Retention, SweepInterval time.Duration
+	// LeaseTTL is how long the delivery lease outlives its holder's last renewal: when the
+	// delivering process dies, another process on the same database takes delivery over
+	// within LeaseTTL plus LeaseInterval (default 15 s).
+	LeaseTTL time.Duration
+	// LeaseInterval is how often the delivering process renews the lease and looks for
+	// events other processes accepted, and how often a process without the lease looks
+	// whether it is free (default 2 s; at most LeaseTTL/3, so that a renewal or two may fail
+	// without losing it).
+	LeaseInterval time.Duration
 }
 
 // Defaults of the limits an operator may change.
@@ -118,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxQueued <= 0 {
 		c.MaxQueued = DefaultMaxQueued
 	}
+	def(&c.LeaseTTL, 15*time.Second)
+	def(&c.LeaseInterval, 2*time.Second)
+	c.LeaseInterval = min(c.LeaseInterval, c.LeaseTTL/3)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -143,6 +155,11 @@ type Outbox struct {
 	// workCtx bounds every HubSpot call; Close cancels it when its own deadline passes.
 	workCtx    context.Context
 	cancelWork context.CancelFunc
+
+	owner        string        // this process's id in the delivery lease (lease.go)
+	leased       bool          // guarded by mu: this process holds the delivery lease
+	leaseChecked bool          // guarded by mu: the lease has been looked at once
+	leaseDone    chan struct{} // closed when keepLease returns; nil before Start
 }
 
 type connKey struct{ workspace, connection string }
@@ -155,28 +172,29 @@ func New(cfg Config) (*Outbox, error) {
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Outbox{cfg: cfg, st: cfg.Store, workers: map[connKey]*worker{}, stop: make(chan struct{}),
-		workCtx: ctx, cancelWork: cancel, waiters: notifier{waiting: map[string][]chan struct{}{}}}, nil
+		workCtx: ctx, cancelWork: cancel, waiters: notifier{waiting: map[string][]chan struct{}{}}, owner: newOwnerID()}, nil
 }
 
-// Start starts a worker for every connection with queued events, including events a crashed
-// run had sent without recording the answer (they are checked before being sent again).
+// Start takes the delivery lease, or waits for it in the background when another process
+// on the database holds it (logged once). Holding it, it starts a worker for every
+// connection with queued events, including events a crashed run had sent without recording
+// the answer (they are checked before being sent again).
 func (o *Outbox) Start(ctx context.Context) error {
-	backlogs, err := o.st.OutboxBacklogs(ctx)
-	if err != nil {
-		return fmt.Errorf("outbox: read backlog: %w", err)
-	}
 	o.mu.Lock()
+	if o.started || o.closing {
+		o.mu.Unlock()
+		return nil
+	}
 	o.started = true
+	o.leaseDone = make(chan struct{})
+	// Every process sweeps finished events, holding the lease or not: a sweep is short
+	// chunked deletes, harmless twice.
 	o.wg.Add(1)
 	o.mu.Unlock()
 	go o.sweepFinished()
-	for _, b := range backlogs {
-		o.cfg.Logger.InfoContext(ctx, "outbox: resuming", "workspace", b.Workspace, "connection", b.ConnectionID, "queued", b.Queued)
-		// A restart releases held and backed-off events too: whatever held them may be over,
-		// and if not, one attempt finds out and holds them again.
-		o.wake(b.Workspace, b.ConnectionID, true)
-	}
-	return nil
+	err := o.checkLease(ctx)
+	go o.keepLease()
+	return err
 }
 
 // Enqueue validates ev and commits it, QUEUED, before returning it with its id: from then on
@@ -260,14 +278,27 @@ func (o *Outbox) WaitDelivered(ctx context.Context, workspace, connection, id st
 
 // Wake makes a connection's worker look for work now and retry held events: call it after
 // UpdateCredentials, after the daily budget has reset, or whenever the connection's health
-// may have changed. It starts the worker if there is none.
-func (o *Outbox) Wake(workspace, connection string) { o.wake(workspace, connection, true) }
+// may have changed. It starts the worker if there is none. In a process without the
+// delivery lease it makes the held events due now, where the delivering process finds them.
+func (o *Outbox) Wake(workspace, connection string) {
+	if !o.wake(workspace, connection, true) {
+		return
+	}
+	if err := o.st.RescheduleOutboxEvents(o.workCtx, workspace, connection, o.cfg.Now()); err != nil {
+		o.cfg.Logger.Error("outbox: release held events", "workspace", workspace, "connection", connection, "err", err)
+	}
+}
 
-func (o *Outbox) wake(workspace, connection string, release bool) {
+// wake starts or pokes the connection's worker. It reports standby: the outbox runs but
+// another process holds the delivery lease, so nothing was started.
+func (o *Outbox) wake(workspace, connection string, release bool) (standby bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closing || !o.started {
-		return
+		return false
+	}
+	if !o.leased {
+		return true
 	}
 	k := connKey{workspace, connection}
 	w, ok := o.workers[k]
@@ -284,29 +315,40 @@ func (o *Outbox) wake(workspace, connection string, release bool) {
 	case w.signal <- struct{}{}:
 	default:
 	}
+	return false
 }
 
 // Close stops taking new work, lets the batches in flight finish and records their outcome,
-// and returns. When ctx ends first, in-flight calls are cancelled: their events stay queued
-// and, since their outcome is unknown, are checked for before being sent again after a restart.
+// releases the delivery lease, and returns. When ctx ends first, in-flight calls are
+// cancelled: their events stay queued and, since their outcome is unknown, are checked for
+// before being sent again by whichever process delivers next.
 func (o *Outbox) Close(ctx context.Context) error {
 	o.mu.Lock()
 	if !o.closing {
 		o.closing = true
 		close(o.stop)
 	}
+	leaseDone := o.leaseDone
 	o.mu.Unlock()
 	done := make(chan struct{})
-	go func() { o.wg.Wait(); close(done) }()
+	go func() {
+		o.wg.Wait()
+		if leaseDone != nil {
+			<-leaseDone
+		}
+		close(done)
+	}()
+	var err error
 	select {
 	case <-done:
-		o.cancelWork()
-		return nil
 	case <-ctx.Done():
 		o.cancelWork()
 		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	o.cancelWork()
+	o.releaseLease(ctx)
+	return err
 }
 
 func (o *Outbox) stopping() bool {

@@ -14,7 +14,7 @@ func (o *Outbox) sweepFinished() {
 	ticker := time.NewTicker(o.cfg.SweepInterval)
 	defer ticker.Stop()
 	for {
-		o.sweep()
+		o.deleteExpired()
 		select {
 		case <-ticker.C:
 		case <-o.stop:
@@ -23,10 +23,10 @@ func (o *Outbox) sweepFinished() {
 	}
 }
 
-// sweep deletes, chunk by chunk, the DELIVERED and FAILED events that finished more than
+// deleteExpired deletes, chunk by chunk, the DELIVERED and FAILED events that finished more than
 // Retention ago, and returns how many it deleted. It stops early when the outbox closes; the
 // next sweep goes on where it stopped.
-func (o *Outbox) sweep() int {
+func (o *Outbox) deleteExpired() int {
 	cutoff := o.cfg.Now().Add(-o.cfg.Retention)
 	total := 0
 	for !o.stopping() {

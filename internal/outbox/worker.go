@@ -44,6 +44,12 @@ func (w *worker) run() {
 			w.retire(true)
 			return
 		}
+		if !w.o.delivering() {
+			w.inflight.Wait()
+			if w.retireStandby() {
+				return
+			}
+		}
 		w.o.mu.Lock()
 		w.pending = false
 		release := w.release
@@ -92,6 +98,18 @@ func (w *worker) retire(force bool) bool {
 	w.o.mu.Lock()
 	defer w.o.mu.Unlock()
 	if w.pending && !force {
+		return false
+	}
+	delete(w.o.workers, w.key)
+	return true
+}
+
+// retireStandby removes the worker if this process does not hold the delivery lease (it
+// lost it); if it holds it again meanwhile, the worker carries on.
+func (w *worker) retireStandby() bool {
+	w.o.mu.Lock()
+	defer w.o.mu.Unlock()
+	if w.o.leased {
 		return false
 	}
 	delete(w.o.workers, w.key)

@@ -68,8 +68,9 @@ func (u *upserters) forget(name string) {
 	}
 }
 
-// closeAll drains every batcher: queued upserts are sent before the server stops.
-func (u *upserters) closeAll() {
+// closeAll drains every batcher: queued upserts are sent before the server stops, until ctx
+// ends. Batches still on the wire then are left to finish on their own.
+func (u *upserters) closeAll(ctx context.Context) error {
 	u.mu.Lock()
 	u.closed = true
 	all := u.batchers
@@ -79,12 +80,21 @@ func (u *upserters) closeAll() {
 	for _, cur := range all {
 		wg.Go(cur.batcher.Close)
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-// Close drains work the service holds in memory (queued upserts); call it after the gRPC
-// server has stopped taking calls.
-func (s *Service) Close() { s.upserts.closeAll() }
+// Close drains work the service holds in memory (queued upserts) until ctx ends; call it
+// after the gRPC server has stopped taking calls. Their callers have had their answer (the
+// call ended with the server), so what is cut short is reported to nobody but the log: an
+// upsert by email is safe to retry.
+func (s *Service) Close(ctx context.Context) error { return s.upserts.closeAll(ctx) }
 
 // normalizeEmail trims, lowercases and checks an email; HubSpot stores emails lowercase.
 func normalizeEmail(field, raw string) (string, *rpcerr.Violation) {

@@ -45,6 +45,7 @@ type OutboxBacklog struct {
 	Workspace    string
 	ConnectionID string
 	Queued       int
+	NextAttempt  time.Time // when the earliest of them is due
 }
 
 const outboxColumns = `seq, workspace, connection_id, id, request_id, kind, payload, status, attempts, last_error,
@@ -174,7 +175,7 @@ func (s *Store) NextOutboxAttempt(ctx context.Context, workspace, connectionID s
 
 // OutboxBacklogs lists the connections that have queued events (what a restart resumes).
 func (s *Store) OutboxBacklogs(ctx context.Context) ([]OutboxBacklog, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT workspace, connection_id, COUNT(*) FROM outbox_events
+	rows, err := s.db.QueryContext(ctx, `SELECT workspace, connection_id, COUNT(*), MIN(next_attempt_ms) FROM outbox_events
 		WHERE status = 'QUEUED' GROUP BY workspace, connection_id ORDER BY workspace, connection_id`)
 	if err != nil {
 		return nil, err
@@ -183,9 +184,11 @@ func (s *Store) OutboxBacklogs(ctx context.Context) ([]OutboxBacklog, error) {
 	var out []OutboxBacklog
 	for rows.Next() {
 		var b OutboxBacklog
-		if err := rows.Scan(&b.Workspace, &b.ConnectionID, &b.Queued); err != nil {
+		var next int64
+		if err := rows.Scan(&b.Workspace, &b.ConnectionID, &b.Queued, &next); err != nil {
 			return nil, err
 		}
+		b.NextAttempt = time.UnixMilli(next).UTC()
 		out = append(out, b)
 	}
 	return out, rows.Err()
@@ -203,6 +206,32 @@ func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) erro
 		return err
 	}
 	defer tx.Rollback()
+	if err := saveOutboxEvents(ctx, tx, events); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ClaimOutboxEvents saves events as SaveOutboxEvents does, but only while owner holds the
+// OutboxDeliveryLease at now, in the same transaction: it is ErrLeaseNotHeld, and saves
+// nothing, once another process has taken delivery over. The outbox claims a batch this way
+// before sending it, so a process that lost the lease sends nothing more.
+func (s *Store) ClaimOutboxEvents(ctx context.Context, owner string, now time.Time, events []OutboxEvent) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := checkLease(ctx, tx, OutboxDeliveryLease, owner, now); err != nil {
+		return err
+	}
+	if err := saveOutboxEvents(ctx, tx, events); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func saveOutboxEvents(ctx context.Context, tx *sql.Tx, events []OutboxEvent) error {
 	stmt, err := tx.PrepareContext(ctx, `UPDATE outbox_events SET status = ?, attempts = ?, last_error = ?,
 		next_attempt_ms = ?, in_doubt_since_ms = ?, last_attempt_ms = ?, hubspot_object_type = ?, hubspot_object_id = ?,
 		hubspot_contact_id = ?, deliver_time = ? WHERE seq = ?`)
@@ -226,7 +255,7 @@ func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) erro
 			return fmt.Errorf("store: save outbox event %s: %w", e.ID, translate(err))
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // RescheduleOutboxEvents makes a connection's queued events due at the latest at `at` (held

@@ -1,0 +1,217 @@
+package outbox
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// Log lines the lease tests count.
+const (
+	logStandby    = "outbox: another process delivers"
+	logDelivering = "outbox: this process delivers"
+)
+
+// logRecorder is a slog handler that keeps the messages logged.
+type logRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+
+func (r *logRecorder) messages() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.msgs...)
+}
+
+// count is how many messages start with prefix.
+func (r *logRecorder) count(prefix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.msgs {
+		if strings.HasPrefix(m, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// process is a second process on the test's database: its own store (connection pool) on
+// the same file, its own outbox and log.
+func (e *testEnv) process(cfg Config) (Config, *logRecorder) {
+	e.t.Helper()
+	logs := &logRecorder{}
+	cfg.Store = openStore(e.t, e.dbPath)
+	cfg.Logger = slog.New(logs)
+	return cfg, logs
+}
+
+// Two processes on one database file, both started with a backlog and both accepting events:
+// one delivers, the other says so once, and every event reaches HubSpot exactly once.
+func TestTwoProcessesOnOneDatabaseDeliverEachEventOnce(t *testing.T) {
+	const backlog, later = 600, 100
+	e := newTestEnv(t, envOptions{limits: crashLimits})
+	base := e.config()
+	base.BatchSize, base.LeaseInterval = 20, 50*time.Millisecond
+	contact := e.contact("twice@example.com")
+	ids := enqueueNotes(t, e.open(base), contact, backlog) // accepted before either process starts
+
+	cfgA, logsA := e.process(base)
+	cfgB, logsB := e.process(base)
+	a, b := e.open(cfgA), e.open(cfgB)
+	var wg sync.WaitGroup
+	for _, ob := range []*Outbox{a, b} {
+		wg.Go(func() {
+			if err := ob.Start(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// Both keep accepting events while one of them delivers.
+	for i := range later {
+		ev, err := []*Outbox{a, b}[i%2].Enqueue(context.Background(), note(contact, backlog+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	waitAllFinal(t, e.st, 30*time.Second)
+	assertExactlyOnce(t, e, ids)
+	standby := logsA.count(logStandby) + logsB.count(logStandby)
+	delivering := logsA.count(logDelivering) + logsB.count(logDelivering)
+	if standby != 1 || delivering != 1 {
+		t.Errorf("logs: %d lines that another process delivers, %d that this one does; want 1 and 1 (once each, not every %v)",
+			standby, delivering, base.LeaseInterval)
+	}
+}
+
+// A process that died holding the lease (it never releases it) is taken over once the lease
+// expires, and not before.
+func TestDeadDelivererIsTakenOverWhenItsLeaseExpires(t *testing.T) {
+	const events, ttl = 50, 1500 * time.Millisecond
+	e := newTestEnv(t, envOptions{})
+	dead, err := e.st.AcquireLease(context.Background(), store.OutboxDeliveryLease, "dead-host:4242:0badcafe", time.Now(), ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, logs := e.process(e.config())
+	cfg.LeaseInterval = 50 * time.Millisecond
+	ob := e.start(cfg)
+	ids := enqueueNotes(t, ob, e.contact("takeover@example.com"), events)
+	waitAllFinal(t, e.st, 30*time.Second)
+	assertExactlyOnce(t, e, ids)
+	for _, id := range ids {
+		row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.LastAttempt.Before(dead.Expire) {
+			t.Fatalf("event %s was sent at %v, before the dead process's lease expired at %v", id, row.LastAttempt, dead.Expire)
+		}
+	}
+	if n, m := logs.count(logStandby), logs.count(logDelivering); n != 1 || m != 1 {
+		t.Errorf("logs: %d lines that another process delivers, %d that this one took over; want 1 and 1", n, m)
+	}
+}
+
+// A clean stop releases the lease: the waiting process delivers at once, long before the
+// lease would have expired.
+func TestCleanStopHandsDeliveryOverAtOnce(t *testing.T) {
+	const events = 50
+	e := newTestEnv(t, envOptions{})
+	base := e.config()
+	base.LeaseTTL, base.LeaseInterval = time.Minute, 50*time.Millisecond
+	cfgA, logsA := e.process(base)
+	cfgB, logsB := e.process(base)
+	a := e.start(cfgA)
+	b := e.start(cfgB)
+	if logsA.count(logDelivering) != 1 || logsB.count(logStandby) != 1 {
+		t.Fatalf("the first process started must deliver and the second wait: A logged %q, B %q", logsA.messages(), logsB.messages())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := enqueueNotes(t, b, e.contact("handover@example.com"), events)
+	waitAllFinal(t, e.st, base.LeaseTTL/3) // the lease, had it not been released, expires after a minute
+	assertExactlyOnce(t, e, ids)
+}
+
+// A process whose lease was taken while it was not looking (it stalled past LeaseTTL) finds
+// out at its next claim: it sends nothing, stops its workers and says so once.
+func TestDelivererThatLostTheLeaseSendsNothingMore(t *testing.T) {
+	const events = 30
+	e := newTestEnv(t, envOptions{})
+	cfg, logs := e.process(e.config())
+	cfg.LeaseInterval = time.Hour // it does not renew, nor notice, before its next claim
+	ob := e.start(cfg)
+	ctx := context.Background()
+	// Another process takes the lease over, as it would once this one's had expired.
+	if err := e.st.ReleaseLease(ctx, store.OutboxDeliveryLease, ob.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	enqueueNotes(t, ob, e.contact("lost@example.com"), events)
+	deadline := time.Now().Add(10 * time.Second)
+	for logs.count("outbox: lost the delivery lease") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no claim noticed the lost lease in 10 s; logs: %q", logs.messages())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	counts, err := e.st.CountOutboxEvents(ctx, testWorkspace, testConnection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent := len(markerCounts(e.sb, e.hubID)); sent != 0 || counts[store.OutboxQueued] != events {
+		t.Errorf("after losing the lease: %d events in HubSpot, statuses %v; want none sent and all %d queued", sent, counts, events)
+	}
+	if n := logs.count("outbox: lost the delivery lease"); n != 1 {
+		t.Errorf("the lost lease was logged %d times, want once", n)
+	}
+}
+
+// Without a claim to make, the renewal finds the loss: logged once, as at a claim.
+func TestDelivererNoticesALostLeaseAtRenewal(t *testing.T) {
+	e := newTestEnv(t, envOptions{})
+	cfg, logs := e.process(e.config())
+	cfg.LeaseInterval = 20 * time.Millisecond
+	ob := e.start(cfg)
+	ctx := context.Background()
+	if err := e.st.ReleaseLease(ctx, store.OutboxDeliveryLease, ob.owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for logs.count("outbox: lost the delivery lease") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the renewals did not notice the lost lease in 10 s; logs: %q", logs.messages())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ob.delivering() {
+		t.Error("the process still believes it delivers")
+	}
+}
