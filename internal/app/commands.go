@@ -248,13 +248,13 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return fmt.Errorf("rotate-keys: %w (re-encrypted %d before the failure)", err, report.Resealed)
 	}
-	fmt.Fprintf(stdout, "re-encrypted %d token(s) under key %q; %d already used it; %d could not be read\n",
-		report.Resealed, ring.PrimaryID(), report.Current, len(report.Failed))
+	fmt.Fprintf(stdout, "re-encrypted %d token(s) under key %q; %d already current; %d read again after changing during the rotation; %d deleted meanwhile; %d not re-encrypted\n",
+		report.Resealed, ring.PrimaryID(), report.Current, report.Retried, report.Gone, len(report.Failed))
 	for _, f := range report.Failed {
-		fmt.Fprintln(stdout, "  cannot read:", f)
+		fmt.Fprintln(stdout, "  not re-encrypted:", f)
 	}
 	if len(report.Failed) > 0 {
-		return fmt.Errorf("rotate-keys: %d token(s) could not be decrypted with any configured key; restore the missing key and run again, or Update Credentials for those connections", len(report.Failed))
+		return fmt.Errorf("rotate-keys: %d token(s) not re-encrypted (listed above): restore a missing key, or Update Credentials for those connections, then run again", len(report.Failed))
 	}
 	return nil
 }

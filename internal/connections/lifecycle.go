@@ -67,15 +67,17 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 
 	now := m.now().UTC()
 	c := store.Connection{
-		Workspace: req.Workspace, ID: id, DisplayName: req.DisplayName,
+		Workspace: req.Workspace, ID: id, UID: store.NewConnectionUID(), DisplayName: req.DisplayName,
 		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
 		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
 	}
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
-	if c.TokenKeyID, c.TokenCiphertext, err = m.ring.Seal([]byte(strings.TrimSpace(req.AccessToken)), []byte(name)); err != nil {
-		return store.Connection{}, fmt.Errorf("seal token: %w", err)
+	sealed, err := sealToken(m.ring, c.Workspace, c.ID, c.UID, []byte(strings.TrimSpace(req.AccessToken)))
+	if err != nil {
+		return store.Connection{}, err
 	}
+	c.TokenKeyID, c.TokenCiphertext, c.TokenAADVersion = sealed.KeyID, sealed.Ciphertext, sealed.AADVersion
 	err = m.store.CreateConnection(ctx, &c, req.RequestID)
 	var replay *store.ReplayError
 	switch {
@@ -150,13 +152,16 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if len(report.MissingRequired) > 0 {
 		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
 	}
-	keyID, sealed, err := m.ring.Seal([]byte(strings.TrimSpace(accessToken)), []byte(name.String()))
+	// Sealed for the connection read above: if it is deleted and created again meanwhile,
+	// the write finds another uid and fails rather than give the successor this token.
+	sealed, err := sealToken(m.ring, name.Workspace, name.ID, cur.UID, []byte(strings.TrimSpace(accessToken)))
 	if err != nil {
-		return store.Connection{}, fmt.Errorf("seal token: %w", err)
+		return store.Connection{}, err
 	}
 	err = m.store.UpdateCredentials(ctx, name.Workspace, name.ID, store.Credentials{
-		AppID: p.appID, GrantedScopes: report.Granted, TokenHint: tok.Hint(),
-		TokenKeyID: keyID, TokenCiphertext: sealed, Status: StatusConnected, UpdateTime: m.now().UTC(),
+		UID: cur.UID, AppID: p.appID, GrantedScopes: report.Granted, TokenHint: tok.Hint(),
+		TokenKeyID: sealed.KeyID, TokenCiphertext: sealed.Ciphertext, TokenAADVersion: sealed.AADVersion,
+		Status: StatusConnected, UpdateTime: m.now().UTC(),
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, ErrNotFound // deleted meanwhile
@@ -194,7 +199,7 @@ func (m *Manager) Client(ctx context.Context, c store.Connection) (*hubspot.Clie
 	if ok && cached.keyID == c.TokenKeyID && cached.sealed == string(c.TokenCiphertext) {
 		return cached.client, nil
 	}
-	plain, err := m.ring.Open(c.TokenKeyID, c.TokenCiphertext, []byte(name))
+	plain, err := openToken(m.ring, c)
 	if err != nil {
 		reason := fmt.Sprintf("the stored HubSpot token cannot be decrypted (%v): restore encryption key %q in INTEGRATIONS_ENCRYPTION_KEYS or the key file, or Update Credentials with the token from HubSpot", err, c.TokenKeyID)
 		if serr := m.store.SetConnectionStatus(ctx, c.Workspace, c.ID, StatusError, reason, m.now().UTC()); serr != nil {

@@ -29,20 +29,36 @@ func TestConnectionLifecycle(t *testing.T) {
 		t.Errorf("RequestResource = %q, %v", res, err)
 	}
 
+	if c.UID == "" {
+		t.Fatal("CreateConnection left the uid empty")
+	}
 	later := now.Add(time.Hour)
-	if err := s.UpdateCredentials(ctx, "acme", "prod", Credentials{AppID: 7, GrantedScopes: []string{"x"}, TokenHint: "wxyz",
-		TokenKeyID: "k2", TokenCiphertext: []byte{2}, Status: "CONNECTED", UpdateTime: later}); err != nil {
+	creds := Credentials{UID: "another connection's uid", AppID: 7, GrantedScopes: []string{"x"}, TokenHint: "wxyz",
+		TokenKeyID: "k2", TokenCiphertext: []byte{2}, TokenAADVersion: 1, Status: "CONNECTED", UpdateTime: later}
+	if err := s.UpdateCredentials(ctx, "acme", "prod", creds); !errors.Is(err, ErrNotFound) {
+		t.Errorf("UpdateCredentials for a uid the row does not have: err = %v, want ErrNotFound", err)
+	}
+	creds.UID = c.UID
+	if err := s.UpdateCredentials(ctx, "acme", "prod", creds); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.GetConnection(ctx, "acme", "prod")
-	if got.TokenKeyID != "k2" || got.TokenCiphertext[0] != 2 || got.TokenHint != "wxyz" || !got.FieldsDiscoveredAt.IsZero() || !got.UpdateTime.Equal(later) {
+	if got.TokenKeyID != "k2" || got.TokenCiphertext[0] != 2 || got.TokenAADVersion != 1 || got.TokenHint != "wxyz" ||
+		!got.FieldsDiscoveredAt.IsZero() || !got.UpdateTime.Equal(later) || got.UID != c.UID {
 		t.Errorf("after UpdateCredentials: %+v (fields must be marked for rediscovery)", got)
 	}
 
-	if err := s.ReplaceCiphertext(ctx, "acme", "prod", "k1", "k3", []byte{3}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("ReplaceCiphertext with a stale key id: err = %v, want ErrNotFound", err)
+	next := SealedToken{KeyID: "k3", Ciphertext: []byte{3}, AADVersion: 1}
+	for _, stale := range []SealedToken{
+		{KeyID: "k1", Ciphertext: []byte{2}, AADVersion: 1}, // another key id
+		{KeyID: "k2", Ciphertext: []byte{1}, AADVersion: 1}, // same key id, another ciphertext
+		{KeyID: "k2", Ciphertext: []byte{2}, AADVersion: 0}, // another associated data
+	} {
+		if err := s.ReplaceCiphertext(ctx, "acme", "prod", stale, next); !errors.Is(err, ErrNotFound) {
+			t.Errorf("ReplaceCiphertext over stale %+v: err = %v, want ErrNotFound", stale, err)
+		}
 	}
-	if err := s.ReplaceCiphertext(ctx, "acme", "prod", "k2", "k3", []byte{3}); err != nil {
+	if err := s.ReplaceCiphertext(ctx, "acme", "prod", got.Sealed(), next); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetConnectionStatus(ctx, "acme", "prod", "ERROR", "token cannot be decrypted", later); err != nil {
