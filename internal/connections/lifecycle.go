@@ -174,13 +174,20 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	return m.Get(ctx, name)
 }
 
-// Delete erases a connection with its sealed token and everything kept for it.
+// Delete erases a connection with its sealed token and everything kept for it. A retry with
+// the request_id of a delete that succeeded is ErrDeleteReplayed and deletes nothing, even if a
+// connection was created under the same name since.
 func (m *Manager) Delete(ctx context.Context, name resname.Connection, requestID string) error {
 	err := m.store.DeleteConnection(ctx, name.Workspace, name.ID, requestID)
-	if errors.Is(err, store.ErrNotFound) {
+	var replay *store.ReplayError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return ErrNotFound
-	}
-	if err != nil {
+	case errors.As(err, &replay) && replay.Resource == name.String():
+		return ErrDeleteReplayed
+	case errors.As(err, &replay):
+		return &RequestIDReusedError{Resource: replay.Resource}
+	case err != nil:
 		return err
 	}
 	m.forget(name.String())

@@ -115,8 +115,9 @@ func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id string, pre
 
 // DeleteConnection erases a connection with its sealed token and everything kept for it
 // (later tables reference connections ON DELETE CASCADE). A connection that does not exist is
-// ErrNotFound, unless requestID ("" for none) is the one of the delete that erased it: a
-// retried delete succeeds.
+// ErrNotFound. A requestID ("" for none) already used by a delete is a *ReplayError naming
+// the connection that delete erased, and nothing is deleted: a retry of a delete that
+// succeeded must not erase a connection created since under the same name.
 func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -124,16 +125,12 @@ func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID s
 	}
 	defer tx.Rollback()
 	name := "workspaces/" + workspace + "/connections/" + id
-	res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
-	if err := oneRow(res, err); err != nil {
-		if errors.Is(err, ErrNotFound) && requestID != "" {
-			if prev, qerr := s.RequestResource(ctx, workspace, "DeleteConnection", requestID); qerr == nil && prev == name {
-				return nil
-			}
-		}
+	// Claimed first, in the same transaction: a delete that then finds nothing rolls it back.
+	if err := recordRequest(ctx, tx, workspace, "DeleteConnection", requestID, name, s.now()); err != nil {
 		return err
 	}
-	if err := recordRequest(ctx, tx, workspace, "DeleteConnection", requestID, name, s.now()); err != nil && !errors.Is(err, ErrRequestReplayed) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
+	if err := oneRow(res, err); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -82,8 +82,8 @@ func TestConnectionLifecycle(t *testing.T) {
 	if err := s.DeleteConnection(ctx, "acme", "prod", ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: err = %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteConnection(ctx, "acme", "prod", "del-1"); err != nil {
-		t.Errorf("retried delete with its request_id: err = %v, want success", err)
+	if err := s.DeleteConnection(ctx, "acme", "prod", "del-1"); !errors.As(err, &replay) || replay.Resource != "workspaces/acme/connections/prod" {
+		t.Errorf("retried delete with its request_id: err = %v, want a ReplayError naming the deleted connection", err)
 	}
 	if err := s.DeleteConnection(ctx, "acme", "prod", "del-2"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete with a new request_id: err = %v, want ErrNotFound", err)
@@ -95,5 +95,40 @@ func TestConnectionLifecycle(t *testing.T) {
 	s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE token_ciphertext IS NOT NULL`).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d ciphertexts remain after delete", n)
+	}
+}
+
+func TestReplayedDeleteLeavesSuccessorAlone(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	create := func(display string) {
+		t.Helper()
+		c := &Connection{Workspace: "acme", ID: "prod", DisplayName: display, Status: "CONNECTED", CreateTime: now, UpdateTime: now}
+		if err := s.CreateConnection(ctx, c, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("First")
+	if err := s.DeleteConnection(ctx, "acme", "prod", "del-1"); err != nil {
+		t.Fatal(err)
+	}
+	create("Second")
+	other := &Connection{Workspace: "acme", ID: "other", DisplayName: "Other", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
+	if err := s.CreateConnection(ctx, other, ""); err != nil {
+		t.Fatal(err)
+	}
+	var replay *ReplayError
+	if err := s.DeleteConnection(ctx, "acme", "prod", "del-1"); !errors.As(err, &replay) || replay.Resource != "workspaces/acme/connections/prod" {
+		t.Errorf("replayed delete: err = %v, want a ReplayError naming the first call's connection", err)
+	}
+	if got, err := s.GetConnection(ctx, "acme", "prod"); err != nil || got.DisplayName != "Second" {
+		t.Errorf("after the replayed delete: %q, %v; want the successor untouched", got.DisplayName, err)
+	}
+	if err := s.DeleteConnection(ctx, "acme", "other", "del-1"); !errors.As(err, &replay) || replay.Resource != "workspaces/acme/connections/prod" {
+		t.Errorf("request_id of another delete: err = %v, want a ReplayError naming the first call's connection", err)
+	}
+	if _, err := s.GetConnection(ctx, "acme", "other"); err != nil {
+		t.Errorf("a delete with another delete's request_id erased its connection: %v", err)
 	}
 }
