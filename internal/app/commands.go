@@ -23,7 +23,7 @@ Usage:
   server [flags]                                   serve gRPC and the REST gateway
   server apikey create --workspace NAME [--db PATH] create an API key and print it once
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
-  server apikey revoke ID|KEY [--db PATH]           revoke an API key
+  server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
   server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
@@ -71,7 +71,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const apiKeyUsage = `usage:
   server apikey create --workspace NAME [--db PATH]
   server apikey list [--workspace NAME] [--db PATH]
-  server apikey revoke ID|KEY [--db PATH]`
+  server apikey revoke ID [--db PATH]`
 
 // runAPIKey implements the "apikey" commands.
 func runAPIKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -199,10 +199,11 @@ func runAPIKeyList(ctx context.Context, args []string, getenv func(string) strin
 		}}, args, getenv, stderr)
 }
 
-// runAPIKeyRevoke revokes a key given by its id (from "apikey list") or as the whole key.
+// runAPIKeyRevoke revokes a key given by its id (from "apikey list"). A whole key is refused:
+// its secret would be in shell history and visible in ps.
 func runAPIKeyRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return runAPIKeyCommand(ctx, apiKeyCommand{name: "revoke", args: 1, existing: true,
-		argsHelp: `one key id (from "server apikey list") or the whole key`,
+		argsHelp: `one key id (from "server apikey list")`,
 		run: func(ctx context.Context, st *store.Store, db string, args []string) error {
 			id, err := auth.KeyID(args[0])
 			if err != nil {
