@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,9 +25,9 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	return out.String(), errOut.String(), err
 }
 
-// An operator lists the keys of a running server's database and revokes one, by id or by
-// pasting the whole key: the server then refuses it with API_KEY_REVOKED, over gRPC and REST,
-// while the other keys keep working.
+// An operator lists the keys of a running server's database and revokes one by its id (a
+// whole key on the command line is refused, naming the id): the server then refuses the key
+// with API_KEY_REVOKED, over gRPC and REST, while the other keys keep working.
 func TestAPIKeyListAndRevoke(t *testing.T) {
 	ts := startServer(t)
 	idOf := func(key string) string { return strings.SplitN(key, "_", 3)[1] }
@@ -52,12 +53,23 @@ func TestAPIKeyListAndRevoke(t *testing.T) {
 		t.Errorf("apikey list --workspace globex printed\n%s", out)
 	}
 
-	// Revoke by pasting the whole key; the message names the id, never the secret.
-	out, _, err = runCLI(t, "apikey", "revoke", ts.keys["globex"], "--db", ts.db)
+	// A whole key is refused, naming the id to pass instead and never the secret; nothing is revoked.
+	globexSecret := strings.SplitN(ts.keys["globex"], "_", 3)[2]
+	out, errOut, err := runCLI(t, "apikey", "revoke", ts.keys["globex"], "--db", ts.db)
+	if err == nil || !strings.Contains(err.Error(), "pass the key id "+idOf(ts.keys["globex"])) {
+		t.Errorf("apikey revoke with a whole key: %v; want a refusal naming the id", err)
+	}
+	if strings.Contains(fmt.Sprint(out, errOut, err), globexSecret) {
+		t.Error("apikey revoke repeated the secret of the whole key it was given")
+	}
+	if out, _, _ := runCLI(t, "apikey", "list", "--workspace", "globex", "--db", ts.db); !strings.HasSuffix(strings.TrimSpace(out), " -") {
+		t.Errorf("a refused revoke revoked the key (its REVOKED column must stay -):\n%s", out)
+	}
+	out, _, err = runCLI(t, "apikey", "revoke", idOf(ts.keys["globex"]), "--db", ts.db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "Revoked API key "+idOf(ts.keys["globex"])) || strings.Contains(out, strings.SplitN(ts.keys["globex"], "_", 3)[2]) {
+	if !strings.Contains(out, "Revoked API key "+idOf(ts.keys["globex"])) {
 		t.Errorf("apikey revoke printed %q", out)
 	}
 	if out, _, err := runCLI(t, "apikey", "revoke", "--db", ts.db, idOf(ts.keys["globex"])); err != nil || !strings.Contains(out, "already revoked") {

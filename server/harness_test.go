@@ -132,7 +132,9 @@ func (ts *testServer) start(t *testing.T) {
 	getenv := func(k string) string { return ts.env[k] }
 	mark := len(ts.logs.String())
 	go func() {
-		done <- app.Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", ts.db,
+		// The key file sits outside the database's folder, as it does by default.
+		keyFile := filepath.Join(filepath.Dir(filepath.Dir(ts.db)), "config", "encryption.keys")
+		done <- app.Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", ts.db, "--key-file", keyFile,
 			"--log-format", "json", "--log-level", "debug", "--hubspot-base-url", ts.hubspot.URL, "--hubspot-timeout", "2s"},
 			getenv, io.Discard, ts.logs)
 	}()

@@ -23,7 +23,7 @@ Usage:
   server [flags]                                   serve gRPC and the REST gateway
   server apikey create --workspace NAME [--db PATH] create an API key and print it once
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
-  server apikey revoke ID|KEY [--db PATH]           revoke an API key
+  server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
   server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
@@ -71,7 +71,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const apiKeyUsage = `usage:
   server apikey create --workspace NAME [--db PATH]
   server apikey list [--workspace NAME] [--db PATH]
-  server apikey revoke ID|KEY [--db PATH]`
+  server apikey revoke ID [--db PATH]`
 
 // runAPIKey implements the "apikey" commands.
 func runAPIKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -199,10 +199,11 @@ func runAPIKeyList(ctx context.Context, args []string, getenv func(string) strin
 		}}, args, getenv, stderr)
 }
 
-// runAPIKeyRevoke revokes a key given by its id (from "apikey list") or as the whole key.
+// runAPIKeyRevoke revokes a key given by its id (from "apikey list"). A whole key is refused:
+// its secret would be in shell history and visible in ps.
 func runAPIKeyRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return runAPIKeyCommand(ctx, apiKeyCommand{name: "revoke", args: 1, existing: true,
-		argsHelp: `one key id (from "server apikey list") or the whole key`,
+		argsHelp: `one key id (from "server apikey list")`,
 		run: func(ctx context.Context, st *store.Store, db string, args []string) error {
 			id, err := auth.KeyID(args[0])
 			if err != nil {
@@ -248,13 +249,13 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return fmt.Errorf("rotate-keys: %w (re-encrypted %d before the failure)", err, report.Resealed)
 	}
-	fmt.Fprintf(stdout, "re-encrypted %d token(s) under key %q; %d already used it; %d could not be read\n",
-		report.Resealed, ring.PrimaryID(), report.Current, len(report.Failed))
+	fmt.Fprintf(stdout, "re-encrypted %d token(s) under key %q; %d already current; %d read again after changing during the rotation; %d deleted meanwhile; %d not re-encrypted\n",
+		report.Resealed, ring.PrimaryID(), report.Current, report.Retried, report.Gone, len(report.Failed))
 	for _, f := range report.Failed {
-		fmt.Fprintln(stdout, "  cannot read:", f)
+		fmt.Fprintln(stdout, "  not re-encrypted:", f)
 	}
 	if len(report.Failed) > 0 {
-		return fmt.Errorf("rotate-keys: %d token(s) could not be decrypted with any configured key; restore the missing key and run again, or Update Credentials for those connections", len(report.Failed))
+		return fmt.Errorf("rotate-keys: %d token(s) not re-encrypted (listed above): restore a missing key, or Update Credentials for those connections, then run again", len(report.Failed))
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ type Config struct {
 	MaxRequestBytes   int           // --max-request-bytes, INTEGRATIONS_MAX_REQUEST_BYTES
 	HubSpotBaseURL    string        // --hubspot-base-url, HUBSPOT_BASE_URL
 	HubSpotTimeout    time.Duration // --hubspot-timeout, INTEGRATIONS_HUBSPOT_TIMEOUT: per HubSpot attempt
-	KeyFile           string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset
+	KeyFile           string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset; "" when no default can be found
+	LegacyKeyFile     string        // encryption.keys beside the database, where earlier versions put it: used instead of the default while it exists
 	EncryptionKeys    string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
 	Sandbox           bool          // --sandbox: demo mode with the embedded HubSpot sandbox
 	TemporaryDB       bool          // demo mode without --db: a throwaway database, removed at exit
@@ -57,6 +58,7 @@ const (
 	DefaultSandboxAddr     = "127.0.0.1:8089"
 	DefaultDemoDBPath      = "data/demo.db"
 	keyFileName            = "encryption.keys"
+	keyFileFolder          = "connectflo-integrations" // under the user's configuration folder
 )
 
 // envPrefix starts every environment variable of the service.
@@ -87,7 +89,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	}
 	fs.StringVar(&c.HubSpotBaseURL, "hubspot-base-url", hubspotURL, "HubSpot API base URL, e.g. a standalone sandbox's (env HUBSPOT_BASE_URL)")
 	fs.StringVar(&hubspotTimeout, "hubspot-timeout", env("HUBSPOT_TIMEOUT", DefaultHubSpotTimeout.String()), "timeout of one HubSpot request attempt (env INTEGRATIONS_HUBSPOT_TIMEOUT)")
-	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: encryption.keys beside the database; ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
+	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: $XDG_CONFIG_HOME/connectflo-integrations/encryption.keys, or ~/.config/connectflo-integrations/encryption.keys, never beside the database, so that a backup of the data does not carry its key (a key file an earlier version created beside the database is still used, with a warning); ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
 	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (its database is temporary unless --db is given)")
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
@@ -108,7 +110,10 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		c.TemporaryDB = true         // and is not kept: runDemo puts it in a temporary folder
 	}
 	if c.KeyFile == "" {
-		c.KeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
+		c.KeyFile = defaultKeyFile(getenv)
+		if !c.TemporaryDB { // a temporary database is new: nothing was ever beside it
+			c.LegacyKeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
+		}
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
@@ -164,6 +169,22 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, errors.New("--db must not be empty"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// defaultKeyFile is where the key file goes unless told otherwise: the user's configuration
+// folder ($XDG_CONFIG_HOME, else $HOME/.config), away from the database so that a copy of the
+// data folder does not carry the key that opens its tokens. It is "" when the environment names
+// neither folder (a service account without a home, say): then the key file must be given.
+func defaultKeyFile(getenv func(string) string) string {
+	dir := getenv("XDG_CONFIG_HOME")
+	if !filepath.IsAbs(dir) {
+		home := getenv("HOME")
+		if !filepath.IsAbs(home) {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, keyFileFolder, keyFileName)
 }
 
 // DefaultConfig is the configuration with no flags and no environment, for programs and

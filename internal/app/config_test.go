@@ -21,7 +21,7 @@ func TestParseConfigPrecedence(t *testing.T) {
 	}{
 		{"defaults", nil, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, LegacyKeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL}},
 		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
 			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox", "--sandbox-addr", ":3"},
@@ -30,7 +30,7 @@ func TestParseConfigPrecedence(t *testing.T) {
 				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL}},
 		{"demo mode keeps its own database", []string{"--sandbox"}, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDemoDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, KeyFile: "data/encryption.keys", Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL}},
 	}
 	for _, tc := range cases {
@@ -58,7 +58,7 @@ func TestParseConfigPrecedence(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.GRPCAddr != "127.0.0.1:1" || got.DBPath != "flag.db" || got.LogLevel != slog.LevelDebug ||
-			got.HubSpotBaseURL != "http://127.0.0.1:9" || got.EncryptionKeys != "k1:xyz" || got.KeyFile != "encryption.keys" {
+			got.HubSpotBaseURL != "http://127.0.0.1:9" || got.EncryptionKeys != "k1:xyz" || got.LegacyKeyFile != "encryption.keys" {
 			t.Errorf("got %+v; want env for the gRPC address, log level, HubSpot URL and keys, the flag for the database", got)
 		}
 	})

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/connectflo/integrations/internal/secrets"
@@ -10,7 +12,8 @@ import (
 
 // loadKeyRing returns the token encryption keys: INTEGRATIONS_ENCRYPTION_KEYS when set,
 // otherwise the key file, created with a new key on first start (with a warning, once, since
-// the tokens are then only as safe as that file).
+// the tokens are then only as safe as that file). A key file that an earlier version created
+// beside the database is used while it is there, with a warning to move it.
 func loadKeyRing(cfg Config, logger *slog.Logger) (*secrets.KeyRing, error) {
 	if cfg.EncryptionKeys != "" {
 		keys, err := secrets.ParseKeys(cfg.EncryptionKeys)
@@ -19,16 +22,34 @@ func loadKeyRing(cfg Config, logger *slog.Logger) (*secrets.KeyRing, error) {
 		}
 		return secrets.NewKeyRing(keys...)
 	}
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = filepath.Join(filepath.Dir(cfg.DBPath), keyFileName)
+	path := cfg.KeyFile
+	if cfg.LegacyKeyFile != "" {
+		if _, err := os.Stat(cfg.LegacyKeyFile); err == nil {
+			path = cfg.LegacyKeyFile
+		}
 	}
-	ring, created, err := secrets.LoadOrCreateKeyFile(cfg.KeyFile)
+	if path == "" {
+		return nil, errors.New("token encryption keys: set INTEGRATIONS_ENCRYPTION_KEYS, or --key-file (INTEGRATIONS_KEY_FILE) to a path outside the database's folder; " +
+			"the default key file lives under $XDG_CONFIG_HOME or $HOME/.config, and neither is set")
+	}
+	if !cfg.TemporaryDB && besideDatabase(path, cfg.DBPath) {
+		logger.Warn("the token encryption key file is in the database's folder, so a backup or copy of that folder carries the tokens and the key that opens them: "+
+			"move the file elsewhere and give its path with --key-file or INTEGRATIONS_KEY_FILE", "key_file", path, "default_key_file", cfg.KeyFile)
+	}
+	ring, created, err := secrets.LoadOrCreateKeyFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("token encryption keys: %w", err)
 	}
 	if created {
-		logger.Warn("no token encryption key configured: created a key file; back it up, since stored HubSpot tokens cannot be read without it, "+
-			"and prefer INTEGRATIONS_ENCRYPTION_KEYS (id:base64key, primary first) in production", "key_file", cfg.KeyFile, "key_id", ring.PrimaryID())
+		logger.Warn("no token encryption key configured: created a key file; back it up, apart from the database, since stored HubSpot tokens cannot be read without it, "+
+			"and prefer INTEGRATIONS_ENCRYPTION_KEYS (id:base64key, primary first) in production", "key_file", path, "key_id", ring.PrimaryID())
 	}
 	return ring, nil
+}
+
+// besideDatabase reports whether the key file is in the database's folder.
+func besideDatabase(keyFile, dbPath string) bool {
+	k, kerr := filepath.Abs(filepath.Dir(keyFile))
+	d, derr := filepath.Abs(filepath.Dir(dbPath))
+	return kerr == nil && derr == nil && k == d
 }

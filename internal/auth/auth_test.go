@@ -123,10 +123,7 @@ func TestRevokedKeys(t *testing.T) {
 	if _, err := a.Authenticate(ctx, "Bearer "+key); err != nil {
 		t.Fatal(err)
 	}
-	id, err := KeyID(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := strings.SplitN(key, "_", 3)[1]
 	if _, err := st.RevokeAPIKey(ctx, id, now); err != nil {
 		t.Fatal(err)
 	}
@@ -143,23 +140,40 @@ func TestRevokedKeys(t *testing.T) {
 }
 
 func TestKeyID(t *testing.T) {
-	for in, want := range map[string]string{
-		"cfk_abcd234_c2VjcmV0": "abcd234",
-		"  abcd234 ":           "abcd234",
-		"nnw7acjtgohvwqkg":     "nnw7acjtgohvwqkg",
-	} {
-		if got, err := KeyID(in); err != nil || got != want {
-			t.Errorf("KeyID(%q) = %q, %v; want %q", in, got, err, want)
-		}
+	cases := []struct {
+		name    string
+		in      string
+		want    string // the id; "" for an error
+		secret  bool   // refused as a whole key (ErrSecretGiven)
+		mention string // the error must contain this
+	}{
+		{name: "id", in: "nnw7acjtgohvwqkg", want: "nnw7acjtgohvwqkg"},
+		{name: "id with spaces", in: "  abcd234 ", want: "abcd234"},
+		{name: "whole key", in: "cfk_abcd234_c2VjcmV0c2VjcmV0", secret: true, mention: "pass the key id abcd234"},
+		{name: "whole key with a mangled id", in: "cfk_ab!c_c2VjcmV0c2VjcmV0", secret: true, mention: "apikey list"},
+		{name: "prefix alone", in: "cfk_", secret: true},
+		{name: "empty", in: "", mention: "is not a key id"},
+		{name: "uppercase", in: "ABCD", mention: "is not a key id"},
+		{name: "hyphen", in: "abc-def", mention: "is not a key id"},
+		{name: "digit 1", in: "abcd1", mention: "is not a key id"},
+		{name: "too long", in: strings.Repeat("a", 33), mention: "is not a key id"},
 	}
-	for _, in := range []string{"", "cfk_", "cfk_abc", "ABCD", "abc-def", "abcd1", strings.Repeat("a", 33)} {
-		if got, err := KeyID(in); err == nil {
-			t.Errorf("KeyID(%q) = %q, want an error", in, got)
-		}
-	}
-	// A mistyped whole key is never echoed with its secret.
-	if _, err := KeyID("cfk_ab!c_c2VjcmV0c2VjcmV0"); err == nil || strings.Contains(err.Error(), "c2VjcmV0c2VjcmV0") {
-		t.Errorf("KeyID error echoes the secret: %v", err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := KeyID(tc.in)
+			if got != tc.want || (err == nil) != (tc.want != "") {
+				t.Fatalf("KeyID(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+			if err == nil {
+				return
+			}
+			if errors.Is(err, ErrSecretGiven) != tc.secret || !strings.Contains(err.Error(), tc.mention) {
+				t.Errorf("KeyID(%q) error %q: want ErrSecretGiven %v, mentioning %q", tc.in, err, tc.secret, tc.mention)
+			}
+			if strings.Contains(err.Error(), "c2VjcmV0c2VjcmV0") {
+				t.Errorf("KeyID(%q) error repeats the secret: %v", tc.in, err)
+			}
+		})
 	}
 }
 

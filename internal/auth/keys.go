@@ -66,30 +66,35 @@ func CreateKey(ctx context.Context, ks KeyStore, workspace string, now time.Time
 	return key, nil
 }
 
-// KeyID returns the public id of a key given as its id alone or as the whole key
-// (cfk_<id>_<secret>), for commands that name a key.
+// ErrSecretGiven means a command was given a whole API key where it takes the key's id.
+var ErrSecretGiven = errors.New("auth: a whole API key was given where its id is wanted")
+
+// KeyID checks a key id given to a command that names a key (from "apikey list"). A whole key
+// (cfk_<id>_<secret>) is refused with ErrSecretGiven: a secret on a command line is kept in
+// shell history and shown to every user by ps. The error names the key's id, which is public,
+// so the operator can run the command again with it; it never repeats the secret.
 func KeyID(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, keyPrefix); ok {
-		id, _, ok := strings.Cut(rest, "_")
-		if !ok || id == "" {
-			return "", fmt.Errorf("%q is not a whole API key (cfk_<id>_<secret>) nor a key id", redactKey(s))
+		if id, _, ok := strings.Cut(rest, "_"); ok && validKeyID(id) {
+			return "", fmt.Errorf("%w: pass the key id %s, not the whole key; a key on a command line is kept in shell history "+
+				"and shown by ps, so treat this one as exposed: revoke it by id and replace it", ErrSecretGiven, id)
 		}
-		s = id
+		return "", fmt.Errorf("%w: pass the key id that \"apikey list\" shows (the part after cfk_ and before the next _)", ErrSecretGiven)
 	}
-	if s == "" || len(s) > 32 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+	if !validKeyID(s) {
 		return "", fmt.Errorf("%q is not a key id: ids are lowercase letters and digits 2-7, as \"apikey list\" shows them", redactKey(s))
 	}
 	return s, nil
 }
 
-// redactKey keeps what is safe to echo of something that may be a whole key: its id part.
+// validKeyID reports whether s has the shape of the ids CreateKey makes.
+func validKeyID(s string) bool {
+	return s != "" && len(s) <= 32 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz234567") == ""
+}
+
+// redactKey keeps what is safe to echo of something that may be a whole key or a mangled one.
 func redactKey(s string) string {
-	if rest, ok := strings.CutPrefix(s, keyPrefix); ok {
-		if id, _, ok := strings.Cut(rest, "_"); ok {
-			return keyPrefix + id + "_…"
-		}
-	}
 	if len(s) > 40 {
 		return s[:12] + "…"
 	}

@@ -16,6 +16,16 @@ import (
 
 func newManager(t *testing.T) (*Manager, *store.Store, *sandbox.Sandbox, sandbox.Account, *secrets.KeyRing) {
 	t.Helper()
+	k, err := secrets.NewKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newManagerWithKeys(t, k)
+}
+
+// newManagerWithKeys is newManager with a ring of the given keys, primary first.
+func newManagerWithKeys(t *testing.T, keys ...secrets.Key) (*Manager, *store.Store, *sandbox.Sandbox, sandbox.Account, *secrets.KeyRing) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -29,8 +39,10 @@ func newManager(t *testing.T) (*Manager, *store.Store, *sandbox.Sandbox, sandbox
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := secrets.NewKey("k1")
-	ring, _ := secrets.NewKeyRing(k)
+	ring, err := secrets.NewKeyRing(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return New(st, ring, Config{BaseURL: srv.URL}), st, sb, acct, ring
 }
 
@@ -52,7 +64,11 @@ func TestSwappedCiphertextsDoNotOpen(t *testing.T) {
 	// Swap the two rows' sealed tokens, as an attacker with write access to the database might.
 	for i, c := range conns {
 		other := conns[1-i]
-		if err := st.ReplaceCiphertext(ctx, c.Workspace, c.ID, c.TokenKeyID, other.TokenKeyID, other.TokenCiphertext); err != nil {
+		cur, err := st.GetConnection(ctx, c.Workspace, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceCiphertext(ctx, c.Workspace, c.ID, cur.Sealed(), other.Sealed()); err != nil {
 			t.Fatal(err)
 		}
 	}

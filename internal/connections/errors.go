@@ -22,6 +22,10 @@ var (
 	// ErrTokenUnreadable: the stored token cannot be decrypted (its key was removed, or the
 	// row was tampered with).
 	ErrTokenUnreadable = errors.New("connections: stored token cannot be decrypted")
+	// ErrDeleteReplayed: a retried delete whose request_id already deleted this connection.
+	// The caller answers as the first call did, success; nothing was deleted this time, and a
+	// connection created since under the same name was left alone.
+	ErrDeleteReplayed = errors.New("connections: delete already done under this request_id")
 )
 
 // MissingScopesError lists required scopes the token lacks.
@@ -40,4 +44,14 @@ type AccountMismatchError struct {
 
 func (e *AccountMismatchError) Error() string {
 	return fmt.Sprintf("connections: the new token belongs to HubSpot account %d, not %d", e.Got, e.Want)
+}
+
+// RequestIDReusedError is a DeleteConnection request_id that already deleted another
+// connection (Resource, of the same workspace): a retry must name what the first call named.
+type RequestIDReusedError struct {
+	Resource string
+}
+
+func (e *RequestIDReusedError) Error() string {
+	return "connections: request_id already used to delete " + e.Resource
 }

@@ -67,15 +67,17 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 
 	now := m.now().UTC()
 	c := store.Connection{
-		Workspace: req.Workspace, ID: id, DisplayName: req.DisplayName,
+		Workspace: req.Workspace, ID: id, UID: store.NewConnectionUID(), DisplayName: req.DisplayName,
 		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
 		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
 	}
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
-	if c.TokenKeyID, c.TokenCiphertext, err = m.ring.Seal([]byte(strings.TrimSpace(req.AccessToken)), []byte(name)); err != nil {
-		return store.Connection{}, fmt.Errorf("seal token: %w", err)
+	sealed, err := sealToken(m.ring, c.Workspace, c.ID, c.UID, []byte(strings.TrimSpace(req.AccessToken)))
+	if err != nil {
+		return store.Connection{}, err
 	}
+	c.TokenKeyID, c.TokenCiphertext, c.TokenAADVersion = sealed.KeyID, sealed.Ciphertext, sealed.AADVersion
 	err = m.store.CreateConnection(ctx, &c, req.RequestID)
 	var replay *store.ReplayError
 	switch {
@@ -150,13 +152,16 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if len(report.MissingRequired) > 0 {
 		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
 	}
-	keyID, sealed, err := m.ring.Seal([]byte(strings.TrimSpace(accessToken)), []byte(name.String()))
+	// Sealed for the connection read above: if it is deleted and created again meanwhile,
+	// the write finds another uid and fails rather than give the successor this token.
+	sealed, err := sealToken(m.ring, name.Workspace, name.ID, cur.UID, []byte(strings.TrimSpace(accessToken)))
 	if err != nil {
-		return store.Connection{}, fmt.Errorf("seal token: %w", err)
+		return store.Connection{}, err
 	}
 	err = m.store.UpdateCredentials(ctx, name.Workspace, name.ID, store.Credentials{
-		AppID: p.appID, GrantedScopes: report.Granted, TokenHint: tok.Hint(),
-		TokenKeyID: keyID, TokenCiphertext: sealed, Status: StatusConnected, UpdateTime: m.now().UTC(),
+		UID: cur.UID, AppID: p.appID, GrantedScopes: report.Granted, TokenHint: tok.Hint(),
+		TokenKeyID: sealed.KeyID, TokenCiphertext: sealed.Ciphertext, TokenAADVersion: sealed.AADVersion,
+		Status: StatusConnected, UpdateTime: m.now().UTC(),
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, ErrNotFound // deleted meanwhile
@@ -169,13 +174,20 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	return m.Get(ctx, name)
 }
 
-// Delete erases a connection with its sealed token and everything kept for it.
+// Delete erases a connection with its sealed token and everything kept for it. A retry with
+// the request_id of a delete that succeeded is ErrDeleteReplayed and deletes nothing, even if a
+// connection was created under the same name since.
 func (m *Manager) Delete(ctx context.Context, name resname.Connection, requestID string) error {
 	err := m.store.DeleteConnection(ctx, name.Workspace, name.ID, requestID)
-	if errors.Is(err, store.ErrNotFound) {
+	var replay *store.ReplayError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return ErrNotFound
-	}
-	if err != nil {
+	case errors.As(err, &replay) && replay.Resource == name.String():
+		return ErrDeleteReplayed
+	case errors.As(err, &replay):
+		return &RequestIDReusedError{Resource: replay.Resource}
+	case err != nil:
 		return err
 	}
 	m.forget(name.String())
@@ -194,7 +206,7 @@ func (m *Manager) Client(ctx context.Context, c store.Connection) (*hubspot.Clie
 	if ok && cached.keyID == c.TokenKeyID && cached.sealed == string(c.TokenCiphertext) {
 		return cached.client, nil
 	}
-	plain, err := m.ring.Open(c.TokenKeyID, c.TokenCiphertext, []byte(name))
+	plain, err := openToken(m.ring, c)
 	if err != nil {
 		reason := fmt.Sprintf("the stored HubSpot token cannot be decrypted (%v): restore encryption key %q in INTEGRATIONS_ENCRYPTION_KEYS or the key file, or Update Credentials with the token from HubSpot", err, c.TokenKeyID)
 		if serr := m.store.SetConnectionStatus(ctx, c.Workspace, c.ID, StatusError, reason, m.now().UTC()); serr != nil {

@@ -2,8 +2,9 @@
 //
 // A KeyRing holds named 256-bit keys: the first (primary) seals, all of them open, so keys can
 // be rotated by adding a new primary, re-sealing (the rotate-keys command) and later removing
-// the old key. Each sealing uses a fresh random 96-bit nonce, and binds associated data — the
-// connection's resource name — so a ciphertext copied onto another row does not open.
+// the old key. Each sealing uses a fresh random 96-bit nonce, and binds associated data chosen
+// by the caller (package connections binds the connection's resource name and never-reused
+// uid) so a ciphertext copied onto another row does not open.
 //
 // The standard library's crypto/aes and crypto/cipher are used rather than tink-go: the need is
 // one AEAD with associated data plus key ids, which is a few dozen lines here, while tink would

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -100,7 +101,11 @@ func (s *Service) DeleteConnection(ctx context.Context, req *integrationsv1.Dele
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		return nil, rpcerr.InvalidArgument(*v)
 	}
-	if err := s.conns.Delete(ctx, name, req.GetRequestId()); err != nil {
+	switch err := s.conns.Delete(ctx, name, req.GetRequestId()); {
+	case errors.Is(err, connections.ErrDeleteReplayed):
+		// The first call's answer; whatever holds the name now is not the retry's to touch.
+		return &emptypb.Empty{}, nil
+	case err != nil:
 		return nil, s.failFor(ctx, err, name.String())
 	}
 	s.fields.Forget(name)

@@ -40,7 +40,11 @@ const tokenFormatViolation = "is not a HubSpot private-app access token: it look
 func mapLifecycleError(err error, name string) error {
 	var missing *connections.MissingScopesError
 	var mismatch *connections.AccountMismatchError
+	var reused *connections.RequestIDReusedError
 	switch {
+	case errors.As(err, &reused):
+		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "request_id",
+			Description: "was already used to delete " + reused.Resource + ": a retry repeats its first call exactly; use a new request_id for another delete"})
 	case errors.Is(err, connections.ErrTokenFormat):
 		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "access_token", Description: tokenFormatViolation})
 	case errors.Is(err, connections.ErrTokenInvalid):

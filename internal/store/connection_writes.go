@@ -61,24 +61,28 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection, requestID s
 
 // Credentials is what a token rotation changes.
 type Credentials struct {
+	UID             string // the connection the token was sealed for: the row must still be it
 	AppID           int64
 	GrantedScopes   []string
 	TokenHint       string
 	TokenKeyID      string
 	TokenCiphertext []byte
+	TokenAADVersion int
 	Status          string
 	StatusReason    string
 	UpdateTime      time.Time
 }
 
 // UpdateCredentials replaces a connection's sealed token and what comes with it, and marks its
-// fields for rediscovery.
+// fields for rediscovery. A connection that is gone, or was deleted and created again under
+// the same id since cr.UID was read, is ErrNotFound: its token was sealed for another row.
 func (s *Store) UpdateCredentials(ctx context.Context, workspace, id string, cr Credentials) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE connections SET app_id = ?, granted_scopes = ?, token_hint = ?,
-		token_key_id = ?, token_ciphertext = ?, status = ?, status_reason = ?, update_time = ?, fields_discovered_at = NULL
-		WHERE workspace = ? AND id = ?`,
-		cr.AppID, strings.Join(cr.GrantedScopes, " "), cr.TokenHint, cr.TokenKeyID, cr.TokenCiphertext,
-		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), workspace, id)
+		token_key_id = ?, token_ciphertext = ?, token_aad_version = ?, status = ?, status_reason = ?, update_time = ?,
+		fields_discovered_at = NULL
+		WHERE workspace = ? AND id = ? AND uid = ?`,
+		cr.AppID, strings.Join(cr.GrantedScopes, " "), cr.TokenHint, cr.TokenKeyID, cr.TokenCiphertext, cr.TokenAADVersion,
+		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), workspace, id, cr.UID)
 	return oneRow(res, err)
 }
 
@@ -89,18 +93,31 @@ func (s *Store) SetConnectionStatus(ctx context.Context, workspace, id, status, 
 	return oneRow(res, err)
 }
 
-// ReplaceCiphertext re-seals a token (key rotation): it succeeds only if the row still holds
-// the ciphertext under oldKeyID, so a concurrent credential update is never overwritten.
-func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id, oldKeyID string, newKeyID string, ciphertext []byte) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE connections SET token_key_id = ?, token_ciphertext = ?
-		WHERE workspace = ? AND id = ? AND token_key_id = ?`, newKeyID, ciphertext, workspace, id, oldKeyID)
+// SealedToken is a token as stored: its ciphertext, the key that sealed it, and which
+// associated data it was bound to.
+type SealedToken struct {
+	KeyID      string
+	Ciphertext []byte
+	AADVersion int
+}
+
+// ReplaceCiphertext re-seals a token (key rotation): it writes next only if the row still
+// holds exactly prev, the sealed token the caller read and re-sealed, and is ErrNotFound
+// otherwise. Comparing the ciphertext itself (a fresh random nonce each sealing) catches every
+// change in between: an UpdateCredentials by a server still sealing under the old key, or a
+// delete followed by a new connection under the same id.
+func (s *Store) ReplaceCiphertext(ctx context.Context, workspace, id string, prev, next SealedToken) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE connections SET token_key_id = ?, token_ciphertext = ?, token_aad_version = ?
+		WHERE workspace = ? AND id = ? AND token_key_id = ? AND token_ciphertext = ? AND token_aad_version = ?`,
+		next.KeyID, next.Ciphertext, next.AADVersion, workspace, id, prev.KeyID, prev.Ciphertext, prev.AADVersion)
 	return oneRow(res, err)
 }
 
 // DeleteConnection erases a connection with its sealed token and everything kept for it
 // (later tables reference connections ON DELETE CASCADE). A connection that does not exist is
-// ErrNotFound, unless requestID ("" for none) is the one of the delete that erased it: a
-// retried delete succeeds.
+// ErrNotFound. A requestID ("" for none) already used by a delete is a *ReplayError naming
+// the connection that delete erased, and nothing is deleted: a retry of a delete that
+// succeeded must not erase a connection created since under the same name.
 func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -108,16 +125,12 @@ func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID s
 	}
 	defer tx.Rollback()
 	name := "workspaces/" + workspace + "/connections/" + id
-	res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
-	if err := oneRow(res, err); err != nil {
-		if errors.Is(err, ErrNotFound) && requestID != "" {
-			if prev, qerr := s.RequestResource(ctx, workspace, "DeleteConnection", requestID); qerr == nil && prev == name {
-				return nil
-			}
-		}
+	// Claimed first, in the same transaction: a delete that then finds nothing rolls it back.
+	if err := recordRequest(ctx, tx, workspace, "DeleteConnection", requestID, name, s.now()); err != nil {
 		return err
 	}
-	if err := recordRequest(ctx, tx, workspace, "DeleteConnection", requestID, name, s.now()); err != nil && !errors.Is(err, ErrRequestReplayed) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE workspace = ? AND id = ?`, workspace, id)
+	if err := oneRow(res, err); err != nil {
 		return err
 	}
 	return tx.Commit()

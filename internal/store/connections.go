@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 type Connection struct {
 	Workspace          string
 	ID                 string
+	UID                string // generated, never reused, unlike ID; NewConnectionUID when left empty
 	DisplayName        string
 	Status             string // CONNECTED, DEGRADED or ERROR
 	StatusReason       string
@@ -24,6 +27,7 @@ type Connection struct {
 	TokenHint          string
 	TokenKeyID         string
 	TokenCiphertext    []byte
+	TokenAADVersion    int       // which associated data sealed the token (package connections decides)
 	FieldsDiscoveredAt time.Time // zero until fields are discovered
 	CreateTime         time.Time
 	UpdateTime         time.Time
@@ -33,7 +37,20 @@ type Connection struct {
 
 const connectionColumns = `workspace, id, display_name, status, status_reason, hub_id, app_id, account_tier,
 	account_time_zone, granted_scopes, token_hint, token_key_id, token_ciphertext, fields_discovered_at,
-	create_time, update_time, seq, schema_version`
+	create_time, update_time, seq, schema_version, uid, token_aad_version`
+
+// NewConnectionUID returns a new random connection uid: 128 bits in hex, so never reused.
+func NewConnectionUID() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// Sealed returns the token as stored, for a conditional write that must not overwrite a
+// token changed since it was read.
+func (c Connection) Sealed() SealedToken {
+	return SealedToken{KeyID: c.TokenKeyID, Ciphertext: c.TokenCiphertext, AADVersion: c.TokenAADVersion}
+}
 
 // InsertConnection stores a new connection and sets its Seq. A display name already used in
 // the workspace, or an id already taken, is ErrConflict.
@@ -61,14 +78,17 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 		Scan(&c.Seq); err != nil {
 		return err
 	}
+	if c.UID == "" {
+		c.UID = NewConnectionUID()
+	}
 	var discovered any
 	if !c.FieldsDiscoveredAt.IsZero() {
 		discovered = timeText(c.FieldsDiscoveredAt)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
 		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
-		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion)
+		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, c.UID, c.TokenAADVersion)
 	if err != nil {
 		return fmt.Errorf("store: insert connection: %w", translate(err))
 	}
@@ -114,7 +134,7 @@ func scanConnection(r scanner) (Connection, error) {
 	var discovered sql.NullString
 	err := r.Scan(&c.Workspace, &c.ID, &c.DisplayName, &c.Status, &c.StatusReason, &c.HubID, &c.AppID,
 		&c.AccountTier, &c.AccountTimeZone, &scopes, &c.TokenHint, &c.TokenKeyID, &c.TokenCiphertext,
-		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion)
+		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion, &c.UID, &c.TokenAADVersion)
 	if err != nil {
 		return Connection{}, translate(err)
 	}

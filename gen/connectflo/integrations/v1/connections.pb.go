@@ -676,7 +676,9 @@ type DeleteConnectionRequest struct {
 	// REQUIRED. workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// OPTIONAL. Idempotency key: a retry with the same request_id after a successful delete
-	// succeeds instead of answering NOT_FOUND.
+	// succeeds instead of answering NOT_FOUND, and deletes nothing, even if a connection was
+	// created under the same name since. A request_id that already deleted another connection
+	// is INVALID_ARGUMENT.
 	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
