@@ -118,6 +118,8 @@ func mapHubSpotError(err error) error {
 		return rpcerr.New(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "the call's deadline passed before HubSpot answered; give it a longer deadline or retry", nil)
 	case errors.Is(err, hubspot.ErrForbidden):
 		return rpcerr.New(codes.PermissionDenied, reasonHubSpotForbidden, "HubSpot refused the call for this account: "+safeMessage(err), nil)
+	case errors.Is(err, hubspot.ErrRedirected):
+		return redirectedError(err)
 	case errors.Is(err, hubspot.ErrValidation) || errors.Is(err, hubspot.ErrConflict):
 		return rpcerr.New(codes.FailedPrecondition, reasonHubSpotRejected, "HubSpot rejected the request: "+safeMessage(err), nil)
 	}
