@@ -64,6 +64,8 @@ func mapLifecycleError(err error, name string) error {
 			fmt.Sprintf("the new token belongs to HubSpot account %d, but this connection is for account %d: use a token of a private app in account %d, or create a new connection for the other account",
 				mismatch.Got, mismatch.Want, mismatch.Want),
 			map[string]string{"connection_hub_id": fmt.Sprint(mismatch.Want), "token_hub_id": fmt.Sprint(mismatch.Got)})
+	case errors.Is(err, connections.ErrConnectionLimit), errors.Is(err, connections.ErrTokenInUse):
+		return workspaceLimitError(err)
 	case errors.Is(err, connections.ErrDisplayNameTaken):
 		return rpcerr.New(codes.AlreadyExists, reasonNameTaken,
 			"the workspace already has a connection with this display name: choose another name, or rotate that connection's token with UpdateCredentials", nil)

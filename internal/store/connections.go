@@ -29,11 +29,14 @@ type Connection struct {
 	UpdateTime         time.Time
 	Seq                int64 // creation order within the workspace; the paging key
 	SchemaVersion      int64 // increases with every field discovery
+	// TokenFingerprint is a keyed hash of the token ("" before it is first computed): equal
+	// fingerprints in one workspace mean the same token (secrets.KeyRing.Fingerprint).
+	TokenFingerprint string
 }
 
 const connectionColumns = `workspace, id, display_name, status, status_reason, hub_id, app_id, account_tier,
 	account_time_zone, granted_scopes, token_hint, token_key_id, token_ciphertext, fields_discovered_at,
-	create_time, update_time, seq, schema_version`
+	create_time, update_time, seq, schema_version, token_fingerprint`
 
 // InsertConnection stores a new connection and sets its Seq. A display name already used in
 // the workspace, or an id already taken, is ErrConflict.
@@ -65,10 +68,10 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 	if !c.FieldsDiscoveredAt.IsZero() {
 		discovered = timeText(c.FieldsDiscoveredAt)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
 		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
-		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion)
+		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, nullIfEmpty(c.TokenFingerprint))
 	if err != nil {
 		return fmt.Errorf("store: insert connection: %w", translate(err))
 	}
@@ -111,14 +114,15 @@ type scanner interface{ Scan(dest ...any) error }
 func scanConnection(r scanner) (Connection, error) {
 	var c Connection
 	var scopes, created, updated string
-	var discovered sql.NullString
+	var discovered, fingerprint sql.NullString
 	err := r.Scan(&c.Workspace, &c.ID, &c.DisplayName, &c.Status, &c.StatusReason, &c.HubID, &c.AppID,
 		&c.AccountTier, &c.AccountTimeZone, &scopes, &c.TokenHint, &c.TokenKeyID, &c.TokenCiphertext,
-		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion)
+		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion, &fingerprint)
 	if err != nil {
 		return Connection{}, translate(err)
 	}
 	c.GrantedScopes = strings.Fields(scopes)
+	c.TokenFingerprint = fingerprint.String
 	if c.CreateTime, err = parseTime(created); err != nil {
 		return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
 	}
