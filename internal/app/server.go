@@ -168,6 +168,12 @@ func (s *Server) Serve(ctx context.Context) error {
 			errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.sweepRequestIDs(sweepCtx)
+	}()
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // they resume on the next Wake or recheck
 	}
@@ -180,6 +186,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 		s.logger.Error("server failed; shutting down", "err", serveErr)
 	}
+	stopSweep()
+	<-swept // it writes to the database, which shutdown closes
 	s.shutdown()
 	wg.Wait()
 	s.logger.Info("stopped")
