@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/discovery"
 )
 
 // Config is the whole configuration, read once from flags and environment. Flags win over
@@ -57,7 +58,7 @@ const (
 	keyFileName            = "encryption.keys"
 	// DefaultSchemaCacheBytes holds the schemas and DiscoverFields answers of a few dozen
 	// busy connections with large portals (several MB each); the rest reload from SQLite.
-	DefaultSchemaCacheBytes = 128 << 20
+	DefaultSchemaCacheBytes = discovery.DefaultCacheBytes
 )
 
 // envPrefix starts every environment variable of the service.

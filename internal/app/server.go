@@ -21,6 +21,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/outbox"
@@ -113,7 +114,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, logger), Outbox: s.outbox, Logger: logger},
+	schemaCache := bytecache.New(cfg.SchemaCacheBytes) // one budget for every workspace's schemas and answers
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, schemaCache, logger),
+		Outbox: s.outbox, Logger: logger, SchemaCache: schemaCache},
 		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
 	integrationsv1.RegisterIntegrationServiceServer(s.grpc, s.service)
 	s.health = health.NewServer()
