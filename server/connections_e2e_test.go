@@ -148,7 +148,7 @@ func TestConnectSucceedsAndLifecycle(t *testing.T) {
 		t.Errorf("replayed Connect = %v, %v; want the first connection without a HubSpot call", again.GetName(), err)
 	}
 	// A second connection of the same workspace under another name is normal; a taken name is not.
-	if _, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Sandbox HubSpot", ConnectionId: "sandbox", AccessToken: ts.token}); err != nil {
+	if _, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Sandbox HubSpot", ConnectionId: "sandbox", AccessToken: ts.newToken(t, sandbox.AllScopes())}); err != nil {
 		t.Fatalf("second connection: %v", err)
 	}
 	_, err = c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Production HubSpot", AccessToken: ts.token})

@@ -159,7 +159,7 @@ func TestKeyLossAndRotation(t *testing.T) {
 	c := ts.client(t, ts.keys["acme"])
 	var names []string
 	for _, dn := range []string{"One", "Two"} {
-		conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: dn, AccessToken: ts.token})
+		conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: dn, AccessToken: ts.newToken(t, sandbox.AllScopes())})
 		if err != nil {
 			t.Fatal(err)
 		}

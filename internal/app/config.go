@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/outbox"
 )
 
@@ -42,6 +44,9 @@ type Config struct {
 	LeaseTTL          time.Duration // --timeline-lease-ttl, INTEGRATIONS_TIMELINE_LEASE_TTL
 	TLSCertFile       string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
 	TLSKeyFile        string        // --tls-key, INTEGRATIONS_TLS_KEY
+
+	MaxConnectionsPerWorkspace int   // --max-connections-per-workspace, INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE
+	SchemaCacheBytes           int64 // --schema-cache-bytes, INTEGRATIONS_SCHEMA_CACHE_BYTES: memory for cached field schemas, all tenants together
 }
 
 // Defaults work on a laptop with no setup.
@@ -59,6 +64,9 @@ const (
 	DefaultDemoDBPath      = "data/demo.db"
 	keyFileName            = "encryption.keys"
 	keyFileFolder          = "connectflo-integrations" // under the user's configuration folder
+	// DefaultSchemaCacheBytes holds the schemas and DiscoverFields answers of a few dozen
+	// busy connections with large portals (several MB each); the rest reload from SQLite.
+	DefaultSchemaCacheBytes = discovery.DefaultCacheBytes
 )
 
 // envPrefix starts every environment variable of the service.
@@ -99,6 +107,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&leaseTTL, "timeline-lease-ttl", env("TIMELINE_LEASE_TTL", DefaultLeaseTTL.String()), "one process delivers a database's timeline events; when it dies without releasing its lease, another process (or a restart) takes delivery over after this long (env INTEGRATIONS_TIMELINE_LEASE_TTL)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: with --tls-key, gRPC and HTTP are served over TLS, and a renewed pair is picked up without a restart (env INTEGRATIONS_TLS_CERT)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", env("TLS_KEY", ""), "PEM private key of --tls-cert (env INTEGRATIONS_TLS_KEY)")
+	var maxConns, cacheBytes string
+	fs.StringVar(&maxConns, "max-connections-per-workspace", env("MAX_CONNECTIONS_PER_WORKSPACE", fmt.Sprint(connections.DefaultMaxPerWorkspace)), "most HubSpot connections one workspace may have; Connect beyond it is RESOURCE_EXHAUSTED (env INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE)")
+	fs.StringVar(&cacheBytes, "schema-cache-bytes", env("SCHEMA_CACHE_BYTES", fmt.Sprint(DefaultSchemaCacheBytes)), "memory for cached field schemas and DiscoverFields answers, all workspaces together; the least recently used are evicted beyond it (env INTEGRATIONS_SCHEMA_CACHE_BYTES)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -161,6 +172,12 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, fmt.Errorf("--timeline-lease-ttl %q: want a duration of at least %v, such as %v", leaseTTL, minLeaseTTL, DefaultLeaseTTL))
 	} else {
 		c.LeaseTTL = d
+	}
+	if _, err := fmt.Sscan(maxConns, &c.MaxConnectionsPerWorkspace); err != nil || c.MaxConnectionsPerWorkspace < 1 || c.MaxConnectionsPerWorkspace > 10000 {
+		errs = append(errs, fmt.Errorf("--max-connections-per-workspace %q: want a whole number from 1 to 10000", maxConns))
+	}
+	if _, err := fmt.Sscan(cacheBytes, &c.SchemaCacheBytes); err != nil || c.SchemaCacheBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("--schema-cache-bytes %q: want a whole number of bytes, at least 1048576 (1 MiB)", cacheBytes))
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))

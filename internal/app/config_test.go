@@ -22,16 +22,19 @@ func TestParseConfigPrecedence(t *testing.T) {
 		{"defaults", nil, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
 			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, LegacyKeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
-			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL}},
+			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
+			MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
 			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox", "--sandbox-addr", ":3"},
 			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x/y.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048,
 				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", Sandbox: true, SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
-				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL}},
+				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
+				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 		{"demo mode keeps its own database", []string{"--sandbox"}, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDemoDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
 			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
-			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL}},
+			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
+			MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +84,9 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"--timeline-retention", "30m"},
 		{"--timeline-retention", "forever"},
 		{"--timeline-lease-ttl", "100ms"},
+		{"--max-connections-per-workspace", "0"},
+		{"--max-connections-per-workspace", "many"},
+		{"--schema-cache-bytes", "1000"},
 		{"stray"},
 		{"--no-such-flag"},
 	} {

@@ -21,6 +21,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/outbox"
@@ -79,6 +80,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		}
 	}
 
+	warnPlainHubSpotURL(logger, cfg.HubSpotBaseURL)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := telemetry.NewMetrics(reg)
@@ -97,7 +100,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger})
+	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger,
+		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace})
 	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
 		MaxQueued: cfg.TimelineMaxQueued, Retention: cfg.TimelineRetention,
 		OnHealth: func(h outbox.Health) {
@@ -111,7 +115,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, logger), Outbox: s.outbox, Logger: logger},
+	schemaCache := bytecache.New(cfg.SchemaCacheBytes) // one budget for every workspace's schemas and answers
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, schemaCache, logger),
+		Outbox: s.outbox, Logger: logger, SchemaCache: schemaCache},
 		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
 	integrationsv1.RegisterIntegrationServiceServer(s.grpc, s.service)
 	s.health = health.NewServer()
@@ -166,6 +172,12 @@ func (s *Server) Serve(ctx context.Context) error {
 			errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.sweepRequestIDs(sweepCtx)
+	}()
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
@@ -178,6 +190,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 		s.logger.Error("server failed; shutting down", "err", serveErr)
 	}
+	stopSweep()
+	<-swept // it writes to the database, which shutdown closes
 	s.shutdown()
 	wg.Wait()
 	s.logger.Info("stopped")

@@ -52,6 +52,12 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	} else if _, err := m.store.GetConnection(ctx, req.Workspace, id); err == nil {
 		return store.Connection{}, ErrIDTaken
 	}
+	if err := m.checkRoom(ctx, req.Workspace); err != nil {
+		return store.Connection{}, err
+	}
+	if err := m.checkTokenFree(ctx, req.Workspace, "", strings.TrimSpace(req.AccessToken)); err != nil {
+		return store.Connection{}, err
+	}
 	client, err := m.newClient(tok, hubspot.NewLimiter(hubspot.LimiterConfig{}))
 	if err != nil {
 		return store.Connection{}, err
@@ -71,6 +77,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
 		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
+		TokenFingerprint: m.fingerprint(req.Workspace, strings.TrimSpace(req.AccessToken)),
 	}
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
 	sealed, err := sealToken(m.ring, c.Workspace, c.ID, c.UID, []byte(strings.TrimSpace(req.AccessToken)))
@@ -78,15 +85,20 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 		return store.Connection{}, err
 	}
 	c.TokenKeyID, c.TokenCiphertext, c.TokenAADVersion = sealed.KeyID, sealed.Ciphertext, sealed.AADVersion
-	err = m.store.CreateConnection(ctx, &c, req.RequestID)
+	err = m.store.CreateConnection(ctx, &c, req.RequestID, m.maxPerWorkspace())
 	var replay *store.ReplayError
 	switch {
+	case errors.Is(err, store.ErrConnectionLimit):
+		return store.Connection{}, &LimitError{Limit: m.maxPerWorkspace()}
 	case errors.As(err, &replay):
 		// A concurrent call with the same request_id won; answer with its connection.
 		c, _, err := m.replayed(ctx, req.Workspace, req.RequestID)
 		return c, err
 	case errors.Is(err, store.ErrConflict):
-		// Lost a race with a concurrent Connect using the same name or id.
+		// Lost a race with a concurrent Connect using the same token, name or id.
+		if terr := m.checkTokenFree(ctx, req.Workspace, "", strings.TrimSpace(req.AccessToken)); terr != nil {
+			return store.Connection{}, terr
+		}
 		return store.Connection{}, ErrDisplayNameTaken
 	case err != nil:
 		return store.Connection{}, err
@@ -137,6 +149,9 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if err != nil {
 		return store.Connection{}, err
 	}
+	if err := m.checkTokenFree(ctx, name.Workspace, name.ID, strings.TrimSpace(accessToken)); err != nil {
+		return store.Connection{}, err
+	}
 	client, err := m.newClient(tok, m.limiterFor(cur.AppID))
 	if err != nil {
 		return store.Connection{}, err
@@ -162,9 +177,16 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 		UID: cur.UID, AppID: p.appID, GrantedScopes: report.Granted, TokenHint: tok.Hint(),
 		TokenKeyID: sealed.KeyID, TokenCiphertext: sealed.Ciphertext, TokenAADVersion: sealed.AADVersion,
 		Status: StatusConnected, UpdateTime: m.now().UTC(),
+		TokenFingerprint: m.fingerprint(name.Workspace, strings.TrimSpace(accessToken)),
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, ErrNotFound // deleted meanwhile
+	}
+	if errors.Is(err, store.ErrConflict) {
+		// Lost a race with a Connect or rotation of the same token elsewhere in the workspace.
+		if terr := m.checkTokenFree(ctx, name.Workspace, name.ID, strings.TrimSpace(accessToken)); terr != nil {
+			return store.Connection{}, terr
+		}
 	}
 	if err != nil {
 		return store.Connection{}, err
@@ -219,6 +241,7 @@ func (m *Manager) Client(ctx context.Context, c store.Connection) (*hubspot.Clie
 	if err != nil {
 		return nil, fmt.Errorf("%w: the decrypted value is not a token", ErrTokenUnreadable)
 	}
+	m.refreshFingerprint(ctx, c, plain)
 	client, err := m.newClient(tok, m.limiterFor(c.AppID))
 	if err != nil {
 		return nil, err

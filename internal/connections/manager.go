@@ -28,7 +28,10 @@ var tokenPattern = regexp.MustCompile(`^pat-[a-z]{2,4}[0-9]{0,3}-[0-9a-fA-F]{8}-
 
 // Store is the persistence the manager needs.
 type Store interface {
-	CreateConnection(ctx context.Context, c *store.Connection, requestID string) error
+	CreateConnection(ctx context.Context, c *store.Connection, requestID string, maxPerWorkspace int) error
+	CountConnections(ctx context.Context, workspace string) (int, error)
+	ConnectionByTokenFingerprint(ctx context.Context, workspace string, fingerprints []string) (store.Connection, error)
+	SetTokenFingerprint(ctx context.Context, workspace, id string, ciphertext []byte, fingerprint string) error
 	GetConnection(ctx context.Context, workspace, id string) (store.Connection, error)
 	ListConnections(ctx context.Context, workspace string, afterSeq int64, limit int) ([]store.Connection, error)
 	RequestResource(ctx context.Context, workspace, method, requestID string) (string, error)
@@ -44,6 +47,8 @@ type Config struct {
 	HTTPClient *http.Client  // nil for the default
 	Timeout    time.Duration // per HubSpot attempt; 0 for the client's default
 	Logger     *slog.Logger
+	// MaxPerWorkspace is how many connections a workspace may have (0: DefaultMaxPerWorkspace).
+	MaxPerWorkspace int
 }
 
 // Manager runs the connection lifecycle. It is safe for concurrent use.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/resname"
@@ -54,8 +55,16 @@ type Discoverer struct {
 
 	mu       sync.Mutex
 	inflight map[string]*flight // connection name → the refresh under way
-	memo     map[string]memoSet // connection name → its cached schemas of one schema version
+	// memo holds, per connection name (under memoKeyPrefix), a memoSet: its cached schemas
+	// of one schema version, in a cache bounded by bytes across all workspaces.
+	memo *bytecache.Cache
 }
+
+// DefaultCacheBytes is the schema cache's budget when none is configured.
+const DefaultCacheBytes = 128 << 20
+
+// memoKeyPrefix keeps the schemas apart from other entries of a shared cache.
+const memoKeyPrefix = "schemas|"
 
 type flight struct {
 	done    chan struct{}
@@ -72,13 +81,18 @@ type memoSet struct {
 	typed   map[string]*fields.Schema // built on first use
 }
 
-// New returns a Discoverer.
-func New(st Store, clients Clients, logger *slog.Logger) *Discoverer {
+// New returns a Discoverer keeping schemas in cache (nil: a private one of
+// DefaultCacheBytes); pass the cache the service keeps DiscoverFields answers in, so that one
+// budget bounds both.
+func New(st Store, clients Clients, cache *bytecache.Cache, logger *slog.Logger) *Discoverer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if cache == nil {
+		cache = bytecache.New(DefaultCacheBytes)
+	}
 	return &Discoverer{store: st, clients: clients, logger: logger, now: time.Now,
-		inflight: map[string]*flight{}, memo: map[string]memoSet{}}
+		inflight: map[string]*flight{}, memo: cache}
 }
 
 // Refresh reads every object type's fields from HubSpot and replaces the cache. Concurrent
@@ -143,18 +157,24 @@ func (d *Discoverer) Schemas(ctx context.Context, c store.Connection) (map[strin
 		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields)
 	}
 	d.mu.Lock()
-	if m, ok := d.memo[name]; ok && m.version == c.SchemaVersion {
-		m.typed = typed
-		d.memo[name] = m
+	if m, ok := d.lookup(name); ok && m.version == c.SchemaVersion {
+		// The typed schemas (indexes by name and label) take about as much again.
+		d.memo.Put(memoKeyPrefix+name, memoSet{version: m.version, raw: m.raw, typed: typed}, 2*approxBytes(m.raw))
 	}
 	d.mu.Unlock()
 	return typed, nil
 }
 
+func (d *Discoverer) lookup(name string) (memoSet, bool) {
+	v, ok := d.memo.Get(memoKeyPrefix + name)
+	if !ok {
+		return memoSet{}, false
+	}
+	return v.(memoSet), true
+}
+
 func (d *Discoverer) memoized(name string, version int64) (memoSet, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	m, ok := d.memo[name]
+	m, ok := d.lookup(name)
 	return m, ok && version > 0 && m.version == version
 }
 
@@ -164,16 +184,33 @@ func (d *Discoverer) remember(name string, version int64, raw map[string]store.F
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if m, ok := d.memo[name]; !ok || m.version <= version {
-		d.memo[name] = memoSet{version: version, raw: raw}
+	if m, ok := d.lookup(name); !ok || m.version <= version {
+		d.memo.Put(memoKeyPrefix+name, memoSet{version: version, raw: raw}, approxBytes(raw))
 	}
 }
 
 // Forget drops what is kept in memory for a deleted connection.
 func (d *Discoverer) Forget(c resname.Connection) {
-	d.mu.Lock()
-	delete(d.memo, c.String())
-	d.mu.Unlock()
+	d.memo.Remove(memoKeyPrefix + c.String())
+}
+
+// approxBytes estimates the memory of decoded schemas: their text plus a fixed cost per
+// field and option for the structs and headers around it. It need not be exact, only
+// proportional, so that a portal with thousands of fields counts for what it holds.
+func approxBytes(raw map[string]store.FieldSchema) int64 {
+	const perField, perOption = 256, 96
+	var n int64
+	for _, fs := range raw {
+		for i := range fs.Fields {
+			f := &fs.Fields[i]
+			n += perField + int64(len(f.Name)+len(f.Label)+len(f.Description)+len(f.GroupName)+
+				len(f.HubSpotType)+len(f.HubSpotFieldType)+len(f.ReferencedObjectType))
+			for _, o := range f.Options {
+				n += perOption + int64(len(o.Label)+len(o.Value)+len(o.Description))
+			}
+		}
+	}
+	return n
 }
 
 // refresh does the HubSpot calls of one refresh, concurrently, and records the outcome.

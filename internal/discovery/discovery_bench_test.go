@@ -52,7 +52,7 @@ func newBenchEnv(tb testing.TB, n int) (*Discoverer, store.Connection, *sandbox.
 	if err := st.InsertConnection(ctx, &c); err != nil {
 		tb.Fatal(err)
 	}
-	return New(st, fixedClient{client}, nil), c, sb
+	return New(st, fixedClient{client}, nil, nil), c, sb
 }
 
 func BenchmarkRefresh1000PerType(b *testing.B) {

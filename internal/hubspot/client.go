@@ -17,9 +17,10 @@ type Options struct {
 	// BaseURL defaults to DefaultBaseURL; tests and the sandbox point it elsewhere.
 	BaseURL string
 	Token   Token
-	// HTTPClient defaults to a client with a pooled transport sized for
-	// concurrent calls. Its Timeout should be zero: Timeout below applies
-	// per attempt instead.
+	// HTTPClient defaults to a client over the transport every Client of
+	// the process shares (see httpclient.go). Its Timeout should be zero:
+	// Timeout below applies per attempt instead. Its redirect policy is
+	// replaced: no client follows redirects.
 	HTTPClient *http.Client
 	// Limiter is shared by every Client of the same HubSpot app; a private
 	// one with default budgets is made when nil.
@@ -86,7 +87,7 @@ func NewClient(opts Options) (*Client, error) {
 	c := &Client{
 		baseURL:      u,
 		token:        opts.Token,
-		http:         opts.HTTPClient,
+		http:         httpClientFor(opts.HTTPClient),
 		limiter:      opts.Limiter,
 		logger:       opts.Logger,
 		retry:        opts.Retry.withDefaults(),
@@ -94,9 +95,6 @@ func NewClient(opts Options) (*Client, error) {
 		searchLimits: opts.SearchLimits.withDefaults(),
 		onCall:       opts.OnCall,
 		clock:        opts.Clock,
-	}
-	if c.http == nil {
-		c.http = &http.Client{Transport: defaultTransport()}
 	}
 	if c.limiter == nil {
 		c.limiter = NewLimiter(LimiterConfig{})
@@ -115,18 +113,6 @@ func NewClient(opts Options) (*Client, error) {
 
 // Limiter returns the client's limiter (for Stats in TestConnection).
 func (c *Client) Limiter() *Limiter { return c.limiter }
-
-// defaultTransport keeps enough idle connections to HubSpot for a full
-// burst of concurrent calls, so bursts do not pay for new TLS handshakes.
-func defaultTransport() http.RoundTripper {
-	base, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t := base.Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-}
 
 // invalid builds an ErrInvalidRequest error for arguments rejected before sending.
 func invalid(format string, args ...any) error {

@@ -164,6 +164,11 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int, out any) (
 		c.observe(ctx, r, attempt, resp.StatusCode, time.Since(start), waited, correlationID, terr)
 		return resp.StatusCode, terr
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		rerr := redirectError(r.endpoint, resp.StatusCode, req, resp.Header.Get("Location"), c.token.scrub)
+		c.observe(ctx, r, attempt, resp.StatusCode, time.Since(start), waited, correlationID, rerr)
+		return resp.StatusCode, rerr
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		herr := decodeHTTPError(resp.StatusCode, resp.Header, body, r.endpoint.String(), c.token.scrub)
 		if rl, ok := herr.(*RateLimitError); ok {

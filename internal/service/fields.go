@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/resname"
@@ -91,45 +92,41 @@ func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.Discov
 // responseCache keeps the last built DiscoverFields response per connection and filter, for
 // one schema version: a cached read then costs what a bare gRPC call returning the same
 // message costs. Responses are never mutated after they are built, so sharing them between
-// concurrent calls is safe.
+// concurrent calls is safe. They live in the byte-budgeted cache shared with the discovered
+// schemas (a large portal's response is several MB), least recently used first out.
 type responseCache struct {
-	mu      sync.Mutex
-	entries map[string]cachedResponse
+	cache *bytecache.Cache
 }
+
+// responseKeyPrefix keeps these entries apart from the schemas in the shared cache.
+const responseKeyPrefix = "discoverFields|"
 
 type cachedResponse struct {
 	version int64
 	resp    *integrationsv1.DiscoverFieldsResponse
 }
 
-func (rc *responseCache) get(key string, version int64) (*integrationsv1.DiscoverFieldsResponse, bool) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	e, ok := rc.entries[key]
-	return e.resp, ok && version > 0 && e.version == version
+func (rc responseCache) get(key string, version int64) (*integrationsv1.DiscoverFieldsResponse, bool) {
+	v, ok := rc.cache.Get(responseKeyPrefix + key)
+	if !ok {
+		return nil, false
+	}
+	e := v.(cachedResponse)
+	return e.resp, version > 0 && e.version == version
 }
 
-func (rc *responseCache) put(key string, version int64, resp *integrationsv1.DiscoverFieldsResponse) {
+func (rc responseCache) put(key string, version int64, resp *integrationsv1.DiscoverFieldsResponse) {
 	if version <= 0 {
 		return
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.entries == nil {
-		rc.entries = map[string]cachedResponse{}
-	}
-	rc.entries[key] = cachedResponse{version: version, resp: resp}
+	// A decoded message takes more memory than its wire size (string and slice headers,
+	// message structs); counting it twice keeps the budget honest.
+	rc.cache.Put(responseKeyPrefix+key, cachedResponse{version: version, resp: resp}, 2*int64(proto.Size(resp)))
 }
 
 // forget drops the responses of a deleted connection.
-func (rc *responseCache) forget(connection string) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for k := range rc.entries {
-		if strings.HasPrefix(k, connection+"|") {
-			delete(rc.entries, k)
-		}
-	}
+func (rc responseCache) forget(connection string) {
+	rc.cache.RemovePrefix(responseKeyPrefix + connection + "|")
 }
 
 // objectSchemaProto is the API view of one cached object type.

@@ -68,6 +68,8 @@ func mapLifecycleError(err error, name string) error {
 			fmt.Sprintf("the new token belongs to HubSpot account %d, but this connection is for account %d: use a token of a private app in account %d, or create a new connection for the other account",
 				mismatch.Got, mismatch.Want, mismatch.Want),
 			map[string]string{"connection_hub_id": fmt.Sprint(mismatch.Want), "token_hub_id": fmt.Sprint(mismatch.Got)})
+	case errors.Is(err, connections.ErrConnectionLimit), errors.Is(err, connections.ErrTokenInUse):
+		return workspaceLimitError(err)
 	case errors.Is(err, connections.ErrDisplayNameTaken):
 		return rpcerr.New(codes.AlreadyExists, reasonNameTaken,
 			"the workspace already has a connection with this display name: choose another name, or rotate that connection's token with UpdateCredentials", nil)
@@ -122,6 +124,8 @@ func mapHubSpotError(err error) error {
 		return rpcerr.New(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "the call's deadline passed before HubSpot answered; give it a longer deadline or retry", nil)
 	case errors.Is(err, hubspot.ErrForbidden):
 		return rpcerr.New(codes.PermissionDenied, reasonHubSpotForbidden, "HubSpot refused the call for this account: "+safeMessage(err), nil)
+	case errors.Is(err, hubspot.ErrRedirected):
+		return redirectedError(err)
 	case errors.Is(err, hubspot.ErrValidation) || errors.Is(err, hubspot.ErrConflict):
 		return rpcerr.New(codes.FailedPrecondition, reasonHubSpotRejected, "HubSpot rejected the request: "+safeMessage(err), nil)
 	}

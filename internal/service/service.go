@@ -14,6 +14,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
@@ -57,6 +58,9 @@ type Deps struct {
 	Discoverer *discovery.Discoverer
 	Outbox     *outbox.Outbox
 	Logger     *slog.Logger
+	// SchemaCache holds built DiscoverFields responses, within its byte budget; share the
+	// Discoverer's so one budget bounds both (nil: a private one of DefaultSchemaCacheBytes).
+	SchemaCache *bytecache.Cache
 }
 
 // Config tunes the service.
@@ -68,7 +72,10 @@ type Config struct {
 
 // New returns the service over its dependencies.
 func New(d Deps, cfg Config) *Service {
-	return &Service{store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, now: time.Now,
+	if d.SchemaCache == nil {
+		d.SchemaCache = bytecache.New(discovery.DefaultCacheBytes)
+	}
+	return &Service{schemaResponses: responseCache{cache: d.SchemaCache}, store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, now: time.Now,
 		programs: conditions.NewCache(compiledConditions, conditions.Limits{}),
 		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: d.Logger}}}
 }

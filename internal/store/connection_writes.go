@@ -50,12 +50,17 @@ func recordRequest(ctx context.Context, tx *sql.Tx, workspace, method, requestID
 }
 
 // CreateConnection stores a new connection and claims requestID ("" for none) for it in one
-// transaction. A display name or id already used in the workspace is ErrConflict; a
-// request_id already used is a *ReplayError naming the first call's connection.
-func (s *Store) CreateConnection(ctx context.Context, c *Connection, requestID string) error {
+// transaction. A display name, id or token fingerprint already used in the workspace is
+// ErrConflict; a request_id already used is a *ReplayError naming the first call's connection;
+// a workspace that already has maxPerWorkspace connections (≤ 0: no limit) is a
+// *ConnectionLimitError.
+func (s *Store) CreateConnection(ctx context.Context, c *Connection, requestID string, maxPerWorkspace int) error {
 	return s.insertConnection(ctx, c, func(tx *sql.Tx) error {
 		name := "workspaces/" + c.Workspace + "/connections/" + c.ID
-		return recordRequest(ctx, tx, c.Workspace, "Connect", requestID, name, c.CreateTime)
+		if err := recordRequest(ctx, tx, c.Workspace, "Connect", requestID, name, c.CreateTime); err != nil {
+			return err
+		}
+		return checkConnectionLimit(ctx, tx, c.Workspace, maxPerWorkspace)
 	})
 }
 
@@ -68,9 +73,12 @@ type Credentials struct {
 	TokenKeyID      string
 	TokenCiphertext []byte
 	TokenAADVersion int
-	Status          string
-	StatusReason    string
-	UpdateTime      time.Time
+	// TokenFingerprint is the new token's keyed hash; another connection of the workspace
+	// with the same one is ErrConflict.
+	TokenFingerprint string
+	Status           string
+	StatusReason     string
+	UpdateTime       time.Time
 }
 
 // UpdateCredentials replaces a connection's sealed token and what comes with it, and marks its
@@ -79,10 +87,10 @@ type Credentials struct {
 func (s *Store) UpdateCredentials(ctx context.Context, workspace, id string, cr Credentials) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE connections SET app_id = ?, granted_scopes = ?, token_hint = ?,
 		token_key_id = ?, token_ciphertext = ?, token_aad_version = ?, status = ?, status_reason = ?, update_time = ?,
-		fields_discovered_at = NULL
+		fields_discovered_at = NULL, token_fingerprint = ?
 		WHERE workspace = ? AND id = ? AND uid = ?`,
 		cr.AppID, strings.Join(cr.GrantedScopes, " "), cr.TokenHint, cr.TokenKeyID, cr.TokenCiphertext, cr.TokenAADVersion,
-		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), workspace, id, cr.UID)
+		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), nullIfEmpty(cr.TokenFingerprint), workspace, id, cr.UID)
 	return oneRow(res, err)
 }
 

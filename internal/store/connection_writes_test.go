@@ -13,13 +13,13 @@ func TestConnectionLifecycle(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	c := &Connection{Workspace: "acme", ID: "prod", DisplayName: "Production HubSpot", Status: "CONNECTED",
 		TokenKeyID: "k1", TokenCiphertext: []byte{1}, FieldsDiscoveredAt: now, CreateTime: now, UpdateTime: now}
-	if err := s.CreateConnection(ctx, c, "req-1"); err != nil {
+	if err := s.CreateConnection(ctx, c, "req-1", 0); err != nil {
 		t.Fatal(err)
 	}
 	// The same request_id again, even for a different connection, replays the first.
 	again := &Connection{Workspace: "acme", ID: "other", DisplayName: "Other", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
 	var replay *ReplayError
-	if err := s.CreateConnection(ctx, again, "req-1"); !errors.As(err, &replay) || replay.Resource != "workspaces/acme/connections/prod" || !errors.Is(err, ErrRequestReplayed) {
+	if err := s.CreateConnection(ctx, again, "req-1", 0); !errors.As(err, &replay) || replay.Resource != "workspaces/acme/connections/prod" || !errors.Is(err, ErrRequestReplayed) {
 		t.Fatalf("replayed request_id: err = %v, want a ReplayError naming the first connection", err)
 	}
 	if _, err := s.GetConnection(ctx, "acme", "other"); !errors.Is(err, ErrNotFound) {
@@ -105,7 +105,7 @@ func TestReplayedDeleteLeavesSuccessorAlone(t *testing.T) {
 	create := func(display string) {
 		t.Helper()
 		c := &Connection{Workspace: "acme", ID: "prod", DisplayName: display, Status: "CONNECTED", CreateTime: now, UpdateTime: now}
-		if err := s.CreateConnection(ctx, c, ""); err != nil {
+		if err := s.CreateConnection(ctx, c, "", 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +115,7 @@ func TestReplayedDeleteLeavesSuccessorAlone(t *testing.T) {
 	}
 	create("Second")
 	other := &Connection{Workspace: "acme", ID: "other", DisplayName: "Other", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
-	if err := s.CreateConnection(ctx, other, ""); err != nil {
+	if err := s.CreateConnection(ctx, other, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	var replay *ReplayError

@@ -33,11 +33,14 @@ type Connection struct {
 	UpdateTime         time.Time
 	Seq                int64 // creation order within the workspace; the paging key
 	SchemaVersion      int64 // increases with every field discovery
+	// TokenFingerprint is a keyed hash of the token ("" before it is first computed): equal
+	// fingerprints in one workspace mean the same token (secrets.KeyRing.Fingerprint).
+	TokenFingerprint string
 }
 
 const connectionColumns = `workspace, id, display_name, status, status_reason, hub_id, app_id, account_tier,
 	account_time_zone, granted_scopes, token_hint, token_key_id, token_ciphertext, fields_discovered_at,
-	create_time, update_time, seq, schema_version, uid, token_aad_version`
+	create_time, update_time, seq, schema_version, uid, token_aad_version, token_fingerprint`
 
 // NewConnectionUID returns a new random connection uid: 128 bits in hex, so never reused.
 func NewConnectionUID() string {
@@ -85,10 +88,10 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 	if !c.FieldsDiscoveredAt.IsZero() {
 		discovered = timeText(c.FieldsDiscoveredAt)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
 		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
-		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, c.UID, c.TokenAADVersion)
+		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, c.UID, c.TokenAADVersion, nullIfEmpty(c.TokenFingerprint))
 	if err != nil {
 		return fmt.Errorf("store: insert connection: %w", translate(err))
 	}
@@ -131,14 +134,15 @@ type scanner interface{ Scan(dest ...any) error }
 func scanConnection(r scanner) (Connection, error) {
 	var c Connection
 	var scopes, created, updated string
-	var discovered sql.NullString
+	var discovered, fingerprint sql.NullString
 	err := r.Scan(&c.Workspace, &c.ID, &c.DisplayName, &c.Status, &c.StatusReason, &c.HubID, &c.AppID,
 		&c.AccountTier, &c.AccountTimeZone, &scopes, &c.TokenHint, &c.TokenKeyID, &c.TokenCiphertext,
-		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion, &c.UID, &c.TokenAADVersion)
+		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion, &c.UID, &c.TokenAADVersion, &fingerprint)
 	if err != nil {
 		return Connection{}, translate(err)
 	}
 	c.GrantedScopes = strings.Fields(scopes)
+	c.TokenFingerprint = fingerprint.String
 	if c.CreateTime, err = parseTime(created); err != nil {
 		return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
 	}

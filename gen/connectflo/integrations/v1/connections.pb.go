@@ -366,7 +366,8 @@ type ConnectRequest struct {
 	// returned, logged or stored unencrypted.
 	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
 	// OPTIONAL. Idempotency key (a UUID is suggested): a retried Connect with the same
-	// request_id returns the connection the first call created.
+	// request_id returns the connection the first call created. It is remembered for 24 hours;
+	// a retry after that may connect anew.
 	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// OPTIONAL. The connection's id, the last segment of its name (lowercase letters, digits and
 	// hyphens, starting with a letter, at most 63 characters). Generated from display_name when
@@ -678,7 +679,7 @@ type DeleteConnectionRequest struct {
 	// OPTIONAL. Idempotency key: a retry with the same request_id after a successful delete
 	// succeeds instead of answering NOT_FOUND, and deletes nothing, even if a connection was
 	// created under the same name since. A request_id that already deleted another connection
-	// is INVALID_ARGUMENT.
+	// is INVALID_ARGUMENT. It is remembered for 24 hours.
 	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

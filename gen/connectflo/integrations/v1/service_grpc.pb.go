@@ -64,7 +64,11 @@ type IntegrationServiceClient interface {
 	// Connect validates a HubSpot private-app access token (its shape, HubSpot's token
 	// introspection and one cheap API call), checks its scopes, stores it encrypted, discovers the
 	// account's fields and returns the new Connection with status CONNECTED. Nothing is stored
-	// when any step fails.
+	// when any step fails. A workspace holds at most the server's configured number of
+	// connections (default 25): beyond it Connect fails with RESOURCE_EXHAUSTED, reason
+	// CONNECTION_LIMIT_REACHED, with a QuotaFailure, before HubSpot is called. A token the
+	// workspace already holds under another name fails with ALREADY_EXISTS, reason
+	// TOKEN_ALREADY_CONNECTED, naming that connection in metadata existing_connection.
 	Connect(ctx context.Context, in *ConnectRequest, opts ...grpc.CallOption) (*Connection, error)
 	// GetConnection returns one connection. The access token is never returned.
 	GetConnection(ctx context.Context, in *GetConnectionRequest, opts ...grpc.CallOption) (*Connection, error)
@@ -72,6 +76,8 @@ type IntegrationServiceClient interface {
 	ListConnections(ctx context.Context, in *ListConnectionsRequest, opts ...grpc.CallOption) (*ListConnectionsResponse, error)
 	// UpdateCredentials rotates a connection's access token. The new token is validated like
 	// Connect's and must belong to the same HubSpot account (hub id); fields are rediscovered.
+	// A token held by another connection of the workspace fails with ALREADY_EXISTS, reason
+	// TOKEN_ALREADY_CONNECTED.
 	UpdateCredentials(ctx context.Context, in *UpdateCredentialsRequest, opts ...grpc.CallOption) (*Connection, error)
 	// DeleteConnection disconnects: the token ciphertext, cached fields and pending work of the
 	// connection are erased. Deleting a connection that does not exist is NOT_FOUND.
@@ -337,7 +343,11 @@ type IntegrationServiceServer interface {
 	// Connect validates a HubSpot private-app access token (its shape, HubSpot's token
 	// introspection and one cheap API call), checks its scopes, stores it encrypted, discovers the
 	// account's fields and returns the new Connection with status CONNECTED. Nothing is stored
-	// when any step fails.
+	// when any step fails. A workspace holds at most the server's configured number of
+	// connections (default 25): beyond it Connect fails with RESOURCE_EXHAUSTED, reason
+	// CONNECTION_LIMIT_REACHED, with a QuotaFailure, before HubSpot is called. A token the
+	// workspace already holds under another name fails with ALREADY_EXISTS, reason
+	// TOKEN_ALREADY_CONNECTED, naming that connection in metadata existing_connection.
 	Connect(context.Context, *ConnectRequest) (*Connection, error)
 	// GetConnection returns one connection. The access token is never returned.
 	GetConnection(context.Context, *GetConnectionRequest) (*Connection, error)
@@ -345,6 +355,8 @@ type IntegrationServiceServer interface {
 	ListConnections(context.Context, *ListConnectionsRequest) (*ListConnectionsResponse, error)
 	// UpdateCredentials rotates a connection's access token. The new token is validated like
 	// Connect's and must belong to the same HubSpot account (hub id); fields are rediscovered.
+	// A token held by another connection of the workspace fails with ALREADY_EXISTS, reason
+	// TOKEN_ALREADY_CONNECTED.
 	UpdateCredentials(context.Context, *UpdateCredentialsRequest) (*Connection, error)
 	// DeleteConnection disconnects: the token ciphertext, cached fields and pending work of the
 	// connection are erased. Deleting a connection that does not exist is NOT_FOUND.
