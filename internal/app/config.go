@@ -29,13 +29,17 @@ type Config struct {
 	HubSpotTimeout  time.Duration // --hubspot-timeout, INTEGRATIONS_HUBSPOT_TIMEOUT: per HubSpot attempt
 	KeyFile         string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset
 	EncryptionKeys  string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
-	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox
-	TemporaryDB     bool          // demo mode without --db: a throwaway database, removed at exit
+	Sandbox         bool          // --sandbox: demo mode with the embedded HubSpot sandbox, in a temporary folder
 	SandboxAddr     string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 	UpsertMaxBatch  int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
 	CheckDelay      time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
 	TLSCertFile     string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
 	TLSKeyFile      string        // --tls-key, INTEGRATIONS_TLS_KEY
+
+	// SandboxAllowRemoteAdmin (--sandbox-allow-remote-admin, no environment variable) lets
+	// --sandbox-addr be beyond loopback, where other hosts reach the sandbox's unauthenticated
+	// admin API.
+	SandboxAllowRemoteAdmin bool
 }
 
 // Defaults work on a laptop with no setup.
@@ -48,7 +52,6 @@ const (
 	DefaultHubSpotBaseURL  = "https://api.hubapi.com"
 	DefaultHubSpotTimeout  = 30 * time.Second
 	DefaultSandboxAddr     = "127.0.0.1:8089"
-	DefaultDemoDBPath      = "data/demo.db"
 	keyFileName            = "encryption.keys"
 )
 
@@ -81,8 +84,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.HubSpotBaseURL, "hubspot-base-url", hubspotURL, "HubSpot API base URL, e.g. a standalone sandbox's (env HUBSPOT_BASE_URL)")
 	fs.StringVar(&hubspotTimeout, "hubspot-timeout", env("HUBSPOT_TIMEOUT", DefaultHubSpotTimeout.String()), "timeout of one HubSpot request attempt (env INTEGRATIONS_HUBSPOT_TIMEOUT)")
 	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: encryption.keys beside the database; ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
-	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (its database is temporary unless --db is given)")
-	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
+	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens; its database and keys live in a temporary folder, removed at exit (INTEGRATIONS_DB, INTEGRATIONS_KEY_FILE and INTEGRATIONS_ENCRYPTION_KEYS are ignored)")
+	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode, on loopback unless --sandbox-allow-remote-admin (env INTEGRATIONS_SANDBOX_ADDR)")
+	fs.BoolVar(&c.SandboxAllowRemoteAdmin, "sandbox-allow-remote-admin", false, "let --sandbox-addr be beyond loopback, where other hosts can read the sandbox's tokens through its unauthenticated /_sandbox admin API")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", env("TLS_CERT", ""), "PEM certificate chain: with --tls-key, gRPC and HTTP are served over TLS, and a renewed pair is picked up without a restart (env INTEGRATIONS_TLS_CERT)")
@@ -91,19 +95,24 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
-	dbSet := getenv(envPrefix+"DB") != ""
-	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
-	if c.Sandbox && !dbSet {
-		c.DBPath = DefaultDemoDBPath // demo data never mixes with real connections
-		c.TemporaryDB = true         // and is not kept: runDemo puts it in a temporary folder
+	var errs []error
+	if c.Sandbox {
+		// Demo data never mixes with real connections: runDemo puts the database and the key
+		// file in a temporary folder, whatever the environment says (it logs what it ignored).
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "db" || f.Name == "key-file" {
+				errs = append(errs, fmt.Errorf("--%s: demo mode (--sandbox) keeps its database and keys in a temporary folder and never opens another; "+
+					"to keep data, run the standalone sandbox (server sandbox) and a normal server with --hubspot-base-url pointing at it", f.Name))
+			}
+		})
+		c.DBPath, c.KeyFile, c.EncryptionKeys = "", "", ""
 	}
-	if c.KeyFile == "" {
+	if c.KeyFile == "" && !c.Sandbox {
 		c.KeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
 	}
-	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
 	}
@@ -137,7 +146,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))
 	}
-	if strings.TrimSpace(c.DBPath) == "" {
+	if strings.TrimSpace(c.DBPath) == "" && !c.Sandbox {
 		errs = append(errs, errors.New("--db must not be empty"))
 	}
 	return c, errors.Join(errs...)
