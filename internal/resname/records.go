@@ -59,8 +59,8 @@ func ParseRecord(field, name string) (Record, error) {
 		return Record{}, err
 	}
 	id := segs[3]
-	if id == "" || len(id) > 256 {
-		return Record{}, &FieldError{Field: field, Description: "the record id is empty or longer than 256 characters; want a HubSpot id, or an email with id_property \"email\""}
+	if id == "" || len(id) > 256 || id == "." || id == ".." {
+		return Record{}, &FieldError{Field: field, Description: "the record id is empty, a dot segment or longer than 256 characters; want a HubSpot id, or an email with id_property \"email\""}
 	}
 	return Record{ObjectCollection: ObjectCollection{Connection: conn, ObjectType: segs[1]}, ID: id}, nil
 }
@@ -87,4 +87,16 @@ func checkObjectType(field, ot string) error {
 		}
 	}
 	return &FieldError{Field: field, Description: fmt.Sprintf("object type %q is not supported; use contacts, companies or deals", truncate(ot))}
+}
+
+// maxObjectIDDigits is the most digits a HubSpot record id (hs_object_id, a 64-bit number) has.
+const maxObjectIDDigits = 20
+
+// CheckObjectID checks a HubSpot record id given on its own in request field (not inside a
+// resource name): HubSpot ids are numbers.
+func CheckObjectID(field, id string) error {
+	if id == "" || len(id) > maxObjectIDDigits || strings.Trim(id, "0123456789") != "" {
+		return &FieldError{Field: field, Description: fmt.Sprintf("%q is not a HubSpot record id (a number of at most %d digits)", truncate(id), maxObjectIDDigits)}
+	}
+	return nil
 }

@@ -79,6 +79,10 @@ func (s *Service) ValidateCondition(ctx context.Context, req *integrationsv1.Val
 
 // EvaluateCondition evaluates a condition against live records, fetching only the fields it reads.
 func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.EvaluateConditionRequest) (*integrationsv1.EvaluateConditionResponse, error) {
+	ref, err := checkEvaluationInputs(req)
+	if err != nil {
+		return nil, err
+	}
 	p, c, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
 	if err != nil {
 		return nil, err
@@ -88,7 +92,6 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 		obj, prop, _ := strings.Cut(f, ".")
 		need[obj] = append(need[obj], prop)
 	}
-	ref := req.GetContact()
 	hasContact := ref.GetId() != "" || ref.GetEmail() != ""
 	var missing []rpcerr.Violation
 	if (len(need["contact"]) > 0 || req.GetResolveAssociations()) && !hasContact {
@@ -161,11 +164,47 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 	return resp, nil
 }
 
+// checkEvaluationInputs checks the records and time an evaluation names, before any work, and
+// returns the contact reference with its email normalised.
+func checkEvaluationInputs(req *integrationsv1.EvaluateConditionRequest) (*integrationsv1.ContactRef, error) {
+	var vs []rpcerr.Violation
+	addField := func(err error) {
+		var fe *resname.FieldError
+		if errors.As(err, &fe) {
+			vs = append(vs, rpcerr.Violation{Field: fe.Field, Description: fe.Description})
+		}
+	}
+	ref := req.GetContact()
+	switch r := ref.GetRef().(type) {
+	case *integrationsv1.ContactRef_Id:
+		addField(resname.CheckObjectID("contact.id", r.Id))
+	case *integrationsv1.ContactRef_Email:
+		email, v := normalizeEmail("contact.email", r.Email)
+		if v != nil {
+			vs = append(vs, *v)
+		}
+		ref = &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Email{Email: email}}
+	}
+	for _, id := range []struct{ field, value string }{{"company_id", req.GetCompanyId()}, {"deal_id", req.GetDealId()}} {
+		if id.value != "" {
+			addField(resname.CheckObjectID(id.field, id.value))
+		}
+	}
+	if n := req.GetNow(); n != nil && (n.CheckValid() != nil || !conditions.NowInRange(n.AsTime())) {
+		vs = append(vs, rpcerr.Violation{Field: "now", Description: fmt.Sprintf("must be between %s and %s; leave it unset to evaluate at the time of the call",
+			conditions.EarliestNow.Format(time.RFC3339), conditions.LatestNow.Format(time.RFC3339))})
+	}
+	if len(vs) > 0 {
+		return nil, rpcerr.InvalidArgument(vs...)
+	}
+	return ref, nil
+}
+
 func fetchContact(ctx context.Context, client *hubspot.Client, ref *integrationsv1.ContactRef, props []string) (*hubspot.Object, error) {
 	opts := hubspot.GetObjectOptions{Properties: append([]string{"hs_object_id"}, props...)}
 	id := ref.GetId()
 	if id == "" {
-		id, opts.IDProperty = strings.ToLower(strings.TrimSpace(ref.GetEmail())), "email"
+		id, opts.IDProperty = ref.GetEmail(), "email" // normalised by checkEvaluationInputs
 	}
 	return client.GetObject(ctx, "contacts", id, opts)
 }

@@ -28,6 +28,7 @@ const (
 	reasonHubSpotNotFound  = "HUBSPOT_OBJECT_NOT_FOUND"
 	reasonHubSpotRejected  = "HUBSPOT_REJECTED"
 	reasonHubSpotForbidden = "HUBSPOT_FORBIDDEN"
+	reasonHubSpotInvalid   = "HUBSPOT_REQUEST_INVALID"
 )
 
 // tokenFormatViolation explains what a private-app token looks like.
@@ -120,6 +121,13 @@ func mapHubSpotError(err error) error {
 		return rpcerr.New(codes.PermissionDenied, reasonHubSpotForbidden, "HubSpot refused the call for this account: "+safeMessage(err), nil)
 	case errors.Is(err, hubspot.ErrValidation) || errors.Is(err, hubspot.ErrConflict):
 		return rpcerr.New(codes.FailedPrecondition, reasonHubSpotRejected, "HubSpot rejected the request: "+safeMessage(err), nil)
+	case errors.Is(err, hubspot.ErrTooLarge):
+		return rpcerr.New(codes.InvalidArgument, rpcerr.ReasonRequestTooLarge,
+			"HubSpot refused the request as too large: "+safeMessage(err)+"; ask for fewer properties or records per call", nil)
+	case errors.Is(err, hubspot.ErrInvalidRequest) || errors.Is(err, hubspot.ErrBatchTooLarge):
+		// Checked by the client before sending: what the caller asked for cannot be put to HubSpot.
+		return rpcerr.New(codes.InvalidArgument, reasonHubSpotInvalid,
+			"the request cannot be sent to HubSpot: "+safeMessage(err)+"; check the values against the API description", nil)
 	}
 	return nil
 }
