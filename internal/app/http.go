@@ -19,9 +19,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/gen/openapiv2"
+	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/telemetry"
 )
@@ -40,7 +42,8 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	}
 	conn, err := grpc.NewClient("passthrough:///"+loopbackTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)),
+		grpc.WithUnaryInterceptor(refuseInvalidUTF8))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway client: %w", err)
 	}
@@ -81,6 +84,19 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
 	})
 	return mux, conn, nil
+}
+
+// refuseInvalidUTF8 answers a REST request whose path or query put text that is not valid
+// UTF-8 into a request field (the gateway does not check those, and the message could not be
+// encoded for the gRPC call, which grpc-go reports as INTERNAL) as INVALID_ARGUMENT naming the
+// field. JSON bodies are checked by the gateway's decoder.
+func refuseInvalidUTF8(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if m, ok := req.(proto.Message); ok {
+		if field := rpcdecode.InvalidUTF8Field(m); field != "" {
+			return rpcerr.InvalidArgument(rpcerr.Violation{Field: field, Description: "is not valid UTF-8: percent-encode UTF-8 text only in paths and queries"})
+		}
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
 }
 
 // loopbackTarget turns a bound address into one the gateway can dial: a wildcard bind
@@ -154,12 +170,12 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 			return
 		}
 	}
-	reason, msg := "MALFORMED_REQUEST", st.Message()
+	reason, msg := rpcerr.ReasonMalformedRequest, st.Message()
 	switch st.Code() {
 	case codes.InvalidArgument:
 		msg = "the request could not be read: " + msg + "; send a JSON object with the fields described in /openapi.json"
 	case codes.NotFound, codes.Unimplemented:
-		reason = "NO_SUCH_ROUTE"
+		reason = rpcerr.ReasonNoSuchRoute
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, rpcerr.New(st.Code(), reason, msg, map[string]string{"path": r.URL.Path}))
 }

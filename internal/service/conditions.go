@@ -292,14 +292,14 @@ func evalErrorStatus(err error) error {
 	var ee *conditions.EvalError
 	switch {
 	case errors.As(err, &bad):
-		return rpcerr.New(codes.FailedPrecondition, "CONDITION_BAD_VALUE", err.Error()+": fix the value in HubSpot, or guard the condition",
+		return rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonConditionBadValue, err.Error()+": fix the value in HubSpot, or guard the condition",
 			map[string]string{"field": bad.Field})
 	case errors.As(err, &ee):
-		return rpcerr.New(codes.FailedPrecondition, "CONDITION_FAILED", err.Error(), nil)
+		return rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonConditionFailed, err.Error(), nil)
 	case errors.Is(err, conditions.ErrTimeout) || errors.Is(err, conditions.ErrTooCostly):
-		return rpcerr.New(codes.InvalidArgument, "CONDITION_TOO_COSTLY", err.Error()+": simplify the condition", nil)
+		return rpcerr.New(codes.InvalidArgument, rpcerr.ReasonConditionTooCostly, err.Error()+": simplify the condition", nil)
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		return rpcerr.New(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "the call's deadline passed during evaluation", nil)
+		return rpcerr.New(codes.DeadlineExceeded, rpcerr.ReasonDeadline, "the call's deadline passed during evaluation", nil)
 	}
 	return err
 }

@@ -248,10 +248,10 @@ func upsertStatus(err error, connection string) error {
 	var apiErr *hubspot.APIError
 	switch {
 	case errors.Is(err, upsert.ErrOutcomeUnknown):
-		return rpcerr.New(codes.DeadlineExceeded, "UPSERT_OUTCOME_UNKNOWN",
+		return rpcerr.New(codes.DeadlineExceeded, rpcerr.ReasonUpsertOutcomeUnknown,
 			"the deadline passed while the upsert was on its way to HubSpot: it may or may not have been applied; retry it (upserts by email are safe to repeat)", nil)
 	case errors.Is(err, upsert.ErrQueueFull):
-		return rpcerr.New(codes.ResourceExhausted, "UPSERT_QUEUE_FULL",
+		return rpcerr.New(codes.ResourceExhausted, rpcerr.ReasonUpsertQueueFull,
 			"too many upserts are waiting for HubSpot's rate limit on this connection; retry after the delay", map[string]string{"connection": connection}, rpcerr.RetryInfo(time.Second))
 	case errors.Is(err, upsert.ErrClosed):
 		return shuttingDown()
@@ -266,12 +266,12 @@ func upsertStatus(err error, connection string) error {
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: "HubSpot refused the value: " + v.Message})
 			msgs = append(msgs, field+": "+v.Message)
 		}
-		return rpcerr.New(codes.InvalidArgument, "HUBSPOT_REJECTED_VALUE", "HubSpot refused the contact: "+strings.Join(msgs, "; "), nil, br)
+		return rpcerr.New(codes.InvalidArgument, rpcerr.ReasonHubSpotRejectedValue, "HubSpot refused the contact: "+strings.Join(msgs, "; "), nil, br)
 	}
 	return nil
 }
 
 // shuttingDown answers calls that arrive while the server drains.
 func shuttingDown() error {
-	return rpcerr.New(codes.Unavailable, "SHUTTING_DOWN", "the server is shutting down; retry in a moment (the call is safe to retry with the same request_id)", nil)
+	return rpcerr.New(codes.Unavailable, rpcerr.ReasonShuttingDown, "the server is shutting down; retry in a moment (the call is safe to retry with the same request_id)", nil)
 }

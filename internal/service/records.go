@@ -46,7 +46,7 @@ func (s *Service) openCRM(ctx context.Context, name resname.Connection, objectTy
 	}
 	schema, ok := schemas[objectType]
 	if !ok || len(schema.Fields()) == 0 {
-		return nil, rpcerr.New(codes.FailedPrecondition, "FIELDS_NOT_DISCOVERED",
+		return nil, rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonFieldsNotDiscovered,
 			fmt.Sprintf("the %s fields of %s are not discovered (the token may lack the scope to read them): run DiscoverFields with refresh, and TestConnection to see which scope is missing", objectType, name),
 			map[string]string{"object_type": objectType, "connection": name.String()})
 	}
