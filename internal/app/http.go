@@ -80,7 +80,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 		w.Write(openapiv2.Spec)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusNotFound, codes.NotFound,
+		writeStatus(w, http.StatusNotFound, codes.NotFound, rpcerr.ReasonNoSuchRoute,
 			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
 	})
 	return mux, conn, nil
@@ -121,7 +121,7 @@ func loopbackTarget(addr net.Addr) string {
 func limitBody(max int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > int64(max) {
-			writeStatus(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+			writeStatus(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument, rpcerr.ReasonRequestTooLarge,
 				fmt.Sprintf("request body of %d bytes is over the limit of %d bytes; send fewer items per call", r.ContentLength, max))
 			return
 		}
@@ -148,9 +148,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "SERVING"})
 }
 
-// writeStatus writes an error in the gateway's JSON status shape.
-func writeStatus(w http.ResponseWriter, httpCode int, code codes.Code, message string) {
-	writeJSON(w, httpCode, map[string]any{"code": int(code), "message": message, "details": []any{}})
+// writeStatus writes an error in the gateway's JSON status shape, with the ErrorInfo every
+// error of the API carries.
+func writeStatus(w http.ResponseWriter, httpCode int, code codes.Code, reason, message string) {
+	writeJSON(w, httpCode, map[string]any{"code": int(code), "message": message, "details": []any{map[string]any{
+		"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": rpcerr.Domain, "metadata": map[string]string{}}}})
 }
 
 func writeJSON(w http.ResponseWriter, httpCode int, v any) {

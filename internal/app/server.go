@@ -90,8 +90,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(s.certs.serverConfig())))
 	}
 	s.grpc = grpc.NewServer(append(serverOpts,
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-		grpc.ForceServerCodecV2(rpcdecode.NewCodec()), // an undecodable request reaches the interceptors as the caller's error
+		// The codec enforces MaxRequestBytes and makes an undecodable or oversized request reach
+		// the interceptors as the caller's error; grpc-go refuses only far larger ones itself.
+		grpc.MaxRecvMsgSize(rpcdecode.RecvLimit(cfg.MaxRequestBytes)),
+		grpc.ForceServerCodecV2(rpcdecode.NewCodec(cfg.MaxRequestBytes)),
 		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard()),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)

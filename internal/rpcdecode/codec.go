@@ -28,10 +28,22 @@ type target struct {
 // Codec is the "proto" codec of the server (grpc.ForceServerCodecV2). It decodes and encodes
 // like grpc-go's own; only a decoding into a target of WrapService never fails, leaving the
 // failure in the target instead.
-type Codec struct{ base encoding.CodecV2 }
+type Codec struct {
+	base     encoding.CodecV2
+	maxBytes int
+}
 
-// NewCodec returns the codec, over grpc-go's registered proto codec.
-func NewCodec() *Codec { return &Codec{base: encoding.GetCodecV2("proto")} }
+// NewCodec returns the codec, over grpc-go's registered proto codec, refusing requests over
+// maxBytes. grpc-go answers a message over its own limit (grpc.MaxRecvMsgSize) before any
+// handler, with no ErrorInfo; give it RecvLimit(maxBytes) so that requests somewhat over
+// maxBytes reach the codec and get the caller's error with a reason instead.
+func NewCodec(maxBytes int) *Codec {
+	return &Codec{base: encoding.GetCodecV2("proto"), maxBytes: maxBytes}
+}
+
+// RecvLimit is the limit to give grpc-go for a codec refusing requests over maxBytes: twice
+// as much, so that any request up to that size is answered by the codec.
+func RecvLimit(maxBytes int) int { return 2 * maxBytes }
 
 // Name is the content subtype the codec serves.
 func (c *Codec) Name() string { return c.base.Name() }
@@ -47,6 +59,12 @@ func (c *Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	t, ok := v.(*target)
 	if !ok {
 		return c.base.Unmarshal(data, v)
+	}
+	if n := data.Len(); n > c.maxBytes {
+		t.err = rpcerr.New(codes.ResourceExhausted, rpcerr.ReasonRequestTooLarge,
+			fmt.Sprintf("the request message of %d bytes is over the limit of %d bytes; send fewer or smaller items per call", n, c.maxBytes),
+			map[string]string{"size": fmt.Sprint(n), "limit": fmt.Sprint(c.maxBytes)})
+		return nil
 	}
 	b := data.Materialize()
 	err := proto.Unmarshal(b, t.msg)

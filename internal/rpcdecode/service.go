@@ -8,8 +8,9 @@ import (
 )
 
 // WrapService returns a copy of desc whose unary handlers decode through the Codec's target:
-// a request that does not decode still passes through the interceptors (request id, log,
-// metrics, authentication), which then see the caller's error instead of the handler running.
+// a request that does not decode, or is over the codec's limit, still passes through the
+// interceptors (request id, log, metrics, authentication), which then see the caller's error
+// instead of the handler running.
 // Streaming methods are left as they are.
 func WrapService(desc *grpc.ServiceDesc) *grpc.ServiceDesc {
 	out := *desc
@@ -30,7 +31,8 @@ func wrapHandler(h grpc.MethodHandler) grpc.MethodHandler {
 			}
 			t := &target{msg: msg}
 			if err := dec(t); err != nil {
-				return err // not a decoding failure: the stream itself failed
+				// grpc-go has answered already (e.g. a message over its own limit, RecvLimit).
+				return err
 			}
 			decodeErr = t.err
 			return nil

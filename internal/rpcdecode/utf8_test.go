@@ -57,7 +57,7 @@ func TestCodecNamesTheFieldThatIsNotUTF8(t *testing.T) {
 		{"string inside a map's message value", &integrationsv1.UpsertContactRequest{Connection: conn,
 			Properties: map[string]*structpb.Value{"firstname": structpb.NewStringValue(mark)}}, "properties.firstname.string_value"},
 	}
-	codec := NewCodec()
+	codec := NewCodec(1<<20)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -91,7 +91,7 @@ func TestCodecNamesTheFieldThatIsNotUTF8(t *testing.T) {
 // malformed request, not an internal error; decodings outside WrapService fail as before.
 func TestCodecRefusesMalformedBytesAsTheCallersError(t *testing.T) {
 	t.Parallel()
-	codec := NewCodec()
+	codec := NewCodec(1<<20)
 	garbage := mem.BufferSlice{mem.SliceBuffer([]byte{0x0a, 0xff, 0xff, 0xff})}
 	tg := &target{msg: &integrationsv1.GetConnectionRequest{}}
 	if err := codec.Unmarshal(garbage, tg); err != nil {
@@ -179,4 +179,22 @@ func reasonOf(err error) string {
 		}
 	}
 	return ""
+}
+
+// TestCodecRefusesOversizedRequestsWithAReason: a request over the codec's limit is the
+// caller's RESOURCE_EXHAUSTED with REQUEST_TOO_LARGE and the sizes, not grpc-go's bare status.
+func TestCodecRefusesOversizedRequestsWithAReason(t *testing.T) {
+	t.Parallel()
+	codec := NewCodec(1024)
+	big := mustMarshal(t, &integrationsv1.GetConnectionRequest{Name: strings.Repeat("n", 2000)})
+	tg := &target{msg: &integrationsv1.GetConnectionRequest{}}
+	if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(big)}, tg); err != nil {
+		t.Fatalf("Unmarshal into a target failed: %v", err)
+	}
+	if st := status.Convert(tg.err); st.Code() != codes.ResourceExhausted || reasonOf(tg.err) != rpcerr.ReasonRequestTooLarge || !strings.Contains(st.Message(), "1024") {
+		t.Errorf("kept %v, want RESOURCE_EXHAUSTED %s naming the limit", tg.err, rpcerr.ReasonRequestTooLarge)
+	}
+	if RecvLimit(1024) <= 1024 {
+		t.Error("grpc-go's limit must be above the codec's, or the codec never sees an oversized request")
+	}
 }

@@ -7,6 +7,7 @@ package rpcerr
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -34,9 +35,19 @@ const (
 	ReasonRequestTooLarge  = "REQUEST_TOO_LARGE"
 )
 
-// New returns a status error with an ErrorInfo and any extra details.
+// New returns a status error with an ErrorInfo and any extra details. Text that echoes a
+// caller's input may hold bytes that are not UTF-8, which protobuf cannot encode (the details
+// would be lost, and the status itself fail to send): message and metadata are made valid
+// UTF-8 first.
 func New(code codes.Code, reason, message string, metadata map[string]string, details ...protoadapt.MessageV1) error {
-	st := status.New(code, message)
+	if metadata != nil {
+		valid := make(map[string]string, len(metadata))
+		for k, v := range metadata {
+			valid[validText(k)] = validText(v)
+		}
+		metadata = valid
+	}
+	st := status.New(code, validText(message))
 	all := append([]protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata}}, details...)
 	withDetails, err := st.WithDetails(all...)
 	if err != nil {
@@ -44,6 +55,9 @@ func New(code codes.Code, reason, message string, metadata map[string]string, de
 	}
 	return withDetails.Err()
 }
+
+// validText is s with every byte that is not UTF-8 replaced by U+FFFD.
+func validText(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // Violation is one bad request field.
 type Violation struct {
@@ -55,7 +69,7 @@ type Violation struct {
 func BadRequest(violations ...Violation) *errdetails.BadRequest {
 	br := &errdetails.BadRequest{}
 	for _, v := range violations {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: validText(v.Field), Description: validText(v.Description)})
 	}
 	return br
 }
