@@ -72,7 +72,7 @@ var hostileStrings = []struct{ name, value string }{
 }
 
 // hostileInts are the values every page size is given.
-var hostileInts = []int64{-1, 0, 1 << 31 - 1}
+var hostileInts = []int64{-1, 0, 1<<31 - 1}
 
 // hostileTimes are timestamps outside what any time field means.
 var hostileTimes = []struct {

@@ -57,7 +57,7 @@ func TestCodecNamesTheFieldThatIsNotUTF8(t *testing.T) {
 		{"string inside a map's message value", &integrationsv1.UpsertContactRequest{Connection: conn,
 			Properties: map[string]*structpb.Value{"firstname": structpb.NewStringValue(mark)}}, "properties.firstname.string_value"},
 	}
-	codec := NewCodec(1<<20)
+	codec := NewCodec(1 << 20)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -91,7 +91,7 @@ func TestCodecNamesTheFieldThatIsNotUTF8(t *testing.T) {
 // malformed request, not an internal error; decodings outside WrapService fail as before.
 func TestCodecRefusesMalformedBytesAsTheCallersError(t *testing.T) {
 	t.Parallel()
-	codec := NewCodec(1<<20)
+	codec := NewCodec(1 << 20)
 	garbage := mem.BufferSlice{mem.SliceBuffer([]byte{0x0a, 0xff, 0xff, 0xff})}
 	tg := &target{msg: &integrationsv1.GetConnectionRequest{}}
 	if err := codec.Unmarshal(garbage, tg); err != nil {
