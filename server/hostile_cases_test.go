@@ -16,9 +16,8 @@ import (
 // hostileCase is one hostile request, sent over one transport.
 type hostileCase struct {
 	rpc, name string
-	// gRPC: the request, or wire bytes when it cannot be a valid message (text not UTF-8).
-	msg  proto.Message
-	wire []byte
+	// gRPC: the request; text in it equal to utf8Mark is sent as bytes that are not UTF-8.
+	msg proto.Message
 	// REST: a request built from msg by the method's HTTP rule, or given whole.
 	method, path, body string
 	// knownFixedElsewhere names the issue item whose helper fixes this case on another

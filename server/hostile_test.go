@@ -49,7 +49,7 @@ func TestHostileInputToEveryRPC(t *testing.T) {
 			base := mustBase(rpc, baseJSON, newMessage(t, md.Input()))
 			cases := append(spoilFields(base), extraHostileCases(rpc, md, base, baseJSON, conn.GetName(), seed)...)
 			for _, hc := range cases {
-				if hc.msg != nil || hc.wire != nil {
+				if hc.msg != nil {
 					t.Run("gRPC/"+hc.name, func(t *testing.T) {
 						hc.check(t, func() error { return invokeGRPC(ctx, c, md, hc) }, nil)
 					})
@@ -64,15 +64,11 @@ func TestHostileInputToEveryRPC(t *testing.T) {
 					})
 				}
 			}
-			if !strings.Contains(baseJSON, `"`) || md.Options() == nil {
-				return
+			method, basePath, body, _ := restRequest(md, base)
+			if body == "" {
+				return // no JSON body to get wrong
 			}
-			_, basePath, _, _ := restRequest(md, base)
 			for _, wrong := range wrongJSONBodies(baseJSON) {
-				method, _, _, _ := restRequest(md, base)
-				if method == "GET" || method == "DELETE" {
-					break
-				}
 				t.Run("REST/"+wrong.name, func(t *testing.T) {
 					hostileCase{}.check(t, nil, func() httpResult { return ts.do(t, method, basePath, ts.keys["acme"], wrong.body) })
 				})
@@ -152,14 +148,11 @@ func (hc hostileCase) check(t *testing.T, grpcCall func() error, restCall func()
 }
 
 // invokeGRPC sends the case through the typed client's connection (API key, timeouts), as
-// wire bytes when the case has text that is not UTF-8.
+// wire bytes when the case has text that is not UTF-8 (the typed client refuses to encode it).
 func invokeGRPC(ctx context.Context, c *client.Client, md protoreflect.MethodDescriptor, hc hostileCase) error {
 	method := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-	if hc.wire == nil && hc.msg != nil {
-		hc.wire = notUTF8Wire(hc.msg)
-	}
-	if hc.wire != nil {
-		return c.Conn().Invoke(ctx, method, &rawMessage{b: hc.wire}, &rawMessage{}, grpc.ForceCodecV2(rawCodec{}))
+	if wire := notUTF8Wire(hc.msg); wire != nil {
+		return c.Conn().Invoke(ctx, method, &rawMessage{b: wire}, &rawMessage{}, grpc.ForceCodecV2(rawCodec{}))
 	}
 	out, _ := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
 	return c.Conn().Invoke(ctx, method, hc.msg, out.New().Interface())
