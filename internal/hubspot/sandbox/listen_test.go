@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -44,5 +45,19 @@ func TestListenKeepsTheAdminAPIOnLoopback(t *testing.T) {
 			t.Errorf("Listen(%q) bound %s", tc.addr, tcp)
 		}
 		ln.Close()
+	}
+}
+
+// TestStandaloneSandboxRefusesRemoteAdminUnlessAllowed: "server sandbox --listen 0.0.0.0:…"
+// fails at start and names the flag that allows it.
+func TestStandaloneSandboxRefusesRemoteAdminUnlessAllowed(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	err := RunCLI(context.Background(), []string{"--listen", "0.0.0.0:0", "--empty"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "--allow-remote-admin") {
+		t.Fatalf("RunCLI --listen 0.0.0.0:0 = %v; want a refusal naming --allow-remote-admin", err)
+	}
+	if strings.Contains(stdout.String(), "token:") {
+		t.Errorf("tokens were printed although the sandbox did not start:\n%s", stdout.String())
 	}
 }
