@@ -59,19 +59,23 @@ func restRequest(md protoreflect.MethodDescriptor, m proto.Message) (method, pat
 	}
 	var fields map[string]any
 	json.Unmarshal(js, &fields)
+	text := func(v any) string {
+		if s, ok := v.(string); ok {
+			return s
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
 	q := url.Values{}
 	for k, v := range fields {
 		switch v := v.(type) {
 		case []any:
 			for _, e := range v {
-				if b, err := json.Marshal(e); err == nil {
-					q.Add(k, strings.Trim(string(b), `"`))
-				}
+				q.Add(k, text(e))
 			}
-		case map[string]any:
+		case map[string]any: // no query form
 		default:
-			b, _ := json.Marshal(v)
-			q.Set(k, strings.Trim(string(b), `"`))
+			q.Set(k, text(v))
 		}
 	}
 	if len(q) > 0 {

@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/gen/openapiv2"
@@ -42,8 +41,9 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	}
 	conn, err := grpc.NewClient("passthrough:///"+loopbackTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)),
-		grpc.WithUnaryInterceptor(refuseInvalidUTF8))
+		// The codec sends text from URL paths and queries even when it is not UTF-8, for the
+		// server to refuse as it refuses the same bytes from a gRPC caller.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes), grpc.ForceCodecV2(rpcdecode.NewGatewayCodec())))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway client: %w", err)
 	}
@@ -84,19 +84,6 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
 	})
 	return mux, conn, nil
-}
-
-// refuseInvalidUTF8 answers a REST request whose path or query put text that is not valid
-// UTF-8 into a request field (the gateway does not check those, and the message could not be
-// encoded for the gRPC call, which grpc-go reports as INTERNAL) as INVALID_ARGUMENT naming the
-// field. JSON bodies are checked by the gateway's decoder.
-func refuseInvalidUTF8(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	if m, ok := req.(proto.Message); ok {
-		if field := rpcdecode.InvalidUTF8Field(m); field != "" {
-			return rpcerr.InvalidArgument(rpcerr.Violation{Field: field, Description: "is not valid UTF-8: percent-encode UTF-8 text only in paths and queries"})
-		}
-	}
-	return invoker(ctx, method, req, reply, cc, opts...)
 }
 
 // loopbackTarget turns a bound address into one the gateway can dial: a wildcard bind

@@ -104,8 +104,8 @@ func decodeKey(entry protoreflect.MessageDescriptor, b []byte) string {
 }
 
 // InvalidUTF8Field returns the path of the first string field of m that is not valid UTF-8
-// ("" if none), for callers that hold a message built in memory (the REST gateway fills
-// messages from URL paths and queries without checking), which proto would refuse to encode.
+// ("" if none): a message built in memory with such text (the REST gateway fills messages from
+// URL paths and queries without checking) is one proto refuses to encode.
 func InvalidUTF8Field(m proto.Message) string {
 	return invalidIn(m.ProtoReflect(), "")
 }

@@ -80,8 +80,22 @@ func TestCodecNamesTheFieldThatIsNotUTF8(t *testing.T) {
 			if err := (proto.UnmarshalOptions{}).Unmarshal(bytes.ReplaceAll(mustMarshal(t, tc.msg), []byte(mark), []byte("\x01KRAM\x01")), inMemory); err != nil {
 				t.Fatal(err)
 			}
-			if got := InvalidUTF8Field(replaceStrings(inMemory)); got != tc.field {
+			if got := InvalidUTF8Field(replaceStrings(inMemory, string(notUTF8))); got != tc.field {
 				t.Errorf("InvalidUTF8Field = %q, want %q", got, tc.field)
+			}
+			// The gateway's codec sends it as it is, and the server's codec names the same field.
+			sent, err := NewGatewayCodec().Marshal(inMemory)
+			if err != nil {
+				t.Fatalf("the gateway codec refused to encode the message: %v (grpc-go would answer INTERNAL)", err)
+			}
+			again := &target{msg: tc.msg.ProtoReflect().Type().New().Interface()}
+			if err := codec.Unmarshal(sent, again); err != nil || violationField(again.err) != tc.field {
+				t.Errorf("through the gateway: %v, kept %v; want INVALID_ARGUMENT naming %q", err, again.err, tc.field)
+			}
+			want := tc.msg.ProtoReflect().Type().New().Interface()
+			proto.Unmarshal(bytes.ReplaceAll(mustMarshal(t, tc.msg), []byte(mark), []byte("\x01KRAM\x01")), want)
+			if !proto.Equal(again.msg, replaceStrings(want, strings.ToValidUTF8(string(notUTF8), "\uFFFD"))) {
+				t.Errorf("through the gateway the message changed: got %v", again.msg)
 			}
 		})
 	}
@@ -117,9 +131,9 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 
 // replaceStrings puts the bad bytes in place of the stand-in in every string of m, through
 // reflection (proto.Marshal would refuse such a message).
-func replaceStrings(m proto.Message) proto.Message {
+func replaceStrings(m proto.Message, with string) proto.Message {
 	var walk func(protoreflect.Message)
-	fix := func(s string) string { return strings.ReplaceAll(s, "\x01KRAM\x01", string(notUTF8)) }
+	fix := func(s string) string { return strings.ReplaceAll(s, "\x01KRAM\x01", with) }
 	walk = func(r protoreflect.Message) {
 		r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 			switch {
