@@ -47,6 +47,9 @@ func TestHostileInputToEveryRPC(t *testing.T) {
 				t.Fatalf("no hostile cases for %s: add a valid base request to hostileBases", rpc)
 			}
 			base := mustBase(rpc, baseJSON, newMessage(t, md.Input()))
+			if err := invokeGRPC(ctx, c, md, hostileCase{msg: base}); status.Code(err) == codes.InvalidArgument {
+				t.Fatalf("the base request of %s is itself invalid, so spoiling one field tests nothing: %v", rpc, err)
+			}
 			cases := append(spoilFields(base), extraHostileCases(rpc, md, base, baseJSON, conn.GetName(), seed)...)
 			for _, hc := range cases {
 				if hc.msg != nil {
