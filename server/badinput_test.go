@@ -24,7 +24,7 @@ func TestBadInputOverREST(t *testing.T) {
 		{"not an object", "POST", "/v1/workspaces/acme/connections", `[1,2]`, 400, "MALFORMED_REQUEST"},
 		{"unknown field", "POST", "/v1/workspaces/acme/connections", `{"displayName":"x","bogus":1}`, 400, "MALFORMED_REQUEST"},
 		{"wrong type", "POST", "/v1/workspaces/acme/connections", `{"displayName":42}`, 400, "MALFORMED_REQUEST"},
-		{"oversized body", "POST", "/v1/workspaces/acme/connections", huge, 413, ""},
+		{"oversized body", "POST", "/v1/workspaces/acme/connections", huge, 413, "REQUEST_TOO_LARGE"},
 		{"bad page token", "GET", "/v1/workspaces/acme/connections?pageToken=not-a-token", "", 400, "INVALID_ARGUMENT"},
 		{"negative page size", "GET", "/v1/workspaces/acme/connections?pageSize=-1", "", 400, "INVALID_ARGUMENT"},
 		{"non-numeric page size", "GET", "/v1/workspaces/acme/connections?pageSize=ten", "", 400, "MALFORMED_REQUEST"},

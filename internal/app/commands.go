@@ -59,7 +59,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := cfg.NewLogger(stderr)
 	if cfg.Sandbox {
-		return runDemo(ctx, cfg, logger, stdout)
+		return runDemo(ctx, cfg, getenv, logger, stdout)
 	}
 	srv, err := New(ctx, cfg, logger)
 	if err != nil {

@@ -34,8 +34,7 @@ type Config struct {
 	KeyFile           string        // --key-file, INTEGRATIONS_KEY_FILE: token encryption keys when INTEGRATIONS_ENCRYPTION_KEYS is unset; "" when no default can be found
 	LegacyKeyFile     string        // encryption.keys beside the database, where earlier versions put it: used instead of the default while it exists
 	EncryptionKeys    string        // INTEGRATIONS_ENCRYPTION_KEYS only (never a flag: flags show in ps)
-	Sandbox           bool          // --sandbox: demo mode with the embedded HubSpot sandbox
-	TemporaryDB       bool          // demo mode without --db: a throwaway database, removed at exit
+	Sandbox           bool          // --sandbox: demo mode with the embedded HubSpot sandbox, in a temporary folder
 	SandboxAddr       string        // --sandbox-addr, INTEGRATIONS_SANDBOX_ADDR
 	UpsertMaxBatch    int           // --upsert-batch-size, INTEGRATIONS_UPSERT_BATCH_SIZE
 	CheckDelay        time.Duration // --timeline-check-delay, INTEGRATIONS_TIMELINE_CHECK_DELAY
@@ -47,6 +46,11 @@ type Config struct {
 
 	MaxConnectionsPerWorkspace int   // --max-connections-per-workspace, INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE
 	SchemaCacheBytes           int64 // --schema-cache-bytes, INTEGRATIONS_SCHEMA_CACHE_BYTES: memory for cached field schemas, all tenants together
+
+	// SandboxAllowRemoteAdmin (--sandbox-allow-remote-admin, no environment variable) lets
+	// --sandbox-addr be beyond loopback, where other hosts reach the sandbox's unauthenticated
+	// admin API.
+	SandboxAllowRemoteAdmin bool
 }
 
 // Defaults work on a laptop with no setup.
@@ -61,7 +65,6 @@ const (
 	DefaultLeaseTTL        = 15 * time.Second
 	minLeaseTTL            = time.Second // below, a GC pause or a slow disk can cost the lease
 	DefaultSandboxAddr     = "127.0.0.1:8089"
-	DefaultDemoDBPath      = "data/demo.db"
 	keyFileName            = "encryption.keys"
 	keyFileFolder          = "connectflo-integrations" // under the user's configuration folder
 	// DefaultSchemaCacheBytes holds the schemas and DiscoverFields answers of a few dozen
@@ -98,8 +101,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	fs.StringVar(&c.HubSpotBaseURL, "hubspot-base-url", hubspotURL, "HubSpot API base URL, e.g. a standalone sandbox's (env HUBSPOT_BASE_URL)")
 	fs.StringVar(&hubspotTimeout, "hubspot-timeout", env("HUBSPOT_TIMEOUT", DefaultHubSpotTimeout.String()), "timeout of one HubSpot request attempt (env INTEGRATIONS_HUBSPOT_TIMEOUT)")
 	fs.StringVar(&c.KeyFile, "key-file", env("KEY_FILE", ""), "token encryption key file, created (0600) if missing; default: $XDG_CONFIG_HOME/connectflo-integrations/encryption.keys, or ~/.config/connectflo-integrations/encryption.keys, never beside the database, so that a backup of the data does not carry its key (a key file an earlier version created beside the database is still used, with a warning); ignored when INTEGRATIONS_ENCRYPTION_KEYS is set (env INTEGRATIONS_KEY_FILE)")
-	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens (its database is temporary unless --db is given)")
-	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode (env INTEGRATIONS_SANDBOX_ADDR)")
+	fs.BoolVar(&c.Sandbox, "sandbox", env("SANDBOX", "") == "true", "demo mode: start the embedded HubSpot sandbox with sample data, use it as HubSpot, and print a ready API key and tokens; its database and keys live in a temporary folder, removed at exit (INTEGRATIONS_DB, INTEGRATIONS_KEY_FILE and INTEGRATIONS_ENCRYPTION_KEYS are ignored)")
+	fs.StringVar(&c.SandboxAddr, "sandbox-addr", env("SANDBOX_ADDR", DefaultSandboxAddr), "listen address of the embedded sandbox in demo mode, on loopback unless --sandbox-allow-remote-admin (env INTEGRATIONS_SANDBOX_ADDR)")
+	fs.BoolVar(&c.SandboxAllowRemoteAdmin, "sandbox-allow-remote-admin", false, "let --sandbox-addr be beyond loopback, where other hosts can read the sandbox's tokens through its unauthenticated /_sandbox admin API")
 	fs.StringVar(&batchSize, "upsert-batch-size", env("UPSERT_BATCH_SIZE", "100"), "most contacts per HubSpot batch upsert, 1 to 100; 1 switches batching off (env INTEGRATIONS_UPSERT_BATCH_SIZE)")
 	fs.StringVar(&checkDelay, "timeline-check-delay", env("TIMELINE_CHECK_DELAY", "30s"), "how long after a timeline send with an unknown outcome HubSpot is searched for it before any resend: longer is safer against HubSpot's search lag, shorter delivers sooner (env INTEGRATIONS_TIMELINE_CHECK_DELAY)")
 	fs.StringVar(&maxQueued, "timeline-max-queued", env("TIMELINE_MAX_QUEUED", fmt.Sprint(outbox.DefaultMaxQueued)), "most timeline events a connection may have waiting for delivery; LogTimelineEvent answers RESOURCE_EXHAUSTED beyond it (env INTEGRATIONS_TIMELINE_MAX_QUEUED)")
@@ -114,22 +118,25 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
-	dbSet := getenv(envPrefix+"DB") != ""
-	fs.Visit(func(f *flag.Flag) { dbSet = dbSet || f.Name == "db" })
-	if c.Sandbox && !dbSet {
-		c.DBPath = DefaultDemoDBPath // demo data never mixes with real connections
-		c.TemporaryDB = true         // and is not kept: runDemo puts it in a temporary folder
+	var errs []error
+	if c.Sandbox {
+		// Demo data never mixes with real connections: runDemo puts the database and the key
+		// file in a temporary folder, whatever the environment says (it logs what it ignored).
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "db" || f.Name == "key-file" {
+				errs = append(errs, fmt.Errorf("--%s: demo mode (--sandbox) keeps its database and keys in a temporary folder and never opens another; "+
+					"to keep data, run the standalone sandbox (server sandbox) and a normal server with --hubspot-base-url pointing at it", f.Name))
+			}
+		})
+		c.DBPath, c.KeyFile, c.EncryptionKeys = "", "", ""
 	}
-	if c.KeyFile == "" {
+	if c.KeyFile == "" && !c.Sandbox { // runDemo gives demo mode a temporary key file
 		c.KeyFile = defaultKeyFile(getenv)
-		if !c.TemporaryDB { // a temporary database is new: nothing was ever beside it
-			c.LegacyKeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
-		}
+		c.LegacyKeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
 	}
-	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", level))
 	}
@@ -182,7 +189,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))
 	}
-	if strings.TrimSpace(c.DBPath) == "" {
+	if strings.TrimSpace(c.DBPath) == "" && !c.Sandbox {
 		errs = append(errs, errors.New("--db must not be empty"))
 	}
 	return c, errors.Join(errs...)

@@ -25,16 +25,16 @@ func TestParseConfigPrecedence(t *testing.T) {
 			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
 			MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
-			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox", "--sandbox-addr", ":3"},
+			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox-addr", ":3"},
 			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x/y.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048,
-				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", Sandbox: true, SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
 				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
-		{"demo mode keeps its own database", []string{"--sandbox"}, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDemoDBPath, LogLevel: slog.LevelInfo,
-			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, Sandbox: true, TemporaryDB: true, SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
-			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
-			MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
+		{"demo mode names no database or key file: runDemo makes temporary ones", []string{"--sandbox", "--sandbox-addr", "0.0.0.0:8089", "--sandbox-allow-remote-admin"},
+			Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, LogLevel: slog.LevelInfo, LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
+				HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, Sandbox: true, SandboxAddr: "0.0.0.0:8089", SandboxAllowRemoteAdmin: true, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
+				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +65,21 @@ func TestParseConfigPrecedence(t *testing.T) {
 			t.Errorf("got %+v; want env for the gRPC address, log level, HubSpot URL and keys, the flag for the database", got)
 		}
 	})
+}
+
+// TestDemoModeTakesNoProductionState: with the production database and keys in the
+// environment, demo mode names none of them; given as flags, it refuses them.
+func TestDemoModeTakesNoProductionState(t *testing.T) {
+	env := map[string]string{"INTEGRATIONS_DB": "/srv/prod.db", "INTEGRATIONS_KEY_FILE": "/srv/prod.keys", "INTEGRATIONS_ENCRYPTION_KEYS": "k1:xyz"}
+	got, err := ParseConfig("server", []string{"--sandbox"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || got.DBPath != "" || got.KeyFile != "" || got.EncryptionKeys != "" || !got.Sandbox {
+		t.Errorf("ParseConfig(--sandbox) with production env = %+v, %v; want no database, key file or keys", got, err)
+	}
+	for _, args := range [][]string{{"--sandbox", "--db", "/srv/prod.db"}, {"--sandbox", "--key-file", "/srv/prod.keys"}} {
+		if _, err := ParseConfig("server", args, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), args[1]) || !strings.Contains(err.Error(), "temporary folder") {
+			t.Errorf("ParseConfig(%v) = %v; want a refusal naming %s", args, err, args[1])
+		}
+	}
 }
 
 func TestParseConfigRejectsBadValues(t *testing.T) {

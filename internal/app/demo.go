@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,20 +18,30 @@ import (
 // demoWorkspace is the workspace demo mode creates an API key for.
 const demoWorkspace = "demo"
 
+// demoIgnoredEnv are the production settings demo mode never uses: its database and keys
+// live in a temporary folder, so a demo never adds a key to, nor resumes the outbox of, a
+// real database.
+var demoIgnoredEnv = []string{envPrefix + "DB", envPrefix + "KEY_FILE", envPrefix + "ENCRYPTION_KEYS"}
+
 // runDemo is demo mode: the embedded HubSpot sandbox with sample data serves as HubSpot, in a
-// throwaway database (unless --db was given), and everything a newcomer needs to try the API
-// is printed on stdout.
-func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Writer) error {
+// throwaway folder holding the database and the key file, and everything a newcomer needs to
+// try the API is printed on stdout.
+func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) error {
 	if cfg.TLSCertFile != "" {
 		return errors.New("demo mode serves plaintext on loopback, and the commands it prints say so: drop --tls-cert/--tls-key, or run without --sandbox")
+	}
+	for _, name := range demoIgnoredEnv {
+		if getenv(name) != "" { // the value is not logged: it may be a key
+			logger.Warn("demo mode ignores "+name+": it keeps its database and keys in a temporary folder, removed at exit", "env", name)
+		}
 	}
 	demo, err := sandbox.NewDemo(sandbox.Options{})
 	if err != nil {
 		return fmt.Errorf("demo sandbox: %w", err)
 	}
-	lis, err := net.Listen("tcp", cfg.SandboxAddr)
+	lis, err := sandbox.Listen(cfg.SandboxAddr, cfg.SandboxAllowRemoteAdmin)
 	if err != nil {
-		return fmt.Errorf("listen for the HubSpot sandbox on %s: %w (choose another with --sandbox-addr)", cfg.SandboxAddr, err)
+		return fmt.Errorf("listen for the HubSpot sandbox on %s: %w (choose another with --sandbox-addr; --sandbox-allow-remote-admin allows beyond loopback)", cfg.SandboxAddr, err)
 	}
 	sbServer := &http.Server{Handler: demo.Sandbox, ReadHeaderTimeout: 10 * time.Second}
 	go sbServer.Serve(lis)
@@ -43,15 +52,12 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wri
 	}()
 	cfg.HubSpotBaseURL = "http://" + lis.Addr().String()
 
-	if cfg.TemporaryDB {
-		dir, err := os.MkdirTemp("", "connectflo-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		cfg.DBPath = filepath.Join(dir, "demo.db")
-		cfg.KeyFile = filepath.Join(dir, keyFileName)
+	dir, err := os.MkdirTemp("", "connectflo-demo-")
+	if err != nil {
+		return err
 	}
+	defer os.RemoveAll(dir)
+	cfg.DBPath, cfg.KeyFile, cfg.EncryptionKeys = filepath.Join(dir, "demo.db"), filepath.Join(dir, keyFileName), ""
 	srv, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -61,32 +67,18 @@ func runDemo(ctx context.Context, cfg Config, logger *slog.Logger, stdout io.Wri
 		srv.closeAll()
 		return err
 	}
-	printDemo(stdout, demoInfo{temporary: cfg.TemporaryDB, db: cfg.DBPath, key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
+	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
 		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token})
 	err = srv.Serve(ctx)
 	if errors.Is(ctx.Err(), context.Canceled) {
-		if cfg.TemporaryDB {
-			fmt.Fprintln(stdout, "demo stopped; its database and sandbox data are gone")
-		} else {
-			fmt.Fprintf(stdout, "demo stopped; the sandbox's data is gone, the database stays at %s\n", cfg.DBPath)
-		}
+		fmt.Fprintln(stdout, "demo stopped; its database and sandbox data are gone")
 	}
 	return err
 }
 
 type demoInfo struct {
-	temporary                                                      bool   // the database goes with the process
-	db                                                             string // its path otherwise
 	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals string
 	hubID                                                          int64
-}
-
-// keeping says what outlives the demo.
-func (d demoInfo) keeping() string {
-	if d.temporary {
-		return "Nothing is kept: the database lives only as long as this process."
-	}
-	return "The database is kept at " + d.db + "; the sandbox's data lives in memory and goes with this process."
 }
 
 // printDemo writes the copy-paste block of demo mode.
@@ -98,7 +90,7 @@ func printDemo(w io.Writer, d demoInfo) {
 	fmt.Fprintf(w, `
 ConnectFlo Integrations — demo mode
   HubSpot is the built-in sandbox at %s (hub id %d, %s, sample contacts, companies and deals).
-  %s
+  Nothing is kept: the database and keys live in a temporary folder, removed at exit.
 
   API key (workspace %q):        %s
   HubSpot token, all scopes:       %s
@@ -125,7 +117,7 @@ Once connected, use the CRM (REST shown; every call exists over gRPC too):
   %s -d '{"timelineEvent":{"kind":"TIMELINE_EVENT_KIND_NOTE","contact":{"email":"ada@example.com"},"occurTime":"2026-11-27T12:00:00Z","title":"Chat","body":"Asked about pricing"},"requestId":"demo-1","waitForDelivery":true}' %s/connections/sandbox/timelineEvents
   %s %s/connections/sandbox/fields
 
-`, d.hubspotURL, d.hubID, d.tier, d.keeping(), demoWorkspace, d.key, d.token, d.tokenNoDeals,
+`, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals,
 		grpcurl, demoWorkspace, d.token, svc,
 		grpcurl, demoWorkspace, svc,
 		curl, d.token, api,

@@ -22,6 +22,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/gen/openapiv2"
+	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/telemetry"
 )
@@ -40,7 +41,9 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	}
 	conn, err := grpc.NewClient("passthrough:///"+loopbackTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)))
+		// The codec sends text from URL paths and queries even when it is not UTF-8, for the
+		// server to refuse as it refuses the same bytes from a gRPC caller.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes), grpc.ForceCodecV2(rpcdecode.NewGatewayCodec())))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway client: %w", err)
 	}
@@ -77,7 +80,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 		w.Write(openapiv2.Spec)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeStatus(w, http.StatusNotFound, codes.NotFound,
+		writeStatus(w, http.StatusNotFound, codes.NotFound, rpcerr.ReasonNoSuchRoute,
 			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
 	})
 	return mux, conn, nil
@@ -105,7 +108,7 @@ func loopbackTarget(addr net.Addr) string {
 func limitBody(max int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > int64(max) {
-			writeStatus(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+			writeStatus(w, http.StatusRequestEntityTooLarge, codes.InvalidArgument, rpcerr.ReasonRequestTooLarge,
 				fmt.Sprintf("request body of %d bytes is over the limit of %d bytes; send fewer items per call", r.ContentLength, max))
 			return
 		}
@@ -132,9 +135,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "SERVING"})
 }
 
-// writeStatus writes an error in the gateway's JSON status shape.
-func writeStatus(w http.ResponseWriter, httpCode int, code codes.Code, message string) {
-	writeJSON(w, httpCode, map[string]any{"code": int(code), "message": message, "details": []any{}})
+// writeStatus writes an error in the gateway's JSON status shape, with the ErrorInfo every
+// error of the API carries.
+func writeStatus(w http.ResponseWriter, httpCode int, code codes.Code, reason, message string) {
+	writeJSON(w, httpCode, map[string]any{"code": int(code), "message": message, "details": []any{map[string]any{
+		"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": rpcerr.Domain, "metadata": map[string]string{}}}})
 }
 
 func writeJSON(w http.ResponseWriter, httpCode int, v any) {
@@ -154,20 +159,20 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 			return
 		}
 	}
-	code, reason, msg := st.Code(), "MALFORMED_REQUEST", st.Message()
+	code, reason, msg := st.Code(), rpcerr.ReasonMalformedRequest, st.Message()
 	md := map[string]string{"path": r.URL.Path}
 	switch st.Code() {
 	case codes.InvalidArgument:
 		msg = "the request could not be read: " + msg + "; send a JSON object with the fields described in /openapi.json"
 	case codes.NotFound, codes.Unimplemented:
-		reason = "NO_SUCH_ROUTE"
+		reason = rpcerr.ReasonNoSuchRoute
 	case codes.ResourceExhausted:
 		// Without our ErrorInfo, this is gRPC refusing a message over a size limit: never a
 		// rate limit (the default 429) and never a malformed request.
 		if c, rs, ms, ok := oversizeMessage(st.Message()); ok {
 			code, reason, msg = c, rs, ms
 		} else {
-			reason = "RESOURCE_EXHAUSTED"
+			reason = rpcerr.ReasonResourceExhausted
 		}
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, rpcerr.New(code, reason, msg, md))
@@ -187,7 +192,7 @@ func oversizeMessage(grpcMsg string) (code codes.Code, reason, msg string, ok bo
 		return 0, "", "", false
 	}
 	if limit == gatewayMaxResponseBytes {
-		return codes.Internal, "RESPONSE_TOO_LARGE", fmt.Sprintf("the answer (%d bytes) is larger than the REST gateway relays (%d bytes): "+
+		return codes.Internal, rpcerr.ReasonResponseTooLarge, fmt.Sprintf("the answer (%d bytes) is larger than the REST gateway relays (%d bytes): "+
 			"ask for less in one call (a smaller page_size, fewer properties)", size, limit), true
 	}
 	return codes.InvalidArgument, rpcerr.ReasonRequestTooLarge, fmt.Sprintf("the request is %d bytes as a protobuf message, over the "+

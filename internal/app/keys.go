@@ -32,7 +32,7 @@ func loadKeyRing(cfg Config, logger *slog.Logger) (*secrets.KeyRing, error) {
 		return nil, errors.New("token encryption keys: set INTEGRATIONS_ENCRYPTION_KEYS, or --key-file (INTEGRATIONS_KEY_FILE) to a path outside the database's folder; " +
 			"the default key file lives under $XDG_CONFIG_HOME or $HOME/.config, and neither is set")
 	}
-	if !cfg.TemporaryDB && besideDatabase(path, cfg.DBPath) {
+	if !cfg.Sandbox && besideDatabase(path, cfg.DBPath) { // demo mode keeps both in one temporary folder
 		logger.Warn("the token encryption key file is in the database's folder, so a backup or copy of that folder carries the tokens and the key that opens them: "+
 			"move the file elsewhere and give its path with --key-file or INTEGRATIONS_KEY_FILE", "key_file", path, "default_key_file", cfg.KeyFile)
 	}

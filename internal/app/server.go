@@ -26,6 +26,7 @@ import (
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/service"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -92,7 +93,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(s.certs.serverConfig())))
 	}
 	s.grpc = grpc.NewServer(append(serverOpts,
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+		// The codec enforces MaxRequestBytes and makes an undecodable or oversized request reach
+		// the interceptors as the caller's error; grpc-go refuses only far larger ones itself.
+		grpc.MaxRecvMsgSize(rpcdecode.RecvLimit(cfg.MaxRequestBytes)),
+		grpc.ForceServerCodecV2(rpcdecode.NewCodec(cfg.MaxRequestBytes)),
 		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard()),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
@@ -119,7 +123,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, schemaCache, logger),
 		Outbox: s.outbox, Logger: logger, SchemaCache: schemaCache},
 		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
-	integrationsv1.RegisterIntegrationServiceServer(s.grpc, s.service)
+	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

@@ -72,7 +72,7 @@ func (a *Authenticator) authenticateCall(ctx context.Context, logger *slog.Logge
 			"the API key was revoked: ask your administrator for a new one (server apikey create --workspace NAME)", nil)
 	case err != nil:
 		logger.ErrorContext(ctx, "authenticate", "err", err)
-		return nil, rpcerr.New(codes.Unavailable, "AUTH_UNAVAILABLE", "could not check the API key right now; retry shortly", nil)
+		return nil, rpcerr.New(codes.Unavailable, rpcerr.ReasonAuthUnavailable, "could not check the API key right now; retry shortly", nil)
 	}
 	return WithPrincipal(ctx, p), nil
 }

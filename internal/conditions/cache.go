@@ -2,13 +2,15 @@ package conditions
 
 import (
 	"container/list"
+	"errors"
 	"sync"
 
 	"github.com/connectflo/integrations/internal/fields"
 )
 
 // Cache keeps compiled programs so that a workflow evaluating the same condition for every
-// record compiles it once. Entries are keyed by scope (the connection: two HubSpot accounts
+// record compiles it once, and keeps compile errors (*ConditionError) the same way so that a
+// caller repeating an invalid condition does not pay a compilation each time. Entries are keyed by scope (the connection: two HubSpot accounts
 // can share schema version numbers and differ in options), schema versions and expression,
 // and the least recently used one is evicted past the size bound. When a connection's fields
 // are rediscovered its versions change, and its programs for the old versions are dropped on
@@ -29,12 +31,15 @@ type cacheKey struct {
 	expression string
 }
 
+// cacheEntry is the outcome of one compilation: a program, or the condition's errors. Both
+// kinds share one LRU and one size bound.
 type cacheEntry struct {
 	key     cacheKey
 	program *Program
+	err     *ConditionError
 }
 
-// NewCache returns a cache of at most size programs (at least 1), compiled with limits.
+// NewCache returns a cache of at most size entries (at least 1), compiled with limits.
 func NewCache(size int, limits Limits) *Cache {
 	return &Cache{
 		limits: limits, size: max(size, 1),
@@ -42,49 +47,63 @@ func NewCache(size int, limits Limits) *Cache {
 	}
 }
 
-// Compile returns the cached program for the expression under scope's schemas, compiling it
-// on a miss. Errors are not cached: an invalid condition costs a compile each time.
+// Compile returns the cached outcome for the expression under scope's schemas, compiling it
+// on a miss. An invalid condition's *ConditionError is cached like a program (the same
+// expression against the same schema versions fails the same way); any other error is not.
 func (c *Cache) Compile(scope string, schemas map[string]*fields.Schema, expression string) (*Program, error) {
 	key := cacheKey{scope: scope, versions: versionsOf(schemas), expression: expression}
-	if p := c.get(key); p != nil {
-		return p, nil
+	if e := c.get(key); e != nil {
+		return e.outcome()
 	}
 	// Compiled outside the lock: concurrent misses for one key may compile twice, which is
 	// cheaper than making every other caller wait.
 	p, err := Compile(schemas, expression, c.limits)
+	entry := &cacheEntry{key: key, program: p}
 	if err != nil {
-		return nil, err
+		if !errors.As(err, &entry.err) {
+			return nil, err
+		}
+		entry.program = nil
 	}
-	return c.put(key, p), nil
+	return c.put(entry).outcome()
 }
 
-func (c *Cache) get(key cacheKey) *Program {
+// outcome is what Compile returns for the entry.
+func (e *cacheEntry) outcome() (*Program, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.program, nil
+}
+
+func (c *Cache) get(key cacheKey) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.noteVersions(key)
 	if el, ok := c.byKey[key]; ok {
 		c.lru.MoveToFront(el)
-		return el.Value.(*cacheEntry).program
+		return el.Value.(*cacheEntry)
 	}
 	return nil
 }
 
-// put stores p unless another caller stored a program for key first, and returns the stored one.
-func (c *Cache) put(key cacheKey, p *Program) *Program {
+// put stores e unless another caller stored an entry for its key first, and returns the
+// stored one.
+func (c *Cache) put(e *cacheEntry) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.byKey[key]; ok {
+	if el, ok := c.byKey[e.key]; ok {
 		c.lru.MoveToFront(el)
-		return el.Value.(*cacheEntry).program
+		return el.Value.(*cacheEntry)
 	}
-	if c.versions[key.scope] != key.versions {
-		return p // the fields were rediscovered while compiling: do not keep a stale program
+	if c.versions[e.key.scope] != e.key.versions {
+		return e // the fields were rediscovered while compiling: do not keep a stale outcome
 	}
-	c.byKey[key] = c.lru.PushFront(&cacheEntry{key: key, program: p})
+	c.byKey[e.key] = c.lru.PushFront(e)
 	for c.lru.Len() > c.size {
 		c.remove(c.lru.Back())
 	}
-	return p
+	return e
 }
 
 // noteVersions drops scope's programs for other schema versions when the versions change.
@@ -96,7 +115,7 @@ func (c *Cache) noteVersions(key cacheKey) {
 	c.dropScope(key.scope, key.versions)
 }
 
-// Invalidate drops every program of scope, e.g. when its connection is deleted.
+// Invalidate drops every entry of scope, e.g. when its connection is deleted.
 func (c *Cache) Invalidate(scope string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,7 +139,7 @@ func (c *Cache) remove(el *list.Element) {
 	c.lru.Remove(el)
 }
 
-// Len is the number of cached programs.
+// Len is the number of cached outcomes, programs and errors alike.
 func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -34,8 +34,37 @@ func TestCacheReusesPrograms(t *testing.T) {
 	if _, err := c.Compile("workspaces/w/connections/c", schemas, `deal.closdate < now`); !errors.As(err, new(*ConditionError)) {
 		t.Errorf("invalid condition through the cache: err = %v", err)
 	}
-	if c.Len() != 2 {
-		t.Errorf("Len() = %d, want 2 (errors are not cached)", c.Len())
+	if c.Len() != 3 {
+		t.Errorf("Len() = %d, want 3 (two programs and one compile error)", c.Len())
+	}
+}
+
+// TestCacheKeepsCompileErrors: a caller repeating an invalid condition gets the error of the
+// first compilation back (the same value: nothing was compiled again), and errors count
+// against the same bound as programs.
+func TestCacheKeepsCompileErrors(t *testing.T) {
+	t.Parallel()
+	const scope, bad = "workspaces/w/connections/c", `deal.closdate < now`
+	c := NewCache(4, Limits{})
+	var first *ConditionError
+	if _, err := c.Compile(scope, testSchemas(), bad); !errors.As(err, &first) {
+		t.Fatalf("invalid condition: err = %v, want a *ConditionError", err)
+	}
+	for range 3 {
+		var again *ConditionError
+		if _, err := c.Compile(scope, testSchemas(), bad); !errors.As(err, &again) || again != first {
+			t.Fatalf("repeated invalid condition: err = %v (%p), want the cached error %p", err, again, first)
+		}
+	}
+	for i := range 10 {
+		c.Compile(scope, testSchemas(), fmt.Sprintf("contact.nosuchfield%d == 1", i))
+	}
+	if c.Len() != 4 {
+		t.Errorf("Len() = %d after 11 distinct invalid conditions, want the bound 4", c.Len())
+	}
+	var evicted *ConditionError
+	if _, err := c.Compile(scope, testSchemas(), bad); !errors.As(err, &evicted) || evicted == first {
+		t.Errorf("the oldest error must have been evicted and compiled afresh: got %p, first %p", evicted, first)
 	}
 }
 

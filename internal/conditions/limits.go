@@ -22,6 +22,17 @@ const (
 	DefaultTimeout   = 100 * time.Millisecond
 )
 
+// EarliestNow and LatestNow bound the time a caller may evaluate a condition at: wide enough
+// for any what-if, narrow enough that date arithmetic on it (now plus a duration of centuries)
+// stays inside CEL's timestamp range (years 1 to 9999).
+var (
+	EarliestNow = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestNow   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// NowInRange reports whether now is between EarliestNow and LatestNow.
+func NowInRange(now time.Time) bool { return !now.Before(EarliestNow) && !now.After(LatestNow) }
+
 // interruptCheckFrequency is how many comprehension iterations run between checks of the
 // evaluation's deadline: often enough to stop a runaway loop within microseconds, rarely
 // enough to cost nothing measurable.

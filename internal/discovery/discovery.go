@@ -18,6 +18,7 @@ import (
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 )
 
@@ -30,9 +31,9 @@ const refreshTimeout = 2 * time.Minute
 
 // Reasons recorded for an object type whose discovery failed.
 const (
-	ReasonMissingScopes = "HUBSPOT_MISSING_SCOPES"
-	ReasonUnavailable   = "HUBSPOT_UNAVAILABLE"
-	ReasonFailed        = "HUBSPOT_DISCOVERY_FAILED"
+	ReasonMissingScopes = rpcerr.ReasonHubSpotMissingScopes
+	ReasonUnavailable   = rpcerr.ReasonHubSpotUnavailable
+	ReasonFailed        = rpcerr.ReasonHubSpotDiscoveryFailed
 )
 
 // Store is the persistence discovery needs.

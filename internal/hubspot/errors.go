@@ -36,6 +36,9 @@ var (
 	ErrDailyLimitExhausted = errors.New("hubspot: daily request limit exhausted")
 	// ErrBatchTooLarge: more than MaxBatchInputs inputs; checked before sending.
 	ErrBatchTooLarge = errors.New("hubspot: too many inputs for one batch request")
+	// ErrTooLarge: 413 or 414, HubSpot refused the request's body or URL as too large
+	// (e.g. too many properties named in one read).
+	ErrTooLarge = errors.New("hubspot: request too large")
 	// ErrInvalidRequest: the call's arguments were rejected before sending.
 	ErrInvalidRequest = errors.New("hubspot: invalid request")
 	// ErrUnexpectedResponse: a success response whose body could not be
@@ -121,6 +124,8 @@ func (e *APIError) sentinel() error {
 		return ErrNotFound
 	case s == 409:
 		return ErrConflict
+	case s == 413 || s == 414:
+		return ErrTooLarge
 	case s == 423:
 		return ErrLocked
 	case s == 429:

@@ -149,7 +149,7 @@ func FuzzDecodeHTTPError(f *testing.F) {
 	for _, b := range []string{body401, body401Expired, body403, body404, body409, body400, body400EmbeddedOnly,
 		body400NonUnique, body429Ten, body429Daily, body429Secondly, `{"message":"` + testTokenValue + `"}`,
 		`{"errors":[{"context":{"propertyName":[1,{"a":2}]}}]}`, `[`, `null`, `{"message":"x [{\"name\":1}]"}`} {
-		for _, status := range []int{400, 401, 403, 404, 409, 423, 429, 500} {
+		for _, status := range []int{400, 401, 403, 404, 409, 413, 414, 423, 429, 500} {
 			f.Add(status, b)
 		}
 	}
@@ -165,7 +165,7 @@ func FuzzDecodeHTTPError(f *testing.F) {
 		if strings.Contains(err.Error(), testTokenValue) {
 			t.Fatalf("token leaked into %q", err.Error())
 		}
-		want := map[int]error{401: ErrInvalidToken, 404: ErrNotFound, 409: ErrConflict, 423: ErrLocked,
+		want := map[int]error{401: ErrInvalidToken, 404: ErrNotFound, 409: ErrConflict, 413: ErrTooLarge, 414: ErrTooLarge, 423: ErrLocked,
 			429: ErrRateLimited, 500: ErrUnavailable, 503: ErrUnavailable, 400: ErrValidation}[status]
 		if want != nil && !errors.Is(err, want) {
 			t.Fatalf("status %d: %v does not match %v", status, err, want)

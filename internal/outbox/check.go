@@ -16,9 +16,6 @@ import (
 // through, even for a single event; the event stays in doubt and is checked again later.
 var errCheckInconclusive = errors.New("outbox: too many candidate engagements to check for the marker")
 
-// maxSearchResults is HubSpot's cap on the results one search query can page through.
-const maxSearchResults = 10_000
-
 // checkDoubtful looks for the markers of events whose last send has an unknown outcome.
 // Events found are DELIVERED (with the engagement found); the rest are returned, safe to
 // send again. Events whose check fails are rescheduled (or held) and not returned.
@@ -109,7 +106,7 @@ func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, 
 		if err != nil {
 			return nil, err
 		}
-		if page.Total > maxSearchResults {
+		if page.Total > hubspot.MaxSearchResults {
 			if len(chunk) == 1 {
 				return nil, fmt.Errorf("%w (%d candidates)", errCheckInconclusive, page.Total)
 			}

@@ -3,6 +3,8 @@ package resname
 import (
 	"fmt"
 	"strings"
+
+	"github.com/connectflo/integrations/internal/hubspot"
 )
 
 // ObjectTypes are the CRM object types records can be of, as they appear in names.
@@ -59,8 +61,8 @@ func ParseRecord(field, name string) (Record, error) {
 		return Record{}, err
 	}
 	id := segs[3]
-	if id == "" || len(id) > 256 {
-		return Record{}, &FieldError{Field: field, Description: "the record id is empty or longer than 256 characters; want a HubSpot id, or an email with id_property \"email\""}
+	if id == "" || len(id) > 256 || id == "." || id == ".." {
+		return Record{}, &FieldError{Field: field, Description: "the record id is empty, a dot segment or longer than 256 characters; want a HubSpot id, or an email with id_property \"email\""}
 	}
 	return Record{ObjectCollection: ObjectCollection{Connection: conn, ObjectType: segs[1]}, ID: id}, nil
 }
@@ -87,4 +89,13 @@ func checkObjectType(field, ot string) error {
 		}
 	}
 	return &FieldError{Field: field, Description: fmt.Sprintf("object type %q is not supported; use contacts, companies or deals", truncate(ot))}
+}
+
+// CheckObjectID checks a HubSpot record id given on its own in request field (not inside a
+// resource name), by hubspot.ValidObjectID.
+func CheckObjectID(field, id string) error {
+	if !hubspot.ValidObjectID(id) {
+		return &FieldError{Field: field, Description: fmt.Sprintf("%q is not a HubSpot record id (a number of at most %d digits)", truncate(id), hubspot.MaxObjectIDDigits)}
+	}
+	return nil
 }

@@ -36,9 +36,19 @@ const (
 	ReasonRequestTooLarge  = "REQUEST_TOO_LARGE"
 )
 
-// New returns a status error with an ErrorInfo and any extra details.
+// New returns a status error with an ErrorInfo and any extra details. Text that echoes a
+// caller's input may hold bytes that are not UTF-8, which protobuf cannot encode (the details
+// would be lost, and the status itself fail to send): message and metadata are made valid
+// UTF-8 first.
 func New(code codes.Code, reason, message string, metadata map[string]string, details ...protoadapt.MessageV1) error {
-	st := status.New(code, message)
+	if metadata != nil {
+		valid := make(map[string]string, len(metadata))
+		for k, v := range metadata {
+			valid[validText(k)] = validText(v)
+		}
+		metadata = valid
+	}
+	st := status.New(code, validText(message))
 	all := append([]protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata}}, details...)
 	withDetails, err := st.WithDetails(all...)
 	if err != nil {
@@ -46,6 +56,9 @@ func New(code codes.Code, reason, message string, metadata map[string]string, de
 	}
 	return withDetails.Err()
 }
+
+// validText is s with every byte that is not UTF-8 replaced by U+FFFD.
+func validText(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // Violation is one bad request field.
 type Violation struct {
@@ -79,7 +92,7 @@ func Invalid(reason, lead string, md map[string]string, violations ...Violation)
 	var msg strings.Builder
 	msg.WriteString(lead)
 	for i, v := range listed {
-		field, desc := Truncate(v.Field, maxFieldPath), Truncate(v.Description, maxDescription)
+		field, desc := Truncate(validText(v.Field), maxFieldPath), Truncate(validText(v.Description), maxDescription)
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
 		switch {
 		case i > 0:

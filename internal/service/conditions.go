@@ -78,6 +78,10 @@ func (s *Service) ValidateCondition(ctx context.Context, req *integrationsv1.Val
 
 // EvaluateCondition evaluates a condition against live records, fetching only the fields it reads.
 func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.EvaluateConditionRequest) (*integrationsv1.EvaluateConditionResponse, error) {
+	ref, err := checkEvaluationInputs(req)
+	if err != nil {
+		return nil, err
+	}
 	p, c, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
 	if err != nil {
 		return nil, err
@@ -87,7 +91,6 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 		obj, prop, _ := strings.Cut(f, ".")
 		need[obj] = append(need[obj], prop)
 	}
-	ref := req.GetContact()
 	hasContact := ref.GetId() != "" || ref.GetEmail() != ""
 	var missing []rpcerr.Violation
 	if (len(need["contact"]) > 0 || req.GetResolveAssociations()) && !hasContact {
@@ -160,11 +163,47 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 	return resp, nil
 }
 
+// checkEvaluationInputs checks the records and time an evaluation names, before any work, and
+// returns the contact reference with its email normalised.
+func checkEvaluationInputs(req *integrationsv1.EvaluateConditionRequest) (*integrationsv1.ContactRef, error) {
+	var vs []rpcerr.Violation
+	addField := func(err error) {
+		var fe *resname.FieldError
+		if errors.As(err, &fe) {
+			vs = append(vs, rpcerr.Violation{Field: fe.Field, Description: fe.Description})
+		}
+	}
+	ref := req.GetContact()
+	switch r := ref.GetRef().(type) {
+	case *integrationsv1.ContactRef_Id:
+		addField(resname.CheckObjectID("contact.id", r.Id))
+	case *integrationsv1.ContactRef_Email:
+		email, v := normalizeEmail("contact.email", r.Email)
+		if v != nil {
+			vs = append(vs, *v)
+		}
+		ref = &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Email{Email: email}}
+	}
+	for _, id := range []struct{ field, value string }{{"company_id", req.GetCompanyId()}, {"deal_id", req.GetDealId()}} {
+		if id.value != "" {
+			addField(resname.CheckObjectID(id.field, id.value))
+		}
+	}
+	if n := req.GetNow(); n != nil && (n.CheckValid() != nil || !conditions.NowInRange(n.AsTime())) {
+		vs = append(vs, rpcerr.Violation{Field: "now", Description: fmt.Sprintf("must be between %s and %s; leave it unset to evaluate at the time of the call",
+			conditions.EarliestNow.Format(time.RFC3339), conditions.LatestNow.Format(time.RFC3339))})
+	}
+	if len(vs) > 0 {
+		return nil, rpcerr.InvalidArgument(vs...)
+	}
+	return ref, nil
+}
+
 func fetchContact(ctx context.Context, client *hubspot.Client, ref *integrationsv1.ContactRef, props []string) (*hubspot.Object, error) {
 	opts := hubspot.GetObjectOptions{Properties: append([]string{"hs_object_id"}, props...)}
 	id := ref.GetId()
 	if id == "" {
-		id, opts.IDProperty = strings.ToLower(strings.TrimSpace(ref.GetEmail())), "email"
+		id, opts.IDProperty = ref.GetEmail(), "email" // normalised by checkEvaluationInputs
 	}
 	return client.GetObject(ctx, "contacts", id, opts)
 }
@@ -252,14 +291,14 @@ func evalErrorStatus(err error) error {
 	var ee *conditions.EvalError
 	switch {
 	case errors.As(err, &bad):
-		return rpcerr.New(codes.FailedPrecondition, "CONDITION_BAD_VALUE", err.Error()+": fix the value in HubSpot, or guard the condition",
+		return rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonConditionBadValue, err.Error()+": fix the value in HubSpot, or guard the condition",
 			map[string]string{"field": bad.Field})
 	case errors.As(err, &ee):
-		return rpcerr.New(codes.FailedPrecondition, "CONDITION_FAILED", err.Error(), nil)
+		return rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonConditionFailed, err.Error(), nil)
 	case errors.Is(err, conditions.ErrTimeout) || errors.Is(err, conditions.ErrTooCostly):
-		return rpcerr.New(codes.InvalidArgument, "CONDITION_TOO_COSTLY", err.Error()+": simplify the condition", nil)
+		return rpcerr.New(codes.InvalidArgument, rpcerr.ReasonConditionTooCostly, err.Error()+": simplify the condition", nil)
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		return rpcerr.New(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "the call's deadline passed during evaluation", nil)
+		return rpcerr.New(codes.DeadlineExceeded, rpcerr.ReasonDeadline, "the call's deadline passed during evaluation", nil)
 	}
 	return err
 }

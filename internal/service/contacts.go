@@ -273,10 +273,10 @@ func upsertStatus(err error, connection string) error {
 	var apiErr *hubspot.APIError
 	switch {
 	case errors.Is(err, upsert.ErrOutcomeUnknown):
-		return rpcerr.New(codes.DeadlineExceeded, "UPSERT_OUTCOME_UNKNOWN",
+		return rpcerr.New(codes.DeadlineExceeded, rpcerr.ReasonUpsertOutcomeUnknown,
 			"the deadline passed while the upsert was on its way to HubSpot: it may or may not have been applied; retry it (upserts by email are safe to repeat)", nil)
 	case errors.Is(err, upsert.ErrQueueFull):
-		return rpcerr.New(codes.ResourceExhausted, "UPSERT_QUEUE_FULL",
+		return rpcerr.New(codes.ResourceExhausted, rpcerr.ReasonUpsertQueueFull,
 			"too many upserts are waiting for HubSpot's rate limit on this connection; retry after the delay", map[string]string{"connection": connection}, rpcerr.RetryInfo(time.Second))
 	case errors.Is(err, upsert.ErrClosed):
 		return shuttingDown()
@@ -289,12 +289,12 @@ func upsertStatus(err error, connection string) error {
 			}
 			vs = append(vs, rpcerr.Violation{Field: field, Description: "HubSpot refused the value: " + v.Message})
 		}
-		return rpcerr.Invalid("HUBSPOT_REJECTED_VALUE", "HubSpot refused the contact", nil, vs...)
+		return rpcerr.Invalid(rpcerr.ReasonHubSpotRejectedValue, "HubSpot refused the contact", nil, vs...)
 	}
 	return nil
 }
 
 // shuttingDown answers calls that arrive while the server drains.
 func shuttingDown() error {
-	return rpcerr.New(codes.Unavailable, "SHUTTING_DOWN", "the server is shutting down; retry in a moment (the call is safe to retry with the same request_id)", nil)
+	return rpcerr.New(codes.Unavailable, rpcerr.ReasonShuttingDown, "the server is shutting down; retry in a moment (the call is safe to retry with the same request_id)", nil)
 }

@@ -17,17 +17,18 @@ import (
 
 // Reasons of errors that come from HubSpot or the connection lifecycle.
 const (
-	reasonTokenInvalid     = "HUBSPOT_TOKEN_INVALID"
-	reasonMissingScopes    = "HUBSPOT_MISSING_SCOPES"
-	reasonAccountMismatch  = "HUBSPOT_ACCOUNT_MISMATCH"
-	reasonHubSpotDown      = "HUBSPOT_UNAVAILABLE"
-	reasonRateLimited      = "HUBSPOT_RATE_LIMITED"
-	reasonDailyLimit       = "HUBSPOT_DAILY_LIMIT_REACHED"
-	reasonNameTaken        = "CONNECTION_NAME_TAKEN"
-	reasonTokenUnreadable  = "TOKEN_UNREADABLE"
-	reasonHubSpotNotFound  = "HUBSPOT_OBJECT_NOT_FOUND"
-	reasonHubSpotRejected  = "HUBSPOT_REJECTED"
-	reasonHubSpotForbidden = "HUBSPOT_FORBIDDEN"
+	reasonTokenInvalid     = rpcerr.ReasonHubSpotTokenInvalid
+	reasonMissingScopes    = rpcerr.ReasonHubSpotMissingScopes
+	reasonAccountMismatch  = rpcerr.ReasonHubSpotAccountMismatch
+	reasonHubSpotDown      = rpcerr.ReasonHubSpotUnavailable
+	reasonRateLimited      = rpcerr.ReasonHubSpotRateLimited
+	reasonDailyLimit       = rpcerr.ReasonHubSpotDailyLimit
+	reasonNameTaken        = rpcerr.ReasonConnectionNameTaken
+	reasonTokenUnreadable  = rpcerr.ReasonTokenUnreadable
+	reasonHubSpotNotFound  = rpcerr.ReasonHubSpotObjectNotFound
+	reasonHubSpotRejected  = rpcerr.ReasonHubSpotRejected
+	reasonHubSpotForbidden = rpcerr.ReasonHubSpotForbidden
+	reasonHubSpotInvalid   = rpcerr.ReasonHubSpotRequestInvalid
 )
 
 // tokenFormatViolation explains what a private-app token looks like.
@@ -74,7 +75,7 @@ func mapLifecycleError(err error, name string) error {
 		return rpcerr.New(codes.AlreadyExists, reasonNameTaken,
 			"the workspace already has a connection with this display name: choose another name, or rotate that connection's token with UpdateCredentials", nil)
 	case errors.Is(err, connections.ErrIDTaken):
-		return rpcerr.New(codes.AlreadyExists, "CONNECTION_ID_TAKEN",
+		return rpcerr.New(codes.AlreadyExists, rpcerr.ReasonConnectionIDTaken,
 			"the workspace already has a connection with this connection_id: choose another id, or leave it empty to have one generated", nil)
 	case errors.Is(err, connections.ErrNotFound):
 		return rpcerr.NotFound("connection", name)
@@ -121,13 +122,20 @@ func mapHubSpotError(err error) error {
 	case errors.Is(err, hubspot.ErrUnavailable) || errors.Is(err, hubspot.ErrLocked):
 		return rpcerr.New(codes.Unavailable, reasonHubSpotDown, "HubSpot did not answer in time or is failing: retry shortly (the call is safe to retry with the same request_id)", nil)
 	case errors.Is(err, context.DeadlineExceeded):
-		return rpcerr.New(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "the call's deadline passed before HubSpot answered; give it a longer deadline or retry", nil)
+		return rpcerr.New(codes.DeadlineExceeded, rpcerr.ReasonDeadline, "the call's deadline passed before HubSpot answered; give it a longer deadline or retry", nil)
 	case errors.Is(err, hubspot.ErrForbidden):
 		return rpcerr.New(codes.PermissionDenied, reasonHubSpotForbidden, "HubSpot refused the call for this account: "+safeMessage(err), nil)
 	case errors.Is(err, hubspot.ErrRedirected):
 		return redirectedError(err)
 	case errors.Is(err, hubspot.ErrValidation) || errors.Is(err, hubspot.ErrConflict):
 		return rpcerr.New(codes.FailedPrecondition, reasonHubSpotRejected, "HubSpot rejected the request: "+safeMessage(err), nil)
+	case errors.Is(err, hubspot.ErrTooLarge):
+		return rpcerr.New(codes.InvalidArgument, rpcerr.ReasonRequestTooLarge,
+			"HubSpot refused the request as too large: "+safeMessage(err)+"; ask for fewer properties or records per call", nil)
+	case errors.Is(err, hubspot.ErrInvalidRequest) || errors.Is(err, hubspot.ErrBatchTooLarge):
+		// Checked by the client before sending: what the caller asked for cannot be put to HubSpot.
+		return rpcerr.New(codes.InvalidArgument, reasonHubSpotInvalid,
+			"the request cannot be sent to HubSpot: "+safeMessage(err)+"; check the values against the API description", nil)
 	}
 	return nil
 }

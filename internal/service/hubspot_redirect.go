@@ -10,10 +10,6 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 )
 
-// reasonHubSpotRedirected: the HubSpot base URL answered with a redirect, which the client
-// never follows (it would carry the token elsewhere and could turn a write into a read).
-const reasonHubSpotRedirected = "HUBSPOT_REDIRECTED"
-
 // redirectedError is FAILED_PRECONDITION: retrying cannot help until the operator fixes the
 // server's HubSpot base URL. Nothing was sent to the redirect's target.
 func redirectedError(err error) error {
@@ -26,7 +22,7 @@ func redirectedError(err error) error {
 			md["location"] = re.Location
 		}
 	}
-	return rpcerr.New(codes.FailedPrecondition, reasonHubSpotRedirected,
+	return rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonHubSpotRedirected,
 		fmt.Sprintf("HubSpot answered with a redirect to %s, which is not followed (nothing was sent there): the server's HubSpot base URL (--hubspot-base-url) is probably wrong; ask its operator to set it to the address the redirect names if that is HubSpot's API", location),
 		md)
 }

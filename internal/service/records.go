@@ -48,7 +48,7 @@ func (s *Service) openCRM(ctx context.Context, name resname.Connection, objectTy
 	}
 	schema, ok := schemas[objectType]
 	if !ok || len(schema.Fields()) == 0 {
-		return nil, rpcerr.New(codes.FailedPrecondition, "FIELDS_NOT_DISCOVERED",
+		return nil, rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonFieldsNotDiscovered,
 			fmt.Sprintf("the %s fields of %s are not discovered (the token may lack the scope to read them): run DiscoverFields with refresh, and TestConnection to see which scope is missing", objectType, name),
 			map[string]string{"object_type": objectType, "connection": name.String()})
 	}
@@ -126,7 +126,7 @@ func idProperty(schema *fields.Schema, r resname.Record, given string) (string, 
 		if r.ObjectType == "contacts" && strings.Contains(r.ID, "@") {
 			return "email", nil
 		}
-		if strings.Trim(r.ID, "0123456789") != "" {
+		if !hubspot.ValidObjectID(r.ID) {
 			return "", rpcerr.InvalidArgument(rpcerr.Violation{Field: "name",
 				Description: fmt.Sprintf("record %q is not a HubSpot id; to address a record by a unique property set id_property (e.g. \"email\" for contacts)", r.ID)})
 		}

@@ -112,7 +112,7 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 		return nil, s.fail(ctx, err)
 	}
 	if tok.After+int64(size) > records.MaxSearchResults {
-		return nil, rpcerr.New(codes.OutOfRange, "HUBSPOT_SEARCH_LIMIT",
+		return nil, rpcerr.New(codes.OutOfRange, rpcerr.ReasonHubSpotSearchLimit,
 			fmt.Sprintf("HubSpot serves at most %d results per search and this page would pass it: narrow the filters (for example split by createdate ranges, or sort by hs_object_id and filter hs_object_id > the last id seen) and search again", records.MaxSearchResults),
 			map[string]string{"limit": strconv.Itoa(records.MaxSearchResults), "offset": strconv.FormatInt(tok.After, 10)})
 	}

@@ -205,9 +205,6 @@ func (s *Service) ListTimelineEvents(ctx context.Context, req *integrationsv1.Li
 	return resp, nil
 }
 
-// reasonTimelineQueueFull: a connection has as many undelivered events as it may queue.
-const reasonTimelineQueueFull = "TIMELINE_QUEUE_FULL"
-
 // timelineError maps the outbox's errors.
 func (s *Service) timelineError(ctx context.Context, err error, connection string) error {
 	var ve *outbox.ValidationError
@@ -220,7 +217,7 @@ func (s *Service) timelineError(ctx context.Context, err error, connection strin
 			"wait for them to be delivered and retry; if they are not moving, GetConnection or TestConnection says why "+
 			"(an invalid token, missing scopes or the daily API limit hold delivery), and ListTimelineEvents with status QUEUED lists them",
 			connection, full.Limit)
-		return rpcerr.New(codes.ResourceExhausted, reasonTimelineQueueFull, msg,
+		return rpcerr.New(codes.ResourceExhausted, rpcerr.ReasonTimelineQueueFull, msg,
 			map[string]string{"connection": connection, "limit": strconv.Itoa(full.Limit)},
 			&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{
 				Subject: connection, Description: fmt.Sprintf("at most %d queued timeline events per connection", full.Limit)}}})

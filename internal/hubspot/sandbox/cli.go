@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -52,6 +51,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	timeZone := fs.String("timezone", "America/New_York", "account time zone (the daily budget resets at its midnight)")
 	seed := fs.Uint64("seed", 1, "seed for random choices (faults, result order, generated ids)")
 	noSeedData := fs.Bool("empty", false, "start with no sample records")
+	allowRemoteAdmin := fs.Bool("allow-remote-admin", false, "allow --listen beyond loopback, where other hosts can reach the unauthenticated /_sandbox admin API and read its tokens")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,9 +82,9 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		created = append(created, ct)
 	}
 
-	ln, err := net.Listen("tcp", *listen) // bind first, so the printed URL is live
+	ln, err := Listen(*listen, *allowRemoteAdmin) // bind first, so the printed URL is live
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (--allow-remote-admin)", err)
 	}
 	baseURL := "http://" + ln.Addr().String()
 	printBanner(stdout, baseURL, acct, created)

@@ -144,18 +144,20 @@ type EvaluateConditionRequest struct {
 	// REQUIRED. The condition, as in ValidateConditionRequest.expression.
 	Expression string `protobuf:"bytes,2,opt,name=expression,proto3" json:"expression,omitempty"`
 	// OPTIONAL. The contact the condition is about; REQUIRED when the expression reads `contact`
-	// or resolve_associations is set.
+	// or resolve_associations is set. Its id must be a HubSpot id (digits), its email an email
+	// address (spaces around it and case are ignored).
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
-	// OPTIONAL. HubSpot id of the company; REQUIRED when the expression reads `company`, unless
-	// resolve_associations is set.
+	// OPTIONAL. HubSpot id of the company (digits, at most 20); REQUIRED when the expression
+	// reads `company`, unless resolve_associations is set.
 	CompanyId string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	// OPTIONAL. HubSpot id of the deal; REQUIRED when the expression reads `deal`, unless
-	// resolve_associations is set.
+	// OPTIONAL. HubSpot id of the deal (digits, at most 20); REQUIRED when the expression reads
+	// `deal`, unless resolve_associations is set.
 	DealId string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
 	// OPTIONAL. Find the company and deal from the contact: its primary company and its most
 	// recently created open deal.
 	ResolveAssociations bool `protobuf:"varint,6,opt,name=resolve_associations,json=resolveAssociations,proto3" json:"resolve_associations,omitempty"`
-	// OPTIONAL. The value of `now`; defaults to the time of the call.
+	// OPTIONAL. The value of `now`, between 1900-01-01T00:00:00Z and 2200-01-01T00:00:00Z
+	// (INVALID_ARGUMENT otherwise); defaults to the time of the call.
 	Now           *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=now,proto3" json:"now,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1,0 +1,55 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/rpcerr"
+)
+
+// TestHubSpotClientErrorsAreTheCallersError: what the HubSpot client refuses before sending,
+// and what HubSpot refuses as too large, comes from the caller's request; it is answered as
+// INVALID_ARGUMENT with a reason, never as an unexpected (INTERNAL) error.
+func TestHubSpotClientErrorsAreTheCallersError(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		err    error
+		code   codes.Code
+		reason string
+	}{
+		{"refused before sending", fmt.Errorf("%w: search limit 500 is outside 1..200", hubspot.ErrInvalidRequest), codes.InvalidArgument, reasonHubSpotInvalid},
+		{"batch over 100 inputs", fmt.Errorf("%w: 101 inputs, at most 100", hubspot.ErrBatchTooLarge), codes.InvalidArgument, reasonHubSpotInvalid},
+		{"413 from HubSpot", &hubspot.APIError{StatusCode: 413, Operation: "POST /crm/v3/objects/contacts/search", Message: "Request Entity Too Large"}, codes.InvalidArgument, rpcerr.ReasonRequestTooLarge},
+		{"414 from HubSpot", &hubspot.APIError{StatusCode: 414, Operation: "GET /crm/v3/objects/{objectType}/{objectId}", Message: "URI Too Long"}, codes.InvalidArgument, rpcerr.ReasonRequestTooLarge},
+		{"wrapped 414", fmt.Errorf("read contact: %w", &hubspot.APIError{StatusCode: 414}), codes.InvalidArgument, rpcerr.ReasonRequestTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := mapHubSpotError(tc.err)
+			if got == nil {
+				t.Fatalf("mapHubSpotError(%v) = nil: the error would be answered as INTERNAL", tc.err)
+			}
+			st := status.Convert(got)
+			var reason string
+			for _, d := range st.Details() {
+				if info, ok := d.(*errdetails.ErrorInfo); ok {
+					reason = info.GetReason()
+				}
+			}
+			if st.Code() != tc.code || reason != tc.reason || st.Message() == "" {
+				t.Errorf("mapHubSpotError(%v) = %v %q (%s), want %v %q", tc.err, st.Code(), reason, st.Message(), tc.code, tc.reason)
+			}
+		})
+	}
+	if got := mapHubSpotError(errors.New("database is locked")); got != nil {
+		t.Errorf("an error that is not HubSpot's must stay unmapped (logged, INTERNAL), got %v", got)
+	}
+}
