@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 
 	if cfg.TLSCertFile != "" {
-		if s.certs, err = newCertSource(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
+		if s.certs, err = newCertSource(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ClientCAFile, logger); err != nil {
 			return nil, err
 		}
 	} else {
@@ -168,7 +168,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // they resume on the next Wake or recheck
 	}
-	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "db", s.cfg.DBPath)
+	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
 
 	var serveErr error
 	select {
