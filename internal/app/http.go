@@ -22,6 +22,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/gen/openapiv2"
+	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/telemetry"
 )
@@ -40,6 +41,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	}
 	conn, err := grpc.NewClient("passthrough:///"+loopbackTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
+		grpc.WithContextDialer(s.gatewayPeers.Dial), // lets the audit log tell REST calls from gRPC ones
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway client: %w", err)
@@ -56,6 +58,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 			return runtime.DefaultHeaderMatcher(key)
 		}),
 		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithMetadata(audit.GatewayMetadata),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
 			if key == telemetry.RequestIDHeader {
 				return "X-Request-Id", true

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
@@ -44,6 +45,7 @@ type Server struct {
 
 	grpcLis, httpLis net.Listener
 	certs            *certSource // nil without TLS
+	gatewayPeers     *audit.GatewayPeers
 	shuttingDown     chan struct{}
 }
 
@@ -83,6 +85,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := telemetry.NewMetrics(reg)
 	authn := auth.NewAuthenticator(s.store)
+	s.gatewayPeers = &audit.GatewayPeers{}
+	audited := audit.NewRecorder(s.store).UnaryInterceptor(s.gatewayPeers, s.store, logger)
 
 	serverOpts := []grpc.ServerOption{}
 	if s.certs != nil {
@@ -90,7 +94,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard()),
+		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), audited),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
 	ring, err := loadKeyRing(cfg, logger)
@@ -110,7 +114,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, logger), Outbox: s.outbox, Logger: logger},
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, logger), Outbox: s.outbox, Logger: logger, AuditLog: s.store},
 		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
 	integrationsv1.RegisterIntegrationServiceServer(s.grpc, s.service)
 	s.health = health.NewServer()

@@ -18,9 +18,11 @@ type RotationStore interface {
 
 // RotationReport counts what RotateKeys did.
 type RotationReport struct {
-	Resealed int      // tokens moved to the primary key
-	Current  int      // tokens already under the primary key
-	Failed   []string // connections whose token could not be opened, with why (no secrets)
+	Resealed int // tokens moved to the primary key
+	// ResealedConnections names them, for the audit log.
+	ResealedConnections []resname.Connection
+	Current             int      // tokens already under the primary key
+	Failed              []string // connections whose token could not be opened, with why (no secrets)
 }
 
 // RotateKeys re-seals every stored token under the ring's primary key, so that old keys can
@@ -56,6 +58,7 @@ func RotateKeys(ctx context.Context, st RotationStore, ring *secrets.KeyRing) (R
 			return r, err
 		default:
 			r.Resealed++
+			r.ResealedConnections = append(r.ResealedConnections, resname.Connection{Workspace: c.Workspace, ID: c.ID})
 		}
 	}
 	return r, nil

@@ -41,6 +41,7 @@ type Service struct {
 	fields *discovery.Discoverer
 	outbox *outbox.Outbox
 	logger *slog.Logger
+	audit  AuditLog
 
 	schemaResponses responseCache
 	programs        *conditions.Cache
@@ -57,6 +58,7 @@ type Deps struct {
 	Discoverer *discovery.Discoverer
 	Outbox     *outbox.Outbox
 	Logger     *slog.Logger
+	AuditLog   AuditLog
 }
 
 // Config tunes the service.
@@ -68,7 +70,7 @@ type Config struct {
 
 // New returns the service over its dependencies.
 func New(d Deps, cfg Config) *Service {
-	return &Service{store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, now: time.Now,
+	return &Service{store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog, now: time.Now,
 		programs: conditions.NewCache(compiledConditions, conditions.Limits{}),
 		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: d.Logger}}}
 }
