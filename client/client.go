@@ -40,6 +40,7 @@ type Client struct {
 type options struct {
 	apiKey      string
 	tlsConfig   *tls.Config
+	clientCert  *tls.Certificate
 	plaintext   bool
 	timeout     time.Duration
 	maxAttempts int
@@ -56,6 +57,14 @@ func WithAPIKey(key string) Option { return func(o *options) { o.apiKey = key } 
 // default; this option is for custom roots or client certificates.
 func WithTLS(cfg *tls.Config) Option {
 	return func(o *options) { o.tlsConfig, o.plaintext = cfg, false }
+}
+
+// WithClientCertificate presents cert (a certificate chain with its private key, as
+// tls.LoadX509KeyPair returns it) to a server that requires client certificates (mutual TLS,
+// the server's --client-ca). It combines with WithTLS in either order and needs TLS: New
+// fails if WithPlaintext is given too.
+func WithClientCertificate(cert tls.Certificate) Option {
+	return func(o *options) { o.clientCert = &cert }
 }
 
 // WithPlaintext talks without TLS, for a server on loopback or inside a trusted network.
@@ -87,7 +96,18 @@ func New(target string, opts ...Option) (*Client, error) {
 	if o.maxAttempts < 1 {
 		return nil, errors.New("client: WithMaxAttempts needs at least 1")
 	}
-	creds := credentials.NewTLS(o.tlsConfig)
+	tlsConfig := o.tlsConfig
+	if o.clientCert != nil {
+		if o.plaintext {
+			return nil, errors.New("client: WithClientCertificate needs TLS, but WithPlaintext was given; drop one of them")
+		}
+		tlsConfig = tlsConfig.Clone() // the caller's configuration is left as it was
+		if tlsConfig == nil {
+			tlsConfig = &tls.Config{}
+		}
+		tlsConfig.Certificates = []tls.Certificate{*o.clientCert}
+	}
+	creds := credentials.NewTLS(tlsConfig)
 	if o.plaintext {
 		creds = insecure.NewCredentials()
 	}

@@ -50,6 +50,7 @@ func hostileBases(conn, token string, seed sandbox.SeedSummary) map[string]strin
 		"GetTimelineEvent":   fmt.Sprintf(`{"name":%q}`, conn+"/timelineEvents/none"),
 		"ListTimelineEvents": fmt.Sprintf(`{"parent":%q,"pageSize":10}`, conn),
 		"ValidateCondition":  fmt.Sprintf(`{"connection":%q,"expression":"contact.lifecyclestage == \"customer\""}`, conn),
+		"ListAuditEvents":    fmt.Sprintf(`{"parent":"workspaces/acme","pageSize":10,"action":"AUDIT_ACTION_CONNECT","resource":%q}`, conn),
 		"EvaluateCondition": fmt.Sprintf(`{"connection":%q,"expression":"contact.lifecyclestage == \"customer\"","contact":{"email":"ada.lovelace0@acme.example"},"now":"2026-03-01T12:00:00Z"}`,
 			conn),
 	}

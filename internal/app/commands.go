@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot/sandbox"
@@ -167,7 +168,7 @@ func runAPIKeyCreate(ctx context.Context, args []string, getenv func(string) str
 			}
 			fmt.Fprintln(stdout, key)
 			fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", workspace)
-			return nil
+			return recordKeyCommand(ctx, st, audit.ActionCreateAPIKey, key)
 		}}, args, getenv, stderr)
 }
 
@@ -222,7 +223,7 @@ func runAPIKeyRevoke(ctx context.Context, args []string, getenv func(string) str
 				return nil
 			}
 			fmt.Fprintf(stdout, "Revoked API key %s (workspace %q). A running server refuses it within %v.\n", k.ID, k.Workspace, auth.VerifiedTTL)
-			return nil
+			return recordKeyCommand(ctx, st, audit.ActionRevokeAPIKey, k.ID)
 		}}, args, getenv, stderr)
 }
 
@@ -246,6 +247,9 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer st.Close()
 	report, err := connections.RotateKeys(ctx, st, ring)
+	if aerr := recordRotation(ctx, st, report.ResealedConnections, ring.PrimaryID()); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
 	if err != nil {
 		return fmt.Errorf("rotate-keys: %w (re-encrypted %d before the failure)", err, report.Resealed)
 	}

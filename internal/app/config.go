@@ -43,6 +43,7 @@ type Config struct {
 	LeaseTTL          time.Duration // --timeline-lease-ttl, INTEGRATIONS_TIMELINE_LEASE_TTL
 	TLSCertFile       string        // --tls-cert, INTEGRATIONS_TLS_CERT: serve gRPC and HTTP over TLS
 	TLSKeyFile        string        // --tls-key, INTEGRATIONS_TLS_KEY
+	ClientCAFile      string        // --client-ca, INTEGRATIONS_CLIENT_CA: require client certificates signed by these CAs
 
 	MaxConnectionsPerWorkspace int   // --max-connections-per-workspace, INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE
 	SchemaCacheBytes           int64 // --schema-cache-bytes, INTEGRATIONS_SCHEMA_CACHE_BYTES: memory for cached field schemas, all tenants together
@@ -114,6 +115,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	var maxConns, cacheBytes string
 	fs.StringVar(&maxConns, "max-connections-per-workspace", env("MAX_CONNECTIONS_PER_WORKSPACE", fmt.Sprint(connections.DefaultMaxPerWorkspace)), "most HubSpot connections one workspace may have; Connect beyond it is RESOURCE_EXHAUSTED (env INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE)")
 	fs.StringVar(&cacheBytes, "schema-cache-bytes", env("SCHEMA_CACHE_BYTES", fmt.Sprint(DefaultSchemaCacheBytes)), "memory for cached field schemas and DiscoverFields answers, all workspaces together; the least recently used are evicted beyond it (env INTEGRATIONS_SCHEMA_CACHE_BYTES)")
+	fs.StringVar(&c.ClientCAFile, "client-ca", env("CLIENT_CA", ""), "PEM CA certificates: with --tls-cert, both listeners require a client certificate signed by one of them (mutual TLS), /healthz and /metrics included; a renewed file is picked up without a restart (env INTEGRATIONS_CLIENT_CA)")
 	c.EncryptionKeys = getenv(envPrefix + "ENCRYPTION_KEYS")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -188,6 +190,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together: give both to serve over TLS, or neither"))
+	}
+	if c.ClientCAFile != "" && c.TLSCertFile == "" {
+		errs = append(errs, errors.New("--client-ca needs --tls-cert and --tls-key: client certificates are checked in the TLS handshake, so the server must serve TLS"))
 	}
 	if strings.TrimSpace(c.DBPath) == "" && !c.Sandbox {
 		errs = append(errs, errors.New("--db must not be empty"))

@@ -22,6 +22,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/gen/openapiv2"
+	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/telemetry"
@@ -43,6 +44,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 		grpc.WithTransportCredentials(creds),
 		// The codec sends text from URL paths and queries even when it is not UTF-8, for the
 		// server to refuse as it refuses the same bytes from a gRPC caller.
+		grpc.WithContextDialer(s.gatewayPeers.Dial), // lets the audit log tell REST calls from gRPC ones
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatewayMaxResponseBytes), grpc.ForceCodecV2(rpcdecode.NewGatewayCodec())))
 	if err != nil {
 		return nil, nil, fmt.Errorf("gateway client: %w", err)
@@ -59,6 +61,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 			return runtime.DefaultHeaderMatcher(key)
 		}),
 		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithMetadata(audit.GatewayMetadata),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
 			if key == telemetry.RequestIDHeader {
 				return "X-Request-Id", true

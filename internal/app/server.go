@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/connections"
@@ -46,6 +47,7 @@ type Server struct {
 
 	grpcLis, httpLis net.Listener
 	certs            *certSource // nil without TLS
+	gatewayPeers     *audit.GatewayPeers
 	shuttingDown     chan struct{}
 }
 
@@ -69,7 +71,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 
 	if cfg.TLSCertFile != "" {
-		if s.certs, err = newCertSource(cfg.TLSCertFile, cfg.TLSKeyFile, logger); err != nil {
+		if s.certs, err = newCertSource(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ClientCAFile, logger); err != nil {
 			return nil, err
 		}
 	} else {
@@ -87,6 +89,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := telemetry.NewMetrics(reg)
 	authn := auth.NewAuthenticator(s.store)
+	s.gatewayPeers = &audit.GatewayPeers{}
+	audited := audit.NewRecorder(s.store).UnaryInterceptor(s.gatewayPeers, s.store, logger)
 
 	serverOpts := []grpc.ServerOption{}
 	if s.certs != nil {
@@ -97,7 +101,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		// the interceptors as the caller's error; grpc-go refuses only far larger ones itself.
 		grpc.MaxRecvMsgSize(rpcdecode.RecvLimit(cfg.MaxRequestBytes)),
 		grpc.ForceServerCodecV2(rpcdecode.NewCodec(cfg.MaxRequestBytes)),
-		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard()),
+		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), audited),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
 	ring, err := loadKeyRing(cfg, logger)
@@ -121,7 +125,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 	schemaCache := bytecache.New(cfg.SchemaCacheBytes) // one budget for every workspace's schemas and answers
 	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, schemaCache, logger),
-		Outbox: s.outbox, Logger: logger, SchemaCache: schemaCache},
+		Outbox: s.outbox, Logger: logger, SchemaCache: schemaCache, AuditLog: s.store},
 		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
 	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
 	s.health = health.NewServer()
@@ -185,7 +189,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
-	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "db", s.cfg.DBPath)
+	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
 
 	var serveErr error
 	select {

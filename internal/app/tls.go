@@ -9,105 +9,139 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync"
 	"time"
 )
 
-// certSource serves the certificate of --tls-cert/--tls-key and reloads it when either file
-// changes, so that a renewed certificate is picked up without a restart. A renewal caught
-// half written (the new certificate with the old key) keeps the last good pair and is retried
-// on the next handshake.
+// certSource serves the certificate of --tls-cert/--tls-key and, with --client-ca, checks
+// client certificates against that CA bundle. Both are reloaded when their files change, so
+// that a renewed certificate or CA bundle is picked up without a restart.
 type certSource struct {
-	certFile, keyFile string
-	logger            *slog.Logger
-
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	stamp   string    // modification times and sizes of the pair that was loaded
-	checked time.Time // last look at the files
+	cert     *reloadingFiles[*tls.Certificate]
+	clientCA *reloadingFiles[*x509.CertPool] // nil without --client-ca
 }
 
-// certCheckInterval bounds how often handshakes look at the files.
-const certCheckInterval = time.Second
-
-func newCertSource(certFile, keyFile string, logger *slog.Logger) (*certSource, error) {
-	cs := &certSource{certFile: certFile, keyFile: keyFile, logger: logger}
-	stamp, err := cs.fileStamp()
+func newCertSource(certFile, keyFile, clientCAFile string, logger *slog.Logger) (*certSource, error) {
+	cert, err := newReloadingFiles(&reloadingFiles[*tls.Certificate]{
+		files:  []string{certFile, keyFile},
+		load:   func() (*tls.Certificate, error) { return loadKeyPair(certFile, keyFile) },
+		stale:  "TLS certificate files changed but do not load; still serving the previous certificate",
+		logger: logger,
+		loaded: func(c *tls.Certificate) {
+			logger.Info("TLS certificate reloaded", "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter.UTC().Format(time.RFC3339))
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	cert, err := cs.load()
+	cs := &certSource{cert: cert}
+	if clientCAFile == "" {
+		return cs, nil
+	}
+	cs.clientCA, err = newReloadingFiles(&reloadingFiles[*x509.CertPool]{
+		files:  []string{clientCAFile},
+		load:   func() (*x509.CertPool, error) { return loadCAPool(clientCAFile) },
+		stale:  "client CA file changed but does not load; still verifying client certificates against the previous CAs",
+		logger: logger,
+		loaded: func(*x509.CertPool) { logger.Info("client CA reloaded", "file", clientCAFile) },
+	})
 	if err != nil {
 		return nil, err
 	}
-	cs.cert, cs.stamp, cs.checked = cert, stamp, time.Now()
 	return cs, nil
 }
 
-func (cs *certSource) fileStamp() (string, error) {
-	var stamp string
-	for _, f := range []string{cs.certFile, cs.keyFile} {
-		fi, err := os.Stat(f)
-		if err != nil {
-			return "", fmt.Errorf("TLS: %w", err)
-		}
-		stamp += fmt.Sprintf("%d/%d;", fi.ModTime().UnixNano(), fi.Size())
-	}
-	return stamp, nil
-}
-
-func (cs *certSource) load() (*tls.Certificate, error) {
-	cert, err := tls.LoadX509KeyPair(cs.certFile, cs.keyFile)
+func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("TLS: load --tls-cert %s and --tls-key %s: %w (want PEM files: the certificate chain, leaf first, and its private key)",
-			cs.certFile, cs.keyFile, err)
+			certFile, keyFile, err)
 	}
 	if cert.Leaf == nil && len(cert.Certificate) > 0 {
 		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return nil, fmt.Errorf("TLS: parse %s: %w", cs.certFile, err)
+			return nil, fmt.Errorf("TLS: parse %s: %w", certFile, err)
 		}
 	}
 	return &cert, nil
 }
 
-// current returns the certificate to present, reloading it if its files changed.
-func (cs *certSource) current() *tls.Certificate {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if time.Since(cs.checked) < certCheckInterval {
-		return cs.cert
-	}
-	cs.checked = time.Now()
-	stamp, err := cs.fileStamp()
-	if err != nil || stamp == cs.stamp {
-		return cs.cert
-	}
-	cert, err := cs.load()
+// loadCAPool reads a PEM bundle of CA certificates: every block must be a certificate, and
+// there must be at least one, so that a wrong file fails loudly instead of trusting nothing.
+func loadCAPool(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
-		cs.logger.Warn("TLS certificate files changed but do not load; still serving the previous certificate", "err", err)
-		return cs.cert
+		return nil, fmt.Errorf("TLS: read --client-ca: %w", err)
 	}
-	cs.cert, cs.stamp = cert, stamp
-	cs.logger.Info("TLS certificate reloaded", "subject", cert.Leaf.Subject.String(), "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
-	return cs.cert
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("TLS: --client-ca %s holds no PEM certificate (want the CA certificates that sign client certificates, PEM encoded)", file)
+	}
+	return pool, nil
 }
 
-// serverConfig is the listeners' TLS configuration.
+// current returns the certificate to present.
+func (cs *certSource) current() *tls.Certificate { return cs.cert.current() }
+
+// mutual reports whether clients must present a certificate (--client-ca).
+func (cs *certSource) mutual() bool { return cs.clientCA != nil }
+
+// serverConfig is the listeners' TLS configuration. With --client-ca every connection must
+// present a client certificate that chains to the CA bundle (as loaded now, not at start):
+// the rule is enforced at the handshake for the whole listener, so no route or RPC can be
+// left out of it.
 func (cs *certSource) serverConfig() *tls.Config {
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"h2", "http/1.1"},
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return cs.current(), nil
 		},
 	}
+	if cs.mutual() {
+		// Verified below rather than with ClientCAs, which a tls.Config fixes at creation.
+		cfg.ClientAuth = tls.RequireAnyClientCert
+		cfg.VerifyPeerCertificate = cs.verifyClient
+	}
+	return cfg
+}
+
+// errClientCert is what a refused client certificate is logged with.
+var errClientCert = errors.New("TLS: the client certificate is not signed by a CA of --client-ca")
+
+// verifyClient accepts a client certificate that chains to --client-ca for client
+// authentication, or this server's own certificate: the REST gateway presents it when it
+// calls the gRPC listener, and only a holder of the server's private key can.
+func (cs *certSource) verifyClient(raw [][]byte, _ [][]*x509.Certificate) error {
+	if len(raw) == 0 {
+		return errors.New("TLS: no client certificate: this server requires one signed by a CA of --client-ca")
+	}
+	if own := cs.current(); len(own.Certificate) > 0 && bytes.Equal(raw[0], own.Certificate[0]) {
+		return nil
+	}
+	certs := make([]*x509.Certificate, 0, len(raw))
+	for _, der := range raw {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return fmt.Errorf("TLS: client certificate: %w", err)
+		}
+		certs = append(certs, c)
+	}
+	opts := x509.VerifyOptions{Roots: cs.clientCA.current(), Intermediates: x509.NewCertPool(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	for _, c := range certs[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	if _, err := certs[0].Verify(opts); err != nil {
+		return fmt.Errorf("%w: %v", errClientCert, err)
+	}
+	return nil
 }
 
 // loopbackClientConfig is the TLS configuration of the REST gateway's own connection to the
 // gRPC listener. The certificate names a public host, not the loopback address the gateway
-// dials, so instead of a name check it accepts exactly the certificate being served.
+// dials, so instead of a name check it accepts exactly the certificate being served. With
+// --client-ca it presents that same certificate as its client certificate.
 func (cs *certSource) loopbackClientConfig() *tls.Config {
-	return &tls.Config{
+	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		InsecureSkipVerify: true, // replaced by the exact-match check below
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
@@ -118,6 +152,10 @@ func (cs *certSource) loopbackClientConfig() *tls.Config {
 			return nil
 		},
 	}
+	if cs.mutual() {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cs.current(), nil }
+	}
+	return cfg
 }
 
 // isLoopback reports whether a listen address only accepts local connections.

@@ -28,6 +28,8 @@ type RotationReport struct {
 	Retried  int      // times a token changed between its read and its write, and was read again
 	Gone     int      // connections deleted while the rotation ran
 	Failed   []string // connections whose token could not be opened or kept changing, with why (no secrets)
+	// ResealedConnections names the resealed ones, for the audit log.
+	ResealedConnections []resname.Connection
 }
 
 // RotateKeys re-seals every stored token under the ring's primary key and the current
@@ -71,6 +73,7 @@ func rotateOne(ctx context.Context, st RotationStore, ring *secrets.KeyRing, c s
 		err = st.ReplaceCiphertext(ctx, c.Workspace, c.ID, c.Sealed(), next)
 		if err == nil {
 			r.Resealed++
+			r.ResealedConnections = append(r.ResealedConnections, resname.Connection{Workspace: c.Workspace, ID: c.ID})
 			return nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {

@@ -42,6 +42,7 @@ type Service struct {
 	fields *discovery.Discoverer
 	outbox *outbox.Outbox
 	logger *slog.Logger
+	audit  AuditLog
 
 	schemaResponses responseCache
 	programs        *conditions.Cache
@@ -61,6 +62,7 @@ type Deps struct {
 	// SchemaCache holds built DiscoverFields responses, within its byte budget; share the
 	// Discoverer's so one budget bounds both (nil: a private one of DefaultSchemaCacheBytes).
 	SchemaCache *bytecache.Cache
+	AuditLog    AuditLog
 }
 
 // Config tunes the service.
@@ -75,7 +77,7 @@ func New(d Deps, cfg Config) *Service {
 	if d.SchemaCache == nil {
 		d.SchemaCache = bytecache.New(discovery.DefaultCacheBytes)
 	}
-	return &Service{schemaResponses: responseCache{cache: d.SchemaCache}, store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, now: time.Now,
+	return &Service{schemaResponses: responseCache{cache: d.SchemaCache}, store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog, now: time.Now,
 		programs: conditions.NewCache(compiledConditions, conditions.Limits{}),
 		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: d.Logger}}}
 }

@@ -38,6 +38,7 @@ const (
 	IntegrationService_ListTimelineEvents_FullMethodName  = "/connectflo.integrations.v1.IntegrationService/ListTimelineEvents"
 	IntegrationService_ValidateCondition_FullMethodName   = "/connectflo.integrations.v1.IntegrationService/ValidateCondition"
 	IntegrationService_EvaluateCondition_FullMethodName   = "/connectflo.integrations.v1.IntegrationService/EvaluateCondition"
+	IntegrationService_ListAuditEvents_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/ListAuditEvents"
 )
 
 // IntegrationServiceClient is the client API for IntegrationService service.
@@ -129,6 +130,11 @@ type IntegrationServiceClient interface {
 	// EvaluateCondition evaluates a workflow condition against live CRM records and returns the
 	// result with the values that decided it.
 	EvaluateCondition(ctx context.Context, in *EvaluateConditionRequest, opts ...grpc.CallOption) (*EvaluateConditionResponse, error)
+	// ListAuditEvents returns a workspace's audit log, newest first, a page at a time: who
+	// connected, rotated the token of, deleted or (by testing) changed the status of a connection,
+	// and which API keys operators created or revoked, from where and with what outcome. A key
+	// sees only its own workspace's events (an all-workspaces key, those of the workspace it names).
+	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 }
 
 type integrationServiceClient struct {
@@ -319,6 +325,16 @@ func (c *integrationServiceClient) EvaluateCondition(ctx context.Context, in *Ev
 	return out, nil
 }
 
+func (c *integrationServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditEventsResponse)
+	err := c.cc.Invoke(ctx, IntegrationService_ListAuditEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntegrationServiceServer is the server API for IntegrationService service.
 // All implementations must embed UnimplementedIntegrationServiceServer
 // for forward compatibility.
@@ -408,6 +424,11 @@ type IntegrationServiceServer interface {
 	// EvaluateCondition evaluates a workflow condition against live CRM records and returns the
 	// result with the values that decided it.
 	EvaluateCondition(context.Context, *EvaluateConditionRequest) (*EvaluateConditionResponse, error)
+	// ListAuditEvents returns a workspace's audit log, newest first, a page at a time: who
+	// connected, rotated the token of, deleted or (by testing) changed the status of a connection,
+	// and which API keys operators created or revoked, from where and with what outcome. A key
+	// sees only its own workspace's events (an all-workspaces key, those of the workspace it names).
+	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	mustEmbedUnimplementedIntegrationServiceServer()
 }
 
@@ -471,6 +492,9 @@ func (UnimplementedIntegrationServiceServer) ValidateCondition(context.Context, 
 }
 func (UnimplementedIntegrationServiceServer) EvaluateCondition(context.Context, *EvaluateConditionRequest) (*EvaluateConditionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EvaluateCondition not implemented")
+}
+func (UnimplementedIntegrationServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
 }
 func (UnimplementedIntegrationServiceServer) mustEmbedUnimplementedIntegrationServiceServer() {}
 func (UnimplementedIntegrationServiceServer) testEmbeddedByValue()                            {}
@@ -817,6 +841,24 @@ func _IntegrationService_EvaluateCondition_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntegrationService_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntegrationServiceServer).ListAuditEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntegrationService_ListAuditEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntegrationServiceServer).ListAuditEvents(ctx, req.(*ListAuditEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntegrationService_ServiceDesc is the grpc.ServiceDesc for IntegrationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -895,6 +937,10 @@ var IntegrationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EvaluateCondition",
 			Handler:    _IntegrationService_EvaluateCondition_Handler,
+		},
+		{
+			MethodName: "ListAuditEvents",
+			Handler:    _IntegrationService_ListAuditEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
