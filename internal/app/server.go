@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
-		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard()),
+		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), service.NameCaller()),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
 	ring, err := loadKeyRing(cfg, logger)
