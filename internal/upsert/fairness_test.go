@@ -62,7 +62,7 @@ func heldBatcher(t *testing.T) (b *upsert.Batcher, s *recordingSender, release f
 	return b, s, func() { held.Done(nil) }
 }
 
-// upsertAs queues n upserts made by caller (as the service names an API key's calls), in one
+// upsertAs queues the contacts as upserts made by caller (as the service names an API key's calls), in one
 // UpsertMany call, and returns the call's error on done.
 func upsertAs(t *testing.T, b *upsert.Batcher, caller string, contacts []upsert.Contact, done chan<- error) {
 	go func() {
@@ -84,39 +84,33 @@ func contactsOf(caller string, n int) []upsert.Contact {
 	return out
 }
 
+// callerUpserts is a burst of upserts one caller queues.
+type callerUpserts struct {
+	caller string
+	n      int
+}
+
 func TestBatchesAreSharedFairlyAmongCallers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		arrivals []struct {
-			caller string
-			n      int
-		}
-		want []map[string]int // per batch, in order: how many inputs each caller has in it
+		arrivals []callerUpserts
+		want     []map[string]int // per batch, in order: how many inputs each caller has in it
 	}{
 		{
-			name: "a flood does not push a small caller out of the next batch",
-			arrivals: []struct {
-				caller string
-				n      int
-			}{{"A", 1000}, {"B", 5}},
-			want: []map[string]int{{"a": 95, "b": 5}, {"a": 100}, {"a": 100}},
+			name:     "a flood does not push a small caller out of the next batch",
+			arrivals: []callerUpserts{{"A", 1000}, {"B", 5}},
+			want:     []map[string]int{{"a": 95, "b": 5}, {"a": 100}, {"a": 100}},
 		},
 		{
-			name: "callers with plenty queued split every batch, the odd input going round",
-			arrivals: []struct {
-				caller string
-				n      int
-			}{{"A", 300}, {"B", 300}, {"C", 300}},
-			want: []map[string]int{{"a": 34, "b": 33, "c": 33}, {"a": 33, "b": 34, "c": 33}, {"a": 33, "b": 33, "c": 34}},
+			name:     "callers with plenty queued split every batch, the odd input going round",
+			arrivals: []callerUpserts{{"A", 300}, {"B", 300}, {"C", 300}},
+			want:     []map[string]int{{"a": 34, "b": 33, "c": 33}, {"a": 33, "b": 34, "c": 33}, {"a": 33, "b": 33, "c": 34}},
 		},
 		{
-			name: "a caller alone fills every batch",
-			arrivals: []struct {
-				caller string
-				n      int
-			}{{"A", 250}},
-			want: []map[string]int{{"a": 100}, {"a": 100}, {"a": 50}},
+			name:     "a caller alone fills every batch",
+			arrivals: []callerUpserts{{"A", 250}},
+			want:     []map[string]int{{"a": 100}, {"a": 100}, {"a": 50}},
 		},
 	}
 	for _, tt := range tests {
