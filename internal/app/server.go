@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		// the interceptors as the caller's error; grpc-go refuses only far larger ones itself.
 		grpc.MaxRecvMsgSize(rpcdecode.RecvLimit(cfg.MaxRequestBytes)),
 		grpc.ForceServerCodecV2(rpcdecode.NewCodec(cfg.MaxRequestBytes)),
-		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), audited),
+		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), service.NameCaller(), audited),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
 	ring, err := loadKeyRing(cfg, logger)

@@ -66,10 +66,12 @@ type LimiterConfig struct {
 // Limiter is the per-connection rate limiter: one per HubSpot private app
 // (share it between every Client using the same app's token).
 //
-// Callers queue first-in first-out per budget. A caller whose context ends
-// leaves the queue without taking a slot, and a caller whose deadline falls
-// before the earliest moment it could possibly be granted fails at once with
-// a *RateLimitError saying how long it would have needed.
+// Each budget is shared fairly among the callers waiting for it (named by
+// WithCaller; see fairQueue): callers take turns, first-in first-out within
+// one caller, and a caller alone gets the whole budget. A request whose
+// context ends leaves the queue without taking a slot, and one whose
+// deadline falls before the earliest moment it could possibly be granted
+// fails at once with a *RateLimitError saying how long it would have needed.
 type Limiter struct {
 	mu       sync.Mutex
 	clock    Clock
@@ -132,14 +134,15 @@ func (l *Limiter) window(kind RequestKind) *rollingWindow {
 	return l.standard
 }
 
-// Wait blocks until a request of the given kind may be sent, in FIFO order,
-// and returns the permit. Send the request immediately after it returns.
+// Wait blocks until a request of the given kind may be sent, taking turns
+// with the other callers (CallerFrom(ctx) names this one), and returns the
+// permit. Send the request immediately after it returns.
 func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	w := l.window(kind)
-	me := &waiter{wake: make(chan struct{}, 1)}
+	me := newWaiter(CallerFrom(ctx))
 
 	l.mu.Lock()
 	queued := false
@@ -152,13 +155,13 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 			l.mu.Unlock()
 			return nil, err
 		}
-		ahead := len(w.waiters)
-		if queued {
-			ahead = w.position(me)
-		}
+		ahead := w.waiters.ahead(me, queued)
 		if ahead == 0 {
 			if seq, ok := w.tryGrant(now); ok {
-				l.dequeue(w, me, queued)
+				if queued {
+					w.waiters.granted(me)
+				}
+				w.wakeHead()
 				p := l.newPermit(w, seq, now)
 				l.mu.Unlock()
 				return p, nil
@@ -172,7 +175,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 			return nil, &RateLimitError{Policy: w.policy, RetryAfter: earliest.Sub(now), RetryAt: earliest}
 		}
 		if !queued {
-			w.waiters = append(w.waiters, me)
+			w.waiters.join(me)
 			queued = true
 		}
 		var timer <-chan time.Time
@@ -207,10 +210,10 @@ func (l *Limiter) waitEnded(ctx context.Context, kind RequestKind, policy Policy
 	return fmt.Errorf("hubspot: waiting for a %s rate-limit slot: %w", kind, ctx.Err())
 }
 
-// dequeue removes a waiter and lets the next one look at the slots.
+// dequeue removes a waiter that gives up and lets the head look at the slots.
 func (l *Limiter) dequeue(w *rollingWindow, me *waiter, queued bool) {
 	if queued {
-		w.leave(me)
+		w.waiters.leave(me)
 	}
 	w.wakeHead()
 }

@@ -88,7 +88,8 @@ type WindowStats struct {
 	InWindow int           // requests that still count against the window (including in flight)
 	InFlight int           // granted requests whose response has not arrived
 	Headroom int           // requests that could go right now (the budget less our usage and what is left to others)
-	Waiting  int           // callers queued for a slot
+	Waiting  int           // requests queued for a slot
+	Callers  int           // callers those requests are made for (they take turns; see WithCaller)
 	Granted  uint64        // requests granted since the limiter was built
 }
 
@@ -131,7 +132,8 @@ func windowStats(w *rollingWindow, now time.Time) WindowStats {
 		InWindow: inWindow,
 		InFlight: inFlight,
 		Headroom: len(w.slots) - inWindow,
-		Waiting:  len(w.waiters),
+		Waiting:  w.waiters.len(),
+		Callers:  w.waiters.callers(),
 		Granted:  w.granted,
 	}
 }

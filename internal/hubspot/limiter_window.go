@@ -34,7 +34,7 @@ type rollingWindow struct {
 	reserved   int
 	reservedAt time.Time // the last 429 that grew the reservation, or the last decay step
 	slots      []slot
-	waiters    []*waiter // FIFO; only waiters[0] may take a slot
+	waiters    fairQueue // only its head may take a slot
 	granted    uint64
 	lastSeq    uint64
 }
@@ -46,10 +46,6 @@ type slot struct {
 	inflight  bool
 	used      bool
 }
-
-// waiter is one caller queued for a slot. wake has room for one signal so
-// notifying never blocks and never loses a wake-up.
-type waiter struct{ wake chan struct{} }
 
 func newRollingWindow(policy Policy, budget int, length, margin time.Duration) *rollingWindow {
 	budget = max(budget, 1)
@@ -251,24 +247,15 @@ func (w *rollingWindow) correct(remaining int, sentAt, now time.Time) {
 	}
 }
 
-func (w *rollingWindow) position(me *waiter) int {
-	return slices.Index(w.waiters, me)
-}
-
-func (w *rollingWindow) leave(me *waiter) {
-	if i := w.position(me); i >= 0 {
-		w.waiters = slices.Delete(w.waiters, i, i+1)
-	}
-}
-
-// wakeHead nudges the first waiter to re-check; called whenever a slot may
+// wakeHead nudges the head waiter to re-check; called whenever a slot may
 // have freed or the head changed.
 func (w *rollingWindow) wakeHead() {
-	if len(w.waiters) == 0 {
+	head := w.waiters.head()
+	if head == nil {
 		return
 	}
 	select {
-	case w.waiters[0].wake <- struct{}{}:
+	case head.wake <- struct{}{}:
 	default:
 	}
 }

@@ -101,6 +101,7 @@ type ItemResult struct {
 type Stats struct {
 	Accepted         uint64 // callers queued since the batcher started
 	Queued           int    // callers waiting to be sent
+	Callers          int    // callers (hubspot.CallerFrom) those upserts are made for; each gets its share of every batch
 	InFlightBatches  int    // batch requests on the wire (isolation re-sends included)
 	InFlightContacts int    // contacts in those requests
 	BatchesSent      uint64 // batch requests made (isolation re-sends included; not client retries)
@@ -122,15 +123,16 @@ type Batcher struct {
 	limiter *hubspot.Limiter
 	cfg     Config
 
-	mu            sync.Mutex
-	queue         []*item        // arrival order; may hold items no longer pending (skipped)
-	live          int            // pending items
-	pendingEmails map[string]int // pending items per email
-	inflight      map[string]int // emails in batches on the wire
-	cancelAcquire context.CancelFunc
-	closing       bool
-	lastAsk       time.Time // when the dispatcher last asked the limiter for a slot
-	stats         Stats
+	mu             sync.Mutex
+	lines          map[string]*callerLine // per caller, its queued items (see callerLine)
+	turns          []*callerLine          // the same lines, in the order the next batch serves them
+	live           int                    // pending items
+	pendingByEmail map[string][]*item     // pending items per email, in arrival order
+	inflight       map[string]int         // emails in batches on the wire
+	cancelAcquire  context.CancelFunc
+	closing        bool
+	lastAsk        time.Time // when the dispatcher last asked the limiter for a slot
+	stats          Stats
 
 	wake    chan struct{} // nudges the dispatcher; room for one signal
 	stopped chan struct{} // closed when the dispatcher returns
@@ -141,13 +143,14 @@ type Batcher struct {
 // New starts a batcher for one connection's client.
 func New(sender Sender, cfg Config) *Batcher {
 	b := &Batcher{
-		sender:        sender,
-		limiter:       sender.Limiter(),
-		cfg:           cfg.withDefaults(),
-		pendingEmails: map[string]int{},
-		inflight:      map[string]int{},
-		wake:          make(chan struct{}, 1),
-		stopped:       make(chan struct{}),
+		sender:         sender,
+		limiter:        sender.Limiter(),
+		cfg:            cfg.withDefaults(),
+		lines:          map[string]*callerLine{},
+		pendingByEmail: map[string][]*item{},
+		inflight:       map[string]int{},
+		wake:           make(chan struct{}, 1),
+		stopped:        make(chan struct{}),
 	}
 	go b.dispatch()
 	return b
@@ -215,6 +218,7 @@ func (b *Batcher) Stats() Stats {
 	defer b.mu.Unlock()
 	s := b.stats
 	s.Queued = b.live
+	s.Callers = len(b.lines)
 	return s
 }
 

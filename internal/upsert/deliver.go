@@ -41,14 +41,14 @@ func batchContext(groups []*group) (context.Context, context.CancelFunc) {
 		for _, it := range g.items {
 			d, ok := it.ctx.Deadline()
 			if !ok {
-				return context.WithCancel(context.Background())
+				return context.WithCancel(batcherContext())
 			}
 			if d.After(latest) {
 				latest = d
 			}
 		}
 	}
-	return context.WithDeadline(context.Background(), latest)
+	return context.WithDeadline(batcherContext(), latest)
 }
 
 // send makes one batch upsert (under permit when given, else queueing in

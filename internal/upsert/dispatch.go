@@ -3,7 +3,6 @@ package upsert
 import (
 	"context"
 	"errors"
-	"maps"
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
@@ -83,15 +82,17 @@ func (b *Batcher) waitReady() bool {
 func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
 	count := 0
 	var oldest time.Time
-	for _, it := range b.queue {
-		if !b.sendableLocked(it) {
-			continue
-		}
-		if count == 0 {
-			oldest = it.enqueued
-		}
-		if count++; count >= b.cfg.MaxBatch {
-			return true, 0
+	for _, line := range b.turns {
+		for _, it := range line.items {
+			if !b.sendableLocked(it) {
+				continue
+			}
+			if count == 0 || it.enqueued.Before(oldest) {
+				oldest = it.enqueued
+			}
+			if count++; count >= b.cfg.MaxBatch {
+				return true, 0
+			}
 		}
 	}
 	if count == 0 {
@@ -132,7 +133,7 @@ func (b *Batcher) sendableLocked(it *item) bool {
 // every queued caller has left; a rate-limit refusal (the DAILY budget)
 // fails every queued caller at once.
 func (b *Batcher) acquire() (*hubspot.Permit, error) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(batcherContext())
 	b.mu.Lock()
 	b.cancelAcquire = cancel
 	b.mu.Unlock()
@@ -151,45 +152,12 @@ func (b *Batcher) acquire() (*hubspot.Permit, error) {
 }
 
 func (b *Batcher) failPendingLocked(err error) {
-	for _, it := range b.queue {
-		if it.state == statePending {
-			b.finishLocked(it, Result{}, err)
-		}
-	}
-	b.queue = nil
-}
-
-// cutLocked takes up to MaxBatch emails from the head of the queue, in
-// arrival order, merging callers of one email. Callers whose email is on
-// the wire stay queued (in order) until that batch completes.
-func (b *Batcher) cutLocked() []*group {
-	var groups []*group
-	byEmail := map[string]*group{}
-	keep := make([]*item, 0, 8)
-	i := 0
-	for ; i < len(b.queue); i++ {
-		it := b.queue[i]
-		if it.state != statePending {
-			continue // left or failed: drop
-		}
-		if !b.sendableLocked(it) {
-			keep = append(keep, it) // email busy, or its caller is leaving
-			continue
-		}
-		g := byEmail[it.email]
-		if g == nil {
-			if len(groups) == b.cfg.MaxBatch {
-				break
+	for _, line := range b.turns {
+		for _, it := range line.items {
+			if it.state == statePending {
+				b.finishLocked(it, Result{}, err)
 			}
-			g = &group{email: it.email, props: map[string]string{}}
-			byEmail[it.email] = g
-			groups = append(groups, g)
 		}
-		maps.Copy(g.props, it.props) // later callers' values win
-		g.items = append(g.items, it)
-		b.leavePendingLocked(it)
-		it.state = stateSent
 	}
-	b.queue = append(keep, b.queue[i:]...)
-	return groups
+	b.lines, b.turns, b.pendingByEmail = map[string]*callerLine{}, nil, map[string][]*item{}
 }

@@ -5,7 +5,11 @@
 //
 // # How a batch forms
 //
-// One [Batcher] per connection queues callers in arrival order. Its
+// One [Batcher] per connection queues callers in arrival order, one line
+// per caller (the API key, as named by [hubspot.WithCaller]), and shares
+// every batch fairly among the callers with upserts queued: a caller that
+// floods the connection gets its share of each batch's 100 inputs, never
+// all of them, while a caller alone fills them all (see callerLine). Its
 // dispatcher asks the connection's limiter for a slot as soon as the queue
 // holds a full batch (100 distinct emails) or its oldest caller has
 // lingered for Config.Linger, and the batch KEEPS FILLING WHILE IT WAITS:

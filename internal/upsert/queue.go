@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
@@ -22,6 +23,7 @@ const (
 // until done is closed.
 type item struct {
 	ctx      context.Context
+	line     *callerLine // its caller's line
 	email    string
 	props    map[string]string
 	enqueued time.Time
@@ -50,14 +52,16 @@ func (b *Batcher) enqueue(ctx context.Context, contacts []Contact) ([]*item, err
 		return nil, fmt.Errorf("%w (%d waiting, at most %d)", ErrQueueFull, b.live, b.cfg.MaxQueue)
 	}
 	items := make([]*item, len(contacts))
+	line := b.lineLocked(hubspot.CallerFrom(ctx))
 	lastAhead, lastEarliest, lastPolicy := -1, time.Time{}, hubspot.Policy("")
 	for i, c := range contacts {
-		it := &item{ctx: ctx, email: c.Email, props: c.Properties, enqueued: now, done: make(chan struct{})}
+		it := &item{ctx: ctx, line: line, email: c.Email, props: c.Properties, enqueued: now, done: make(chan struct{})}
 		items[i] = it
 		if hasDeadline {
-			// Batches ahead of this one, at best: merges can only help, so
-			// count distinct emails, not callers.
-			ahead := len(b.pendingEmails) / b.cfg.MaxBatch
+			// Batches ahead of this one, at best: its caller's own pending
+			// emails (other callers share each batch with it, never take it
+			// all); merges can only help, so count distinct emails, not items.
+			ahead := len(line.emails) / b.cfg.MaxBatch
 			if ahead != lastAhead {
 				lastEarliest, lastPolicy = b.limiter.EarliestGrant(hubspot.KindStandard, ahead)
 				lastAhead = ahead
@@ -68,11 +72,14 @@ func (b *Batcher) enqueue(ctx context.Context, contacts []Contact) ([]*item, err
 				continue
 			}
 		}
-		b.queue = append(b.queue, it)
+		line.items = append(line.items, it)
+		line.pending++
+		line.emails[it.email]++
+		b.pendingByEmail[it.email] = append(b.pendingByEmail[it.email], it)
 		b.stats.Accepted++
 		b.live++
-		b.pendingEmails[it.email]++
 	}
+	b.dropEmptyLinesLocked() // every contact failed fast: a line opened for them stays empty
 	b.nudge()
 	return items, nil
 }
@@ -107,8 +114,10 @@ func (b *Batcher) abandon(ctx context.Context, it *item) (Result, error) {
 	}
 	it.state = stateAbandoned
 	b.leavePendingLocked(it)
-	// A retry would join the back of the queue: that is the wait to report.
-	ahead := b.live / b.cfg.MaxBatch
+	b.setPendingByEmailLocked(it.email, slices.DeleteFunc(b.pendingByEmail[it.email], func(o *item) bool { return o == it }))
+	// A retry would join the back of its caller's line: that is the wait to report.
+	ahead := len(it.line.emails) / b.cfg.MaxBatch
+	b.dropEmptyLinesLocked()
 	if b.live == 0 && b.cancelAcquire != nil {
 		b.cancelAcquire() // nobody left to send: give the limiter's queue place up
 	}
@@ -121,10 +130,13 @@ func (b *Batcher) abandon(ctx context.Context, it *item) (Result, error) {
 	return Result{}, fmt.Errorf("upsert: cancelled while queued: %w", ctx.Err())
 }
 
+// leavePendingLocked counts an item out of the pending ones; the caller takes it out of
+// pendingByEmail and drops its line once empty.
 func (b *Batcher) leavePendingLocked(it *item) {
 	b.live--
-	if b.pendingEmails[it.email]--; b.pendingEmails[it.email] <= 0 {
-		delete(b.pendingEmails, it.email)
+	it.line.pending--
+	if it.line.emails[it.email]--; it.line.emails[it.email] <= 0 {
+		delete(it.line.emails, it.email)
 	}
 }
 
