@@ -118,7 +118,7 @@ func TestAuditCommandLine(t *testing.T) {
 	if err := app.Run(ctx, []string{"rotate-keys", "--db", ts.db}, func(k string) string { return env[k] }, &out, &errOut); err != nil {
 		t.Fatalf("rotate-keys: %v\n%s", err, errOut.String())
 	}
-	if _, stderr, err := runCLI(t, "apikey", "revoke", ts.keys["acme"], "--db", ts.db); err != nil {
+	if _, stderr, err := runCLI(t, "apikey", "revoke", keyID(ts.keys["acme"]), "--db", ts.db); err != nil {
 		t.Fatalf("apikey revoke: %v %s", err, stderr)
 	}
 	ts.env = env

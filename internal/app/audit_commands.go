@@ -5,18 +5,13 @@ import (
 	"fmt"
 
 	"github.com/connectflo/integrations/internal/audit"
-	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/store"
 )
 
 // recordKeyCommand files "apikey create" or "apikey revoke" in the audit log of the key's
-// workspace. key is the key's id or the whole key: only its id is ever recorded.
-func recordKeyCommand(ctx context.Context, st *store.Store, action, key string) error {
-	id, err := auth.KeyID(key)
-	if err != nil {
-		return err
-	}
+// workspace, by the key's id (never its secret).
+func recordKeyCommand(ctx context.Context, st *store.Store, action, id string) error {
 	k, err := st.APIKeyByID(ctx, id)
 	if err != nil {
 		return fmt.Errorf("the key was changed, but its audit event was not recorded: %w", err)

@@ -168,7 +168,7 @@ func runAPIKeyCreate(ctx context.Context, args []string, getenv func(string) str
 			}
 			fmt.Fprintln(stdout, key)
 			fmt.Fprintf(stderr, "Created an API key for workspace %q. It is shown only once: store it now.\n", workspace)
-			return recordKeyCommand(ctx, st, audit.ActionCreateAPIKey, key)
+			return recordKeyCommand(ctx, st, audit.ActionCreateAPIKey, auth.IDOf(key))
 		}}, args, getenv, stderr)
 }
 

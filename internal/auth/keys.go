@@ -66,6 +66,27 @@ func CreateKey(ctx context.Context, ks KeyStore, workspace string, now time.Time
 	return key, nil
 }
 
+// idOf returns the id part of a whole key (cfk_<id>_<secret>), or false when key does not
+// have that shape.
+func idOf(key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, keyPrefix)
+	if !ok {
+		return "", false
+	}
+	id, _, ok := strings.Cut(rest, "_")
+	if !ok || id == "" || len(id) > 32 {
+		return "", false
+	}
+	return id, true
+}
+
+// IDOf returns the id of a key CreateKey made, which "apikey list" shows and the audit log
+// records; "" for anything else.
+func IDOf(key string) string {
+	id, _ := idOf(key)
+	return id
+}
+
 // ErrSecretGiven means a command was given a whole API key where it takes the key's id.
 var ErrSecretGiven = errors.New("auth: a whole API key was given where its id is wanted")
 
@@ -75,8 +96,8 @@ var ErrSecretGiven = errors.New("auth: a whole API key was given where its id is
 // so the operator can run the command again with it; it never repeats the secret.
 func KeyID(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if rest, ok := strings.CutPrefix(s, keyPrefix); ok {
-		if id, _, ok := strings.Cut(rest, "_"); ok && validKeyID(id) {
+	if strings.HasPrefix(s, keyPrefix) {
+		if id, ok := idOf(s); ok && validKeyID(id) {
 			return "", fmt.Errorf("%w: pass the key id %s, not the whole key; a key on a command line is kept in shell history "+
 				"and shown by ps, so treat this one as exposed: revoke it by id and replace it", ErrSecretGiven, id)
 		}
@@ -148,12 +169,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		return Principal{}, ErrInvalidKey
 	}
 	key = strings.TrimSpace(key)
-	rest, ok := strings.CutPrefix(key, keyPrefix)
+	id, ok := idOf(key)
 	if !ok {
-		return Principal{}, ErrInvalidKey
-	}
-	id, _, ok := strings.Cut(rest, "_")
-	if !ok || id == "" || len(id) > 32 {
 		return Principal{}, ErrInvalidKey
 	}
 	sum := sha256.Sum256([]byte(key))
