@@ -10,6 +10,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/secrets"
 	"github.com/connectflo/integrations/internal/store"
 )
@@ -82,7 +83,7 @@ func TestTokenSealedBeforeUIDsStillOpensAndIsResealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (RotationReport{Resealed: 1}); !reflect.DeepEqual(report, want) {
+	if want := (RotationReport{Resealed: 1, ResealedConnections: []resname.Connection{{Workspace: "acme", ID: "legacy"}}}); !reflect.DeepEqual(report, want) {
 		t.Errorf("rotation report = %+v, want %+v", report, want)
 	}
 	after, err := st.GetConnection(ctx, "acme", "legacy")
