@@ -97,9 +97,11 @@ func (cs *certSource) serverConfig() *tls.Config {
 		},
 	}
 	if cs.mutual() {
-		// Verified below rather than with ClientCAs, which a tls.Config fixes at creation.
+		// Verified below rather than with ClientCAs, which a tls.Config fixes at creation, and
+		// in VerifyConnection, which runs for resumed sessions too: a session ticket issued
+		// before a CA was removed from --client-ca must not let its holder skip the check.
 		cfg.ClientAuth = tls.RequireAnyClientCert
-		cfg.VerifyPeerCertificate = cs.verifyClient
+		cfg.VerifyConnection = func(st tls.ConnectionState) error { return cs.verifyClient(st.PeerCertificates) }
 	}
 	return cfg
 }
@@ -110,20 +112,12 @@ var errClientCert = errors.New("TLS: the client certificate is not signed by a C
 // verifyClient accepts a client certificate that chains to --client-ca for client
 // authentication, or this server's own certificate: the REST gateway presents it when it
 // calls the gRPC listener, and only a holder of the server's private key can.
-func (cs *certSource) verifyClient(raw [][]byte, _ [][]*x509.Certificate) error {
-	if len(raw) == 0 {
+func (cs *certSource) verifyClient(certs []*x509.Certificate) error {
+	if len(certs) == 0 {
 		return errors.New("TLS: no client certificate: this server requires one signed by a CA of --client-ca")
 	}
-	if own := cs.current(); len(own.Certificate) > 0 && bytes.Equal(raw[0], own.Certificate[0]) {
+	if own := cs.current(); len(own.Certificate) > 0 && bytes.Equal(certs[0].Raw, own.Certificate[0]) {
 		return nil
-	}
-	certs := make([]*x509.Certificate, 0, len(raw))
-	for _, der := range raw {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return fmt.Errorf("TLS: client certificate: %w", err)
-		}
-		certs = append(certs, c)
 	}
 	opts := x509.VerifyOptions{Roots: cs.clientCA.current(), Intermediates: x509.NewCertPool(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
@@ -131,7 +125,7 @@ func (cs *certSource) verifyClient(raw [][]byte, _ [][]*x509.Certificate) error 
 		opts.Intermediates.AddCert(c)
 	}
 	if _, err := certs[0].Verify(opts); err != nil {
-		return fmt.Errorf("%w: %v", errClientCert, err)
+		return fmt.Errorf("%w: %w", errClientCert, err)
 	}
 	return nil
 }
@@ -143,10 +137,10 @@ func (cs *certSource) verifyClient(raw [][]byte, _ [][]*x509.Certificate) error 
 func (cs *certSource) loopbackClientConfig() *tls.Config {
 	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: true, // replaced by the exact-match check below
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+		InsecureSkipVerify: true, //nolint:gosec // replaced by the exact-match check below, which runs on every connection
+		VerifyConnection: func(st tls.ConnectionState) error {
 			want := cs.current()
-			if len(raw) == 0 || len(want.Certificate) == 0 || !bytes.Equal(raw[0], want.Certificate[0]) {
+			if len(st.PeerCertificates) == 0 || len(want.Certificate) == 0 || !bytes.Equal(st.PeerCertificates[0].Raw, want.Certificate[0]) {
 				return errors.New("TLS: the gRPC listener did not present this server's certificate")
 			}
 			return nil
