@@ -8,6 +8,7 @@ import (
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 )
 
 // deleteOutcome is what a DeleteConnection answered, in terms both transports share.
@@ -65,7 +66,7 @@ func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
 	connect := func(t *testing.T, id string) *integrationsv1.Connection {
 		t.Helper()
 		conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "HubSpot " + id,
-			ConnectionId: id, AccessToken: ts.token})
+			ConnectionId: id, AccessToken: ts.newToken(t, sandbox.AllScopes())}) // one token per connection (TOKEN_ALREADY_CONNECTED)
 		if err != nil {
 			t.Fatal(err)
 		}
