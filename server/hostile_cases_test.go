@@ -15,14 +15,11 @@ import (
 
 // hostileCase is one hostile request, sent over one transport.
 type hostileCase struct {
-	rpc, name string
+	name string
 	// gRPC: the request; text in it equal to utf8Mark is sent as bytes that are not UTF-8.
 	msg proto.Message
 	// REST: a request built from msg by the method's HTTP rule, or given whole.
 	method, path, body string
-	// knownFixedElsewhere names the issue item whose helper fixes this case on another
-	// branch: a failure is reported as a skip until the lead removes the flag at merge.
-	knownFixedElsewhere string
 }
 
 // hostileBases are valid requests of every RPC (protojson), which cases spoil one field at a

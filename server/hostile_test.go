@@ -21,10 +21,6 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 )
 
-// knownFixedElsewhere maps a case (RPC/transport/name prefix) to the issue item whose helper
-// fixes it on another branch. The lead removes an entry when merging that branch.
-var knownFixedElsewhere = map[string]string{}
-
 // TestHostileInputToEveryRPC sends hostile values to every RPC of IntegrationService over
 // both transports: each text field empty, blank, of megabytes, not UTF-8 (raw bytes over gRPC,
 // lone surrogate escapes and %FF over REST), ".", ".." and "%2e%2e"; page sizes and tokens that
@@ -136,15 +132,6 @@ func (hc hostileCase) check(t *testing.T, grpcCall func() error, restCall func()
 			problem = fmt.Sprintf("answered HTTP %d: %.300s", r.code, r.raw)
 		case r.code >= 400 && !rpcerr.IsReason(reasonOf(r.body)):
 			problem = fmt.Sprintf("answered HTTP %d with reason %q, not one of rpcerr.Reasons: %.300s", r.code, reasonOf(r.body), r.raw)
-		}
-	}
-	for prefix, item := range knownFixedElsewhere {
-		if strings.HasPrefix(t.Name(), "TestHostileInputToEveryRPC/"+prefix) {
-			if problem == "" {
-				t.Errorf("passes now: remove %q (%s) from knownFixedElsewhere", prefix, item)
-				return
-			}
-			t.Skipf("known, fixed elsewhere (%s): %s", item, problem)
 		}
 	}
 	if problem != "" {
