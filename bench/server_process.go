@@ -27,7 +27,7 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "server")
 	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./server").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build ./server (run the bench from the repository root): %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./server (run the bench from the repository root): %w\n%s", err, out)
 	}
 	return bin, nil
 }

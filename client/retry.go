@@ -74,5 +74,5 @@ func backoff(attempt int) time.Duration {
 	if ceiling > retryMaxDelay || ceiling <= 0 {
 		ceiling = retryMaxDelay
 	}
-	return rand.N(ceiling)
+	return rand.N(ceiling) //nolint:gosec // jitter, not a secret
 }

@@ -69,7 +69,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return srv.Serve(ctx)
 }
 
-const apiKeyUsage = `usage:
+const keyCommandsUsage = `usage:
   server apikey create --workspace NAME [--db PATH]
   server apikey list [--workspace NAME] [--db PATH]
   server apikey revoke ID [--db PATH]`
@@ -77,7 +77,7 @@ const apiKeyUsage = `usage:
 // runAPIKey implements the "apikey" commands.
 func runAPIKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(apiKeyUsage)
+		return errors.New(keyCommandsUsage)
 	}
 	switch args[0] {
 	case "create":
@@ -87,7 +87,7 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	case "revoke":
 		return runAPIKeyRevoke(ctx, args[1:], getenv, stdout, stderr)
 	default:
-		return fmt.Errorf("unknown apikey command %q\n%s", args[0], apiKeyUsage)
+		return fmt.Errorf("unknown apikey command %q\n%s", args[0], keyCommandsUsage)
 	}
 }
 
@@ -133,7 +133,7 @@ func runAPIKeyCommand(ctx context.Context, cmd apiKeyCommand, args []string, get
 		if cmd.args > 0 {
 			what = cmd.argsHelp
 		}
-		return fmt.Errorf("apikey %s: takes %s; got %q\n%s", cmd.name, what, positional, apiKeyUsage)
+		return fmt.Errorf("apikey %s: takes %s; got %q\n%s", cmd.name, what, positional, keyCommandsUsage)
 	}
 	if cmd.existing {
 		if _, err := os.Stat(*db); err != nil {

@@ -44,11 +44,15 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 		return fmt.Errorf("listen for the HubSpot sandbox on %s: %w (choose another with --sandbox-addr; --sandbox-allow-remote-admin allows beyond loopback)", cfg.SandboxAddr, err)
 	}
 	sbServer := &http.Server{Handler: demo.Sandbox, ReadHeaderTimeout: 10 * time.Second}
-	go sbServer.Serve(lis)
+	go func() {
+		if err := sbServer.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("demo sandbox stopped serving", "err", err)
+		}
+	}()
 	defer func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		sbServer.Shutdown(shutdownCtx)
+		_ = sbServer.Shutdown(shutdownCtx) // the demo is ending; its sandbox's state is thrown away
 	}()
 	cfg.HubSpotBaseURL = "http://" + lis.Addr().String()
 

@@ -23,8 +23,6 @@ type StatusReader interface {
 	GetConnection(ctx context.Context, workspace, id string) (store.Connection, error)
 }
 
-const servicePrefix = "/" + "connectflo.integrations.v1.IntegrationService" + "/"
-
 // UnaryInterceptor records the audited RPCs (Connect, UpdateCredentials, DeleteConnection,
 // and TestConnection when it changes the status) after they ran, with their outcome. It runs
 // after authentication and the workspace guard, so it records only callers of the workspace

@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -199,7 +200,5 @@ func FuzzNormalize(f *testing.F) {
 }
 
 func asValueError(err error, target **ValueError) bool {
-	ve, ok := err.(*ValueError)
-	*target = ve
-	return ok
+	return errors.As(err, target)
 }

@@ -221,7 +221,7 @@ func (c *Client) sendBatchWithPermit(ctx context.Context, ep endpoint, objectTyp
 type traceIDs struct{ prefix string }
 
 func newTraceIDs() traceIDs {
-	return traceIDs{prefix: strconv.FormatUint(rand.Uint64(), 36)}
+	return traceIDs{prefix: strconv.FormatUint(rand.Uint64(), 36)} //nolint:gosec // a trace label, not a secret
 }
 
 func (t traceIDs) orNew(given string, index int) string {

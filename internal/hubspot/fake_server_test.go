@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,16 +61,6 @@ func (f *fakeHubSpot) seen() []seen {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]seen(nil), f.requests...)
-}
-
-func (f *fakeHubSpot) count(method, pathPrefix string) int {
-	n := 0
-	for _, s := range f.seen() {
-		if s.Method == method && strings.HasPrefix(s.Path, pathPrefix) {
-			n++
-		}
-	}
-	return n
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

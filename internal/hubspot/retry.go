@@ -73,7 +73,7 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 			ceiling = d
 		}
 	}
-	return rand.N(ceiling + 1)
+	return rand.N(ceiling + 1) //nolint:gosec // jitter, not a secret
 }
 
 // decide says whether the failed attempt number `attempt` should be retried

@@ -171,7 +171,7 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int, out any) (
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		herr := decodeHTTPError(resp.StatusCode, resp.Header, body, r.endpoint.String(), c.token.scrub)
-		if rl, ok := herr.(*RateLimitError); ok {
+		if rl, ok := errors.AsType[*RateLimitError](herr); ok {
 			c.completeRateLimit(r.kind, rl)
 		}
 		c.observe(ctx, r, attempt, resp.StatusCode, time.Since(start), waited, correlationID, herr)

@@ -108,9 +108,9 @@ func (d *delivery) createContacts(ctx context.Context, byEmail map[string][]*ite
 	var ready []*item
 	for i, out := range res.Outcomes {
 		if out.Err == nil && out.Object != nil {
-			ready = append(ready, withContact(byEmail[emails[i]], string(out.Object.ID))...)
+			ready = append(ready, withContact(byEmail[emails[i]], string(out.Object.ID))...) //nolint:gosec // one outcome per input, in input order (hubspot.BatchResult)
 		} else {
-			d.unresolved(ctx, byEmail[emails[i]], out.Err)
+			d.unresolved(ctx, byEmail[emails[i]], out.Err) //nolint:gosec // as above
 		}
 	}
 	return ready

@@ -246,7 +246,7 @@ func (d *delivery) retry(it *item, reason string, notBefore time.Time) {
 			ceiling = b
 		}
 	}
-	next := cfg.Now().Add(ceiling/2 + rand.N(ceiling/2+1))
+	next := cfg.Now().Add(ceiling/2 + rand.N(ceiling/2+1)) //nolint:gosec // jitter, not a secret
 	if next.Before(notBefore) {
 		next = notBefore
 	}

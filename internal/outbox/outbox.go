@@ -36,7 +36,7 @@ const (
 	HoldMissingScopes   = "MISSING_SCOPES"
 	HoldInvalidToken    = "INVALID_TOKEN"
 	HoldForbidden       = "FORBIDDEN"
-	HoldTokenUnreadable = "TOKEN_UNREADABLE"
+	HoldTokenUnreadable = "TOKEN_UNREADABLE" //nolint:gosec // a reason, not a credential
 )
 
 // Health is what the outbox reports about a connection when it starts or stops holding its

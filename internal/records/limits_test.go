@@ -1,6 +1,7 @@
 package records
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestCheckSearchShape(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			for _, err := range CheckSearchShape(tc.shape) {
-				le, ok := err.(*LimitError)
+				le, ok := errors.AsType[*LimitError](err)
 				if !ok || !strings.Contains(le.Message, "at most") {
 					t.Fatalf("error %v is not a LimitError naming its limit", err)
 				}
@@ -49,7 +50,7 @@ func TestCheckPropertyCount(t *testing.T) {
 		t.Errorf("%d properties refused: %v", MaxProperties, err)
 	}
 	err := CheckPropertyCount("contacts[3].properties", MaxProperties+1)
-	if le, ok := err.(*LimitError); !ok || le.Path != "contacts[3].properties" || !strings.Contains(le.Message, "at most 250") {
+	if le, ok := errors.AsType[*LimitError](err); !ok || le.Path != "contacts[3].properties" || !strings.Contains(le.Message, "at most 250") {
 		t.Errorf("CheckPropertyCount(%d) = %v; want a LimitError on contacts[3].properties saying at most 250", MaxProperties+1, err)
 	}
 }

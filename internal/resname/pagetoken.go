@@ -53,7 +53,7 @@ func DecodePageToken(token string, fingerprint uint64) (PageToken, error) {
 		return PageToken{}, bad
 	}
 	if t.Fingerprint != fingerprint {
-		return PageToken{}, &FieldError{Field: "page_token", Description: fmt.Sprintf("belongs to a different request; keep the other fields the same across pages, or leave page_token empty to start again")}
+		return PageToken{}, &FieldError{Field: "page_token", Description: "belongs to a different request; keep the other fields the same across pages, or leave page_token empty to start again"}
 	}
 	return t, nil
 }

@@ -13,7 +13,7 @@ import (
 // with one new random key when it does not exist. created tells the caller to warn that the
 // tokens are now only as safe as that file.
 func LoadOrCreateKeyFile(path string) (ring *KeyRing, created bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // the operator names the key file
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, false, err
@@ -26,7 +26,7 @@ func LoadOrCreateKeyFile(path string) (ring *KeyRing, created bool, err error) {
 			"# Keep this file secret and backed up: without it stored HubSpot tokens cannot be read.\n" +
 			FormatKeys(k) + "\n"
 		// O_EXCL: two processes starting at once must not each write a different key.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // the operator names the key file
 		if errors.Is(err, fs.ErrExist) {
 			return LoadOrCreateKeyFile(path)
 		}

@@ -103,7 +103,7 @@ func (s *Service) fail(ctx context.Context, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	if mapped := rpcerr.FromFieldError(err); mapped != err {
+	if mapped := rpcerr.FromFieldError(err); mapped != err { //nolint:errorlint // identity: did FromFieldError map it
 		return mapped
 	}
 	if mapped := mapLifecycleError(err, ""); mapped != nil {

@@ -54,7 +54,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// Create the file ourselves so that it is 0600 whatever the umask; SQLite gives its
 	// -wal and -shm files the same mode as the database file.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the operator names the database
 	if err != nil {
 		return nil, fmt.Errorf("store: create %s: %w", path, err)
 	}
@@ -126,7 +126,7 @@ func translate(err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
 		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
-		return fmt.Errorf("%w: %v", ErrConflict, err)
+		return fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	return err
 }

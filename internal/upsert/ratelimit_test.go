@@ -212,7 +212,7 @@ func TestDailyLimitFailsEveryQueuedCallerFast(t *testing.T) {
 		if !ok || !errors.Is(err, hubspot.ErrDailyLimitExhausted) {
 			t.Fatalf("caller %d: err %v, want the daily limit", i, err)
 		}
-		if !rl.RetryAt.After(time.Now()) || rl.RetryAt.Sub(time.Now()) > 24*time.Hour {
+		if !rl.RetryAt.After(time.Now()) || time.Until(rl.RetryAt) > 24*time.Hour {
 			t.Errorf("caller %d: retry at %v, want the coming midnight", i, rl.RetryAt)
 		}
 	}

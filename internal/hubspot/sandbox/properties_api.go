@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -62,7 +63,7 @@ func createProperty(c *call) reply {
 	}
 	created, err := c.acct.addCustomProperty(ot, p, c.now)
 	if err != nil {
-		if err == errPropertyExists {
+		if errors.Is(err, errPropertyExists) {
 			return c.fail(http.StatusConflict, categoryConflict,
 				fmt.Sprintf("A property named '%s' already exists.", p.Name))
 		}
