@@ -61,13 +61,23 @@ var ErrQueueFull = errors.New("store: the connection's queue of events is full")
 // by triggers (migration 0007), so the check costs the same with any queue; the check and the
 // insert are one statement on the single writer, so concurrent calls cannot overshoot. A
 // connection that does not exist is ErrNotFound.
+//
+// It returns once the event is committed, and so synced to disk (WriterSynchronous).
+// Concurrent calls share one commit (see outboxInserts), each with the answer it would have
+// had alone.
 func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent, maxQueued int) (existing OutboxEvent, inserted bool, err error) {
+	r := s.inserts.do(ctx, s, e, maxQueued)
+	return r.existing, r.inserted, r.err
+}
+
+// insertOutboxEvent is InsertOutboxEvent's statement within tx, for one event of a group.
+func insertOutboxEvent(ctx context.Context, tx *sql.Tx, e *OutboxEvent, maxQueued int) (existing OutboxEvent, inserted bool, err error) {
 	var reqID any
 	if e.RequestID != "" {
 		reqID = e.RequestID
 	}
 	// The WHERE clause also settles SQLite's parsing of INSERT … SELECT … ON CONFLICT.
-	err = s.w.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
+	err = tx.QueryRowContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
 		status, attempts, last_error, next_attempt_ms, create_time) SELECT ?,?,?,?,?,?,?,0,'',?,?
 		WHERE ? <= 0 OR COALESCE((SELECT queued FROM outbox_queued WHERE workspace = ? AND connection_id = ?), 0) < ?
 		ON CONFLICT(workspace, connection_id, request_id) DO NOTHING RETURNING seq`,
@@ -81,7 +91,8 @@ func (s *Store) InsertOutboxEvent(ctx context.Context, e *OutboxEvent, maxQueued
 		if e.RequestID == "" {
 			return OutboxEvent{}, false, ErrQueueFull
 		}
-		row := s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_events
+		// Read in the transaction: the first event with this request_id may be in this group.
+		row := tx.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox_events
 			WHERE workspace = ? AND connection_id = ? AND request_id = ?`, e.Workspace, e.ConnectionID, e.RequestID)
 		got, err := scanOutboxEvent(row)
 		if errors.Is(err, ErrNotFound) {

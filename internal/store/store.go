@@ -37,9 +37,10 @@ const busyTimeout = 5 * time.Second
 // durable (WriterSynchronous). Reads use db, a pool of at most maxReaders connections, and
 // never wait for writers (WAL).
 type Store struct {
-	db  *sql.DB
-	w   *sql.DB
-	now func() time.Time
+	db      *sql.DB
+	w       *sql.DB
+	now     func() time.Time
+	inserts outboxInserts // groups concurrent outbox inserts into one commit
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
