@@ -58,7 +58,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
-	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline)")
+	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline, hardening)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"conditions", benchConditions},
 		{"upserts", benchUpserts},
 		{"timeline", benchTimeline},
+		{"hardening", benchHardening},
 	}
 	dir, err := os.MkdirTemp("", "bench")
 	if err != nil {

@@ -84,19 +84,49 @@ func startServerProcess(ctx context.Context, bin, hubspotURL string, extra ...st
 }
 
 // peakRSS is the process's peak resident memory (VmHWM), in MiB.
-func (p *serverProcess) peakRSS() float64 {
+func (p *serverProcess) peakRSS() float64 { return p.statusMiB("VmHWM:") }
+
+// rss is the process's resident memory now (VmRSS), in MiB.
+func (p *serverProcess) rss() float64 { return p.statusMiB("VmRSS:") }
+
+// statusMiB reads a memory line of /proc/<pid>/status (given in kB), in MiB; 0 if unreadable.
+func (p *serverProcess) statusMiB(key string) float64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
+		if strings.HasPrefix(line, key) {
 			var kb float64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, key)), "%f", &kb)
 			return kb / 1024
 		}
 	}
 	return 0
+}
+
+// clockTick is the unit of utime and stime in /proc/<pid>/stat: USER_HZ, 100 on every Linux
+// architecture Go runs on, so one reading is good to 10 ms; average over many calls.
+const clockTick = 10 * time.Millisecond
+
+// cpuTime is the CPU time the process has used so far, user and system, all threads.
+func (p *serverProcess) cpuTime() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count from after it.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:])
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", p.cmd.Process.Pid)
+	}
+	var utime, stime int64
+	if _, err := fmt.Sscan(f[11]+" "+f[12], &utime, &stime); err != nil { // fields 14 and 15
+		return 0, fmt.Errorf("/proc/%d/stat: %w", p.cmd.Process.Pid, err)
+	}
+	return time.Duration(utime+stime) * clockTick, nil
 }
 
 func (p *serverProcess) stop() {
