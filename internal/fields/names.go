@@ -18,7 +18,8 @@ const MaxNameLength = 100
 const MaxSuggestions = 5
 
 // CheckName refuses a name that no HubSpot property can have: empty, longer than
-// MaxNameLength, not UTF-8, or holding control characters. It never echoes a long name.
+// MaxNameLength, not UTF-8, or holding control characters. Its message never quotes the name
+// (a field path that holds the name is cut by rpcerr, at 200 bytes).
 // Names with spaces or punctuation pass: they may be labels, which Lookup translates into a
 // suggestion of the field's name.
 func CheckName(name string) error {
