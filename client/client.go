@@ -75,7 +75,8 @@ func WithPlaintext() Option { return func(o *options) { o.plaintext = true } }
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithMaxAttempts sets how many times a call is tried when the server is UNAVAILABLE
-// (default 3; 1 disables retries). Only reads and mutations carrying a request_id are retried.
+// (default 3; 1 disables retries). Only RPCs that service.proto declares NO_SIDE_EFFECTS or
+// IDEMPOTENT (reads, TestConnection, DiscoverFields) and calls carrying a request_id are retried.
 func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
 
 // WithDialOptions adds grpc dial options, for example interceptors for tracing.
@@ -115,7 +116,7 @@ func New(target string, opts ...Option) (*Client, error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(
 			deadlineInterceptor(o.timeout),
-			retryInterceptor(o.maxAttempts),
+			retryInterceptor(o.maxAttempts, newRetryPolicy(integrationsv1.File_connectflo_integrations_v1_service_proto.Services())),
 		),
 	}
 	if o.apiKey != "" {

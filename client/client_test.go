@@ -17,30 +17,6 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 )
 
-func TestRetrySafe(t *testing.T) {
-	const svc = "/connectflo.integrations.v1.IntegrationService/"
-	cases := []struct {
-		name   string
-		method string
-		req    any
-		want   bool
-	}{
-		{"read", svc + "GetConnection", &integrationsv1.GetConnectionRequest{}, true},
-		{"list", svc + "ListConnections", &integrationsv1.ListConnectionsRequest{}, true},
-		{"mutation without request_id", svc + "Connect", &integrationsv1.ConnectRequest{}, false},
-		{"mutation with request_id", svc + "Connect", &integrationsv1.ConnectRequest{RequestId: "r1"}, true},
-		{"upsert without request_id", svc + "UpsertContact", &integrationsv1.UpsertContactRequest{}, false},
-		{"log event with request_id", svc + "LogTimelineEvent", &integrationsv1.LogTimelineEventRequest{RequestId: "r"}, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := retrySafe(tc.method, tc.req); got != tc.want {
-				t.Errorf("retrySafe(%s) = %v, want %v", tc.method, got, tc.want)
-			}
-		})
-	}
-}
-
 // flakyServer answers UNAVAILABLE to the first failures calls of every RPC and records what
 // it saw.
 type flakyServer struct {

@@ -3,13 +3,14 @@ package client
 import (
 	"context"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // Backoff between attempts: full jitter over an exponentially growing cap.
@@ -18,19 +19,43 @@ const (
 	retryMaxDelay  = 2 * time.Second
 )
 
-// readOnlyPrefixes are the RPC name prefixes that change nothing a retry could duplicate.
-// TestConnection and DiscoverFields do update cached state, but idempotently.
-var readOnlyPrefixes = []string{"Get", "List", "Search", "Test", "Discover", "Validate", "Evaluate"}
+// retryPolicy decides which calls may be sent again after UNAVAILABLE, from the contract
+// itself: a method whose idempotency_level in service.proto is NO_SIDE_EFFECTS (reads) or
+// IDEMPOTENT (TestConnection, DiscoverFields) always may; any other call only when its request
+// carries a non-empty request_id, which makes the server answer a repeat with the first result
+// instead of acting twice. A method the descriptors do not know (a newer server's) is treated
+// as a mutation.
+type retryPolicy struct {
+	idempotent map[string]bool // full gRPC method name, "/package.Service/Method"
+}
 
-// retrySafe reports whether a call may be sent again after UNAVAILABLE: reads always, and
-// mutations only when they carry a request_id, which makes the server answer a repeat with
-// the first result instead of acting twice.
-func retrySafe(method string, req any) bool {
-	name := method[strings.LastIndex(method, "/")+1:]
-	for _, p := range readOnlyPrefixes {
-		if strings.HasPrefix(name, p) {
-			return true
+// newRetryPolicy reads the idempotency_level of every method of the services once.
+func newRetryPolicy(services protoreflect.ServiceDescriptors) retryPolicy {
+	p := retryPolicy{idempotent: map[string]bool{}}
+	for i := range services.Len() {
+		methods := services.Get(i).Methods()
+		for j := range methods.Len() {
+			m := methods.Get(j)
+			opts, _ := m.Options().(*descriptorpb.MethodOptions)
+			switch opts.GetIdempotencyLevel() {
+			case descriptorpb.MethodOptions_NO_SIDE_EFFECTS, descriptorpb.MethodOptions_IDEMPOTENT:
+				p.idempotent[fullMethodName(m)] = true
+			case descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN:
+			}
 		}
+	}
+	return p
+}
+
+// fullMethodName is the method's name as gRPC gives it to interceptors.
+func fullMethodName(m protoreflect.MethodDescriptor) string {
+	return "/" + string(m.Parent().FullName()) + "/" + string(m.Name())
+}
+
+// retrySafe reports whether the call may be sent again after UNAVAILABLE.
+func (p retryPolicy) retrySafe(method string, req any) bool {
+	if p.idempotent[method] {
+		return true
 	}
 	m, ok := req.(proto.Message)
 	if !ok {
@@ -38,16 +63,16 @@ func retrySafe(method string, req any) bool {
 	}
 	r := m.ProtoReflect()
 	fd := r.Descriptor().Fields().ByName("request_id")
-	return fd != nil && r.Get(fd).String() != ""
+	return fd != nil && fd.Kind() == protoreflect.StringKind && r.Get(fd).String() != ""
 }
 
-// retryInterceptor retries UNAVAILABLE on retry-safe calls, within the call's deadline.
-func retryInterceptor(maxAttempts int) grpc.UnaryClientInterceptor {
+// retryInterceptor retries UNAVAILABLE on calls the policy deems safe, within the call's deadline.
+func retryInterceptor(maxAttempts int, policy retryPolicy) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		var err error
 		for attempt := 1; ; attempt++ {
 			err = invoker(ctx, method, req, reply, cc, opts...)
-			if err == nil || attempt >= maxAttempts || status.Code(err) != codes.Unavailable || !retrySafe(method, req) {
+			if err == nil || attempt >= maxAttempts || status.Code(err) != codes.Unavailable || !policy.retrySafe(method, req) {
 				return err
 			}
 			delay := backoff(attempt)

@@ -7,6 +7,7 @@
 package integrationsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -499,37 +500,41 @@ var File_connectflo_integrations_v1_audit_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"&connectflo/integrations/v1/audit.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x04\n" +
+	"&connectflo/integrations/v1/audit.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x05\n" +
 	"\n" +
-	"AuditEvent\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"AuditEvent\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tB\x06\xe0A\x03\xe0A\x05R\x04name\x12>\n" +
 	"\n" +
-	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12?\n" +
-	"\x06action\x18\x03 \x01(\x0e2'.connectflo.integrations.v1.AuditActionR\x06action\x12\x1a\n" +
-	"\bresource\x18\x04 \x01(\tR\bresource\x12\x1e\n" +
+	"event_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\teventTime\x12D\n" +
+	"\x06action\x18\x03 \x01(\x0e2'.connectflo.integrations.v1.AuditActionB\x03\xe0A\x03R\x06action\x12%\n" +
+	"\bresource\x18\x04 \x01(\tB\t\xe0A\x03\xfaA\x03\n" +
+	"\x01*R\bresource\x12#\n" +
 	"\n" +
-	"api_key_id\x18\x05 \x01(\tH\x00R\bapiKeyId\x12\x1c\n" +
-	"\boperator\x18\x06 \x01(\tH\x00R\boperator\x12H\n" +
-	"\ttransport\x18\a \x01(\x0e2*.connectflo.integrations.v1.AuditTransportR\ttransport\x12!\n" +
-	"\fpeer_address\x18\b \x01(\tR\vpeerAddress\x12#\n" +
-	"\rforwarded_for\x18\t \x01(\tR\fforwardedFor\x12\x1d\n" +
+	"api_key_id\x18\x05 \x01(\tB\x03\xe0A\x03H\x00R\bapiKeyId\x12!\n" +
+	"\boperator\x18\x06 \x01(\tB\x03\xe0A\x03H\x00R\boperator\x12M\n" +
+	"\ttransport\x18\a \x01(\x0e2*.connectflo.integrations.v1.AuditTransportB\x03\xe0A\x03R\ttransport\x12&\n" +
+	"\fpeer_address\x18\b \x01(\tB\x03\xe0A\x03R\vpeerAddress\x12(\n" +
+	"\rforwarded_for\x18\t \x01(\tB\x03\xe0A\x03R\fforwardedFor\x12\"\n" +
 	"\n" +
 	"request_id\x18\n" +
-	" \x01(\tR\trequestId\x12\x18\n" +
-	"\aoutcome\x18\v \x01(\tR\aoutcome\x12\x16\n" +
-	"\x06reason\x18\f \x01(\tR\x06reason\x12 \n" +
-	"\vdescription\x18\r \x01(\tR\vdescriptionB\a\n" +
-	"\x05actor\"\xc9\x01\n" +
-	"\x16ListAuditEventsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	" \x01(\tB\x03\xe0A\x03R\trequestId\x12\x1d\n" +
+	"\aoutcome\x18\v \x01(\tB\x03\xe0A\x03R\aoutcome\x12\x1b\n" +
+	"\x06reason\x18\f \x01(\tB\x03\xe0A\x03R\x06reason\x12%\n" +
+	"\vdescription\x18\r \x01(\tB\x03\xe0A\x03R\vdescription:v\xeaAs\n" +
+	"&integrations.connectflo.com/AuditEvent\x120workspaces/{workspace}/auditEvents/{audit_event}*\vauditEvents2\n" +
+	"auditEventB\a\n" +
+	"\x05actor\"\x93\x02\n" +
+	"\x16ListAuditEventsRequest\x12F\n" +
+	"\x06parent\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\x12&integrations.connectflo.com/AuditEventR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12?\n" +
-	"\x06action\x18\x04 \x01(\x0e2'.connectflo.integrations.v1.AuditActionR\x06action\x12\x1a\n" +
-	"\bresource\x18\x05 \x01(\tR\bresource\"\x8c\x01\n" +
-	"\x17ListAuditEventsResponse\x12I\n" +
-	"\faudit_events\x18\x01 \x03(\v2&.connectflo.integrations.v1.AuditEventR\vauditEvents\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xa3\x02\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12D\n" +
+	"\x06action\x18\x04 \x01(\x0e2'.connectflo.integrations.v1.AuditActionB\x03\xe0A\x01R\x06action\x12%\n" +
+	"\bresource\x18\x05 \x01(\tB\t\xe0A\x01\xfaA\x03\n" +
+	"\x01*R\bresource\"\x96\x01\n" +
+	"\x17ListAuditEventsResponse\x12N\n" +
+	"\faudit_events\x18\x01 \x03(\v2&.connectflo.integrations.v1.AuditEventB\x03\xe0A\x03R\vauditEvents\x12+\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken*\xa3\x02\n" +
 	"\vAuditAction\x12\x1c\n" +
 	"\x18AUDIT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14AUDIT_ACTION_CONNECT\x10\x01\x12#\n" +

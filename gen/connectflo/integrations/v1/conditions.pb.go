@@ -7,6 +7,7 @@
 package integrationsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -383,41 +384,43 @@ var File_connectflo_integrations_v1_conditions_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_conditions_proto_rawDesc = "" +
 	"\n" +
-	"+connectflo/integrations/v1/conditions.proto\x12\x1aconnectflo.integrations.v1\x1a(connectflo/integrations/v1/records.proto\x1a)connectflo/integrations/v1/timeline.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Z\n" +
-	"\x18ValidateConditionRequest\x12\x1e\n" +
+	"+connectflo/integrations/v1/conditions.proto\x12\x1aconnectflo.integrations.v1\x1a(connectflo/integrations/v1/records.proto\x1a)connectflo/integrations/v1/timeline.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x01\n" +
+	"\x18ValidateConditionRequest\x12N\n" +
 	"\n" +
-	"connection\x18\x01 \x01(\tR\n" +
-	"connection\x12\x1e\n" +
+	"connection\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\n" +
+	"connection\x12#\n" +
 	"\n" +
-	"expression\x18\x02 \x01(\tR\n" +
-	"expression\"o\n" +
-	"\x19ValidateConditionResponse\x12+\n" +
-	"\x11referenced_fields\x18\x01 \x03(\tR\x10referencedFields\x12%\n" +
-	"\x0eschema_version\x18\x02 \x01(\x03R\rschemaVersion\"\xb5\x02\n" +
-	"\x18EvaluateConditionRequest\x12\x1e\n" +
+	"expression\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"expression\"y\n" +
+	"\x19ValidateConditionResponse\x120\n" +
+	"\x11referenced_fields\x18\x01 \x03(\tB\x03\xe0A\x03R\x10referencedFields\x12*\n" +
+	"\x0eschema_version\x18\x02 \x01(\x03B\x03\xe0A\x03R\rschemaVersion\"\x83\x03\n" +
+	"\x18EvaluateConditionRequest\x12N\n" +
 	"\n" +
-	"connection\x18\x01 \x01(\tR\n" +
-	"connection\x12\x1e\n" +
+	"connection\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\n" +
+	"connection\x12#\n" +
 	"\n" +
-	"expression\x18\x02 \x01(\tR\n" +
-	"expression\x12@\n" +
-	"\acontact\x18\x03 \x01(\v2&.connectflo.integrations.v1.ContactRefR\acontact\x12\x1d\n" +
+	"expression\x18\x02 \x01(\tB\x03\xe0A\x02R\n" +
+	"expression\x12E\n" +
+	"\acontact\x18\x03 \x01(\v2&.connectflo.integrations.v1.ContactRefB\x03\xe0A\x01R\acontact\x12\"\n" +
 	"\n" +
-	"company_id\x18\x04 \x01(\tR\tcompanyId\x12\x17\n" +
-	"\adeal_id\x18\x05 \x01(\tR\x06dealId\x121\n" +
-	"\x14resolve_associations\x18\x06 \x01(\bR\x13resolveAssociations\x12,\n" +
-	"\x03now\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"\xce\x01\n" +
-	"\x19EvaluateConditionResponse\x12\x16\n" +
-	"\x06result\x18\x01 \x01(\bR\x06result\x12B\n" +
-	"\x06values\x18\x02 \x03(\v2*.connectflo.integrations.v1.EvaluatedFieldR\x06values\x12\x1d\n" +
+	"company_id\x18\x04 \x01(\tB\x03\xe0A\x01R\tcompanyId\x12\x1c\n" +
+	"\adeal_id\x18\x05 \x01(\tB\x03\xe0A\x01R\x06dealId\x126\n" +
+	"\x14resolve_associations\x18\x06 \x01(\bB\x03\xe0A\x01R\x13resolveAssociations\x121\n" +
+	"\x03now\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x03now\"\xe7\x01\n" +
+	"\x19EvaluateConditionResponse\x12\x1b\n" +
+	"\x06result\x18\x01 \x01(\bB\x03\xe0A\x03R\x06result\x12G\n" +
+	"\x06values\x18\x02 \x03(\v2*.connectflo.integrations.v1.EvaluatedFieldB\x03\xe0A\x03R\x06values\x12\"\n" +
 	"\n" +
-	"contact_id\x18\x03 \x01(\tR\tcontactId\x12\x1d\n" +
+	"contact_id\x18\x03 \x01(\tB\x03\xe0A\x03R\tcontactId\x12\"\n" +
 	"\n" +
-	"company_id\x18\x04 \x01(\tR\tcompanyId\x12\x17\n" +
-	"\adeal_id\x18\x05 \x01(\tR\x06dealId\"d\n" +
-	"\x0eEvaluatedField\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12<\n" +
-	"\x05value\x18\x02 \x01(\v2&.connectflo.integrations.v1.FieldValueR\x05valueBRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
+	"company_id\x18\x04 \x01(\tB\x03\xe0A\x03R\tcompanyId\x12\x1c\n" +
+	"\adeal_id\x18\x05 \x01(\tB\x03\xe0A\x03R\x06dealId\"n\n" +
+	"\x0eEvaluatedField\x12\x19\n" +
+	"\x05field\x18\x01 \x01(\tB\x03\xe0A\x03R\x05field\x12A\n" +
+	"\x05value\x18\x02 \x01(\v2&.connectflo.integrations.v1.FieldValueB\x03\xe0A\x03R\x05valueBRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 
 var (
 	file_connectflo_integrations_v1_conditions_proto_rawDescOnce sync.Once

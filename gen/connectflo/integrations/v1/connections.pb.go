@@ -7,6 +7,7 @@
 package integrationsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -195,7 +196,8 @@ type Connection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// OUTPUT_ONLY. Resource name: workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// REQUIRED. A friendly name, unique within the workspace, e.g. "Production HubSpot".
+	// OUTPUT_ONLY. A friendly name, unique within the workspace, e.g. "Production HubSpot"; set
+	// by ConnectRequest.display_name.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// OUTPUT_ONLY. The CRM on the other side.
 	Provider Provider `protobuf:"varint,3,opt,name=provider,proto3,enum=connectflo.integrations.v1.Provider" json:"provider,omitempty"`
@@ -1144,89 +1146,95 @@ var File_connectflo_integrations_v1_connections_proto protoreflect.FileDescripto
 
 const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\n" +
-	",connectflo/integrations/v1/connections.proto\x12\x1aconnectflo.integrations.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x05\n" +
+	",connectflo/integrations/v1/connections.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x06\n" +
 	"\n" +
-	"Connection\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12@\n" +
-	"\bprovider\x18\x03 \x01(\x0e2$.connectflo.integrations.v1.ProviderR\bprovider\x12D\n" +
-	"\x06status\x18\x04 \x01(\x0e2,.connectflo.integrations.v1.ConnectionStatusR\x06status\x12#\n" +
-	"\rstatus_reason\x18\x05 \x01(\tR\fstatusReason\x12\x15\n" +
-	"\x06hub_id\x18\x06 \x01(\x03R\x05hubId\x12\x15\n" +
-	"\x06app_id\x18\a \x01(\x03R\x05appId\x12J\n" +
-	"\faccount_tier\x18\b \x01(\x0e2'.connectflo.integrations.v1.AccountTierR\vaccountTier\x12*\n" +
-	"\x11account_time_zone\x18\t \x01(\tR\x0faccountTimeZone\x12%\n" +
+	"Connection\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tB\x06\xe0A\x03\xe0A\x05R\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x03R\vdisplayName\x12H\n" +
+	"\bprovider\x18\x03 \x01(\x0e2$.connectflo.integrations.v1.ProviderB\x06\xe0A\x03\xe0A\x05R\bprovider\x12I\n" +
+	"\x06status\x18\x04 \x01(\x0e2,.connectflo.integrations.v1.ConnectionStatusB\x03\xe0A\x03R\x06status\x12(\n" +
+	"\rstatus_reason\x18\x05 \x01(\tB\x03\xe0A\x03R\fstatusReason\x12\x1d\n" +
+	"\x06hub_id\x18\x06 \x01(\x03B\x06\xe0A\x03\xe0A\x05R\x05hubId\x12\x1a\n" +
+	"\x06app_id\x18\a \x01(\x03B\x03\xe0A\x03R\x05appId\x12O\n" +
+	"\faccount_tier\x18\b \x01(\x0e2'.connectflo.integrations.v1.AccountTierB\x03\xe0A\x03R\vaccountTier\x12/\n" +
+	"\x11account_time_zone\x18\t \x01(\tB\x03\xe0A\x03R\x0faccountTimeZone\x12*\n" +
 	"\x0egranted_scopes\x18\n" +
-	" \x03(\tR\rgrantedScopes\x12\x1d\n" +
+	" \x03(\tB\x03\xe0A\x03R\rgrantedScopes\x12\"\n" +
 	"\n" +
-	"token_hint\x18\v \x01(\tR\ttokenHint\x12L\n" +
-	"\x14fields_discovered_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x12fieldsDiscoveredAt\x12;\n" +
-	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xb2\x01\n" +
-	"\x0eConnectRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12!\n" +
-	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12!\n" +
-	"\faccess_token\x18\x03 \x01(\tR\vaccessToken\x12\x1d\n" +
+	"token_hint\x18\v \x01(\tB\x03\xe0A\x03R\ttokenHint\x12Q\n" +
+	"\x14fields_discovered_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12fieldsDiscoveredAt\x12@\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime:u\xeaAr\n" +
+	"&integrations.connectflo.com/Connection\x12/workspaces/{workspace}/connections/{connection}*\vconnections2\n" +
+	"connection\"\xfc\x01\n" +
+	"\x0eConnectRequest\x12F\n" +
+	"\x06parent\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\x12&integrations.connectflo.com/ConnectionR\x06parent\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12)\n" +
+	"\faccess_token\x18\x03 \x01(\tB\x06\xe0A\x02\xe0A\x04R\vaccessToken\x12\"\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x12#\n" +
-	"\rconnection_id\x18\x05 \x01(\tR\fconnectionId\"*\n" +
-	"\x14GetConnectionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"l\n" +
-	"\x16ListConnectionsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x12+\n" +
+	"\rconnection_id\x18\x05 \x01(\tB\x06\xe0A\x01\xe0A\x05R\fconnectionId\"Z\n" +
+	"\x14GetConnectionRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\x04name\"\xa6\x01\n" +
+	"\x16ListConnectionsRequest\x12F\n" +
+	"\x06parent\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\x12&integrations.connectflo.com/ConnectionR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8b\x01\n" +
-	"\x17ListConnectionsResponse\x12H\n" +
-	"\vconnections\x18\x01 \x03(\v2&.connectflo.integrations.v1.ConnectionR\vconnections\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"p\n" +
-	"\x18UpdateCredentialsRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
-	"\faccess_token\x18\x02 \x01(\tR\vaccessToken\x12\x1d\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"\x95\x01\n" +
+	"\x17ListConnectionsResponse\x12M\n" +
+	"\vconnections\x18\x01 \x03(\v2&.connectflo.integrations.v1.ConnectionB\x03\xe0A\x03R\vconnections\x12+\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken\"\xad\x01\n" +
+	"\x18UpdateCredentialsRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\x04name\x12)\n" +
+	"\faccess_token\x18\x02 \x01(\tB\x06\xe0A\x02\xe0A\x04R\vaccessToken\x12\"\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"L\n" +
-	"\x17DeleteConnectionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"request_id\x18\x03 \x01(\tB\x03\xe0A\x01R\trequestId\"\x81\x01\n" +
+	"\x17DeleteConnectionRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\x04name\x12\"\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"+\n" +
-	"\x15TestConnectionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x83\x05\n" +
-	"\x16TestConnectionResponse\x12F\n" +
+	"request_id\x18\x02 \x01(\tB\x03\xe0A\x01R\trequestId\"[\n" +
+	"\x15TestConnectionRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\x04name\"\xba\x05\n" +
+	"\x16TestConnectionResponse\x12K\n" +
 	"\n" +
-	"connection\x18\x01 \x01(\v2&.connectflo.integrations.v1.ConnectionR\n" +
-	"connection\x12\x1c\n" +
-	"\treachable\x18\x02 \x01(\bR\treachable\x12\x1f\n" +
-	"\vtoken_valid\x18\x03 \x01(\bR\n" +
-	"tokenValid\x123\n" +
-	"\alatency\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\alatency\x12%\n" +
-	"\x0egranted_scopes\x18\x05 \x03(\tR\rgrantedScopes\x126\n" +
-	"\x17missing_required_scopes\x18\x06 \x03(\tR\x15missingRequiredScopes\x12<\n" +
-	"\x1amissing_recommended_scopes\x18\a \x03(\tR\x18missingRecommendedScopes\x12J\n" +
-	"\fcapabilities\x18\b \x03(\v2&.connectflo.integrations.v1.CapabilityR\fcapabilities\x12J\n" +
+	"connection\x18\x01 \x01(\v2&.connectflo.integrations.v1.ConnectionB\x03\xe0A\x03R\n" +
+	"connection\x12!\n" +
+	"\treachable\x18\x02 \x01(\bB\x03\xe0A\x03R\treachable\x12$\n" +
+	"\vtoken_valid\x18\x03 \x01(\bB\x03\xe0A\x03R\n" +
+	"tokenValid\x128\n" +
+	"\alatency\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\x03\xe0A\x03R\alatency\x12*\n" +
+	"\x0egranted_scopes\x18\x05 \x03(\tB\x03\xe0A\x03R\rgrantedScopes\x12;\n" +
+	"\x17missing_required_scopes\x18\x06 \x03(\tB\x03\xe0A\x03R\x15missingRequiredScopes\x12A\n" +
+	"\x1amissing_recommended_scopes\x18\a \x03(\tB\x03\xe0A\x03R\x18missingRecommendedScopes\x12O\n" +
+	"\fcapabilities\x18\b \x03(\v2&.connectflo.integrations.v1.CapabilityB\x03\xe0A\x03R\fcapabilities\x12O\n" +
 	"\n" +
-	"rate_limit\x18\t \x01(\v2+.connectflo.integrations.v1.RateLimitStatusR\trateLimit\x12?\n" +
+	"rate_limit\x18\t \x01(\v2+.connectflo.integrations.v1.RateLimitStatusB\x03\xe0A\x03R\trateLimit\x12D\n" +
 	"\bproblems\x18\n" +
-	" \x03(\v2#.connectflo.integrations.v1.ProblemR\bproblems\x127\n" +
-	"\ttest_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\btestTime\"\x83\x01\n" +
+	" \x03(\v2#.connectflo.integrations.v1.ProblemB\x03\xe0A\x03R\bproblems\x12<\n" +
+	"\ttest_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\btestTime\"\x97\x01\n" +
 	"\n" +
-	"Capability\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1c\n" +
-	"\tavailable\x18\x03 \x01(\bR\tavailable\x12%\n" +
-	"\x0emissing_scopes\x18\x04 \x03(\tR\rmissingScopes\"\xa6\x02\n" +
-	"\x0fRateLimitStatus\x12!\n" +
-	"\finterval_max\x18\x01 \x01(\x05R\vintervalMax\x12-\n" +
-	"\x12interval_remaining\x18\x02 \x01(\x05R\x11intervalRemaining\x125\n" +
-	"\binterval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12\x1b\n" +
-	"\tdaily_max\x18\x04 \x01(\x03R\bdailyMax\x12'\n" +
-	"\x0fdaily_remaining\x18\x05 \x01(\x03R\x0edailyRemaining\x12D\n" +
-	"\x10daily_reset_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0edailyResetTime\"O\n" +
-	"\aProblem\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
-	"\x06remedy\x18\x03 \x01(\tR\x06remedy*:\n" +
+	"Capability\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12%\n" +
+	"\vdescription\x18\x02 \x01(\tB\x03\xe0A\x03R\vdescription\x12!\n" +
+	"\tavailable\x18\x03 \x01(\bB\x03\xe0A\x03R\tavailable\x12*\n" +
+	"\x0emissing_scopes\x18\x04 \x03(\tB\x03\xe0A\x03R\rmissingScopes\"\xc4\x02\n" +
+	"\x0fRateLimitStatus\x12&\n" +
+	"\finterval_max\x18\x01 \x01(\x05B\x03\xe0A\x03R\vintervalMax\x122\n" +
+	"\x12interval_remaining\x18\x02 \x01(\x05B\x03\xe0A\x03R\x11intervalRemaining\x12:\n" +
+	"\binterval\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x03\xe0A\x03R\binterval\x12 \n" +
+	"\tdaily_max\x18\x04 \x01(\x03B\x03\xe0A\x03R\bdailyMax\x12,\n" +
+	"\x0fdaily_remaining\x18\x05 \x01(\x03B\x03\xe0A\x03R\x0edailyRemaining\x12I\n" +
+	"\x10daily_reset_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0edailyResetTime\"^\n" +
+	"\aProblem\x12\x17\n" +
+	"\x04code\x18\x01 \x01(\tB\x03\xe0A\x03R\x04code\x12\x1d\n" +
+	"\amessage\x18\x02 \x01(\tB\x03\xe0A\x03R\amessage\x12\x1b\n" +
+	"\x06remedy\x18\x03 \x01(\tB\x03\xe0A\x03R\x06remedy*:\n" +
 	"\bProvider\x12\x18\n" +
 	"\x14PROVIDER_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PROVIDER_HUBSPOT\x10\x01*\x93\x01\n" +
@@ -1234,12 +1242,14 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\x1dCONNECTION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCONNECTION_STATUS_CONNECTED\x10\x01\x12\x1e\n" +
 	"\x1aCONNECTION_STATUS_DEGRADED\x10\x02\x12\x1b\n" +
-	"\x17CONNECTION_STATUS_ERROR\x10\x03*\x89\x01\n" +
+	"\x17CONNECTION_STATUS_ERROR\x10\x03*\xb8\x01\n" +
 	"\vAccountTier\x12\x1c\n" +
 	"\x18ACCOUNT_TIER_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cACCOUNT_TIER_FREE_OR_STARTER\x10\x01\x12\x1d\n" +
 	"\x19ACCOUNT_TIER_PROFESSIONAL\x10\x03\x12\x1b\n" +
-	"\x17ACCOUNT_TIER_ENTERPRISE\x10\x04BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
+	"\x17ACCOUNT_TIER_ENTERPRISE\x10\x04\"\x04\b\x02\x10\x02*\x11ACCOUNT_TIER_FREE*\x14ACCOUNT_TIER_STARTERB\xab\x01\xeaAV\n" +
+	"%integrations.connectflo.com/Workspace\x12\x16workspaces/{workspace}*\n" +
+	"workspaces2\tworkspaceZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 
 var (
 	file_connectflo_integrations_v1_connections_proto_rawDescOnce sync.Once

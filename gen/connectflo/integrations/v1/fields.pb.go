@@ -7,6 +7,7 @@
 package integrationsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -566,48 +567,49 @@ var File_connectflo_integrations_v1_fields_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_fields_proto_rawDesc = "" +
 	"\n" +
-	"'connectflo/integrations/v1/fields.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"t\n" +
-	"\x15DiscoverFieldsRequest\x12\x1e\n" +
+	"'connectflo/integrations/v1/fields.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xae\x01\n" +
+	"\x15DiscoverFieldsRequest\x12N\n" +
 	"\n" +
-	"connection\x18\x01 \x01(\tR\n" +
-	"connection\x12!\n" +
-	"\fobject_types\x18\x02 \x03(\tR\vobjectTypes\x12\x18\n" +
-	"\arefresh\x18\x03 \x01(\bR\arefresh\"\\\n" +
-	"\x16DiscoverFieldsResponse\x12B\n" +
-	"\aschemas\x18\x01 \x03(\v2(.connectflo.integrations.v1.ObjectSchemaR\aschemas\"\xfc\x01\n" +
-	"\fObjectSchema\x12\x1f\n" +
-	"\vobject_type\x18\x01 \x01(\tR\n" +
-	"objectType\x129\n" +
-	"\x06fields\x18\x02 \x03(\v2!.connectflo.integrations.v1.FieldR\x06fields\x12?\n" +
-	"\rdiscovered_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fdiscoveredAt\x12%\n" +
-	"\x0eschema_version\x18\x04 \x01(\x03R\rschemaVersion\x12(\n" +
-	"\x05error\x18\x05 \x01(\v2\x12.google.rpc.StatusR\x05error\"\xa1\x04\n" +
-	"\x05Field\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05label\x18\x02 \x01(\tR\x05label\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1d\n" +
+	"connection\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\n" +
+	"connection\x12&\n" +
+	"\fobject_types\x18\x02 \x03(\tB\x03\xe0A\x01R\vobjectTypes\x12\x1d\n" +
+	"\arefresh\x18\x03 \x01(\bB\x03\xe0A\x01R\arefresh\"a\n" +
+	"\x16DiscoverFieldsResponse\x12G\n" +
+	"\aschemas\x18\x01 \x03(\v2(.connectflo.integrations.v1.ObjectSchemaB\x03\xe0A\x03R\aschemas\"\x95\x02\n" +
+	"\fObjectSchema\x12$\n" +
+	"\vobject_type\x18\x01 \x01(\tB\x03\xe0A\x03R\n" +
+	"objectType\x12>\n" +
+	"\x06fields\x18\x02 \x03(\v2!.connectflo.integrations.v1.FieldB\x03\xe0A\x03R\x06fields\x12D\n" +
+	"\rdiscovered_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fdiscoveredAt\x12*\n" +
+	"\x0eschema_version\x18\x04 \x01(\x03B\x03\xe0A\x03R\rschemaVersion\x12-\n" +
+	"\x05error\x18\x05 \x01(\v2\x12.google.rpc.StatusB\x03\xe0A\x03R\x05error\"\xec\x04\n" +
+	"\x05Field\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x19\n" +
+	"\x05label\x18\x02 \x01(\tB\x03\xe0A\x03R\x05label\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription\x12\"\n" +
 	"\n" +
-	"group_name\x18\x04 \x01(\tR\tgroupName\x12!\n" +
-	"\fhubspot_type\x18\x05 \x01(\tR\vhubspotType\x12,\n" +
-	"\x12hubspot_field_type\x18\x06 \x01(\tR\x10hubspotFieldType\x129\n" +
-	"\x04kind\x18\a \x01(\x0e2%.connectflo.integrations.v1.FieldKindR\x04kind\x12A\n" +
-	"\aoptions\x18\b \x03(\v2'.connectflo.integrations.v1.FieldOptionR\aoptions\x12\x16\n" +
-	"\x06custom\x18\t \x01(\bR\x06custom\x12\x1b\n" +
+	"group_name\x18\x04 \x01(\tB\x03\xe0A\x03R\tgroupName\x12&\n" +
+	"\fhubspot_type\x18\x05 \x01(\tB\x03\xe0A\x03R\vhubspotType\x121\n" +
+	"\x12hubspot_field_type\x18\x06 \x01(\tB\x03\xe0A\x03R\x10hubspotFieldType\x12>\n" +
+	"\x04kind\x18\a \x01(\x0e2%.connectflo.integrations.v1.FieldKindB\x03\xe0A\x03R\x04kind\x12F\n" +
+	"\aoptions\x18\b \x03(\v2'.connectflo.integrations.v1.FieldOptionB\x03\xe0A\x03R\aoptions\x12\x1b\n" +
+	"\x06custom\x18\t \x01(\bB\x03\xe0A\x03R\x06custom\x12 \n" +
 	"\tread_only\x18\n" +
-	" \x01(\bR\breadOnly\x12\x1e\n" +
+	" \x01(\bB\x03\xe0A\x03R\breadOnly\x12#\n" +
 	"\n" +
-	"calculated\x18\v \x01(\bR\n" +
-	"calculated\x12\x16\n" +
-	"\x06hidden\x18\f \x01(\bR\x06hidden\x12\x16\n" +
-	"\x06unique\x18\r \x01(\bR\x06unique\x12#\n" +
-	"\rdisplay_order\x18\x0e \x01(\x05R\fdisplayOrder\x124\n" +
-	"\x16referenced_object_type\x18\x0f \x01(\tR\x14referencedObjectType\"\x98\x01\n" +
-	"\vFieldOption\x12\x14\n" +
-	"\x05label\x18\x01 \x01(\tR\x05label\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\x12#\n" +
-	"\rdisplay_order\x18\x03 \x01(\x05R\fdisplayOrder\x12\x16\n" +
-	"\x06hidden\x18\x04 \x01(\bR\x06hidden\x12 \n" +
-	"\vdescription\x18\x05 \x01(\tR\vdescription*\xab\x02\n" +
+	"calculated\x18\v \x01(\bB\x03\xe0A\x03R\n" +
+	"calculated\x12\x1b\n" +
+	"\x06hidden\x18\f \x01(\bB\x03\xe0A\x03R\x06hidden\x12\x1b\n" +
+	"\x06unique\x18\r \x01(\bB\x03\xe0A\x03R\x06unique\x12(\n" +
+	"\rdisplay_order\x18\x0e \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\x129\n" +
+	"\x16referenced_object_type\x18\x0f \x01(\tB\x03\xe0A\x03R\x14referencedObjectType\"\xb1\x01\n" +
+	"\vFieldOption\x12\x19\n" +
+	"\x05label\x18\x01 \x01(\tB\x03\xe0A\x03R\x05label\x12\x19\n" +
+	"\x05value\x18\x02 \x01(\tB\x03\xe0A\x03R\x05value\x12(\n" +
+	"\rdisplay_order\x18\x03 \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\x12\x1b\n" +
+	"\x06hidden\x18\x04 \x01(\bB\x03\xe0A\x03R\x06hidden\x12%\n" +
+	"\vdescription\x18\x05 \x01(\tB\x03\xe0A\x03R\vdescription*\xab\x02\n" +
 	"\tFieldKind\x12\x1a\n" +
 	"\x16FIELD_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11FIELD_KIND_STRING\x10\x01\x12\x13\n" +

@@ -7,6 +7,7 @@
 package integrationsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -1495,140 +1496,149 @@ var File_connectflo_integrations_v1_records_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_records_proto_rawDesc = "" +
 	"\n" +
-	"(connectflo/integrations/v1/records.proto\x12\x1aconnectflo.integrations.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\x82\x03\n" +
-	"\x06Record\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1f\n" +
-	"\vobject_type\x18\x03 \x01(\tR\n" +
-	"objectType\x12R\n" +
+	"(connectflo/integrations/v1/records.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xbd\x04\n" +
+	"\x06Record\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tB\x06\xe0A\x03\xe0A\x05R\x04name\x12\x16\n" +
+	"\x02id\x18\x02 \x01(\tB\x06\xe0A\x03\xe0A\x05R\x02id\x12'\n" +
+	"\vobject_type\x18\x03 \x01(\tB\x06\xe0A\x03\xe0A\x05R\n" +
+	"objectType\x12W\n" +
 	"\n" +
-	"properties\x18\x04 \x03(\v22.connectflo.integrations.v1.Record.PropertiesEntryR\n" +
-	"properties\x12;\n" +
-	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"properties\x18\x04 \x03(\v22.connectflo.integrations.v1.Record.PropertiesEntryB\x03\xe0A\x03R\n" +
+	"properties\x12@\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x1ae\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12<\n" +
-	"\x05value\x18\x02 \x01(\v2&.connectflo.integrations.v1.FieldValueR\x05value:\x028\x01\"\xaf\x02\n" +
+	"\x05value\x18\x02 \x01(\v2&.connectflo.integrations.v1.FieldValueR\x05value:\x028\x01:\x91\x01\xeaA\x8d\x01\n" +
+	"\"integrations.connectflo.com/Record\x12Vworkspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record}*\arecords2\x06record\"\xcd\x02\n" +
 	"\n" +
-	"FieldValue\x12#\n" +
-	"\fstring_value\x18\x01 \x01(\tH\x00R\vstringValue\x12#\n" +
-	"\fnumber_value\x18\x02 \x01(\x01H\x00R\vnumberValue\x12\x1f\n" +
+	"FieldValue\x12(\n" +
+	"\fstring_value\x18\x01 \x01(\tB\x03\xe0A\x03H\x00R\vstringValue\x12(\n" +
+	"\fnumber_value\x18\x02 \x01(\x01B\x03\xe0A\x03H\x00R\vnumberValue\x12$\n" +
 	"\n" +
-	"bool_value\x18\x03 \x01(\bH\x00R\tboolValue\x12E\n" +
-	"\x0ftimestamp_value\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\x0etimestampValue\x12T\n" +
-	"\x11string_list_value\x18\x05 \x01(\v2&.connectflo.integrations.v1.StringListH\x00R\x0fstringListValue\x12\x10\n" +
-	"\x03raw\x18\x06 \x01(\tR\x03rawB\a\n" +
-	"\x05value\"$\n" +
+	"bool_value\x18\x03 \x01(\bB\x03\xe0A\x03H\x00R\tboolValue\x12J\n" +
+	"\x0ftimestamp_value\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03H\x00R\x0etimestampValue\x12Y\n" +
+	"\x11string_list_value\x18\x05 \x01(\v2&.connectflo.integrations.v1.StringListB\x03\xe0A\x03H\x00R\x0fstringListValue\x12\x15\n" +
+	"\x03raw\x18\x06 \x01(\tB\x03\xe0A\x03R\x03rawB\a\n" +
+	"\x05value\")\n" +
 	"\n" +
-	"StringList\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xa4\x02\n" +
-	"\x14UpsertContactRequest\x12\x1e\n" +
+	"StringList\x12\x1b\n" +
+	"\x06values\x18\x01 \x03(\tB\x03\xe0A\x03R\x06values\"\xe3\x02\n" +
+	"\x14UpsertContactRequest\x12N\n" +
 	"\n" +
-	"connection\x18\x01 \x01(\tR\n" +
-	"connection\x12\x14\n" +
-	"\x05email\x18\x02 \x01(\tR\x05email\x12`\n" +
+	"connection\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\n" +
+	"connection\x12\x19\n" +
+	"\x05email\x18\x02 \x01(\tB\x03\xe0A\x02R\x05email\x12e\n" +
 	"\n" +
-	"properties\x18\x03 \x03(\v2@.connectflo.integrations.v1.UpsertContactRequest.PropertiesEntryR\n" +
-	"properties\x12\x1d\n" +
+	"properties\x18\x03 \x03(\v2@.connectflo.integrations.v1.UpsertContactRequest.PropertiesEntryB\x03\xe0A\x01R\n" +
+	"properties\x12\"\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x1aU\n" +
+	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x1aU\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"j\n" +
-	"\x15UpsertContactResponse\x12\x18\n" +
-	"\acontact\x18\x01 \x01(\tR\acontact\x12\x1d\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\xa0\x01\n" +
+	"\x15UpsertContactResponse\x12D\n" +
+	"\acontact\x18\x01 \x01(\tB*\xe0A\x03\xfaA$\n" +
+	"\"integrations.connectflo.com/RecordR\acontact\x12\"\n" +
 	"\n" +
-	"contact_id\x18\x02 \x01(\tR\tcontactId\x12\x18\n" +
-	"\acreated\x18\x03 \x01(\bR\acreated\"\xa2\x01\n" +
-	"\x1aBatchUpsertContactsRequest\x12\x1e\n" +
+	"contact_id\x18\x02 \x01(\tB\x03\xe0A\x03R\tcontactId\x12\x1d\n" +
+	"\acreated\x18\x03 \x01(\bB\x03\xe0A\x03R\acreated\"\xdc\x01\n" +
+	"\x1aBatchUpsertContactsRequest\x12N\n" +
 	"\n" +
-	"connection\x18\x01 \x01(\tR\n" +
-	"connection\x12E\n" +
-	"\bcontacts\x18\x02 \x03(\v2).connectflo.integrations.v1.ContactUpsertR\bcontacts\x12\x1d\n" +
+	"connection\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
+	"&integrations.connectflo.com/ConnectionR\n" +
+	"connection\x12J\n" +
+	"\bcontacts\x18\x02 \x03(\v2).connectflo.integrations.v1.ContactUpsertB\x03\xe0A\x02R\bcontacts\x12\"\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\xd7\x01\n" +
-	"\rContactUpsert\x12\x14\n" +
-	"\x05email\x18\x01 \x01(\tR\x05email\x12Y\n" +
+	"request_id\x18\x03 \x01(\tB\x03\xe0A\x01R\trequestId\"\xe1\x01\n" +
+	"\rContactUpsert\x12\x19\n" +
+	"\x05email\x18\x01 \x01(\tB\x03\xe0A\x02R\x05email\x12^\n" +
 	"\n" +
-	"properties\x18\x02 \x03(\v29.connectflo.integrations.v1.ContactUpsert.PropertiesEntryR\n" +
+	"properties\x18\x02 \x03(\v29.connectflo.integrations.v1.ContactUpsert.PropertiesEntryB\x03\xe0A\x01R\n" +
 	"properties\x1aU\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"h\n" +
-	"\x1bBatchUpsertContactsResponse\x12I\n" +
-	"\aresults\x18\x01 \x03(\v2/.connectflo.integrations.v1.ContactUpsertResultR\aresults\"\xa8\x01\n" +
-	"\x13ContactUpsertResult\x12\x14\n" +
-	"\x05email\x18\x01 \x01(\tR\x05email\x12\x18\n" +
-	"\acontact\x18\x02 \x01(\tR\acontact\x12\x1d\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"m\n" +
+	"\x1bBatchUpsertContactsResponse\x12N\n" +
+	"\aresults\x18\x01 \x03(\v2/.connectflo.integrations.v1.ContactUpsertResultB\x03\xe0A\x03R\aresults\"\xe8\x01\n" +
+	"\x13ContactUpsertResult\x12\x19\n" +
+	"\x05email\x18\x01 \x01(\tB\x03\xe0A\x03R\x05email\x12D\n" +
+	"\acontact\x18\x02 \x01(\tB*\xe0A\x03\xfaA$\n" +
+	"\"integrations.connectflo.com/RecordR\acontact\x12\"\n" +
 	"\n" +
-	"contact_id\x18\x03 \x01(\tR\tcontactId\x12\x18\n" +
-	"\acreated\x18\x04 \x01(\bR\acreated\x12(\n" +
-	"\x05error\x18\x05 \x01(\v2\x12.google.rpc.StatusR\x05error\"g\n" +
-	"\x10GetRecordRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
-	"\vid_property\x18\x02 \x01(\tR\n" +
-	"idProperty\x12\x1e\n" +
+	"contact_id\x18\x03 \x01(\tB\x03\xe0A\x03R\tcontactId\x12\x1d\n" +
+	"\acreated\x18\x04 \x01(\bB\x03\xe0A\x03R\acreated\x12-\n" +
+	"\x05error\x18\x05 \x01(\v2\x12.google.rpc.StatusB\x03\xe0A\x03R\x05error\"\x9d\x01\n" +
+	"\x10GetRecordRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
+	"\"integrations.connectflo.com/RecordR\x04name\x12$\n" +
+	"\vid_property\x18\x02 \x01(\tB\x03\xe0A\x01R\n" +
+	"idProperty\x12#\n" +
 	"\n" +
-	"properties\x18\x03 \x03(\tR\n" +
-	"properties\"\xa6\x02\n" +
-	"\x14SearchRecordsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12L\n" +
-	"\rfilter_groups\x18\x02 \x03(\v2'.connectflo.integrations.v1.FilterGroupR\ffilterGroups\x126\n" +
-	"\x05sorts\x18\x03 \x03(\v2 .connectflo.integrations.v1.SortR\x05sorts\x12\x14\n" +
-	"\x05query\x18\x04 \x01(\tR\x05query\x12\x1e\n" +
+	"properties\x18\x03 \x03(\tB\x03\xe0A\x01R\n" +
+	"properties\"\xf0\x02\n" +
+	"\x14SearchRecordsRequest\x12B\n" +
+	"\x06parent\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\x12\"integrations.connectflo.com/RecordR\x06parent\x12Q\n" +
+	"\rfilter_groups\x18\x02 \x03(\v2'.connectflo.integrations.v1.FilterGroupB\x03\xe0A\x01R\ffilterGroups\x12;\n" +
+	"\x05sorts\x18\x03 \x03(\v2 .connectflo.integrations.v1.SortB\x03\xe0A\x01R\x05sorts\x12\x19\n" +
+	"\x05query\x18\x04 \x01(\tB\x03\xe0A\x01R\x05query\x12#\n" +
 	"\n" +
-	"properties\x18\x05 \x03(\tR\n" +
-	"properties\x12\x1b\n" +
-	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"properties\x18\x05 \x03(\tB\x03\xe0A\x01R\n" +
+	"properties\x12 \n" +
+	"\tpage_size\x18\x06 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"K\n" +
-	"\vFilterGroup\x12<\n" +
-	"\afilters\x18\x01 \x03(\v2\".connectflo.integrations.v1.FilterR\afilters\"\xfb\x01\n" +
-	"\x06Filter\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12F\n" +
-	"\boperator\x18\x02 \x01(\x0e2*.connectflo.integrations.v1.FilterOperatorR\boperator\x12,\n" +
-	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x05value\x125\n" +
+	"page_token\x18\a \x01(\tB\x03\xe0A\x01R\tpageToken\"P\n" +
+	"\vFilterGroup\x12A\n" +
+	"\afilters\x18\x01 \x03(\v2\".connectflo.integrations.v1.FilterB\x03\xe0A\x01R\afilters\"\x94\x02\n" +
+	"\x06Filter\x12\x19\n" +
+	"\x05field\x18\x01 \x01(\tB\x03\xe0A\x02R\x05field\x12K\n" +
+	"\boperator\x18\x02 \x01(\x0e2*.connectflo.integrations.v1.FilterOperatorB\x03\xe0A\x02R\boperator\x121\n" +
+	"\x05value\x18\x03 \x01(\v2\x16.google.protobuf.ValueB\x03\xe0A\x01R\x05value\x12:\n" +
 	"\n" +
-	"high_value\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\thighValue\x12.\n" +
-	"\x06values\x18\x05 \x03(\v2\x16.google.protobuf.ValueR\x06values\"<\n" +
-	"\x04Sort\x12\x14\n" +
-	"\x05field\x18\x01 \x01(\tR\x05field\x12\x1e\n" +
+	"high_value\x18\x04 \x01(\v2\x16.google.protobuf.ValueB\x03\xe0A\x01R\thighValue\x123\n" +
+	"\x06values\x18\x05 \x03(\v2\x16.google.protobuf.ValueB\x03\xe0A\x01R\x06values\"F\n" +
+	"\x04Sort\x12\x19\n" +
+	"\x05field\x18\x01 \x01(\tB\x03\xe0A\x02R\x05field\x12#\n" +
 	"\n" +
-	"descending\x18\x02 \x01(\bR\n" +
-	"descending\"\x9c\x01\n" +
-	"\x15SearchRecordsResponse\x12<\n" +
-	"\arecords\x18\x01 \x03(\v2\".connectflo.integrations.v1.RecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"descending\x18\x02 \x01(\bB\x03\xe0A\x01R\n" +
+	"descending\"\xab\x01\n" +
+	"\x15SearchRecordsResponse\x12A\n" +
+	"\arecords\x18\x01 \x03(\v2\".connectflo.integrations.v1.RecordB\x03\xe0A\x03R\arecords\x12+\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken\x12\"\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x03R\ttotalSize\"\xa1\x02\n" +
-	"\x13UpdateRecordRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
-	"\vid_property\x18\x02 \x01(\tR\n" +
-	"idProperty\x12_\n" +
+	"total_size\x18\x03 \x01(\x03B\x03\xe0A\x03R\ttotalSize\"\xdc\x02\n" +
+	"\x13UpdateRecordRequest\x12>\n" +
+	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
+	"\"integrations.connectflo.com/RecordR\x04name\x12$\n" +
+	"\vid_property\x18\x02 \x01(\tB\x03\xe0A\x01R\n" +
+	"idProperty\x12d\n" +
 	"\n" +
-	"properties\x18\x03 \x03(\v2?.connectflo.integrations.v1.UpdateRecordRequest.PropertiesEntryR\n" +
-	"properties\x12\x1d\n" +
+	"properties\x18\x03 \x03(\v2?.connectflo.integrations.v1.UpdateRecordRequest.PropertiesEntryB\x03\xe0A\x02R\n" +
+	"properties\x12\"\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x1aU\n" +
+	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x1aU\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
-	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\x93\x01\n" +
-	"\x17ListAssociationsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12$\n" +
-	"\x0eto_object_type\x18\x02 \x01(\tR\ftoObjectType\x12\x1b\n" +
-	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\xce\x01\n" +
+	"\x17ListAssociationsRequest\x12B\n" +
+	"\x06parent\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
+	"\"integrations.connectflo.com/RecordR\x06parent\x12)\n" +
+	"\x0eto_object_type\x18\x02 \x01(\tB\x03\xe0A\x02R\ftoObjectType\x12 \n" +
+	"\tpage_size\x18\x03 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x8f\x01\n" +
-	"\x18ListAssociationsResponse\x12K\n" +
-	"\fassociations\x18\x01 \x03(\v2'.connectflo.integrations.v1.AssociationR\fassociations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"u\n" +
-	"\vAssociation\x12\x16\n" +
-	"\x06record\x18\x01 \x01(\tR\x06record\x12\x1b\n" +
-	"\trecord_id\x18\x02 \x01(\tR\brecordId\x12\x16\n" +
-	"\x06labels\x18\x03 \x03(\tR\x06labels\x12\x19\n" +
-	"\btype_ids\x18\x04 \x03(\x05R\atypeIds*\xa9\x03\n" +
+	"page_token\x18\x04 \x01(\tB\x03\xe0A\x01R\tpageToken\"\x99\x01\n" +
+	"\x18ListAssociationsResponse\x12P\n" +
+	"\fassociations\x18\x01 \x03(\v2'.connectflo.integrations.v1.AssociationB\x03\xe0A\x03R\fassociations\x12+\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken\"\xb0\x01\n" +
+	"\vAssociation\x12B\n" +
+	"\x06record\x18\x01 \x01(\tB*\xe0A\x03\xfaA$\n" +
+	"\"integrations.connectflo.com/RecordR\x06record\x12 \n" +
+	"\trecord_id\x18\x02 \x01(\tB\x03\xe0A\x03R\brecordId\x12\x1b\n" +
+	"\x06labels\x18\x03 \x03(\tB\x03\xe0A\x03R\x06labels\x12\x1e\n" +
+	"\btype_ids\x18\x04 \x03(\x05B\x03\xe0A\x03R\atypeIds*\xa9\x03\n" +
 	"\x0eFilterOperator\x12\x1f\n" +
 	"\x1bFILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12FILTER_OPERATOR_EQ\x10\x01\x12\x17\n" +

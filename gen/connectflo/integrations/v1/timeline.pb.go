@@ -7,6 +7,7 @@
 package integrationsv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -799,65 +800,66 @@ var File_connectflo_integrations_v1_timeline_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_timeline_proto_rawDesc = "" +
 	"\n" +
-	")connectflo/integrations/v1/timeline.proto\x12\x1aconnectflo.integrations.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\n" +
+	")connectflo/integrations/v1/timeline.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\f\n" +
+	"\rTimelineEvent\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tB\x06\xe0A\x03\xe0A\x05R\x04name\x12I\n" +
+	"\x04kind\x18\x02 \x01(\x0e2-.connectflo.integrations.v1.TimelineEventKindB\x06\xe0A\x02\xe0A\x05R\x04kind\x12H\n" +
+	"\acontact\x18\x03 \x01(\v2&.connectflo.integrations.v1.ContactRefB\x06\xe0A\x02\xe0A\x05R\acontact\x12A\n" +
+	"\x19create_contact_if_missing\x18\x04 \x01(\bB\x06\xe0A\x01\xe0A\x05R\x16createContactIfMissing\x12w\n" +
+	"\x12contact_properties\x18\x05 \x03(\v2@.connectflo.integrations.v1.TimelineEvent.ContactPropertiesEntryB\x06\xe0A\x01\xe0A\x05R\x11contactProperties\x12A\n" +
 	"\n" +
-	"\rTimelineEvent\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12A\n" +
-	"\x04kind\x18\x02 \x01(\x0e2-.connectflo.integrations.v1.TimelineEventKindR\x04kind\x12@\n" +
-	"\acontact\x18\x03 \x01(\v2&.connectflo.integrations.v1.ContactRefR\acontact\x129\n" +
-	"\x19create_contact_if_missing\x18\x04 \x01(\bR\x16createContactIfMissing\x12o\n" +
-	"\x12contact_properties\x18\x05 \x03(\v2@.connectflo.integrations.v1.TimelineEvent.ContactPropertiesEntryR\x11contactProperties\x129\n" +
-	"\n" +
-	"occur_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x14\n" +
-	"\x05title\x18\a \x01(\tR\x05title\x12\x12\n" +
-	"\x04body\x18\b \x01(\tR\x04body\x12C\n" +
-	"\tdirection\x18\t \x01(\x0e2%.connectflo.integrations.v1.DirectionR\tdirection\x125\n" +
+	"occur_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xe0A\x02\xe0A\x05R\toccurTime\x12\x1c\n" +
+	"\x05title\x18\a \x01(\tB\x06\xe0A\x01\xe0A\x05R\x05title\x12\x1a\n" +
+	"\x04body\x18\b \x01(\tB\x06\xe0A\x01\xe0A\x05R\x04body\x12K\n" +
+	"\tdirection\x18\t \x01(\x0e2%.connectflo.integrations.v1.DirectionB\x06\xe0A\x01\xe0A\x05R\tdirection\x12=\n" +
 	"\bduration\x18\n" +
-	" \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x1f\n" +
-	"\vfrom_number\x18\v \x01(\tR\n" +
-	"fromNumber\x12\x1b\n" +
-	"\tto_number\x18\f \x01(\tR\btoNumber\x12#\n" +
-	"\rrecording_url\x18\r \x01(\tR\frecordingUrl\x12)\n" +
-	"\x10conversation_url\x18\x0e \x01(\tR\x0fconversationUrl\x12S\n" +
-	"\bmetadata\x18\x0f \x03(\v27.connectflo.integrations.v1.TimelineEvent.MetadataEntryR\bmetadata\x12G\n" +
-	"\x06status\x18\x10 \x01(\x0e2/.connectflo.integrations.v1.TimelineEventStatusR\x06status\x12\x1a\n" +
-	"\battempts\x18\x11 \x01(\x05R\battempts\x12\x1d\n" +
+	" \x01(\v2\x19.google.protobuf.DurationB\x06\xe0A\x01\xe0A\x05R\bduration\x12'\n" +
+	"\vfrom_number\x18\v \x01(\tB\x06\xe0A\x01\xe0A\x05R\n" +
+	"fromNumber\x12#\n" +
+	"\tto_number\x18\f \x01(\tB\x06\xe0A\x01\xe0A\x05R\btoNumber\x12+\n" +
+	"\rrecording_url\x18\r \x01(\tB\x06\xe0A\x01\xe0A\x05R\frecordingUrl\x121\n" +
+	"\x10conversation_url\x18\x0e \x01(\tB\x06\xe0A\x01\xe0A\x05R\x0fconversationUrl\x12[\n" +
+	"\bmetadata\x18\x0f \x03(\v27.connectflo.integrations.v1.TimelineEvent.MetadataEntryB\x06\xe0A\x01\xe0A\x05R\bmetadata\x12L\n" +
+	"\x06status\x18\x10 \x01(\x0e2/.connectflo.integrations.v1.TimelineEventStatusB\x03\xe0A\x03R\x06status\x12\x1f\n" +
+	"\battempts\x18\x11 \x01(\x05B\x03\xe0A\x03R\battempts\x12\"\n" +
 	"\n" +
-	"last_error\x18\x12 \x01(\tR\tlastError\x12.\n" +
-	"\x13hubspot_object_type\x18\x13 \x01(\tR\x11hubspotObjectType\x12*\n" +
-	"\x11hubspot_object_id\x18\x14 \x01(\tR\x0fhubspotObjectId\x12,\n" +
-	"\x12hubspot_contact_id\x18\x15 \x01(\tR\x10hubspotContactId\x12;\n" +
-	"\vcreate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12=\n" +
-	"\fdeliver_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\vdeliverTime\x1a\\\n" +
+	"last_error\x18\x12 \x01(\tB\x03\xe0A\x03R\tlastError\x123\n" +
+	"\x13hubspot_object_type\x18\x13 \x01(\tB\x03\xe0A\x03R\x11hubspotObjectType\x12/\n" +
+	"\x11hubspot_object_id\x18\x14 \x01(\tB\x03\xe0A\x03R\x0fhubspotObjectId\x121\n" +
+	"\x12hubspot_contact_id\x18\x15 \x01(\tB\x03\xe0A\x03R\x10hubspotContactId\x12@\n" +
+	"\vcreate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12B\n" +
+	"\fdeliver_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdeliverTime\x1a\\\n" +
 	"\x16ContactPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
 	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01:\x9f\x01\xeaA\x9b\x01\n" +
+	")integrations.connectflo.com/TimelineEvent\x12Oworkspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}*\x0etimelineEvents2\rtimelineEvent\"G\n" +
 	"\n" +
-	"ContactRef\x12\x10\n" +
-	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x16\n" +
-	"\x05email\x18\x02 \x01(\tH\x00R\x05emailB\x05\n" +
-	"\x03ref\"\xce\x01\n" +
-	"\x17LogTimelineEventRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12P\n" +
-	"\x0etimeline_event\x18\x02 \x01(\v2).connectflo.integrations.v1.TimelineEventR\rtimelineEvent\x12\x1d\n" +
+	"ContactRef\x12\x15\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x01H\x00R\x02id\x12\x1b\n" +
+	"\x05email\x18\x02 \x01(\tB\x03\xe0A\x01H\x00R\x05emailB\x05\n" +
+	"\x03ref\"\x90\x02\n" +
+	"\x17LogTimelineEventRequest\x12I\n" +
+	"\x06parent\x18\x01 \x01(\tB1\xe0A\x02\xfaA+\x12)integrations.connectflo.com/TimelineEventR\x06parent\x12U\n" +
+	"\x0etimeline_event\x18\x02 \x01(\v2).connectflo.integrations.v1.TimelineEventB\x03\xe0A\x02R\rtimelineEvent\x12\"\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\x12*\n" +
-	"\x11wait_for_delivery\x18\x04 \x01(\bR\x0fwaitForDelivery\"-\n" +
-	"\x17GetTimelineEventRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xb8\x01\n" +
-	"\x19ListTimelineEventsRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\x12G\n" +
-	"\x06status\x18\x02 \x01(\x0e2/.connectflo.integrations.v1.TimelineEventStatusR\x06status\x12\x1b\n" +
-	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"request_id\x18\x03 \x01(\tB\x03\xe0A\x01R\trequestId\x12/\n" +
+	"\x11wait_for_delivery\x18\x04 \x01(\bB\x03\xe0A\x01R\x0fwaitForDelivery\"`\n" +
+	"\x17GetTimelineEventRequest\x12E\n" +
+	"\x04name\x18\x01 \x01(\tB1\xe0A\x02\xfaA+\n" +
+	")integrations.connectflo.com/TimelineEventR\x04name\"\xfa\x01\n" +
+	"\x19ListTimelineEventsRequest\x12I\n" +
+	"\x06parent\x18\x01 \x01(\tB1\xe0A\x02\xfaA+\x12)integrations.connectflo.com/TimelineEventR\x06parent\x12L\n" +
+	"\x06status\x18\x02 \x01(\x0e2/.connectflo.integrations.v1.TimelineEventStatusB\x03\xe0A\x01R\x06status\x12 \n" +
+	"\tpage_size\x18\x03 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\x98\x01\n" +
-	"\x1aListTimelineEventsResponse\x12R\n" +
-	"\x0ftimeline_events\x18\x01 \x03(\v2).connectflo.integrations.v1.TimelineEventR\x0etimelineEvents\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xf0\x01\n" +
+	"page_token\x18\x04 \x01(\tB\x03\xe0A\x01R\tpageToken\"\xa2\x01\n" +
+	"\x1aListTimelineEventsResponse\x12W\n" +
+	"\x0ftimeline_events\x18\x01 \x03(\v2).connectflo.integrations.v1.TimelineEventB\x03\xe0A\x03R\x0etimelineEvents\x12+\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken*\xf0\x01\n" +
 	"\x11TimelineEventKind\x12#\n" +
 	"\x1fTIMELINE_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18TIMELINE_EVENT_KIND_CALL\x10\x01\x12\x1b\n" +
