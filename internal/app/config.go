@@ -80,6 +80,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		fmt.Fprintf(fs.Output(), "Usage of %s:\n", name)
 		fs.PrintDefaults()
 		options.printEnvOnly(fs.Output())
+		options.printDemoNote(fs.Output())
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

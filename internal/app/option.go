@@ -143,6 +143,25 @@ func (s *optionSet) printEnvOnly(w io.Writer) {
 	}
 }
 
+// printDemoNote writes which options demo mode does not read, so that --help says it where
+// the table decides it.
+func (s *optionSet) printDemoNote(w io.Writer) {
+	var flags, vars []string
+	for _, o := range s.opts {
+		if !o.notInDemo {
+			continue
+		}
+		if o.flag != "" {
+			flags = append(flags, "--"+o.flag)
+		}
+		if o.env != "" {
+			vars = append(vars, o.env)
+		}
+	}
+	fmt.Fprintf(w, "Demo mode (--sandbox) keeps its database and keys in a temporary folder: it refuses %s and ignores %s.\n",
+		listWords(flags, "and"), listWords(vars, "and"))
+}
+
 func lookupEnv(getenv func(string) string, name string) string {
 	if name == "" {
 		return ""

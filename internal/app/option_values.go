@@ -53,11 +53,7 @@ func address(p *string) valueParser {
 }
 
 func oneOf(p *string, choices ...string) valueParser {
-	want := strings.Join(choices, " or ")
-	if n := len(choices); n > 2 {
-		want = strings.Join(choices[:n-1], ", ") + " or " + choices[n-1]
-	}
-	return valueParser{want: want, set: func(v string) bool {
+	return valueParser{want: listWords(choices, "or"), set: func(v string) bool {
 		for _, c := range choices {
 			if v == c {
 				*p = v
@@ -141,4 +137,12 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// listWords writes words as a sentence does: "a, b or c".
+func listWords(words []string, conjunction string) string {
+	if n := len(words); n > 1 {
+		return strings.Join(words[:n-1], ", ") + " " + conjunction + " " + words[n-1]
+	}
+	return strings.Join(words, "")
 }

@@ -147,6 +147,9 @@ func TestHelpListsEveryOption(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(help, "it refuses --db and --key-file and ignores INTEGRATIONS_DB, INTEGRATIONS_ENCRYPTION_KEYS and INTEGRATIONS_KEY_FILE.") {
+		t.Errorf("--help does not say which options demo mode does not read:\n%s", help)
+	}
 	for _, o := range configOptions(&Config{}) {
 		for _, ref := range regexp.MustCompile(`--[a-z-]+|\b(INTEGRATIONS|HUBSPOT)_[A-Z_]+`).FindAllString(o.help, -1) {
 			if !names[ref] {
