@@ -26,7 +26,7 @@ Usage:
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
   server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
-  server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
+  server sandbox [--listen ADDR] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 )
 
 // Config is the whole configuration, read once from flags and environment. Flags win over
@@ -61,7 +62,7 @@ const (
 	DefaultHubSpotTimeout  = 30 * time.Second
 	DefaultLeaseTTL        = 15 * time.Second
 	minLeaseTTL            = time.Second // below, a GC pause or a slow disk can cost the lease
-	DefaultSandboxAddr     = "127.0.0.1:8089"
+	DefaultSandboxAddr     = sandbox.DefaultAddr
 	keyFileName            = "encryption.keys"
 	keyFileFolder          = "connectflo-integrations" // under the user's configuration folder
 	// DefaultSchemaCacheBytes holds the schemas and DiscoverFields answers of a few dozen
