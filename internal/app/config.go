@@ -89,7 +89,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
 	}
-	errs := options.apply(getenv, inDemo)
+	errs := options.apply(getenv, readInDemo)
 	if c.Sandbox {
 		// Demo data never mixes with real connections: runDemo puts the database and the key
 		// file in a temporary folder, whatever the environment says (it logs what it ignored).

@@ -37,7 +37,10 @@ func (o option) usage() string {
 	if o.defaultDoc != "" {
 		notes = append(notes, "default "+o.defaultDoc)
 	}
-	if o.env != "" && o.flag != "" {
+	switch {
+	case o.env != "" && o.flag != "" && o.value.isBool:
+		notes = append(notes, "env "+o.env+": "+o.value.want) // a bare flag needs no value, the variable does
+	case o.env != "" && o.flag != "":
 		notes = append(notes, "env "+o.env)
 	}
 	if len(notes) == 0 {
@@ -169,6 +172,6 @@ func lookupEnv(getenv func(string) string, name string) string {
 	return getenv(name)
 }
 
-func inDemo(o option) bool    { return !o.notInDemo }
-func notInDemo(o option) bool { return o.notInDemo }
-func every(option) bool       { return true }
+func readInDemo(o option) bool { return !o.notInDemo }
+func notInDemo(o option) bool  { return o.notInDemo }
+func every(option) bool        { return true }
