@@ -99,7 +99,7 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		}
 	} else {
 		errs = append(errs, options.apply(getenv, notInDemo)...)
-		if c.KeyFile == "" { // runDemo gives demo mode a temporary key file
+		if c.KeyFile == "" { // demo mode's is the temporary one runDemo makes
 			c.KeyFile = defaultKeyFile(getenv)
 			c.LegacyKeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
 		}
