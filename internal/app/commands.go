@@ -26,7 +26,7 @@ Usage:
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
   server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
-  server sandbox [--listen 127.0.0.1:8089] [--token T[=scopes]]…
+  server sandbox [--listen ADDR] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
 
@@ -107,11 +107,8 @@ type apiKeyCommand struct {
 func runAPIKeyCommand(ctx context.Context, cmd apiKeyCommand, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("apikey "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbDefault := DefaultDBPath
-	if v := getenv(envPrefix + "DB"); v != "" {
-		dbDefault = v
-	}
-	db := fs.String("db", dbDefault, "SQLite database file (env INTEGRATIONS_DB)")
+	var cfg Config
+	options := bindOptions(fs, pickOptions(configOptions(&cfg), "db"))
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
@@ -135,17 +132,21 @@ func runAPIKeyCommand(ctx context.Context, cmd apiKeyCommand, args []string, get
 		}
 		return fmt.Errorf("apikey %s: takes %s; got %q\n%s", cmd.name, what, positional, keyCommandsUsage)
 	}
+	if err := errors.Join(options.apply(getenv, every)...); err != nil {
+		return fmt.Errorf("apikey %s: %w", cmd.name, err)
+	}
+	db := cfg.DBPath
 	if cmd.existing {
-		if _, err := os.Stat(*db); err != nil {
-			return fmt.Errorf("apikey %s: no database at %s (give the server's with --db or INTEGRATIONS_DB): %w", cmd.name, *db, err)
+		if _, err := os.Stat(db); err != nil {
+			return fmt.Errorf("apikey %s: no database at %s (give the server's with --db or INTEGRATIONS_DB): %w", cmd.name, db, err)
 		}
 	}
-	st, err := store.Open(ctx, *db)
+	st, err := store.Open(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := cmd.run(ctx, st, *db, positional); err != nil {
+	if err := cmd.run(ctx, st, db, positional); err != nil {
 		return fmt.Errorf("apikey %s: %w", cmd.name, err)
 	}
 	return nil

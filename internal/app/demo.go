@@ -18,11 +18,6 @@ import (
 // demoWorkspace is the workspace demo mode creates an API key for.
 const demoWorkspace = "demo"
 
-// demoIgnoredEnv are the production settings demo mode never uses: its database and keys
-// live in a temporary folder, so a demo never adds a key to, nor resumes the outbox of, a
-// real database.
-var demoIgnoredEnv = []string{envPrefix + "DB", envPrefix + "KEY_FILE", envPrefix + "ENCRYPTION_KEYS"}
-
 // runDemo is demo mode: the embedded HubSpot sandbox with sample data serves as HubSpot, in a
 // throwaway folder holding the database and the key file, and everything a newcomer needs to
 // try the API is printed on stdout.
@@ -30,7 +25,7 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 	if cfg.TLSCertFile != "" {
 		return errors.New("demo mode serves plaintext on loopback, and the commands it prints say so: drop --tls-cert/--tls-key, or run without --sandbox")
 	}
-	for _, name := range demoIgnoredEnv {
+	for _, name := range demoIgnoredEnv() {
 		if getenv(name) != "" { // the value is not logged: it may be a key
 			logger.Warn("demo mode ignores "+name+": it keeps its database and keys in a temporary folder, removed at exit", "env", name)
 		}

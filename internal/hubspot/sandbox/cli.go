@@ -35,13 +35,17 @@ func (t *tokenFlags) Set(v string) error {
 	return nil
 }
 
+// DefaultAddr is where the standalone sandbox listens unless told otherwise, and where the
+// server's demo mode starts its embedded one.
+const DefaultAddr = "127.0.0.1:8089"
+
 // RunCLI is the standalone sandbox ("go run ./server sandbox"): one seeded account,
 // the given tokens (or a generated one with every scope), served on --listen until ctx
 // is cancelled, then shut down gracefully.
 func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8089", "address to listen on")
+	listen := fs.String("listen", DefaultAddr, "address to listen on")
 	var tokens tokenFlags
 	fs.Var(&tokens, "token", "register `TOKEN` with every scope, or TOKEN=scope1,scope2 with only those (repeatable)")
 	limit := fs.Int("limit", 0, "requests per window per app (default: HubSpot's, 190 on the Professional tier)")
