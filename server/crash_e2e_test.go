@@ -76,7 +76,8 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	}
 	bin := serverBinary(t)
 	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{PerWindow: 1000, Window: time.Second}})
-	hub := httptest.NewServer(sb)
+	served := newServedSignal(sb)
+	hub := httptest.NewServer(served)
 	defer hub.Close()
 	acct, _ := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierEnterprise})
 	tok, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
@@ -150,10 +151,7 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	c.Close()
 
 	// Kill the server mid-delivery.
-	deadline := time.Now().Add(30 * time.Second)
-	for sb.RecordCount(acct.HubID, "notes") < crashEvents/5 && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
-	}
+	served.waitUntil(t, 30*time.Second, func() bool { return sb.RecordCount(acct.HubID, "notes") >= crashEvents/5 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +164,8 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	restarted := time.Now()
 	cmd2, _ := startProcess(t, bin, args...)
 	defer func() { cmd2.Process.Signal(os.Interrupt); cmd2.Wait() }()
-	counts := map[string]int{}
-	deadline = time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	var counts map[string]int
+	served.waitUntil(t, 60*time.Second, func() bool {
 		counts = map[string]int{}
 		for _, n := range sb.Records(acct.HubID, "notes") {
 			body := n.Properties["hs_note_body"]
@@ -176,11 +173,8 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 				counts[body[i:i+24]]++ // event ids are 24 hex characters
 			}
 		}
-		if len(counts) == crashEvents {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(counts) == crashEvents
+	})
 	t.Logf("killed with %d events delivered; %v after the restart, %d distinct events in HubSpot", atKill, time.Since(restarted).Round(time.Millisecond), len(counts))
 	missing, twice := 0, 0
 	for _, id := range ids {

@@ -113,10 +113,10 @@ func TestDemoModeCommandsWork(t *testing.T) {
 	}
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done, ready := make(chan error, 1), make(chan app.Ready, 1)
 	go func() {
 		done <- app.Run(ctx, []string{"--sandbox", "--sandbox-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"},
-			noEnv, stdout, stderr)
+			noEnv, stdout, stderr, app.OnReady(func(r app.Ready) { ready <- r }))
 	}()
 	defer func() {
 		cancel()
@@ -127,12 +127,11 @@ func TestDemoModeCommandsWork(t *testing.T) {
 			t.Errorf("the demo did not say goodbye:\n%s", stdout.String())
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stdout.String(), "/connections/sandbox/fields\n") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo printed no commands within 20 s:\n%s\n%s", stdout.String(), stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The demo prints its commands before it serves, so they are all there once it is ready.
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the demo did not serve within 20 s:\n%s\n%s", stdout.String(), stderr.String())
 	}
 	var grpcurls, curls []string
 	for _, line := range strings.Split(stdout.String(), "\n") {

@@ -24,24 +24,19 @@ func TestDemoModeLeavesProductionStateAlone(t *testing.T) {
 	}
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done, ready := make(chan error, 1), make(chan app.Ready, 1)
 	go func() {
 		done <- app.Run(ctx, []string{"--sandbox", "--sandbox-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"},
-			func(k string) string { return env[k] }, stdout, stderr)
+			func(k string) string { return env[k] }, stdout, stderr, app.OnReady(func(r app.Ready) { ready <- r }))
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stdout.String(), "/connections/sandbox/fields\n") {
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("demo exited at start: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the demo did not start within 20 s:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("demo exited at start: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("the demo did not start within 20 s:\n%s", stderr.String())
 	}
 	cancel()
 	if err := <-done; err != nil {

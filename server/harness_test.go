@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,19 +13,25 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/client"
-	"github.com/connectflo/integrations/internal/app"
+	"github.com/connectflo/integrations/internal/apptest"
 	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 )
 
-// syncBuffer collects the server's log output from several goroutines.
+// syncBuffer collects the server's log output from several goroutines, and wakes whoever
+// waits for a line (waitLog) at each write.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed and replaced at each write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
 }
 
@@ -35,6 +39,37 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// next returns the text so far and a channel closed at the next write.
+func (b *syncBuffer) next() (string, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.written == nil {
+		b.written = make(chan struct{})
+	}
+	return b.buf.String(), b.written
+}
+
+// waitLog waits up to timeout for a JSON log line written after byte offset mark whose msg is
+// msg, and returns it.
+func waitLog(t *testing.T, b *syncBuffer, mark int, msg string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		text, written := b.next()
+		for _, l := range logLines(t, text[mark:]) {
+			if l["msg"] == msg {
+				return l
+			}
+		}
+		select {
+		case <-written:
+		case <-deadline.C:
+			t.Fatalf("no %q logged within %v:\n%s", msg, timeout, b.String()[mark:])
+		}
+	}
 }
 
 // logLines decodes JSON log lines.
@@ -53,8 +88,8 @@ func logLines(t *testing.T, text string) []map[string]any {
 	return out
 }
 
-// testServer is the whole program, started by app.Run (what main calls) on port 0, with a
-// HubSpot sandbox of its own as HubSpot.
+// testServer is the whole program, started by app.Run (what main calls) on port 0 through
+// apptest, as client/clienttest starts it, with a HubSpot sandbox of its own as HubSpot.
 type testServer struct {
 	grpcAddr, httpAddr, db string
 	logs                   *syncBuffer
@@ -63,9 +98,10 @@ type testServer struct {
 	stop                   func()
 
 	sb      *sandbox.Sandbox
-	hubspot *httptest.Server
+	hubspot *httptest.Server // serves sb
 	acct    sandbox.Account
 	token   string // a sandbox token with every scope
+	hub     *apptest.HubSpot
 }
 
 func noEnv(string) string { return "" }
@@ -86,28 +122,11 @@ func startServerWith(t *testing.T, opts serverOptions) *testServer {
 		opts.env = map[string]string{}
 	}
 	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: opts.env}
-	ts.sb = sandbox.New(sandbox.Options{})
-	var hub http.Handler = ts.sb
-	if opts.hubspot != nil {
-		hub = opts.hubspot(hub)
-	}
-	ts.hubspot = httptest.NewServer(hub)
-	t.Cleanup(ts.hubspot.Close)
-	var err error
-	if ts.acct, err = ts.sb.CreateAccount(sandbox.Account{Tier: sandbox.TierProfessional}); err != nil {
-		t.Fatal(err)
-	}
+	ts.hub = apptest.StartHubSpot(t, apptest.HubSpotOptions{Wrap: opts.hubspot})
+	ts.sb, ts.acct, ts.hubspot = ts.hub.Sandbox, ts.hub.Account, ts.hub.Server
 	ts.token = ts.newToken(t, sandbox.AllScopes())
 	for _, ws := range []string{"acme", "globex", "*"} {
-		var out, errOut bytes.Buffer
-		if err := app.Run(context.Background(), []string{"apikey", "create", "--workspace", ws, "--db", ts.db}, noEnv, &out, &errOut); err != nil {
-			t.Fatalf("apikey create: %v (%s)", err, errOut.String())
-		}
-		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-		if len(lines) != 1 || !strings.HasPrefix(lines[0], "cfk_") {
-			t.Fatalf("apikey create printed %q; want the key alone on one line", out.String())
-		}
-		ts.keys[ws] = lines[0]
+		ts.keys[ws] = apptest.CreateAPIKey(t, ts.db, ws)
 	}
 	ts.start(t)
 	t.Cleanup(func() { ts.stop() })
@@ -117,56 +136,21 @@ func startServerWith(t *testing.T, opts serverOptions) *testServer {
 // newToken registers a sandbox token of the test's account with the given scopes.
 func (ts *testServer) newToken(t *testing.T, scopes []string) string {
 	t.Helper()
-	tok, err := ts.sb.CreateToken(sandbox.Token{HubID: ts.acct.HubID, Scopes: scopes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.Token
+	return ts.hub.NewToken(t, scopes)
 }
 
-// start runs the server on the test's database with ts.env as its environment.
+// start runs the server on the test's database with ts.env as its environment; it returns
+// once the server serves (app.OnReady), and ts.stop stops it and checks it stopped cleanly.
 func (ts *testServer) start(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	getenv := func(k string) string { return ts.env[k] }
 	mark := len(ts.logs.String())
-	go func() {
-		// The key file sits outside the database's folder, as it does by default.
-		keyFile := filepath.Join(filepath.Dir(filepath.Dir(ts.db)), "config", "encryption.keys")
-		done <- app.Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", ts.db, "--key-file", keyFile,
-			"--log-format", "json", "--log-level", "debug", "--hubspot-base-url", ts.hubspot.URL, "--hubspot-timeout", "2s"},
-			getenv, io.Discard, ts.logs)
-	}()
-	deadline := time.Now().Add(15 * time.Second)
-	ts.grpcAddr = ""
-	for ts.grpcAddr == "" {
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("server exited at start: %v\n%s", err, ts.logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server did not log \"serving\" within 15 s:\n%s", ts.logs.String())
-		}
-		for _, l := range logLines(t, ts.logs.String()[mark:]) {
-			if l["msg"] == "serving" {
-				ts.grpcAddr, ts.httpAddr = l["grpc_addr"].(string), l["http_addr"].(string)
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The key file sits outside the database's folder, as it does by default.
+	keyFile := filepath.Join(filepath.Dir(filepath.Dir(ts.db)), "config", "encryption.keys")
+	p := apptest.Start(t, apptest.Options{DB: ts.db, KeyFile: keyFile, HubSpotURL: ts.hubspot.URL, Env: ts.env, Logs: ts.logs})
+	ts.grpcAddr, ts.httpAddr = p.GRPCAddr, p.HTTPAddr
 	ts.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server exited with %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("server did not stop within 15 s of cancellation")
+		if err := p.Stop(); err != nil {
+			t.Errorf("server exited with %v", err)
 		}
 		if !strings.Contains(ts.logs.String()[mark:], `"msg":"stopped"`) {
 			t.Errorf("server did not log a clean stop")

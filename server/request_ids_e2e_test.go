@@ -34,20 +34,7 @@ func TestExpiredRequestIDsArePrunedAtStart(t *testing.T) {
 
 	mark := len(ts.logs.String())
 	ts.start(t)
-	deadline := time.Now().Add(10 * time.Second)
-	var deleted any
-	for deleted == nil {
-		for _, l := range logLines(t, ts.logs.String()[mark:]) {
-			if l["msg"] == "pruned expired request_ids" {
-				deleted = l["deleted"]
-			}
-		}
-		if deleted == nil && time.Now().After(deadline) {
-			t.Fatalf("no prune logged within 10 s:\n%s", ts.logs.String()[mark:])
-		}
-		time.Sleep(10 * time.Millisecond) // polling the log, as start does; nothing else signals
-	}
-	if deleted != float64(1) {
+	if deleted := waitLog(t, ts.logs, mark, "pruned expired request_ids", 10*time.Second)["deleted"]; deleted != float64(1) {
 		t.Errorf("pruned %v request_ids, want 1", deleted)
 	}
 	ts.stop()

@@ -34,8 +34,13 @@ Run "server --help" for the serving flags.
 `
 
 // Run is the whole program: it dispatches on the subcommand and returns when it is done or
-// ctx ends. It takes its environment as arguments so that tests can run it on port 0.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// ctx ends. It takes its environment as arguments so that tests can run it on port 0, and
+// tells them its addresses through OnReady.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...RunOption) error {
+	var o runOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		switch args[0] {
 		case "apikey":
@@ -60,12 +65,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := cfg.NewLogger(stderr)
 	if cfg.Sandbox {
-		return runDemo(ctx, cfg, getenv, logger, stdout)
+		return runDemo(ctx, cfg, getenv, logger, stdout, o.ready)
 	}
 	srv, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
+	srv.ready = o.ready
 	return srv.Serve(ctx)
 }
 

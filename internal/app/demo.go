@@ -21,7 +21,7 @@ const demoWorkspace = "demo"
 // runDemo is demo mode: the embedded HubSpot sandbox with sample data serves as HubSpot, in a
 // throwaway folder holding the database and the key file, and everything a newcomer needs to
 // try the API is printed on stdout.
-func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) error {
+func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer, ready func(Ready)) error {
 	if cfg.TLSCertFile != "" {
 		return errors.New("demo mode serves plaintext on loopback, and the commands it prints say so: drop --tls-cert/--tls-key, or run without --sandbox")
 	}
@@ -68,6 +68,7 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 	}
 	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
 		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token})
+	srv.ready = ready // called once it serves, after the commands above are printed
 	err = srv.Serve(ctx)
 	if errors.Is(ctx.Err(), context.Canceled) {
 		fmt.Fprintln(stdout, "demo stopped; its database and sandbox data are gone")

@@ -18,6 +18,7 @@ type reloadingFiles[T any] struct {
 	loaded func(T) // logs what was reloaded
 	stale  string  // the warning when changed files do not load
 	logger *slog.Logger
+	now    func() time.Time // the clock; time.Now when nil (tests step a fake one)
 
 	mu      sync.Mutex
 	value   T
@@ -30,6 +31,9 @@ const reloadCheckInterval = time.Second
 
 // newReloadingFiles loads the files once: a failure here is a startup error.
 func newReloadingFiles[T any](r *reloadingFiles[T]) (*reloadingFiles[T], error) {
+	if r.now == nil {
+		r.now = time.Now
+	}
 	stamp, err := r.fileStamp()
 	if err != nil {
 		return nil, err
@@ -38,7 +42,7 @@ func newReloadingFiles[T any](r *reloadingFiles[T]) (*reloadingFiles[T], error) 
 	if err != nil {
 		return nil, err
 	}
-	r.value, r.stamp, r.checked = v, stamp, time.Now()
+	r.value, r.stamp, r.checked = v, stamp, r.now()
 	return r, nil
 }
 
@@ -58,10 +62,11 @@ func (r *reloadingFiles[T]) fileStamp() (string, error) {
 func (r *reloadingFiles[T]) current() T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if time.Since(r.checked) < reloadCheckInterval {
+	now := r.now()
+	if now.Sub(r.checked) < reloadCheckInterval {
 		return r.value
 	}
-	r.checked = time.Now()
+	r.checked = now
 	stamp, err := r.fileStamp()
 	if err != nil || stamp == r.stamp {
 		return r.value

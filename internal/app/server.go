@@ -49,6 +49,7 @@ type Server struct {
 	certs            *certSource // nil without TLS
 	gatewayPeers     *audit.GatewayPeers
 	shuttingDown     chan struct{}
+	ready            func(Ready) // from Run's OnReady; nil when nobody asked
 }
 
 // New opens the database, binds both listeners and wires the handlers. Nothing is served
@@ -190,6 +191,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
 	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
+	s.notifyReady()
 
 	var serveErr error
 	select {

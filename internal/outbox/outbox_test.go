@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/store"
 )
@@ -169,7 +171,15 @@ func TestSameRequestIDEnqueuesOnce(t *testing.T) {
 	if err != nil || after.ID != first.ID || after.Status != StatusDelivered {
 		t.Fatalf("Enqueue after delivery = %+v, %v; want the delivered event", after, err)
 	}
-	time.Sleep(200 * time.Millisecond) // give a wrongly queued duplicate time to go out
+	// A wrongly queued duplicate would be a second event in the store, whether or not it has
+	// gone out yet: count there instead of waiting for it to reach HubSpot.
+	counts, err := e.st.CountOutboxEvents(ctx, testWorkspace, testConnection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{store.OutboxDelivered: 1}, counts); d != "" {
+		t.Errorf("events stored for the connection (-want +got):\n%s", d)
+	}
 	if n := markerCounts(e.sb, e.hubID)[markerOf(first.ID)]; n != 1 || e.sb.RecordCount(e.hubID, "notes") != 1 {
 		t.Errorf("HubSpot has %d notes with the marker, %d notes in all; want 1", n, e.sb.RecordCount(e.hubID, "notes"))
 	}

@@ -13,6 +13,22 @@ import (
 	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 )
 
+// conformanceRequired names the environment variable that makes a missing Node.js or
+// conformance/node_modules a failure instead of a skip. CI (.ci/run) sets it, so that the check
+// cannot silently stop running there; a developer without Node still gets a green go test.
+const conformanceRequired = "CONFORMANCE_REQUIRED"
+
+// missingPrerequisite skips the conformance test, saying what is missing and how to get it,
+// or fails it where it is required.
+func missingPrerequisite(t *testing.T, what, remedy string) {
+	t.Helper()
+	if os.Getenv(conformanceRequired) == "1" {
+		t.Fatalf("%s, and %s=1 requires this test: %s", what, conformanceRequired, remedy)
+	}
+	t.Skipf("skipping the conformance test against HubSpot's official npm client: %s; %s (set %s=1 to make this a failure, as CI does)",
+		what, remedy, conformanceRequired)
+}
+
 // TestConformanceWithOfficialNodeClient runs HubSpot's own npm client against the
 // sandbox (conformance/sandbox.test.mjs). It is the check that the sandbox speaks
 // HubSpot's wire format, not just our reading of it.
@@ -21,19 +37,12 @@ func TestConformanceWithOfficialNodeClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@hubspot", "api-client")); err != nil {
-		if os.Getenv("SKIP_NODE_CONFORMANCE") == "1" {
-			t.Skip("SKIP_NODE_CONFORMANCE=1 and conformance/node_modules is missing")
-		}
-		t.Fatalf("conformance/node_modules is missing: run `npm ci --prefix internal/hubspot/sandbox/conformance` "+
-			"from the repository root (or set SKIP_NODE_CONFORMANCE=1 to skip this test): %v", err)
-	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		if os.Getenv("SKIP_NODE_CONFORMANCE") == "1" {
-			t.Skip("SKIP_NODE_CONFORMANCE=1 and node is not installed")
-		}
-		t.Fatalf("node is not on PATH (Node 20 or later is needed): %v", err)
+		missingPrerequisite(t, "node is not on PATH", "install Node.js 20 or later")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@hubspot", "api-client")); err != nil {
+		missingPrerequisite(t, "conformance/node_modules is missing", "run `npm ci --prefix internal/hubspot/sandbox/conformance` from the repository root")
 	}
 
 	demo, err := sandbox.NewDemo(sandbox.Options{Seed: 7})
