@@ -179,7 +179,7 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 	if err != nil {
 		return nil, evalErrorStatus(err)
 	}
-	resp.Result = res.Matched
+	resp.Result, resp.DependsOnEmpty, resp.EmptyFields = res.Matched, res.DependsOnEmpty, res.EmptyFields
 	for _, r := range res.Reads {
 		resp.Values = append(resp.Values, &integrationsv1.EvaluatedField{Field: r.Field, Value: readValueProto(r)})
 	}

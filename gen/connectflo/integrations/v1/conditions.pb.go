@@ -254,7 +254,16 @@ type EvaluateConditionResponse struct {
 	// HubSpot id of the company used, if any.
 	CompanyId string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
 	// HubSpot id of the deal used, if any.
-	DealId        string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	DealId string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	// Tells "false" from "unknown". When true, result is false because the condition's value
+	// depends on fields that are empty in HubSpot, listed in empty_fields: "false because the
+	// contact has no lifecycle stage", not "false". A workflow engine can then wait for the data
+	// or take a "missing data" branch rather than the "no" branch. When false, result is the
+	// condition's value on the values HubSpot holds.
+	DependsOnEmpty bool `protobuf:"varint,6,opt,name=depends_on_empty,json=dependsOnEmpty,proto3" json:"depends_on_empty,omitempty"`
+	// The empty fields the result depends on, as "contact.lifecyclestage", sorted; set only with
+	// depends_on_empty. Empty fields that && or || made irrelevant are not listed.
+	EmptyFields   []string `protobuf:"bytes,7,rep,name=empty_fields,json=emptyFields,proto3" json:"empty_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +331,20 @@ func (x *EvaluateConditionResponse) GetDealId() string {
 		return x.DealId
 	}
 	return ""
+}
+
+func (x *EvaluateConditionResponse) GetDependsOnEmpty() bool {
+	if x != nil {
+		return x.DependsOnEmpty
+	}
+	return false
+}
+
+func (x *EvaluateConditionResponse) GetEmptyFields() []string {
+	if x != nil {
+		return x.EmptyFields
+	}
+	return nil
 }
 
 // EvaluatedField is one field value an evaluation read.
@@ -406,7 +429,7 @@ const file_connectflo_integrations_v1_conditions_proto_rawDesc = "" +
 	"company_id\x18\x04 \x01(\tR\tcompanyId\x12\x17\n" +
 	"\adeal_id\x18\x05 \x01(\tR\x06dealId\x121\n" +
 	"\x14resolve_associations\x18\x06 \x01(\bR\x13resolveAssociations\x12,\n" +
-	"\x03now\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"\xce\x01\n" +
+	"\x03now\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"\x9b\x02\n" +
 	"\x19EvaluateConditionResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\bR\x06result\x12B\n" +
 	"\x06values\x18\x02 \x03(\v2*.connectflo.integrations.v1.EvaluatedFieldR\x06values\x12\x1d\n" +
@@ -414,7 +437,9 @@ const file_connectflo_integrations_v1_conditions_proto_rawDesc = "" +
 	"contact_id\x18\x03 \x01(\tR\tcontactId\x12\x1d\n" +
 	"\n" +
 	"company_id\x18\x04 \x01(\tR\tcompanyId\x12\x17\n" +
-	"\adeal_id\x18\x05 \x01(\tR\x06dealId\"d\n" +
+	"\adeal_id\x18\x05 \x01(\tR\x06dealId\x12(\n" +
+	"\x10depends_on_empty\x18\x06 \x01(\bR\x0edependsOnEmpty\x12!\n" +
+	"\fempty_fields\x18\a \x03(\tR\vemptyFields\"d\n" +
 	"\x0eEvaluatedField\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12<\n" +
 	"\x05value\x18\x02 \x01(\v2&.connectflo.integrations.v1.FieldValueR\x05valueBRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
