@@ -147,10 +147,10 @@ type EvaluateConditionRequest struct {
 	// or resolve_associations is set. Its id must be a HubSpot id (digits), its email an email
 	// address (spaces around it and case are ignored).
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
-	// OPTIONAL. HubSpot id of the company (digits, at most 20); REQUIRED when the expression
+	// OPTIONAL. HubSpot id of the company (digits, at most 19); REQUIRED when the expression
 	// reads `company`, unless resolve_associations is set.
 	CompanyId string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	// OPTIONAL. HubSpot id of the deal (digits, at most 20); REQUIRED when the expression reads
+	// OPTIONAL. HubSpot id of the deal (digits, at most 19); REQUIRED when the expression reads
 	// `deal`, unless resolve_associations is set.
 	DealId string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
 	// OPTIONAL. Find the company and deal from the contact: its primary company and its most
