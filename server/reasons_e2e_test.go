@@ -19,6 +19,10 @@ import (
 // reason the server sends outside the enum is a reason no caller was told about.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if testing.Verbose() {
+		seen, unseen := wireReasons.coverage()
+		fmt.Printf("error reasons: %d of the enum's %d met by these tests; not met: %v\n", seen, len(rpcerr.Reasons), unseen)
+	}
 	if strays := wireReasons.strays(); len(strays) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the server sent error reasons outside the ErrorReason enum (errors.proto):\n")
 		for _, s := range strays {
@@ -62,6 +66,20 @@ func (l *reasonLog) strays() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// coverage counts the enum's reasons recorded and lists those never met.
+func (l *reasonLog) coverage() (seen int, unseen []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range rpcerr.Reasons {
+		if _, ok := l.seen[r]; ok {
+			seen++
+		} else {
+			unseen = append(unseen, r)
+		}
+	}
+	return seen, unseen
 }
 
 // intercept is a gRPC client interceptor recording the reason of every error.
