@@ -14,7 +14,7 @@ import (
 type Error struct {
 	Code                   codes.Code
 	Message                string
-	Reason                 string            // ErrorInfo reason, e.g. "HUBSPOT_MISSING_SCOPES"; empty if none
+	Reason                 string            // ErrorInfo reason, one of the Reason constants (ReasonHubSpotMissingScopes); empty if none
 	Domain                 string            // ErrorInfo domain, "integrations.connectflo.com"
 	Metadata               map[string]string // ErrorInfo metadata: the dynamic values of the error
 	FieldViolations        []FieldViolation

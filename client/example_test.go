@@ -94,8 +94,10 @@ func ExampleErrorDetails() {
 	})
 	e := client.ErrorDetails(err)
 	fmt.Println(e.Code, e.Reason)
-	for _, v := range e.FieldViolations {
-		fmt.Println(v.Field)
+	if e.Reason == client.ReasonInvalidArgument { // one constant per reason the server sends
+		for _, v := range e.FieldViolations {
+			fmt.Println(v.Field)
+		}
 	}
 	// Output:
 	// InvalidArgument INVALID_ARGUMENT

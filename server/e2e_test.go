@@ -52,6 +52,9 @@ func (ts *testServer) do(t *testing.T, method, path, key, body string) httpResul
 	if err := json.Unmarshal(raw, &r.body); err != nil {
 		t.Fatalf("%s %s answered %d with a body that is not a JSON object: %q", method, path, resp.StatusCode, raw)
 	}
+	if r.code >= 400 {
+		wireReasons.record(reasonOf(r.body), method+" "+path)
+	}
 	return r
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/connectflo/integrations/client"
 	"github.com/connectflo/integrations/internal/apptest"
 	"github.com/connectflo/integrations/internal/hubspot/sandbox"
@@ -170,7 +172,8 @@ func (ts *testServer) restart(t *testing.T, env map[string]string) {
 // client returns a typed client using the API key of workspace ws ("" for none).
 func (ts *testServer) client(t *testing.T, key string, opts ...client.Option) *client.Client {
 	t.Helper()
-	all := []client.Option{client.WithPlaintext(), client.WithTimeout(10 * time.Second)}
+	all := []client.Option{client.WithPlaintext(), client.WithTimeout(10 * time.Second),
+		client.WithDialOptions(grpc.WithChainUnaryInterceptor(wireReasons.intercept))}
 	if key != "" {
 		all = append(all, client.WithAPIKey(key))
 	}

@@ -38,7 +38,8 @@
 //   - Reading contact.x gives "absent" (a CEL unknown). It propagates through every
 //     comparison, arithmetic, function and !, and is absorbed by && and || as CEL absorbs
 //     errors: `false && absent` is false, `true || absent` is true, anything else stays absent.
-//   - If the whole condition is absent, Eval returns Matched false with DependsOnEmpty true.
+//   - If the whole condition is absent, Eval returns Matched false with DependsOnEmpty true,
+//     and EmptyFields names the empty fields it depended on.
 //
 // So on an empty field `contact.x == "a"`, `contact.x != "a"` and `!(contact.x == "a")` are
 // all false, as SQL treats NULL: the condition cannot be shown true. To include empty

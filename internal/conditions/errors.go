@@ -53,6 +53,10 @@ const (
 	CodeInvalid         IssueCode = "INVALID" // anything else CEL refuses, e.g. a bad regular expression
 )
 
+// IssueCodes is every IssueCode, for the RPC layer to check that each has its reason.
+var IssueCodes = []IssueCode{CodeSyntax, CodeTooLong, CodeUnknownName, CodeUnknownField, CodeUnknownOption,
+	CodeEmptyComparison, CodeTypeMismatch, CodeNotBool, CodeTooCostly, CodeInvalid}
+
 // Evaluation errors other than BadValueError.
 var (
 	// ErrTimeout is an evaluation that ran past Limits.Timeout.

@@ -15,8 +15,12 @@ type Result struct {
 	// Matched is whether the condition holds.
 	Matched bool
 	// DependsOnEmpty is true when the condition's value depended on a field that is empty in
-	// HubSpot; Matched is then false (see the package doc).
+	// HubSpot; Matched is then false (see the package doc): "unknown", not "false".
 	DependsOnEmpty bool
+	// EmptyFields are the empty fields the value depended on, sorted ("contact.lifecyclestage"),
+	// when DependsOnEmpty; empty fields the value did not depend on (skipped by && or ||) are
+	// not listed.
+	EmptyFields []string
 	// Reads are the fields the evaluation read, sorted by field, for explaining the outcome.
 	// Fields skipped by && and || short-circuits are not read.
 	Reads []FieldRead
@@ -52,7 +56,7 @@ func (p *Program) Eval(ctx context.Context, records Records, now time.Time) (Res
 	case types.Bool:
 		res.Matched = bool(v)
 	case *types.Unknown:
-		res.DependsOnEmpty = true
+		res.DependsOnEmpty, res.EmptyFields = true, ev.emptyFieldsOf(v)
 	default:
 		return res, &EvalError{Message: fmt.Sprintf("it gave %v instead of true or false", val)}
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/connectflo/integrations/internal/fields"
 )
 
@@ -142,30 +144,33 @@ func TestEmptyFields(t *testing.T) {
 		Deal:    map[string]string{}, // every property missing
 	}
 	tests := []struct {
-		name           string
-		expr           string
-		matched, empty bool
+		name    string
+		expr    string
+		matched bool
+		empty   []string // the empty fields the value depends on; DependsOnEmpty when any
 	}{
-		{"equality", `contact.lifecyclestage == "customer"`, false, true},
-		{"inequality", `contact.lifecyclestage != "customer"`, false, true},
-		{"negated equality", `!(contact.lifecyclestage == "customer")`, false, true},
-		{"has", `has(contact.firstname)`, false, false},
-		{"not has", `!has(contact.firstname)`, true, false},
-		{"empty made explicit", `!has(contact.lifecyclestage) || contact.lifecyclestage != "customer"`, true, false},
-		{"false and empty", `contact.email == "x@y.z" && contact.lifecyclestage == "customer"`, false, false},
-		{"empty and false", `contact.lifecyclestage == "customer" && contact.email == "x@y.z"`, false, false},
-		{"true or empty", `contact.email == "ada@acme.com" || company.annualrevenue > 1`, true, false},
-		{"empty or true", `company.annualrevenue > 1 || contact.email == "ada@acme.com"`, true, false},
-		{"empty or false", `company.annualrevenue > 1 || contact.email == "x@y.z"`, false, true},
-		{"missing record", `company.annualrevenue <= 100000`, false, true},
-		{"missing property", `withinNextDays(deal.closedate, 7)`, false, true},
-		{"helper on empty", `daysUntil(deal.closedate) > 0`, false, true},
-		{"multiple choice with no option", `"webinars" in contact.interests`, false, true},
-		{"negated membership", `!("webinars" in contact.interests)`, false, true},
-		{"has on empty multiple choice", `has(contact.interests)`, false, false},
-		{"conditional on empty", `contact.firstname == "Ada" ? true : true`, false, true},
-		{"string function on empty", `contact.firstname.startsWith("A")`, false, true},
-		{"comprehension reading an empty field", `["a", "b"].exists(v, contact.firstname == v)`, false, true},
+		{"equality", `contact.lifecyclestage == "customer"`, false, []string{"contact.lifecyclestage"}},
+		{"inequality", `contact.lifecyclestage != "customer"`, false, []string{"contact.lifecyclestage"}},
+		{"negated equality", `!(contact.lifecyclestage == "customer")`, false, []string{"contact.lifecyclestage"}},
+		{"has", `has(contact.firstname)`, false, nil},
+		{"not has", `!has(contact.firstname)`, true, nil},
+		{"empty made explicit", `!has(contact.lifecyclestage) || contact.lifecyclestage != "customer"`, true, nil},
+		{"false and empty", `contact.email == "x@y.z" && contact.lifecyclestage == "customer"`, false, nil},
+		{"empty and false", `contact.lifecyclestage == "customer" && contact.email == "x@y.z"`, false, nil},
+		{"true or empty", `contact.email == "ada@acme.com" || company.annualrevenue > 1`, true, nil},
+		{"empty or true", `company.annualrevenue > 1 || contact.email == "ada@acme.com"`, true, nil},
+		{"empty or false", `company.annualrevenue > 1 || contact.email == "x@y.z"`, false, []string{"company.annualrevenue"}},
+		{"empty and empty", `contact.lifecyclestage == "lead" && deal.amount > 1`, false, []string{"contact.lifecyclestage", "deal.amount"}},
+		{"empty and true", `contact.lifecyclestage == "lead" && contact.email == "ada@acme.com"`, false, []string{"contact.lifecyclestage"}},
+		{"missing record", `company.annualrevenue <= 100000`, false, []string{"company.annualrevenue"}},
+		{"missing property", `withinNextDays(deal.closedate, 7)`, false, []string{"deal.closedate"}},
+		{"helper on empty", `daysUntil(deal.closedate) > 0`, false, []string{"deal.closedate"}},
+		{"multiple choice with no option", `"webinars" in contact.interests`, false, []string{"contact.interests"}},
+		{"negated membership", `!("webinars" in contact.interests)`, false, []string{"contact.interests"}},
+		{"has on empty multiple choice", `has(contact.interests)`, false, nil},
+		{"conditional on empty", `contact.firstname == "Ada" ? true : true`, false, []string{"contact.firstname"}},
+		{"string function on empty", `contact.firstname.startsWith("A")`, false, []string{"contact.firstname"}},
+		{"comprehension reading an empty field", `["a", "b"].exists(v, contact.firstname == v)`, false, []string{"contact.firstname"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,8 +179,11 @@ func TestEmptyFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Matched != tt.matched || got.DependsOnEmpty != tt.empty {
-				t.Errorf("%s = %+v, want Matched %v, DependsOnEmpty %v", tt.expr, got, tt.matched, tt.empty)
+			if got.Matched != tt.matched || got.DependsOnEmpty != (len(tt.empty) > 0) {
+				t.Errorf("%s = %+v, want Matched %v, DependsOnEmpty %v", tt.expr, got, tt.matched, len(tt.empty) > 0)
+			}
+			if diff := cmp.Diff(tt.empty, got.EmptyFields); diff != "" {
+				t.Errorf("%s: EmptyFields (-want +got):\n%s", tt.expr, diff)
 			}
 		})
 	}

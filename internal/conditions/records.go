@@ -124,6 +124,20 @@ func (ev *evaluation) fieldReads() []FieldRead {
 	return out
 }
 
+// emptyFieldsOf lists the empty fields whose absence made up the unknown u, sorted: each
+// field's absent value carries an id of its own (newObjectSet), and CEL merges the ids of the
+// unknowns an expression combines.
+func (ev *evaluation) emptyFieldsOf(u *types.Unknown) []string {
+	var out []string
+	for _, e := range ev.reads {
+		if e.read.Empty && u.Contains(e.spec.absent) {
+			out = append(out, e.spec.path)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // recordValue is a CRM record as a CEL value of the object's struct type. Fields are read
 // through fieldSpec.getFrom and isSet, which the provider hands to CEL.
 type recordValue struct {

@@ -30,7 +30,7 @@ var ObjectTypes = []string{"contacts", "companies", "deals"}
 const refreshTimeout = 2 * time.Minute
 
 // Reasons recorded for an object type whose discovery failed.
-const (
+var (
 	ReasonMissingScopes = rpcerr.ReasonHubSpotMissingScopes
 	ReasonUnavailable   = rpcerr.ReasonHubSpotUnavailable
 	ReasonFailed        = rpcerr.ReasonHubSpotDiscoveryFailed

@@ -1,5 +1,5 @@
-// Package outbox delivers LogTimelineEvent activities to HubSpot: durably, exactly once, and
-// without ever making a workflow wait for HubSpot.
+// Package outbox delivers LogTimelineEvent activities to HubSpot: durably, at least once and
+// at most once up to HubSpot's search lag, and without ever making a workflow wait for HubSpot.
 //
 // Enqueue commits the event to SQLite and returns; a worker per connection sends queued
 // events as engagements (calls, communications, notes) created with their contact
@@ -9,12 +9,13 @@
 // Config.OnHealth until Wake is called after UpdateCredentials or the daily reset; only
 // errors a retry cannot fix (validation) fail an event, with HubSpot's reason kept.
 //
-// Exactly once: every engagement carries a marker (cf-evt-<event id>) in its body, and an
+// At most once: every engagement carries a marker (cf-evt-<event id>) in its body, and an
 // event is recorded as "in doubt" before any request that may create it leaves. An event in
 // doubt (a 5xx, a reset, a lost response, or a crash mid-request) is never sent again before
 // a search for its marker, made CheckDelay after the send, says HubSpot does not have it.
-// HubSpot's search is eventually consistent, so the guarantee holds when its index catches
-// up within CheckDelay; see docs/outbox.md for the limits.
+// HubSpot's search is eventually consistent, so this holds when its index catches up within
+// CheckDelay: docs/outbox.md states the guarantee, in the same words as the README and the
+// LogTimelineEvent comment of service.proto (guarantee_doc_test.go holds them together).
 //
 // One process delivers a database's outbox at a time: the holder of a lease row in the
 // database, which every claim checks (lease.go). Other processes accept events and take

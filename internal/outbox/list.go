@@ -10,12 +10,19 @@ import (
 // page of large events stays far below the 4 MiB a gRPC client accepts by default.
 const MaxPageBytes = 1 << 20
 
+// Page sizes of List: a PageSize of 0 means DefaultPageSize, and one over MaxPageSize is
+// MaxPageSize.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
 // ListOptions selects a page of a connection's events.
 type ListOptions struct {
 	Workspace  string
 	Connection string
 	Status     Status // "" for every status
-	PageSize   int    // default 50, at most 1000
+	PageSize   int    // default DefaultPageSize, at most MaxPageSize
 	PageToken  string // NextPageToken of the previous page
 }
 
@@ -30,9 +37,9 @@ type Page struct {
 func (o *Outbox) List(ctx context.Context, opts ListOptions) (Page, error) {
 	size := opts.PageSize
 	if size <= 0 {
-		size = 50
+		size = DefaultPageSize
 	}
-	size = min(size, 1000)
+	size = min(size, MaxPageSize)
 	var before int64
 	if opts.PageToken != "" {
 		n, err := strconv.ParseInt(opts.PageToken, 10, 64)

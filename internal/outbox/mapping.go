@@ -36,7 +36,7 @@ func bodyProperty(t hubspot.EngagementType) string {
 }
 
 // markerOf is the token written into every engagement an event creates. It is what the
-// exactly-once check looks for: event ids are 96 random bits, so a marker found in HubSpot
+// at-most-once check looks for: event ids are 96 random bits, so a marker found in HubSpot
 // can only have come from this event.
 func markerOf(eventID string) string { return "cf-evt-" + eventID }
 

@@ -139,8 +139,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Outbox accepts timeline events durably and delivers each to HubSpot exactly once (see
-// doc.go for the guarantee and its limits). It is safe for concurrent use.
+// Outbox accepts timeline events durably and delivers each to HubSpot at least once, and at
+// most once up to HubSpot's search lag (doc.go; the guarantee in full is in docs/outbox.md). It is safe for concurrent use.
 type Outbox struct {
 	cfg     Config
 	st      *store.Store

@@ -23,19 +23,6 @@ import (
 // Domain is the ErrorInfo domain of every error this service returns.
 const Domain = "integrations.connectflo.com"
 
-// Reasons shared across the service. Capability packages add their own.
-const (
-	ReasonInvalidArgument  = "INVALID_ARGUMENT"
-	ReasonUnauthenticated  = "API_KEY_MISSING"
-	ReasonAPIKeyInvalid    = "API_KEY_INVALID"
-	ReasonAPIKeyRevoked    = "API_KEY_REVOKED"
-	ReasonPermissionDenied = "WORKSPACE_NOT_ALLOWED"
-	ReasonNotFound         = "NOT_FOUND"
-	ReasonAlreadyExists    = "ALREADY_EXISTS"
-	ReasonInternal         = "INTERNAL"
-	ReasonRequestTooLarge  = "REQUEST_TOO_LARGE"
-)
-
 // New returns a status error with an ErrorInfo and any extra details. Text that echoes a
 // caller's input may hold bytes that are not UTF-8, which protobuf cannot encode (the details
 // would be lost, and the status itself fail to send): message and metadata are made valid

@@ -63,8 +63,31 @@ func conditionErrorStatus(ce *conditions.ConditionError) error {
 		vs = append(vs, rpcerr.Violation{Field: "expression", Description: fmt.Sprintf("line %d, column %d: %s", is.Line, is.Column, is.Message)})
 	}
 	first := ce.Issues[0]
-	return rpcerr.Invalid("CONDITION_"+string(first.Code), "invalid condition", map[string]string{
+	return rpcerr.Invalid(conditionIssueReason(first.Code), "invalid condition", map[string]string{
 		"line": fmt.Sprint(first.Line), "column": fmt.Sprint(first.Column), "offset": fmt.Sprint(first.Offset), "issue": string(first.Code)}, vs...)
+}
+
+// conditionIssueReasons is the error reason of each compile issue.
+var conditionIssueReasons = map[conditions.IssueCode]string{
+	conditions.CodeSyntax:          rpcerr.ReasonConditionSyntax,
+	conditions.CodeTooLong:         rpcerr.ReasonConditionTooLong,
+	conditions.CodeUnknownName:     rpcerr.ReasonConditionUnknownName,
+	conditions.CodeUnknownField:    rpcerr.ReasonConditionUnknownField,
+	conditions.CodeUnknownOption:   rpcerr.ReasonConditionUnknownOption,
+	conditions.CodeEmptyComparison: rpcerr.ReasonConditionEmptyComparison,
+	conditions.CodeTypeMismatch:    rpcerr.ReasonConditionTypeMismatch,
+	conditions.CodeNotBool:         rpcerr.ReasonConditionNotBool,
+	conditions.CodeTooCostly:       rpcerr.ReasonConditionTooCostly,
+	conditions.CodeInvalid:         rpcerr.ReasonConditionInvalid,
+}
+
+// conditionIssueReason is the reason of an issue code; CONDITION_INVALID ("anything else CEL
+// refuses") for a code without one of its own, which a test rules out.
+func conditionIssueReason(code conditions.IssueCode) string {
+	if r, ok := conditionIssueReasons[code]; ok {
+		return r
+	}
+	return rpcerr.ReasonConditionInvalid
 }
 
 // ValidateCondition compiles and type-checks a condition.
@@ -156,7 +179,7 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 	if err != nil {
 		return nil, evalErrorStatus(err)
 	}
-	resp.Result = res.Matched
+	resp.Result, resp.DependsOnEmpty, resp.EmptyFields = res.Matched, res.DependsOnEmpty, res.EmptyFields
 	for _, r := range res.Reads {
 		resp.Values = append(resp.Values, &integrationsv1.EvaluatedField{Field: r.Field, Value: readValueProto(r)})
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // Reasons of errors that come from HubSpot or the connection lifecycle.
-const (
+var (
 	reasonTokenInvalid     = rpcerr.ReasonHubSpotTokenInvalid
 	reasonMissingScopes    = rpcerr.ReasonHubSpotMissingScopes
 	reasonAccountMismatch  = rpcerr.ReasonHubSpotAccountMismatch

@@ -178,7 +178,7 @@ func (s *Service) ListTimelineEvents(ctx context.Context, req *integrationsv1.Li
 	if err := authorize(ctx, name.Workspace); err != nil {
 		return nil, err
 	}
-	size, err := resname.PageSize(req.GetPageSize(), 50, 1000)
+	size, err := resname.PageSize(req.GetPageSize(), outbox.DefaultPageSize, outbox.MaxPageSize)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}

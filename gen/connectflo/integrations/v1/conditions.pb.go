@@ -148,10 +148,10 @@ type EvaluateConditionRequest struct {
 	// or resolve_associations is set. Its id must be a HubSpot id (digits), its email an email
 	// address (spaces around it and case are ignored).
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
-	// OPTIONAL. HubSpot id of the company (digits, at most 20); REQUIRED when the expression
+	// OPTIONAL. HubSpot id of the company (digits, at most 19); REQUIRED when the expression
 	// reads `company`, unless resolve_associations is set.
 	CompanyId string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	// OPTIONAL. HubSpot id of the deal (digits, at most 20); REQUIRED when the expression reads
+	// OPTIONAL. HubSpot id of the deal (digits, at most 19); REQUIRED when the expression reads
 	// `deal`, unless resolve_associations is set.
 	DealId string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
 	// OPTIONAL. Find the company and deal from the contact: its primary company and its most
@@ -255,7 +255,16 @@ type EvaluateConditionResponse struct {
 	// HubSpot id of the company used, if any.
 	CompanyId string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
 	// HubSpot id of the deal used, if any.
-	DealId        string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	DealId string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
+	// Tells "false" from "unknown". When true, result is false because the condition's value
+	// depends on fields that are empty in HubSpot, listed in empty_fields: "false because the
+	// contact has no lifecycle stage", not "false". A workflow engine can then wait for the data
+	// or take a "missing data" branch rather than the "no" branch. When false, result is the
+	// condition's value on the values HubSpot holds.
+	DependsOnEmpty bool `protobuf:"varint,6,opt,name=depends_on_empty,json=dependsOnEmpty,proto3" json:"depends_on_empty,omitempty"`
+	// The empty fields the result depends on, as "contact.lifecyclestage", sorted; set only with
+	// depends_on_empty. Empty fields that && or || made irrelevant are not listed.
+	EmptyFields   []string `protobuf:"bytes,7,rep,name=empty_fields,json=emptyFields,proto3" json:"empty_fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -323,6 +332,20 @@ func (x *EvaluateConditionResponse) GetDealId() string {
 		return x.DealId
 	}
 	return ""
+}
+
+func (x *EvaluateConditionResponse) GetDependsOnEmpty() bool {
+	if x != nil {
+		return x.DependsOnEmpty
+	}
+	return false
+}
+
+func (x *EvaluateConditionResponse) GetEmptyFields() []string {
+	if x != nil {
+		return x.EmptyFields
+	}
+	return nil
 }
 
 // EvaluatedField is one field value an evaluation read.
@@ -409,7 +432,7 @@ const file_connectflo_integrations_v1_conditions_proto_rawDesc = "" +
 	"company_id\x18\x04 \x01(\tB\x03\xe0A\x01R\tcompanyId\x12\x1c\n" +
 	"\adeal_id\x18\x05 \x01(\tB\x03\xe0A\x01R\x06dealId\x126\n" +
 	"\x14resolve_associations\x18\x06 \x01(\bB\x03\xe0A\x01R\x13resolveAssociations\x121\n" +
-	"\x03now\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x03now\"\xe7\x01\n" +
+	"\x03now\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\x03now\"\xbe\x02\n" +
 	"\x19EvaluateConditionResponse\x12\x1b\n" +
 	"\x06result\x18\x01 \x01(\bB\x03\xe0A\x03R\x06result\x12G\n" +
 	"\x06values\x18\x02 \x03(\v2*.connectflo.integrations.v1.EvaluatedFieldB\x03\xe0A\x03R\x06values\x12\"\n" +
@@ -417,7 +440,9 @@ const file_connectflo_integrations_v1_conditions_proto_rawDesc = "" +
 	"contact_id\x18\x03 \x01(\tB\x03\xe0A\x03R\tcontactId\x12\"\n" +
 	"\n" +
 	"company_id\x18\x04 \x01(\tB\x03\xe0A\x03R\tcompanyId\x12\x1c\n" +
-	"\adeal_id\x18\x05 \x01(\tB\x03\xe0A\x03R\x06dealId\"n\n" +
+	"\adeal_id\x18\x05 \x01(\tB\x03\xe0A\x03R\x06dealId\x12-\n" +
+	"\x10depends_on_empty\x18\x06 \x01(\bB\x03\xe0A\x03R\x0edependsOnEmpty\x12&\n" +
+	"\fempty_fields\x18\a \x03(\tB\x03\xe0A\x03R\vemptyFields\"n\n" +
 	"\x0eEvaluatedField\x12\x19\n" +
 	"\x05field\x18\x01 \x01(\tB\x03\xe0A\x03R\x05field\x12A\n" +
 	"\x05value\x18\x02 \x01(\v2&.connectflo.integrations.v1.FieldValueB\x03\xe0A\x03R\x05valueBRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"

@@ -110,13 +110,25 @@ type IntegrationServiceClient interface {
 	ListAssociations(ctx context.Context, in *ListAssociationsRequest, opts ...grpc.CallOption) (*ListAssociationsResponse, error)
 	// LogTimelineEvent logs a conversation (call, SMS, WhatsApp, chat, email or note) on a
 	// contact's HubSpot timeline. The event is committed to a durable outbox before the call
-	// answers; accepted means it will reach HubSpot exactly once. The same request_id returns the
-	// same event and sends nothing new, for as long as the event is kept (finished events are
-	// deleted after the server's retention, 30 days by default). Every field is bounded (see
-	// TimelineEvent), and an event whose engagement body HubSpot would refuse is refused here
-	// (INVALID_ARGUMENT). A connection holds at most 10,000 undelivered events by default (the
-	// server's --timeline-max-queued): beyond that the answer is RESOURCE_EXHAUSTED, reason
-	// TIMELINE_QUEUE_FULL, with a QuotaFailure; wait for delivery and check the connection's status.
+	// answers, and delivered by the server later.
+	//
+	// The delivery guarantee. An accepted event reaches HubSpot at least once, unless it ends
+	// FAILED with a reason (HubSpot refused it for good, its contact does not exist, or it was
+	// not delivered within 24 h) or its connection is deleted first. It is created in HubSpot at
+	// most once, within one limit: a send whose outcome is unknown (a 5xx, a lost answer, a crash
+	// mid-request) is repeated only after a search of HubSpot for the event's marker, made
+	// --timeline-check-delay (30 s by default) after the send, finds nothing; HubSpot's search is
+	// eventually consistent without a stated bound, so an engagement that HubSpot indexes, or a
+	// request that it finishes, later than that can be created twice. Every copy carries the
+	// marker (ConnectFlo ref cf-evt-<event id> at the end of its body), so a duplicate can be
+	// found and removed. The same request_id returns the same event and sends nothing new, as
+	// long as the event is kept (--timeline-retention, 30 days after it finished by default).
+	//
+	// Every field is bounded (see TimelineEvent), and an event whose engagement body HubSpot
+	// would refuse is refused here (INVALID_ARGUMENT). A connection holds at most 10,000
+	// undelivered events by default (the server's --timeline-max-queued): beyond that the answer
+	// is RESOURCE_EXHAUSTED, reason TIMELINE_QUEUE_FULL, with a QuotaFailure; wait for delivery
+	// and check the connection's status.
 	LogTimelineEvent(ctx context.Context, in *LogTimelineEventRequest, opts ...grpc.CallOption) (*TimelineEvent, error)
 	// GetTimelineEvent returns a logged event with its delivery status.
 	GetTimelineEvent(ctx context.Context, in *GetTimelineEventRequest, opts ...grpc.CallOption) (*TimelineEvent, error)
@@ -404,13 +416,25 @@ type IntegrationServiceServer interface {
 	ListAssociations(context.Context, *ListAssociationsRequest) (*ListAssociationsResponse, error)
 	// LogTimelineEvent logs a conversation (call, SMS, WhatsApp, chat, email or note) on a
 	// contact's HubSpot timeline. The event is committed to a durable outbox before the call
-	// answers; accepted means it will reach HubSpot exactly once. The same request_id returns the
-	// same event and sends nothing new, for as long as the event is kept (finished events are
-	// deleted after the server's retention, 30 days by default). Every field is bounded (see
-	// TimelineEvent), and an event whose engagement body HubSpot would refuse is refused here
-	// (INVALID_ARGUMENT). A connection holds at most 10,000 undelivered events by default (the
-	// server's --timeline-max-queued): beyond that the answer is RESOURCE_EXHAUSTED, reason
-	// TIMELINE_QUEUE_FULL, with a QuotaFailure; wait for delivery and check the connection's status.
+	// answers, and delivered by the server later.
+	//
+	// The delivery guarantee. An accepted event reaches HubSpot at least once, unless it ends
+	// FAILED with a reason (HubSpot refused it for good, its contact does not exist, or it was
+	// not delivered within 24 h) or its connection is deleted first. It is created in HubSpot at
+	// most once, within one limit: a send whose outcome is unknown (a 5xx, a lost answer, a crash
+	// mid-request) is repeated only after a search of HubSpot for the event's marker, made
+	// --timeline-check-delay (30 s by default) after the send, finds nothing; HubSpot's search is
+	// eventually consistent without a stated bound, so an engagement that HubSpot indexes, or a
+	// request that it finishes, later than that can be created twice. Every copy carries the
+	// marker (ConnectFlo ref cf-evt-<event id> at the end of its body), so a duplicate can be
+	// found and removed. The same request_id returns the same event and sends nothing new, as
+	// long as the event is kept (--timeline-retention, 30 days after it finished by default).
+	//
+	// Every field is bounded (see TimelineEvent), and an event whose engagement body HubSpot
+	// would refuse is refused here (INVALID_ARGUMENT). A connection holds at most 10,000
+	// undelivered events by default (the server's --timeline-max-queued): beyond that the answer
+	// is RESOURCE_EXHAUSTED, reason TIMELINE_QUEUE_FULL, with a QuotaFailure; wait for delivery
+	// and check the connection's status.
 	LogTimelineEvent(context.Context, *LogTimelineEventRequest) (*TimelineEvent, error)
 	// GetTimelineEvent returns a logged event with its delivery status.
 	GetTimelineEvent(context.Context, *GetTimelineEventRequest) (*TimelineEvent, error)
