@@ -271,9 +271,9 @@ func TestEvalReportsReads(t *testing.T) {
 	}
 	want := Result{Matched: true, Reads: []FieldRead{
 		{Field: "contact.firstname", Kind: testSchemaKind(t, "contacts", "firstname"), Empty: true},
-		{Field: "contact.interests", Kind: testSchemaKind(t, "contacts", "interests"), Value: []string{"webinars"}},
-		{Field: "contact.lifecyclestage", Kind: testSchemaKind(t, "contacts", "lifecyclestage"), Value: "customer"},
-		{Field: "deal.amount", Kind: testSchemaKind(t, "deals", "amount"), Value: 12.5},
+		{Field: "contact.interests", Kind: testSchemaKind(t, "contacts", "interests"), Value: []string{"webinars"}, Raw: "webinars"},
+		{Field: "contact.lifecyclestage", Kind: testSchemaKind(t, "contacts", "lifecyclestage"), Value: "customer", Raw: "customer"},
+		{Field: "deal.amount", Kind: testSchemaKind(t, "deals", "amount"), Value: 12.5, Raw: "12.5"},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v (company.annualrevenue must not be read: || stopped at deal.amount)", got, want)

@@ -3,7 +3,6 @@ package fields
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -111,8 +110,6 @@ func normalizeString(f *Field, v any) (string, error) {
 	return s, nil
 }
 
-var decimalPattern = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
-
 func normalizeNumber(f *Field, v any) (string, error) {
 	switch v := v.(type) {
 	case float64:
@@ -130,8 +127,8 @@ func normalizeNumber(f *Field, v any) (string, error) {
 		}
 		s = strings.TrimPrefix(s, "+")
 		if strings.ContainsAny(s, "eE") {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil || math.IsInf(x, 0) {
+			x, ok := ParseNumber(s)
+			if !ok {
 				return "", valueErr(f, "is out of range: %s", describe(v))
 			}
 			return strconv.FormatFloat(x, 'f', -1, 64), nil
@@ -159,7 +156,7 @@ func normalizeDate(f *Field, v any) (string, error) {
 		if d, err := time.Parse(dateFormat, s); err == nil {
 			return d.Format(dateFormat), nil
 		}
-		parsed, ok := parseInstant(s)
+		parsed, ok := ParseInstant(s)
 		if !ok {
 			return "", valueErr(f, "%s; got %s", allowed, describe(v))
 		}
@@ -187,7 +184,7 @@ func normalizeDateTime(f *Field, v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		s := strings.TrimSpace(v)
-		if t, ok = parseInstant(s); !ok {
+		if t, ok = ParseInstant(s); !ok {
 			if d, err := time.Parse(dateFormat, s); err == nil {
 				t, ok = d, true // a bare date is that day's midnight UTC
 			}
@@ -201,24 +198,12 @@ func normalizeDateTime(f *Field, v any) (string, error) {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z"), nil
 }
 
-// parseInstant reads RFC 3339 or a string of epoch milliseconds.
-func parseInstant(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return epochMillis(float64(ms))
-	}
-	return time.Time{}, false
-}
-
-// epochMillis reads epoch milliseconds within years 1900–9999.
+// epochMillis reads a JSON number as epoch milliseconds (EpochMillis): a whole number.
 func epochMillis(ms float64) (time.Time, bool) {
-	const lo, hi = -2208988800000, 253402300799999
-	if math.IsNaN(ms) || ms != math.Trunc(ms) || ms < lo || ms > hi {
+	if math.IsNaN(ms) || ms != math.Trunc(ms) || ms < minEpochMillis || ms > maxEpochMillis {
 		return time.Time{}, false
 	}
-	return time.UnixMilli(int64(ms)).UTC(), true
+	return EpochMillis(int64(ms))
 }
 
 func normalizeBool(f *Field, v any) (string, error) {
@@ -226,11 +211,8 @@ func normalizeBool(f *Field, v any) (string, error) {
 	case bool:
 		return strconv.FormatBool(v), nil
 	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true":
-			return "true", nil
-		case "false":
-			return "false", nil
+		if b, ok := ParseBool(v); ok {
+			return strconv.FormatBool(b), nil
 		}
 	}
 	return "", valueErr(f, "takes true or false, not %s", describe(v))
