@@ -367,3 +367,13 @@ func TestEvalConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestBadValueErrorQuotesWholeCharacters: a long stored value is quoted shortened, never with
+// a character cut in two.
+func TestBadValueErrorQuotesWholeCharacters(t *testing.T) {
+	t.Parallel()
+	err := &BadValueError{Field: "company.annualrevenue", Kind: fields.KindNumber, Raw: strings.Repeat("a", 38) + strings.Repeat("€", 10)}
+	if msg := err.Error(); strings.Contains(msg, `\x`) || !strings.Contains(msg, `aaa…"`) {
+		t.Errorf("BadValueError = %q; want the raw value quoted with whole characters, shortened with …", msg)
+	}
+}

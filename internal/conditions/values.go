@@ -8,6 +8,8 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 
 	"github.com/connectflo/integrations/internal/fields"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // BadValueError is a value stored in HubSpot that cannot be read as its field's kind (a number
@@ -20,10 +22,7 @@ type BadValueError struct {
 }
 
 func (e *BadValueError) Error() string {
-	raw := e.Raw
-	if len(raw) > 40 {
-		raw = raw[:40] + "…"
-	}
+	raw := truncate.Text(e.Raw, 40)
 	return fmt.Sprintf("%s is a %s field but HubSpot holds %q for it, which is not %s",
 		e.Field, e.Kind, raw, kindExample[e.Kind])
 }

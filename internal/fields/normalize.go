@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // MaxStringLength is HubSpot's limit for string values, in characters.
@@ -73,10 +75,7 @@ func Normalize(f *Field, v any) (string, error) {
 func describe(v any) string {
 	switch v := v.(type) {
 	case string:
-		if len(v) > 40 {
-			v = v[:40] + "…"
-		}
-		return strconv.Quote(v)
+		return strconv.Quote(truncate.Text(v, 40))
 	case float64:
 		return "the number " + strconv.FormatFloat(v, 'g', -1, 64)
 	case bool:

@@ -10,6 +10,8 @@ import (
 
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // Limits of an event's fields. Each is checked before anything else is done with the event,
@@ -142,7 +144,7 @@ func checkMetadata(m map[string]string) error {
 		case k == "":
 			return invalidf("metadata", "has an empty key")
 		case utf8.RuneCountInString(k) > MaxMetadataKeyChars:
-			return invalidf("metadata", "key %q… is longer than %d characters", truncate(k, 40), MaxMetadataKeyChars)
+			return invalidf("metadata", "key %q is longer than %d characters", truncate.Text(k, 40), MaxMetadataKeyChars)
 		case utf8.RuneCountInString(m[k]) > MaxMetadataValueChars:
 			return invalidf("metadata."+k, "is %d characters long; at most %d are allowed (put long text in the body)",
 				utf8.RuneCountInString(m[k]), MaxMetadataValueChars)
@@ -165,11 +167,4 @@ func checkComposedBody(e *Event) error {
 			n, MaxEngagementBodyChars)
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

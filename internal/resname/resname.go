@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // idPattern is what a workspace or connection id may look like: lowercase letters, digits and
@@ -64,27 +66,22 @@ func split(field, name, pattern string, collections ...string) ([]string, error)
 	}
 	segs := strings.Split(name, "/")
 	if len(segs) != 2*len(collections) {
-		return nil, bad(fmt.Sprintf("%q is not a valid resource name", truncate(name)))
+		return nil, bad(fmt.Sprintf("%q is not a valid resource name", truncate.Text(name, maxQuoted)))
 	}
 	ids := make([]string, len(collections))
 	for i, coll := range collections {
 		if segs[2*i] != coll {
-			return nil, bad(fmt.Sprintf("%q is not a valid resource name (expected %q at segment %d)", truncate(name), coll, 2*i+1))
+			return nil, bad(fmt.Sprintf("%q is not a valid resource name (expected %q at segment %d)", truncate.Text(name, maxQuoted), coll, 2*i+1))
 		}
 		id := segs[2*i+1]
 		if !ValidID(id) {
-			return nil, bad(fmt.Sprintf("%q has an invalid id %q (lowercase letters, digits and hyphens, starting with a letter, at most 63 characters)", truncate(name), truncate(id)))
+			return nil, bad(fmt.Sprintf("%q has an invalid id %q (lowercase letters, digits and hyphens, starting with a letter, at most 63 characters)", truncate.Text(name, maxQuoted), truncate.Text(id, maxQuoted)))
 		}
 		ids[i] = id
 	}
 	return ids, nil
 }
 
-// truncate keeps error messages short whatever the caller sent.
-func truncate(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+// maxQuoted is how many bytes of a caller's name or id an error message quotes, so messages
+// stay short whatever the caller sent.
+const maxQuoted = 80

@@ -20,6 +20,8 @@ import (
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/upsert"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // upserters keeps one batcher per connection and HubSpot client: a credential rotation
@@ -104,16 +106,9 @@ func normalizeEmail(field, raw string) (string, *rpcerr.Violation) {
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		return "", &rpcerr.Violation{Field: field, Description: fmt.Sprintf("%q is not an email address such as ada@example.com", truncateText(raw, 80))}
+		return "", &rpcerr.Violation{Field: field, Description: fmt.Sprintf("%q is not an email address such as ada@example.com", truncate.Text(raw, 80))}
 	}
 	return email, nil
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // contactProps validates a contact's properties against the contacts schema; email must be

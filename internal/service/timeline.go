@@ -17,6 +17,8 @@ import (
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // timelineName is workspaces/{w}/connections/{c}/timelineEvents/{id}.
@@ -29,11 +31,11 @@ func parseTimelineName(name string) (resname.Connection, string, error) {
 	const pattern = "workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}"
 	parts := strings.Split(name, "/")
 	if len(parts) != 6 || parts[4] != "timelineEvents" || parts[5] == "" || len(parts[5]) > 64 {
-		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncateText(name, 80), pattern)}
+		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, 80), pattern)}
 	}
 	conn, err := resname.ParseConnection("name", strings.Join(parts[:4], "/"))
 	if err != nil {
-		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncateText(name, 80), pattern)}
+		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, 80), pattern)}
 	}
 	return conn, parts[5], nil
 }
