@@ -33,7 +33,7 @@ func (r Record) String() string { return r.ObjectCollection.String() + "/records
 
 // ParseObjectCollection parses workspaces/{w}/connections/{c}/objects/{object_type}.
 func ParseObjectCollection(field, name string) (ObjectCollection, error) {
-	const pattern = "workspaces/{workspace}/connections/{connection}/objects/{object_type}"
+	const pattern = ObjectCollectionPattern
 	conn, rest, err := splitAfterConnection(field, name, pattern)
 	if err != nil {
 		return ObjectCollection{}, err
@@ -50,7 +50,7 @@ func ParseObjectCollection(field, name string) (ObjectCollection, error) {
 
 // ParseRecord parses workspaces/{w}/connections/{c}/objects/{object_type}/records/{record}.
 func ParseRecord(field, name string) (Record, error) {
-	const pattern = "workspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record}"
+	const pattern = RecordPattern
 	conn, rest, err := splitAfterConnection(field, name, pattern)
 	if err != nil {
 		return Record{}, err

@@ -11,6 +11,27 @@ import (
 	"github.com/connectflo/integrations/internal/truncate"
 )
 
+// The API's resource name patterns (AIP-122). Each parser checks its pattern and quotes it in
+// its errors; client/ builds and parses names by the same patterns (its test checks it).
+const (
+	WorkspacePattern        = "workspaces/{workspace}"
+	ConnectionPattern       = WorkspacePattern + "/connections/{connection}"
+	ObjectCollectionPattern = ConnectionPattern + "/objects/{object_type}"
+	RecordPattern           = ObjectCollectionPattern + "/records/{record}"
+	TimelineEventPattern    = ConnectionPattern + "/timelineEvents/{timeline_event}"
+	AuditEventPattern       = WorkspacePattern + "/auditEvents/{audit_event}"
+)
+
+// Patterns are every resource name pattern of the API, by resource type.
+var Patterns = map[string]string{
+	"Workspace":        WorkspacePattern,
+	"Connection":       ConnectionPattern,
+	"ObjectCollection": ObjectCollectionPattern,
+	"Record":           RecordPattern,
+	"TimelineEvent":    TimelineEventPattern,
+	"AuditEvent":       AuditEventPattern,
+}
+
 // idPattern is what a workspace or connection id may look like: lowercase letters, digits and
 // hyphens, starting with a letter, at most 63 characters (AIP-122 recommends RFC 1034 labels).
 var idPattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -40,7 +61,7 @@ func (c Connection) String() string { return "workspaces/" + c.Workspace + "/con
 
 // ParseWorkspace parses workspaces/{workspace}; field names the request field for errors.
 func ParseWorkspace(field, name string) (Workspace, error) {
-	parts, err := split(field, name, "workspaces/{workspace}", "workspaces")
+	parts, err := split(field, name, WorkspacePattern, "workspaces")
 	if err != nil {
 		return Workspace{}, err
 	}
@@ -49,7 +70,7 @@ func ParseWorkspace(field, name string) (Workspace, error) {
 
 // ParseConnection parses workspaces/{workspace}/connections/{connection}.
 func ParseConnection(field, name string) (Connection, error) {
-	parts, err := split(field, name, "workspaces/{workspace}/connections/{connection}", "workspaces", "connections")
+	parts, err := split(field, name, ConnectionPattern, "workspaces", "connections")
 	if err != nil {
 		return Connection{}, err
 	}

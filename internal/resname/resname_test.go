@@ -94,6 +94,12 @@ func FuzzParse(f *testing.F) {
 		if r, err := ParseRecord("name", s); err == nil && r.String() != s {
 			t.Errorf("ParseRecord(%q) formats back as %q", s, r.String())
 		}
+		if e, err := ParseTimelineEvent("name", s); err == nil && e.String() != s {
+			t.Errorf("ParseTimelineEvent(%q) formats back as %q", s, e.String())
+		}
+		if e, err := ParseAuditEvent("name", s); err == nil && e.String() != s {
+			t.Errorf("ParseAuditEvent(%q) formats back as %q", s, e.String())
+		}
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -17,28 +16,7 @@ import (
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
-
-	"github.com/connectflo/integrations/internal/truncate"
 )
-
-// timelineName is workspaces/{w}/connections/{c}/timelineEvents/{id}.
-func timelineName(ws, conn, id string) string {
-	return resname.Connection{Workspace: ws, ID: conn}.String() + "/timelineEvents/" + id
-}
-
-// parseTimelineName parses a timeline event's name.
-func parseTimelineName(name string) (resname.Connection, string, error) {
-	const pattern = "workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}"
-	parts := strings.Split(name, "/")
-	if len(parts) != 6 || parts[4] != "timelineEvents" || parts[5] == "" || len(parts[5]) > 64 {
-		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, 80), pattern)}
-	}
-	conn, err := resname.ParseConnection("name", strings.Join(parts[:4], "/"))
-	if err != nil {
-		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, 80), pattern)}
-	}
-	return conn, parts[5], nil
-}
 
 var kindsIn = map[integrationsv1.TimelineEventKind]outbox.Kind{
 	integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_CALL: outbox.KindCall, integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_SMS: outbox.KindSMS,
@@ -148,10 +126,11 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 
 // GetTimelineEvent returns an event with its delivery status.
 func (s *Service) GetTimelineEvent(ctx context.Context, req *integrationsv1.GetTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
-	conn, id, err := parseTimelineName(req.GetName())
+	event, err := resname.ParseTimelineEvent("name", req.GetName())
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	conn, id := event.Connection, event.ID
 	if err := authorize(ctx, conn.Workspace); err != nil {
 		return nil, err
 	}
@@ -233,7 +212,7 @@ func (s *Service) timelineError(ctx context.Context, err error, connection strin
 
 func timelineProto(ev outbox.Event) *integrationsv1.TimelineEvent {
 	out := &integrationsv1.TimelineEvent{
-		Name: timelineName(ev.Workspace, ev.Connection, ev.ID), Title: ev.Title, Body: ev.Body,
+		Name: resname.TimelineEvent{Connection: resname.Connection{Workspace: ev.Workspace, ID: ev.Connection}, ID: ev.ID}.String(), Title: ev.Title, Body: ev.Body,
 		CreateContactIfMissing: ev.CreateContactIfMissing, FromNumber: ev.FromNumber, ToNumber: ev.ToNumber,
 		RecordingUrl: ev.RecordingURL, ConversationUrl: ev.ConversationURL, Metadata: ev.Metadata,
 		Attempts: int32(ev.Attempts), LastError: ev.LastError, HubspotObjectType: ev.HubSpotObjectType,
