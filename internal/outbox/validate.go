@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -56,13 +57,17 @@ func tooLong(field, value string, limit int, hint string) error {
 }
 
 // validate checks everything that would make HubSpot reject the event for good, so a caller
-// learns it at once instead of from a FAILED event later. now places occurred_at.
+// learns it at once instead of from a FAILED event later, and puts the contact's email in
+// HubSpot's form (fields.NormalizeEmail). now places occurred_at.
 func (e *Event) validate(now time.Time) error {
 	switch {
 	case e.Workspace == "":
 		return invalidf("workspace", "is required")
 	case e.Connection == "":
 		return invalidf("connection", "is required")
+	}
+	if e.Kind == "" {
+		return invalidf("kind", "is required: CALL, SMS, WHATSAPP, CHAT, EMAIL or NOTE")
 	}
 	if _, ok := engagementOf(e.Kind); !ok {
 		return invalidf("kind", "%q is not one of CALL, SMS, WHATSAPP, CHAT, EMAIL, NOTE", e.Kind)
@@ -73,8 +78,13 @@ func (e *Event) validate(now time.Time) error {
 	if e.ContactID != "" && !hubspot.ValidObjectID(e.ContactID) {
 		return invalidf("contact.id", "is not a HubSpot contact id (a number of at most %d digits); to use an email set contact.email", hubspot.MaxObjectIDDigits)
 	}
-	if e.ContactID == "" && !strings.Contains(e.ContactEmail, "@") {
-		return invalidf("contact.email", "%q is not an email address", e.ContactEmail)
+	if e.ContactEmail != "" {
+		email, err := fields.NormalizeEmail(e.ContactEmail)
+		var ve *fields.ValueError
+		if errors.As(err, &ve) {
+			return invalidf("contact.email", "%s", ve.Message)
+		}
+		e.ContactEmail = email
 	}
 	if e.CreateContactIfMissing && e.ContactEmail == "" {
 		return invalidf("create_contact_if_missing", "needs contact.email: a contact can only be created from an email")

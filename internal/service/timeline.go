@@ -46,20 +46,8 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 		Title: in.GetTitle(), Body: in.GetBody(), FromNumber: in.GetFromNumber(), ToNumber: in.GetToNumber(),
 		RecordingURL: in.GetRecordingUrl(), ConversationURL: in.GetConversationUrl(), Metadata: in.GetMetadata(),
 		CreateContactIfMissing: in.GetCreateContactIfMissing()}
-	kind, ok := kindsIn[in.GetKind()]
-	if !ok {
-		add("kind", "is required: CALL, SMS, WHATSAPP, CHAT, EMAIL or NOTE")
-	}
-	ev.Kind = kind
-	if id := in.GetContact().GetId(); id != "" {
-		ev.ContactID = id
-	} else if in.GetContact().GetEmail() != "" {
-		email, v := normalizeEmail("timeline_event.contact.email", in.GetContact().GetEmail())
-		if v != nil {
-			vs = append(vs, *v)
-		}
-		ev.ContactEmail = email
-	}
+	ev.Kind = kindsIn[in.GetKind()] // unspecified or unknown: "", which the outbox refuses
+	ev.ContactID, ev.ContactEmail = in.GetContact().GetId(), in.GetContact().GetEmail()
 	if t := in.GetOccurTime(); t != nil {
 		ev.OccurredAt = t.AsTime()
 	}
@@ -81,8 +69,8 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 	if len(vs) > 0 {
 		return nil, rpcerr.InvalidArgument(vs...)
 	}
-	// The outbox owns the event's rules (every field's bound, the composed body HubSpot
-	// would refuse, occur_time's range): checked before any other work.
+	// The outbox owns the event's rules (kind, contact and its email, every field's bound, the
+	// composed body HubSpot would refuse, occur_time's range): checked before any other work.
 	if err := s.outbox.Validate(&ev); err != nil {
 		return nil, s.timelineError(ctx, err, name.String())
 	}
