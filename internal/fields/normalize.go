@@ -118,10 +118,10 @@ func normalizeNumber(f *Field, v any) (string, error) {
 		return strconv.FormatFloat(v, 'f', -1, 64), nil
 	case string:
 		s := strings.TrimSpace(v)
-		if strings.ContainsAny(s, ",_ ") && decimalPattern.MatchString(strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)) {
+		if strings.ContainsAny(s, ",_ ") && isDecimal(strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)) {
 			return "", valueErr(f, "takes a number without thousands separators, e.g. 150000 or 1234.5; got %s", describe(v))
 		}
-		if !decimalPattern.MatchString(s) {
+		if !isDecimal(s) {
 			return "", valueErr(f, "takes a number such as 150000 or -12.5 (a dot for decimals, no currency signs, no NaN or Infinity); got %s", describe(v))
 		}
 		s = strings.TrimPrefix(s, "+")

@@ -2,7 +2,6 @@ package fields
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +15,41 @@ import (
 // ignored everywhere; each returns ok false for a string that is not of its kind, never a
 // guess.
 
-// decimalPattern is a decimal number as HubSpot stores and accepts it: digits with an
-// optional sign, fraction and exponent; no thousands separators, hex, NaN or Infinity.
-var decimalPattern = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+// isDecimal reports whether s is a decimal number as HubSpot stores and accepts it: digits
+// with an optional sign, fraction and exponent ("-12.5", ".5", "1e6"); no thousands
+// separators, hex, NaN or Infinity. A scan, not a regular expression: every number a
+// condition reads passes through it.
+func isDecimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	mantissa := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		mantissa += digits()
+	}
+	if mantissa == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
 
 // Epoch milliseconds accepted as instants: years 1900 to 9999, the range HubSpot's date
 // pickers and RFC 3339 share. A number outside it is far more likely an id or an amount in
@@ -31,7 +62,7 @@ const (
 // ParseNumber reads a stored number ("1000000", "-12.5", "1e6") as a finite float64.
 func ParseNumber(raw string) (float64, bool) {
 	s := strings.TrimSpace(raw)
-	if !decimalPattern.MatchString(s) {
+	if !isDecimal(s) {
 		return 0, false
 	}
 	x, err := strconv.ParseFloat(s, 64)

@@ -2,6 +2,7 @@ package fields
 
 import (
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,9 @@ func FuzzParseStored(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
+		if isDecimal(raw) != decimalGrammar.MatchString(raw) {
+			t.Errorf("isDecimal(%q) = %v, unlike the grammar", raw, isDecimal(raw))
+		}
 		if x, ok := ParseNumber(raw); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
 			t.Errorf("ParseNumber(%q) = %v", raw, x)
 		}
@@ -102,4 +106,18 @@ func FuzzParseStored(f *testing.F) {
 			t.Errorf("ParseDate(%q) = %v, not midnight UTC", raw, d)
 		}
 	})
+}
+
+// decimalGrammar is the regular expression isDecimal implements.
+var decimalGrammar = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
+// TestIsDecimal pins the scan to the grammar it replaced, ^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$.
+func TestIsDecimal(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"0", "42", "-12.5", "+3", ".5", "5.", "-.5", "1e6", "1E+06", "2.5e-3", "", "+", "-", ".", "e5", "1e", "1e+",
+		"1.2.3", "1,000", "1_000", "0x10", "NaN", "Inf", " 1", "1 ", "--1", "1e5.5", "１"} {
+		if got, want := isDecimal(s), decimalGrammar.MatchString(s); got != want {
+			t.Errorf("isDecimal(%q) = %v; the grammar says %v", s, got, want)
+		}
+	}
 }
