@@ -12,9 +12,10 @@ import (
 	"os/user"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/connectflo/integrations/internal/store"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // Actions an event records (stored as these strings; the API prefixes AUDIT_ACTION_).
@@ -104,15 +105,7 @@ func newID() string {
 
 // bound keeps s valid UTF-8 and at most max bytes, cut at a character boundary.
 func bound(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= max {
-		return s
-	}
-	cut := max - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return truncate.Text(strings.ToValidUTF8(s, "?"), max)
 }
 
 // RecordCommand records an operation done by a command run on the server (apikey create or

@@ -21,6 +21,8 @@ import (
 
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/store"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 const keyPrefix = "cfk_"
@@ -117,7 +119,7 @@ func validKeyID(s string) bool {
 // redactKey keeps what is safe to echo of something that may be a whole key or a mangled one.
 func redactKey(s string) string {
 	if len(s) > 40 {
-		return s[:12] + "…"
+		return truncate.Text(s, 12+len(truncate.Ellipsis))
 	}
 	return s
 }

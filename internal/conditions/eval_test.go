@@ -279,9 +279,9 @@ func TestEvalReportsReads(t *testing.T) {
 	}
 	want := Result{Matched: true, Reads: []FieldRead{
 		{Field: "contact.firstname", Kind: testSchemaKind(t, "contacts", "firstname"), Empty: true},
-		{Field: "contact.interests", Kind: testSchemaKind(t, "contacts", "interests"), Value: []string{"webinars"}},
-		{Field: "contact.lifecyclestage", Kind: testSchemaKind(t, "contacts", "lifecyclestage"), Value: "customer"},
-		{Field: "deal.amount", Kind: testSchemaKind(t, "deals", "amount"), Value: 12.5},
+		{Field: "contact.interests", Kind: testSchemaKind(t, "contacts", "interests"), Value: []string{"webinars"}, Raw: "webinars"},
+		{Field: "contact.lifecyclestage", Kind: testSchemaKind(t, "contacts", "lifecyclestage"), Value: "customer", Raw: "customer"},
+		{Field: "deal.amount", Kind: testSchemaKind(t, "deals", "amount"), Value: 12.5, Raw: "12.5"},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v (company.annualrevenue must not be read: || stopped at deal.amount)", got, want)
@@ -374,4 +374,14 @@ func TestEvalConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestBadValueErrorQuotesWholeCharacters: a long stored value is quoted shortened, never with
+// a character cut in two.
+func TestBadValueErrorQuotesWholeCharacters(t *testing.T) {
+	t.Parallel()
+	err := &BadValueError{Field: "company.annualrevenue", Kind: fields.KindNumber, Raw: strings.Repeat("a", 38) + strings.Repeat("€", 10)}
+	if msg := err.Error(); strings.Contains(msg, `\x`) || !strings.Contains(msg, `aaa…"`) {
+		t.Errorf("BadValueError = %q; want the raw value quoted with whole characters, shortened with …", msg)
+	}
 }

@@ -40,6 +40,8 @@ type FieldRead struct {
 	Field string // "deal.closedate"
 	Kind  fields.Kind
 	Empty bool // empty in HubSpot; Value is nil
+	// Raw is the value exactly as HubSpot stores it ("1000000", "2026-11-27"), "" when empty.
+	Raw string
 	// Value is the typed value the condition saw: string (text and single choice), float64,
 	// time.Time (a date is midnight of its day in now's time zone), bool, []string; the raw
 	// string when HubSpot's value could not be read as the field's kind (Eval then fails).
@@ -99,16 +101,17 @@ func (ev *evaluation) read(r *recordValue, fs *fieldSpec) ref.Val {
 			return ev.reads[i].val
 		}
 	}
+	raw := r.raw[fs.field.Name]
 	e := readEntry{spec: fs, read: FieldRead{Field: fs.path, Kind: fs.field.Kind}}
-	val, native, ok, err := storedValue(fs, r.raw[fs.field.Name], ev.now.Location())
+	val, native, ok, err := storedValue(fs, raw, ev.now.Location())
 	switch {
 	case err != nil:
 		e.val, e.isBad = types.WrapErr(err), true
-		e.read.Value = r.raw[fs.field.Name]
+		e.read.Value, e.read.Raw = raw, raw
 	case !ok:
 		e.val, e.read.Empty = fs.absent, true
 	default:
-		e.val, e.read.Value = val, native
+		e.val, e.read.Value, e.read.Raw = val, native, raw
 	}
 	ev.reads = append(ev.reads, e)
 	return e.val

@@ -3,11 +3,12 @@ package fields
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // MaxStringLength is HubSpot's limit for string values, in characters.
@@ -74,10 +75,7 @@ func Normalize(f *Field, v any) (string, error) {
 func describe(v any) string {
 	switch v := v.(type) {
 	case string:
-		if len(v) > 40 {
-			v = v[:40] + "…"
-		}
-		return strconv.Quote(v)
+		return strconv.Quote(truncate.Text(v, 40))
 	case float64:
 		return "the number " + strconv.FormatFloat(v, 'g', -1, 64)
 	case bool:
@@ -111,8 +109,6 @@ func normalizeString(f *Field, v any) (string, error) {
 	return s, nil
 }
 
-var decimalPattern = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
-
 func normalizeNumber(f *Field, v any) (string, error) {
 	switch v := v.(type) {
 	case float64:
@@ -122,16 +118,16 @@ func normalizeNumber(f *Field, v any) (string, error) {
 		return strconv.FormatFloat(v, 'f', -1, 64), nil
 	case string:
 		s := strings.TrimSpace(v)
-		if strings.ContainsAny(s, ",_ ") && decimalPattern.MatchString(strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)) {
+		if strings.ContainsAny(s, ",_ ") && isDecimal(strings.NewReplacer(",", "", "_", "", " ", "").Replace(s)) {
 			return "", valueErr(f, "takes a number without thousands separators, e.g. 150000 or 1234.5; got %s", describe(v))
 		}
-		if !decimalPattern.MatchString(s) {
+		if !isDecimal(s) {
 			return "", valueErr(f, "takes a number such as 150000 or -12.5 (a dot for decimals, no currency signs, no NaN or Infinity); got %s", describe(v))
 		}
 		s = strings.TrimPrefix(s, "+")
 		if strings.ContainsAny(s, "eE") {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil || math.IsInf(x, 0) {
+			x, ok := ParseNumber(s)
+			if !ok {
 				return "", valueErr(f, "is out of range: %s", describe(v))
 			}
 			return strconv.FormatFloat(x, 'f', -1, 64), nil
@@ -159,7 +155,7 @@ func normalizeDate(f *Field, v any) (string, error) {
 		if d, err := time.Parse(dateFormat, s); err == nil {
 			return d.Format(dateFormat), nil
 		}
-		parsed, ok := parseInstant(s)
+		parsed, ok := ParseInstant(s)
 		if !ok {
 			return "", valueErr(f, "%s; got %s", allowed, describe(v))
 		}
@@ -187,7 +183,7 @@ func normalizeDateTime(f *Field, v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		s := strings.TrimSpace(v)
-		if t, ok = parseInstant(s); !ok {
+		if t, ok = ParseInstant(s); !ok {
 			if d, err := time.Parse(dateFormat, s); err == nil {
 				t, ok = d, true // a bare date is that day's midnight UTC
 			}
@@ -201,24 +197,12 @@ func normalizeDateTime(f *Field, v any) (string, error) {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z"), nil
 }
 
-// parseInstant reads RFC 3339 or a string of epoch milliseconds.
-func parseInstant(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return epochMillis(float64(ms))
-	}
-	return time.Time{}, false
-}
-
-// epochMillis reads epoch milliseconds within years 1900–9999.
+// epochMillis reads a JSON number as epoch milliseconds (EpochMillis): a whole number.
 func epochMillis(ms float64) (time.Time, bool) {
-	const lo, hi = -2208988800000, 253402300799999
-	if math.IsNaN(ms) || ms != math.Trunc(ms) || ms < lo || ms > hi {
+	if math.IsNaN(ms) || ms != math.Trunc(ms) || ms < minEpochMillis || ms > maxEpochMillis {
 		return time.Time{}, false
 	}
-	return time.UnixMilli(int64(ms)).UTC(), true
+	return EpochMillis(int64(ms))
 }
 
 func normalizeBool(f *Field, v any) (string, error) {
@@ -226,11 +210,8 @@ func normalizeBool(f *Field, v any) (string, error) {
 	case bool:
 		return strconv.FormatBool(v), nil
 	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true":
-			return "true", nil
-		case "false":
-			return "false", nil
+		if b, ok := ParseBool(v); ok {
+			return strconv.FormatBool(b), nil
 		}
 	}
 	return "", valueErr(f, "takes true or false, not %s", describe(v))

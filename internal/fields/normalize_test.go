@@ -202,3 +202,16 @@ func FuzzNormalize(f *testing.F) {
 func asValueError(err error, target **ValueError) bool {
 	return errors.As(err, target)
 }
+
+// TestNormalizeQuotesWholeCharacters: a long bad value is quoted shortened, never with a
+// character cut in two ("é" sits across the cut).
+func TestNormalizeQuotesWholeCharacters(t *testing.T) {
+	long := strings.Repeat("a", 39) + strings.Repeat("é", 20)
+	for _, f := range []*Field{numberField, dateField, datetimeField, boolField, phoneField} {
+		_, err := Normalize(f, long)
+		var ve *ValueError
+		if !errors.As(err, &ve) || strings.Contains(ve.Message, `\x`) || !strings.Contains(ve.Message, `aaa…"`) {
+			t.Errorf("Normalize(%s, %q) = %v; want a ValueError quoting whole characters, shortened with …", f.Name, long, err)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // MaxBatchInputs is HubSpot's limit on inputs per batch request; a 101st
@@ -82,7 +84,7 @@ func (b *batchItemError) UnmarshalJSON(data []byte) error {
 }
 
 func (b batchItemError) toAPIError(operation string, scrub func(string) string) *APIError {
-	clean := func(s string) string { return truncate(scrub(s)) }
+	clean := func(s string) string { return truncate.Text(scrub(s), maxErrorField) }
 	e := &APIError{
 		Operation:     operation,
 		Category:      clean(b.env.str("category")),

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // existingIDPattern finds the id in "Contact already exists. Existing ID: 501".
@@ -30,7 +32,7 @@ func decodeHTTPError(status int, header http.Header, body []byte, operation stri
 	if err := json.Unmarshal(bytes.TrimSpace(body), &env); err != nil {
 		env = errorEnvelope{} // not JSON (e.g. a gateway's HTML page): status alone decides
 	}
-	clean := func(s string) string { return truncate(scrub(s)) }
+	clean := func(s string) string { return truncate.Text(scrub(s), maxErrorField) }
 
 	message := clean(env.str("message"))
 	correlationID := clean(env.str("correlationId"))
@@ -187,9 +189,9 @@ func embeddedViolations(message string) []Violation {
 	out := make([]Violation, 0, len(items))
 	for _, item := range items {
 		out = append(out, Violation{
-			PropertyName: truncate(item.str("name")),
-			Code:         truncate(item.str("error")),
-			Message:      truncate(item.str("message")),
+			PropertyName: truncate.Text(item.str("name"), maxErrorField),
+			Code:         truncate.Text(item.str("error"), maxErrorField),
+			Message:      truncate.Text(item.str("message"), maxErrorField),
 		})
 	}
 	return out
@@ -240,11 +242,4 @@ func retryAfter(h http.Header) time.Duration {
 		return 0
 	}
 	return time.Duration(min(secs, 86400) * float64(time.Second))
-}
-
-func truncate(s string) string {
-	if len(s) <= maxErrorField {
-		return s
-	}
-	return s[:maxErrorField] + "…"
 }

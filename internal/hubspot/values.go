@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/connectflo/integrations/internal/fields"
 )
 
 // ID is a HubSpot identifier. HubSpot sends ids as strings in most places
@@ -68,9 +70,9 @@ func (p Properties) Lookup(name string) (string, bool) {
 	return v, ok
 }
 
-// Timestamp is a time HubSpot sent as ISO 8601 or as epoch milliseconds.
-// Values it cannot read decode as the zero time rather than failing the
-// whole response.
+// Timestamp is a time HubSpot sent as ISO 8601 or as epoch milliseconds,
+// read by fields.ParseInstant like every stored instant. Values it cannot
+// read decode as the zero time rather than failing the whole response.
 type Timestamp struct{ time.Time }
 
 // UnmarshalJSON accepts RFC 3339 strings, epoch-millisecond numbers or
@@ -81,12 +83,8 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 	if !ok || s == "" {
 		return nil
 	}
-	if parsed, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	if parsed, ok := fields.ParseInstant(s); ok {
 		t.Time = parsed
-		return nil
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		t.Time = time.UnixMilli(ms).UTC()
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package outbox
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -136,7 +135,7 @@ type payload struct {
 
 func payloadOf(e *Event) payload {
 	return payload{
-		ContactID: e.ContactID, ContactEmail: strings.ToLower(strings.TrimSpace(e.ContactEmail)),
+		ContactID: e.ContactID, ContactEmail: e.ContactEmail, // normalised by validate
 		CreateContactIfMissing: e.CreateContactIfMissing, ContactProperties: e.ContactProperties,
 		OccurredAtMs: e.OccurredAt.UnixMilli(), Title: e.Title, Body: e.Body, Direction: e.Direction,
 		DurationMs: e.Duration.Milliseconds(), FromNumber: e.FromNumber, ToNumber: e.ToNumber,

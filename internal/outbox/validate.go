@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // Limits of an event's fields. Each is checked before anything else is done with the event,
@@ -54,13 +57,17 @@ func tooLong(field, value string, limit int, hint string) error {
 }
 
 // validate checks everything that would make HubSpot reject the event for good, so a caller
-// learns it at once instead of from a FAILED event later. now places occurred_at.
+// learns it at once instead of from a FAILED event later, and puts the contact's email in
+// HubSpot's form (fields.NormalizeEmail). now places occurred_at.
 func (e *Event) validate(now time.Time) error {
 	switch {
 	case e.Workspace == "":
 		return invalidf("workspace", "is required")
 	case e.Connection == "":
 		return invalidf("connection", "is required")
+	}
+	if e.Kind == "" {
+		return invalidf("kind", "is required: CALL, SMS, WHATSAPP, CHAT, EMAIL or NOTE")
 	}
 	if _, ok := engagementOf(e.Kind); !ok {
 		return invalidf("kind", "%q is not one of CALL, SMS, WHATSAPP, CHAT, EMAIL, NOTE", e.Kind)
@@ -71,8 +78,13 @@ func (e *Event) validate(now time.Time) error {
 	if e.ContactID != "" && !hubspot.ValidObjectID(e.ContactID) {
 		return invalidf("contact.id", "is not a HubSpot contact id (a number of at most %d digits); to use an email set contact.email", hubspot.MaxObjectIDDigits)
 	}
-	if e.ContactID == "" && !strings.Contains(e.ContactEmail, "@") {
-		return invalidf("contact.email", "%q is not an email address", e.ContactEmail)
+	if e.ContactEmail != "" {
+		email, err := fields.NormalizeEmail(e.ContactEmail)
+		var ve *fields.ValueError
+		if errors.As(err, &ve) {
+			return invalidf("contact.email", "%s", ve.Message)
+		}
+		e.ContactEmail = email
 	}
 	if e.CreateContactIfMissing && e.ContactEmail == "" {
 		return invalidf("create_contact_if_missing", "needs contact.email: a contact can only be created from an email")
@@ -142,7 +154,7 @@ func checkMetadata(m map[string]string) error {
 		case k == "":
 			return invalidf("metadata", "has an empty key")
 		case utf8.RuneCountInString(k) > MaxMetadataKeyChars:
-			return invalidf("metadata", "key %q… is longer than %d characters", truncate(k, 40), MaxMetadataKeyChars)
+			return invalidf("metadata", "key %q is longer than %d characters", truncate.Text(k, 40), MaxMetadataKeyChars)
 		case utf8.RuneCountInString(m[k]) > MaxMetadataValueChars:
 			return invalidf("metadata."+k, "is %d characters long; at most %d are allowed (put long text in the body)",
 				utf8.RuneCountInString(m[k]), MaxMetadataValueChars)
@@ -165,11 +177,4 @@ func checkComposedBody(e *Event) error {
 			n, MaxEngagementBodyChars)
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

@@ -31,6 +31,11 @@ func TestValidateBoundsEveryField(t *testing.T) {
 	}{
 		{"valid note", func(*Event) {}, ""},
 		{"unknown kind", func(ev *Event) { ev.Kind = "FAX" }, "kind"},
+		{"no kind", func(ev *Event) { ev.Kind = "" }, "kind"},
+		{"email", func(ev *Event) { ev.ContactID, ev.ContactEmail = "", "ada@example.com" }, ""},
+		{"email of a domain without a dot", func(ev *Event) { ev.ContactID, ev.ContactEmail = "", "ada@localhost" }, "contact.email"},
+		{"email with a display name", func(ev *Event) { ev.ContactID, ev.ContactEmail = "", "Ada <ada@example.com>" }, "contact.email"},
+		{"two at signs", func(ev *Event) { ev.ContactID, ev.ContactEmail = "", "ada@b@example.com" }, "contact.email"},
 		{"no contact", func(ev *Event) { ev.ContactID = "" }, "contact"},
 		{"non-numeric id", func(ev *Event) { ev.ContactID = "abc" }, "contact.id"},
 		{"id of 19 digits", func(ev *Event) { ev.ContactID = strings.Repeat("9", 19) }, ""},
@@ -186,4 +191,19 @@ func FuzzValidate(f *testing.F) {
 			t.Errorf("accepted a field over its bound: %+v", ev)
 		}
 	})
+}
+
+// TestValidateNormalisesTheEmail: the outbox owns the event's contact email rule
+// (fields.NormalizeEmail) and stores the email as HubSpot does, trimmed and lowercase.
+func TestValidateNormalisesTheEmail(t *testing.T) {
+	ev := note("", 1)
+	ev.ContactEmail = "  Ada@Example.COM "
+	if err := ev.validate(validationNow); err != nil || ev.ContactEmail != "ada@example.com" {
+		t.Errorf("validate = %v with email %q; want it accepted as \"ada@example.com\"", err, ev.ContactEmail)
+	}
+	ev.ContactEmail = "not an email@"
+	var ve *ValidationError
+	if err := ev.validate(validationNow); !errors.As(err, &ve) || ve.Field != "contact.email" || ve.Reason != `"not an email@" is not an email address such as ada@example.com` {
+		t.Errorf("validate = %v; want the email rule's message on contact.email", err)
+	}
 }

@@ -5,7 +5,6 @@ package records
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -44,28 +43,26 @@ func Typed(f *fields.Field, raw string, present bool) Value {
 		return v
 	}
 	v.Set = true
+	var ok bool
 	switch v.Kind {
 	case fields.KindNumber:
-		if x, err := strconv.ParseFloat(raw, 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
-			v.Number = x
+		if v.Number, ok = fields.ParseNumber(raw); ok {
 			return v
 		}
-	case fields.KindDate, fields.KindDateTime:
-		if t, ok := parseTime(raw); ok {
-			v.Time = t
+	case fields.KindDate:
+		if v.Time, ok = fields.ParseDate(raw); ok {
+			return v
+		}
+	case fields.KindDateTime:
+		if v.Time, ok = fields.ParseDateTime(raw); ok {
 			return v
 		}
 	case fields.KindBool:
-		if b, err := strconv.ParseBool(raw); err == nil {
-			v.Bool = b
+		if v.Bool, ok = fields.ParseBool(raw); ok {
 			return v
 		}
 	case fields.KindMultipleChoice:
-		for _, s := range strings.Split(raw, ";") {
-			if s = strings.TrimSpace(s); s != "" {
-				v.List = append(v.List, s)
-			}
-		}
+		v.List = fields.SplitChoices(raw)
 		return v
 	}
 	v.Kind = fields.KindString
@@ -74,20 +71,6 @@ func Typed(f *fields.Field, raw string, present bool) Value {
 	}
 	v.String = raw
 	return v
-}
-
-// parseTime reads HubSpot's date ("2026-11-27"), datetime (RFC 3339) and epoch-ms forms.
-func parseTime(raw string) (time.Time, bool) {
-	if t, err := time.Parse("2006-01-02", raw); err == nil {
-		return t, true
-	}
-	if t, err := time.Parse(time.RFC3339Nano, raw); err == nil {
-		return t.UTC(), true
-	}
-	if ms, err := strconv.ParseInt(raw, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), true
-	}
-	return time.Time{}, false
 }
 
 // Filter is a search filter as the API receives it.
@@ -182,7 +165,7 @@ func CheckFilter(schema *fields.Schema, f Filter, budget *fields.SuggestionBudge
 // search compares reliably.
 func searchForm(f *fields.Field, normalised string) string {
 	if f.Kind == fields.KindDate || f.Kind == fields.KindDateTime {
-		if t, ok := parseTime(normalised); ok {
+		if t, ok := fields.ParseDateTime(normalised); ok {
 			return strconv.FormatInt(t.UnixMilli(), 10)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/connectflo/integrations/internal/hubspot"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // ObjectTypes are the CRM object types records can be of, as they appear in names.
@@ -31,14 +33,14 @@ func (r Record) String() string { return r.ObjectCollection.String() + "/records
 
 // ParseObjectCollection parses workspaces/{w}/connections/{c}/objects/{object_type}.
 func ParseObjectCollection(field, name string) (ObjectCollection, error) {
-	const pattern = "workspaces/{workspace}/connections/{connection}/objects/{object_type}"
+	const pattern = ObjectCollectionPattern
 	conn, rest, err := splitAfterConnection(field, name, pattern)
 	if err != nil {
 		return ObjectCollection{}, err
 	}
 	ot, ok := strings.CutPrefix(rest, "objects/")
 	if !ok || strings.Contains(ot, "/") {
-		return ObjectCollection{}, &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate(name), pattern)}
+		return ObjectCollection{}, &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), pattern)}
 	}
 	if err := checkObjectType(field, ot); err != nil {
 		return ObjectCollection{}, err
@@ -48,14 +50,14 @@ func ParseObjectCollection(field, name string) (ObjectCollection, error) {
 
 // ParseRecord parses workspaces/{w}/connections/{c}/objects/{object_type}/records/{record}.
 func ParseRecord(field, name string) (Record, error) {
-	const pattern = "workspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record}"
+	const pattern = RecordPattern
 	conn, rest, err := splitAfterConnection(field, name, pattern)
 	if err != nil {
 		return Record{}, err
 	}
 	segs := strings.Split(rest, "/")
 	if len(segs) != 4 || segs[0] != "objects" || segs[2] != "records" {
-		return Record{}, &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate(name), pattern)}
+		return Record{}, &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), pattern)}
 	}
 	if err := checkObjectType(field, segs[1]); err != nil {
 		return Record{}, err
@@ -73,11 +75,11 @@ func splitAfterConnection(field, name, pattern string) (Connection, string, erro
 	}
 	segs := strings.SplitN(name, "/", 5)
 	if len(segs) < 5 {
-		return Connection{}, "", &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate(name), pattern)}
+		return Connection{}, "", &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), pattern)}
 	}
 	conn, err := ParseConnection(field, strings.Join(segs[:4], "/"))
 	if err != nil {
-		return Connection{}, "", &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate(name), pattern)}
+		return Connection{}, "", &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), pattern)}
 	}
 	return conn, segs[4], nil
 }
@@ -88,14 +90,14 @@ func checkObjectType(field, ot string) error {
 			return nil
 		}
 	}
-	return &FieldError{Field: field, Description: fmt.Sprintf("object type %q is not supported; use contacts, companies or deals", truncate(ot))}
+	return &FieldError{Field: field, Description: fmt.Sprintf("object type %q is not supported; use contacts, companies or deals", truncate.Text(ot, maxQuoted))}
 }
 
 // CheckObjectID checks a HubSpot record id given on its own in request field (not inside a
 // resource name), by hubspot.ValidObjectID.
 func CheckObjectID(field, id string) error {
 	if !hubspot.ValidObjectID(id) {
-		return &FieldError{Field: field, Description: fmt.Sprintf("%q is not a HubSpot record id (a number of at most %d digits)", truncate(id), hubspot.MaxObjectIDDigits)}
+		return &FieldError{Field: field, Description: fmt.Sprintf("%q is not a HubSpot record id (a number of at most %d digits)", truncate.Text(id, maxQuoted), hubspot.MaxObjectIDDigits)}
 	}
 	return nil
 }

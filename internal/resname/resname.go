@@ -7,7 +7,30 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
+
+// The API's resource name patterns (AIP-122). Each parser checks its pattern and quotes it in
+// its errors; client/ builds and parses names by the same patterns (its test checks it).
+const (
+	WorkspacePattern        = "workspaces/{workspace}"
+	ConnectionPattern       = WorkspacePattern + "/connections/{connection}"
+	ObjectCollectionPattern = ConnectionPattern + "/objects/{object_type}"
+	RecordPattern           = ObjectCollectionPattern + "/records/{record}"
+	TimelineEventPattern    = ConnectionPattern + "/timelineEvents/{timeline_event}"
+	AuditEventPattern       = WorkspacePattern + "/auditEvents/{audit_event}"
+)
+
+// Patterns are every resource name pattern of the API, by resource type.
+var Patterns = map[string]string{
+	"Workspace":        WorkspacePattern,
+	"Connection":       ConnectionPattern,
+	"ObjectCollection": ObjectCollectionPattern,
+	"Record":           RecordPattern,
+	"TimelineEvent":    TimelineEventPattern,
+	"AuditEvent":       AuditEventPattern,
+}
 
 // idPattern is what a workspace or connection id may look like: lowercase letters, digits and
 // hyphens, starting with a letter, at most 63 characters (AIP-122 recommends RFC 1034 labels).
@@ -38,7 +61,7 @@ func (c Connection) String() string { return "workspaces/" + c.Workspace + "/con
 
 // ParseWorkspace parses workspaces/{workspace}; field names the request field for errors.
 func ParseWorkspace(field, name string) (Workspace, error) {
-	parts, err := split(field, name, "workspaces/{workspace}", "workspaces")
+	parts, err := split(field, name, WorkspacePattern, "workspaces")
 	if err != nil {
 		return Workspace{}, err
 	}
@@ -47,7 +70,7 @@ func ParseWorkspace(field, name string) (Workspace, error) {
 
 // ParseConnection parses workspaces/{workspace}/connections/{connection}.
 func ParseConnection(field, name string) (Connection, error) {
-	parts, err := split(field, name, "workspaces/{workspace}/connections/{connection}", "workspaces", "connections")
+	parts, err := split(field, name, ConnectionPattern, "workspaces", "connections")
 	if err != nil {
 		return Connection{}, err
 	}
@@ -64,27 +87,22 @@ func split(field, name, pattern string, collections ...string) ([]string, error)
 	}
 	segs := strings.Split(name, "/")
 	if len(segs) != 2*len(collections) {
-		return nil, bad(fmt.Sprintf("%q is not a valid resource name", truncate(name)))
+		return nil, bad(fmt.Sprintf("%q is not a valid resource name", truncate.Text(name, maxQuoted)))
 	}
 	ids := make([]string, len(collections))
 	for i, coll := range collections {
 		if segs[2*i] != coll {
-			return nil, bad(fmt.Sprintf("%q is not a valid resource name (expected %q at segment %d)", truncate(name), coll, 2*i+1))
+			return nil, bad(fmt.Sprintf("%q is not a valid resource name (expected %q at segment %d)", truncate.Text(name, maxQuoted), coll, 2*i+1))
 		}
 		id := segs[2*i+1]
 		if !ValidID(id) {
-			return nil, bad(fmt.Sprintf("%q has an invalid id %q (lowercase letters, digits and hyphens, starting with a letter, at most 63 characters)", truncate(name), truncate(id)))
+			return nil, bad(fmt.Sprintf("%q has an invalid id %q (lowercase letters, digits and hyphens, starting with a letter, at most 63 characters)", truncate.Text(name, maxQuoted), truncate.Text(id, maxQuoted)))
 		}
 		ids[i] = id
 	}
 	return ids, nil
 }
 
-// truncate keeps error messages short whatever the caller sent.
-func truncate(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+// maxQuoted is how many bytes of a caller's name or id an error message quotes, so messages
+// stay short whatever the caller sent.
+const maxQuoted = 80

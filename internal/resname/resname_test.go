@@ -2,7 +2,9 @@ package resname
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseConnection(t *testing.T) {
@@ -92,6 +94,12 @@ func FuzzParse(f *testing.F) {
 		if r, err := ParseRecord("name", s); err == nil && r.String() != s {
 			t.Errorf("ParseRecord(%q) formats back as %q", s, r.String())
 		}
+		if e, err := ParseTimelineEvent("name", s); err == nil && e.String() != s {
+			t.Errorf("ParseTimelineEvent(%q) formats back as %q", s, e.String())
+		}
+		if e, err := ParseAuditEvent("name", s); err == nil && e.String() != s {
+			t.Errorf("ParseAuditEvent(%q) formats back as %q", s, e.String())
+		}
 	})
 }
 
@@ -115,5 +123,31 @@ func TestParseRecordNames(t *testing.T) {
 	}
 	if _, err := ParseObjectCollection("parent", "workspaces/acme/connections/prod/objects/deals/x"); err == nil {
 		t.Error("a record name was accepted as an object collection")
+	}
+}
+
+// TestErrorsQuoteWholeCharacters: a long name is quoted shortened, never with a character cut
+// in two (a multi-byte character sits across the cut in each case).
+func TestErrorsQuoteWholeCharacters(t *testing.T) {
+	// Three-byte characters after one ASCII byte: a cut after 80 bytes of it, or of
+	// "workspaces/" and it, falls inside a character.
+	long := "a" + strings.Repeat("€", 50)
+	parsers := map[string]func() error{
+		"ParseWorkspace":        func() error { _, err := ParseWorkspace("name", "workspaces/"+long); return err },
+		"ParseConnection":       func() error { _, err := ParseConnection("name", long+"/x/y/z"); return err },
+		"ParseObjectCollection": func() error { _, err := ParseObjectCollection("parent", long+"/x/y/z/w"); return err },
+		"ParseRecord": func() error {
+			_, err := ParseRecord("name", "workspaces/a/connections/b/objects/"+long+"/records/1")
+			return err
+		},
+		"CheckObjectID": func() error { return CheckObjectID("contact.id", long) },
+	}
+	for name, parse := range parsers {
+		t.Run(name, func(t *testing.T) {
+			var fe *FieldError
+			if err := parse(); !errors.As(err, &fe) || strings.Contains(fe.Description, `\x`) || !utf8.ValidString(fe.Description) || !strings.Contains(fe.Description, "…") {
+				t.Errorf("%s error = %v; want a FieldError quoting valid UTF-8 shortened with …", name, err)
+			}
+		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // details splits an error into its ErrorInfo and BadRequest.
@@ -99,7 +101,7 @@ func TestInvalidArgumentCutsLongViolations(t *testing.T) {
 	long := strings.Repeat("é", 4<<10) // two bytes each: the cut must fall between runes
 	st, info, br := details(t, Invalid("SOME_REASON", "lead", map[string]string{"k": "v"}, Violation{Field: "properties." + long, Description: "bad: " + long}))
 	want := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-		Field: Truncate("properties."+long, maxFieldPath), Description: Truncate("bad: "+long, maxDescription)}}}
+		Field: truncate.Text("properties."+long, maxFieldPath), Description: truncate.Text("bad: "+long, maxDescription)}}}
 	if !proto.Equal(want, br) {
 		t.Errorf("BadRequest = %v; want %v", br, want)
 	}
@@ -112,23 +114,5 @@ func TestInvalidArgumentCutsLongViolations(t *testing.T) {
 	}
 	if info.GetReason() != "SOME_REASON" || info.GetMetadata()["k"] != "v" || info.GetMetadata()["field"] != f.GetField() {
 		t.Errorf("ErrorInfo %v", info)
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	cases := []struct {
-		s    string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly10!", 10, "exactly10!"},
-		{"abcdefghijk", 10, "abcdefg…"},
-		{"ééééé", 6, "é…"}, // "é" is 2 bytes and "…" 3: only one "é" fits
-	}
-	for _, tc := range cases {
-		if got := Truncate(tc.s, tc.n); got != tc.want {
-			t.Errorf("Truncate(%q, %d) = %q; want %q", tc.s, tc.n, got, tc.want)
-		}
 	}
 }

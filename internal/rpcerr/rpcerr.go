@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/connectflo/integrations/internal/resname"
+
+	"github.com/connectflo/integrations/internal/truncate"
 )
 
 // Domain is the ErrorInfo domain of every error this service returns.
@@ -79,7 +81,7 @@ func Invalid(reason, lead string, md map[string]string, violations ...Violation)
 	var msg strings.Builder
 	msg.WriteString(lead)
 	for i, v := range listed {
-		field, desc := Truncate(validText(v.Field), maxFieldPath), Truncate(validText(v.Description), maxDescription)
+		field, desc := truncate.Text(validText(v.Field), maxFieldPath), truncate.Text(validText(v.Description), maxDescription)
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: desc})
 		switch {
 		case i > 0:

@@ -78,7 +78,7 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *integrationsv1.ListA
 // auditEventProto is the API view of a stored audit event.
 func auditEventProto(ws resname.Workspace, e store.AuditEvent) *integrationsv1.AuditEvent {
 	out := &integrationsv1.AuditEvent{
-		Name:         ws.String() + "/auditEvents/" + e.ID,
+		Name:         resname.AuditEvent{Workspace: ws, ID: e.ID}.String(),
 		EventTime:    timestamppb.New(e.Time),
 		Action:       integrationsv1.AuditAction(integrationsv1.AuditAction_value["AUDIT_ACTION_"+e.Action]),
 		Resource:     e.Resource,

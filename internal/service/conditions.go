@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
@@ -284,28 +284,14 @@ func latestOpenDeal(ctx context.Context, client *hubspot.Client, contactID strin
 	return open[0].id, nil
 }
 
+// readValueProto is the API view of a field the evaluation read: HubSpot's stored string
+// typed as GetRecord types it (records.Typed), so raw is exactly what HubSpot holds and a date
+// is midnight UTC, whatever time zone the evaluation counted days in.
 func readValueProto(r conditions.FieldRead) *integrationsv1.FieldValue {
-	out := &integrationsv1.FieldValue{}
 	if r.Empty {
-		return out
+		return &integrationsv1.FieldValue{}
 	}
-	switch v := r.Value.(type) {
-	case string:
-		out.Value, out.Raw = &integrationsv1.FieldValue_StringValue{StringValue: v}, v
-	case float64:
-		out.Value, out.Raw = &integrationsv1.FieldValue_NumberValue{NumberValue: v}, fmt.Sprint(v)
-	case bool:
-		out.Value, out.Raw = &integrationsv1.FieldValue_BoolValue{BoolValue: v}, fmt.Sprint(v)
-	case time.Time:
-		out.Value = &integrationsv1.FieldValue_TimestampValue{TimestampValue: timestamppb.New(v)}
-		out.Raw = v.UTC().Format(time.RFC3339Nano)
-		if r.Kind == fields.KindDate {
-			out.Raw = v.Format("2006-01-02")
-		}
-	case []string:
-		out.Value, out.Raw = &integrationsv1.FieldValue_StringListValue{StringListValue: &integrationsv1.StringList{Values: v}}, strings.Join(v, ";")
-	}
-	return out
+	return fieldValueProto(records.Typed(&fields.Field{Kind: r.Kind}, r.Raw, true))
 }
 
 // evalErrorStatus maps an evaluation failure: none of them is fixed by retrying.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,28 +94,18 @@ func (u *upserters) closeAll(ctx context.Context) error {
 // upsert by email is safe to retry.
 func (s *Service) Close(ctx context.Context) error { return s.upserts.closeAll(ctx) }
 
-// normalizeEmail trims, lowercases and checks an email; HubSpot stores emails lowercase.
+// normalizeEmail is fields.NormalizeEmail, its problem reported on the request field.
 func normalizeEmail(field, raw string) (string, *rpcerr.Violation) {
-	email := strings.ToLower(strings.TrimSpace(raw))
-	if email == "" {
-		return "", &rpcerr.Violation{Field: field, Description: "is required: the contact's email, e.g. ada@example.com"}
-	}
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 || !strings.Contains(email[strings.LastIndex(email, "@")+1:], ".") {
-		return "", &rpcerr.Violation{Field: field, Description: fmt.Sprintf("%q is not an email address such as ada@example.com", truncateText(raw, 80))}
+	email, err := fields.NormalizeEmail(raw)
+	var ve *fields.ValueError
+	if errors.As(err, &ve) {
+		return "", &rpcerr.Violation{Field: field, Description: ve.Message}
 	}
 	return email, nil
 }
 
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
-// contactProps validates a contact's properties against the contacts schema; email must be
-// given as the contact's email, not as a property that differs from it. The caller checked
+// contactProps validates a contact's properties against the contacts schema; an email among
+// them is checked by upsert.CheckContact, the contact rule, and left out. The caller checked
 // their count (checkPropertyCount); budget is the request's.
 func contactProps(schema *fields.Schema, prefix, email string, in map[string]*structpb.Value, budget *fields.SuggestionBudget) (map[string]string, []rpcerr.Violation) {
 	out := make(map[string]string, len(in))
@@ -125,8 +113,10 @@ func contactProps(schema *fields.Schema, prefix, email string, in map[string]*st
 	for _, name := range sortedKeys(in) {
 		v := in[name]
 		if name == "email" {
-			if s, ok := v.AsInterface().(string); !ok || strings.ToLower(strings.TrimSpace(s)) != email {
-				vs = append(vs, rpcerr.Violation{Field: prefix + "email", Description: "differs from the contact's email; the email identifies the contact and cannot be changed by an upsert"})
+			s, _ := v.AsInterface().(string) // anything else differs from the email
+			var ce *upsert.ContactError
+			if errors.As(upsert.CheckContact(email, map[string]string{name: s}), &ce) {
+				vs = append(vs, rpcerr.Violation{Field: prefix + "email", Description: ce.Message})
 			}
 			continue
 		}

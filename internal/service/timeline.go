@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -18,25 +17,6 @@ import (
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 )
-
-// timelineName is workspaces/{w}/connections/{c}/timelineEvents/{id}.
-func timelineName(ws, conn, id string) string {
-	return resname.Connection{Workspace: ws, ID: conn}.String() + "/timelineEvents/" + id
-}
-
-// parseTimelineName parses a timeline event's name.
-func parseTimelineName(name string) (resname.Connection, string, error) {
-	const pattern = "workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}"
-	parts := strings.Split(name, "/")
-	if len(parts) != 6 || parts[4] != "timelineEvents" || parts[5] == "" || len(parts[5]) > 64 {
-		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncateText(name, 80), pattern)}
-	}
-	conn, err := resname.ParseConnection("name", strings.Join(parts[:4], "/"))
-	if err != nil {
-		return resname.Connection{}, "", &resname.FieldError{Field: "name", Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncateText(name, 80), pattern)}
-	}
-	return conn, parts[5], nil
-}
 
 var kindsIn = map[integrationsv1.TimelineEventKind]outbox.Kind{
 	integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_CALL: outbox.KindCall, integrationsv1.TimelineEventKind_TIMELINE_EVENT_KIND_SMS: outbox.KindSMS,
@@ -66,20 +46,8 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 		Title: in.GetTitle(), Body: in.GetBody(), FromNumber: in.GetFromNumber(), ToNumber: in.GetToNumber(),
 		RecordingURL: in.GetRecordingUrl(), ConversationURL: in.GetConversationUrl(), Metadata: in.GetMetadata(),
 		CreateContactIfMissing: in.GetCreateContactIfMissing()}
-	kind, ok := kindsIn[in.GetKind()]
-	if !ok {
-		add("kind", "is required: CALL, SMS, WHATSAPP, CHAT, EMAIL or NOTE")
-	}
-	ev.Kind = kind
-	if id := in.GetContact().GetId(); id != "" {
-		ev.ContactID = id
-	} else if in.GetContact().GetEmail() != "" {
-		email, v := normalizeEmail("timeline_event.contact.email", in.GetContact().GetEmail())
-		if v != nil {
-			vs = append(vs, *v)
-		}
-		ev.ContactEmail = email
-	}
+	ev.Kind = kindsIn[in.GetKind()] // unspecified or unknown: "", which the outbox refuses
+	ev.ContactID, ev.ContactEmail = in.GetContact().GetId(), in.GetContact().GetEmail()
 	if t := in.GetOccurTime(); t != nil {
 		ev.OccurredAt = t.AsTime()
 	}
@@ -101,8 +69,8 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 	if len(vs) > 0 {
 		return nil, rpcerr.InvalidArgument(vs...)
 	}
-	// The outbox owns the event's rules (every field's bound, the composed body HubSpot
-	// would refuse, occur_time's range): checked before any other work.
+	// The outbox owns the event's rules (kind, contact and its email, every field's bound, the
+	// composed body HubSpot would refuse, occur_time's range): checked before any other work.
 	if err := s.outbox.Validate(&ev); err != nil {
 		return nil, s.timelineError(ctx, err, name.String())
 	}
@@ -146,10 +114,11 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 
 // GetTimelineEvent returns an event with its delivery status.
 func (s *Service) GetTimelineEvent(ctx context.Context, req *integrationsv1.GetTimelineEventRequest) (*integrationsv1.TimelineEvent, error) {
-	conn, id, err := parseTimelineName(req.GetName())
+	event, err := resname.ParseTimelineEvent("name", req.GetName())
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	conn, id := event.Connection, event.ID
 	if err := authorize(ctx, conn.Workspace); err != nil {
 		return nil, err
 	}
@@ -231,7 +200,7 @@ func (s *Service) timelineError(ctx context.Context, err error, connection strin
 
 func timelineProto(ev outbox.Event) *integrationsv1.TimelineEvent {
 	out := &integrationsv1.TimelineEvent{
-		Name: timelineName(ev.Workspace, ev.Connection, ev.ID), Title: ev.Title, Body: ev.Body,
+		Name: resname.TimelineEvent{Connection: resname.Connection{Workspace: ev.Workspace, ID: ev.Connection}, ID: ev.ID}.String(), Title: ev.Title, Body: ev.Body,
 		CreateContactIfMissing: ev.CreateContactIfMissing, FromNumber: ev.FromNumber, ToNumber: ev.ToNumber,
 		RecordingUrl: ev.RecordingURL, ConversationUrl: ev.ConversationURL, Metadata: ev.Metadata,
 		Attempts: int32(ev.Attempts), LastError: ev.LastError, HubspotObjectType: ev.HubSpotObjectType,

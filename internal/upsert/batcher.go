@@ -160,7 +160,7 @@ func New(sender Sender, cfg Config) *Batcher {
 // and lower-cased) and returns its id and whether it was created. props
 // hold HubSpot's string forms, already validated.
 func (b *Batcher) Upsert(ctx context.Context, email string, props map[string]string) (Result, error) {
-	if err := checkContact(email, props); err != nil {
+	if err := CheckContact(email, props); err != nil {
 		return Result{}, err
 	}
 	items, err := b.enqueue(ctx, []Contact{{Email: email, Properties: props}})
@@ -181,7 +181,7 @@ func (b *Batcher) UpsertMany(ctx context.Context, contacts []Contact) ([]ItemRes
 	valid := make([]Contact, 0, len(contacts))
 	index := make([]int, 0, len(contacts))
 	for i, c := range contacts {
-		if err := checkContact(c.Email, c.Properties); err != nil {
+		if err := CheckContact(c.Email, c.Properties); err != nil {
 			out[i].Err = err
 			continue
 		}
@@ -202,12 +202,30 @@ func (b *Batcher) UpsertMany(ctx context.Context, contacts []Contact) ([]ItemRes
 	return out, nil
 }
 
-func checkContact(email string, props map[string]string) error {
+// ContactError is a contact the batcher refuses before queueing: Field is "email" or
+// "properties.email", Message says what is wrong. It matches ErrInvalidContact.
+type ContactError struct {
+	Field   string
+	Message string
+}
+
+func (e *ContactError) Error() string { return "upsert: invalid contact: " + e.Field + " " + e.Message }
+
+// Is makes a ContactError match ErrInvalidContact.
+func (e *ContactError) Is(target error) bool { return target == ErrInvalidContact }
+
+// CheckContact is the rule of a contact to upsert: it has an email, and an email among its
+// properties is that email (trimmed, in any case), since the email identifies the contact and
+// an upsert cannot change it. The email's format is fields.NormalizeEmail's, applied by the
+// caller before (the service does); what HubSpot still refuses comes back as its own error.
+// Upsert and UpsertMany apply it to every contact; the service calls it to report the problem
+// before any other work.
+func CheckContact(email string, props map[string]string) error {
 	if strings.TrimSpace(email) == "" {
-		return fmt.Errorf("%w: an email is required", ErrInvalidContact)
+		return &ContactError{Field: "email", Message: "is required: the contact's email, e.g. ada@example.com"}
 	}
-	if v, ok := props["email"]; ok && !strings.EqualFold(v, email) {
-		return fmt.Errorf("%w: properties.email differs from the email the contact is upserted by", ErrInvalidContact)
+	if v, ok := props["email"]; ok && !strings.EqualFold(strings.TrimSpace(v), email) {
+		return &ContactError{Field: "properties.email", Message: "differs from the contact's email; the email identifies the contact and cannot be changed by an upsert"}
 	}
 	return nil
 }

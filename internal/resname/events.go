@@ -1,0 +1,54 @@
+package resname
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/connectflo/integrations/internal/truncate"
+)
+
+// MaxTimelineEventIDLength bounds a timeline event id in a name; the outbox makes ids of 24
+// characters.
+const MaxTimelineEventIDLength = 64
+
+// TimelineEvent is workspaces/{w}/connections/{c}/timelineEvents/{timeline_event}.
+type TimelineEvent struct {
+	Connection
+	ID string
+}
+
+// String formats the name.
+func (e TimelineEvent) String() string { return e.Connection.String() + "/timelineEvents/" + e.ID }
+
+// ParseTimelineEvent parses workspaces/{w}/connections/{c}/timelineEvents/{timeline_event}.
+func ParseTimelineEvent(field, name string) (TimelineEvent, error) {
+	bad := &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), TimelineEventPattern)}
+	conn, rest, err := splitAfterConnection(field, name, TimelineEventPattern)
+	if err != nil {
+		return TimelineEvent{}, bad
+	}
+	id, ok := strings.CutPrefix(rest, "timelineEvents/")
+	if !ok || id == "" || len(id) > MaxTimelineEventIDLength || strings.Contains(id, "/") {
+		return TimelineEvent{}, bad
+	}
+	return TimelineEvent{Connection: conn, ID: id}, nil
+}
+
+// AuditEvent is workspaces/{w}/auditEvents/{audit_event}.
+type AuditEvent struct {
+	Workspace
+	ID string
+}
+
+// String formats the name.
+func (e AuditEvent) String() string { return e.Workspace.String() + "/auditEvents/" + e.ID }
+
+// ParseAuditEvent parses workspaces/{w}/auditEvents/{audit_event}; audit event ids are ids
+// as ValidID has them.
+func ParseAuditEvent(field, name string) (AuditEvent, error) {
+	parts, err := split(field, name, AuditEventPattern, "workspaces", "auditEvents")
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	return AuditEvent{Workspace: Workspace{ID: parts[0]}, ID: parts[1]}, nil
+}
