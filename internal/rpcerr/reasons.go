@@ -9,6 +9,7 @@ const (
 	ReasonNoSuchRoute       = "NO_SUCH_ROUTE"      // REST: no API route for the method and path
 	ReasonResponseTooLarge  = "RESPONSE_TOO_LARGE" // REST: the answer is over what the gateway relays
 	ReasonResourceExhausted = "RESOURCE_EXHAUSTED" // REST: gRPC refused a message for a limit without our details
+	ReasonRequestIDReused   = "REQUEST_ID_REUSED"  // the request_id already names another request of the workspace
 
 	// The server and its callers.
 	ReasonAuthUnavailable = "AUTH_UNAVAILABLE"
@@ -65,7 +66,7 @@ const (
 var Reasons = []string{
 	ReasonInvalidArgument, ReasonUnauthenticated, ReasonAPIKeyInvalid, ReasonAPIKeyRevoked, ReasonPermissionDenied,
 	ReasonNotFound, ReasonAlreadyExists, ReasonInternal, ReasonRequestTooLarge,
-	ReasonMalformedRequest, ReasonNoSuchRoute, ReasonResponseTooLarge, ReasonResourceExhausted,
+	ReasonMalformedRequest, ReasonNoSuchRoute, ReasonResponseTooLarge, ReasonResourceExhausted, ReasonRequestIDReused,
 	ReasonAuthUnavailable, ReasonShuttingDown, ReasonDeadline,
 	ReasonConnectionNameTaken, ReasonConnectionIDTaken, ReasonTokenUnreadable, ReasonFieldsNotDiscovered,
 	ReasonConnectionLimit, ReasonTokenInUse,
