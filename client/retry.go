@@ -24,7 +24,8 @@ var readOnlyPrefixes = []string{"Get", "List", "Search", "Test", "Discover", "Va
 
 // retrySafe reports whether a call may be sent again after UNAVAILABLE: reads always, and
 // mutations only when they carry a request_id, which makes the server answer a repeat with
-// the first result instead of acting twice.
+// the first call's answer instead of acting again (UNAVAILABLE itself is not kept: the repeat
+// runs the call).
 func retrySafe(method string, req any) bool {
 	name := method[strings.LastIndex(method, "/")+1:]
 	for _, p := range readOnlyPrefixes {

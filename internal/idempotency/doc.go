@@ -10,9 +10,10 @@
 // duplicate that arrives while the first call runs waits for it and gets its answer.
 //
 // Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
-// PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED); errors that a retry
-// may cure (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, CANCELLED,
-// UNKNOWN) and answers over MaxKeptAnswerBytes are not, and a retry after them runs again.
+// PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+// MaxKeptAnswerBytes (256 KiB); after any other answer (UNAVAILABLE, DEADLINE_EXCEEDED,
+// RESOURCE_EXHAUSTED, ABORTED, INTERNAL…, which waiting may cure, or a larger one) a retry runs
+// again.
 // A call runs at most MaxCallDuration; the row of a call whose process died is taken over
 // when that bound (or the call's earlier deadline) has passed, and the retry runs again.
 package idempotency

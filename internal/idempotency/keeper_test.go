@@ -88,7 +88,9 @@ func TestWhichAnswersAreKept(t *testing.T) {
 		answer   func(n int32) (any, error)
 		wantRuns int32
 	}{
-		{"success", func(n int32) (any, error) { return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n), Created: true}, nil }, 1},
+		{"success", func(n int32) (any, error) {
+			return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n), Created: true}, nil
+		}, 1},
 		{"invalid argument", func(n int32) (any, error) { return nil, status.Errorf(codes.InvalidArgument, "bad %d", n) }, 1},
 		{"not found", func(n int32) (any, error) { return nil, status.Errorf(codes.NotFound, "gone %d", n) }, 1},
 		{"failed precondition", func(n int32) (any, error) { return nil, status.Errorf(codes.FailedPrecondition, "scopes %d", n) }, 1},
@@ -97,7 +99,9 @@ func TestWhichAnswersAreKept(t *testing.T) {
 		{"resource exhausted", func(n int32) (any, error) { return nil, status.Errorf(codes.ResourceExhausted, "full %d", n) }, 2},
 		{"aborted", func(n int32) (any, error) { return nil, status.Errorf(codes.Aborted, "conflict %d", n) }, 2},
 		{"internal", func(n int32) (any, error) { return nil, status.Errorf(codes.Internal, "bug %d", n) }, 2},
-		{"too large to keep", func(n int32) (any, error) { return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n), Contact: big}, nil }, 2},
+		{"too large to keep", func(n int32) (any, error) {
+			return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n), Contact: big}, nil
+		}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,7 +145,9 @@ func TestReusedRequestIDNamesTheDifference(t *testing.T) {
 			r.Contacts = append(r.Contacts, &integrationsv1.ContactUpsert{Email: "c@example.com"})
 		}), "contacts[2]"},
 		{"another connection", batchMethod, with(func(r *integrationsv1.BatchUpsertContactsRequest) { r.Connection += "-2" }), "connection"},
-		{"another workspace", batchMethod, with(func(r *integrationsv1.BatchUpsertContactsRequest) { r.Connection = "workspaces/globex/connections/prod" }), ""},
+		{"another workspace", batchMethod, with(func(r *integrationsv1.BatchUpsertContactsRequest) {
+			r.Connection = "workspaces/globex/connections/prod"
+		}), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,7 +199,9 @@ func TestConcurrentDuplicatesRunOnce(t *testing.T) {
 			const duplicates = 6
 			answers := make([]proto.Message, duplicates)
 			var wg sync.WaitGroup
-			wg.Go(func() { answers[0] = answerOf(keepers[0].call(caller(), upsertMethod, upsert("r1", "a@example.com"), h.handle)) })
+			wg.Go(func() {
+				answers[0] = answerOf(keepers[0].call(caller(), upsertMethod, upsert("r1", "a@example.com"), h.handle))
+			})
 			<-entered // the first call runs; the duplicates come now
 			for i := 1; i < duplicates; i++ {
 				wg.Go(func() {
@@ -252,7 +260,9 @@ func TestRowOfADeadCall(t *testing.T) {
 // TestAnswerOutlivesTheProcess: a restarted process answers a retry from the database.
 func TestAnswerOutlivesTheProcess(t *testing.T) {
 	st, reopen := openStore(t)
-	h := &countingHandler{answer: func(n int32) (any, error) { return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n)}, nil }}
+	h := &countingHandler{answer: func(n int32) (any, error) {
+		return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n)}, nil
+	}}
 	first := answerOf(newKeeper(st).call(caller(), upsertMethod, upsert("r1", "a@example.com"), h.handle))
 	st.Close()
 	again := answerOf(newKeeper(reopen()).call(caller(), upsertMethod, upsert("r1", "a@example.com"), h.handle))
