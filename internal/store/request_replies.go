@@ -34,50 +34,54 @@ type RequestReply struct {
 // whose expiry has passed (its process died, or its call overran the bound) is taken over:
 // c replaces it and claimed is true.
 func (s *Store) ClaimRequest(ctx context.Context, c RequestCall) (existing RequestReply, claimed bool, err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return RequestReply{}, false, err
-	}
-	defer tx.Rollback()
-	var expireMS int64
-	err = tx.QueryRowContext(ctx, `SELECT method, fingerprint, field_digests, finished, code, answer, expire_ms
-		FROM request_replies WHERE workspace = ? AND request_id = ?`, c.Workspace, c.RequestID).
-		Scan(&existing.Method, &existing.Fingerprint, &existing.FieldDigests, &existing.Finished, &existing.Code, &existing.Answer, &expireMS)
-	now := s.now()
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO request_replies(workspace, request_id, method, fingerprint, field_digests, claim, create_ms, expire_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Workspace, c.RequestID, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli())
-	case err != nil:
-		return RequestReply{}, false, err
-	default:
-		existing.Expire = time.UnixMilli(expireMS)
-		if existing.Finished || now.Before(existing.Expire) {
-			return existing, false, nil
+	err = s.inReplyBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var expireMS int64
+		err := tx.QueryRowContext(ctx, `SELECT method, fingerprint, field_digests, finished, code, answer, expire_ms
+			FROM request_replies WHERE workspace = ? AND request_id = ?`, c.Workspace, c.RequestID).
+			Scan(&existing.Method, &existing.Fingerprint, &existing.FieldDigests, &existing.Finished, &existing.Code, &existing.Answer, &expireMS)
+		now := s.now()
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO request_replies(workspace, request_id, method, fingerprint, field_digests, claim, create_ms, expire_ms)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Workspace, c.RequestID, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli())
+		case err != nil:
+			return err
+		default:
+			existing.Expire = time.UnixMilli(expireMS)
+			if existing.Finished || now.Before(existing.Expire) {
+				return nil
+			}
+			existing = RequestReply{}
+			_, err = tx.ExecContext(ctx, `UPDATE request_replies SET method = ?, fingerprint = ?, field_digests = ?, claim = ?, create_ms = ?, expire_ms = ?
+				WHERE workspace = ? AND request_id = ?`, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli(), c.Workspace, c.RequestID)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE request_replies SET method = ?, fingerprint = ?, field_digests = ?, claim = ?, create_ms = ?, expire_ms = ?
-			WHERE workspace = ? AND request_id = ?`, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli(), c.Workspace, c.RequestID)
-	}
+		claimed = err == nil
+		return translate(err)
+	})
 	if err != nil {
-		return RequestReply{}, false, translate(err)
+		return RequestReply{}, false, err
 	}
-	return RequestReply{}, true, tx.Commit()
+	return existing, claimed, nil
 }
 
 // FinishRequest stores the answer of the call that holds claim. A row taken over since (the
 // call overran its bound) is ErrNotFound, and the newer call's answer stands.
 func (s *Store) FinishRequest(ctx context.Context, workspace, requestID, claim string, code int, answer []byte) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE request_replies SET finished = 1, code = ?, answer = ?
-		WHERE workspace = ? AND request_id = ? AND claim = ? AND finished = 0`, code, answer, workspace, requestID, claim)
-	return oneRow(res, err)
+	return s.inReplyBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE request_replies SET finished = 1, code = ?, answer = ?
+			WHERE workspace = ? AND request_id = ? AND claim = ? AND finished = 0`, code, answer, workspace, requestID, claim)
+		return oneRow(res, err)
+	})
 }
 
 // ReleaseRequest forgets the unfinished row of the call that holds claim, so that the next
 // call with its request_id runs anew (its answer is not kept).
 func (s *Store) ReleaseRequest(ctx context.Context, workspace, requestID, claim string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM request_replies WHERE workspace = ? AND request_id = ? AND claim = ? AND finished = 0`,
-		workspace, requestID, claim)
-	return translate(err)
+	return s.inReplyBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM request_replies WHERE workspace = ? AND request_id = ? AND claim = ? AND finished = 0`,
+			workspace, requestID, claim)
+		return translate(err)
+	})
 }
 
 // RequestReplyOf reads the row of a request_id, or ErrNotFound.

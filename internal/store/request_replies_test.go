@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -60,5 +62,42 @@ func TestRequestReplyLifecycle(t *testing.T) {
 	}
 	if _, err := s.RequestReplyOf(ctx, "acme", "done"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a pruned row is still there: %v", err)
+	}
+}
+
+// TestConcurrentClaimsOfOneRequestID: however the claims of concurrent calls are grouped into
+// transactions, one of them holds the request_id, and a failed write (a finish without the
+// claim) is undone alone while the others of its batch commit.
+func TestConcurrentClaimsOfOneRequestID(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	const callers = 40
+	claimed := make([]bool, callers)
+	finishErrs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			var err error
+			_, claimed[i], err = s.ClaimRequest(ctx, RequestCall{Workspace: "acme", RequestID: "same", Method: "/s/M",
+				Fingerprint: []byte{1}, Claim: fmt.Sprint(i), Expire: time.Now().Add(time.Hour)})
+			if err != nil {
+				t.Error(err)
+			}
+			// Each also tries to finish a row of its own request_id that it never claimed.
+			finishErrs[i] = s.FinishRequest(ctx, "acme", fmt.Sprint("own-", i), "x", 0, nil)
+		})
+	}
+	wg.Wait()
+	holders := 0
+	for i := range callers {
+		if claimed[i] {
+			holders++
+		}
+		if !errors.Is(finishErrs[i], ErrNotFound) {
+			t.Errorf("finish without a claim: %v, want ErrNotFound", finishErrs[i])
+		}
+	}
+	if holders != 1 {
+		t.Errorf("%d callers hold the request_id, want 1", holders)
 	}
 }
