@@ -72,13 +72,15 @@ func diffAnswers(want, got replayAnswer) string {
 }
 
 // TestRequestIDReplay: for every mutation, over both transports, the same request_id with the
-// same request gets the first call's answer without acting again, also after a restart; with a
+// same request gets the first call's answer without acting again, also over the other transport
+// and after a restart; with a
 // different request it is refused as REQUEST_ID_REUSED naming the field that differs; and
 // concurrent duplicates run once and all get that one answer.
 func TestRequestIDReplay(t *testing.T) {
 	t.Parallel()
 	for _, tc := range replayCases {
-		for _, tr := range replayTransports {
+		for i, tr := range replayTransports {
+			other := replayTransports[1-i]
 			t.Run(tc.name+"/"+tr.name, func(t *testing.T) {
 				t.Parallel()
 				ts, _, conn, seed := seeded(t)
@@ -95,7 +97,7 @@ func TestRequestIDReplay(t *testing.T) {
 				if once == 0 && tc.name != "DeleteConnection" {
 					t.Fatalf("the first call did nothing the sandbox counts")
 				}
-				check := func(step string, want replayAnswer, route replayCase, req proto.Message) {
+				checkOver := func(tr replayTransport, step string, want replayAnswer, route replayCase, req proto.Message) {
 					t.Helper()
 					if d := diffAnswers(want, tr.send(t, ts, route, req)); d != "" {
 						t.Errorf("%s (-want +got):\n%s", step, d)
@@ -104,7 +106,12 @@ func TestRequestIDReplay(t *testing.T) {
 						t.Errorf("%s: %d executions at HubSpot, want %d", step, got, once)
 					}
 				}
+				check := func(step string, want replayAnswer, route replayCase, req proto.Message) {
+					t.Helper()
+					checkOver(tr, step, want, route, req)
+				}
 				check("the same request again", first, tc, req)
+				checkOver(other, "the same request over "+other.name, first, tc, req)
 				ts.restart(t, ts.env)
 				check("the same request after a restart", first, tc, req)
 				changed, field := tc.change(req)

@@ -2,6 +2,7 @@ package idempotency
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
@@ -72,4 +73,32 @@ func TestFirstDifference(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFingerprint: whatever the request, its stored digests read back as written, a request
+// shows no difference with itself, and two requests hash alike exactly when no field differs.
+func FuzzFingerprint(f *testing.F) {
+	f.Add("a@example.com", "b@example.com", "firstname", "Ada")
+	f.Add("", "=\n", "x=y", "\n")
+	f.Fuzz(func(t *testing.T, email1, email2, key, value string) {
+		for _, s := range []string{email1, email2, key, value} {
+			if !utf8.ValidString(s) {
+				t.Skip("requests reach the interceptor with valid UTF-8 only (internal/rpcdecode)")
+			}
+		}
+		a := &integrationsv1.BatchUpsertContactsRequest{Connection: prod, Contacts: []*integrationsv1.ContactUpsert{{Email: email1},
+			{Email: email2, Properties: map[string]*structpb.Value{key: structpb.NewStringValue(value)}}}}
+		b := &integrationsv1.BatchUpsertContactsRequest{Connection: prod, Contacts: []*integrationsv1.ContactUpsert{{Email: email2}}}
+		pa, pb := printOf(t, a), printOf(t, b)
+		stored := decodeFields(encodeFields(pa.fields))
+		if d := cmp.Diff(pa.fields, stored, cmp.AllowUnexported(fieldDigest{})); d != "" {
+			t.Fatalf("digests read back otherwise:\n%s", d)
+		}
+		if got := firstDifference(stored, pa.fields); got != "" {
+			t.Errorf("a request differs from itself at %q", got)
+		}
+		if same, diff := sameRequest(pa, upsertMethod, pb.sum), firstDifference(stored, pb.fields); same != (diff == "") {
+			t.Errorf("same hash %v but first difference %q", same, diff)
+		}
+	})
 }

@@ -65,7 +65,7 @@ type call struct {
 func (k *Keeper) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		c, ok, err := identify(ctx, req, info.FullMethod)
-		if err != nil {
+		if err != nil { // the codec hands over valid messages only (internal/rpcdecode): a bug
 			return nil, k.internal(ctx, "fingerprint the request", err)
 		}
 		if !ok {
