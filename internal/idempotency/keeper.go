@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -143,7 +144,7 @@ func (k *Keeper) lead(ctx context.Context, c call, req any, handler grpc.UnaryHa
 		Expire: deadline.Add(recordGrace)})
 	switch {
 	case err != nil:
-		return nil, k.internal(ctx, "claim the request_id", err), false
+		return nil, k.storeFailed(ctx, "claim the request_id", err), false
 	case !claimed:
 		return k.answerFrom(ctx, c, row)
 	}
@@ -187,7 +188,7 @@ func (k *Keeper) answerFrom(ctx context.Context, c call, row store.RequestReply)
 		case errors.Is(err, store.ErrNotFound):
 			return nil, nil, true // released: its answer was not kept
 		case err != nil:
-			return nil, k.internal(ctx, "read the request_id", err), false
+			return nil, k.storeFailed(ctx, "read the request_id", err), false
 		}
 	}
 }
@@ -213,6 +214,15 @@ func (k *Keeper) keep(ctx context.Context, c call, claim string, resp any, herr 
 	if err != nil {
 		k.logger.WarnContext(ctx, "store the answer of a request_id; a retry may run again", "method", c.method, "err", err)
 	}
+}
+
+// storeFailed answers a failed read or write of the request_id's row: the caller's own
+// cancellation or deadline as such, anything else as internal.
+func (k *Keeper) storeFailed(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	return k.internal(ctx, what, err)
 }
 
 // internal logs an unexpected failure and answers INTERNAL with the call's request id.

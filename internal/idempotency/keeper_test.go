@@ -295,3 +295,16 @@ func TestRequestsWithoutAKeyPassThrough(t *testing.T) {
 		})
 	}
 }
+
+// TestCallerGoneBeforeTheClaim: a call whose caller has gone is answered with its context's
+// status, not INTERNAL, and runs nothing.
+func TestCallerGoneBeforeTheClaim(t *testing.T) {
+	st, _ := openStore(t)
+	k := newKeeper(st)
+	h := &countingHandler{answer: func(int32) (any, error) { return &integrationsv1.UpsertContactResponse{}, nil }}
+	ctx, cancel := context.WithCancel(caller())
+	cancel()
+	if _, err := k.call(ctx, upsertMethod, upsert("r1", "a@example.com"), h.handle); status.Code(err) != codes.Canceled || h.calls.Load() != 0 {
+		t.Errorf("%v after %d runs; want CANCELED after none", err, h.calls.Load())
+	}
+}

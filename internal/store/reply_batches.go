@@ -46,6 +46,9 @@ func (s *Store) stopReplyWriter() {
 
 // inReplyBatch runs write in the next batch and returns its outcome once committed.
 func (s *Store) inReplyBatch(ctx context.Context, write func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	op := replyOp{run: write, result: make(chan error, 1)}
 	select {
 	case s.replies.ops <- op:
