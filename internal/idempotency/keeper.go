@@ -101,8 +101,8 @@ func identify(ctx context.Context, req any, method string) (call, bool, error) {
 		if !ok || !p.CanAccess(ws.ID) {
 			return call{}, false, nil // the handler reports the name or the refusal
 		}
-		print, err := fingerprint(method, m, fd)
-		return call{key: callKey{ws.ID, id}, method: method, print: print}, err == nil, err
+		fp, err := fingerprint(method, m, fd)
+		return call{key: callKey{ws.ID, id}, method: method, print: fp}, err == nil, err
 	}
 	return call{}, false, nil
 }
