@@ -87,7 +87,8 @@ func Reason(err error) string {
 // Retryable says whether err is transient and how long to wait before trying again: true for
 // UNAVAILABLE, ABORTED and RESOURCE_EXHAUSTED with a RetryInfo (HubSpot rate limits). A wait of
 // zero means "soon, with backoff". Resending a mutation is only safe when it carries a
-// request_id; the Client does that by itself for UNAVAILABLE.
+// request_id (the server then answers a repeat with the first call's answer instead of acting
+// again); the Client does that by itself for UNAVAILABLE.
 func Retryable(err error) (bool, time.Duration) {
 	e := ErrorDetails(err)
 	if e == nil {

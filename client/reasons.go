@@ -17,6 +17,7 @@ const (
 	ReasonNoSuchRoute       = "NO_SUCH_ROUTE"
 	ReasonResponseTooLarge  = "RESPONSE_TOO_LARGE"
 	ReasonResourceExhausted = "RESOURCE_EXHAUSTED"
+	ReasonRequestIDReused   = "REQUEST_ID_REUSED"
 
 	// API keys and workspaces.
 	ReasonAPIKeyMissing       = "API_KEY_MISSING"

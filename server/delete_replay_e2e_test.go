@@ -88,7 +88,7 @@ func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
 			}{
 				{"retry of the first delete", successor.GetName(), deleteOutcome{code: codes.OK}},
 				{"request_id of another delete", "workspaces/acme/connections/" + other,
-					deleteOutcome{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", field: "request_id"}},
+					deleteOutcome{code: codes.InvalidArgument, reason: "REQUEST_ID_REUSED", field: "request_id"}},
 			}
 			for _, tc := range cases {
 				if got := tr.delete(t, ts, tc.target, reqID); got != tc.want {

@@ -40,9 +40,9 @@ func TestLogTimelineEvent(t *testing.T) {
 	if ids := ts.sb.AssociatedIDs(ts.acct.HubID, "calls", logged.GetHubspotObjectId(), "contacts"); len(ids) != 1 || ids[0] != seed.Contacts[0] {
 		t.Errorf("the call is associated with %v, want the contact", ids)
 	}
-	// The same request_id: the same event, nothing new in HubSpot.
+	// The same request again: the same event, nothing new in HubSpot.
 	before := ts.sb.RecordCount(ts.acct.HubID, "calls")
-	again, err := c.LogTimelineEvent(ctx, &integrationsv1.LogTimelineEventRequest{Parent: conn.GetName(), TimelineEvent: call, RequestId: "conv-1042"})
+	again, err := c.LogTimelineEvent(ctx, &integrationsv1.LogTimelineEventRequest{Parent: conn.GetName(), TimelineEvent: call, RequestId: "conv-1042", WaitForDelivery: true})
 	if err != nil || again.GetName() != logged.GetName() || ts.sb.RecordCount(ts.acct.HubID, "calls") != before {
 		t.Errorf("replay = %v, %v; want the first event and no new call", again.GetName(), err)
 	}

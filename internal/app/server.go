@@ -25,6 +25,7 @@ import (
 	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/idempotency"
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcdecode"
@@ -102,7 +103,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		// the interceptors as the caller's error; grpc-go refuses only far larger ones itself.
 		grpc.MaxRecvMsgSize(rpcdecode.RecvLimit(cfg.MaxRequestBytes)),
 		grpc.ForceServerCodecV2(rpcdecode.NewCodec(cfg.MaxRequestBytes)),
-		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), service.NameCaller(), audited),
+		grpc.ChainUnaryInterceptor(telemetry.UnaryInterceptor(logger, metrics), authn.UnaryInterceptor(logger), auth.WorkspaceGuard(), service.NameCaller(), audited,
+			// Last: a replayed answer is audited and logged like any other.
+			idempotency.New(s.store, logger).UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
 	ring, err := loadKeyRing(cfg, logger)

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -11,9 +10,6 @@ import (
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 )
-
-// scopedFields are the request fields that name a resource inside a workspace.
-var scopedFields = []string{"name", "parent", "connection"}
 
 // WorkspaceGuard refuses, before any handler runs, a call whose request names a resource in
 // a workspace the caller's key may not act in. Handlers check too; this guard makes the rule
@@ -27,18 +23,13 @@ func WorkspaceGuard() grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 		r := m.ProtoReflect()
-		for _, field := range scopedFields {
+		for _, field := range resname.ScopedFields {
 			fd := r.Descriptor().Fields().ByName(protoreflect.Name(field))
 			if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() {
 				continue
 			}
-			rest, ok := strings.CutPrefix(r.Get(fd).String(), "workspaces/")
-			if !ok {
-				continue
-			}
-			ws, _, _ := strings.Cut(rest, "/")
-			if resname.ValidID(ws) && !p.CanAccess(ws) {
-				return nil, rpcerr.PermissionDenied(ws)
+			if ws, ok := resname.WorkspaceOf(r.Get(fd).String()); ok && !p.CanAccess(ws.ID) {
+				return nil, rpcerr.PermissionDenied(ws.ID)
 			}
 		}
 		return handler(ctx, req)

@@ -59,6 +59,22 @@ type Connection struct{ Workspace, ID string }
 // String formats the name.
 func (c Connection) String() string { return "workspaces/" + c.Workspace + "/connections/" + c.ID }
 
+// ScopedFields are the request fields that name a resource inside a workspace, in the order
+// in which they are read.
+var ScopedFields = []string{"parent", "name", "connection"}
+
+// WorkspaceOf returns the workspace of any resource name under workspaces/{workspace}
+// ("workspaces/acme", "workspaces/acme/connections/prod/..."), and false when name does not
+// start with a valid workspace. It checks only that prefix: the handler parses the whole name.
+func WorkspaceOf(name string) (Workspace, bool) {
+	rest, ok := strings.CutPrefix(name, "workspaces/")
+	if !ok {
+		return Workspace{}, false
+	}
+	ws, _, _ := strings.Cut(rest, "/")
+	return Workspace{ID: ws}, ValidID(ws)
+}
+
 // ParseWorkspace parses workspaces/{workspace}; field names the request field for errors.
 func ParseWorkspace(field, name string) (Workspace, error) {
 	parts, err := split(field, name, WorkspacePattern, "workspaces")

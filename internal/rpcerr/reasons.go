@@ -26,6 +26,7 @@ var (
 	ReasonNoSuchRoute       = Name(integrationsv1.ErrorReason_ERROR_REASON_NO_SUCH_ROUTE)
 	ReasonResponseTooLarge  = Name(integrationsv1.ErrorReason_ERROR_REASON_RESPONSE_TOO_LARGE)
 	ReasonResourceExhausted = Name(integrationsv1.ErrorReason_ERROR_REASON_RESOURCE_EXHAUSTED)
+	ReasonRequestIDReused   = Name(integrationsv1.ErrorReason_ERROR_REASON_REQUEST_ID_REUSED)
 
 	// API keys and workspaces.
 	ReasonUnauthenticated  = Name(integrationsv1.ErrorReason_ERROR_REASON_API_KEY_MISSING)

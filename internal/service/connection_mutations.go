@@ -12,6 +12,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/idempotency"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
@@ -20,10 +21,11 @@ import (
 // maxDisplayNameLength bounds a connection's friendly name.
 const maxDisplayNameLength = 100
 
-// validateRequestID checks an optional idempotency key.
+// validateRequestID checks an optional idempotency key. internal/idempotency, which keeps
+// the answers of calls with a valid one, owns the rule.
 func validateRequestID(id string) *rpcerr.Violation {
-	if len(id) > 128 || strings.ContainsAny(id, "\x00\n\r") {
-		return &rpcerr.Violation{Field: "request_id", Description: "must be at most 128 characters without control characters; a UUID is a good choice"}
+	if !idempotency.ValidRequestID(id) {
+		return &rpcerr.Violation{Field: "request_id", Description: idempotency.RequestIDRule}
 	}
 	return nil
 }

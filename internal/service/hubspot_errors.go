@@ -44,7 +44,9 @@ func mapLifecycleError(err error, name string) error {
 	var reused *connections.RequestIDReusedError
 	switch {
 	case errors.As(err, &reused):
-		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "request_id",
+		// The store's record of a delete, for a retry whose kept answer is gone (see
+		// DeleteConnection): the same refusal as internal/idempotency's.
+		return rpcerr.Invalid(rpcerr.ReasonRequestIDReused, "", map[string]string{"differs": "name"}, rpcerr.Violation{Field: "request_id",
 			Description: "was already used to delete " + reused.Resource + ": a retry repeats its first call exactly; use a new request_id for another delete"})
 	case errors.Is(err, connections.ErrTokenFormat):
 		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "access_token", Description: tokenFormatViolation})

@@ -31,6 +31,11 @@ func (s *Store) RequestResource(ctx context.Context, workspace, method, requestI
 }
 
 // recordRequest claims a request_id inside tx; a request_id already claimed is a ReplayError.
+//
+// internal/idempotency answers retries for every mutation, but it writes the answer after the
+// change; this record is written in the change's own transaction, so it still holds when the
+// process died between the two (the retry then runs again): Connect returns the connection
+// it created, and a delete deletes nothing rather than a connection created since.
 func recordRequest(ctx context.Context, tx *sql.Tx, workspace, method, requestID, resource string, now time.Time) error {
 	if requestID == "" {
 		return nil

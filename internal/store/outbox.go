@@ -56,7 +56,9 @@ var ErrQueueFull = errors.New("store: the connection's queue of events is full")
 
 // InsertOutboxEvent commits a new event. When RequestID is set and the connection already has
 // an event with it, nothing is inserted and that event is returned with inserted false (even
-// when the queue is full). When maxQueued > 0 and the connection already has that many QUEUED
+// when the queue is full). This key stays beside internal/idempotency's kept answers because
+// it is part of the insert itself: it holds when the process died before keeping the answer,
+// and for as long as the event is kept (past the answers' 24 hours). When maxQueued > 0 and the connection already has that many QUEUED
 // events, nothing is inserted and the error is ErrQueueFull. The count is outbox_queued, kept
 // by triggers (migration 0007), so the check costs the same with any queue; the check and the
 // insert are one statement on the single writer, so concurrent calls cannot overshoot. A

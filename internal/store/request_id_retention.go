@@ -13,17 +13,31 @@ const RequestIDRetention = 24 * time.Hour
 // and other writes interleave between batches.
 const pruneBatch = 500
 
-// PruneRequestIDs forgets request_ids recorded before now − RequestIDRetention, at most
-// maxRows of them in batches of pruneBatch; it returns how many it deleted. A sweep that
-// finds more than maxRows leaves the rest to the next one. Times are compared as the stored
-// RFC 3339 text, exact to within a second, which is nothing beside the retention.
+// PruneRequestIDs forgets request_ids recorded before now − RequestIDRetention, both the
+// answers kept for every mutation (request_replies) and the records of Connect and
+// DeleteConnection (request_ids), at most maxRows of them in batches of pruneBatch; it returns
+// how many it deleted. A sweep that finds more than maxRows leaves the rest to the next one.
+// request_ids times are compared as the stored RFC 3339 text, exact to within a second, which
+// is nothing beside the retention.
 func (s *Store) PruneRequestIDs(ctx context.Context, now time.Time, maxRows int) (int, error) {
-	cutoff := timeText(now.Add(-RequestIDRetention))
+	cutoff := now.Add(-RequestIDRetention)
+	deleted, err := s.pruneBatches(ctx, maxRows, `DELETE FROM request_replies WHERE rowid IN
+		(SELECT rowid FROM request_replies WHERE create_ms < ? LIMIT ?)`, cutoff.UnixMilli())
+	if err != nil {
+		return deleted, err
+	}
+	n, err := s.pruneBatches(ctx, maxRows-deleted, `DELETE FROM request_ids WHERE rowid IN
+		(SELECT rowid FROM request_ids WHERE create_time < ? LIMIT ?)`, timeText(cutoff))
+	return deleted + n, err
+}
+
+// pruneBatches runs query (whose arguments are cutoff and a batch size) until it deletes
+// fewer rows than asked or maxRows in all.
+func (s *Store) pruneBatches(ctx context.Context, maxRows int, query string, cutoff any) (int, error) {
 	deleted := 0
 	for deleted < maxRows {
 		want := min(pruneBatch, maxRows-deleted)
-		res, err := s.w.ExecContext(ctx, `DELETE FROM request_ids WHERE rowid IN
-			(SELECT rowid FROM request_ids WHERE create_time < ? LIMIT ?)`, cutoff, want)
+		res, err := s.w.ExecContext(ctx, query, cutoff, want)
 		if err != nil {
 			return deleted, err
 		}

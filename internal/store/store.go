@@ -41,6 +41,7 @@ type Store struct {
 	w       *sql.DB
 	now     func() time.Time
 	inserts outboxInserts // groups concurrent outbox inserts into one commit
+	replies *replyWriter  // group commits of request_replies
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
@@ -76,9 +77,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	s := &Store{db: db, w: w, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		s.w.Close()
+		s.db.Close()
 		return nil, err
 	}
+	s.startReplyWriter()
 	return s, nil
 }
 
@@ -111,7 +114,10 @@ func dsn(path, synchronous string) string {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.w.Close(), s.db.Close()) }
+func (s *Store) Close() error {
+	s.stopReplyWriter()
+	return errors.Join(s.w.Close(), s.db.Close())
+}
 
 // Ping checks that the database answers; /healthz uses it.
 func (s *Store) Ping(ctx context.Context) error {

@@ -367,9 +367,14 @@ type ConnectRequest struct {
 	// REQUIRED. INPUT_ONLY. The HubSpot private-app access token, pat-{region}-{uuid}. Never
 	// returned, logged or stored unencrypted.
 	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
-	// OPTIONAL. Idempotency key (a UUID is suggested): a retried Connect with the same
-	// request_id returns the connection the first call created. It is remembered for 24 hours;
-	// a retry after that may connect anew.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again. If the server died mid-call, a retry runs
+	// again and returns the connection the first call created.
 	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// OPTIONAL. The connection's id, the last segment of its name (lowercase letters, digits and
 	// hyphens, starting with a letter, at most 63 characters). Generated from display_name when
@@ -616,7 +621,13 @@ type UpdateCredentialsRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// REQUIRED. INPUT_ONLY. The new private-app access token of the same HubSpot account.
 	AccessToken string `protobuf:"bytes,2,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
-	// OPTIONAL. Idempotency key for retries.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again.
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -678,10 +689,15 @@ type DeleteConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// REQUIRED. workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OPTIONAL. Idempotency key: a retry with the same request_id after a successful delete
-	// succeeds instead of answering NOT_FOUND, and deletes nothing, even if a connection was
-	// created under the same name since. A request_id that already deleted another connection
-	// is INVALID_ARGUMENT. It is remembered for 24 hours.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again. If the server died mid-call, a retry runs
+	// again and succeeds without deleting anything, even if a connection was created under the same
+	// name since.
 	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -170,6 +170,10 @@ const (
 	// FAILED_PRECONDITION: the condition failed on these records for a reason of its own, such
 	// as an integer division by zero; change the condition.
 	ErrorReason_ERROR_REASON_CONDITION_FAILED ErrorReason = 51
+	// The request_id was already used in the workspace for another request (metadata "differs"
+	// names the method or the first field that differs): a retry must repeat the first request
+	// exactly; a new request needs a new request_id.
+	ErrorReason_ERROR_REASON_REQUEST_ID_REUSED ErrorReason = 52
 )
 
 // Enum value maps for ErrorReason.
@@ -227,6 +231,7 @@ var (
 		49: "ERROR_REASON_CONDITION_INVALID",
 		50: "ERROR_REASON_CONDITION_BAD_VALUE",
 		51: "ERROR_REASON_CONDITION_FAILED",
+		52: "ERROR_REASON_REQUEST_ID_REUSED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -281,6 +286,7 @@ var (
 		"ERROR_REASON_CONDITION_INVALID":           49,
 		"ERROR_REASON_CONDITION_BAD_VALUE":         50,
 		"ERROR_REASON_CONDITION_FAILED":            51,
+		"ERROR_REASON_REQUEST_ID_REUSED":           52,
 	}
 )
 
@@ -315,7 +321,7 @@ var File_connectflo_integrations_v1_errors_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\xb7\x0f\n" +
+	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\xdb\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -369,7 +375,8 @@ const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"!ERROR_REASON_CONDITION_TOO_COSTLY\x100\x12\"\n" +
 	"\x1eERROR_REASON_CONDITION_INVALID\x101\x12$\n" +
 	" ERROR_REASON_CONDITION_BAD_VALUE\x102\x12!\n" +
-	"\x1dERROR_REASON_CONDITION_FAILED\x103BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
+	"\x1dERROR_REASON_CONDITION_FAILED\x103\x12\"\n" +
+	"\x1eERROR_REASON_REQUEST_ID_REUSED\x104BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 
 var (
 	file_connectflo_integrations_v1_errors_proto_rawDescOnce sync.Once

@@ -422,7 +422,14 @@ type UpsertContactRequest struct {
 	// At most 250 properties; a field name is at most 100 bytes. Unknown names are refused, the
 	// first five with a "did you mean"; an error lists at most 10 violations and counts the rest.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OPTIONAL. Idempotency key: a retry with the same request_id returns the first result.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again. The answer is the first call's, `created`
+	// included.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -557,7 +564,14 @@ type BatchUpsertContactsRequest struct {
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
 	// REQUIRED. 1 to 1,000 contacts. The same email twice is merged in order.
 	Contacts []*ContactUpsert `protobuf:"bytes,2,rep,name=contacts,proto3" json:"contacts,omitempty"`
-	// OPTIONAL. Idempotency key for the whole batch.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again. The answer is the first call's, `created`
+	// included.
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1227,7 +1241,13 @@ type UpdateRecordRequest struct {
 	// REQUIRED. Properties to set, as in UpsertContactRequest.properties (at most 250); choice
 	// values by value or label. Read-only fields are refused.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OPTIONAL. Idempotency key for retries.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -552,8 +552,15 @@ type LogTimelineEventRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// REQUIRED. The event to log.
 	TimelineEvent *TimelineEvent `protobuf:"bytes,2,opt,name=timeline_event,json=timelineEvent,proto3" json:"timeline_event,omitempty"`
-	// OPTIONAL but strongly recommended. Idempotency key: the same request_id returns the same
-	// event and sends nothing new to HubSpot.
+	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// choice). Per workspace, the same request_id with the same request gets the first call's answer
+	// for 24 hours, without acting again, also after a restart; with a different request it is refused
+	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
+	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
+	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
+	// 256 KiB; after any other answer a retry runs again. Strongly recommended. The answer is the
+	// first call's, as it was then (GetTimelineEvent reads the current status). After 24 hours, while
+	// the event is kept, the same request_id still returns the same event and sends nothing new.
 	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// OPTIONAL. Wait, within the call's deadline, until HubSpot confirms the event, and answer
 	// DELIVERED. When the deadline comes first the event stays QUEUED and is still delivered.
