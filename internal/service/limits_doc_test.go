@@ -47,7 +47,7 @@ func TestProtoCommentsQuoteTheLimits(t *testing.T) {
 		// Records and searches.
 		{"records.proto", quotef("At most %d properties; a field name is at most %d bytes.", records.MaxProperties, fields.MaxNameLength)},
 		{"records.proto", quotef("an error lists at most %d violations", rpcerr.MaxViolations)},
-		{"records.proto", quotef("REQUIRED. 1 to %s contacts.", thousands(upsert.MaxBulk))},
+		{"records.proto", quotef("1 to %s contacts. The same email twice", thousands(upsert.MaxBulk))},
 		{"service.proto", quotef("creates or updates up to %s contacts", thousands(upsert.MaxBulk))},
 		{"records.proto", quotef("HubSpot's limits: at most %d groups, %d filters in a group and %d in all",
 			records.MaxFilterGroups, records.MaxFiltersPerGroup, records.MaxFilters)},

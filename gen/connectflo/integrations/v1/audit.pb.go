@@ -161,45 +161,45 @@ func (AuditTransport) EnumDescriptor() ([]byte, []int) {
 // 10,000; older ones are deleted as new ones are written.
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// OUTPUT_ONLY. Resource name: workspaces/{workspace}/auditEvents/{audit_event}.
+	// Resource name: workspaces/{workspace}/auditEvents/{audit_event}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OUTPUT_ONLY. When the server finished the operation.
+	// When the server finished the operation.
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
-	// OUTPUT_ONLY. What was done.
+	// What was done.
 	Action AuditAction `protobuf:"varint,3,opt,name=action,proto3,enum=connectflo.integrations.v1.AuditAction" json:"action,omitempty"`
-	// OUTPUT_ONLY. The resource acted on: a connection's name
+	// The resource acted on: a connection's name
 	// (workspaces/{workspace}/connections/{connection}); for a Connect that failed before the
 	// connection had a name, the workspace (workspaces/{workspace}); for API keys,
 	// workspaces/{workspace}/apiKeys/{key id}.
 	Resource string `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
-	// OUTPUT_ONLY. Who did it.
+	// Who did it.
 	//
 	// Types that are valid to be assigned to Actor:
 	//
 	//	*AuditEvent_ApiKeyId
 	//	*AuditEvent_Operator
 	Actor isAuditEvent_Actor `protobuf_oneof:"actor"`
-	// OUTPUT_ONLY. How the request arrived.
+	// How the request arrived.
 	Transport AuditTransport `protobuf:"varint,7,opt,name=transport,proto3,enum=connectflo.integrations.v1.AuditTransport" json:"transport,omitempty"`
-	// OUTPUT_ONLY. Where the request came from, as this server saw it: for GRPC the address of the
+	// Where the request came from, as this server saw it: for GRPC the address of the
 	// TCP peer of the gRPC connection; for REST the address of the TCP peer of the HTTP connection
 	// (not the REST gateway's own loopback connection to gRPC). Behind a proxy or load balancer
 	// this is the proxy. Empty for COMMAND_LINE.
 	PeerAddress string `protobuf:"bytes,8,opt,name=peer_address,json=peerAddress,proto3" json:"peer_address,omitempty"`
-	// OUTPUT_ONLY. What the caller or a proxy in front of the server claimed about the origin,
+	// What the caller or a proxy in front of the server claimed about the origin,
 	// recorded as received and NOT verified: the X-Forwarded-For header of a REST request, or the
 	// x-forwarded-for metadata of a gRPC call. At most 256 characters.
 	ForwardedFor string `protobuf:"bytes,9,opt,name=forwarded_for,json=forwardedFor,proto3" json:"forwarded_for,omitempty"`
-	// OUTPUT_ONLY. The call's request id (the x-request-id header or metadata), to find its log
+	// The call's request id (the x-request-id header or metadata), to find its log
 	// lines.
 	RequestId string `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// OUTPUT_ONLY. How it ended: the canonical status code name, "OK" on success, otherwise for
+	// How it ended: the canonical status code name, "OK" on success, otherwise for
 	// example "INVALID_ARGUMENT" or "FAILED_PRECONDITION".
 	Outcome string `protobuf:"bytes,11,opt,name=outcome,proto3" json:"outcome,omitempty"`
-	// OUTPUT_ONLY. On failure, the google.rpc.ErrorInfo reason of the error the caller got (for
+	// On failure, the google.rpc.ErrorInfo reason of the error the caller got (for
 	// example "HUBSPOT_TOKEN_INVALID"); empty on success.
 	Reason string `protobuf:"bytes,12,opt,name=reason,proto3" json:"reason,omitempty"`
-	// OUTPUT_ONLY. A short summary in plain words, for example the connection's display name or
+	// A short summary in plain words, for example the connection's display name or
 	// a status change ("status changed from CONNECTED to ERROR"). At most 300 bytes of UTF-8.
 	Description   string `protobuf:"bytes,13,opt,name=description,proto3" json:"description,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -361,15 +361,15 @@ func (*AuditEvent_Operator) isAuditEvent_Actor() {}
 // ListAuditEventsRequest is the request of ListAuditEvents.
 type ListAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The workspace, workspaces/{workspace}.
+	// The workspace, workspaces/{workspace}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// OPTIONAL. At most this many events (default 50, at most 1000).
+	// At most this many events (default 50, at most 1000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// OPTIONAL. next_page_token of the previous page; the other fields must not change.
+	// next_page_token of the previous page; the other fields must not change.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// OPTIONAL. Only events of this action; unset for every action.
+	// Only events of this action; unset for every action.
 	Action AuditAction `protobuf:"varint,4,opt,name=action,proto3,enum=connectflo.integrations.v1.AuditAction" json:"action,omitempty"`
-	// OPTIONAL. Only events about this resource name (exact match), for example one connection's
+	// Only events about this resource name (exact match), for example one connection's
 	// workspaces/{workspace}/connections/{connection}; empty for every resource.
 	Resource      string `protobuf:"bytes,5,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -26,10 +26,10 @@ const (
 // ValidateConditionRequest is the request of ValidateCondition.
 type ValidateConditionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}; its discovered fields type the
+	// workspaces/{workspace}/connections/{connection}; its discovered fields type the
 	// expression.
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
-	// REQUIRED. A CEL expression of type bool over the variables `contact`, `company` and `deal`
+	// A CEL expression of type bool over the variables `contact`, `company` and `deal`
 	// (one field per discovered property) and `now`, e.g.
 	// `contact.lifecyclestage == "customer" && company.annualrevenue > 100000.0`.
 	Expression    string `protobuf:"bytes,2,opt,name=expression,proto3" json:"expression,omitempty"`
@@ -140,24 +140,24 @@ func (x *ValidateConditionResponse) GetSchemaVersion() int64 {
 // EvaluateConditionRequest is the request of EvaluateCondition.
 type EvaluateConditionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
-	// REQUIRED. The condition, as in ValidateConditionRequest.expression.
+	// The condition, as in ValidateConditionRequest.expression.
 	Expression string `protobuf:"bytes,2,opt,name=expression,proto3" json:"expression,omitempty"`
-	// OPTIONAL. The contact the condition is about; REQUIRED when the expression reads `contact`
+	// The contact the condition is about; REQUIRED when the expression reads `contact`
 	// or resolve_associations is set. Its id must be a HubSpot id (digits), its email an email
 	// address (spaces around it and case are ignored).
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
-	// OPTIONAL. HubSpot id of the company (digits, at most 19); REQUIRED when the expression
+	// HubSpot id of the company (digits, at most 19); REQUIRED when the expression
 	// reads `company`, unless resolve_associations is set.
 	CompanyId string `protobuf:"bytes,4,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
-	// OPTIONAL. HubSpot id of the deal (digits, at most 19); REQUIRED when the expression reads
+	// HubSpot id of the deal (digits, at most 19); REQUIRED when the expression reads
 	// `deal`, unless resolve_associations is set.
 	DealId string `protobuf:"bytes,5,opt,name=deal_id,json=dealId,proto3" json:"deal_id,omitempty"`
-	// OPTIONAL. Find the company and deal from the contact: its primary company and its most
+	// Find the company and deal from the contact: its primary company and its most
 	// recently created open deal.
 	ResolveAssociations bool `protobuf:"varint,6,opt,name=resolve_associations,json=resolveAssociations,proto3" json:"resolve_associations,omitempty"`
-	// OPTIONAL. The value of `now`, between 1900-01-01T00:00:00Z and 2200-01-01T00:00:00Z
+	// The value of `now`, between 1900-01-01T00:00:00Z and 2200-01-01T00:00:00Z
 	// (INVALID_ARGUMENT otherwise); defaults to the time of the call.
 	Now           *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=now,proto3" json:"now,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -194,36 +194,36 @@ func (AccountTier) EnumDescriptor() ([]byte, []int) {
 // The token itself is write-only: it is stored encrypted and never returned.
 type Connection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// OUTPUT_ONLY. Resource name: workspaces/{workspace}/connections/{connection}.
+	// Resource name: workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OUTPUT_ONLY. A friendly name, unique within the workspace, e.g. "Production HubSpot"; set
+	// A friendly name, unique within the workspace, e.g. "Production HubSpot"; set
 	// by ConnectRequest.display_name.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// OUTPUT_ONLY. The CRM on the other side.
+	// The CRM on the other side.
 	Provider Provider `protobuf:"varint,3,opt,name=provider,proto3,enum=connectflo.integrations.v1.Provider" json:"provider,omitempty"`
-	// OUTPUT_ONLY. Health as last observed by Connect, TestConnection or live traffic.
+	// Health as last observed by Connect, TestConnection or live traffic.
 	Status ConnectionStatus `protobuf:"varint,4,opt,name=status,proto3,enum=connectflo.integrations.v1.ConnectionStatus" json:"status,omitempty"`
-	// OUTPUT_ONLY. Why the status is not CONNECTED, in plain words with what to do; empty when
+	// Why the status is not CONNECTED, in plain words with what to do; empty when
 	// CONNECTED.
 	StatusReason string `protobuf:"bytes,5,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
-	// OUTPUT_ONLY. HubSpot account (portal) id the token belongs to.
+	// HubSpot account (portal) id the token belongs to.
 	HubId int64 `protobuf:"varint,6,opt,name=hub_id,json=hubId,proto3" json:"hub_id,omitempty"`
-	// OUTPUT_ONLY. HubSpot private app id the token belongs to.
+	// HubSpot private app id the token belongs to.
 	AppId int64 `protobuf:"varint,7,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	// OUTPUT_ONLY. HubSpot subscription tier, inferred from the API limits HubSpot reports.
+	// HubSpot subscription tier, inferred from the API limits HubSpot reports.
 	AccountTier AccountTier `protobuf:"varint,8,opt,name=account_tier,json=accountTier,proto3,enum=connectflo.integrations.v1.AccountTier" json:"account_tier,omitempty"`
-	// OUTPUT_ONLY. IANA time zone of the HubSpot account; the daily API budget resets at its
+	// IANA time zone of the HubSpot account; the daily API budget resets at its
 	// midnight.
 	AccountTimeZone string `protobuf:"bytes,9,opt,name=account_time_zone,json=accountTimeZone,proto3" json:"account_time_zone,omitempty"`
-	// OUTPUT_ONLY. Scopes granted to the token, sorted.
+	// Scopes granted to the token, sorted.
 	GrantedScopes []string `protobuf:"bytes,10,rep,name=granted_scopes,json=grantedScopes,proto3" json:"granted_scopes,omitempty"`
-	// OUTPUT_ONLY. The last 4 characters of the token, to tell tokens apart. Never more.
+	// The last 4 characters of the token, to tell tokens apart. Never more.
 	TokenHint string `protobuf:"bytes,11,opt,name=token_hint,json=tokenHint,proto3" json:"token_hint,omitempty"`
-	// OUTPUT_ONLY. When fields were last discovered; unset until the first discovery succeeds.
+	// When fields were last discovered; unset until the first discovery succeeds.
 	FieldsDiscoveredAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=fields_discovered_at,json=fieldsDiscoveredAt,proto3" json:"fields_discovered_at,omitempty"`
-	// OUTPUT_ONLY. When the connection was created.
+	// When the connection was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// OUTPUT_ONLY. When the connection or its credentials last changed.
+	// When the connection or its credentials last changed.
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -360,14 +360,14 @@ func (x *Connection) GetUpdateTime() *timestamppb.Timestamp {
 // ConnectRequest is the request of Connect.
 type ConnectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The workspace, workspaces/{workspace}.
+	// The workspace, workspaces/{workspace}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// REQUIRED. Friendly name, unique within the workspace, at most 100 characters.
+	// Friendly name, unique within the workspace, at most 100 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// REQUIRED. INPUT_ONLY. The HubSpot private-app access token, pat-{region}-{uuid}. Never
+	// The HubSpot private-app access token, pat-{region}-{uuid}. Never
 	// returned, logged or stored unencrypted.
 	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -376,7 +376,7 @@ type ConnectRequest struct {
 	// 256 KiB; after any other answer a retry runs again. If the server died mid-call, a retry runs
 	// again and returns the connection the first call created.
 	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// OPTIONAL. The connection's id, the last segment of its name (lowercase letters, digits and
+	// The connection's id, the last segment of its name (lowercase letters, digits and
 	// hyphens, starting with a letter, at most 63 characters). Generated from display_name when
 	// empty, e.g. "production-hubspot-3f9a1c".
 	ConnectionId  string `protobuf:"bytes,5,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
@@ -452,7 +452,7 @@ func (x *ConnectRequest) GetConnectionId() string {
 // GetConnectionRequest is the request of GetConnection.
 type GetConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -498,11 +498,11 @@ func (x *GetConnectionRequest) GetName() string {
 // ListConnectionsRequest is the request of ListConnections.
 type ListConnectionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The workspace, workspaces/{workspace}.
+	// The workspace, workspaces/{workspace}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// OPTIONAL. At most this many connections (default 50, at most 1000).
+	// At most this many connections (default 50, at most 1000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// OPTIONAL. next_page_token of the previous page; the other fields must not change.
+	// next_page_token of the previous page; the other fields must not change.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -617,11 +617,11 @@ func (x *ListConnectionsResponse) GetNextPageToken() string {
 // UpdateCredentialsRequest is the request of UpdateCredentials.
 type UpdateCredentialsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// REQUIRED. INPUT_ONLY. The new private-app access token of the same HubSpot account.
+	// The new private-app access token of the same HubSpot account.
 	AccessToken string `protobuf:"bytes,2,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -687,9 +687,9 @@ func (x *UpdateCredentialsRequest) GetRequestId() string {
 // DeleteConnectionRequest is the request of DeleteConnection.
 type DeleteConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -750,7 +750,7 @@ func (x *DeleteConnectionRequest) GetRequestId() string {
 // TestConnectionRequest is the request of TestConnection.
 type TestConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

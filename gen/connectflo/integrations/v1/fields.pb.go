@@ -116,11 +116,11 @@ func (FieldKind) EnumDescriptor() ([]byte, []int) {
 // DiscoverFieldsRequest is the request of DiscoverFields.
 type DiscoverFieldsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
-	// OPTIONAL. Object types to return: "contacts", "companies", "deals". Empty means all three.
+	// Object types to return: "contacts", "companies", "deals". Empty means all three.
 	ObjectTypes []string `protobuf:"bytes,2,rep,name=object_types,json=objectTypes,proto3" json:"object_types,omitempty"`
-	// OPTIONAL. Read HubSpot again and replace the cache, instead of answering from the cache.
+	// Read HubSpot again and replace the cache, instead of answering from the cache.
 	Refresh       bool `protobuf:"varint,3,opt,name=refresh,proto3" json:"refresh,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -125,19 +125,19 @@ func (FilterOperator) EnumDescriptor() ([]byte, []int) {
 // Record is a HubSpot contact, company or deal.
 type Record struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// OUTPUT_ONLY. workspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record},
+	// workspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record},
 	// where {record} is HubSpot's record id.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OUTPUT_ONLY. HubSpot's record id (hs_object_id).
+	// HubSpot's record id (hs_object_id).
 	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	// OUTPUT_ONLY. "contacts", "companies" or "deals".
+	// "contacts", "companies" or "deals".
 	ObjectType string `protobuf:"bytes,3,opt,name=object_type,json=objectType,proto3" json:"object_type,omitempty"`
-	// OUTPUT_ONLY. The requested properties, typed by the discovered fields. A requested property
+	// The requested properties, typed by the discovered fields. A requested property
 	// with no value in HubSpot is present with no value set.
 	Properties map[string]*FieldValue `protobuf:"bytes,4,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OUTPUT_ONLY. When HubSpot created the record.
+	// When HubSpot created the record.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// OUTPUT_ONLY. When HubSpot last changed the record.
+	// When HubSpot last changed the record.
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -412,17 +412,17 @@ func (x *StringList) GetValues() []string {
 // UpsertContactRequest is the request of UpsertContact.
 type UpsertContactRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
-	// REQUIRED. The contact's email; trimmed and lowercased. HubSpot matches contacts by it.
+	// The contact's email; trimmed and lowercased. HubSpot matches contacts by it.
 	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
-	// OPTIONAL. Properties to set, by field name. Values may be in HubSpot's form or in a natural
+	// Properties to set, by field name. Values may be in HubSpot's form or in a natural
 	// one: JSON numbers and booleans, "2026-11-27" dates, RFC 3339 or epoch-millisecond
 	// datetimes, choice labels, and lists for multiple choice. A null value clears the property.
 	// At most 250 properties; a field name is at most 100 bytes. Unknown names are refused, the
 	// first five with a "did you mean"; an error lists at most 10 violations and counts the rest.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -560,11 +560,11 @@ func (x *UpsertContactResponse) GetCreated() bool {
 // BatchUpsertContactsRequest is the request of BatchUpsertContacts.
 type BatchUpsertContactsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
-	// REQUIRED. 1 to 1,000 contacts. The same email twice is merged in order.
+	// 1 to 1,000 contacts. The same email twice is merged in order.
 	Contacts []*ContactUpsert `protobuf:"bytes,2,rep,name=contacts,proto3" json:"contacts,omitempty"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -631,9 +631,9 @@ func (x *BatchUpsertContactsRequest) GetRequestId() string {
 // ContactUpsert is one contact of a BatchUpsertContacts call.
 type ContactUpsert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The contact's email.
+	// The contact's email.
 	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
-	// OPTIONAL. Properties to set, as in UpsertContactRequest.properties (at most 250). A contact
+	// Properties to set, as in UpsertContactRequest.properties (at most 250). A contact
 	// over that refuses the whole call; the five suggestions are shared by the whole batch.
 	Properties    map[string]*structpb.Value `protobuf:"bytes,2,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
@@ -815,12 +815,12 @@ func (x *ContactUpsertResult) GetError() *status.Status {
 // GetRecordRequest is the request of GetRecord.
 type GetRecordRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record},
+	// workspaces/{workspace}/connections/{connection}/objects/{object_type}/records/{record},
 	// where {record} is a record id, or a value of id_property (e.g. an email).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OPTIONAL. A unique property identifying the record instead of its id, e.g. "email".
+	// A unique property identifying the record instead of its id, e.g. "email".
 	IdProperty string `protobuf:"bytes,2,opt,name=id_property,json=idProperty,proto3" json:"id_property,omitempty"`
-	// OPTIONAL. Properties to return; empty means HubSpot's defaults for the object type. At most
+	// Properties to return; empty means HubSpot's defaults for the object type. At most
 	// 250 names of at most 100 bytes each; unknown names are refused as in
 	// UpsertContactRequest.properties.
 	Properties    []string `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty"`
@@ -882,23 +882,23 @@ func (x *GetRecordRequest) GetProperties() []string {
 // SearchRecordsRequest is the request of SearchRecords.
 type SearchRecordsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}/objects/{object_type}.
+	// workspaces/{workspace}/connections/{connection}/objects/{object_type}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// OPTIONAL. Groups of filters: a record matches when every filter of at least one group
+	// Groups of filters: a record matches when every filter of at least one group
 	// matches. HubSpot's limits: at most 5 groups, 6 filters in a group and 18 in all; a request
 	// over them is refused (INVALID_ARGUMENT) before HubSpot is called. Empty matches every
 	// record.
 	FilterGroups []*FilterGroup `protobuf:"bytes,2,rep,name=filter_groups,json=filterGroups,proto3" json:"filter_groups,omitempty"`
-	// OPTIONAL. Sort order; HubSpot honours one sort, so at most one is accepted.
+	// Sort order; HubSpot honours one sort, so at most one is accepted.
 	Sorts []*Sort `protobuf:"bytes,3,rep,name=sorts,proto3" json:"sorts,omitempty"`
-	// OPTIONAL. Free-text query over the default searchable properties, at most 3,000 characters.
+	// Free-text query over the default searchable properties, at most 3,000 characters.
 	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
-	// OPTIONAL. Properties to return; empty means HubSpot's defaults. At most 250, as in
+	// Properties to return; empty means HubSpot's defaults. At most 250, as in
 	// GetRecordRequest.properties.
 	Properties []string `protobuf:"bytes,5,rep,name=properties,proto3" json:"properties,omitempty"`
-	// OPTIONAL. At most this many records (default 10, at most 200).
+	// At most this many records (default 10, at most 200).
 	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// OPTIONAL. next_page_token of the previous page; the other fields must not change.
+	// next_page_token of the previous page; the other fields must not change.
 	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1032,9 +1032,9 @@ func (x *FilterGroup) GetFilters() []*Filter {
 // Filter compares one field with a value.
 type Filter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The field name (at most 100 bytes).
+	// The field name (at most 100 bytes).
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
-	// REQUIRED. The comparison.
+	// The comparison.
 	Operator FilterOperator `protobuf:"varint,2,opt,name=operator,proto3,enum=connectflo.integrations.v1.FilterOperator" json:"operator,omitempty"`
 	// The value, for EQ, NEQ, LT, LTE, GT, GTE, CONTAINS_TOKEN, NOT_CONTAINS_TOKEN, and the low
 	// end of BETWEEN. Accepted in the same forms as property writes.
@@ -1115,9 +1115,9 @@ func (x *Filter) GetValues() []*structpb.Value {
 // Sort orders search results by a field.
 type Sort struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The field name.
+	// The field name.
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
-	// OPTIONAL. Descending instead of ascending.
+	// Descending instead of ascending.
 	Descending    bool `protobuf:"varint,2,opt,name=descending,proto3" json:"descending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1234,14 +1234,14 @@ func (x *SearchRecordsResponse) GetTotalSize() int64 {
 // UpdateRecordRequest is the request of UpdateRecord. Only the given properties change.
 type UpdateRecordRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The record, as in GetRecordRequest.name.
+	// The record, as in GetRecordRequest.name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// OPTIONAL. A unique property identifying the record instead of its id, e.g. "email".
+	// A unique property identifying the record instead of its id, e.g. "email".
 	IdProperty string `protobuf:"bytes,2,opt,name=id_property,json=idProperty,proto3" json:"id_property,omitempty"`
-	// REQUIRED. Properties to set, as in UpsertContactRequest.properties (at most 250); choice
+	// Properties to set, as in UpsertContactRequest.properties (at most 250); choice
 	// values by value or label. Read-only fields are refused.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -1314,13 +1314,13 @@ func (x *UpdateRecordRequest) GetRequestId() string {
 // ListAssociationsRequest is the request of ListAssociations.
 type ListAssociationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The record whose associations to list.
+	// The record whose associations to list.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// REQUIRED. "contacts", "companies" or "deals".
+	// "contacts", "companies" or "deals".
 	ToObjectType string `protobuf:"bytes,2,opt,name=to_object_type,json=toObjectType,proto3" json:"to_object_type,omitempty"`
-	// OPTIONAL. At most this many associations (default 100, at most 500).
+	// At most this many associations (default 100, at most 500).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// OPTIONAL. next_page_token of the previous page.
+	// next_page_token of the previous page.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -209,59 +209,59 @@ func (TimelineEventStatus) EnumDescriptor() ([]byte, []int) {
 // with the contact: a call (CALL), a communication (SMS, WHATSAPP) or a note (CHAT, EMAIL, NOTE).
 type TimelineEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// OUTPUT_ONLY. workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}.
+	// workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// REQUIRED. What kind of conversation this was.
+	// What kind of conversation this was.
 	Kind TimelineEventKind `protobuf:"varint,2,opt,name=kind,proto3,enum=connectflo.integrations.v1.TimelineEventKind" json:"kind,omitempty"`
-	// REQUIRED. The contact whose timeline gets the event: a HubSpot id of at most 19 digits, or
+	// The contact whose timeline gets the event: a HubSpot id of at most 19 digits, or
 	// an email.
 	Contact *ContactRef `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
-	// OPTIONAL. Create the contact (found by contact.email) when it does not exist.
+	// Create the contact (found by contact.email) when it does not exist.
 	CreateContactIfMissing bool `protobuf:"varint,4,opt,name=create_contact_if_missing,json=createContactIfMissing,proto3" json:"create_contact_if_missing,omitempty"`
-	// OPTIONAL. Properties of a contact created because of create_contact_if_missing, checked as
+	// Properties of a contact created because of create_contact_if_missing, checked as
 	// UpsertContactRequest.properties (at most 250).
 	ContactProperties map[string]*structpb.Value `protobuf:"bytes,5,rep,name=contact_properties,json=contactProperties,proto3" json:"contact_properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// REQUIRED. When the conversation happened; it sets the position on the timeline. From
+	// When the conversation happened; it sets the position on the timeline. From
 	// 2000-01-01T00:00:00Z to 24 hours after now (room for clock skew).
 	OccurTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
-	// OPTIONAL. A short title, e.g. "Support call about invoice #1042". At most 500 characters.
+	// A short title, e.g. "Support call about invoice #1042". At most 500 characters.
 	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
-	// OPTIONAL. The body: the message, or a summary of the transcript. HubSpot takes at most
+	// The body: the message, or a summary of the transcript. HubSpot takes at most
 	// 65,536 characters in the engagement body, which holds the title (notes), this body, the
 	// conversation link, the metadata lines and a reference of about 50 characters, HTML-escaped
 	// for calls and notes (a "&" counts 5): an event whose composed body is longer is refused.
 	Body string `protobuf:"bytes,8,opt,name=body,proto3" json:"body,omitempty"`
-	// OPTIONAL. Who started the conversation.
+	// Who started the conversation.
 	Direction Direction `protobuf:"varint,9,opt,name=direction,proto3,enum=connectflo.integrations.v1.Direction" json:"direction,omitempty"`
-	// OPTIONAL. Length of a call, from 0 to 24 hours.
+	// Length of a call, from 0 to 24 hours.
 	Duration *durationpb.Duration `protobuf:"bytes,10,opt,name=duration,proto3" json:"duration,omitempty"`
-	// OPTIONAL. Caller's phone number (calls, SMS, WhatsApp). At most 40 characters.
+	// Caller's phone number (calls, SMS, WhatsApp). At most 40 characters.
 	FromNumber string `protobuf:"bytes,11,opt,name=from_number,json=fromNumber,proto3" json:"from_number,omitempty"`
-	// OPTIONAL. Callee's phone number. At most 40 characters.
+	// Callee's phone number. At most 40 characters.
 	ToNumber string `protobuf:"bytes,12,opt,name=to_number,json=toNumber,proto3" json:"to_number,omitempty"`
-	// OPTIONAL. HTTPS link to the call recording. At most 2,048 characters.
+	// HTTPS link to the call recording. At most 2,048 characters.
 	RecordingUrl string `protobuf:"bytes,13,opt,name=recording_url,json=recordingUrl,proto3" json:"recording_url,omitempty"`
-	// OPTIONAL. Link back to the conversation in ConnectFlo (http or https). At most 2,048
+	// Link back to the conversation in ConnectFlo (http or https). At most 2,048
 	// characters.
 	ConversationUrl string `protobuf:"bytes,14,opt,name=conversation_url,json=conversationUrl,proto3" json:"conversation_url,omitempty"`
-	// OPTIONAL. Free key/value metadata, shown in the engagement body: at most 50 entries, keys
+	// Free key/value metadata, shown in the engagement body: at most 50 entries, keys
 	// of 1 to 100 characters, values of at most 2,000 characters (long text goes in the body).
 	Metadata map[string]string `protobuf:"bytes,15,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// OUTPUT_ONLY. Delivery state.
+	// Delivery state.
 	Status TimelineEventStatus `protobuf:"varint,16,opt,name=status,proto3,enum=connectflo.integrations.v1.TimelineEventStatus" json:"status,omitempty"`
-	// OUTPUT_ONLY. Delivery attempts made so far.
+	// Delivery attempts made so far.
 	Attempts int32 `protobuf:"varint,17,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	// OUTPUT_ONLY. The last delivery error, if any, in plain words.
+	// The last delivery error, if any, in plain words.
 	LastError string `protobuf:"bytes,18,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	// OUTPUT_ONLY. HubSpot engagement object type: "calls", "communications" or "notes".
+	// HubSpot engagement object type: "calls", "communications" or "notes".
 	HubspotObjectType string `protobuf:"bytes,19,opt,name=hubspot_object_type,json=hubspotObjectType,proto3" json:"hubspot_object_type,omitempty"`
-	// OUTPUT_ONLY. HubSpot engagement id, once delivered.
+	// HubSpot engagement id, once delivered.
 	HubspotObjectId string `protobuf:"bytes,20,opt,name=hubspot_object_id,json=hubspotObjectId,proto3" json:"hubspot_object_id,omitempty"`
-	// OUTPUT_ONLY. HubSpot id of the contact the event was associated with, once delivered.
+	// HubSpot id of the contact the event was associated with, once delivered.
 	HubspotContactId string `protobuf:"bytes,21,opt,name=hubspot_contact_id,json=hubspotContactId,proto3" json:"hubspot_contact_id,omitempty"`
-	// OUTPUT_ONLY. When the event was accepted.
+	// When the event was accepted.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	// OUTPUT_ONLY. When HubSpot confirmed the event.
+	// When HubSpot confirmed the event.
 	DeliverTime   *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=deliver_time,json=deliverTime,proto3" json:"deliver_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -548,11 +548,11 @@ func (*ContactRef_Email) isContactRef_Ref() {}
 // LogTimelineEventRequest is the request of LogTimelineEvent.
 type LogTimelineEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// REQUIRED. The event to log.
+	// The event to log.
 	TimelineEvent *TimelineEvent `protobuf:"bytes,2,opt,name=timeline_event,json=timelineEvent,proto3" json:"timeline_event,omitempty"`
-	// OPTIONAL. Idempotency key (at most 128 characters without control characters; a UUID is a good
+	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
 	// for 24 hours, without acting again, also after a restart; with a different request it is refused
 	// (INVALID_ARGUMENT, reason REQUEST_ID_REUSED). A duplicate sent while the first call runs waits
@@ -562,7 +562,7 @@ type LogTimelineEventRequest struct {
 	// first call's, as it was then (GetTimelineEvent reads the current status). After 24 hours, while
 	// the event is kept, the same request_id still returns the same event and sends nothing new.
 	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// OPTIONAL. Wait, within the call's deadline, until HubSpot confirms the event, and answer
+	// Wait, within the call's deadline, until HubSpot confirms the event, and answer
 	// DELIVERED. When the deadline comes first the event stays QUEUED and is still delivered.
 	WaitForDelivery bool `protobuf:"varint,4,opt,name=wait_for_delivery,json=waitForDelivery,proto3" json:"wait_for_delivery,omitempty"`
 	unknownFields   protoimpl.UnknownFields
@@ -630,7 +630,7 @@ func (x *LogTimelineEventRequest) GetWaitForDelivery() bool {
 // GetTimelineEventRequest is the request of GetTimelineEvent.
 type GetTimelineEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}.
+	// workspaces/{workspace}/connections/{connection}/timelineEvents/{timeline_event}.
 	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -676,14 +676,14 @@ func (x *GetTimelineEventRequest) GetName() string {
 // ListTimelineEventsRequest is the request of ListTimelineEvents.
 type ListTimelineEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. workspaces/{workspace}/connections/{connection}.
+	// workspaces/{workspace}/connections/{connection}.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// OPTIONAL. Only events in this status; unspecified means all.
+	// Only events in this status; unspecified means all.
 	Status TimelineEventStatus `protobuf:"varint,2,opt,name=status,proto3,enum=connectflo.integrations.v1.TimelineEventStatus" json:"status,omitempty"`
-	// OPTIONAL. At most this many events (default 50, at most 1000). A page also ends once its
+	// At most this many events (default 50, at most 1000). A page also ends once its
 	// events reach about 1 MiB, so it may hold fewer, with a next_page_token.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// OPTIONAL. next_page_token of the previous page; the other fields must not change.
+	// next_page_token of the previous page; the other fields must not change.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
