@@ -42,7 +42,7 @@ type Store interface {
 	FieldSchemas(ctx context.Context, workspace, connectionID string) (map[string]store.FieldSchema, error)
 }
 
-// Clients gives the HubSpot client of a connection (connections.Manager).
+// Clients gives the HubSpot client of a connection (the handles registry, which owns it).
 type Clients interface {
 	Client(ctx context.Context, c store.Connection) (*hubspot.Client, error)
 }
