@@ -22,6 +22,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/conditions"
@@ -76,10 +77,13 @@ type Registry struct {
 	programs  *conditions.Cache
 	upsertCfg upsert.Config
 
+	// mu guards lives and is taken before any live's own lock, never after: a live is retired
+	// under mu, so that Close, once it holds mu, knows every batcher that will ever need
+	// draining.
 	mu       sync.Mutex
 	lives    map[string]*live // connection name → its current live state
-	closed   bool
-	draining sync.WaitGroup // batchers of retired live state, closing in the background
+	closed   atomic.Bool      // set under mu; read without it when a batcher starts
+	draining sync.WaitGroup   // batchers of replaced live state, closing in the background
 }
 
 var _ discovery.Clients = (*Registry)(nil)
@@ -116,8 +120,9 @@ func (r *Registry) Of(c store.Connection) *Handle {
 }
 
 // Rotate is the handle of a row whose token was just replaced (UpdateCredentials): its live
-// state is built anew from c, and the previous state retired (its batcher drains in the
-// background; calls still holding it move to the new one).
+// state is built anew from c, and the previous state retired: its batcher drains in the
+// background, and a call still holding the old handle gets the new batcher (its client, of
+// the previous token, serves it to the end of that call).
 func (r *Registry) Rotate(c store.Connection) *Handle {
 	return &Handle{conn: c, live: r.liveFor(c, true), reg: r}
 }
@@ -128,13 +133,14 @@ func (r *Registry) Rotate(c store.Connection) *Handle {
 func (r *Registry) Drop(name resname.Connection) {
 	key := name.String()
 	r.mu.Lock()
-	cur := r.lives[key]
+	var b *upsert.Batcher
+	if cur := r.lives[key]; cur != nil {
+		b = cur.retire()
+	}
 	delete(r.lives, key)
 	r.mu.Unlock()
-	if cur != nil {
-		if b := cur.retire(); b != nil {
-			b.Close()
-		}
+	if b != nil {
+		b.Close()
 	}
 	r.forget(name)
 }
@@ -145,17 +151,18 @@ func (r *Registry) Drop(name resname.Connection) {
 // refused, with upsert.ErrClosed.
 func (r *Registry) Close(ctx context.Context) error {
 	r.mu.Lock()
-	r.closed = true
-	all := make([]*live, 0, len(r.lives))
+	r.closed.Store(true)
+	var all []*upsert.Batcher
 	for _, l := range r.lives {
-		all = append(all, l)
+		if b := l.retire(); b != nil {
+			all = append(all, b)
+		}
 	}
+	// From here no batcher starts and none is left to retire: draining gets no more.
 	r.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, l := range all {
-		if b := l.retire(); b != nil {
-			wg.Go(b.Close)
-		}
+	for _, b := range all {
+		wg.Go(b.Close)
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); r.draining.Wait(); close(done) }()
@@ -186,15 +193,15 @@ func (r *Registry) liveFor(c store.Connection, force bool) *live {
 	}
 	next := &live{reg: r, name: name, conn: c}
 	r.lives[key] = next
-	r.mu.Unlock()
 	if cur != nil {
 		if b := cur.retire(); b != nil {
 			r.draining.Go(b.Close)
 		}
-		if cur.conn.UID != c.UID {
-			// Another connection now holds the name: nothing kept for the old one applies.
-			r.forget(name)
-		}
+	}
+	r.mu.Unlock()
+	if cur != nil && cur.conn.UID != c.UID {
+		// Another connection now holds the name: nothing kept for the old one applies.
+		r.forget(name)
 	}
 	return next
 }
@@ -211,13 +218,6 @@ func (r *Registry) successor(l *live) *live {
 	return cur
 }
 
-// isClosed reports whether Close has begun.
-func (r *Registry) isClosed() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.closed
-}
-
 // forget drops what the shared caches hold for a connection name.
 func (r *Registry) forget(name resname.Connection) {
 	r.fields.Forget(name)
@@ -226,13 +226,15 @@ func (r *Registry) forget(name resname.Connection) {
 }
 
 // live is the state a connection owns for one sealed token: built lazily (a call that only
-// needs the row never opens the token) and retired whole.
+// needs the row never opens the token) and retired whole. State added for a connection later
+// (a poller, usage counters) belongs here, started and stopped with it.
 type live struct {
 	reg  *Registry
 	name resname.Connection
 	conn store.Connection // the row it was built from: its token is the one opened
 
-	mu      sync.Mutex
+	opening sync.Mutex // held while the token is opened, so that concurrent callers open it once
+	mu      sync.Mutex // guards the fields below; never held across I/O (the registry's lock waits on it)
 	hs      *hubspot.Client
 	batcher *upsert.Batcher
 	retired bool
@@ -247,17 +249,29 @@ func (l *live) builtFrom(c store.Connection) bool {
 // client opens the token once; concurrent callers wait for the first. A failure is not kept:
 // the next call tries again (a restored key makes the token readable).
 func (l *live) client(ctx context.Context) (*hubspot.Client, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.hs != nil {
-		return l.hs, nil
+	if hs := l.opened(); hs != nil {
+		return hs, nil
+	}
+	l.opening.Lock()
+	defer l.opening.Unlock()
+	if hs := l.opened(); hs != nil {
+		return hs, nil // opened by the caller this one waited for
 	}
 	hs, err := l.reg.conns.OpenClient(ctx, l.conn)
 	if err != nil {
 		return nil, err
 	}
+	l.mu.Lock()
 	l.hs = hs
+	l.mu.Unlock()
 	return hs, nil
+}
+
+// opened is the client once the token was opened, else nil.
+func (l *live) opened() *hubspot.Client {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hs
 }
 
 // batcherFor returns l's batcher, starting it on first use; ok is false when l is retired.
@@ -272,7 +286,7 @@ func (l *live) batcherFor(ctx context.Context) (b *upsert.Batcher, ok bool, err 
 		return nil, false, nil
 	}
 	if l.batcher == nil {
-		if l.reg.isClosed() {
+		if l.reg.closed.Load() {
 			return nil, true, upsert.ErrClosed
 		}
 		l.batcher = upsert.New(hs, l.reg.upsertCfg)
