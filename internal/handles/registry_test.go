@@ -341,3 +341,62 @@ func TestCloseDrains(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryGetReadsTheRow: what another path changes in the stored connection (its status, its
+// fields rediscovered) is what the next Get's handle carries, and an answer kept for the
+// previous schema version is not served for the new one.
+func TestEveryGetReadsTheRow(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		change     func(t *testing.T, f *fixture, h *Handle)
+		wantStatus string
+		wantRecall bool
+	}{{
+		name:       "nothing changed",
+		change:     func(*testing.T, *fixture, *Handle) {},
+		wantStatus: connections.StatusConnected, wantRecall: true,
+	}, {
+		name: "status set by another path",
+		change: func(t *testing.T, f *fixture, h *Handle) {
+			if err := f.m.SetStatus(ctx, h.Name(), connections.StatusDegraded, "timeline events are held: test"); err != nil {
+				t.Fatal(err)
+			}
+		},
+		wantStatus: connections.StatusDegraded, wantRecall: true,
+	}, {
+		name: "fields rediscovered",
+		change: func(t *testing.T, f *fixture, h *Handle) {
+			if _, err := h.RefreshSchemas(ctx); err != nil {
+				t.Fatal(err)
+			}
+		},
+		wantStatus: connections.StatusConnected, wantRecall: false,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, false)
+			name := f.connect(t, "prod")
+			if _, err := f.get(t, name).RefreshSchemas(ctx); err != nil {
+				t.Fatal(err)
+			}
+			before := f.get(t, name)
+			before.Remember("answer", "kept", 10)
+			tc.change(t, f, before)
+
+			after := f.get(t, name)
+			_, recalled := after.Recall("answer")
+			type seen struct {
+				Status        string
+				NewerSchema   bool
+				Recalled      bool
+				SameLiveState bool
+			}
+			want := seen{Status: tc.wantStatus, NewerSchema: !tc.wantRecall, Recalled: tc.wantRecall, SameLiveState: true}
+			got := seen{Status: after.Connection().Status, NewerSchema: after.Connection().SchemaVersion > before.Connection().SchemaVersion,
+				Recalled: recalled, SameLiveState: after.live == before.live}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("the next Get's handle (-want +got):\n%s", d)
+			}
+		})
+	}
+}
