@@ -68,8 +68,10 @@ func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.Discov
 	// never changed once built, so concurrent calls share it.
 	answerKey := "DiscoverFields|" + strings.Join(filter, ",")
 	if !req.GetRefresh() {
-		if resp, ok := h.Recall(answerKey); ok {
-			return resp.(*integrationsv1.DiscoverFieldsResponse), nil
+		if v, ok := h.Recall(answerKey); ok {
+			if resp, ok := v.(*integrationsv1.DiscoverFieldsResponse); ok {
+				return resp, nil
+			}
 		}
 	}
 	var schemas map[string]store.FieldSchema
