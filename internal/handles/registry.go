@@ -69,7 +69,9 @@ type Config struct {
 // Config does not say.
 const DefaultCompiledConditions = 1024
 
-// Registry hands out the Handle of each connection. It is safe for concurrent use.
+// Registry hands out the Handle of each connection. It is safe for concurrent use. It keeps
+// one live state per connection used since the start, until Drop: a few pointers until the
+// connection's client or batcher is first needed, so at most one per stored connection.
 type Registry struct {
 	conns     Connections
 	fields    *discovery.Discoverer
