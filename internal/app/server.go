@@ -24,7 +24,7 @@ import (
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/connections"
-	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/handles"
 	"github.com/connectflo/integrations/internal/idempotency"
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/resname"
@@ -32,6 +32,7 @@ import (
 	"github.com/connectflo/integrations/internal/service"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
+	"github.com/connectflo/integrations/internal/upsert"
 )
 
 // Server is the running service: one gRPC listener, one HTTP listener, one database.
@@ -114,7 +115,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger,
 		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace})
-	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: conns, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
+	// Each connection's client, schemas, batcher and caches, within one byte budget for every
+	// workspace's schemas and answers; the outbox reaches HubSpot through the same clients.
+	registry := handles.New(handles.Deps{Connections: conns, Store: s.store, Cache: bytecache.New(cfg.SchemaCacheBytes), Logger: logger},
+		handles.Config{Upsert: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: logger}})
+	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: registry, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
 		MaxQueued: cfg.TimelineMaxQueued, Retention: cfg.TimelineRetention,
 		OnHealth: func(h outbox.Health) {
 			name := resname.Connection{Workspace: h.Workspace, ID: h.Connection}
@@ -127,10 +132,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	schemaCache := bytecache.New(cfg.SchemaCacheBytes) // one budget for every workspace's schemas and answers
-	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Discoverer: discovery.New(s.store, conns, schemaCache, logger),
-		Outbox: s.outbox, Logger: logger, SchemaCache: schemaCache, AuditLog: s.store},
-		service.Config{UpsertMaxBatch: cfg.UpsertMaxBatch})
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store})
 	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)

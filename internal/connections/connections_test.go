@@ -77,7 +77,7 @@ func TestSwappedCiphertextsDoNotOpen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Client(ctx, swapped); !errors.Is(err, ErrTokenUnreadable) {
+		if _, err := m.OpenClient(ctx, swapped); !errors.Is(err, ErrTokenUnreadable) {
 			t.Errorf("%s opened another row's ciphertext: err = %v", c.ID, err)
 		}
 		after, _ := m.Get(ctx, resname.Connection{Workspace: c.Workspace, ID: c.ID})

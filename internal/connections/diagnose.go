@@ -43,7 +43,7 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 		return nil, err
 	}
 	d := &Diagnosis{TestTime: m.now().UTC()}
-	client, err := m.Client(ctx, c)
+	client, err := m.OpenClient(ctx, c)
 	switch {
 	case errors.Is(err, ErrTokenUnreadable):
 		d.Reachable = true // not tried; the problem is ours

@@ -75,7 +75,7 @@ func TestTokenSealedBeforeUIDsStillOpensAndIsResealed(t *testing.T) {
 		t.Fatalf("migrated row: uid %q, associated-data version %d; want a uid and version %d", before.UID, before.TokenAADVersion, aadResourceName)
 	}
 	m := New(st, ring, Config{BaseURL: "http://127.0.0.1:1"})
-	if _, err := m.Client(ctx, before); err != nil {
+	if _, err := m.OpenClient(ctx, before); err != nil {
 		t.Fatalf("a token sealed the old way does not open after the migration: %v", err)
 	}
 

@@ -191,7 +191,6 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if err != nil {
 		return store.Connection{}, err
 	}
-	m.forget(name.String())
 	m.cfg.Logger.InfoContext(ctx, "rotated HubSpot token", "connection", name.String(), "token_hint", tok.Hint())
 	return m.Get(ctx, name)
 }
@@ -212,22 +211,16 @@ func (m *Manager) Delete(ctx context.Context, name resname.Connection, requestID
 	case err != nil:
 		return err
 	}
-	m.forget(name.String())
 	m.cfg.Logger.InfoContext(ctx, "deleted connection", "connection", name.String())
 	return nil
 }
 
-// Client returns a HubSpot client for a connection's current token, sharing the rate
-// limiter of its HubSpot app. A token that cannot be decrypted puts the connection in ERROR
-// and returns ErrTokenUnreadable.
-func (m *Manager) Client(ctx context.Context, c store.Connection) (*hubspot.Client, error) {
+// OpenClient opens a connection's stored token into a new HubSpot client sharing the rate
+// limiter of its HubSpot app. It caches nothing: the caller keeps the client for as long as
+// the row's sealed token stays the same (package handles does). A token that cannot be
+// decrypted puts the connection in ERROR and returns ErrTokenUnreadable.
+func (m *Manager) OpenClient(ctx context.Context, c store.Connection) (*hubspot.Client, error) {
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
-	m.mu.Lock()
-	cached, ok := m.clients[name]
-	m.mu.Unlock()
-	if ok && cached.keyID == c.TokenKeyID && cached.sealed == string(c.TokenCiphertext) {
-		return cached.client, nil
-	}
 	plain, err := openToken(m.ring, c)
 	if err != nil {
 		reason := fmt.Sprintf("the stored HubSpot token cannot be decrypted (%v): restore encryption key %q in INTEGRATIONS_ENCRYPTION_KEYS or the key file, or Update Credentials with the token from HubSpot", err, c.TokenKeyID)
@@ -242,21 +235,7 @@ func (m *Manager) Client(ctx context.Context, c store.Connection) (*hubspot.Clie
 		return nil, fmt.Errorf("%w: the decrypted value is not a token", ErrTokenUnreadable)
 	}
 	m.refreshFingerprint(ctx, c, plain)
-	client, err := m.newClient(tok, m.limiterFor(c.AppID))
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	m.clients[name] = cachedClient{keyID: c.TokenKeyID, sealed: string(c.TokenCiphertext), client: client}
-	m.mu.Unlock()
-	return client, nil
-}
-
-// forget drops the cached client of a connection whose token changed or went away.
-func (m *Manager) forget(name string) {
-	m.mu.Lock()
-	delete(m.clients, name)
-	m.mu.Unlock()
+	return m.newClient(tok, m.limiterFor(c.AppID))
 }
 
 // SetStatus records a connection's health observed outside a diagnosis (for example field

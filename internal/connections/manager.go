@@ -1,7 +1,9 @@
 // Package connections is the lifecycle of HubSpot connections: checking a private-app token
 // with HubSpot, sealing it at rest, rotating and deleting it, diagnosing a connection, and
-// handing the rest of the service a HubSpot client for a connection. It never returns, logs
-// or stores a token in the clear.
+// opening a connection's stored token into a HubSpot client. It keeps no per-connection state
+// in memory (a connection's live state has one owner, package handles); what it shares across
+// connections is the rate limiter of each HubSpot app. It never returns, logs or stores a
+// token in the clear.
 package connections
 
 import (
@@ -59,14 +61,7 @@ type Manager struct {
 	now   func() time.Time
 
 	mu       sync.Mutex
-	clients  map[string]cachedClient    // connection name → client for its current token
 	limiters map[int64]*hubspot.Limiter // HubSpot app id → its shared 10-second budget
-}
-
-type cachedClient struct {
-	keyID  string
-	sealed string // the ciphertext it was opened from; a rotation changes it
-	client *hubspot.Client
 }
 
 // New returns a Manager.
@@ -74,8 +69,7 @@ func New(st Store, ring *secrets.KeyRing, cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{store: st, ring: ring, cfg: cfg, now: time.Now,
-		clients: map[string]cachedClient{}, limiters: map[int64]*hubspot.Limiter{}}
+	return &Manager{store: st, ring: ring, cfg: cfg, now: time.Now, limiters: map[int64]*hubspot.Limiter{}}
 }
 
 // parseToken checks the token's shape before anything is sent to HubSpot.

@@ -153,7 +153,7 @@ func TestPredecessorsCiphertextDoesNotOpenInSuccessor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.m.Client(ctx, swapped); !errors.Is(err, ErrTokenUnreadable) {
+	if _, err := f.m.OpenClient(ctx, swapped); !errors.Is(err, ErrTokenUnreadable) {
 		t.Errorf("the successor opened its predecessor's ciphertext: err = %v, want ErrTokenUnreadable", err)
 	}
 }

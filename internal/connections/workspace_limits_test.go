@@ -171,7 +171,7 @@ func TestFingerprintBackfilledWhenTokenOpened(t *testing.T) {
 	if legacy.TokenFingerprint != "" {
 		t.Fatalf("fingerprint not cleared: %q", legacy.TokenFingerprint)
 	}
-	if _, err := m.Client(ctx, legacy); err != nil {
+	if _, err := m.OpenClient(ctx, legacy); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Connect(ctx, ConnectRequest{Workspace: "acme", DisplayName: "New", AccessToken: tok.Token}); !errors.Is(err, ErrTokenInUse) {

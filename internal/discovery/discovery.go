@@ -42,7 +42,7 @@ type Store interface {
 	FieldSchemas(ctx context.Context, workspace, connectionID string) (map[string]store.FieldSchema, error)
 }
 
-// Clients gives the HubSpot client of a connection (connections.Manager).
+// Clients gives the HubSpot client of a connection (the handles registry, which owns it).
 type Clients interface {
 	Client(ctx context.Context, c store.Connection) (*hubspot.Client, error)
 }
@@ -83,8 +83,8 @@ type memoSet struct {
 }
 
 // New returns a Discoverer keeping schemas in cache (nil: a private one of
-// DefaultCacheBytes); pass the cache the service keeps DiscoverFields answers in, so that one
-// budget bounds both.
+// DefaultCacheBytes); pass the cache the connections' other answers are kept in (package
+// handles does), so that one budget bounds both.
 func New(st Store, clients Clients, cache *bytecache.Cache, logger *slog.Logger) *Discoverer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -15,7 +15,7 @@ import (
 	"github.com/connectflo/integrations/internal/store"
 )
 
-// Clients gives the HubSpot client of a connection; *connections.Manager satisfies it. The
+// Clients gives the HubSpot client of a connection; *handles.Registry satisfies it. The
 // client's limiter is shared with everything else the connection does, so the outbox never
 // adds requests on top of the budget.
 type Clients interface {

@@ -13,47 +13,40 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/handles"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
-	"github.com/connectflo/integrations/internal/store"
 )
 
-// compiledConditions is how many compiled conditions are kept across connections.
-const compiledConditions = 1024
-
 // compileCondition type-checks an expression against a connection's discovered fields,
-// through the per-connection program cache.
-func (s *Service) compileCondition(ctx context.Context, connection, expression string) (*conditions.Program, store.Connection, error) {
+// through the compiled conditions its handle keeps.
+func (s *Service) compileCondition(ctx context.Context, connection, expression string) (*conditions.Program, *handles.Handle, error) {
 	name, err := resname.ParseConnection("connection", connection)
 	if err != nil {
-		return nil, store.Connection{}, s.fail(ctx, err)
+		return nil, nil, s.fail(ctx, err)
 	}
 	if err := authorize(ctx, name.Workspace); err != nil {
-		return nil, store.Connection{}, err
+		return nil, nil, err
 	}
 	if strings.TrimSpace(expression) == "" {
-		return nil, store.Connection{}, rpcerr.InvalidArgument(rpcerr.Violation{Field: "expression",
+		return nil, nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "expression",
 			Description: "is required: a CEL condition such as contact.lifecyclestage == \"customer\""})
 	}
-	c, err := s.conns.Get(ctx, name)
+	h, err := s.handles.Get(ctx, name)
 	if err != nil {
-		return nil, store.Connection{}, s.failFor(ctx, err, name.String())
+		return nil, nil, s.failFor(ctx, err, name.String())
 	}
-	schemas, err := s.fields.Schemas(ctx, c)
-	if err != nil {
-		return nil, store.Connection{}, s.failFor(ctx, err, name.String())
-	}
-	p, err := s.programs.Compile(name.String(), schemas, expression)
+	p, err := h.Compile(ctx, expression)
 	var ce *conditions.ConditionError
 	if errors.As(err, &ce) {
-		return nil, store.Connection{}, conditionErrorStatus(ce)
+		return nil, nil, conditionErrorStatus(ce)
 	}
 	if err != nil {
-		return nil, store.Connection{}, s.fail(ctx, err)
+		return nil, nil, s.failFor(ctx, err, name.String())
 	}
-	return p, c, nil
+	return p, h, nil
 }
 
 // conditionErrorStatus is INVALID_ARGUMENT with each issue placed in the expression.
@@ -92,11 +85,11 @@ func conditionIssueReason(code conditions.IssueCode) string {
 
 // ValidateCondition compiles and type-checks a condition.
 func (s *Service) ValidateCondition(ctx context.Context, req *integrationsv1.ValidateConditionRequest) (*integrationsv1.ValidateConditionResponse, error) {
-	p, c, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
+	p, h, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
 	if err != nil {
 		return nil, err
 	}
-	return &integrationsv1.ValidateConditionResponse{ReferencedFields: p.Fields(), SchemaVersion: c.SchemaVersion}, nil
+	return &integrationsv1.ValidateConditionResponse{ReferencedFields: p.Fields(), SchemaVersion: h.Connection().SchemaVersion}, nil
 }
 
 // EvaluateCondition evaluates a condition against live records, fetching only the fields it reads.
@@ -105,7 +98,7 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 	if err != nil {
 		return nil, err
 	}
-	p, c, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
+	p, h, err := s.compileCondition(ctx, req.GetConnection(), req.GetExpression())
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +121,8 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 	if len(missing) > 0 {
 		return nil, rpcerr.InvalidArgument(missing...)
 	}
-	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}
-	client, err := s.conns.Client(ctx, c)
+	name, c := h.Name(), h.Connection()
+	client, err := h.Client(ctx)
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}

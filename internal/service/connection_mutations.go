@@ -12,6 +12,7 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/handles"
 	"github.com/connectflo/integrations/internal/idempotency"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
@@ -65,7 +66,7 @@ func (s *Service) Connect(ctx context.Context, req *integrationsv1.ConnectReques
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	return connectionProto(s.discoverNow(ctx, c)), nil
+	return connectionProto(s.discoverNow(ctx, s.handles.Of(c))), nil
 }
 
 // UpdateCredentials rotates a connection's token.
@@ -87,8 +88,10 @@ func (s *Service) UpdateCredentials(ctx context.Context, req *integrationsv1.Upd
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
+	// The new token's client and batcher replace the old ones, which drain in the background.
+	h := s.handles.Rotate(c)
 	s.outbox.Wake(name.Workspace, name.ID) // timeline events held for scopes or a bad token go now
-	return connectionProto(s.discoverNow(ctx, c)), nil
+	return connectionProto(s.discoverNow(ctx, h)), nil
 }
 
 // DeleteConnection disconnects.
@@ -110,10 +113,7 @@ func (s *Service) DeleteConnection(ctx context.Context, req *integrationsv1.Dele
 	case err != nil:
 		return nil, s.failFor(ctx, err, name.String())
 	}
-	s.fields.Forget(name)
-	s.schemaResponses.forget(name.String())
-	s.programs.Invalidate(name.String())
-	s.upserts.forget(name.String())
+	s.handles.Drop(name) // its queued upserts drain; its schemas and caches leave memory
 	return &emptypb.Empty{}, nil
 }
 
@@ -174,12 +174,12 @@ func (s *Service) failFor(ctx context.Context, err error, name string) error {
 // discoverNow discovers the fields of a connection that has none cached yet (just connected,
 // or credentials just rotated), so that it comes back ready to use. A failure does not undo
 // the connection: it is recorded as DEGRADED with what to do, and the connection returned.
-func (s *Service) discoverNow(ctx context.Context, c store.Connection) store.Connection {
+func (s *Service) discoverNow(ctx context.Context, h *handles.Handle) store.Connection {
+	c, name := h.Connection(), h.Name()
 	if !c.FieldsDiscoveredAt.IsZero() {
 		return c // a replayed Connect: discovered the first time
 	}
-	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}
-	if _, err := s.fields.Refresh(ctx, c); err != nil {
+	if _, err := h.RefreshSchemas(ctx); err != nil {
 		s.logger.WarnContext(ctx, "field discovery after connect failed", "connection", name.String(), "err", err)
 		reason := "fields could not be discovered yet (" + err.Error() + "): call DiscoverFields with refresh set to try again"
 		if serr := s.conns.SetStatus(ctx, name, connections.StatusDegraded, reason); serr != nil {

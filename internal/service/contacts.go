@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -19,80 +18,6 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/upsert"
 )
-
-// upserters keeps one batcher per connection and HubSpot client: a credential rotation
-// gives the connection a new client, and with it a new batcher (the old one drains).
-type upserters struct {
-	cfg      upsert.Config
-	mu       sync.Mutex
-	batchers map[string]upserter
-	closed   bool
-}
-
-type upserter struct {
-	client  *hubspot.Client
-	batcher *upsert.Batcher
-}
-
-func (u *upserters) get(name string, client *hubspot.Client) (*upsert.Batcher, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.closed {
-		return nil, upsert.ErrClosed
-	}
-	if u.batchers == nil {
-		u.batchers = map[string]upserter{}
-	}
-	cur, ok := u.batchers[name]
-	if ok && cur.client == client {
-		return cur.batcher, nil
-	}
-	if ok {
-		go cur.batcher.Close() // the old token's queue drains in the background
-	}
-	b := upsert.New(client, u.cfg)
-	u.batchers[name] = upserter{client: client, batcher: b}
-	return b, nil
-}
-
-// forget drains and drops a deleted connection's batcher.
-func (u *upserters) forget(name string) {
-	u.mu.Lock()
-	cur, ok := u.batchers[name]
-	delete(u.batchers, name)
-	u.mu.Unlock()
-	if ok {
-		cur.batcher.Close()
-	}
-}
-
-// closeAll drains every batcher: queued upserts are sent before the server stops, until ctx
-// ends. Batches still on the wire then are left to finish on their own.
-func (u *upserters) closeAll(ctx context.Context) error {
-	u.mu.Lock()
-	u.closed = true
-	all := u.batchers
-	u.batchers = nil
-	u.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, cur := range all {
-		wg.Go(cur.batcher.Close)
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Close drains work the service holds in memory (queued upserts) until ctx ends; call it
-// after the gRPC server has stopped taking calls. Their callers have had their answer (the
-// call ended with the server), so what is cut short is reported to nobody but the log: an
-// upsert by email is safe to retry.
-func (s *Service) Close(ctx context.Context) error { return s.upserts.closeAll(ctx) }
 
 // normalizeEmail is fields.NormalizeEmail, its problem reported on the request field.
 func normalizeEmail(field, raw string) (string, *rpcerr.Violation) {
@@ -162,9 +87,9 @@ func (s *Service) UpsertContact(ctx context.Context, req *integrationsv1.UpsertC
 	if len(vs) > 0 {
 		return nil, rpcerr.InvalidArgument(vs...)
 	}
-	b, err := s.upserts.get(name.String(), c.client)
+	b, err := c.handle.Batcher(ctx)
 	if err != nil {
-		return nil, upsertStatus(err, "")
+		return nil, s.upsertError(ctx, err, name.String())
 	}
 	res, err := b.Upsert(ctx, email, props)
 	if err != nil {
@@ -229,9 +154,9 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.B
 	if len(valid) == 0 {
 		return resp, nil
 	}
-	b, err := s.upserts.get(name.String(), c.client)
+	b, err := c.handle.Batcher(ctx)
 	if err != nil {
-		return nil, upsertStatus(err, "")
+		return nil, s.upsertError(ctx, err, name.String())
 	}
 	items, err := b.UpsertMany(ctx, valid)
 	if err != nil {

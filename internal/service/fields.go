@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
-	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/resname"
@@ -54,7 +53,7 @@ func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.Discov
 		}
 		wanted[parsed] = true
 	}
-	c, err := s.conns.Get(ctx, name)
+	h, err := s.handles.Get(ctx, name)
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
@@ -64,17 +63,22 @@ func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.Discov
 			filter = append(filter, ot)
 		}
 	}
-	cacheKey := name.String() + "|" + strings.Join(filter, ",")
+	// The built response is kept with the connection, per filter, for its schema version: a
+	// cached read then costs what a bare gRPC call returning the same message costs. It is
+	// never changed once built, so concurrent calls share it.
+	answerKey := "DiscoverFields|" + strings.Join(filter, ",")
 	if !req.GetRefresh() {
-		if resp, ok := s.schemaResponses.get(cacheKey, c.SchemaVersion); ok {
-			return resp, nil
+		if v, ok := h.Recall(answerKey); ok {
+			if resp, ok := v.(*integrationsv1.DiscoverFieldsResponse); ok {
+				return resp, nil
+			}
 		}
 	}
 	var schemas map[string]store.FieldSchema
 	if req.GetRefresh() {
-		schemas, err = s.fields.Refresh(ctx, c)
+		schemas, err = h.RefreshSchemas(ctx)
 	} else {
-		schemas, err = s.fields.Cached(ctx, c)
+		schemas, err = h.StoredSchemas(ctx)
 	}
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
@@ -84,49 +88,11 @@ func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.Discov
 		resp.Schemas = append(resp.Schemas, objectSchemaProto(ot, schemas[ot]))
 	}
 	if !req.GetRefresh() {
-		s.schemaResponses.put(cacheKey, c.SchemaVersion, resp)
+		// A decoded message takes more memory than its wire size (string and slice headers,
+		// message structs); counting it twice keeps the byte budget honest.
+		h.Remember(answerKey, resp, 2*int64(proto.Size(resp)))
 	}
 	return resp, nil
-}
-
-// responseCache keeps the last built DiscoverFields response per connection and filter, for
-// one schema version: a cached read then costs what a bare gRPC call returning the same
-// message costs. Responses are never mutated after they are built, so sharing them between
-// concurrent calls is safe. They live in the byte-budgeted cache shared with the discovered
-// schemas (a large portal's response is several MB), least recently used first out.
-type responseCache struct {
-	cache *bytecache.Cache
-}
-
-// responseKeyPrefix keeps these entries apart from the schemas in the shared cache.
-const responseKeyPrefix = "discoverFields|"
-
-type cachedResponse struct {
-	version int64
-	resp    *integrationsv1.DiscoverFieldsResponse
-}
-
-func (rc responseCache) get(key string, version int64) (*integrationsv1.DiscoverFieldsResponse, bool) {
-	v, ok := rc.cache.Get(responseKeyPrefix + key)
-	if !ok {
-		return nil, false
-	}
-	e := v.(cachedResponse)
-	return e.resp, version > 0 && e.version == version
-}
-
-func (rc responseCache) put(key string, version int64, resp *integrationsv1.DiscoverFieldsResponse) {
-	if version <= 0 {
-		return
-	}
-	// A decoded message takes more memory than its wire size (string and slice headers,
-	// message structs); counting it twice keeps the budget honest.
-	rc.cache.Put(responseKeyPrefix+key, cachedResponse{version: version, resp: resp}, 2*int64(proto.Size(resp)))
-}
-
-// forget drops the responses of a deleted connection.
-func (rc responseCache) forget(connection string) {
-	rc.cache.RemovePrefix(responseKeyPrefix + connection + "|")
 }
 
 // objectSchemaProto is the API view of one cached object type.

@@ -14,35 +14,33 @@ import (
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/fields"
+	"github.com/connectflo/integrations/internal/handles"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
-	"github.com/connectflo/integrations/internal/store"
 )
 
-// crm is what a record RPC needs of its connection: the row, its HubSpot client and schema.
+// crm is what a record RPC needs of its connection: its handle, its HubSpot client and the
+// schema of the object type.
 type crm struct {
-	conn   store.Connection
+	handle *handles.Handle
 	client *hubspot.Client
 	schema *fields.Schema
 }
 
-// openCRM authorizes the caller on a connection and loads its client and the schema of one
-// object type.
+// openCRM fetches the handle of a connection the caller was authorized on, and loads its
+// client and the schema of one object type.
 func (s *Service) openCRM(ctx context.Context, name resname.Connection, objectType string) (*crm, error) {
-	if err := authorize(ctx, name.Workspace); err != nil {
-		return nil, err
-	}
-	c, err := s.conns.Get(ctx, name)
+	h, err := s.handles.Get(ctx, name)
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
-	client, err := s.conns.Client(ctx, c)
+	client, err := h.Client(ctx)
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
-	schemas, err := s.fields.Schemas(ctx, c)
+	schemas, err := h.Schemas(ctx)
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
@@ -52,7 +50,7 @@ func (s *Service) openCRM(ctx context.Context, name resname.Connection, objectTy
 			fmt.Sprintf("the %s fields of %s are not discovered (the token may lack the scope to read them): run DiscoverFields with refresh, and TestConnection to see which scope is missing", objectType, name),
 			map[string]string{"object_type": objectType, "connection": name.String()})
 	}
-	return &crm{conn: c, client: client, schema: schema}, nil
+	return &crm{handle: h, client: client, schema: schema}, nil
 }
 
 // violationsOf turns field errors into INVALID_ARGUMENT field violations under prefix (limit

@@ -28,6 +28,9 @@ func (s *Service) GetRecord(ctx context.Context, req *integrationsv1.GetRecordRe
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
+	if err := authorize(ctx, r.Connection.Workspace); err != nil {
+		return nil, err
+	}
 	if err := checkPropertyCount("properties", len(req.GetProperties())); err != nil {
 		return nil, err
 	}
@@ -58,6 +61,9 @@ func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRe
 	r, err := resname.ParseRecord("name", req.GetName())
 	if err != nil {
 		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, r.Connection.Workspace); err != nil {
+		return nil, err
 	}
 	if len(req.GetProperties()) == 0 {
 		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "properties", Description: "is empty: give the properties to change, e.g. {\"dealstage\": \"Closed Won\"}"})
@@ -98,6 +104,9 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 	parent, err := resname.ParseObjectCollection("parent", req.GetParent())
 	if err != nil {
 		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, parent.Connection.Workspace); err != nil {
+		return nil, err
 	}
 	size, err := resname.PageSize(req.GetPageSize(), defaultSearchPageSize, records.MaxSearchPageSize)
 	if err != nil {
@@ -189,6 +198,9 @@ func (s *Service) ListAssociations(ctx context.Context, req *integrationsv1.List
 	r, err := resname.ParseRecord("parent", req.GetParent())
 	if err != nil {
 		return nil, s.fail(ctx, err)
+	}
+	if err := authorize(ctx, r.Connection.Workspace); err != nil {
+		return nil, err
 	}
 	to, err := parseObjectType("to_object_type", req.GetToObjectType())
 	if err != nil {

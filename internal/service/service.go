@@ -1,28 +1,26 @@
 // Package service implements the IntegrationService RPCs: request validation, authorization
 // against the caller's workspace, and error mapping. It holds no SQL and no HTTP to HubSpot;
-// those live in the store and hubspot packages.
+// those live in the store and hubspot packages. It keeps no state of a connection either: a
+// handler authorizes, fetches the connection's handle (package handles) and converts what it
+// gives to and from protos.
 package service
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
-	"github.com/connectflo/integrations/internal/bytecache"
-	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/connections"
-	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/handles"
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
-	"github.com/connectflo/integrations/internal/upsert"
 )
 
 // ConnectionStore is the part of the store the connection RPCs use.
@@ -37,50 +35,38 @@ type Service struct {
 	// package.
 	integrationsv1.UnimplementedIntegrationServiceServer
 
-	store  ConnectionStore
-	conns  *connections.Manager
-	fields *discovery.Discoverer
-	outbox *outbox.Outbox
-	logger *slog.Logger
-	audit  AuditLog
-
-	schemaResponses responseCache
-	programs        *conditions.Cache
-	upserts         upserters
-	now             func() time.Time
+	store   ConnectionStore
+	conns   *connections.Manager
+	handles *handles.Registry
+	outbox  *outbox.Outbox
+	logger  *slog.Logger
+	audit   AuditLog
 }
 
 var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
 
 // Deps are the capabilities the service hands requests to.
 type Deps struct {
-	Store      ConnectionStore
-	Conns      *connections.Manager
-	Discoverer *discovery.Discoverer
-	Outbox     *outbox.Outbox
-	Logger     *slog.Logger
-	// SchemaCache holds built DiscoverFields responses, within its byte budget; share the
-	// Discoverer's so one budget bounds both (nil: a private one of DefaultSchemaCacheBytes).
-	SchemaCache *bytecache.Cache
-	AuditLog    AuditLog
-}
-
-// Config tunes the service.
-type Config struct {
-	// UpsertMaxBatch is the most contacts per HubSpot batch upsert (default 100, HubSpot's
-	// limit); 1 switches batching off, for comparison in benchmarks.
-	UpsertMaxBatch int
+	Store ConnectionStore
+	// Conns runs the connection lifecycle (connect, rotate, delete, diagnose).
+	Conns *connections.Manager
+	// Handles owns each connection's live state: client, schemas, batcher and caches.
+	Handles  *handles.Registry
+	Outbox   *outbox.Outbox
+	Logger   *slog.Logger
+	AuditLog AuditLog
 }
 
 // New returns the service over its dependencies.
-func New(d Deps, cfg Config) *Service {
-	if d.SchemaCache == nil {
-		d.SchemaCache = bytecache.New(discovery.DefaultCacheBytes)
-	}
-	return &Service{schemaResponses: responseCache{cache: d.SchemaCache}, store: d.Store, conns: d.Conns, fields: d.Discoverer, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog, now: time.Now,
-		programs: conditions.NewCache(compiledConditions, conditions.Limits{}),
-		upserts:  upserters{cfg: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: d.Logger}}}
+func New(d Deps) *Service {
+	return &Service{store: d.Store, conns: d.Conns, handles: d.Handles, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog}
 }
+
+// Close drains work the connections hold in memory (queued upserts) until ctx ends; call it
+// after the gRPC server has stopped taking calls. Their callers have had their answer (the
+// call ended with the server), so what is cut short is reported to nobody but the log: an
+// upsert by email is safe to retry.
+func (s *Service) Close(ctx context.Context) error { return s.handles.Close(ctx) }
 
 // authorize fails with PERMISSION_DENIED unless the caller's key may act in workspace.
 // It runs before any lookup, so a key never learns whether another workspace's resources exist.

@@ -93,7 +93,7 @@ func (s *Service) LogTimelineEvent(ctx context.Context, req *integrationsv1.LogT
 	if len(vs) > 0 {
 		return nil, rpcerr.InvalidArgument(vs...)
 	}
-	if _, err := s.conns.Get(ctx, name); err != nil {
+	if _, err := s.handles.Get(ctx, name); err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
 	saved, err := s.outbox.Enqueue(ctx, ev)
@@ -156,7 +156,7 @@ func (s *Service) ListTimelineEvents(ctx context.Context, req *integrationsv1.Li
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	if _, err := s.conns.Get(ctx, name); err != nil {
+	if _, err := s.handles.Get(ctx, name); err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
 	page, err := s.outbox.List(ctx, outbox.ListOptions{Workspace: name.Workspace, Connection: name.ID,
