@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 func typeIDs(res response, keys ...any) []float64 {

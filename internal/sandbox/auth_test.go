@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 func TestAuthentication(t *testing.T) {

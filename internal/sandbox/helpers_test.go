@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // fakeClock is an injectable clock tests advance by hand.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 func TestCreateGetUpdateArchiveContact(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // conformanceRequired names the environment variable that makes a missing Node.js or
@@ -42,7 +42,7 @@ func TestConformanceWithOfficialNodeClient(t *testing.T) {
 		missingPrerequisite(t, "node is not on PATH", "install Node.js 20 or later")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@hubspot", "api-client")); err != nil {
-		missingPrerequisite(t, "conformance/node_modules is missing", "run `npm ci --prefix internal/hubspot/sandbox/conformance` from the repository root")
+		missingPrerequisite(t, "conformance/node_modules is missing", "run `npm ci --prefix internal/sandbox/conformance` from the repository root")
 	}
 
 	demo, err := sandbox.NewDemo(sandbox.Options{Seed: 7})

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 func adminCall(t *testing.T, base, method, path string, body any, wantStatus int) map[string]any {

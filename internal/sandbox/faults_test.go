@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // served starts the env's sandbox on a real listener: resets and lost responses need a

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // Property reads run under the read lock, alongside each other. Admission must stay exact

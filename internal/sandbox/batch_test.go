@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 func inputs(n int, mk func(i int) map[string]any) []any {

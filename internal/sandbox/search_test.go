@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 func filter(prop, op string, extra ...any) map[string]any {
