@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Tier is a HubSpot subscription tier; it sets the default rate limits (REFERENCE §9).
+// Tier is a HubSpot subscription tier; it sets the default rate limits
+// (https://developers.hubspot.com/docs/api/usage-details).
 type Tier string
 
 // The tiers HubSpot's usage guidelines distinguish.

@@ -9,7 +9,8 @@ import (
 )
 
 // assocType is one HUBSPOT_DEFINED association type. Ids are directional: each has a
-// reverse with its own id (REFERENCE §4).
+// reverse with its own id (contact → company 279, company → contact 280), and a request
+// with the wrong direction's id fails (https://developers.hubspot.com/docs/api/crm/associations).
 type assocType struct {
 	from, to string // object type names
 	typeID   int

@@ -14,7 +14,7 @@ type associationTypeJSON struct {
 }
 
 // associatedObject is MultiAssociatedObjectWithLabel. toObjectId is a number, as real
-// responses send it, although the spec says string (REFERENCE §4).
+// responses send it, although HubSpot's OpenAPI spec types it as a string.
 type associatedObject struct {
 	ToObjectID       int64                 `json:"toObjectId"`
 	AssociationTypes []associationTypeJSON `json:"associationTypes"`

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// maxBatchInputs is HubSpot's per-call batch limit (REFERENCE §3).
+// maxBatchInputs is HubSpot's per-call batch limit: 101 inputs get a 400. The specs
+// declare no maxItems; https://developers.hubspot.com/docs/api/crm/contacts states it.
 const maxBatchInputs = 100
 
 type batchRequest struct {

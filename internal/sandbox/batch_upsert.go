@@ -23,7 +23,8 @@ func (c *call) resolveIDProperties(ot *objectType, req *batchRequest, def, refus
 }
 
 // batchUpdate updates records by id or by a hasUniqueValue property. Unlike the single
-// PATCH, it refuses idProperty=email (REFERENCE §3, hubspot-api-nodejs#548).
+// PATCH, it refuses idProperty=email with HubSpot's non-unique property error
+// (https://github.com/HubSpot/hubspot-api-nodejs/issues/548).
 func batchUpdate(c *call) reply {
 	ot, req, rep, ok := c.objectBatch(accessWrite)
 	if !ok {

@@ -6,7 +6,8 @@ import (
 	"net/http"
 )
 
-// Error categories HubSpot puts in error bodies (REFERENCE §8).
+// Error categories HubSpot puts in error bodies
+// (https://developers.hubspot.com/docs/api/error-handling).
 const (
 	categoryValidation     = "VALIDATION_ERROR"
 	categoryInvalidAuth    = "INVALID_AUTHENTICATION"
@@ -16,7 +17,7 @@ const (
 )
 
 // apiError is HubSpot's general error body. 429 bodies reuse it with errorType and
-// policyName set and no category (REFERENCE §9).
+// policyName set and no category (https://developers.hubspot.com/docs/api/usage-details).
 type apiError struct {
 	Status        string              `json:"status"`
 	Message       string              `json:"message"`

@@ -8,11 +8,13 @@ type objectType struct {
 	typeID   string // HubSpot object type id: "0-1"
 	singular string // used in messages and v3 association type names: "contact"
 	// scopeObject names the scope family that gates it: notes, calls and
-	// communications are gated by the contact scopes (REFERENCE §1).
+	// communications are gated by the contact scopes (crm.objects.contacts.read/write),
+	// as the security section of each of their specs says.
 	scopeObject string
 	// schemaScopes says whether crm.schemas.<name>.* exists for it.
 	schemaScopes bool
-	// defaultProps are returned when a read asks for no properties (REFERENCE §3).
+	// defaultProps are returned when a read asks for no properties, as the description
+	// of each object's OpenAPI spec says (contacts: firstname, lastname, email).
 	defaultProps []string
 	// createdProp and modifiedProp are the system timestamps HubSpot maintains:
 	// contacts use createdate/lastmodifieddate, the others hs_lastmodifieddate, and

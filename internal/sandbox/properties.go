@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Property is a property definition, in HubSpot's wire shape (REFERENCE §2).
+// Property is a property definition, in HubSpot's wire shape (the Property schema of
+// the CRM properties API, https://developers.hubspot.com/docs/api/crm/properties).
 type Property struct {
 	Name                 string               `json:"name"`
 	Label                string               `json:"label"`
@@ -93,7 +94,7 @@ func (ps *propertySet) list(archived bool) []Property {
 }
 
 // validPairings are the type/fieldType combinations HubSpot accepts on create
-// (REFERENCE §2, "type and fieldType values").
+// (https://developers.hubspot.com/docs/api/crm/properties, "type and fieldType values").
 var validPairings = map[string][]string{
 	"bool":         {"booleancheckbox", "calculation_equation"},
 	"enumeration":  {"booleancheckbox", "checkbox", "radio", "select", "calculation_equation"},

@@ -8,7 +8,8 @@ import (
 )
 
 // Limits are the request budgets. Zero fields mean HubSpot's defaults for the
-// account's tier (REFERENCE §9); tests shrink them (e.g. 20 per 200ms) to run fast.
+// account's tier (https://developers.hubspot.com/docs/api/usage-details); tests shrink
+// them (e.g. 20 per 200ms) to run fast.
 type Limits struct {
 	Window          time.Duration `json:"window"`          // rolling window length; default 10s
 	PerWindow       int           `json:"perWindow"`       // per app; default 100, or 190 on Professional/Enterprise
@@ -146,7 +147,7 @@ func (s *Sandbox) admitLocked(c *call, kind budget) (http.Header, *reply) {
 }
 
 // throttleLocked builds HubSpot's 429 body for a policy: errorType and policyName, no
-// category (REFERENCE §9).
+// category, as in the example of https://developers.hubspot.com/docs/api/usage-details.
 func (s *Sandbox) throttleLocked(c *call, policy string) *reply {
 	s.counters.throttled(policy)
 	body := apiError{Status: "error", ErrorType: "RATE_LIMIT", CorrelationID: c.correlationID, PolicyName: policy}

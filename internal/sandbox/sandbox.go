@@ -25,7 +25,9 @@ type Options struct {
 }
 
 // SearchLimits are the limits HubSpot puts on one search request. They have changed
-// over the years (REFERENCE §3), so they are configurable.
+// over the years (3 groups of 3 filters at first, 5 groups of 10 and 25 in all after
+// https://developers.hubspot.com/changelog/breaking-change-expanded-filtering-capabilities-and-error-messaging-in-hubspots-search-api,
+// 5, 6 and 18 in today's docs), so they are configurable.
 type SearchLimits struct {
 	MaxFilterGroups     int // default 5
 	MaxFiltersPerGroup  int // default 6

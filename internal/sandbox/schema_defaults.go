@@ -58,8 +58,8 @@ var dealStages = opts("appointmentscheduled", "Appointment Scheduled", "qualifie
 	"presentationscheduled", "Presentation Scheduled", "decisionmakerboughtin", "Decision Maker Bought-In",
 	"contractsent", "Contract Sent", "closedwon", "Closed Won", "closedlost", "Closed Lost")
 
-// ownerProp is enumeration/select whose options come from the owners API, so it has
-// none of its own (REFERENCE §2).
+// ownerProp is enumeration/select whose options come from the owners API
+// (externalOptions, referencedObjectType OWNER), so it has none of its own.
 var ownerProp = propDef{name: "hubspot_owner_id", label: "Contact owner", typ: "enumeration", field: "select",
 	group: "sales_properties", external: true, referenced: "OWNER"}
 
@@ -96,7 +96,7 @@ func defaultPropDefs(ot objectType) []propDef {
 			{name: "hs_searchable_calculated_phone_number", label: "Phone number (searchable)", typ: "string",
 				field: "calculation_read_time", group: g, readOnly: true, calculated: true, hidden: true},
 			// Real portals return type object_coordinates here; clients must cope with
-			// types outside the documented enum (REFERENCE §2).
+			// types outside the enum HubSpot documents for creating properties.
 			{name: "hs_notes_last_activity", label: "Last Activity", typ: "object_coordinates", field: "text",
 				group: g, readOnly: true, hidden: true},
 		}

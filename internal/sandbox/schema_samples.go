@@ -1,7 +1,7 @@
 package sandbox
 
 // sampleCustomProperties are the custom properties every new account starts with.
-// Together they cover every type/fieldType pairing of REFERENCE §2, read-only and
+// Together they cover every type/fieldType pairing of validPairings, read-only and
 // calculated properties, hidden options, a unique-value property (for upserts by a
 // custom id) and an archived property, so field discovery can be tested against all of
 // them.

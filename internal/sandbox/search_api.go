@@ -78,7 +78,7 @@ func (s *searchSort) UnmarshalJSON(b []byte) error {
 var searchOperators = []string{"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
 	"HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
 
-// validate enforces the request limits of REFERENCE §3.
+// validate enforces HubSpot's limits on one search request (SearchLimits).
 func (req *searchRequest) validate(lim SearchLimits) string {
 	if len(req.FilterGroups) > lim.MaxFilterGroups {
 		return fmt.Sprintf("Too many filter groups: %d. The maximum is %d.", len(req.FilterGroups), lim.MaxFilterGroups)

@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// maxStringValue is HubSpot's limit on string property values (REFERENCE §2).
+// maxStringValue is HubSpot's limit on string property values: 65,536 characters
+// (https://developers.hubspot.com/docs/api/crm/properties, "type and fieldType values").
 const maxStringValue = 65_536
 
 // propertyInput is the "properties" object of a write. HubSpot stores strings, but
