@@ -102,7 +102,8 @@ type propertyError struct {
 }
 
 // propertyErrorsBody builds the 400 HubSpot returns for invalid property values: the
-// message embeds the JSON array and errors[] repeats it in structured form (§8).
+// message embeds the JSON array as a string and errors[] repeats it in structured form,
+// as in the bodies integrators have captured from real portals.
 func propertyErrorsBody(correlationID string, errs []propertyError) apiError {
 	embedded, _ := json.Marshal(errs)
 	body := apiError{Status: "error", Message: "Property values were not valid: " + string(embedded),
