@@ -144,3 +144,5 @@ func mapHubSpotError(err error) error {
 
 // safeMessage is a HubSpot error's own text; the client never puts tokens in errors.
 func safeMessage(err error) string { return err.Error() }
+
+func isHubSpotNotFound(err error) bool { return errors.Is(err, hubspot.ErrNotFound) }
