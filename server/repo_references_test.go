@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io/fs"
@@ -44,8 +43,11 @@ func scannedFile(name string, head []byte) bool {
 	return false
 }
 
-// skippedDirs are generated or fetched trees, and git's own files.
-var skippedDirs = map[string]bool{".git": true, "gen": true, "node_modules": true, "third_party": true}
+// skipped reports whether a path (relative to the repository, with slashes) is generated or
+// fetched, or git's own: gen/ and third_party/ at the root, node_modules and .git anywhere.
+func skipped(rel, name string) bool {
+	return rel == "gen" || rel == "third_party" || name == "node_modules" || name == ".git"
+}
 
 // thisFile names the patterns it forbids, so the walk leaves it out.
 const thisFile = "server/repo_references_test.go"
@@ -54,12 +56,10 @@ const thisFile = "server/repo_references_test.go"
 // the repository.
 func findExternalReferences(text string) []string {
 	var out []string
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	for i, line := range strings.Split(text, "\n") {
 		for _, r := range externalReferences {
-			if r.pattern.MatchString(sc.Text()) {
-				out = append(out, fmt.Sprintf("%d: %s: %s", n, r.what, strings.TrimSpace(sc.Text())))
+			if r.pattern.MatchString(line) {
+				out = append(out, fmt.Sprintf("%d: %s: %s", i+1, r.what, strings.TrimSpace(line)))
 			}
 		}
 	}
@@ -121,6 +121,29 @@ func TestFindExternalReferences(t *testing.T) {
 	}
 }
 
+func TestScannedFile(t *testing.T) {
+	tests := []struct {
+		name string
+		head string
+		want bool
+	}{
+		{"records.go", "package records", true},
+		{"service.proto", "syntax", true},
+		{"outbox.md", "# Outbox", true},
+		{".golangci.yml", "version", true},
+		{"buf.yaml", "# buf", true},
+		{"test", "#!/usr/bin/env bash", true},
+		{"LICENSE", "Copyright", false},
+		{"0002_connections.sql", "CREATE TABLE", false},
+		{"package-lock.json", "{", false},
+	}
+	for _, tt := range tests {
+		if got := scannedFile(tt.name, []byte(tt.head)); got != tt.want {
+			t.Errorf("scannedFile(%q, %q) = %v, want %v", tt.name, tt.head, got, tt.want)
+		}
+	}
+}
+
 func TestRepositoryReferencesNoFilesOutsideIt(t *testing.T) {
 	root := ".."
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
@@ -136,7 +159,7 @@ func TestRepositoryReferencesNoFilesOutsideIt(t *testing.T) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if skippedDirs[d.Name()] {
+		if skipped(rel, d.Name()) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
