@@ -11,7 +11,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/conditions"
 	"github.com/connectflo/integrations/internal/fields"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // benchConditions measures evaluations per second of a cached program with its records

@@ -24,7 +24,7 @@ import (
 	"github.com/connectflo/integrations/internal/app"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/discovery"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
 

@@ -17,8 +17,8 @@ import (
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // pageEvents is the review's page: 60 events, listed with page_size 60.

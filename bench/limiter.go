@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // benchLimiter queues 1,000 requests at once against the sandbox at a scaled budget of 20 per

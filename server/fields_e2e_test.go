@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // connect makes a connection of acme with the test's all-scopes token.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/connectflo/integrations/client"
 	"github.com/connectflo/integrations/internal/apptest"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // syncBuffer collects the server's log output from several goroutines, and wakes whoever

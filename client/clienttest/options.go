@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/apptest"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // Option changes what NewServer starts.

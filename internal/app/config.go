@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/discovery"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // Config is the whole configuration, read once from flags and environment. Flags win over

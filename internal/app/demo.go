@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/auth"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // demoWorkspace is the workspace demo mode creates an API key for.

@@ -81,7 +81,7 @@ func (ev *evaluation) ResolveName(name string) (any, bool) {
 
 func (ev *evaluation) Parent() interpreter.Activation { return nil }
 
-// ResolveFunction binds the helpers that need `now`; see helpers.go.
+// ResolveFunction binds the helpers that need `now`; see functions.go.
 func (ev *evaluation) ResolveFunction(name string) (functions.LateBoundOp, bool) {
 	switch name {
 	case fnDaysUntil:

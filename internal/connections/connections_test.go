@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/secrets"
 	"github.com/connectflo/integrations/internal/store"
 )

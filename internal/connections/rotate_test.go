@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/secrets"
 	"github.com/connectflo/integrations/internal/store"
 )

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
 

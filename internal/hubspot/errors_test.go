@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// Bodies as HubSpot sends them (REFERENCE.md §1, §3, §8, §9).
+// Bodies as HubSpot sends them: 401 and 403 (auth), 409 and property validation (objects),
+// the general error shape (https://developers.hubspot.com/docs/api/error-handling) and 429s
+// (https://developers.hubspot.com/docs/api/usage-details), as captured by integrators.
 const (
 	body401             = `{"status":"error","message":"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview","correlationId":"4e1c3f6a-0000-4000-8000-000000000001","category":"INVALID_AUTHENTICATION"}`
 	body401Expired      = `{"status":"error","message":"The OAuth token used to make this call expired 35 second(s) ago.","correlationId":"c2","category":"EXPIRED_AUTHENTICATION","context":{"expire time":["2024-01-01T00:00:00Z"]}}`

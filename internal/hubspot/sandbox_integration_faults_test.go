@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // attemptsOf returns how many attempts the client reports for a failed call.

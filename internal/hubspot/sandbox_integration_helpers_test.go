@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // Scaled budgets: HubSpot's 100 per 10 s shrunk fifty-fold so a test pushes

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // callMix picks one client call per request, as a connection's real

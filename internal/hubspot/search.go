@@ -19,8 +19,9 @@ const (
 	OpNotContainsToken = "NOT_CONTAINS_TOKEN"
 )
 
-// HubSpot's search limits (REFERENCE §3). The filter counts have changed over time; these
-// are the current documented ones and the defaults of SearchLimits.
+// HubSpot's search limits (https://developers.hubspot.com/docs/api/crm/search). The filter
+// counts have changed over time; these are the current documented ones and the defaults of
+// SearchLimits.
 const (
 	MaxSearchLimit     = 200    // the largest page search returns
 	MaxSearchResults   = 10_000 // results one query can page through

@@ -13,7 +13,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/connectflo/integrations/internal/hubspot"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
 

@@ -11,7 +11,8 @@ import (
 )
 
 // engagementOf maps a conversation kind to the engagement that carries it: private apps
-// cannot create timeline events, so activities are engagement objects (REFERENCE §5–§6).
+// cannot create custom timeline events (https://developers.hubspot.com/docs/api/private-apps),
+// so activities are engagement objects (notes, calls, communications).
 func engagementOf(k Kind) (hubspot.EngagementType, bool) {
 	switch k {
 	case KindCall:

@@ -14,8 +14,8 @@ import (
 const MaxProperties = 250
 
 // Search limits, checked before any name is looked up or HubSpot is called. The filter
-// counts, query length, page size and result cap are HubSpot's (REFERENCE §3); the values of
-// one IN / NOT_IN filter are bounded by us.
+// counts, query length, page size and result cap are HubSpot's (package hubspot); the values
+// of one IN / NOT_IN filter are bounded by us.
 const (
 	MaxFilterGroups    = hubspot.MaxFilterGroups
 	MaxFiltersPerGroup = hubspot.MaxFiltersPerGroup

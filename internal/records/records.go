@@ -13,7 +13,8 @@ import (
 	"github.com/connectflo/integrations/internal/hubspot"
 )
 
-// DefaultProperties are what HubSpot returns when no properties are asked for (REFERENCE §3).
+// DefaultProperties are what HubSpot returns when no properties are asked for, as the
+// description of each object's OpenAPI spec says.
 var DefaultProperties = map[string][]string{
 	"contacts":  {"firstname", "lastname", "email"},
 	"companies": {"name", "domain"},

@@ -232,7 +232,7 @@ func primaryCompany(ctx context.Context, client *hubspot.Client, contactID strin
 	}
 	for _, a := range page.Results {
 		for _, t := range a.AssociationTypes {
-			if t.TypeID == 1 { // contact → company, Primary (REFERENCE §4)
+			if t.TypeID == 1 { // contact → company, Primary (https://developers.hubspot.com/docs/api/crm/associations)
 				return a.ToObjectID.String(), nil
 			}
 		}

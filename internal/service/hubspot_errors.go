@@ -87,7 +87,7 @@ func mapLifecycleError(err error, name string) error {
 	return mapHubSpotError(err)
 }
 
-// mapHubSpotError maps errors of HubSpot calls (DESIGN.md: missing scopes → FAILED_PRECONDITION
+// mapHubSpotError maps errors of HubSpot calls (missing scopes → FAILED_PRECONDITION
 // with the scope, not found → NOT_FOUND, rate limits → RESOURCE_EXHAUSTED with QuotaFailure and
 // RetryInfo, HubSpot down → UNAVAILABLE). It returns nil for errors it does not know.
 func mapHubSpotError(err error) error {
@@ -144,3 +144,5 @@ func mapHubSpotError(err error) error {
 
 // safeMessage is a HubSpot error's own text; the client never puts tokens in errors.
 func safeMessage(err error) string { return err.Error() }
+
+func isHubSpotNotFound(err error) bool { return errors.Is(err, hubspot.ErrNotFound) }
