@@ -15,8 +15,8 @@ import (
 
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
 	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/secrets"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/upsert"
