@@ -48,7 +48,7 @@ func WithWorkspace(id string) Option { return func(o *options) { o.workspace = i
 
 // WithScopes gives the connection's HubSpot token exactly these scopes instead of
 // DefaultScopes, to test what a workflow does when a scope is missing. Connect itself
-// needs the scopes the service requires (see the README), or NewServer fails the test.
+// needs the scopes the service requires (docs/api.md lists them), or NewServer fails the test.
 func WithScopes(scopes ...string) Option {
 	return func(o *options) { o.scopes = append([]string(nil), scopes...) }
 }

@@ -10,8 +10,8 @@ import (
 
 // configOptions is every option of the server, bound to the fields of c. It is the one place
 // where an option's flag, environment variable, default, help and rule are written: the
-// flags, the environment lookup, --help, the subcommands' flags and the README's table
-// (checked by TestREADMEConfigurationTable) all come from it. Adding an option is one row
+// flags, the environment lookup, --help, the subcommands' flags and the table of
+// docs/configuration.md (checked by TestConfigurationDocListsEveryOption) all come from it. Adding an option is one row
 // here and one field in Config.
 func configOptions(c *Config) []option {
 	return []option{
@@ -71,7 +71,7 @@ func configOptions(c *Config) []option {
 	}
 }
 
-// defaultKeyFileDoc says where defaultKeyFile puts the key file, for --help and the README.
+// defaultKeyFileDoc says where defaultKeyFile puts the key file, for --help and docs/configuration.md.
 const defaultKeyFileDoc = "$XDG_CONFIG_HOME/" + keyFileFolder + "/" + keyFileName + ", else ~/.config/" + keyFileFolder + "/" + keyFileName
 
 // pickOptions returns the named options of table, for a subcommand that reads only those.

@@ -40,7 +40,7 @@ const (
 const OutcomeOK = "OK"
 
 // Retention bounds every workspace's log: a year of history, and a workspace that writes a
-// great deal keeps its newest 10,000 events. The README and the proto state these figures.
+// great deal keeps its newest 10,000 events. docs/operations.md and the proto state these figures.
 var Retention = store.AuditRetention{MaxAge: 365 * 24 * time.Hour, MaxEvents: 10_000}
 
 // Field bounds: what a caller influences (addresses it claims, display names) is cut to these.

@@ -138,7 +138,7 @@ func (p Principal) CanAccess(workspace string) bool {
 // verifiedTTL is how long a verified key is trusted without asking the store again: every RPC
 // is authenticated, and a SQLite read per call is measurable at thousands of calls per second.
 // It is also how long a running server may go on accepting a key after "apikey revoke", which
-// runs as another process: the README says so.
+// runs as another process: docs/configuration.md says so (apikey revoke).
 const verifiedTTL = 30 * time.Second
 
 // VerifiedTTL is how long a running server may accept a key after it was revoked.

@@ -10,16 +10,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// documentedOption is one row of the README's configuration table, as far as the code decides
-// it: the flag, the variable and the default. The Meaning column is prose for readers.
+// documentedOption is one row of the options table of docs/configuration.md, as far as the
+// code decides it: the flag, the variable and the default. The Meaning column is prose for
+// readers.
 type documentedOption struct {
 	Flag, Env, Default string
 }
 
-// TestREADMEConfigurationTable: the README lists exactly the options of configOptions, with
-// the same flags, variables and defaults. The README keeps its own longer prose, so the table
-// is checked rather than generated: a failure shows the rows that differ.
-func TestREADMEConfigurationTable(t *testing.T) {
+// TestConfigurationDocListsEveryOption: docs/configuration.md lists exactly the options of
+// configOptions, with the same flags, variables and defaults. The page keeps its own longer
+// prose, so the table is checked rather than generated: a failure shows the rows that differ.
+func TestConfigurationDocListsEveryOption(t *testing.T) {
 	var want []documentedOption
 	for _, o := range configOptions(&Config{}) {
 		d := documentedOption{Flag: "—", Env: "—", Default: "—"}
@@ -39,18 +40,24 @@ func TestREADMEConfigurationTable(t *testing.T) {
 		}
 		want = append(want, d)
 	}
-	got := readmeConfigurationTable(t, "../../README.md")
+	got := documentedOptions(t, configurationDoc)
 	for _, rows := range [][]documentedOption{want, got} {
 		sort.Slice(rows, func(i, j int) bool { return rows[i].Flag+rows[i].Env < rows[j].Flag+rows[j].Env })
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("README.md \"## Configuration\" table differs from configOptions (-code +README):\n%s", diff)
+		t.Errorf("%s %q table differs from configOptions (-code +docs):\n%s", configurationDoc, optionsHeading, diff)
 	}
 }
 
-// readmeConfigurationTable reads the rows of the first table under "## Configuration", code
-// spans unquoted ("`720h`" is 720h).
-func readmeConfigurationTable(t *testing.T, path string) []documentedOption {
+// configurationDoc is the page that documents every option, under optionsHeading.
+const (
+	configurationDoc = "../../docs/configuration.md"
+	optionsHeading   = "## Options"
+)
+
+// documentedOptions reads the rows of the first table under optionsHeading, code spans
+// unquoted ("`720h`" is 720h).
+func documentedOptions(t *testing.T, path string) []documentedOption {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -65,12 +72,12 @@ func readmeConfigurationTable(t *testing.T, path string) []documentedOption {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "## "):
-			inSection = line == "## Configuration"
+			inSection = line == optionsHeading
 		case inSection && strings.HasPrefix(line, "|"):
 			inTable = true
 			cells := strings.Split(strings.Trim(line, "|"), "|")
 			if len(cells) < 4 {
-				t.Fatalf("README configuration row %q: want 4 columns", line)
+				t.Fatalf("%s: options row %q: want 4 columns", path, line)
 			}
 			for i := range cells[:3] {
 				cells[i] = strings.ReplaceAll(strings.TrimSpace(cells[i]), "`", "")
@@ -87,7 +94,7 @@ func readmeConfigurationTable(t *testing.T, path string) []documentedOption {
 		t.Fatal(err)
 	}
 	if len(rows) == 0 {
-		t.Fatal("README.md has no table under \"## Configuration\"")
+		t.Fatalf("%s has no table under %q", path, optionsHeading)
 	}
 	return rows
 }
