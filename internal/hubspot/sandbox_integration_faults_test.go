@@ -519,6 +519,9 @@ func TestSandboxLimiterSharesAnAppWithASibling(t *testing.T) {
 	defer cancel()
 
 	stop := make(chan struct{})
+	// busySibling is closed once the sibling has made two windows' worth of calls.
+	busySibling := make(chan struct{})
+	const warmCalls = 2 * int64(scaledWindow/siblingEvery)
 	var siblingCalls atomic.Int64
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -534,10 +537,16 @@ func TestSandboxLimiterSharesAnAppWithASibling(t *testing.T) {
 				env.leaks.noteErr(err)
 				t.Errorf("sibling call %d failed: %v", i, err)
 			}
-			siblingCalls.Add(1)
+			if siblingCalls.Add(1) == warmCalls {
+				close(busySibling)
+			}
 		}
 	})
-	time.Sleep(2 * scaledWindow) // the sibling is already busy when the burst starts
+	select { // the sibling is already busy when the burst starts
+	case <-busySibling:
+	case <-ctx.Done():
+		t.Fatalf("the sibling made %d calls before the deadline, want %d", siblingCalls.Load(), warmCalls)
+	}
 	start := time.Now()
 	creates := runMixedLoad(ctx, t, env, busy, "busy", calls, workers, nil)
 	took := time.Since(start)
