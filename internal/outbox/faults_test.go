@@ -137,9 +137,12 @@ func TestDailyBudgetHoldsEventsUntilTheReset(t *testing.T) {
 	ob.Wake(testWorkspace, testConnection)
 	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
-	if reports := e.healthReports(); reports[len(reports)-1].Held {
-		t.Errorf("still reported held after the reset: %+v", reports[len(reports)-1])
-	}
+	// The worker reports the connection healthy once the batch that succeeded has settled,
+	// which is after its events were saved.
+	e.waitUntil("the connection reported healthy after the reset", func() bool {
+		reports := e.healthReports()
+		return !reports[len(reports)-1].Held
+	})
 }
 
 func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
@@ -170,6 +173,9 @@ func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
 	ob.Wake(testWorkspace, testConnection)
 	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
+	// The worker reports the connection healthy once the batch that succeeded has settled,
+	// which is after its events were saved.
+	e.waitUntil("a second health report", func() bool { return len(e.healthReports()) >= 2 })
 	if reports := e.healthReports(); len(reports) != 2 || reports[1].Held {
 		t.Errorf("health reports = %+v, want held then healthy", reports)
 	}
