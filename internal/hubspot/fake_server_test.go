@@ -27,6 +27,10 @@ type seen struct {
 	Body   string
 	Auth   string
 	At     time.Time // receipt time, taken before anything else
+	// Gone is closed once the client has given up on the request (its attempt
+	// timed out, its context ended, or it closed the connection): a handler
+	// that plays a slow HubSpot answers only then.
+	Gone <-chan struct{} `json:"-"`
 }
 
 // fakeHubSpot is an httptest server on 127.0.0.1:0 that records every
@@ -46,7 +50,8 @@ func newFakeHubSpot(t *testing.T, respond func(w http.ResponseWriter, r seen)) *
 		at := time.Now()
 		body, _ := io.ReadAll(req.Body)
 		s := seen{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.RawQuery,
-			Body: string(body), Auth: req.Header.Get("Authorization"), At: at}
+			Body: string(body), Auth: req.Header.Get("Authorization"), At: at,
+			Gone: req.Context().Done()}
 		f.mu.Lock()
 		f.requests = append(f.requests, s)
 		respond := f.respond
@@ -80,6 +85,40 @@ func resetConnection(w http.ResponseWriter) {
 		_ = tcp.SetLinger(0)
 	}
 	_ = conn.Close()
+}
+
+// skipClock is a Clock whose waits take no real time: After(d) moves the
+// clock forward by d and fires at once. Time moves only by the waits, so a
+// test reads exactly how long the client and its limiter chose to wait.
+// It starts at the real time, so a caller's context deadline lies ahead of it.
+type skipClock struct {
+	mu     sync.Mutex
+	start  time.Time
+	waited time.Duration
+}
+
+func newSkipClock() *skipClock { return &skipClock{start: time.Now()} }
+
+func (c *skipClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.start.Add(c.waited)
+}
+
+func (c *skipClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waited += max(d, 0)
+	ch := make(chan time.Time, 1)
+	ch <- c.start.Add(c.waited)
+	return ch
+}
+
+// Waited is the total of the waits asked for so far.
+func (c *skipClock) Waited() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waited
 }
 
 // testClient builds a client against the fake with a generous limiter and

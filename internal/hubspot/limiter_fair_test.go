@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -18,8 +20,9 @@ type arrival struct {
 
 // grantOrder fills a limiter's budget, queues the arrivals in order (each burst fully queued
 // before the next starts), then frees the budget one window at a time and returns the callers
-// of the first `grants` grants, in grant order ("-" for a request without a caller). Each window frees exactly `budget` slots, so a
-// slot left unused (a limiter that is not work-conserving) shows up as a grant that never comes.
+// of the first `grants` grants, in grant order ("-" for a request without a caller). Each
+// window frees exactly `budget` slots, so a slot left unused (a limiter that is not
+// work-conserving) shows up as a grant that never comes. It runs inside a synctest bubble.
 func grantOrder(t *testing.T, budget int, arrivals []arrival, grants int) string {
 	t.Helper()
 	clock := newFakeClock()
@@ -48,21 +51,24 @@ func grantOrder(t *testing.T, budget int, arrivals []arrival, grants int) string
 			})
 		}
 		queued += a.n
-		eventually(t, a.caller+"'s requests to queue", func() bool { return l.Stats().Standard.Waiting == queued })
+		synctest.Wait() // the whole burst has queued before the next arrives
+		if s := l.Stats().Standard; s.Waiting != queued {
+			t.Fatalf("after %s's requests: stats %+v, want %d waiting", a.caller, s, queued)
+		}
 	}
 
 	var order strings.Builder
+	stats := func() string {
+		return fmt.Sprintf("granted so far %q; stats %+v", order.String(), l.Stats().Standard)
+	}
 	for i := range grants {
 		if i%budget == 0 {
+			synctest.Wait()            // the head waits for the clock, not for a wake-up in flight
 			clock.Advance(time.Second) // the window passes: every slot is free again
 		}
-		select {
-		case g := <-granted:
-			g.permit.Done(nil)
-			order.WriteString(cmp.Or(g.caller, "-"))
-		case <-time.After(5 * time.Second):
-			t.Fatalf("grant %d never came (granted so far: %q); stats %+v", i+1, order.String(), l.Stats().Standard)
-		}
+		g := mustGrant(t, granted, fmt.Sprintf("grant %d", i+1), stats)
+		g.permit.Done(nil)
+		order.WriteString(cmp.Or(g.caller, "-"))
 	}
 	return order.String()
 }
@@ -109,118 +115,125 @@ func TestLimiterSharesTheBudgetFairlyAmongCallers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := grantOrder(t, tt.budget, tt.arrivals, len(tt.want))
-			if got != tt.want {
-				t.Errorf("grant order %q, want %q", got, tt.want)
-			}
+			inBubble(t, func(t *testing.T) {
+				got := grantOrder(t, tt.budget, tt.arrivals, len(tt.want))
+				if got != tt.want {
+					t.Errorf("grant order %q, want %q", got, tt.want)
+				}
+			})
 		})
 	}
 }
 
 func TestLimiterNewCallerDeadlineCountsItsTurnNotTheWholeQueue(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 1, 10*time.Second)
-	mustWait(t, l, KindStandard).Done(nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-	for range 50 {
-		wg.Go(func() {
-			if p, err := l.Wait(WithCaller(ctx, "A"), KindStandard); err == nil {
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 1, 10*time.Second)
+		mustWait(t, l, KindStandard).Done(nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		defer func() { cancel(); wg.Wait() }()
+		for range 50 {
+			wg.Go(func() {
+				if p, err := l.Wait(WithCaller(ctx, "A"), KindStandard); err == nil {
+					p.Done(nil)
+				}
+			})
+		}
+		synctest.Wait()
+		if s := l.Stats().Standard; s.Waiting != 50 {
+			t.Fatalf("stats %+v, want A's 50 requests queued", s)
+		}
+
+		// B is second in turn: one of A's requests, then B's, two windows from now. In a single
+		// line it would be 51st, more than eight minutes away, and refused at once.
+		deadline := clock.Now().Add(25 * time.Second)
+		bctx, bcancel := context.WithDeadline(WithCaller(t.Context(), "B"), deadline)
+		defer bcancel()
+		if at, _ := l.EarliestGrant(KindStandard, 1); !at.Before(deadline) {
+			t.Fatalf("test setup: B's turn at %v is past its deadline", at.Sub(clock.Now()))
+		}
+		granted := make(chan error, 1)
+		go func() {
+			p, err := l.Wait(bctx, KindStandard)
+			if err == nil {
 				p.Done(nil)
 			}
-		})
-	}
-	eventually(t, "A's requests to queue", func() bool { return l.Stats().Standard.Waiting == 50 })
-
-	// B is second in turn: one of A's requests, then B's, two windows from now. In a single
-	// line it would be 51st, more than eight minutes away, and refused at once.
-	deadline := clock.Now().Add(25 * time.Second)
-	bctx, bcancel := context.WithDeadline(WithCaller(t.Context(), "B"), deadline)
-	defer bcancel()
-	if at, _ := l.EarliestGrant(KindStandard, 1); !at.Before(deadline) {
-		t.Fatalf("test setup: B's turn at %v is past its deadline", at.Sub(clock.Now()))
-	}
-	granted := make(chan error, 1)
-	go func() {
-		p, err := l.Wait(bctx, KindStandard)
-		if err == nil {
-			p.Done(nil)
+			granted <- err
+		}()
+		synctest.Wait()
+		if len(granted) > 0 {
+			t.Fatalf("B was refused at once: %v", <-granted)
 		}
-		granted <- err
-	}()
-	eventually(t, "B to queue or be refused", func() bool { return l.Stats().Standard.Callers == 2 || len(granted) > 0 })
-	if len(granted) > 0 {
-		t.Fatalf("B was refused at once: %v", <-granted)
-	}
-	clock.Advance(10 * time.Second) // A's turn
-	eventually(t, "A's grant", func() bool { return l.Stats().Standard.Granted == 2 })
-	clock.Advance(10 * time.Second) // B's turn
-	select {
-	case err := <-granted:
+		if s := l.Stats().Standard; s.Callers != 2 {
+			t.Fatalf("stats %+v, want B queued beside A", s)
+		}
+		clock.Advance(10 * time.Second) // A's turn
+		synctest.Wait()
+		if s := l.Stats().Standard; s.Granted != 2 || len(granted) > 0 {
+			t.Fatalf("stats %+v after one window: want one grant, to A", s)
+		}
+		clock.Advance(10 * time.Second) // B's turn
+		err := mustGrant(t, granted, "B in its turn", func() string { return fmt.Sprintf("stats %+v", l.Stats().Standard) })
 		if err != nil {
 			t.Fatalf("B: %v, want a grant in its turn", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("B was not granted in its turn; stats %+v", l.Stats().Standard)
-	}
+	})
 }
 
 func TestLimiterCallerWhoseWaitersAllLeaveIsForgotten(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 1, time.Second)
-	held := mustWait(t, l, KindStandard)
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 1, time.Second)
+		held := mustWait(t, l, KindStandard)
 
-	actx, acancel := context.WithCancel(t.Context())
-	defer acancel()
-	aGranted := make(chan error, 3)
-	for range 3 {
-		go func() {
-			p, err := l.Wait(WithCaller(actx, "A"), KindStandard)
-			if err == nil {
-				p.Done(nil)
-			}
-			aGranted <- err
-		}()
-	}
-	eventually(t, "A's requests to queue", func() bool { return l.Stats().Standard.Waiting == 3 })
-	bctx, bcancel := context.WithCancel(WithCaller(t.Context(), "B"))
-	bErrs := make(chan error, 2)
-	for range 2 {
-		go func() { _, err := l.Wait(bctx, KindStandard); bErrs <- err }()
-	}
-	eventually(t, "B's requests to queue", func() bool { return l.Stats().Standard.Waiting == 5 })
-	if s := l.Stats().Standard; s.Callers != 2 {
-		t.Fatalf("stats %+v, want 2 callers queued", s)
-	}
-
-	bcancel()
-	for range 2 {
-		if err := <-bErrs; !errors.Is(err, context.Canceled) {
-			t.Fatalf("B: err = %v, want context.Canceled", err)
+		actx, acancel := context.WithCancel(t.Context())
+		defer acancel()
+		aGranted := make(chan error, 3)
+		for range 3 {
+			go func() {
+				p, err := l.Wait(WithCaller(actx, "A"), KindStandard)
+				if err == nil {
+					p.Done(nil)
+				}
+				aGranted <- err
+			}()
 		}
-	}
-	if s := l.Stats().Standard; s.Waiting != 3 || s.Callers != 1 || s.Granted != 1 {
-		t.Fatalf("stats %+v after B left: want A's 3 requests, 1 caller, no grant to B", s)
-	}
-	held.Done(nil)
-	for i := range 3 { // every slot goes to A: B's turn left with B
-		clock.Advance(time.Second)
-		select {
-		case err := <-aGranted:
-			if err != nil {
+		synctest.Wait()
+		bctx, bcancel := context.WithCancel(WithCaller(t.Context(), "B"))
+		bErrs := make(chan error, 2)
+		for range 2 {
+			go func() { _, err := l.Wait(bctx, KindStandard); bErrs <- err }()
+		}
+		synctest.Wait()
+		if s := l.Stats().Standard; s.Waiting != 5 || s.Callers != 2 {
+			t.Fatalf("stats %+v, want 5 requests of 2 callers queued", s)
+		}
+
+		bcancel()
+		for range 2 {
+			if err := <-bErrs; !errors.Is(err, context.Canceled) {
+				t.Fatalf("B: err = %v, want context.Canceled", err)
+			}
+		}
+		if s := l.Stats().Standard; s.Waiting != 3 || s.Callers != 1 || s.Granted != 1 {
+			t.Fatalf("stats %+v after B left: want A's 3 requests, 1 caller, no grant to B", s)
+		}
+		held.Done(nil)
+		stats := func() string { return fmt.Sprintf("stats %+v", l.Stats().Standard) }
+		for i := range 3 { // every slot goes to A: B's turn left with B
+			synctest.Wait()
+			clock.Advance(time.Second)
+			if err := mustGrant(t, aGranted, fmt.Sprintf("A's request %d", i+1), stats); err != nil {
 				t.Fatalf("A: %v", err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("A's request %d was not granted; stats %+v", i+1, l.Stats().Standard)
 		}
-		eventually(t, "A's grant to complete", func() bool { return l.Stats().Standard.InFlight == 0 })
-	}
-	if s := l.Stats().Standard; s.Waiting != 0 || s.Callers != 0 || s.Granted != 4 {
-		t.Fatalf("stats %+v, want an empty queue after 4 grants", s)
-	}
+		if s := l.Stats().Standard; s.Waiting != 0 || s.Callers != 0 || s.Granted != 4 {
+			t.Fatalf("stats %+v, want an empty queue after 4 grants", s)
+		}
+	})
 }
 
 // TestFairQueueAhead checks the place the limiter reports to a deadline, against the order in

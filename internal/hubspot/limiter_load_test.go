@@ -129,7 +129,7 @@ func TestLimiterHoldsTheWindowUnderRandomConcurrentLoad(t *testing.T) {
 				wg.Go(func() {
 					rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 					for next.Add(1) <= int64(p.requests) {
-						if p.maxPause > 0 {
+						if p.maxPause > 0 { // the arrival pattern under test, not a wait for anything
 							time.Sleep(time.Duration(rng.Int64N(int64(p.maxPause))))
 						}
 						if _, err := c.GetObject(t.Context(), "contacts", "1", GetObjectOptions{}); err != nil {

@@ -3,9 +3,11 @@ package hubspot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -21,8 +23,8 @@ type fakeTimer struct {
 	ch chan time.Time
 }
 
-// newFakeClock starts at the real time, so context deadlines (which are
-// wall-clock instants) can be compared with it.
+// newFakeClock starts at time.Now(), so context deadlines (which are
+// instants of time.Now's clock) can be compared with it.
 func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
 
 func (c *fakeClock) Now() time.Time {
@@ -62,15 +64,29 @@ func newTestLimiter(clock *fakeClock, budget int, window time.Duration) *Limiter
 	return NewLimiter(LimiterConfig{Budget: budget, Window: window, SearchPerSecond: 5, SafetyMargin: -1, Clock: clock})
 }
 
-// eventually polls cond in real time; waiters run on other goroutines.
-func eventually(t *testing.T, what string, cond func() bool) {
+// inBubble runs a limiter test in a synctest bubble. Waiters run on goroutines of their own;
+// synctest.Wait returns once every one of them is blocked (queued for a slot, or waiting for
+// the fake clock), which is the moment a test may look at the queue or move the clock. Inside
+// the bubble, time.Now, timers and context deadlines use synctest's clock, which moves only
+// when every goroutine is blocked: a context deadline fires without real waiting, and a grant
+// that never comes fails the test at once instead of after a real timeout.
+func inBubble(t *testing.T, test func(t *testing.T)) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
+	synctest.Test(t, test)
+}
+
+// mustGrant returns the value a waiter sent once the limiter has done all it can (every
+// goroutine is blocked), failing if there is none.
+func mustGrant[T any](t *testing.T, ch <-chan T, what string, stats func() string) T {
+	t.Helper()
+	synctest.Wait()
+	select {
+	case v := <-ch:
+		return v
+	default:
+		t.Fatalf("%s: no grant; %s", what, stats())
+		var none T
+		return none
 	}
 }
 
@@ -87,174 +103,190 @@ func mustWait(t *testing.T, l *Limiter, kind RequestKind) *Permit {
 
 func TestLimiterReusesASlotOnlyAWindowAfterItsResponse(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 2, 10*time.Second)
-	a, b := mustWait(t, l, KindStandard), mustWait(t, l, KindStandard)
-	clock.Advance(3 * time.Second)
-	a.Done(nil) // a's response arrived at t=3s: HubSpot saw it at most then
-	clock.Advance(time.Second)
-	b.Done(nil)
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 2, 10*time.Second)
+		a, b := mustWait(t, l, KindStandard), mustWait(t, l, KindStandard)
+		clock.Advance(3 * time.Second)
+		a.Done(nil) // a's response arrived at t=3s: HubSpot saw it at most then
+		clock.Advance(time.Second)
+		b.Done(nil)
 
-	// The window is full; the first slot frees at 3s+10s, however early a was sent.
-	if got, want := l.RetryAt(KindStandard), a.GrantedAt().Add(13*time.Second); !got.Equal(want) {
-		t.Fatalf("RetryAt = %v after grant, want %v", got.Sub(a.GrantedAt()), want.Sub(a.GrantedAt()))
-	}
-	if s := l.Stats().Standard; s.InWindow != 2 || s.Headroom != 0 || s.Granted != 2 {
-		t.Fatalf("stats %+v", s)
-	}
-	clock.Advance(9 * time.Second) // t=13s
-	mustWait(t, l, KindStandard)
-	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(500*time.Millisecond))
-	defer cancel()
-	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("third request within the window: err = %v, want ErrRateLimited", err)
-	}
+		// The window is full; the first slot frees at 3s+10s, however early a was sent.
+		if got, want := l.RetryAt(KindStandard), a.GrantedAt().Add(13*time.Second); !got.Equal(want) {
+			t.Fatalf("RetryAt = %v after grant, want %v", got.Sub(a.GrantedAt()), want.Sub(a.GrantedAt()))
+		}
+		if s := l.Stats().Standard; s.InWindow != 2 || s.Headroom != 0 || s.Granted != 2 {
+			t.Fatalf("stats %+v", s)
+		}
+		clock.Advance(9 * time.Second) // t=13s
+		mustWait(t, l, KindStandard)
+		ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(500*time.Millisecond))
+		defer cancel()
+		if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("third request within the window: err = %v, want ErrRateLimited", err)
+		}
+	})
 }
 
 func TestLimiterDeadlineBeforeEarliestGrantFailsFast(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 1, 10*time.Second)
-	mustWait(t, l, KindStandard).Done(nil)
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 1, 10*time.Second)
+		mustWait(t, l, KindStandard).Done(nil)
 
-	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(4*time.Second))
-	defer cancel()
-	start := time.Now()
-	_, err := l.Wait(ctx, KindStandard)
-	var rl *RateLimitError
-	if !errors.As(err, &rl) || rl.FromHubSpot {
-		t.Fatalf("err = %v, want a local *RateLimitError", err)
-	}
-	if rl.RetryAfter != 10*time.Second || rl.Policy != PolicyTenSecondlyRolling {
-		t.Fatalf("RetryAfter = %v policy %s, want 10s TEN_SECONDLY_ROLLING", rl.RetryAfter, rl.Policy)
-	}
-	if time.Since(start) > 500*time.Millisecond {
-		t.Fatal("did not fail fast")
-	}
-	if l.Stats().Standard.Waiting != 0 {
-		t.Fatal("refused caller stayed in the queue")
-	}
+		ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(4*time.Second))
+		defer cancel()
+		start := time.Now() // the bubble's clock: it moves only if Wait blocks
+		_, err := l.Wait(ctx, KindStandard)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || rl.FromHubSpot {
+			t.Fatalf("err = %v, want a local *RateLimitError", err)
+		}
+		if rl.RetryAfter != 10*time.Second || rl.Policy != PolicyTenSecondlyRolling {
+			t.Fatalf("RetryAfter = %v policy %s, want 10s TEN_SECONDLY_ROLLING", rl.RetryAfter, rl.Policy)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("refused after blocking for %v, want at once", waited)
+		}
+		if l.Stats().Standard.Waiting != 0 {
+			t.Fatal("refused caller stayed in the queue")
+		}
+	})
 }
 
 func TestLimiterServesWaitersInArrivalOrder(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 1, time.Second)
-	held := mustWait(t, l, KindStandard)
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 1, time.Second)
+		held := mustWait(t, l, KindStandard)
 
-	const n = 5
-	order := make(chan int, n)
-	for i := range n {
-		go func() {
-			p, err := l.Wait(t.Context(), KindStandard)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			order <- i
-			p.Done(nil)
-		}()
-		eventually(t, "waiter to queue", func() bool { return l.Stats().Standard.Waiting == i+1 })
-	}
-	held.Done(nil)
-	for want := range n {
-		clock.Advance(time.Second)
-		if got := <-order; got != want {
-			t.Fatalf("granted waiter %d, want %d (FIFO)", got, want)
+		const n = 5
+		order := make(chan int, n)
+		for i := range n {
+			go func() {
+				p, err := l.Wait(t.Context(), KindStandard)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				order <- i
+				p.Done(nil)
+			}()
+			synctest.Wait() // waiter i has queued before the next one arrives
 		}
-		eventually(t, "grant to complete", func() bool { return l.Stats().Standard.InFlight == 0 })
-	}
+		if s := l.Stats().Standard; s.Waiting != n {
+			t.Fatalf("stats %+v, want %d waiting", s, n)
+		}
+		held.Done(nil)
+		stats := func() string { return fmt.Sprintf("stats %+v", l.Stats().Standard) }
+		for want := range n {
+			synctest.Wait() // the head is waiting for the clock
+			clock.Advance(time.Second)
+			if got := mustGrant(t, order, fmt.Sprintf("waiter %d", want), stats); got != want {
+				t.Fatalf("granted waiter %d, want %d (FIFO)", got, want)
+			}
+		}
+	})
 }
 
 func TestLimiterCancelledWaiterLeavesWithoutTakingASlot(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 1, time.Second)
-	held := mustWait(t, l, KindStandard)
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 1, time.Second)
+		held := mustWait(t, l, KindStandard)
 
-	ctxA, cancelA := context.WithCancel(t.Context())
-	errA := make(chan error, 1)
-	go func() { _, err := l.Wait(ctxA, KindStandard); errA <- err }()
-	eventually(t, "A to queue", func() bool { return l.Stats().Standard.Waiting == 1 })
-	grantedB := make(chan *Permit, 1)
-	go func() {
-		p, err := l.Wait(t.Context(), KindStandard)
-		if err != nil {
-			t.Error(err)
+		ctxA, cancelA := context.WithCancel(t.Context())
+		errA := make(chan error, 1)
+		go func() { _, err := l.Wait(ctxA, KindStandard); errA <- err }()
+		synctest.Wait()
+		grantedB := make(chan *Permit, 1)
+		go func() {
+			p, err := l.Wait(t.Context(), KindStandard)
+			if err != nil {
+				t.Error(err)
+			}
+			grantedB <- p
+		}()
+		synctest.Wait()
+		if s := l.Stats().Standard; s.Waiting != 2 {
+			t.Fatalf("stats %+v, want A and B waiting", s)
 		}
-		grantedB <- p
-	}()
-	eventually(t, "B to queue", func() bool { return l.Stats().Standard.Waiting == 2 })
 
-	cancelA()
-	if err := <-errA; !errors.Is(err, context.Canceled) {
-		t.Fatalf("A: err = %v, want context.Canceled", err)
-	}
-	held.Done(nil)
-	clock.Advance(time.Second) // the one slot frees: it must go to B
-	select {
-	case p := <-grantedB:
+		cancelA()
+		if err := <-errA; !errors.Is(err, context.Canceled) {
+			t.Fatalf("A: err = %v, want context.Canceled", err)
+		}
+		held.Done(nil)
+		synctest.Wait()
+		clock.Advance(time.Second) // the one slot frees: it must go to B
+		p := mustGrant(t, grantedB, "B, after A gave its place up", func() string { return fmt.Sprintf("stats %+v", l.Stats().Standard) })
 		if s := l.Stats().Standard; s.Granted != 2 || s.Waiting != 0 {
 			t.Fatalf("stats %+v: A must not have consumed a grant", s)
 		}
 		p.Done(nil)
-	case <-time.After(5 * time.Second):
-		t.Fatal("B was not granted the slot A gave up")
-	}
+	})
 }
 
 func TestLimiterSearchHasItsOwnBudget(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := newTestLimiter(clock, 1, 10*time.Second)
-	mustWait(t, l, KindStandard) // the rolling window is now full
-	for range 5 {
-		mustWait(t, l, KindSearch).Done(nil)
-	}
-	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(100*time.Millisecond))
-	defer cancel()
-	_, err := l.Wait(ctx, KindSearch)
-	var rl *RateLimitError
-	if !errors.As(err, &rl) || rl.Policy != PolicySecondly || rl.RetryAfter != time.Second {
-		t.Fatalf("sixth search in a second: %v, want SECONDLY retry after 1s", err)
-	}
-	if s := l.Stats(); s.Standard.Granted != 1 || s.Search.Granted != 5 {
-		t.Fatalf("searches counted against the rolling window: %+v", s)
-	}
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		l := newTestLimiter(clock, 1, 10*time.Second)
+		mustWait(t, l, KindStandard) // the rolling window is now full
+		for range 5 {
+			mustWait(t, l, KindSearch).Done(nil)
+		}
+		ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(100*time.Millisecond))
+		defer cancel()
+		_, err := l.Wait(ctx, KindSearch)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || rl.Policy != PolicySecondly || rl.RetryAfter != time.Second {
+			t.Fatalf("sixth search in a second: %v, want SECONDLY retry after 1s", err)
+		}
+		if s := l.Stats(); s.Standard.Granted != 1 || s.Search.Granted != 5 {
+			t.Fatalf("searches counted against the rolling window: %+v", s)
+		}
+	})
 }
 
 func TestLimiterDailyBudgetFailsFastUntilMidnight(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	loc := time.FixedZone("UTC-5", -5*3600)
-	l := NewLimiter(LimiterConfig{Budget: 100, Window: time.Second, SafetyMargin: -1, Clock: clock, DailyResetLocation: loc})
-	mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Daily-Remaining": {"1"}})
-	mustWait(t, l, KindStandard).Done(nil) // spends the last one
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		loc := time.FixedZone("UTC-5", -5*3600)
+		l := NewLimiter(LimiterConfig{Budget: 100, Window: time.Second, SafetyMargin: -1, Clock: clock, DailyResetLocation: loc})
+		mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Daily-Remaining": {"1"}})
+		mustWait(t, l, KindStandard).Done(nil) // spends the last one
 
-	wantReset := nextMidnight(clock.Now(), loc)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
-	defer cancel()
-	for _, kind := range []RequestKind{KindStandard, KindSearch} {
-		_, err := l.Wait(ctx, kind)
-		var rl *RateLimitError
-		if !errors.As(err, &rl) || !errors.Is(err, ErrDailyLimitExhausted) || !rl.RetryAt.Equal(wantReset) {
-			t.Fatalf("%s: err = %v, want daily exhaustion until %v", kind, err, wantReset)
+		wantReset := nextMidnight(clock.Now(), loc)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		for _, kind := range []RequestKind{KindStandard, KindSearch} {
+			_, err := l.Wait(ctx, kind)
+			var rl *RateLimitError
+			if !errors.As(err, &rl) || !errors.Is(err, ErrDailyLimitExhausted) || !rl.RetryAt.Equal(wantReset) {
+				t.Fatalf("%s: err = %v, want daily exhaustion until %v", kind, err, wantReset)
+			}
+			if h, _, _ := rl.RetryAt.In(loc).Clock(); h != 0 {
+				t.Fatalf("reset %v is not midnight in the account's zone", rl.RetryAt.In(loc))
+			}
 		}
-		if h, _, _ := rl.RetryAt.In(loc).Clock(); h != 0 {
-			t.Fatalf("reset %v is not midnight in the account's zone", rl.RetryAt.In(loc))
+		clock.Advance(wantReset.Sub(clock.Now()))
+		mustWait(t, l, KindStandard)
+		if s := l.Stats(); s.DailyRemaining != -1 {
+			t.Fatalf("after reset DailyRemaining = %d, want unknown (-1)", s.DailyRemaining)
 		}
-	}
-	clock.Advance(wantReset.Sub(clock.Now()))
-	mustWait(t, l, KindStandard)
-	if s := l.Stats(); s.DailyRemaining != -1 {
-		t.Fatalf("after reset DailyRemaining = %d, want unknown (-1)", s.DailyRemaining)
-	}
 
-	// A DAILY 429 blocks too, without waiting for headers.
-	l.Throttled(KindStandard, PolicyDaily)
-	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrDailyLimitExhausted) {
-		t.Fatalf("after a DAILY 429: %v", err)
-	}
+		// A DAILY 429 blocks too, without waiting for headers.
+		l.Throttled(KindStandard, PolicyDaily)
+		if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrDailyLimitExhausted) {
+			t.Fatalf("after a DAILY 429: %v", err)
+		}
+	})
 }
 
 func TestLimiterAdoptsHubSpotHeaders(t *testing.T) {
@@ -319,19 +351,22 @@ func TestLimiterTenSecondly429FillsTheWindow(t *testing.T) {
 
 func TestLimiterDeadlinePassingInTheQueueIsARateLimit(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock() // never advanced: the held slot never frees
-	l := newTestLimiter(clock, 1, 100*time.Millisecond)
-	mustWait(t, l, KindStandard) // in flight; could complete any moment
-	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(200*time.Millisecond))
-	defer cancel()
-	_, err := l.Wait(ctx, KindStandard)
-	var rl *RateLimitError
-	if !errors.As(err, &rl) || !errors.Is(err, context.DeadlineExceeded) || rl.FromHubSpot {
-		t.Fatalf("err = %v, want a local rate limit that is also DeadlineExceeded", err)
-	}
-	if s := l.Stats().Standard; s.Waiting != 0 || s.Granted != 1 {
-		t.Fatalf("stats %+v: the caller must leave the queue without a grant", s)
-	}
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock() // never advanced: the held slot never frees
+		l := newTestLimiter(clock, 1, 100*time.Millisecond)
+		mustWait(t, l, KindStandard) // in flight; could complete any moment
+		// The deadline passes on the bubble's clock once the caller is blocked in the queue.
+		ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(200*time.Millisecond))
+		defer cancel()
+		_, err := l.Wait(ctx, KindStandard)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || !errors.Is(err, context.DeadlineExceeded) || rl.FromHubSpot {
+			t.Fatalf("err = %v, want a local rate limit that is also DeadlineExceeded", err)
+		}
+		if s := l.Stats().Standard; s.Waiting != 0 || s.Granted != 1 {
+			t.Fatalf("stats %+v: the caller must leave the queue without a grant", s)
+		}
+	})
 }
 
 func TestReservationForOthersGrowsOnThrottlesAndDecays(t *testing.T) {

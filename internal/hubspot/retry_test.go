@@ -144,16 +144,17 @@ func TestCreateIsRetriedAfterA429(t *testing.T) {
 		writeJSON(w, 201, `{"id":"7","properties":{}}`)
 	})
 	const window = 150 * time.Millisecond
+	clock := newSkipClock()
 	c := testClient(t, fake.srv.URL, func(o *Options) {
-		o.Limiter = NewLimiter(LimiterConfig{Budget: 10, Window: window, SafetyMargin: -1})
+		o.Clock = clock
+		o.Limiter = NewLimiter(LimiterConfig{Budget: 10, Window: window, SafetyMargin: -1, Clock: clock})
 	})
-	start := time.Now()
 	obj, err := c.CreateObject(t.Context(), "contacts", CreateObjectInput{})
 	if err != nil || obj.ID != "7" {
 		t.Fatalf("create after 429: %v, %v", obj, err)
 	}
-	if waited := time.Since(start); waited < window {
-		t.Fatalf("retried after %v, before the window (%v) rolled", waited, window)
+	if waited := clock.Waited(); waited < window {
+		t.Fatalf("retried after waiting %v, before the window (%v) rolled", waited, window)
 	}
 	if s := c.Limiter().Stats(); s.Throttled != 1 {
 		t.Fatalf("limiter not told about the 429: %+v", s)
@@ -179,7 +180,7 @@ func TestDaily429FailsFastWithResetTime(t *testing.T) {
 	}
 }
 
-func TestSecondly429RetriesAfterAboutASecond(t *testing.T) {
+func TestSecondly429RetriesAfterASecond(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int64
 	fake := newFakeHubSpot(t, func(w http.ResponseWriter, r seen) {
@@ -189,13 +190,16 @@ func TestSecondly429RetriesAfterAboutASecond(t *testing.T) {
 		}
 		writeJSON(w, 200, `{"total":0,"results":[]}`)
 	})
-	c := testClient(t, fake.srv.URL, func(o *Options) { o.Limiter = NewLimiter(LimiterConfig{SafetyMargin: -1}) })
-	start := time.Now()
+	clock := newSkipClock()
+	c := testClient(t, fake.srv.URL, func(o *Options) {
+		o.Clock = clock
+		o.Limiter = NewLimiter(LimiterConfig{SafetyMargin: -1, Clock: clock})
+	})
 	if _, err := c.Search(t.Context(), "contacts", SearchRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(start); waited < time.Second || waited > 3*time.Second {
-		t.Fatalf("search retried after %v, want about 1s", waited)
+	if waited := clock.Waited(); waited != time.Second {
+		t.Fatalf("search retried after waiting %v, want the second the SECONDLY policy counts", waited)
 	}
 }
 
@@ -209,13 +213,16 @@ func TestLockedIsRetriedAfterTheLockDelay(t *testing.T) {
 		}
 		writeJSON(w, 200, okBody)
 	})
-	c := testClient(t, fake.srv.URL, func(o *Options) { o.Retry.LockedDelay = 100 * time.Millisecond })
-	start := time.Now()
+	clock := newSkipClock()
+	c := testClient(t, fake.srv.URL, func(o *Options) {
+		o.Clock = clock
+		o.Retry.LockedDelay = 100 * time.Millisecond
+	})
 	if _, err := c.UpdateObject(t.Context(), "companies", "1", map[string]string{"name": "x"}, UpdateObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(start); waited < 100*time.Millisecond {
-		t.Fatalf("retried after %v, before the lock delay", waited)
+	if waited := clock.Waited(); waited != 100*time.Millisecond {
+		t.Fatalf("retried after waiting %v, want the lock delay (100ms)", waited)
 	}
 }
 
@@ -242,15 +249,23 @@ func TestRetryBounds(t *testing.T) {
 	t.Run("caller deadline bounds backoff", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakeHubSpot(t, func(w http.ResponseWriter, r seen) { writeJSON(w, 503, ``) })
+		clock := newSkipClock()
 		c := testClient(t, fake.srv.URL, func(o *Options) {
+			o.Clock = clock
 			o.Retry = RetryPolicy{MaxAttempts: 10, BaseDelay: 2 * time.Second, MaxDelay: 2 * time.Second}
 		})
-		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		start := time.Now()
+		clock.After(59 * time.Second) // the clock now stands a second before the deadline: a 2 s backoff would end past it
 		_, err := c.GetObject(ctx, "contacts", "1", GetObjectOptions{})
-		if !errors.Is(err, ErrUnavailable) || time.Since(start) > time.Second {
-			t.Fatalf("err %v after %v, want ErrUnavailable well within the deadline", err, time.Since(start))
+		if !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("err %v, want ErrUnavailable", err)
+		}
+		// Backoff is jittered (any delay up to 2 s): retries whose wait fits go, and the
+		// first that would end past the deadline is not waited for.
+		deadline, _ := ctx.Deadline()
+		if now := clock.Now(); now.After(deadline) {
+			t.Fatalf("the client waited %v past the caller's deadline", now.Sub(deadline))
 		}
 	})
 	t.Run("per-attempt timeout is retried and reads as unavailable", func(t *testing.T) {
@@ -258,7 +273,7 @@ func TestRetryBounds(t *testing.T) {
 		var calls atomic.Int64
 		fake := newFakeHubSpot(t, func(w http.ResponseWriter, r seen) {
 			if calls.Add(1) == 1 {
-				time.Sleep(400 * time.Millisecond)
+				<-r.Gone // HubSpot answers the first attempt only after the client gave up on it
 			}
 			writeJSON(w, 200, okBody)
 		})
@@ -275,7 +290,7 @@ func TestRetryBounds(t *testing.T) {
 	t.Run("caller cancellation is not unavailability", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakeHubSpot(t, func(w http.ResponseWriter, r seen) {
-			time.Sleep(300 * time.Millisecond)
+			<-r.Gone // HubSpot answers only after the caller gave up
 			writeJSON(w, 200, okBody)
 		})
 		c := testClient(t, fake.srv.URL, nil)

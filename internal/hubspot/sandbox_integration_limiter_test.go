@@ -181,7 +181,7 @@ func TestSandboxLimiterNeverExceedsTheWindow(t *testing.T) {
 			start := time.Now()
 			for j, off := range offsets {
 				if d := time.Until(start.Add(off)); d > 0 {
-					time.Sleep(d)
+					time.Sleep(d) // paces the arrival pattern under test; nothing is waited for
 				}
 				wg.Go(func() {
 					if err := mix.do(ctx, kinds[j], j); err != nil {
@@ -246,7 +246,7 @@ func schedulingLag(stop <-chan struct{}) <-chan time.Duration {
 			default:
 			}
 			start := time.Now()
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // the probe itself: how late a 1 ms sleep wakes, only logged
 			total += time.Since(start) - time.Millisecond
 			n++
 		}

@@ -149,7 +149,9 @@ func TestBatchUpsertWithPermitKeepsTheWindow(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			// A batcher cuts its batch here; a little work between grant and send.
+			// A batcher cuts its batch here: a little work between grant and send. The pause
+			// is the load under test (a late send must not break the window), not a wait for
+			// anything.
 			time.Sleep(time.Duration(i%3) * time.Millisecond)
 			_, errs[i] = c.BatchUpsertWithPermit(ctx, "contacts", upsertInputs(fmt.Sprintf("w%d", i), 2), p)
 		})
@@ -178,10 +180,10 @@ func TestBatchUpsertWithPermitKeepsTheWindow(t *testing.T) {
 func TestEarliestGrantCountsRequestsAhead(t *testing.T) {
 	t.Parallel()
 	const window, margin = time.Second, 10 * time.Millisecond
-	l := hubspot.NewLimiter(hubspot.LimiterConfig{Budget: 2, Window: window, SafetyMargin: margin})
-	now := time.Now()
-	if at, policy := l.EarliestGrant(hubspot.KindStandard, 1); at.After(time.Now()) || policy != hubspot.PolicyTenSecondlyRolling {
-		t.Errorf("idle limiter, one ahead: %v (%s), want now", at.Sub(now), policy)
+	clock := stoppedClock{at: time.Now()} // nothing here waits: the limiter's time stands still
+	l := hubspot.NewLimiter(hubspot.LimiterConfig{Budget: 2, Window: window, SafetyMargin: margin, Clock: clock})
+	if at, policy := l.EarliestGrant(hubspot.KindStandard, 1); !at.Equal(clock.at) || policy != hubspot.PolicyTenSecondlyRolling {
+		t.Errorf("idle limiter, one ahead: %v (%s), want now", at.Sub(clock.at), policy)
 	}
 	for range 2 {
 		p, err := l.Wait(t.Context(), hubspot.KindStandard)
@@ -190,12 +192,10 @@ func TestEarliestGrantCountsRequestsAhead(t *testing.T) {
 		}
 		p.Done(nil)
 	}
-	done := time.Now()
 	for ahead, cycles := range []int{1, 1, 2, 2, 3} {
 		at, _ := l.EarliestGrant(hubspot.KindStandard, ahead)
-		want := done.Add(time.Duration(cycles) * (window + margin))
-		if d := at.Sub(want); d < -50*time.Millisecond || d > 50*time.Millisecond {
-			t.Errorf("%d ahead: earliest grant %v after the window filled, want about %v", ahead, at.Sub(done), want.Sub(done))
+		if got, want := at.Sub(clock.at), time.Duration(cycles)*(window+margin); got != want {
+			t.Errorf("%d ahead: earliest grant %v after the window filled, want %v", ahead, got, want)
 		}
 	}
 	h := http.Header{}
@@ -209,4 +209,13 @@ func TestEarliestGrantCountsRequestsAhead(t *testing.T) {
 	if at, policy := daily.EarliestGrant(hubspot.KindStandard, 0); policy != hubspot.PolicyDaily || !at.After(time.Now()) {
 		t.Errorf("daily budget spent: %v (%s), want the reset and DAILY", at, policy)
 	}
+}
+
+// stoppedClock is a hubspot.Clock whose time does not move; no test using it waits.
+type stoppedClock struct{ at time.Time }
+
+func (c stoppedClock) Now() time.Time { return c.at }
+
+func (c stoppedClock) After(time.Duration) <-chan time.Time {
+	panic("stoppedClock: nothing in this test may wait")
 }

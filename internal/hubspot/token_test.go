@@ -112,34 +112,34 @@ func TestTokenNeverLeaksFromFailures(t *testing.T) {
 	echo := testTokenValue
 	responses := []struct {
 		name    string
-		respond func(w http.ResponseWriter)
+		respond func(w http.ResponseWriter, r seen)
 	}{
-		{"401 echoing the token", func(w http.ResponseWriter) {
+		{"401 echoing the token", func(w http.ResponseWriter, _ seen) {
 			writeJSON(w, 401, `{"status":"error","message":"Token `+echo+` is not valid","correlationId":"`+echo+`","category":"INVALID_AUTHENTICATION"}`)
 		}},
-		{"403", func(w http.ResponseWriter) { writeJSON(w, 403, body403) }},
-		{"400 with token in embedded array", func(w http.ResponseWriter) {
+		{"403", func(w http.ResponseWriter, _ seen) { writeJSON(w, 403, body403) }},
+		{"400 with token in embedded array", func(w http.ResponseWriter, _ seen) {
 			writeJSON(w, 400, `{"status":"error","message":"Property values were not valid: [{\"name\":\"`+echo+`\",\"error\":\"X\",\"message\":\"bad `+echo+`\"}]","category":"VALIDATION_ERROR","errors":[{"message":"`+echo+`","code":"`+echo+`","context":{"propertyName":["`+echo+`"]}}]}`)
 		}},
-		{"409", func(w http.ResponseWriter) {
+		{"409", func(w http.ResponseWriter, _ seen) {
 			writeJSON(w, 409, `{"status":"error","message":"Contact already exists. Existing ID: 501 `+echo+`","category":"CONFLICT"}`)
 		}},
-		{"429", func(w http.ResponseWriter) {
+		{"429", func(w http.ResponseWriter, _ seen) {
 			writeJSON(w, 429, `{"status":"error","message":"limit for `+echo+`","policyName":"TEN_SECONDLY_ROLLING","errorType":"RATE_LIMIT"}`)
 		}},
-		{"500 plain text", func(w http.ResponseWriter) {
+		{"500 plain text", func(w http.ResponseWriter, _ seen) {
 			w.Header().Set("X-HubSpot-Correlation-Id", echo)
 			w.WriteHeader(500)
 			_, _ = w.Write([]byte("internal error for Bearer " + echo))
 		}},
-		{"reset", resetConnection},
-		{"slow", func(w http.ResponseWriter) { time.Sleep(200 * time.Millisecond); writeJSON(w, 200, okBody) }},
-		{"bad JSON on success", func(w http.ResponseWriter) { writeJSON(w, 200, `{"id":"`+echo+`","properties":[1,2]}`) }},
+		{"reset", func(w http.ResponseWriter, _ seen) { resetConnection(w) }},
+		{"slow", func(w http.ResponseWriter, r seen) { <-r.Gone; writeJSON(w, 200, okBody) }}, // answers once the attempt timed out
+		{"bad JSON on success", func(w http.ResponseWriter, _ seen) { writeJSON(w, 200, `{"id":"`+echo+`","properties":[1,2]}`) }},
 	}
 	for _, resp := range responses {
 		t.Run(resp.name, func(t *testing.T) {
 			t.Parallel()
-			fake := newFakeHubSpot(t, func(w http.ResponseWriter, r seen) { resp.respond(w) })
+			fake := newFakeHubSpot(t, resp.respond)
 			var logs logBuffer
 			var hooked []string
 			c := testClient(t, fake.srv.URL, func(o *Options) {

@@ -45,7 +45,9 @@ func TestCrashChild(t *testing.T) {
 	if err := ob.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Minute) // the parent kills us long before this
+	// Not a wait for anything: the child delivers until the parent kills it, and a child whose
+	// parent is gone ends after a minute.
+	time.Sleep(time.Minute)
 	t.Error("the child was not killed")
 }
 
@@ -74,19 +76,14 @@ func TestCrashMidFlightDeliversExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill it with SIGKILL once a quarter of the events are in HubSpot.
-	deadline := time.Now().Add(30 * time.Second)
-	for len(markerCounts(e.sb, e.hubID)) < crashEvents/4 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the child delivered too little in 30 s")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a no-op once it is dead
+	e.waitUntil("a quarter of the events in HubSpot", func() bool { return len(markerCounts(e.sb, e.hubID)) >= crashEvents/4 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	time.Sleep(100 * time.Millisecond) // let the sandbox finish the requests the child left
+	// The sandbox finishes the requests the child left, then closes their connections.
+	e.waitUntil("the child's connections to the sandbox to close", func() bool { return e.sandboxConns.Load() == 0 })
 
 	inHubSpot := markerCounts(e.sb, e.hubID)
 	unrecorded, queued := 0, 0
@@ -113,6 +110,6 @@ func TestCrashMidFlightDeliversExactlyOnce(t *testing.T) {
 
 	// Restart: the in-doubt events are found in HubSpot instead of being sent again.
 	e.start(e.config())
-	waitAllFinal(t, e.st, 30*time.Second)
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
 }

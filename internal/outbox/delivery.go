@@ -303,11 +303,13 @@ func (d *delivery) save(ctx context.Context, items []*item) {
 	if len(items) == 0 {
 		return
 	}
-	if err := d.o.st.SaveOutboxEvents(context.WithoutCancel(ctx), rows(items)); err != nil {
+	saved := rows(items)
+	if err := d.o.st.SaveOutboxEvents(context.WithoutCancel(ctx), saved); err != nil {
 		// The events stay as last saved: at worst sent again after a check.
 		d.o.cfg.Logger.Error("outbox: save delivery state", "err", err)
 		return
 	}
+	d.o.observeSaved(saved)
 	for _, it := range items {
 		if it.row.Status != store.OutboxQueued {
 			d.o.waiters.notify(it.row.ID)

@@ -33,7 +33,7 @@ func TestDrainRateAtAScaledBudget(t *testing.T) {
 	if err := ob.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitAllFinal(t, e.st, 30*time.Second)
+	e.waitAllFinal()
 	took := time.Since(start)
 	assertExactlyOnce(t, e, ids)
 

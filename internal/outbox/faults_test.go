@@ -36,7 +36,7 @@ func TestLostResponsesStillDeliverExactlyOnce(t *testing.T) {
 	}
 	ob := e.start(e.config())
 	ids := enqueueNotes(t, ob, e.contact("lost@example.com"), events)
-	waitAllFinal(t, e.st, 30*time.Second)
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
 	c := e.sb.Counters()
 	if c.Faults["lost_response"] == 0 {
@@ -64,13 +64,14 @@ func TestOutageUnderLoadLosesNothingAndDrainsWithout429s(t *testing.T) {
 	var ids []string
 	var wg sync.WaitGroup
 	wg.Go(func() { ids = enqueueNotes(t, ob, contact, events) })
-	time.Sleep(300 * time.Millisecond) // under load: some batches are out, more are queued
+	// Under load: the outage starts once some events have reached HubSpot.
+	e.waitUntil("a first batch in HubSpot", func() bool { return len(markerCounts(e.sb, e.hubID)) > 0 })
 	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, Outage: 3 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	outageEnd := time.Now().Add(3 * time.Second)
 	wg.Wait()
-	waitAllFinal(t, e.st, 40*time.Second)
+	e.waitAllFinal()
 	drained := time.Now()
 	assertExactlyOnce(t, e, ids)
 
@@ -104,38 +105,44 @@ func TestDailyBudgetHoldsEventsUntilTheReset(t *testing.T) {
 	}
 
 	// Three requests fit in the day: 300 events go out, the rest are held, not failed.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		counts, _ := e.st.CountOutboxEvents(context.Background(), testWorkspace, testConnection)
-		reports := e.healthReports()
-		if counts[store.OutboxDelivered] == 300 && len(reports) > 0 {
-			if counts[store.OutboxFailed] != 0 || counts[store.OutboxQueued] != events-300 {
-				t.Fatalf("after the budget ran out: %v, want 300 delivered and the rest queued", counts)
-			}
-			if h := reports[len(reports)-1]; !h.Held || h.Reason != HoldDailyLimit || h.RetryAt.IsZero() || h.Message == "" {
-				t.Fatalf("health = %+v, want held for the daily limit with the reset time", h)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("budget not reported spent: %v, health %+v, sandbox %+v", counts, reports, e.sb.Counters().Requests)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var counts map[string]int
+	e.waitUntil("the daily budget reported spent", func() bool {
+		counts, _ = e.st.CountOutboxEvents(context.Background(), testWorkspace, testConnection)
+		return counts[store.OutboxDelivered] == 300 && len(e.healthReports()) > 0 && heldAll(e, queuedOf(e, ids))
+	})
+	if counts[store.OutboxFailed] != 0 || counts[store.OutboxQueued] != events-300 {
+		t.Fatalf("after the budget ran out: %v, want 300 delivered and the rest queued", counts)
 	}
-	time.Sleep(300 * time.Millisecond)
+	reports := e.healthReports()
+	if h := reports[len(reports)-1]; !h.Held || h.Reason != HoldDailyLimit || h.RetryAt.IsZero() || h.Message == "" {
+		t.Fatalf("health = %+v, want held for the daily limit with the reset time", h)
+	}
+
+	// A wake before the reset (credentials updated, say) retries the held events: the
+	// budget is still spent, so they are held again and nothing reaches HubSpot.
+	requestsBefore := sandboxRequests(e.sb)
+	heldBefore := e.heldSaves.Load()
+	ob.Wake(testWorkspace, testConnection)
+	e.waitUntil("the held events to be held again", func() bool { return e.heldSaves.Load() > heldBefore })
 	if counts, _ := e.st.CountOutboxEvents(context.Background(), testWorkspace, testConnection); counts[store.OutboxDelivered] != 300 {
 		t.Fatalf("events went out while the budget was spent: %v", counts)
+	}
+	if n := sandboxRequests(e.sb); n != requestsBefore {
+		t.Fatalf("%d requests reached HubSpot while the daily budget was spent", n-requestsBefore)
 	}
 
 	// Midnight in the account's time zone (UTC here) resets the budget; the service wakes the outbox.
 	now := e.clock.Now().UTC()
 	e.clock.Advance(time.Date(now.Year(), now.Month(), now.Day()+1, 0, 1, 0, 0, time.UTC).Sub(now))
 	ob.Wake(testWorkspace, testConnection)
-	waitAllFinal(t, e.st, 10*time.Second)
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
-	if reports := e.healthReports(); reports[len(reports)-1].Held {
-		t.Errorf("still reported held after the reset: %+v", reports[len(reports)-1])
-	}
+	// The worker reports the connection healthy once the batch that succeeded has settled,
+	// which is after its events were saved.
+	e.waitUntil("the connection reported healthy after the reset", func() bool {
+		reports := e.healthReports()
+		return !reports[len(reports)-1].Held
+	})
 }
 
 func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
@@ -147,13 +154,7 @@ func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for len(e.healthReports()) == 0 || !heldAll(e, ids) {
-		if time.Now().After(deadline) {
-			t.Fatal("missing scopes never reported")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitUntil("missing scopes reported", func() bool { return len(e.healthReports()) > 0 && heldAll(e, ids) })
 	h := e.healthReports()[0]
 	if !h.Held || h.Reason != HoldMissingScopes || !slices.Contains(h.RequiredScopes, "crm.objects.contacts.write") {
 		t.Fatalf("health = %+v, want held for the missing crm.objects.contacts.write", h)
@@ -170,11 +171,36 @@ func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob.Wake(testWorkspace, testConnection)
-	waitAllFinal(t, e.st, 10*time.Second)
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
+	// The worker reports the connection healthy once the batch that succeeded has settled,
+	// which is after its events were saved.
+	e.waitUntil("a second health report", func() bool { return len(e.healthReports()) >= 2 })
 	if reports := e.healthReports(); len(reports) != 2 || reports[1].Held {
 		t.Errorf("health reports = %+v, want held then healthy", reports)
 	}
+}
+
+// sandboxRequests is the number of requests the sandbox has answered, whatever their status.
+func sandboxRequests(sb *sandbox.Sandbox) int {
+	n := 0
+	for _, byStatus := range sb.Counters().Requests {
+		for _, c := range byStatus {
+			n += c
+		}
+	}
+	return n
+}
+
+// queuedOf returns the events of ids that are QUEUED.
+func queuedOf(e *testEnv, ids []string) []string {
+	var queued []string
+	for _, id := range ids {
+		if row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id); err == nil && row.Status == store.OutboxQueued {
+			queued = append(queued, id)
+		}
+	}
+	return queued
 }
 
 // heldAll reports whether every event is queued with the hold's reason recorded.
@@ -202,7 +228,7 @@ func TestInvalidInputFailsAloneWithTheReason(t *testing.T) {
 	if got.Status != StatusFailed || got.LastError == "" {
 		t.Fatalf("bad event = %+v, want FAILED with HubSpot's reason", got)
 	}
-	waitAllFinal(t, e.st, 10*time.Second)
+	e.waitAllFinal()
 	for _, id := range good {
 		if ev, _ := ob.Get(context.Background(), testWorkspace, testConnection, id); ev.Status != StatusDelivered {
 			t.Errorf("good event %s = %s (%s)", id, ev.Status, ev.LastError)

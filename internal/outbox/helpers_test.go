@@ -3,8 +3,11 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +46,83 @@ type testEnv struct {
 
 	mu     sync.Mutex
 	health []Health
+
+	// changes is broadcast whenever something a test waits for may have changed: an
+	// outbox saved delivery state, a health report or a log line arrived, the sandbox
+	// answered a request or a connection to it opened or closed.
+	changes broadcast
+	// heldSaves counts the saves in which every event stayed QUEUED (held or due again).
+	heldSaves atomic.Int64
+	// sandboxConns is the number of open connections to the sandbox.
+	sandboxConns atomic.Int64
+}
+
+// waitGuard turns a wait that never ends into a failure. No test asserts a speed with it: a
+// wait either ends on a change or points at a bug.
+const waitGuard = time.Minute
+
+// broadcast wakes every waiter at once, each time it is notified.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// next is closed at the next notify.
+func (b *broadcast) next() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
+
+// waitUntil returns once cond holds, looking again at every change (see testEnv.changes).
+func (e *testEnv) waitUntil(what string, cond func() bool) {
+	e.t.Helper()
+	guard := time.NewTimer(waitGuard)
+	defer guard.Stop()
+	for {
+		changed := e.changes.next() // before looking, so that no change is missed
+		if cond() {
+			return
+		}
+		select {
+		case <-changed:
+		case <-guard.C:
+			e.t.Fatalf("still waiting for %s after %v", what, waitGuard)
+		}
+	}
+}
+
+// observeSaved is every test outbox's savedObserver.
+func (e *testEnv) observeSaved(rows []store.OutboxEvent) {
+	if !slices.ContainsFunc(rows, func(r store.OutboxEvent) bool { return r.Status != store.OutboxQueued }) {
+		e.heldSaves.Add(1)
+	}
+	e.changes.notify()
+}
+
+// trackSandboxConn counts the open connections to the sandbox.
+func (e *testEnv) trackSandboxConn(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		e.sandboxConns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		e.sandboxConns.Add(-1)
+	default:
+		return
+	}
+	e.changes.notify()
 }
 
 type envOptions struct {
@@ -72,7 +152,12 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	e.token = tok.Token
-	e.srv = httptest.NewServer(e.sb)
+	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.sb.ServeHTTP(w, r)
+		e.changes.notify()
+	}))
+	e.srv.Config.ConnState = e.trackSandboxConn
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 
 	e.dbPath = filepath.Join(t.TempDir(), "integrations.db")
@@ -128,8 +213,9 @@ func (e *testEnv) config() Config {
 
 func (e *testEnv) recordHealth(h Health) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.health = append(e.health, h)
+	e.mu.Unlock()
+	e.changes.notify()
 }
 
 func (e *testEnv) healthReports() []Health {
@@ -155,6 +241,7 @@ func (e *testEnv) open(cfg Config) *Outbox {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	ob.onSaved = e.observeSaved
 	e.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -194,22 +281,18 @@ func markerCounts(sb *sandbox.Sandbox, hubID int64) map[string]int {
 }
 
 // waitAllFinal waits until no event of the test connection is QUEUED.
-func waitAllFinal(t *testing.T, st *store.Store, timeout time.Duration) map[string]int {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		counts, err := st.CountOutboxEvents(context.Background(), testWorkspace, testConnection)
+func (e *testEnv) waitAllFinal() map[string]int {
+	e.t.Helper()
+	var counts map[string]int
+	e.waitUntil("every event to be delivered or failed", func() bool {
+		var err error
+		counts, err = e.st.CountOutboxEvents(context.Background(), testWorkspace, testConnection)
 		if err != nil {
-			t.Fatal(err)
+			e.t.Fatal(err)
 		}
-		if counts[store.OutboxQueued] == 0 {
-			return counts
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events still queued after %s: %v", timeout, counts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return counts[store.OutboxQueued] == 0
+	})
+	return counts
 }
 
 // assertExactlyOnce checks that every event was delivered and each marker is in HubSpot once.

@@ -17,10 +17,11 @@ const (
 	logDelivering = "outbox: this process delivers"
 )
 
-// logRecorder is a slog handler that keeps the messages logged.
+// logRecorder is a slog handler that keeps the messages logged and tells changed of each.
 type logRecorder struct {
-	mu   sync.Mutex
-	msgs []string
+	mu      sync.Mutex
+	msgs    []string
+	changed func()
 }
 
 func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
@@ -28,8 +29,9 @@ func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
 func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
 func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, rec.Message)
+	r.mu.Unlock()
+	r.changed()
 	return nil
 }
 
@@ -56,7 +58,7 @@ func (r *logRecorder) count(prefix string) int {
 // the same file, its own outbox and log.
 func (e *testEnv) process(cfg Config) (Config, *logRecorder) {
 	e.t.Helper()
-	logs := &logRecorder{}
+	logs := &logRecorder{changed: e.changes.notify}
 	cfg.Store = openStore(e.t, e.dbPath)
 	cfg.Logger = slog.New(logs)
 	return cfg, logs
@@ -92,7 +94,7 @@ func TestTwoProcessesOnOneDatabaseDeliverEachEventOnce(t *testing.T) {
 		}
 		ids = append(ids, ev.ID)
 	}
-	waitAllFinal(t, e.st, 30*time.Second)
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
 	standby := logsA.count(logStandby) + logsB.count(logStandby)
 	delivering := logsA.count(logDelivering) + logsB.count(logDelivering)
@@ -115,7 +117,7 @@ func TestDeadDelivererIsTakenOverWhenItsLeaseExpires(t *testing.T) {
 	cfg.LeaseInterval = 50 * time.Millisecond
 	ob := e.start(cfg)
 	ids := enqueueNotes(t, ob, e.contact("takeover@example.com"), events)
-	waitAllFinal(t, e.st, 30*time.Second)
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
 	for _, id := range ids {
 		row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
@@ -137,7 +139,8 @@ func TestCleanStopHandsDeliveryOverAtOnce(t *testing.T) {
 	const events = 50
 	e := newTestEnv(t, envOptions{})
 	base := e.config()
-	base.LeaseTTL, base.LeaseInterval = time.Minute, 50*time.Millisecond
+	// Had A kept the lease, B would wait an hour for it: far past waitGuard.
+	base.LeaseTTL, base.LeaseInterval = time.Hour, 50*time.Millisecond
 	cfgA, logsA := e.process(base)
 	cfgB, logsB := e.process(base)
 	a := e.start(cfgA)
@@ -151,7 +154,7 @@ func TestCleanStopHandsDeliveryOverAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := enqueueNotes(t, b, e.contact("handover@example.com"), events)
-	waitAllFinal(t, e.st, base.LeaseTTL/3) // the lease, had it not been released, expires after a minute
+	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
 }
 
@@ -172,13 +175,7 @@ func TestDelivererThatLostTheLeaseSendsNothingMore(t *testing.T) {
 		t.Fatal(err)
 	}
 	enqueueNotes(t, ob, e.contact("lost@example.com"), events)
-	deadline := time.Now().Add(10 * time.Second)
-	for logs.count("outbox: lost the delivery lease") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no claim noticed the lost lease in 10 s; logs: %q", logs.messages())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitUntil("a claim to notice the lost lease", func() bool { return logs.count("outbox: lost the delivery lease") > 0 })
 	counts, err := e.st.CountOutboxEvents(ctx, testWorkspace, testConnection)
 	if err != nil {
 		t.Fatal(err)
@@ -204,13 +201,7 @@ func TestDelivererNoticesALostLeaseAtRenewal(t *testing.T) {
 	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for logs.count("outbox: lost the delivery lease") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the renewals did not notice the lost lease in 10 s; logs: %q", logs.messages())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitUntil("a renewal to notice the lost lease", func() bool { return logs.count("outbox: lost the delivery lease") > 0 })
 	if ob.delivering() {
 		t.Error("the process still believes it delivers")
 	}

@@ -160,6 +160,8 @@ type Outbox struct {
 	leased       bool          // guarded by mu: this process holds the delivery lease
 	leaseChecked bool          // guarded by mu: the lease has been looked at once
 	leaseDone    chan struct{} // closed when keepLease returns; nil before Start
+
+	onSaved savedObserver // nil except in tests (observe.go)
 }
 
 type connKey struct{ workspace, connection string }

@@ -138,6 +138,8 @@ type Batcher struct {
 	stopped chan struct{} // closed when the dispatcher returns
 	sending sync.WaitGroup
 	close   sync.Once
+
+	onQueueChange func() // nil except in tests (observe.go)
 }
 
 // New starts a batcher for one connection's client.

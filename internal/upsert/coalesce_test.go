@@ -95,7 +95,7 @@ func TestUpdatesOfOneEmailMergeInArrivalOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, props := range updates {
 		wg.Go(func() { results[i], errs[i] = b.Upsert(t.Context(), "merge@example.com", props) })
-		waitFor(t, "the caller to queue", func() bool { return b.Stats().Accepted == uint64(i+1) })
+		waitForQueue(t, b, "the caller to queue", func() bool { return b.Stats().Accepted == uint64(i+1) })
 	}
 	other, err := b.Upsert(t.Context(), "other@example.com", map[string]string{"firstname": "Other"})
 	if err != nil {
@@ -181,7 +181,7 @@ func TestCloseDrainsQueuedWork(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() { _, errs[i] = b.Upsert(context.Background(), email("close", i), nil) })
 	}
-	waitFor(t, "the callers to queue", func() bool { return b.Stats().Queued == len(errs) })
+	waitForQueue(t, b, "the callers to queue", func() bool { return b.Stats().Queued == len(errs) })
 	b.Close()
 	wg.Wait()
 	for i, err := range errs {

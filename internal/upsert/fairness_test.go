@@ -122,7 +122,7 @@ func TestBatchesAreSharedFairlyAmongCallers(t *testing.T) {
 			for _, a := range tt.arrivals {
 				upsertAs(t, b, a.caller, contactsOf(a.caller, a.n), done)
 				queued += a.n
-				waitFor(t, a.caller+"'s upserts to queue", func() bool { return b.Stats().Queued == queued })
+				waitForQueue(t, b, a.caller+"'s upserts to queue", func() bool { return b.Stats().Queued == queued })
 			}
 			release()
 			for range tt.arrivals {
@@ -159,9 +159,9 @@ func TestWritesOfOneEmailStayInOrderAcrossCallers(t *testing.T) {
 	aContacts[250] = upsert.Contact{Email: shared, Properties: map[string]string{"firstname": "Old", "lastname": "FromA"}}
 	done := make(chan error, 2)
 	upsertAs(t, b, "A", aContacts, done)
-	waitFor(t, "A's upserts to queue", func() bool { return b.Stats().Queued == 300 })
+	waitForQueue(t, b, "A's upserts to queue", func() bool { return b.Stats().Queued == 300 })
 	upsertAs(t, b, "B", []upsert.Contact{{Email: shared, Properties: map[string]string{"firstname": "New"}}}, done)
-	waitFor(t, "B's upsert to queue", func() bool { return b.Stats().Queued == 301 })
+	waitForQueue(t, b, "B's upsert to queue", func() bool { return b.Stats().Queued == 301 })
 	release()
 	for range 2 {
 		if err := <-done; err != nil {

@@ -108,14 +108,28 @@ func email(prefix string, i int) string {
 	return fmt.Sprintf("%s-%04d@example.com", strings.ToLower(prefix), i)
 }
 
-// waitFor polls cond until it holds or a generous timeout passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
+// waitGuard turns a wait that never ends into a failure; no test asserts a speed with it.
+const waitGuard = time.Minute
+
+// waitForQueue returns once cond holds, looking again each time callers join or leave b's
+// queue.
+func waitForQueue(t testing.TB, b *upsert.Batcher, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	changed := make(chan struct{}, 1)
+	upsert.ObserveQueue(b, func() {
+		select {
+		case changed <- struct{}{}:
+		default: // a change is already pending: cond is looked at again anyway
 		}
-		time.Sleep(time.Millisecond)
+	})
+	defer upsert.ObserveQueue(b, nil)
+	guard := time.NewTimer(waitGuard)
+	defer guard.Stop()
+	for !cond() {
+		select {
+		case <-changed:
+		case <-guard.C:
+			t.Fatalf("still waiting for %s after %v; stats %+v", what, waitGuard, b.Stats())
+		}
 	}
 }

@@ -80,6 +80,7 @@ func (b *Batcher) enqueue(ctx context.Context, contacts []Contact) ([]*item, err
 		b.live++
 	}
 	b.dropEmptyLinesLocked() // every contact failed fast: a line opened for them stays empty
+	b.queueChangedLocked()
 	b.nudge()
 	return items, nil
 }
@@ -133,6 +134,7 @@ func (b *Batcher) abandon(ctx context.Context, it *item) (Result, error) {
 // leavePendingLocked counts an item out of the pending ones; the caller takes it out of
 // pendingByEmail and drops its line once empty.
 func (b *Batcher) leavePendingLocked(it *item) {
+	defer b.queueChangedLocked()
 	b.live--
 	it.line.pending--
 	if it.line.emails[it.email]--; it.line.emails[it.email] <= 0 {

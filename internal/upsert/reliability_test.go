@@ -58,7 +58,7 @@ func TestUpsertsSurviveFaults(t *testing.T) {
 		// this one has left the queue, so the order of writes per email is
 		// known and rounds do not merge, while they still overlap on the
 		// wire (a write waits for the previous one of its email).
-		waitFor(t, "a round to be sent", func() bool {
+		waitForQueue(t, b, "a round to be sent", func() bool {
 			st := b.Stats()
 			return st.Accepted == uint64((r+1)*emails) && st.Queued == 0
 		})
