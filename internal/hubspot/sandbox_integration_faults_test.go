@@ -497,18 +497,22 @@ func TestSandboxLimiterAdoptsALoweredBudget(t *testing.T) {
 // private app) spends a quarter of the shared ten-second window at a steady
 // trickle while this client pushes a saturating load. What a user needs:
 // every call succeeds with the default retry policy, the 429s stay bounded
-// (here by one believed budget) and no create is duplicated.
+// and no create is duplicated.
 //
 // While the limiter keeps all its own slots busy, HubSpot's Remaining cannot
 // show the sibling; its usage only shows as 429s. The limiter then leaves the
 // sibling a growing share of the budget and takes it back slowly (see
 // rollingWindow.reserveForOthers). Before that, the collision repeated every
-// window: 63–73 429s and 1–5 failed calls; now 12–15 429s and none fail.
+// window: 63–73 429s and 1–5 failed calls; now none fail and the 429s count
+// 10–23 over runs on a loaded 2-core machine (each decay of the sibling's
+// reserve can cost one more collision, so the count depends on scheduling).
+// The bound, two believed budgets, sits between the two behaviours: it fails
+// when the limiter stops leaving the sibling its share, not on a slow run.
 func TestSandboxLimiterSharesAnAppWithASibling(t *testing.T) {
 
 	const calls, workers = 200, 20
 	const siblingEvery = 40 * time.Millisecond // 5 per 200 ms window: a quarter of the budget
-	const max429s = scaledBudget
+	const max429s = 2 * scaledBudget
 	env := newSandboxEnv(t, sandbox.Limits{PerWindow: scaledBudget, Window: scaledWindow}, 19)
 	siblingTok := env.token(t, env.tok.AppID) // same app: one shared ten-second window
 	busy := env.client(t, nil, nil)
