@@ -18,6 +18,9 @@ const (
 	StatusError     = "ERROR"
 )
 
+// MaxDisplayNameLength bounds a connection's friendly name, in characters.
+const MaxDisplayNameLength = 100
+
 // ConnectRequest is what a customer gives to connect HubSpot.
 type ConnectRequest struct {
 	Workspace   string

@@ -36,6 +36,9 @@ var Patterns = map[string]string{
 // hyphens, starting with a letter, at most 63 characters (AIP-122 recommends RFC 1034 labels).
 var idPattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
+// IDRule says in words what ValidID accepts.
+const IDRule = "lowercase letters, digits and hyphens, starting with a letter, at most 63 characters"
+
 // ValidID reports whether s can be a workspace or connection id.
 func ValidID(s string) bool { return idPattern.MatchString(s) }
 
@@ -112,7 +115,7 @@ func split(field, name, pattern string, collections ...string) ([]string, error)
 		}
 		id := segs[2*i+1]
 		if !ValidID(id) {
-			return nil, bad(fmt.Sprintf("%q has an invalid id %q (lowercase letters, digits and hyphens, starting with a letter, at most 63 characters)", truncate.Text(name, maxQuoted), truncate.Text(id, maxQuoted)))
+			return nil, bad(fmt.Sprintf("%q has an invalid id %q (%s)", truncate.Text(name, maxQuoted), truncate.Text(id, maxQuoted), IDRule))
 		}
 		ids[i] = id
 	}

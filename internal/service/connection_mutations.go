@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -18,9 +19,6 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 )
-
-// maxDisplayNameLength bounds a connection's friendly name.
-const maxDisplayNameLength = 100
 
 // validateRequestID checks an optional idempotency key. internal/idempotency, which keeps
 // the answers of calls with a valid one, owns the rule.
@@ -45,8 +43,9 @@ func (s *Service) Connect(ctx context.Context, req *integrationsv1.ConnectReques
 	switch {
 	case name == "":
 		violations = append(violations, rpcerr.Violation{Field: "display_name", Description: "is required: a friendly name such as \"Production HubSpot\""})
-	case utf8.RuneCountInString(name) > maxDisplayNameLength || !utf8.ValidString(name):
-		violations = append(violations, rpcerr.Violation{Field: "display_name", Description: "must be valid text of at most 100 characters"})
+	case utf8.RuneCountInString(name) > connections.MaxDisplayNameLength || !utf8.ValidString(name):
+		violations = append(violations, rpcerr.Violation{Field: "display_name",
+			Description: fmt.Sprintf("must be valid text of at most %d characters", connections.MaxDisplayNameLength)})
 	}
 	if strings.TrimSpace(req.GetAccessToken()) == "" {
 		violations = append(violations, rpcerr.Violation{Field: "access_token", Description: "is required: " + tokenFormatViolation})
@@ -56,7 +55,7 @@ func (s *Service) Connect(ctx context.Context, req *integrationsv1.ConnectReques
 	}
 	if id := req.GetConnectionId(); id != "" && !resname.ValidID(id) {
 		violations = append(violations, rpcerr.Violation{Field: "connection_id",
-			Description: "must be lowercase letters, digits and hyphens, start with a letter and be at most 63 characters; or leave it empty"})
+			Description: "must be " + resname.IDRule + "; or leave it empty"})
 	}
 	if len(violations) > 0 {
 		return nil, rpcerr.InvalidArgument(violations...)

@@ -60,7 +60,7 @@ func TestProtoCommentsQuoteTheLimits(t *testing.T) {
 		{"records.proto", quotef("At most this many associations (default %d, at most %d).", defaultAssocPageSize, maxAssocPageSize)},
 		{"fields.proto", quotef("A single-line string (HubSpot string/text). At most %s characters.", thousands(fields.MaxStringLength))},
 		// Connections and the audit log.
-		{"connections.proto", quotef("unique within the workspace, at most %d characters.", maxDisplayNameLength)},
+		{"connections.proto", quotef("unique within the workspace, at most %d characters.", connections.MaxDisplayNameLength)},
 		{"connections.proto", quotef("At most this many connections (default %d, at most %d).", defaultConnectionsPageSize, maxConnectionsPageSize)},
 		{"service.proto", quotef("connections (default %d)", connections.DefaultMaxPerWorkspace)},
 		{"audit.proto", quotef("keeps its events for %d days and at most its newest %s", int(audit.Retention.MaxAge.Hours()/24), thousands(audit.Retention.MaxEvents))},
