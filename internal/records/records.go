@@ -98,14 +98,16 @@ var operatorKinds = map[string][]fields.Kind{
 // CheckFilter validates a filter against the schema and returns HubSpot's form of it:
 // the field exists (an unknown one gets a suggestion while budget allows), the operator suits its kind, the values needed are given and valid
 // (choice labels become values; dates and datetimes become epoch milliseconds).
+// An error is a *FilterError naming the part of the filter at fault.
 func CheckFilter(schema *fields.Schema, f Filter, budget *fields.SuggestionBudget) (hubspot.Filter, error) {
 	field, err := schema.Lookup(f.Field, budget)
 	if err != nil {
-		return hubspot.Filter{}, err
+		return hubspot.Filter{}, &FilterError{Part: "field", Err: err}
 	}
-	bad := func(format string, args ...any) error {
-		return &fields.ValueError{Field: f.Field, Message: fmt.Sprintf(format, args...)}
+	badPart := func(part, format string, args ...any) error {
+		return &FilterError{Part: part, Err: &fields.ValueError{Field: f.Field, Message: fmt.Sprintf(format, args...)}}
 	}
+	bad := func(format string, args ...any) error { return badPart("operator", format, args...) }
 	kinds, known := operatorKinds[f.Operator]
 	if !known {
 		return hubspot.Filter{}, bad("operator %q is not one of EQ, NEQ, LT, LTE, GT, GTE, BETWEEN, IN, NOT_IN, HAS_PROPERTY, NOT_HAS_PROPERTY, CONTAINS_TOKEN, NOT_CONTAINS_TOKEN", f.Operator)
@@ -114,53 +116,70 @@ func CheckFilter(schema *fields.Schema, f Filter, budget *fields.SuggestionBudge
 		return hubspot.Filter{}, bad("is a %s field; %s works on %s fields", field.Kind, f.Operator, kindList(kinds))
 	}
 	out := hubspot.Filter{PropertyName: field.Name, Operator: f.Operator}
-	value := func(v any, what string) (string, error) {
+	// value checks one value given in the filter's part named part.
+	value := func(part string, v any, what string) (string, error) {
 		if v == nil {
-			return "", bad("%s needs %s", f.Operator, what)
+			return "", badPart(part, "%s needs %s", f.Operator, what)
 		}
 		if strings.HasSuffix(f.Operator, "CONTAINS_TOKEN") {
 			s, ok := v.(string)
 			if !ok || strings.TrimSpace(s) == "" {
-				return "", bad("%s needs a word to look for (\"*\" is a wildcard)", f.Operator)
+				return "", badPart(part, "%s needs a word to look for (\"*\" is a wildcard)", f.Operator)
 			}
 			return s, nil
 		}
 		s, err := fields.NormalizeForSearch(field, v)
 		if err != nil {
-			return "", err
+			return "", &FilterError{Part: part, Err: err}
 		}
 		return searchForm(field, s), nil
 	}
 	switch f.Operator {
 	case "HAS_PROPERTY", "NOT_HAS_PROPERTY":
-		if f.Value != nil || f.HighValue != nil || len(f.Values) > 0 {
-			return hubspot.Filter{}, bad("%s takes no value", f.Operator)
+		switch {
+		case f.Value != nil:
+			return hubspot.Filter{}, badPart("value", "%s takes no value", f.Operator)
+		case f.HighValue != nil:
+			return hubspot.Filter{}, badPart("high_value", "%s takes no value", f.Operator)
+		case len(f.Values) > 0:
+			return hubspot.Filter{}, badPart("values", "%s takes no value", f.Operator)
 		}
 	case "IN", "NOT_IN":
 		if len(f.Values) == 0 {
-			return hubspot.Filter{}, bad("%s needs values (a list)", f.Operator)
+			return hubspot.Filter{}, badPart("values", "%s needs values (a list)", f.Operator)
 		}
-		for _, v := range f.Values {
-			s, err := value(v, "values")
+		for i, v := range f.Values {
+			s, err := value(fmt.Sprintf("values[%d]", i), v, "values")
 			if err != nil {
 				return hubspot.Filter{}, err
 			}
 			out.Values = append(out.Values, s)
 		}
 	case "BETWEEN":
-		if out.Value, err = value(f.Value, "value (the low end)"); err != nil {
+		if out.Value, err = value("value", f.Value, "value (the low end)"); err != nil {
 			return hubspot.Filter{}, err
 		}
-		if out.HighValue, err = value(f.HighValue, "high_value (the high end)"); err != nil {
+		if out.HighValue, err = value("high_value", f.HighValue, "high_value (the high end)"); err != nil {
 			return hubspot.Filter{}, err
 		}
 	default:
-		if out.Value, err = value(f.Value, "a value"); err != nil {
+		if out.Value, err = value("value", f.Value, "a value"); err != nil {
 			return hubspot.Filter{}, err
 		}
 	}
 	return out, nil
 }
+
+// FilterError is a filter CheckFilter refused, with the part of the filter at fault.
+type FilterError struct {
+	// Part is the filter's request field at fault: "field", "operator", "value",
+	// "high_value", "values" or "values[i]".
+	Part string
+	Err  error
+}
+
+func (e *FilterError) Error() string { return e.Err.Error() }
+func (e *FilterError) Unwrap() error { return e.Err }
 
 // searchForm turns a normalised date or datetime into epoch milliseconds, the form HubSpot's
 // search compares reliably.

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -50,18 +51,23 @@ func TestCheckFilter(t *testing.T) {
 		t.Errorf("read-only fields must be searchable: %v", err)
 	}
 	for _, bad := range []struct {
-		f    Filter
-		want string
+		f          Filter
+		part, want string
 	}{
-		{Filter{Field: "dealstage", Operator: "LT", Value: "x"}, "LT works on number, date, datetime fields"},
-		{Filter{Field: "amount", Operator: "HAS_PROPERTY", Value: 1.0}, "takes no value"},
-		{Filter{Field: "amount", Operator: "IN"}, "needs values"},
-		{Filter{Field: "amount", Operator: "BETWEEN", Value: 1.0}, "high_value"},
-		{Filter{Field: "amount", Operator: "LIKE", Value: 1.0}, "is not one of"},
-		{Filter{Field: "amonut", Operator: "EQ", Value: 1.0}, `did you mean "amount"`},
+		{Filter{Field: "dealstage", Operator: "LT", Value: "x"}, "operator", "LT works on number, date, datetime fields"},
+		{Filter{Field: "amount", Operator: "HAS_PROPERTY", Value: 1.0}, "value", "takes no value"},
+		{Filter{Field: "amount", Operator: "NOT_HAS_PROPERTY", Values: []any{1.0}}, "values", "takes no value"},
+		{Filter{Field: "amount", Operator: "IN"}, "values", "needs values"},
+		{Filter{Field: "amount", Operator: "IN", Values: []any{1.0, "many"}}, "values[1]", ""},
+		{Filter{Field: "amount", Operator: "BETWEEN", Value: 1.0}, "high_value", "high_value"},
+		{Filter{Field: "amount", Operator: "EQ", Value: "lots"}, "value", ""},
+		{Filter{Field: "amount", Operator: "LIKE", Value: 1.0}, "operator", "is not one of"},
+		{Filter{Field: "amonut", Operator: "EQ", Value: 1.0}, "field", `did you mean "amount"`},
 	} {
-		if _, err := CheckFilter(schema, bad.f, fields.NewSuggestionBudget()); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("CheckFilter(%+v) = %v; want an error saying %q", bad.f, err, bad.want)
+		_, err := CheckFilter(schema, bad.f, fields.NewSuggestionBudget())
+		var fe *FilterError
+		if !errors.As(err, &fe) || fe.Part != bad.part || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("CheckFilter(%+v) = %v; want a FilterError on its %s saying %q", bad.f, err, bad.part, bad.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -137,7 +138,7 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 	if err := checkProperties(c.schema, hreq.Properties, budget); err != nil {
 		return nil, err
 	}
-	var errs []error
+	var vs []rpcerr.Violation
 	for gi, g := range req.GetFilterGroups() {
 		var hg hubspot.FilterGroup
 		for fi, f := range g.GetFilters() {
@@ -146,17 +147,20 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 				in.Values = append(in.Values, v.AsInterface())
 			}
 			hf, err := records.CheckFilter(c.schema, in, budget)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("filter_groups[%d].filters[%d]: %w", gi, fi, err))
+			var fe *records.FilterError
+			if errors.As(err, &fe) {
+				vs = append(vs, rpcerr.Violation{Field: fmt.Sprintf("filter_groups[%d].filters[%d].%s", gi, fi, fe.Part), Description: fe.Error()})
 				continue
+			} else if err != nil {
+				return nil, s.fail(ctx, err)
 			}
 			hg.Filters = append(hg.Filters, hf)
 		}
 		hreq.FilterGroups = append(hreq.FilterGroups, hg)
 	}
-	for _, so := range req.GetSorts() {
+	for i, so := range req.GetSorts() {
 		if _, err := c.schema.Lookup(so.GetField(), budget); err != nil {
-			errs = append(errs, fmt.Errorf("sorts[0]: %w", err))
+			vs = append(vs, rpcerr.Violation{Field: fmt.Sprintf("sorts[%d].field", i), Description: err.Error()})
 			continue
 		}
 		dir := "ASCENDING"
@@ -165,11 +169,7 @@ func (s *Service) SearchRecords(ctx context.Context, req *integrationsv1.SearchR
 		}
 		hreq.Sorts = append(hreq.Sorts, hubspot.Sort{PropertyName: so.GetField(), Direction: dir})
 	}
-	if len(errs) > 0 {
-		var vs []rpcerr.Violation
-		for _, e := range errs {
-			vs = append(vs, rpcerr.Violation{Field: fieldPathOf(e), Description: e.Error()})
-		}
+	if len(vs) > 0 {
 		return nil, rpcerr.InvalidArgument(vs...)
 	}
 	res, err := c.client.Search(ctx, parent.ObjectType, hreq)

@@ -1,19 +1,16 @@
 package service
 
 import (
-	"errors"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
-	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/records"
 )
 
 // What SearchRecords needs to put a request in the records package's terms: the request's
-// counts for the shape check, each filter's operator and values, and the request path of a
-// filter or sort that the schema refused.
+// counts for the shape check, and each filter's operator and values.
 
 // searchShape is what records.CheckSearchShape needs of a request: its counts.
 func searchShape(req *integrationsv1.SearchRecordsRequest) records.SearchShape {
@@ -44,15 +41,4 @@ func valueOf(v *structpb.Value) any {
 		return nil
 	}
 	return v.AsInterface()
-}
-
-// fieldPathOf turns "filter_groups[0].filters[1]: <field error>" into the request path of
-// the offending part, e.g. "filter_groups[0].filters[1].value".
-func fieldPathOf(err error) string {
-	path, _, _ := strings.Cut(err.Error(), ":")
-	var ve *fields.ValueError
-	if errors.As(err, &ve) && strings.HasPrefix(path, "sorts") {
-		return path + ".field"
-	}
-	return path
 }
