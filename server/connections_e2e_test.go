@@ -26,6 +26,7 @@ type connectOutcome struct {
 // TestConnectOutcomes runs every Connect outcome over gRPC (typed client) and REST against
 // the sandbox, and checks that nothing is stored when Connect fails.
 func TestConnectOutcomes(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	revoked := ts.newToken(t, sandbox.AllScopes())
 	if err := ts.sb.RevokeToken(revoked); err != nil {
@@ -128,6 +129,7 @@ func without(scopes []string, drop ...string) []string {
 }
 
 func TestConnectSucceedsAndLifecycle(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -225,6 +227,7 @@ func TestConnectSucceedsAndLifecycle(t *testing.T) {
 }
 
 func TestMissingRecommendedScopesConnectDegraded(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -269,6 +272,7 @@ func TestMissingRecommendedScopesConnectDegraded(t *testing.T) {
 }
 
 func TestHubSpotDownAndRevokedAfterConnect(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])

@@ -29,6 +29,7 @@ func props(kv ...any) map[string]*structpb.Value {
 }
 
 func TestUpsertContact(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	conn := ts.connect(t, "prod")
@@ -100,6 +101,7 @@ func sorted(s []string) []string {
 // TestConcurrentUpsertsOneBad: one bad value among 100 concurrent upserts fails only its call,
 // and the 99 others are coalesced into batch requests.
 func TestConcurrentUpsertsOneBad(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	conn := ts.connect(t, "prod")
 	c := ts.client(t, ts.keys["acme"])
@@ -136,6 +138,7 @@ func TestConcurrentUpsertsOneBad(t *testing.T) {
 }
 
 func TestBatchUpsertContacts(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	conn := ts.connect(t, "prod")
 	c := ts.client(t, ts.keys["acme"])
@@ -180,6 +183,8 @@ func TestBatchUpsertContacts(t *testing.T) {
 // TestUpsertDeadlineShorterThanTheQueue: with HubSpot's budget spent, callers whose deadline
 // is shorter than the wait fail fast and cleanly, never late.
 func TestUpsertDeadlineShorterThanTheQueue(t *testing.T) {
+	// Not parallel: it bounds the slowest call in wall-clock time, which the load of other tests
+	// would stretch.
 	ts := startServer(t)
 	ts.sb.SetLimits(sandbox.Limits{PerWindow: 2, Window: 3 * time.Second})
 	conn := ts.connect(t, "prod")

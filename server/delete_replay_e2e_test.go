@@ -60,6 +60,7 @@ var deleteTransports = []deleteTransport{
 // A retried DeleteConnection answers as its first call did and never deletes a connection
 // created since under the same name; its request_id cannot delete another connection.
 func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])

@@ -72,6 +72,7 @@ func reasonOf(body map[string]any) string {
 }
 
 func TestHealthReflectionAndOperatorEndpoints(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, "") // health and reflection need no key
@@ -146,6 +147,7 @@ func TestHealthReflectionAndOperatorEndpoints(t *testing.T) {
 
 // TestAuthentication runs the same cases over gRPC (typed client) and REST.
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	cases := []struct {
 		name      string
@@ -194,6 +196,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestListAndGetConnections(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	// Connections arrive with the Connect RPC in a later issue; put some in the database

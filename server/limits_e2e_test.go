@@ -90,6 +90,7 @@ func (ts *testServer) searchCalls() int {
 // is looked up or sent to HubSpot; a request with many bad names is answered with the first
 // few and a count, over gRPC and REST alike.
 func TestRequestLimits(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	contact := client.RecordName(conn.GetName(), "contacts", seed.Contacts[0])

@@ -16,6 +16,7 @@ import (
 // timeline event, audit event) parse with the client's parsers, and the names the client's
 // builders make address the same resources over gRPC and REST.
 func TestServerNamesParseInTheClient(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 

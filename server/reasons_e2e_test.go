@@ -94,6 +94,7 @@ func (l *reasonLog) intercept(ctx context.Context, method string, req, reply any
 // TestReasonLogFindsStrays: the check TestMain makes reports a reason outside the enum, and
 // only that one.
 func TestReasonLogFindsStrays(t *testing.T) {
+	t.Parallel()
 	l := &reasonLog{seen: map[string]string{}}
 	l.record(client.ReasonTimelineQueueFull, "/LogTimelineEvent")
 	l.record("", "/GetConnection")

@@ -399,6 +399,14 @@ var rpcCases = []rpcCase{
 		},
 	},
 	{
+		rpc: "SearchRecords", name: "a sort on a field the account does not have", setup: connected,
+		wantErr: invalid("INVALID_ARGUMENT", "sorts[0].field"),
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.SearchRecordsRequest{Parent: e.conn.GetName() + "/objects/contacts",
+				Sorts: []*integrationsv1.Sort{{Field: "no_such_field"}}}
+		},
+	},
+	{
 		rpc: "UpdateRecord", name: "a deal's stage by its label", setup: connected,
 		request: func(e *rpcEnv) proto.Message {
 			return &integrationsv1.UpdateRecordRequest{Name: e.record("deals", e.seed.Deals[0]),
