@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 
 	"github.com/connectflo/integrations/client"
@@ -92,8 +93,8 @@ func checkOutcome(t *testing.T, e *client.Error, want connectOutcome) {
 				t.Errorf("violation %+v does not say how to add the scope", v)
 			}
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want.scopes) {
-			t.Errorf("missing scopes = %v, want %v", got, want.scopes)
+		if d := cmp.Diff(want.scopes, got); d != "" {
+			t.Errorf("missing scopes (-want +got):\n%s", d)
 		}
 	}
 	if strings.TrimSpace(e.Message) == "" {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -76,8 +77,11 @@ func TestUpsertContact(t *testing.T) {
 			for _, v := range e.FieldViolations {
 				got = append(got, v.Field)
 			}
-			if e.Code != codes.InvalidArgument || fmt.Sprint(sorted(got)) != fmt.Sprint(tc.fields) {
-				t.Errorf("error = %+v; want violations on %v", e, tc.fields)
+			if e.Code != codes.InvalidArgument {
+				t.Errorf("error = %+v; want INVALID_ARGUMENT", e)
+			}
+			if d := cmp.Diff(tc.fields, sorted(got)); d != "" {
+				t.Errorf("violated fields (-want +got):\n%s", d)
 			}
 		})
 	}

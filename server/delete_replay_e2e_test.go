@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 
 	"github.com/connectflo/integrations/client"
@@ -77,8 +78,8 @@ func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			id, other, reqID := "prod-"+tr.name, "other-"+tr.name, "del-"+tr.name
 			first := connect(t, id)
-			if got := tr.delete(t, ts, first.GetName(), reqID); got != (deleteOutcome{code: codes.OK}) {
-				t.Fatalf("first delete = %+v", got)
+			if d := cmp.Diff(deleteOutcome{code: codes.OK}, tr.delete(t, ts, first.GetName(), reqID), cmp.AllowUnexported(deleteOutcome{})); d != "" {
+				t.Fatalf("first delete (-want +got):\n%s", d)
 			}
 			successor := connect(t, id)
 			connect(t, other)
@@ -92,8 +93,8 @@ func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
 					deleteOutcome{code: codes.InvalidArgument, reason: "REQUEST_ID_REUSED", field: "request_id"}},
 			}
 			for _, tc := range cases {
-				if got := tr.delete(t, ts, tc.target, reqID); got != tc.want {
-					t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+				if d := cmp.Diff(tc.want, tr.delete(t, ts, tc.target, reqID), cmp.AllowUnexported(deleteOutcome{})); d != "" {
+					t.Errorf("%s (-want +got):\n%s", tc.name, d)
 				}
 			}
 			for _, name := range []string{successor.GetName(), "workspaces/acme/connections/" + other} {

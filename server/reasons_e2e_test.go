@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 
 	"github.com/connectflo/integrations/client"
@@ -102,7 +103,7 @@ func TestReasonLogFindsStrays(t *testing.T) {
 	l.record("NOT_A_REASON", "GET /v1/y")
 	got := l.strays()
 	want := []string{`"NOT_A_REASON" (first from GET /v1/x)`}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("strays = %q, want %q", got, want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("strays (-want +got):\n%s", d)
 	}
 }
