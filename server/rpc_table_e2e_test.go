@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -144,7 +143,7 @@ func healthyCapabilities() []*integrationsv1.Capability {
 type rpcCase struct {
 	rpc, name string
 	setup     rpcSetup
-	workspace string // whose API key calls; "acme" when empty
+	workspace string // whose API key calls: "acme" when empty, "none" for a call without a key
 	request   func(e *rpcEnv) proto.Message
 	// want is the expected response (nil for an error); ignore lists the fields that differ
 	// from call to call (times, generated ids).
@@ -219,6 +218,12 @@ var rpcCases = []rpcCase{
 		rpc: "ListConnections", name: "a negative page size", wantErr: invalid("INVALID_ARGUMENT", "page_size"),
 		request: func(e *rpcEnv) proto.Message {
 			return &integrationsv1.ListConnectionsRequest{Parent: "workspaces/acme", PageSize: -1}
+		},
+	},
+	{
+		rpc: "ListConnections", name: "without an API key", workspace: "none", wantErr: rpcError(codes.Unauthenticated, "API_KEY_MISSING"),
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.ListConnectionsRequest{Parent: "workspaces/acme"}
 		},
 	},
 	{
@@ -560,10 +565,7 @@ func TestEveryRPCOverBothTransports(t *testing.T) {
 	methods := integrationService.Methods()
 	outcomes := map[string]map[bool]bool{} // rpc → succeeds? → has a case
 	for _, tc := range rpcCases {
-		md := methods.ByName(protoreflect.Name(tc.rpc))
-		if md == nil {
-			t.Fatalf("case %q: IntegrationService has no RPC %s", tc.name, tc.rpc)
-		}
+		md := method(t, tc.rpc)
 		if outcomes[tc.rpc] == nil {
 			outcomes[tc.rpc] = map[bool]bool{}
 		}
@@ -572,11 +574,15 @@ func TestEveryRPCOverBothTransports(t *testing.T) {
 			t.Run(tc.rpc+"/"+tc.name+"/"+tr.name, func(t *testing.T) {
 				t.Parallel()
 				e := newRPCEnv(t, tc.setup)
-				workspace := tc.workspace
-				if workspace == "" {
-					workspace = "acme"
+				var key string
+				switch tc.workspace {
+				case "":
+					key = e.ts.keys["acme"]
+				case "none":
+				default:
+					key = e.ts.keys[tc.workspace]
 				}
-				got := tr.call(t, e.ts, e.ts.keys[workspace], md, tc.request(e))
+				got := answerOf(tr.call(t, e.ts, key, md, tc.request(e)))
 				want := rpcAnswer{}
 				if tc.wantErr != nil {
 					want = *tc.wantErr

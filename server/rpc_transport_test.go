@@ -27,10 +27,11 @@ type rpcAnswer struct {
 	Fields   []string
 }
 
-// rpcTransport sends a request of the method md with the API key key, and returns the answer.
+// rpcTransport sends a request of the method md with the API key key, and returns the
+// response, or the error taken apart as client.ErrorDetails does.
 type rpcTransport struct {
 	name string
-	call func(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) rpcAnswer
+	call func(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, *client.Error)
 }
 
 // rpcTransports are gRPC (the generated stub on the typed client's connection) and REST (the
@@ -40,21 +41,20 @@ var rpcTransports = []rpcTransport{{"grpc", callGRPC}, {"rest", callREST}}
 
 // callGRPC invokes the method on the typed client's connection: API key, deadline and the
 // interceptor that records error reasons.
-func callGRPC(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) rpcAnswer {
+func callGRPC(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, *client.Error) {
 	t.Helper()
 	resp := newResponse(t, md)
-	err := ts.client(t, key).Conn().Invoke(context.Background(), fullMethod(md), req, resp)
-	if err != nil {
-		return errorAnswer(client.ErrorDetails(err))
+	if err := ts.client(t, key).Conn().Invoke(context.Background(), fullMethod(md), req, resp); err != nil {
+		return nil, client.ErrorDetails(err)
 	}
-	return rpcAnswer{Response: resp}
+	return resp, nil
 }
 
 // callREST sends the request where the method's HTTP rule routes it (path variables from the
 // request's fields, the rest as the JSON body or the query), decodes a success with protojson
 // and an error as client.ErrorDetails does a gRPC status. The HTTP status must be the one the
 // gateway maps the error's code to, and the JSON error's code the same code.
-func callREST(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) rpcAnswer {
+func callREST(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, *client.Error) {
 	t.Helper()
 	method, path, body, ok := restRequest(md, req)
 	if !ok {
@@ -66,21 +66,35 @@ func callREST(t *testing.T, ts *testServer, key string, md protoreflect.MethodDe
 		if err := protojson.Unmarshal([]byte(r.raw), resp); err != nil {
 			t.Fatalf("%s %s: the answer is not a %s: %v\n%s", method, path, md.Output().FullName(), err, r.raw)
 		}
-		return rpcAnswer{Response: resp}
+		return resp, nil
 	}
 	e := restError(t, r)
 	if want := runtime.HTTPStatusFromCode(e.Code); r.code != want {
 		t.Errorf("%s %s: HTTP %d for code %v, want HTTP %d", method, path, r.code, e.Code, want)
 	}
-	return errorAnswer(e)
+	return nil, e
 }
 
-func errorAnswer(e *client.Error) rpcAnswer {
+// answerOf is what a transport's call answered, as the table states it.
+func answerOf(resp proto.Message, e *client.Error) rpcAnswer {
+	if e == nil {
+		return rpcAnswer{Response: resp}
+	}
 	a := rpcAnswer{Code: e.Code, Reason: e.Reason}
 	for _, v := range e.FieldViolations {
 		a.Fields = append(a.Fields, v.Field)
 	}
 	return a
+}
+
+// method is the RPC of IntegrationService named rpc.
+func method(t *testing.T, rpc string) protoreflect.MethodDescriptor {
+	t.Helper()
+	md := integrationService.Methods().ByName(protoreflect.Name(rpc))
+	if md == nil {
+		t.Fatalf("IntegrationService has no RPC %s", rpc)
+	}
+	return md
 }
 
 // fullMethod is the gRPC method name of md, "/package.Service/Method".
