@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -129,11 +130,14 @@ func TestErrorDetails(t *testing.T) {
 		&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{Type: "HUBSPOT_SCOPE", Subject: "crm.schemas.deals.read", Description: "add it"}}},
 		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "email", Description: "not an email"}}},
 	)
-	e := ErrorDetails(st.Err())
-	if e.Reason != "HUBSPOT_RATE_LIMITED" || e.Metadata["policy"] != "TEN_SECONDLY_ROLLING" || e.RetryDelay != 1500*time.Millisecond ||
-		len(e.QuotaViolations) != 1 || len(e.PreconditionViolations) != 1 || e.PreconditionViolations[0].Subject != "crm.schemas.deals.read" ||
-		len(e.FieldViolations) != 1 || e.FieldViolations[0].Field != "email" {
-		t.Errorf("ErrorDetails = %+v", e)
+	want := &Error{Code: codes.ResourceExhausted, Message: "HubSpot's rate limit",
+		Reason: "HUBSPOT_RATE_LIMITED", Domain: "integrations.connectflo.com", Metadata: map[string]string{"policy": "TEN_SECONDLY_ROLLING"},
+		FieldViolations:        []FieldViolation{{Field: "email", Description: "not an email"}},
+		PreconditionViolations: []PreconditionViolation{{Type: "HUBSPOT_SCOPE", Subject: "crm.schemas.deals.read", Description: "add it"}},
+		QuotaViolations:        []QuotaViolation{{Subject: "hubspot-app:1", Description: "100 per 10 s"}},
+		RetryDelay:             1500 * time.Millisecond}
+	if d := cmp.Diff(want, ErrorDetails(st.Err())); d != "" {
+		t.Errorf("ErrorDetails (-want +got):\n%s", d)
 	}
 	if retry, after := Retryable(st.Err()); !retry || after != 1500*time.Millisecond {
 		t.Errorf("Retryable = %v, %v; want true, 1.5s", retry, after)

@@ -29,6 +29,7 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 // whole key on the command line is refused, naming the id): the server then refuses the key
 // with API_KEY_REVOKED, over gRPC and REST, while the other keys keep working.
 func TestAPIKeyListAndRevoke(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	idOf := func(key string) string { return strings.SplitN(key, "_", 3)[1] }
 

@@ -186,6 +186,7 @@ func keyID(key string) string { return strings.SplitN(key, "_", 3)[1] }
 // X-Forwarded-For apart) and the outcome; TestConnection only when the status changed. The
 // log, read over the same transport, holds no token and no API key secret.
 func TestAuditEventsOfConnectionChanges(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	for _, transport := range []string{"grpc", "rest"} {
 		t.Run(transport, func(t *testing.T) {

@@ -38,6 +38,7 @@ func summary(events []*integrationsv1.AuditEvent) []string {
 // is read; an all-workspaces key reads the workspace it names. Filters narrow the log, and a
 // bad filter or a page token of another filter is the caller's error.
 func TestAuditLogScope(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	c := ts.client(t, ts.keys["acme"])
 	conn, err := c.Connect(context.Background(), &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Prod", AccessToken: ts.token})
@@ -103,6 +104,7 @@ func TestAuditLogScope(t *testing.T) {
 // system user as the actor: apikey create and revoke, and each token rotate-keys re-encrypts.
 // The events name the encryption key's id, never the key.
 func TestAuditCommandLine(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	oldKey, _ := secrets.NewKey("old")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestBadInputOverREST(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	key := ts.keys["acme"]
 	huge := `{"displayName":"` + strings.Repeat("x", 5<<20) + `"}`
@@ -51,6 +52,7 @@ func TestBadInputOverREST(t *testing.T) {
 }
 
 func TestBadInputOverGRPC(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	c := ts.client(t, ts.keys["acme"])
 	ctx := context.Background()

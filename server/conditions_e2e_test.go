@@ -16,6 +16,7 @@ import (
 
 // TestGuideConditions runs the HubSpot guide's four examples against the sample data.
 func TestGuideConditions(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	byID := func(id string) *integrationsv1.ContactRef {
@@ -85,6 +86,7 @@ func TestGuideConditions(t *testing.T) {
 }
 
 func TestBadConditions(t *testing.T) {
+	t.Parallel()
 	_, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	cases := []struct {

@@ -16,6 +16,7 @@ import (
 // needs are empty in HubSpot says so (depends_on_empty, naming the fields), over gRPC and
 // REST alike, and a condition false on the values HubSpot holds does not.
 func TestEvaluateConditionTellsUnknownFromFalse(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	noStage, err := ts.sb.CreateRecord(ts.acct.HubID, "contacts", map[string]string{"email": "no.stage@acme.example", "firstname": "Nova"})
 	if err != nil {

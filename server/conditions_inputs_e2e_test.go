@@ -19,6 +19,7 @@ import (
 // field, over gRPC and REST alike (blank ids and emails used to reach HubSpot's client and
 // come back as INTERNAL).
 func TestEvaluateConditionChecksItsInputs(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	email := func(e string) *integrationsv1.ContactRef {

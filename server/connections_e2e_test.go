@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 
 	"github.com/connectflo/integrations/client"
@@ -26,6 +27,7 @@ type connectOutcome struct {
 // TestConnectOutcomes runs every Connect outcome over gRPC (typed client) and REST against
 // the sandbox, and checks that nothing is stored when Connect fails.
 func TestConnectOutcomes(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	revoked := ts.newToken(t, sandbox.AllScopes())
 	if err := ts.sb.RevokeToken(revoked); err != nil {
@@ -91,8 +93,8 @@ func checkOutcome(t *testing.T, e *client.Error, want connectOutcome) {
 				t.Errorf("violation %+v does not say how to add the scope", v)
 			}
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want.scopes) {
-			t.Errorf("missing scopes = %v, want %v", got, want.scopes)
+		if d := cmp.Diff(want.scopes, got); d != "" {
+			t.Errorf("missing scopes (-want +got):\n%s", d)
 		}
 	}
 	if strings.TrimSpace(e.Message) == "" {
@@ -128,6 +130,7 @@ func without(scopes []string, drop ...string) []string {
 }
 
 func TestConnectSucceedsAndLifecycle(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -225,6 +228,7 @@ func TestConnectSucceedsAndLifecycle(t *testing.T) {
 }
 
 func TestMissingRecommendedScopesConnectDegraded(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -269,6 +273,7 @@ func TestMissingRecommendedScopesConnectDegraded(t *testing.T) {
 }
 
 func TestHubSpotDownAndRevokedAfterConnect(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])

@@ -71,6 +71,7 @@ func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) 
 // timeline events are queued or on their way to HubSpot, restarts it on the same database,
 // and checks that every event is in HubSpot exactly once.
 func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}

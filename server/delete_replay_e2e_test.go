@@ -4,62 +4,25 @@ import (
 	"context"
 	"testing"
 
-	"google.golang.org/grpc/codes"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/sandbox"
 )
 
-// deleteOutcome is what a DeleteConnection answered, in terms both transports share.
-type deleteOutcome struct {
-	code   codes.Code
-	reason string // ErrorInfo reason; empty on success
-	field  string // the one field violation of an INVALID_ARGUMENT; empty otherwise
-}
-
-// deleteTransport deletes a connection with a request_id over one transport.
-type deleteTransport struct {
-	name   string
-	delete func(t *testing.T, ts *testServer, name, requestID string) deleteOutcome
-}
-
-var deleteTransports = []deleteTransport{
-	{"grpc", func(t *testing.T, ts *testServer, name, requestID string) deleteOutcome {
-		_, err := ts.client(t, ts.keys["acme"]).DeleteConnection(context.Background(),
-			&integrationsv1.DeleteConnectionRequest{Name: name, RequestId: requestID})
-		if err == nil {
-			return deleteOutcome{code: codes.OK}
-		}
-		e := client.ErrorDetails(err)
-		out := deleteOutcome{code: e.Code, reason: e.Reason}
-		if len(e.FieldViolations) == 1 {
-			out.field = e.FieldViolations[0].Field
-		}
-		return out
-	}},
-	{"rest", func(t *testing.T, ts *testServer, name, requestID string) deleteOutcome {
-		r := ts.do(t, "DELETE", "/v1/"+name+"?requestId="+requestID, ts.keys["acme"], "")
-		if r.code == 200 {
-			return deleteOutcome{code: codes.OK}
-		}
-		code, _ := r.body["code"].(float64)
-		out := deleteOutcome{code: codes.Code(code), reason: reasonOf(r.body)}
-		if want := map[codes.Code]int{codes.InvalidArgument: 400, codes.NotFound: 404}[out.code]; want != r.code {
-			t.Errorf("REST answered HTTP %d for %v", r.code, out.code)
-		}
-		for _, d := range r.body["details"].([]any) {
-			if fv, ok := d.(map[string]any)["fieldViolations"].([]any); ok && len(fv) == 1 {
-				out.field, _ = fv[0].(map[string]any)["field"].(string)
-			}
-		}
-		return out
-	}},
+// deleteOver deletes the connection name with requestID over tr, with acme's key.
+func deleteOver(t *testing.T, tr rpcTransport, ts *testServer, name, requestID string) rpcAnswer {
+	t.Helper()
+	return answerOf(tr.call(t, ts, ts.keys["acme"], method(t, "DeleteConnection"),
+		&integrationsv1.DeleteConnectionRequest{Name: name, RequestId: requestID}))
 }
 
 // A retried DeleteConnection answers as its first call did and never deletes a connection
 // created since under the same name; its request_id cannot delete another connection.
 func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -72,27 +35,27 @@ func TestDeleteConnectionReplayLeavesSuccessorAlone(t *testing.T) {
 		}
 		return conn
 	}
-	for _, tr := range deleteTransports {
+	for _, tr := range rpcTransports {
 		t.Run(tr.name, func(t *testing.T) {
 			id, other, reqID := "prod-"+tr.name, "other-"+tr.name, "del-"+tr.name
 			first := connect(t, id)
-			if got := tr.delete(t, ts, first.GetName(), reqID); got != (deleteOutcome{code: codes.OK}) {
-				t.Fatalf("first delete = %+v", got)
+			deleted := rpcAnswer{Response: &emptypb.Empty{}}
+			if d := cmp.Diff(deleted, deleteOver(t, tr, ts, first.GetName(), reqID), protocmp.Transform()); d != "" {
+				t.Fatalf("first delete (-want +got):\n%s", d)
 			}
 			successor := connect(t, id)
 			connect(t, other)
 			cases := []struct {
 				name   string
 				target string
-				want   deleteOutcome
+				want   rpcAnswer
 			}{
-				{"retry of the first delete", successor.GetName(), deleteOutcome{code: codes.OK}},
-				{"request_id of another delete", "workspaces/acme/connections/" + other,
-					deleteOutcome{code: codes.InvalidArgument, reason: "REQUEST_ID_REUSED", field: "request_id"}},
+				{"retry of the first delete", successor.GetName(), deleted},
+				{"request_id of another delete", "workspaces/acme/connections/" + other, *invalid("REQUEST_ID_REUSED", "request_id")},
 			}
 			for _, tc := range cases {
-				if got := tr.delete(t, ts, tc.target, reqID); got != tc.want {
-					t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+				if d := cmp.Diff(tc.want, deleteOver(t, tr, ts, tc.target, reqID), protocmp.Transform()); d != "" {
+					t.Errorf("%s (-want +got):\n%s", tc.name, d)
 				}
 			}
 			for _, name := range []string{successor.GetName(), "workspaces/acme/connections/" + other} {

@@ -108,6 +108,7 @@ func curlRequest(t *testing.T, line string) (int, map[string]any) {
 // net/http with the same method, headers and body. A newcomer pasting them must get what the
 // text promises.
 func TestDemoModeCommandsWork(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds grpcurl")
 	}

@@ -16,6 +16,7 @@ import (
 // environment, demo mode opens neither (it used to create its demo key in that database and
 // resume its outbox against the sandbox), and says that it ignored them.
 func TestDemoModeLeavesProductionStateAlone(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	env := map[string]string{
 		"INTEGRATIONS_DB":              filepath.Join(dir, "prod", "integrations.db"),
@@ -61,6 +62,7 @@ func TestDemoModeLeavesProductionStateAlone(t *testing.T) {
 // TestDemoSandboxStaysOnLoopback: the sandbox's admin API lists tokens without
 // authentication, so demo mode refuses to put it beyond loopback unless asked explicitly.
 func TestDemoSandboxStaysOnLoopback(t *testing.T) {
+	t.Parallel()
 	var stderr syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

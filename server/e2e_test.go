@@ -10,10 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
@@ -72,6 +76,7 @@ func reasonOf(body map[string]any) string {
 }
 
 func TestHealthReflectionAndOperatorEndpoints(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, "") // health and reflection need no key
@@ -146,6 +151,7 @@ func TestHealthReflectionAndOperatorEndpoints(t *testing.T) {
 
 // TestAuthentication runs the same cases over gRPC (typed client) and REST.
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	cases := []struct {
 		name      string
@@ -194,6 +200,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestListAndGetConnections(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	// Connections arrive with the Connect RPC in a later issue; put some in the database
@@ -203,6 +210,13 @@ func TestListAndGetConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	// stored is the connection stored as hubspot-i, as the API shows it.
+	stored := func(i int) *integrationsv1.Connection {
+		return &integrationsv1.Connection{Name: fmt.Sprintf("workspaces/acme/connections/hubspot-%d", i), DisplayName: fmt.Sprintf("HubSpot %d", i),
+			Provider: integrationsv1.Provider_PROVIDER_HUBSPOT, Status: integrationsv1.ConnectionStatus_CONNECTION_STATUS_CONNECTED,
+			HubId: 1000 + int64(i), AccountTier: integrationsv1.AccountTier_ACCOUNT_TIER_PROFESSIONAL, TokenHint: "ab12",
+			CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now)}
+	}
 	for i := range 3 {
 		c := &store.Connection{Workspace: "acme", ID: fmt.Sprintf("hubspot-%d", i), DisplayName: fmt.Sprintf("HubSpot %d", i),
 			Status: "CONNECTED", HubID: 1000 + int64(i), AccountTier: "PROFESSIONAL", TokenHint: "ab12",
@@ -232,18 +246,17 @@ func TestListAndGetConnections(t *testing.T) {
 		}
 		req.PageToken = resp.GetNextPageToken()
 	}
-	want := "[workspaces/acme/connections/hubspot-0 workspaces/acme/connections/hubspot-1 workspaces/acme/connections/hubspot-2]"
-	if fmt.Sprint(names) != want {
-		t.Errorf("paged names = %v, want %s", names, want)
+	want := []string{"workspaces/acme/connections/hubspot-0", "workspaces/acme/connections/hubspot-1", "workspaces/acme/connections/hubspot-2"}
+	if d := cmp.Diff(want, names); d != "" {
+		t.Errorf("paged names (-want +got):\n%s", d)
 	}
 
 	got, err := c.GetConnection(ctx, &integrationsv1.GetConnectionRequest{Name: "workspaces/acme/connections/hubspot-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetStatus() != integrationsv1.ConnectionStatus_CONNECTION_STATUS_CONNECTED || got.GetAccountTier() != integrationsv1.AccountTier_ACCOUNT_TIER_PROFESSIONAL ||
-		got.GetHubId() != 1001 || got.GetTokenHint() != "ab12" || got.GetProvider() != integrationsv1.Provider_PROVIDER_HUBSPOT {
-		t.Errorf("GetConnection = %v", got)
+	if d := cmp.Diff(stored(1), got, protocmp.Transform()); d != "" {
+		t.Errorf("GetConnection (-want +got):\n%s", d)
 	}
 	_, err = c.GetConnection(ctx, &integrationsv1.GetConnectionRequest{Name: "workspaces/acme/connections/nope"})
 	if status.Code(err) != codes.NotFound {
@@ -257,8 +270,12 @@ func TestListAndGetConnections(t *testing.T) {
 		}
 	}
 	r := ts.do(t, "GET", "/v1/workspaces/acme/connections/hubspot-2", ts.keys["acme"], "")
-	if r.code != 200 || r.body["displayName"] != "HubSpot 2" || r.body["tokenHint"] != "ab12" {
-		t.Errorf("REST GetConnection = %d %s", r.code, r.raw)
+	viaREST := &integrationsv1.Connection{}
+	if err := protojson.Unmarshal([]byte(r.raw), viaREST); r.code != 200 || err != nil {
+		t.Errorf("REST GetConnection = %d %s (%v)", r.code, r.raw, err)
+	}
+	if d := cmp.Diff(stored(2), viaREST, protocmp.Transform()); d != "" {
+		t.Errorf("REST GetConnection (-want +got):\n%s", d)
 	}
 	if strings.Contains(r.raw, "sealed") || strings.Contains(r.raw, "ciphertext") {
 		t.Errorf("REST GetConnection exposes the token ciphertext: %s", r.raw)

@@ -33,6 +33,7 @@ func fieldsByName(s *integrationsv1.ObjectSchema) map[string]*integrationsv1.Fie
 }
 
 func TestDiscoverFieldsTypesEveryPairing(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	conn := ts.connect(t, "prod")
@@ -127,6 +128,7 @@ func TestDiscoverFieldsTypesEveryPairing(t *testing.T) {
 }
 
 func TestDiscoverFieldsRefreshAndPartialFailure(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -187,6 +189,7 @@ func contains(s, sub string) bool {
 }
 
 func TestConcurrentRefreshesShareOneSetOfCalls(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	conn := ts.connect(t, "prod")
@@ -221,6 +224,7 @@ func TestConcurrentRefreshesShareOneSetOfCalls(t *testing.T) {
 // TestReaderNeverSeesAMixedSchema refreshes repeatedly while HubSpot's schema changes and
 // readers read the cache: every read must come from one refresh.
 func TestReaderNeverSeesAMixedSchema(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	conn := ts.connect(t, "prod")

@@ -29,6 +29,7 @@ import (
 // ErrorInfo reason of rpcerr.Reasons, no ERROR line is logged, and the server still serves.
 // The RPC list comes from the service descriptor: an RPC without hostile cases fails the test.
 func TestHostileInputToEveryRPC(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	svc := integrationsv1.File_connectflo_integrations_v1_service_proto.Services().ByName("IntegrationService")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -90,6 +91,7 @@ func (ts *testServer) searchCalls() int {
 // is looked up or sent to HubSpot; a request with many bad names is answered with the first
 // few and a count, over gRPC and REST alike.
 func TestRequestLimits(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	contact := client.RecordName(conn.GetName(), "contacts", seed.Contacts[0])
@@ -193,8 +195,8 @@ func TestRequestLimits(t *testing.T) {
 					t.Errorf("violation %s echoes the 250-byte name", v.Field)
 				}
 			}
-			if strings.Join(fields, " ") != strings.Join(tc.want.fields, " ") {
-				t.Errorf("violations on %q; want %q", fields, tc.want.fields)
+			if d := cmp.Diff(tc.want.fields, fields); d != "" {
+				t.Errorf("violated fields (-want +got):\n%s", d)
 			}
 			if len(e.FieldViolations) > 0 && !strings.Contains(e.FieldViolations[0].Description, tc.want.say) {
 				t.Errorf("first violation says %q; want %q in it", e.FieldViolations[0].Description, tc.want.say)
@@ -206,8 +208,8 @@ func TestRequestLimits(t *testing.T) {
 			for k, v := range tc.want.metadata {
 				wantMeta[k] = v
 			}
-			if fmt.Sprint(e.Metadata) != fmt.Sprint(wantMeta) {
-				t.Errorf("metadata = %v; want %v", e.Metadata, wantMeta)
+			if d := cmp.Diff(wantMeta, e.Metadata); d != "" {
+				t.Errorf("metadata (-want +got):\n%s", d)
 			}
 			if omitted := tc.want.metadata["violations_omitted"]; omitted != "" && !strings.Contains(e.Message, "and "+omitted+" more violations") {
 				t.Errorf("message %q does not say how many violations were left out", e.Message)

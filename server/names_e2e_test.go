@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -16,12 +17,16 @@ import (
 // timeline event, audit event) parse with the client's parsers, and the names the client's
 // builders make address the same resources over gRPC and REST.
 func TestServerNamesParseInTheClient(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 
 	connRef, err := client.ParseConnectionName(conn.GetName())
-	if want := (client.ConnectionRef{Workspace: "acme", Connection: "prod"}); err != nil || connRef != want {
-		t.Fatalf("ParseConnectionName(%q) = %+v, %v; want %+v", conn.GetName(), connRef, err, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(client.ConnectionRef{Workspace: "acme", Connection: "prod"}, connRef); d != "" {
+		t.Fatalf("ParseConnectionName(%q) (-want +got):\n%s", conn.GetName(), d)
 	}
 
 	rec, err := c.GetRecord(ctx, &integrationsv1.GetRecordRequest{Name: client.RecordName(connRef.String(), "contacts", seed.Contacts[0])})
@@ -29,8 +34,12 @@ func TestServerNamesParseInTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	recRef, err := client.ParseRecordName(rec.GetName())
-	if err != nil || recRef.ConnectionRef != connRef || recRef.ObjectType != "contacts" || recRef.Record != seed.Contacts[0] {
-		t.Errorf("ParseRecordName(%q) = %+v, %v", rec.GetName(), recRef, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRec := client.RecordRef{ObjectCollectionRef: client.ObjectCollectionRef{ConnectionRef: connRef, ObjectType: "contacts"}, Record: seed.Contacts[0]}
+	if d := cmp.Diff(wantRec, recRef); d != "" {
+		t.Errorf("ParseRecordName(%q) (-want +got):\n%s", rec.GetName(), d)
 	}
 
 	logged, err := c.LogTimelineEvent(ctx, &integrationsv1.LogTimelineEventRequest{Parent: connRef.String(), TimelineEvent: &integrationsv1.TimelineEvent{

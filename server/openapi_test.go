@@ -28,6 +28,7 @@ type fieldMarks struct{ Required, ReadOnly bool }
 // their schema's "required", OUTPUT_ONLY fields are "readOnly". Request bodies of calls with
 // path parameters are the gateway's IntegrationService*Body schemas.
 func TestOpenAPIMarksFieldBehavior(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	resp, err := http.Get("http://" + ts.httpAddr + "/openapi.json")
 	if err != nil {

@@ -33,6 +33,7 @@ var rawValueProperties = []sandbox.Property{
 // stores (a number read for a condition once came back as "1e+06" for 1000000), and the
 // typed value is the one the field's kind promises (a date is midnight UTC).
 func TestRawValuesRoundTrip(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	for _, p := range rawValueProperties {
 		p.GroupName = "contactinformation"

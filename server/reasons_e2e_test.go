@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 
 	"github.com/connectflo/integrations/client"
@@ -94,6 +95,7 @@ func (l *reasonLog) intercept(ctx context.Context, method string, req, reply any
 // TestReasonLogFindsStrays: the check TestMain makes reports a reason outside the enum, and
 // only that one.
 func TestReasonLogFindsStrays(t *testing.T) {
+	t.Parallel()
 	l := &reasonLog{seen: map[string]string{}}
 	l.record(client.ReasonTimelineQueueFull, "/LogTimelineEvent")
 	l.record("", "/GetConnection")
@@ -101,7 +103,7 @@ func TestReasonLogFindsStrays(t *testing.T) {
 	l.record("NOT_A_REASON", "GET /v1/y")
 	got := l.strays()
 	want := []string{`"NOT_A_REASON" (first from GET /v1/x)`}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("strays = %q, want %q", got, want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("strays (-want +got):\n%s", d)
 	}
 }

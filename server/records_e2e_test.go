@@ -27,6 +27,7 @@ func seeded(t *testing.T) (*testServer, *client.Client, *integrationsv1.Connecti
 }
 
 func TestGetRecordTypedByTheSchema(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	byID, err := c.GetRecord(ctx, &integrationsv1.GetRecordRequest{Name: client.RecordName(conn.GetName(), "contacts", seed.Contacts[0]),
@@ -94,6 +95,7 @@ func TestGetRecordTypedByTheSchema(t *testing.T) {
 func errOf[T any](_ T, err error) error { return err }
 
 func TestUpdateDealStageByLabelOrValue(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	deal := client.RecordName(conn.GetName(), "deals", seed.Deals[0])
@@ -136,6 +138,7 @@ func TestUpdateDealStageByLabelOrValue(t *testing.T) {
 }
 
 func TestSearchRecords(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, _ := seeded(t)
 	ctx := context.Background()
 	parent := client.ObjectTypeName(conn.GetName(), "contacts")
@@ -209,6 +212,7 @@ func TestSearchRecords(t *testing.T) {
 }
 
 func TestListAssociations(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	contact := client.RecordName(conn.GetName(), "contacts", seed.Contacts[0])

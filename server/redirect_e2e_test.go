@@ -20,6 +20,7 @@ import (
 // REST, and nothing reaches the redirect's target: not the token, not the write turned into a
 // GET that once made UpdateRecord report a success.
 func TestHubSpotRedirectIsNeverFollowed(t *testing.T) {
+	t.Parallel()
 	var targetHits atomic.Int64
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		targetHits.Add(1)

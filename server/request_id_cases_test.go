@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -27,19 +25,13 @@ type replayEnv struct {
 
 // replayCase is one mutation under the request_id rules.
 type replayCase struct {
-	name string
+	name string // the RPC's
 	// request is the mutation for round (0: the sequential calls, 1: the concurrent ones; each
 	// round acts on something of its own), with requestID set.
 	request func(t *testing.T, e replayEnv, round int, requestID string) proto.Message
 	// change returns req with one field changed, and that field's name (what REQUEST_ID_REUSED
 	// must name).
 	change func(req proto.Message) (proto.Message, string)
-	// grpc sends req through the typed client.
-	grpc func(ctx context.Context, c *client.Client, req proto.Message) (proto.Message, error)
-	// rest is how the gateway routes it: the verb, the request field in the path and what
-	// follows it; newResponse decodes the answer.
-	verb, pathField, pathSuffix string
-	newResponse                 func() proto.Message
 	// executions counts at the sandbox what one execution of the mutation does. DeleteConnection
 	// calls no HubSpot: it has none (TestDeleteConnectionReplayLeavesSuccessorAlone shows that
 	// a replayed delete deletes nothing).
@@ -60,17 +52,6 @@ func writes(c sandbox.Counters) int { return c.Writes }
 
 func noExecutions(sandbox.Counters) int { return 0 }
 
-// rpc sends a request through one method of the typed client.
-func rpc[Req, Resp proto.Message](m func(*client.Client, context.Context, Req, ...grpc.CallOption) (Resp, error)) func(context.Context, *client.Client, proto.Message) (proto.Message, error) {
-	return func(ctx context.Context, c *client.Client, req proto.Message) (proto.Message, error) {
-		resp, err := m(c, ctx, req.(Req))
-		if err != nil {
-			return nil, err
-		}
-		return resp, nil
-	}
-}
-
 var replayCases = []replayCase{
 	{
 		name: "Connect",
@@ -83,9 +64,7 @@ var replayCases = []replayCase{
 			r.DisplayName += " (renamed)"
 			return r, "display_name"
 		},
-		grpc: rpc((*client.Client).Connect),
-		verb: "POST", pathField: "parent", pathSuffix: "/connections",
-		newResponse: func() proto.Message { return &integrationsv1.Connection{} }, executions: tokenChecks,
+		executions: tokenChecks,
 	},
 	{
 		name: "UpdateCredentials",
@@ -97,9 +76,7 @@ var replayCases = []replayCase{
 			r.AccessToken = "pat-na1-00000000-0000-4000-8000-000000000000"
 			return r, "access_token"
 		},
-		grpc: rpc((*client.Client).UpdateCredentials),
-		verb: "POST", pathField: "name", pathSuffix: ":updateCredentials",
-		newResponse: func() proto.Message { return &integrationsv1.Connection{} }, executions: tokenChecks,
+		executions: tokenChecks,
 	},
 	{
 		name: "DeleteConnection",
@@ -112,9 +89,7 @@ var replayCases = []replayCase{
 			r.Name = "workspaces/acme/connections/prod"
 			return r, "name"
 		},
-		grpc: rpc((*client.Client).DeleteConnection),
-		verb: "DELETE", pathField: "name",
-		newResponse: func() proto.Message { return &emptypb.Empty{} }, executions: noExecutions,
+		executions: noExecutions,
 	},
 	{
 		name: "UpsertContact",
@@ -127,9 +102,7 @@ var replayCases = []replayCase{
 			r.Properties = props("firstname", "Grace")
 			return r, "properties"
 		},
-		grpc: rpc((*client.Client).UpsertContact),
-		verb: "POST", pathField: "connection", pathSuffix: "/contacts:upsert",
-		newResponse: func() proto.Message { return &integrationsv1.UpsertContactResponse{} }, executions: writes,
+		executions: writes,
 	},
 	{
 		name: "BatchUpsertContacts",
@@ -144,9 +117,7 @@ var replayCases = []replayCase{
 			r.Contacts[1].Email = "someone.else@example.com"
 			return r, "contacts[1]"
 		},
-		grpc: rpc((*client.Client).BatchUpsertContacts),
-		verb: "POST", pathField: "connection", pathSuffix: "/contacts:batchUpsert",
-		newResponse: func() proto.Message { return &integrationsv1.BatchUpsertContactsResponse{} }, executions: writes,
+		executions: writes,
 	},
 	{
 		name: "UpdateRecord",
@@ -159,9 +130,7 @@ var replayCases = []replayCase{
 			r.Properties["dealstage"] = structpb.NewStringValue("Closed Lost")
 			return r, "properties"
 		},
-		grpc: rpc((*client.Client).UpdateRecord),
-		verb: "PATCH", pathField: "name",
-		newResponse: func() proto.Message { return &integrationsv1.Record{} }, executions: writes,
+		executions: writes,
 	},
 	{
 		name: "LogTimelineEvent",
@@ -174,9 +143,7 @@ var replayCases = []replayCase{
 			r.TimelineEvent.OccurTime = timestamppb.New(r.GetTimelineEvent().GetOccurTime().AsTime().Add(time.Minute))
 			return r, "timeline_event"
 		},
-		grpc: rpc((*client.Client).LogTimelineEvent),
-		verb: "POST", pathField: "parent", pathSuffix: "/timelineEvents",
-		newResponse: func() proto.Message { return &integrationsv1.TimelineEvent{} }, executions: writes,
+		executions: writes,
 	},
 }
 

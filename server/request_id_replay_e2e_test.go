@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/testing/protocmp"
-
-	"github.com/connectflo/integrations/client"
 )
 
 // replayAnswer is what a mutation answered, in terms both transports share.
@@ -23,47 +18,14 @@ type replayAnswer struct {
 	differs string // its metadata "differs"
 }
 
-// replayTransport sends a case's request over gRPC or REST.
-type replayTransport struct {
-	name string
-	send func(t *testing.T, ts *testServer, tc replayCase, req proto.Message) replayAnswer
-}
-
-var replayTransports = []replayTransport{
-	{"grpc", func(t *testing.T, ts *testServer, tc replayCase, req proto.Message) replayAnswer {
-		resp, err := tc.grpc(context.Background(), ts.client(t, ts.keys["acme"]), req)
-		if err != nil {
-			e := client.ErrorDetails(err)
-			return replayAnswer{code: e.Code, reason: e.Reason, differs: e.Metadata["differs"]}
-		}
-		return replayAnswer{resp: resp}
-	}},
-	{"rest", func(t *testing.T, ts *testServer, tc replayCase, req proto.Message) replayAnswer {
-		r := req.ProtoReflect()
-		path := "/v1/" + r.Get(r.Descriptor().Fields().ByName(protoreflect.Name(tc.pathField))).String() + tc.pathSuffix
-		body := ""
-		if tc.verb == "DELETE" {
-			path += "?requestId=" + r.Get(r.Descriptor().Fields().ByName("request_id")).String()
-		} else {
-			b, err := protojson.Marshal(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body = string(b)
-		}
-		res := ts.do(t, tc.verb, path, ts.keys["acme"], body)
-		if res.code != 200 {
-			code, _ := res.body["code"].(float64)
-			md, _ := restDetail(res.body, "ErrorInfo")["metadata"].(map[string]any)
-			differs, _ := md["differs"].(string)
-			return replayAnswer{code: codes.Code(code), reason: reasonOf(res.body), differs: differs}
-		}
-		resp := tc.newResponse()
-		if err := protojson.Unmarshal([]byte(res.raw), resp); err != nil {
-			t.Fatalf("REST answer %s: %v", res.raw, err)
-		}
-		return replayAnswer{resp: resp}
-	}},
+// replayAnswerOver sends req, a request of tc's RPC, over tr with acme's key.
+func replayAnswerOver(t *testing.T, tr rpcTransport, ts *testServer, tc replayCase, req proto.Message) replayAnswer {
+	t.Helper()
+	resp, e := tr.call(t, ts, ts.keys["acme"], method(t, tc.name), req)
+	if e != nil {
+		return replayAnswer{code: e.Code, reason: e.Reason, differs: e.Metadata["differs"]}
+	}
+	return replayAnswer{resp: resp}
 }
 
 // diffAnswers compares two answers, messages with protocmp.
@@ -79,8 +41,8 @@ func diffAnswers(want, got replayAnswer) string {
 func TestRequestIDReplay(t *testing.T) {
 	t.Parallel()
 	for _, tc := range replayCases {
-		for i, tr := range replayTransports {
-			other := replayTransports[1-i]
+		for i, tr := range rpcTransports {
+			other := rpcTransports[1-i]
 			t.Run(tc.name+"/"+tr.name, func(t *testing.T) {
 				t.Parallel()
 				ts, _, conn, seed := seeded(t)
@@ -89,7 +51,7 @@ func TestRequestIDReplay(t *testing.T) {
 
 				req := tc.request(t, e, 0, "replay-"+tc.name)
 				before := executions()
-				first := tr.send(t, ts, tc, req)
+				first := replayAnswerOver(t, tr, ts, tc, req)
 				if first.resp == nil {
 					t.Fatalf("first call: %+v", first)
 				}
@@ -97,9 +59,9 @@ func TestRequestIDReplay(t *testing.T) {
 				if once == 0 && tc.name != "DeleteConnection" {
 					t.Fatalf("the first call did nothing the sandbox counts")
 				}
-				checkOver := func(tr replayTransport, step string, want replayAnswer, route replayCase, req proto.Message) {
+				checkOver := func(tr rpcTransport, step string, want replayAnswer, route replayCase, req proto.Message) {
 					t.Helper()
-					if d := diffAnswers(want, tr.send(t, ts, route, req)); d != "" {
+					if d := diffAnswers(want, replayAnswerOver(t, tr, ts, route, req)); d != "" {
 						t.Errorf("%s (-want +got):\n%s", step, d)
 					}
 					if got := executions() - before; got != once {
@@ -129,7 +91,7 @@ func TestRequestIDReplay(t *testing.T) {
 				answers := make([]replayAnswer, duplicates)
 				var wg sync.WaitGroup
 				for i := range duplicates {
-					wg.Go(func() { answers[i] = tr.send(t, ts, tc, dup) })
+					wg.Go(func() { answers[i] = replayAnswerOver(t, tr, ts, tc, dup) })
 				}
 				wg.Wait()
 				if answers[0].resp == nil {

@@ -14,6 +14,7 @@ import (
 // TestExpiredRequestIDsArePrunedAtStart: the server's sweep forgets request_ids older than
 // store.RequestIDRetention and keeps the fresh ones.
 func TestExpiredRequestIDsArePrunedAtStart(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ts.stop()
 	ctx := context.Background()

@@ -68,6 +68,7 @@ func clearPath(m protoreflect.Message, path string) {
 // not the call; a search filter is checked as a whole, so its violation names the filter
 // (filter_groups[i].filters[j]) and says in its description which part is wrong.
 func TestRequiredFieldsAreRequired(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ts.connect(t, "prod")
 	c := ts.client(t, ts.keys["acme"])

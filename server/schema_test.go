@@ -42,6 +42,7 @@ func apiMessages() []protoreflect.MessageDescriptor {
 // whether the caller must send it, may send it, or only reads it: the OpenAPI document and
 // generated clients take it from there.
 func TestEveryFieldHasFieldBehavior(t *testing.T) {
+	t.Parallel()
 	msgs := apiMessages()
 	if len(msgs) < 40 {
 		t.Fatalf("found %d messages in the API; the walk over its files is broken", len(msgs))
@@ -65,6 +66,7 @@ func TestEveryFieldHasFieldBehavior(t *testing.T) {
 // of this API (a request's name, parent or connection, and the names in responses) names its
 // resource type, and that every resource type referenced is defined with its pattern.
 func TestResourceNamesAreTypedInTheSchema(t *testing.T) {
+	t.Parallel()
 	patterns := map[string][]string{}
 	for _, m := range apiMessages() {
 		if r, ok := proto.GetExtension(m.Options(), annotations.E_Resource).(*annotations.ResourceDescriptor); ok && r != nil {

@@ -27,6 +27,7 @@ import (
 // TestTokensNeverLeak connects and rotates tokens, then scans the database files, the logs,
 // the responses and the metrics for any token's bytes.
 func TestTokensNeverLeak(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
@@ -101,6 +102,7 @@ func TestTokensNeverLeak(t *testing.T) {
 // TestWorkspaceIsolationInEveryRPC calls every RPC of the service with globex's key on
 // resources of acme: each must be PERMISSION_DENIED, and acme's connection must be untouched.
 func TestWorkspaceIsolationInEveryRPC(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	acme := ts.client(t, ts.keys["acme"])
@@ -152,6 +154,7 @@ func TestWorkspaceIsolationInEveryRPC(t *testing.T) {
 // TestKeyLossAndRotation: a removed key puts its connection in ERROR while the service keeps
 // serving; rotate-keys moves every token to the new primary key.
 func TestKeyLossAndRotation(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	oldKey, _ := secrets.NewKey("old")

@@ -54,6 +54,8 @@ func (a hubspotArrivals) waitFor(t *testing.T, want ...string) {
 // batch and a timeline batch, all waiting for answers that take longer than the shutdown
 // timeout): the server still stops within --shutdown-timeout, each stage cut at its share.
 func TestShutdownWithStuckStagesEndsWithinTheTimeout(t *testing.T) {
+	// Not parallel: it bounds the shutdown in wall-clock time, which the load of other tests
+	// would stretch.
 	const timeout = time.Second
 	arrivals := make(hubspotArrivals, 1000)
 	ts := startServerWith(t, serverOptions{env: map[string]string{"INTEGRATIONS_SHUTDOWN_TIMEOUT": timeout.String()}, hubspot: arrivals.wrap})

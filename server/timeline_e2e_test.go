@@ -15,6 +15,7 @@ import (
 )
 
 func TestLogTimelineEvent(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	occurred := time.Date(2026, 11, 27, 14, 30, 0, 0, time.UTC)
@@ -76,6 +77,7 @@ func TestLogTimelineEvent(t *testing.T) {
 }
 
 func TestLogTimelineEventBadInput(t *testing.T) {
+	t.Parallel()
 	_, c, conn, _ := seeded(t)
 	ctx := context.Background()
 	now := timestamppb.New(time.Now())

@@ -59,6 +59,7 @@ func noteFor(contactID string, occurred time.Time) *integrationsv1.TimelineEvent
 // Every field of an event is bounded, and the body's bound is the engagement body HubSpot
 // would refuse once composed, over both transports, before anything is queued.
 func TestLogTimelineEventRefusesOversizeEvents(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -133,6 +134,7 @@ func TestLogTimelineEventRefusesOversizeEvents(t *testing.T) {
 // A connection whose events cannot be delivered stops taking new ones at the cap, with
 // RESOURCE_EXHAUSTED, a QuotaFailure and what to do, over both transports.
 func TestLogTimelineEventQueueCap(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ts.restart(t, map[string]string{"INTEGRATIONS_TIMELINE_MAX_QUEUED": "2"})
 	seed, err := ts.sb.SeedSampleData(ts.acct.HubID)
@@ -183,6 +185,7 @@ func TestLogTimelineEventQueueCap(t *testing.T) {
 
 // A page of large events ends at about 1 MiB with a next_page_token, before page_size.
 func TestListTimelineEventsPageBoundedByBytes(t *testing.T) {
+	t.Parallel()
 	ts, c, conn, seed := seeded(t)
 	ctx := context.Background()
 	const events, bodyChars = 30, 45_000 // 1.35 MB of bodies

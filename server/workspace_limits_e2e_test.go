@@ -37,6 +37,7 @@ func quotaSubjects(body map[string]any) []string {
 // RESOURCE_EXHAUSTED with a QuotaFailure saying what to do, over gRPC and REST alike, and
 // nothing is stored; other workspaces still connect.
 func TestConnectionLimitOverBothTransports(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ts.restart(t, map[string]string{"INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE": "2"})
 	ctx := context.Background()
@@ -86,6 +87,7 @@ func TestConnectionLimitOverBothTransports(t *testing.T) {
 // TestSameTokenTwiceOverBothTransports: connecting a token the workspace already holds under
 // another name is ALREADY_EXISTS naming the existing connection, never echoing the token.
 func TestSameTokenTwiceOverBothTransports(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t)
 	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/connectflo/integrations/client"
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+)
+
+// rpcSetup is what a case needs in place before its call.
+type rpcSetup int
+
+const (
+	// noConnection: a server and its HubSpot account, nothing connected.
+	noConnection rpcSetup = iota
+	// connected: the account holds the sandbox's sample records (SeedSampleData) and acme
+	// has connected it as "prod" (rpcEnv.conn).
+	connected
+	// eventLogged: connected, and a note on the first sample contact delivered to HubSpot
+	// (rpcEnv.event).
+	eventLogged
+)
+
+// rpcEnv is the world a case runs in: its own server, database and HubSpot.
+type rpcEnv struct {
+	t     *testing.T
+	ts    *testServer
+	conn  *integrationsv1.Connection
+	seed  sandbox.SeedSummary
+	event *integrationsv1.TimelineEvent
+	token string // the token a case's request sends, when its answer depends on it
+}
+
+// newRPCEnv starts a server of its own and puts setup in place.
+func newRPCEnv(t *testing.T, setup rpcSetup) *rpcEnv {
+	t.Helper()
+	if setup == noConnection {
+		return &rpcEnv{t: t, ts: startServer(t)}
+	}
+	ts, c, conn, seed := seeded(t)
+	e := &rpcEnv{t: t, ts: ts, conn: conn, seed: seed}
+	if setup == eventLogged {
+		ev, err := c.LogTimelineEvent(context.Background(), &integrationsv1.LogTimelineEventRequest{Parent: conn.GetName(),
+			TimelineEvent: noteFor(seed.Contacts[0], time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)), RequestId: "setup-note", WaitForDelivery: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.event = ev
+	}
+	return e
+}
+
+// record is the resource name of a record of the case's connection.
+func (e *rpcEnv) record(objectType, id string) string {
+	return client.RecordName(e.conn.GetName(), objectType, id)
+}
+
+// newToken registers a new sandbox token of the case's HubSpot account, with every scope, and
+// keeps it as e.token.
+func (e *rpcEnv) newToken() string {
+	e.token = e.ts.newToken(e.t, sandbox.AllScopes())
+	return e.token
+}
