@@ -188,11 +188,11 @@ func TestSearchRecords(t *testing.T) {
 		field  string
 		want   string
 	}{
-		{"unknown field", &integrationsv1.Filter{Field: "lifecylestage", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_EQ, Value: str("lead")}, "filter_groups[0].filters[0]", `did you mean "lifecyclestage"`},
-		{"operator for numbers on text", &integrationsv1.Filter{Field: "email", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_GT, Value: str("a")}, "filter_groups[0].filters[0]", "GT works on number, date, datetime fields"},
-		{"unknown option", &integrationsv1.Filter{Field: "account_tier", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_EQ, Value: str("Platinum")}, "filter_groups[0].filters[0]", "not one of its options"},
-		{"missing value", &integrationsv1.Filter{Field: "lifetime_value", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_LT}, "filter_groups[0].filters[0]", "needs a value"},
-		{"no operator", &integrationsv1.Filter{Field: "email", Value: str("x")}, "filter_groups[0].filters[0]", "is not one of EQ"},
+		{"unknown field", &integrationsv1.Filter{Field: "lifecylestage", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_EQ, Value: str("lead")}, "filter_groups[0].filters[0].field", `did you mean "lifecyclestage"`},
+		{"operator for numbers on text", &integrationsv1.Filter{Field: "email", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_GT, Value: str("a")}, "filter_groups[0].filters[0].operator", "GT works on number, date, datetime fields"},
+		{"unknown option", &integrationsv1.Filter{Field: "account_tier", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_EQ, Value: str("Platinum")}, "filter_groups[0].filters[0].value", "not one of its options"},
+		{"missing value", &integrationsv1.Filter{Field: "lifetime_value", Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_LT}, "filter_groups[0].filters[0].value", "needs a value"},
+		{"no operator", &integrationsv1.Filter{Field: "email", Value: str("x")}, "filter_groups[0].filters[0].operator", "is not one of EQ"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,9 +64,9 @@ func clearPath(m protoreflect.Message, path string) {
 // that is valid except for one field marked REQUIRED is refused with INVALID_ARGUMENT and a
 // field violation naming that field (or a field inside it). So a field is annotated REQUIRED
 // exactly where the server needs it, and the OpenAPI "required" lists tell the truth. Two
-// shapes of answer are the contract's own: BatchUpsertContacts fails one contact in its result,
-// not the call; a search filter is checked as a whole, so its violation names the filter
-// (filter_groups[i].filters[j]) and says in its description which part is wrong.
+// answers are the contract's own: BatchUpsertContacts fails one contact in its result, not the
+// call; a search filter's values (value, high_value, values) are OPTIONAL in the schema because
+// its operator decides whether they are needed, so leaving one out may be refused, naming it.
 func TestRequiredFieldsAreRequired(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t)
@@ -127,7 +127,7 @@ func TestRequiredFieldsAreRequired(t *testing.T) {
 					return
 				}
 				for _, v := range client.ErrorDetails(err).FieldViolations {
-					if v.Field == path {
+					if v.Field == path && !strings.Contains(path, ".filters[") {
 						t.Errorf("without OPTIONAL %s: refused with %s: %s", path, v.Field, v.Description)
 					}
 				}
@@ -146,10 +146,7 @@ func TestRequiredFieldsAreRequired(t *testing.T) {
 				for _, v := range client.ErrorDetails(err).FieldViolations {
 					fields = append(fields, v.Field)
 				}
-				element := path[:max(strings.LastIndex(path, "."), 0)]
-				names := func(f string) bool {
-					return f == path || strings.HasPrefix(f, path+".") || (strings.Contains(path, ".filters[") && f == element)
-				}
+				names := func(f string) bool { return f == path || strings.HasPrefix(f, path+".") }
 				if !slices.ContainsFunc(fields, names) {
 					t.Errorf("without %s: violations name %q; want %s", path, fields, path)
 				}

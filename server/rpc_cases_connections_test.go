@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // connection is the Connection that connecting the case's HubSpot account with token as acme's

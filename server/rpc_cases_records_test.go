@@ -166,7 +166,7 @@ var recordCases = []rpcCase{
 	},
 	{
 		rpc: "SearchRecords", name: "a filter on a field the account does not have", setup: connected,
-		wantErr: invalid("INVALID_ARGUMENT", "filter_groups[0].filters[0]"),
+		wantErr: invalid("INVALID_ARGUMENT", "filter_groups[0].filters[0].field"),
 		request: func(e *rpcEnv) proto.Message {
 			return &integrationsv1.SearchRecordsRequest{Parent: e.conn.GetName() + "/objects/contacts",
 				FilterGroups: []*integrationsv1.FilterGroup{{Filters: []*integrationsv1.Filter{{Field: "no_such_field",

@@ -7,7 +7,7 @@ import (
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
-	"github.com/connectflo/integrations/internal/hubspot/sandbox"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // rpcSetup is what a case needs in place before its call.
