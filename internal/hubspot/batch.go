@@ -102,6 +102,7 @@ func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []Ba
 
 // BatchUpsertInput is one record to create or update, found by IDProperty
 // (a property with unique values, or "email" for contacts) equal to ID.
+// HubSpot refuses hs_object_id here, so BatchUpsert refuses it before sending.
 type BatchUpsertInput = BatchUpdateInput
 
 // BatchUpsert creates or updates up to MaxBatchInputs records; each
@@ -159,6 +160,11 @@ func (c *Client) batchWrite(ctx context.Context, objectType, template string, in
 		}
 		if upsert && in.IDProperty == "" {
 			return nil, invalid("upsert input %d needs an idProperty", i)
+		}
+		if upsert && in.IDProperty == "hs_object_id" {
+			// HubSpot refuses the record id as an upsert key ("non-unique property"): an
+			// upsert must be able to create the record its key names.
+			return nil, invalid("upsert input %d: idProperty hs_object_id is refused by HubSpot; upsert by a property with unique values (email for contacts), or use BatchUpdate", i)
 		}
 		if in.Properties == nil {
 			in.Properties = map[string]string{}

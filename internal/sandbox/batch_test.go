@@ -130,21 +130,33 @@ func TestBatchUpsert(t *testing.T) {
 	}
 
 	tests := []struct {
-		name   string
-		path   string
-		inputs []any
+		name    string
+		path    string
+		inputs  []any
+		message string // HubSpot's message, when the test pins it
 	}{
 		{"non-unique property", "/crm/v3/objects/companies/batch/upsert",
-			[]any{map[string]any{"id": "acme.example", "idProperty": "domain", "properties": props("name", "x")}}},
+			[]any{map[string]any{"id": "acme.example", "idProperty": "domain", "properties": props("name", "x")}},
+			"Unable to perform update/upsert by non-unique 0-2 property domain"},
+		{"hs_object_id is not a unique property for upsert", "/crm/v3/objects/contacts/batch/upsert",
+			[]any{map[string]any{"id": e.seed.Contacts[0], "idProperty": "hs_object_id", "properties": props("firstname", "x")}},
+			"Unable to perform update/upsert by non-unique 0-1 property hs_object_id"},
+		{"no idProperty means hs_object_id", "/crm/v3/objects/deals/batch/upsert",
+			[]any{map[string]any{"id": e.seed.Deals[0], "properties": props("dealname", "x")}},
+			"Unable to perform update/upsert by non-unique 0-3 property hs_object_id"},
 		{"duplicate ids differing in case", "/crm/v3/objects/contacts/batch/upsert", []any{
 			map[string]any{"id": "a@example.com", "idProperty": "email", "properties": props()},
-			map[string]any{"id": "A@example.com", "idProperty": "email", "properties": props()}}},
+			map[string]any{"id": "A@example.com", "idProperty": "email", "properties": props()}}, ""},
 		{"batch update by email", "/crm/v3/objects/contacts/batch/update",
-			[]any{map[string]any{"id": existing["email"], "idProperty": "email", "properties": props("firstname", "x")}}},
+			[]any{map[string]any{"id": existing["email"], "idProperty": "email", "properties": props("firstname", "x")}},
+			"Unable to perform update/upsert by non-unique 0-1 property email"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.do("POST", tt.path, map[string]any{"inputs": tt.inputs}).want(t, 400)
+			res := e.do("POST", tt.path, map[string]any{"inputs": tt.inputs}).want(t, 400)
+			if tt.message != "" && (res.str("message") != tt.message || res.str("category") != "VALIDATION_ERROR") {
+				t.Fatalf("body %s, want VALIDATION_ERROR %q", res.raw, tt.message)
+			}
 		})
 	}
 

@@ -8,7 +8,7 @@ import (
 
 // resolveIDProperties gives each input its idProperty (its own, else the request's, else
 // def) and refuses one that is not a unique property, or is refused (batch update refuses
-// email). It returns the inputs' ids.
+// email, batch upsert hs_object_id). It returns the inputs' ids.
 func (c *call) resolveIDProperties(ot *objectType, req *batchRequest, def, refused string) ([]string, reply, bool) {
 	ids := make([]string, len(req.Inputs))
 	for i, in := range req.Inputs {
@@ -78,12 +78,18 @@ func batchUpdate(c *call) reply {
 // batchUpsert creates or updates by idProperty (inside each input). Contacts may be
 // upserted by email; then the batch is all-or-nothing, since HubSpot does not support
 // partial upserts by email. Results carry "new".
+//
+// idProperty must be a property with unique values (email for contacts, or a
+// hasUniqueValue property): HubSpot answers hs_object_id, the record id, with its
+// non-unique property 400, since an upsert must be able to create the record it names
+// (https://developers.hubspot.com/docs/api/crm/contacts, "upsert contacts"). An input
+// without idProperty means hs_object_id and is refused the same way (unverified).
 func batchUpsert(c *call) reply {
 	ot, req, rep, ok := c.objectBatch(accessWrite)
 	if !ok {
 		return rep
 	}
-	ids, rep, ok := c.resolveIDProperties(ot, &req, "hs_object_id", "")
+	ids, rep, ok := c.resolveIDProperties(ot, &req, "hs_object_id", "hs_object_id")
 	if !ok {
 		return rep
 	}
@@ -108,7 +114,7 @@ func batchUpsert(c *call) reply {
 		for k, v := range in.Properties {
 			props[k] = v
 		}
-		if r == nil && in.IDProperty != "hs_object_id" {
+		if r == nil {
 			// A created record takes the id value as its idProperty value.
 			props[in.IDProperty] = []byte(`"` + strings.ReplaceAll(in.ID, `"`, `\"`) + `"`)
 		}
