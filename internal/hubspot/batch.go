@@ -96,6 +96,8 @@ type BatchUpdateInput struct {
 }
 
 // BatchUpdate updates up to MaxBatchInputs records. Idempotent (absolute values).
+// HubSpot applies a batch update whole or not at all: one invalid input or unknown id
+// fails the call (multi-status is documented for batch create only).
 func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []BatchUpdateInput) (*BatchResult, error) {
 	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/update", inputs, false, nil)
 }
@@ -106,7 +108,9 @@ func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []Ba
 type BatchUpsertInput = BatchUpdateInput
 
 // BatchUpsert creates or updates up to MaxBatchInputs records; each
-// outcome's New says which happened. Idempotent: keyed by a unique
+// outcome's New says which happened. Like BatchUpdate it succeeds or fails
+// whole: one invalid input fails the call with its *APIError, and a caller
+// that wants the good inputs written isolates the bad one (as package upsert does). Idempotent: keyed by a unique
 // property, a repeat updates what the first attempt created (and then
 // reports New=false).
 func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []BatchUpsertInput) (*BatchResult, error) {

@@ -24,7 +24,9 @@ func (c *call) resolveIDProperties(ot *objectType, req *batchRequest, def, refus
 
 // batchUpdate updates records by id or by a hasUniqueValue property. Unlike the single
 // PATCH, it refuses idProperty=email with HubSpot's non-unique property error
-// (https://github.com/HubSpot/hubspot-api-nodejs/issues/548).
+// (https://github.com/HubSpot/hubspot-api-nodejs/issues/548). It succeeds or fails as a
+// whole (see batchUpsert): an unknown id fails the call with 404 OBJECT_NOT_FOUND
+// naming the ids (unverified) and nothing is written.
 func batchUpdate(c *call) reply {
 	ot, req, rep, ok := c.objectBatch(accessWrite)
 	if !ok {
@@ -37,7 +39,6 @@ func batchUpdate(c *call) reply {
 	if rep, dup := c.duplicateIDs(ids, false); dup {
 		return rep
 	}
-	multiStatus := allTraced(req.Inputs)
 	type prepared struct {
 		in     writeInput
 		r      *record
@@ -46,6 +47,7 @@ func batchUpdate(c *call) reply {
 	var good []prepared
 	var failures []itemFailure
 	var missing []string
+	claimed := map[string]bool{}
 	for _, in := range req.Inputs {
 		r := c.acct.findRecord(ot, in.ID, in.IDProperty)
 		if r == nil {
@@ -53,18 +55,22 @@ func batchUpdate(c *call) reply {
 			continue
 		}
 		values, verr := c.checkValues(ot, in.Properties, false)
-		if verr != nil {
-			failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
+		if verr == nil {
+			if f := c.emailClaim(ot, r, values, claimed); f != nil {
+				failures = append(failures, *f)
+				continue
+			}
+			good = append(good, prepared{in: in, r: r, values: values})
 			continue
 		}
-		good = append(good, prepared{in: in, r: r, values: values})
+		failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
 	}
-	var notFound []standardError
 	if len(missing) > 0 {
-		notFound = append(notFound, newStandardError(categoryObjectNotFound, "Could not get some "+ot.upper()+
-			" objects, they may be deleted or not exist. Check that ids are valid.", map[string][]string{"ids": missing}))
+		return jsonReply(http.StatusNotFound, apiError{Status: "error", Message: "Could not get some " + ot.upper() +
+			" objects, they may be deleted or not exist. Check that ids are valid.", CorrelationID: c.correlationID,
+			Category: categoryObjectNotFound, Context: map[string][]string{"ids": missing}})
 	}
-	return writeBatch(c, http.StatusOK, multiStatus, good, failures, func(p prepared) (recordJSON, *itemFailure) {
+	return writeBatch(c, http.StatusOK, false, good, failures, func(p prepared) (recordJSON, *itemFailure) {
 		if conflict := c.acct.updateRecord(ot, p.r, p.values, c.now); conflict != nil {
 			return recordJSON{}, &itemFailure{traceID: p.in.ObjectWriteTraceID, conflict: conflict}
 		}
@@ -72,12 +78,35 @@ func batchUpdate(c *call) reply {
 		rj := c.renderWritten(ot, p.r, p.values)
 		rj.ObjectWriteTraceID = p.in.ObjectWriteTraceID
 		return rj, nil
-	}, notFound...)
+	})
 }
 
-// batchUpsert creates or updates by idProperty (inside each input). Contacts may be
-// upserted by email; then the batch is all-or-nothing, since HubSpot does not support
-// partial upserts by email. Results carry "new".
+// emailClaim refuses, before anything is written, a contact write whose email another
+// contact holds (409, as a create would get) or another input of the same batch sets
+// (400), so that a batch refused for it changes nothing. r is nil for a record to create.
+func (c *call) emailClaim(ot *objectType, r *record, values map[string]string, claimed map[string]bool) *itemFailure {
+	email := values["email"]
+	if ot.name != "contacts" || email == "" || (r != nil && email == r.props["email"]) {
+		return nil
+	}
+	if id, taken := c.acct.emails[email]; taken && (r == nil || id != r.id) {
+		return &itemFailure{conflict: &conflictError{existingID: id}}
+	}
+	if claimed[email] {
+		return &itemFailure{invalid: &apiError{Status: "error", Message: "Duplicate email found in batch input: " + email,
+			CorrelationID: c.correlationID, Category: categoryValidation}}
+	}
+	claimed[email] = true
+	return nil
+}
+
+// batchUpsert creates or updates by idProperty (inside each input). Results carry "new".
+//
+// Batch update and upsert succeed or fail as a whole: one invalid input rejects the call
+// and nothing is written, objectWriteTraceId or not. HubSpot documents multi-status (207)
+// only for batch create ("multi-status … for the object API batch create endpoints",
+// https://developers.hubspot.com/docs/api/error-handling), and partial upserts by email
+// are explicitly unsupported (https://developers.hubspot.com/docs/api/crm/contacts).
 //
 // idProperty must be a property with unique values (email for contacts, or a
 // hasUniqueValue property): HubSpot answers hs_object_id, the record id, with its
@@ -100,7 +129,6 @@ func batchUpsert(c *call) reply {
 	if rep, dup := c.duplicateIDs(ids, byEmail); dup {
 		return rep
 	}
-	multiStatus := allTraced(req.Inputs) && !byEmail
 	type prepared struct {
 		in     writeInput
 		r      *record // nil: create
@@ -108,6 +136,7 @@ func batchUpsert(c *call) reply {
 	}
 	var good []prepared
 	var failures []itemFailure
+	claimed := map[string]bool{}
 	for _, in := range req.Inputs {
 		r := c.acct.findRecord(ot, in.ID, in.IDProperty)
 		props := propertyInput{}
@@ -119,13 +148,17 @@ func batchUpsert(c *call) reply {
 			props[in.IDProperty] = []byte(`"` + strings.ReplaceAll(in.ID, `"`, `\"`) + `"`)
 		}
 		values, verr := c.checkValues(ot, props, r == nil)
-		if verr != nil {
-			failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
+		if verr == nil {
+			if f := c.emailClaim(ot, r, values, claimed); f != nil {
+				failures = append(failures, *f)
+				continue
+			}
+			good = append(good, prepared{in: in, r: r, values: values})
 			continue
 		}
-		good = append(good, prepared{in: in, r: r, values: values})
+		failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
 	}
-	return writeBatch(c, http.StatusOK, multiStatus, good, failures, func(p prepared) (recordJSON, *itemFailure) {
+	return writeBatch(c, http.StatusOK, false, good, failures, func(p prepared) (recordJSON, *itemFailure) {
 		created := p.r == nil
 		r := p.r
 		var conflict *conflictError
