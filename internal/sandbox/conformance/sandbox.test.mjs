@@ -166,7 +166,8 @@ test('notes: create with a contact association, list it through v4', async () =>
 
   const batch = await client.crm.associations.v4.batchApi.getPage('contacts', 'companies', { inputs: [{ id: contact.id }] });
   assert.equal(String(batch.results[0].to[0].toObjectId), companyId);
-  assert.deepEqual(batch.results[0].to[0].associationTypes.map((t) => t.typeId), [1]);
+  // The labelled PUT added Primary (1) to the default association (279); it replaced nothing.
+  assert.deepEqual(batch.results[0].to[0].associationTypes.map((t) => t.typeId).sort((a, b) => a - b), [1, 279]);
 });
 
 test('errors: 401 for an unknown token', async () => {
