@@ -103,6 +103,11 @@ func (req *searchRequest) validate(lim SearchLimits) string {
 					return fmt.Sprintf("%s on %s needs values", f.Operator, f.PropertyName)
 				}
 			case "HAS_PROPERTY", "NOT_HAS_PROPERTY":
+				// HubSpot refuses a value with these operators (integrators' reports, e.g.
+				// https://github.com/appsmithorg/appsmith/issues/39865).
+				if f.Value != nil || f.HighValue != nil || len(f.Values) > 0 {
+					return fmt.Sprintf("%s on %s takes no value, highValue or values", f.Operator, f.PropertyName)
+				}
 			default:
 				if f.Value == nil {
 					return fmt.Sprintf("%s on %s needs a value", f.Operator, f.PropertyName)
@@ -135,6 +140,9 @@ func searchObjects(c *call) reply {
 	}
 	if msg := req.validate(c.s.search); msg != "" {
 		return c.badRequest("%s", msg)
+	}
+	if body := c.unknownFilterProperties(ot, req.FilterGroups); body != nil {
+		return jsonReply(http.StatusBadRequest, body)
 	}
 	if req.Limit <= 0 {
 		req.Limit = listDefaultLimit

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/connectflo/integrations/internal/sandbox"
@@ -62,7 +63,6 @@ func TestSearchOperators(t *testing.T) {
 		{"groups are ORed", "contacts", [][]map[string]any{
 			{filter("account_tier", "EQ", "value", "free")}, {filter("lifetime_value", "GT", "value", "19000")}}, 8},
 		{"associations.company", "contacts", one(filter("associations.company", "EQ", "value", "")), 0},
-		{"unknown property matches nothing", "contacts", one(filter("shoe_size", "EQ", "value", "9")), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +155,60 @@ func TestSearchLimits(t *testing.T) {
 		d.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"after": "10000"}).want(t, 400)
 		d.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"after": "9999"}).want(t, 200)
 	})
+}
+
+// TestSearchRefusesFiltersHubSpotRefuses: a filter on a property the type does not have
+// (or has archived) is a 400 naming the property, not a filter that matches nothing; and
+// HAS_PROPERTY / NOT_HAS_PROPERTY take no value.
+func TestSearchRefusesFiltersHubSpotRefuses(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	search := func(filters ...map[string]any) map[string]any {
+		return map[string]any{"filterGroups": []any{map[string]any{"filters": filters}}}
+	}
+	tests := []struct {
+		name    string
+		object  string
+		body    map[string]any
+		status  int
+		unknown []string // the properties errors[] must name, in order
+	}{
+		{"unknown property", "contacts", search(filter("shoe_size", "EQ", "value", "9")), 400, []string{"shoe_size"}},
+		{"archived property", "contacts", search(filter("old_segment", "HAS_PROPERTY")), 400, []string{"old_segment"}},
+		{"another type's property", "contacts", search(filter("dealname", "EQ", "value", "x")), 400, []string{"dealname"}},
+		{"unknown properties in several groups, each named once", "contacts", map[string]any{"filterGroups": []any{
+			map[string]any{"filters": []any{filter("email", "HAS_PROPERTY"), filter("shoe_size", "EQ", "value", "9")}},
+			map[string]any{"filters": []any{filter("hat_size", "EQ", "value", "7"), filter("shoe_size", "EQ", "value", "8")}},
+		}}, 400, []string{"shoe_size", "hat_size"}},
+		{"association filter on an unknown type", "contacts", search(filter("associations.spaceship", "EQ", "value", "1")), 400,
+			[]string{"associations.spaceship"}},
+		{"HAS_PROPERTY with a value", "contacts", search(filter("email", "HAS_PROPERTY", "value", "x")), 400, nil},
+		{"NOT_HAS_PROPERTY with a value", "contacts", search(filter("email", "NOT_HAS_PROPERTY", "value", "")), 400, nil},
+		{"NOT_HAS_PROPERTY with values", "contacts", search(filter("email", "NOT_HAS_PROPERTY", "values", []string{"x"})), 400, nil},
+		{"HAS_PROPERTY without a value", "contacts", search(filter("email", "HAS_PROPERTY")), 200, nil},
+		{"a system property", "notes", search(filter("hs_createdate", "GTE", "value", "0")), 200, nil},
+		{"association filter on a known type", "contacts", search(filter("associations.company", "EQ", "value", "1")), 200, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/crm/v3/objects/"+tt.object+"/search", tt.body).want(t, tt.status)
+			if tt.status != 400 {
+				return
+			}
+			if res.str("category") != "VALIDATION_ERROR" {
+				t.Fatalf("category %q, want VALIDATION_ERROR: %s", res.str("category"), res.raw)
+			}
+			var named []string
+			for i := range res.list("errors") {
+				if res.str("errors", i, "code") != "PROPERTY_DOESNT_EXIST" {
+					t.Errorf("errors[%d].code = %q, want PROPERTY_DOESNT_EXIST", i, res.str("errors", i, "code"))
+				}
+				named = append(named, res.str("errors", i, "context", "propertyName", 0))
+			}
+			if !slices.Equal(named, tt.unknown) {
+				t.Fatalf("errors name %v, want %v: %s", named, tt.unknown, res.raw)
+			}
+		})
+	}
 }
 
 func TestSearchQueryAndStringSorts(t *testing.T) {
