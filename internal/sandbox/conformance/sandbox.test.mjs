@@ -202,6 +202,13 @@ test('errors: 404, 409 and 400 validation bodies', async () => {
   assert.equal(bad.body.errors[0].code, 'INVALID_OPTION');
   assert.match(bad.body.message, /^Property values were not valid: \[/);
 
+  const untimed = await expectApiError(() => client.crm.objects.notes.basicApi.create({
+    properties: { hs_note_body: 'no timestamp' }, associations: [],
+  }), 400);
+  assert.equal(untimed.body.category, 'VALIDATION_ERROR');
+  assert.equal(untimed.body.message, 'Error creating NOTE. Some required properties were not set.');
+  assert.deepEqual(untimed.body.context, { properties: ['hs_timestamp'] });
+
   const tooMany = Array.from({ length: 101 }, (_, i) => ({ properties: { firstname: `n${i}` }, associations: [] }));
   await expectApiError(() => client.crm.contacts.batchApi.create({ inputs: tooMany }), 400);
 });
