@@ -211,10 +211,75 @@ func TestSearchRefusesFiltersHubSpotRefuses(t *testing.T) {
 	}
 }
 
-func TestSearchQueryAndStringSorts(t *testing.T) {
+// TestSearchQueryMatchesTokens: "query" matches words of the type's default searchable
+// properties, not substrings of a hand-picked list. The seed's contacts i are
+// names[i%10] + lastnames[3i%10], at company i%5, with emails first.lasti@domain and
+// phones "+1 617 555 01xx".
+func TestSearchQueryMatchesTokens(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
-	res := e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"query": "lovelace", "sorts": []string{"-createdate"}}).want(t, 200)
-	if res.get("total") != float64(2) {
-		t.Fatalf("query: %s", res.raw)
+	tests := []struct {
+		name   string
+		object string
+		query  string
+		want   int
+	}{
+		{"a word of lastname", "contacts", "lovelace", 2},
+		{"case-insensitive", "contacts", "LOVELACE", 2},
+		{"part of a word matches nothing", "contacts", "love", 0},
+		{"every word must match, in any searchable property", "contacts", "ada lovelace", 2},
+		{"a word that matches nowhere fails the query", "contacts", "ada hopper", 0},
+		{"a dotted word matches consecutive words of the email", "contacts", "acme.example", 4},
+		{"a whole email", "contacts", "ada.lovelace10@acme.example", 1},
+		{"company is searchable", "contacts", "corporation", 4},
+		{"phone words", "contacts", "617", 20},
+		{"city is not a default searchable property", "contacts", "boston", 0},
+		{"a custom property is not searched", "contacts", "ext-001", 0},
+		{"deal names", "deals", "renewal", 8},
+		{"deal type", "deals", "newbusiness", 8},
+		{"company domain", "companies", "globex.example", 1},
+		{"company city is not searched", "companies", "springfield", 0},
+		{"empty query matches everything", "contacts", "  ", 20},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/crm/v3/objects/"+tt.object+"/search", map[string]any{"query": tt.query}).want(t, 200)
+			if got := res.get("total"); got != float64(tt.want) {
+				t.Fatalf("query %q: total %v, want %d", tt.query, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSearchSortForms: sorts is typed string[] in HubSpot's spec, so clients send strings:
+// a JSON sort object as a string (the npm README's form) is read as that sort, not as a
+// property name; "prop" and "-prop" sort ascending and descending; objects work as well.
+func TestSearchSortForms(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	tests := []struct {
+		name string
+		sort any
+		want []string // lifetime_value of the first three results
+	}{
+		{"a JSON object as a string", `{"propertyName":"lifetime_value","direction":"DESCENDING"}`, []string{"20000", "19000", "18000"}},
+		{"a JSON object as a string, ascending", ` {"propertyName":"lifetime_value","direction":"ASCENDING"}`, []string{"1000", "2000", "3000"}},
+		{"-prop", "-lifetime_value", []string{"20000", "19000", "18000"}},
+		{"prop", "lifetime_value", []string{"1000", "2000", "3000"}},
+		{"an object", map[string]any{"propertyName": "lifetime_value", "direction": "DESCENDING"}, []string{"20000", "19000", "18000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{
+				"sorts": []any{tt.sort}, "properties": []string{"lifetime_value"}, "limit": 3}).want(t, 200)
+			var got []string
+			for i := range res.list("results") {
+				got = append(got, res.str("results", i, "properties", "lifetime_value"))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("lifetime_value %v, want %v: %s", got, tt.want, res.raw)
+			}
+		})
+	}
+	t.Run("a string that is not a sort object is refused", func(t *testing.T) {
+		e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"sorts": []string{`{"propertyName":`}}).want(t, 400)
+	})
 }
