@@ -96,16 +96,21 @@ type BatchUpdateInput struct {
 }
 
 // BatchUpdate updates up to MaxBatchInputs records. Idempotent (absolute values).
+// HubSpot applies a batch update whole or not at all: one invalid input or unknown id
+// fails the call (multi-status is documented for batch create only).
 func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []BatchUpdateInput) (*BatchResult, error) {
 	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/update", inputs, false, nil)
 }
 
 // BatchUpsertInput is one record to create or update, found by IDProperty
 // (a property with unique values, or "email" for contacts) equal to ID.
+// HubSpot refuses hs_object_id here, so BatchUpsert refuses it before sending.
 type BatchUpsertInput = BatchUpdateInput
 
 // BatchUpsert creates or updates up to MaxBatchInputs records; each
-// outcome's New says which happened. Idempotent: keyed by a unique
+// outcome's New says which happened. Like BatchUpdate it succeeds or fails
+// whole: one invalid input fails the call with its *APIError, and a caller
+// that wants the good inputs written isolates the bad one (as package upsert does). Idempotent: keyed by a unique
 // property, a repeat updates what the first attempt created (and then
 // reports New=false).
 func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []BatchUpsertInput) (*BatchResult, error) {
@@ -159,6 +164,11 @@ func (c *Client) batchWrite(ctx context.Context, objectType, template string, in
 		}
 		if upsert && in.IDProperty == "" {
 			return nil, invalid("upsert input %d needs an idProperty", i)
+		}
+		if upsert && in.IDProperty == "hs_object_id" {
+			// HubSpot refuses the record id as an upsert key ("non-unique property"): an
+			// upsert must be able to create the record its key names.
+			return nil, invalid("upsert input %d: idProperty hs_object_id is refused by HubSpot; upsert by a property with unique values (email for contacts), or use BatchUpdate", i)
 		}
 		if in.Properties == nil {
 			in.Properties = map[string]string{}

@@ -269,6 +269,10 @@ func TestArgumentsRejectedBeforeSending(t *testing.T) {
 			_, err := c.BatchUpsert(ctx, "contacts", []BatchUpsertInput{{ID: "a@b.com"}})
 			return err
 		}, ErrInvalidRequest},
+		{"upsert by hs_object_id, which HubSpot refuses", func() error {
+			_, err := c.BatchUpsert(ctx, "contacts", []BatchUpsertInput{{ID: "501", IDProperty: "hs_object_id"}})
+			return err
+		}, ErrInvalidRequest},
 		{"note without timestamp", func() error {
 			_, err := c.CreateEngagement(ctx, EngagementInput{Type: EngagementNote, ContactIDs: []string{"1"}})
 			return err

@@ -51,9 +51,14 @@ var (
 // Violation is one property HubSpot rejected in a 400 response.
 type Violation struct {
 	PropertyName string // e.g. "foo"; empty when HubSpot did not say
-	Code         string // e.g. PROPERTY_DOESNT_EXIST, INVALID_EMAIL, INVALID_INTEGER
+	Code         string // e.g. PROPERTY_DOESNT_EXIST, INVALID_EMAIL, INVALID_INTEGER, CodeMissingRequiredProperty
 	Message      string
 }
+
+// CodeMissingRequiredProperty is the Violation code for a property a create left unset
+// although HubSpot requires it. Unlike the other codes it names a property the write did
+// NOT set. HubSpot's body for it has no errors[]: the names come from context.properties.
+const CodeMissingRequiredProperty = "MISSING_REQUIRED_PROPERTY"
 
 // APIError is a HubSpot error response, or one failed input of a batch
 // (then StatusCode is 0 and Category says what went wrong).

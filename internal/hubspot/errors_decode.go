@@ -73,6 +73,9 @@ func decodeHTTPError(status int, header http.Header, body []byte, operation stri
 		e.ExistingID = existingID(e.Message)
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		e.Violations = violations(details, e.Message)
+		if len(e.Violations) == 0 {
+			e.Violations = missingRequired(e.Context, e.Message)
+		}
 	}
 	return e
 }
@@ -172,6 +175,19 @@ func violations(details []errorDetail, message string) []Violation {
 	}
 	if len(out) == 0 {
 		return embedded
+	}
+	return out
+}
+
+// missingRequired reads the 400 HubSpot gives a create that leaves required properties
+// unset: no errors[], the names in context.properties, and a message such as "Error
+// creating NOTE. Some required properties were not set." (as integrators capture it).
+func missingRequired(context map[string][]string, message string) []Violation {
+	var out []Violation
+	for _, name := range context["properties"] {
+		if name != "" {
+			out = append(out, Violation{PropertyName: name, Code: CodeMissingRequiredProperty, Message: message})
+		}
 	}
 	return out
 }

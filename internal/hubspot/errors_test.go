@@ -19,6 +19,7 @@ const (
 	body409             = `{"status":"error","message":"Contact already exists. Existing ID: 501","correlationId":"c5","category":"CONFLICT"}`
 	body400             = `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"foo\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"foo\",\"localizedErrorMessage\":\"…\",\"portalId\":123}]","correlationId":"c6","errors":[{"message":"Property \"foo\" does not exist","code":"PROPERTY_DOESNT_EXIST","context":{"propertyName":["foo"]}}],"category":"VALIDATION_ERROR"}`
 	body400EmbeddedOnly = `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Email address a@@b is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"},{\"isValid\":false,\"message\":\"abc was not a valid long.\",\"error\":\"INVALID_INTEGER\",\"name\":\"numberofemployees\"}]","correlationId":"c7","category":"VALIDATION_ERROR"}`
+	body400Required     = `{"status":"error","message":"Error creating COMMUNICATION. Some required properties were not set.","correlationId":"c11","context":{"properties":["hs_communication_channel_type","hs_communication_logged_from"]},"category":"VALIDATION_ERROR"}`
 	body400NonUnique    = `{"status":"error","message":"Unable to perform update/upsert by non-unique 0-2 property domain","correlationId":"c8","category":"VALIDATION_ERROR"}`
 	body429Ten          = `{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c9","policyName":"TEN_SECONDLY_ROLLING","groupName":"publicapi:private_app-api-calls-ten-secondly:789:456"}`
 	body429Daily        = `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c10","policyName":"DAILY","requestId":"r1"}`
@@ -73,7 +74,21 @@ func TestDecodeHTTPError(t *testing.T) {
 				t.Error(d)
 			}
 		}},
-		{name: "400 non-unique upsert", status: 400, body: body400NonUnique, is: ErrValidation},
+		{name: "400 missing required properties, named in context.properties", status: 400, body: body400Required, is: ErrValidation, check: func(t *testing.T, err error) {
+			const msg = "Error creating COMMUNICATION. Some required properties were not set."
+			want := []Violation{
+				{PropertyName: "hs_communication_channel_type", Code: CodeMissingRequiredProperty, Message: msg},
+				{PropertyName: "hs_communication_logged_from", Code: CodeMissingRequiredProperty, Message: msg},
+			}
+			if d := diff(want, mustAPIError(t, err).Violations); d != "" {
+				t.Error(d)
+			}
+		}},
+		{name: "400 non-unique upsert", status: 400, body: body400NonUnique, is: ErrValidation, check: func(t *testing.T, err error) {
+			if v := mustAPIError(t, err).Violations; len(v) != 0 {
+				t.Errorf("Violations = %+v, want none: the message names no property value", v)
+			}
+		}},
 		{name: "423 locked", status: 423, body: `{"status":"error","message":"locked"}`, is: ErrLocked},
 		{name: "429 ten secondly", status: 429, body: body429Ten, is: ErrRateLimited, check: func(t *testing.T, err error) {
 			rl := mustRateLimit(t, err)

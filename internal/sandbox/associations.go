@@ -105,6 +105,11 @@ func (s *associationStore) add(t *assocType, fromID, toID string) {
 	s.addOne(to, from, t.reverse)
 }
 
+// typeIDs lists the association type ids from one object to another, ascending.
+func (s *associationStore) typeIDs(from, to objRef) []int {
+	return s.links[from][to]
+}
+
 // removePair deletes every association between two objects, both directions.
 func (s *associationStore) removePair(from, to objRef) {
 	delete(s.links[from], to)

@@ -157,8 +157,8 @@ type labelsBetween struct {
 	Labels           []string `json:"labels"`
 }
 
-// setLabels replaces the association types between a pair (reported behaviour of the
-// labelled PUT), after checking every type id is valid in this direction.
+// setLabels adds association types to a pair, after checking every type id is valid in
+// this direction.
 func (c *call) setLabels(from *objectType, fromID string, to *objectType, toID string, specs []associationSpec) (labelsBetween, string) {
 	types, msg := labelTypes(from, to, specs)
 	if msg != "" {
@@ -184,14 +184,19 @@ func labelTypes(from, to *objectType, specs []associationSpec) ([]*assocType, st
 	return types, ""
 }
 
-// applyLabels replaces the association types between a pair with types.
+// applyLabels ADDS types to the association types between a pair: a labelled write
+// (the v4 PUT and batch create) keeps the pair's other labels, as HubSpot does
+// (https://developers.hubspot.com/docs/api/crm/associations, "associate records with a
+// label"); to drop a label, delete the pair's associations and write those to keep. The
+// answer lists the pair's labels after the write (the unlabelled type has none).
 func (c *call) applyLabels(from *objectType, fromID string, to *objectType, toID string, types []*assocType) labelsBetween {
-	c.acct.links.removePair(objRef{from.name, fromID}, objRef{to.name, toID})
-	out := labelsBetween{FromObjectTypeID: from.typeID, FromObjectID: atoi64(fromID),
-		ToObjectTypeID: to.typeID, ToObjectID: atoi64(toID), Labels: []string{}}
 	for _, t := range types {
 		c.acct.links.add(t, fromID, toID)
-		if t.label != "" {
+	}
+	out := labelsBetween{FromObjectTypeID: from.typeID, FromObjectID: atoi64(fromID),
+		ToObjectTypeID: to.typeID, ToObjectID: atoi64(toID), Labels: []string{}}
+	for _, id := range c.acct.links.typeIDs(objRef{from.name, fromID}, objRef{to.name, toID}) {
+		if t, ok := findAssocType(from.name, id); ok && t.label != "" {
 			out.Labels = append(out.Labels, t.label)
 		}
 	}

@@ -1,7 +1,10 @@
 package sandbox_test
 
 import (
+	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/connectflo/integrations/internal/sandbox"
@@ -224,4 +227,47 @@ func TestV4BatchAssociationWrites(t *testing.T) {
 		t.Fatalf("after the batches: %d and %d associated companies, want 1 and 1", n, m)
 	}
 	e.do("POST", "/crm/v4/associations/deals/deals/batch/associate/default", map[string]any{"inputs": []any{}}).want(t, 400)
+}
+
+// TestV4LabelledWritesAddToThePair: a labelled PUT or batch create adds its types to the
+// pair's existing ones, as HubSpot does; it never drops the unlabelled association or
+// another label.
+func TestV4LabelledWritesAddToThePair(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	spec := func(typeID int) map[string]any {
+		return map[string]any{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": typeID}
+	}
+	tests := []struct {
+		name  string
+		write func(contact, company string) response // the labelled write under test
+	}{
+		{"labelled PUT", func(contact, company string) response {
+			return e.do("PUT", "/crm/v4/objects/contacts/"+contact+"/associations/companies/"+company,
+				[]any{spec(1)}).want(t, http.StatusCreated)
+		}},
+		{"batch create", func(contact, company string) response {
+			res := e.do("POST", "/crm/v4/associations/contacts/companies/batch/create", map[string]any{"inputs": []any{
+				map[string]any{"from": map[string]any{"id": contact}, "to": map[string]any{"id": company}, "types": []any{spec(1)}},
+			}}).want(t, http.StatusCreated)
+			return response{raw: res.raw, body: res.get("results", 0).(map[string]any)}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			contact := e.do("POST", "/crm/v3/objects/contacts", map[string]any{
+				"properties": props("email", fmt.Sprintf("adds%d@example.com", i))}).want(t, 201).str("id")
+			company := e.seed.Companies[i]
+			base := "/crm/v4/objects/contacts/" + contact + "/associations/"
+			e.do("PUT", base+"default/companies/"+company, nil).want(t, 200) // unlabelled, 279
+
+			res := tt.write(contact, company)
+			if got := res.get("labels"); !reflect.DeepEqual(got, []any{"Primary"}) {
+				t.Fatalf("labels %v, want [Primary]: %s", got, res.raw)
+			}
+			list := e.do("GET", base+"companies", nil).want(t, 200)
+			if got, want := typeIDs(list, "results", 0, "associationTypes"), []float64{1, 279}; !slices.Equal(got, want) {
+				t.Fatalf("type ids %v after the labelled write, want %v (added, not replaced): %s", got, want, list.raw)
+			}
+		})
+	}
 }

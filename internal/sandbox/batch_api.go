@@ -131,8 +131,13 @@ func (c *call) failureAsError(f itemFailure) standardError {
 	if f.conflict != nil {
 		return newStandardError(categoryConflict, "Contact already exists. Existing ID: "+f.conflict.existingID, ctx)
 	}
+	for k, v := range f.invalid.Context { // e.g. the properties a create left unset
+		ctx[k] = v
+	}
 	se := newStandardError(categoryValidation, f.invalid.Message, ctx)
-	se.Errors = f.invalid.Errors
+	if f.invalid.Errors != nil {
+		se.Errors = f.invalid.Errors
+	}
 	return se
 }
 

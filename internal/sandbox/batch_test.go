@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"testing"
@@ -130,21 +131,33 @@ func TestBatchUpsert(t *testing.T) {
 	}
 
 	tests := []struct {
-		name   string
-		path   string
-		inputs []any
+		name    string
+		path    string
+		inputs  []any
+		message string // HubSpot's message, when the test pins it
 	}{
 		{"non-unique property", "/crm/v3/objects/companies/batch/upsert",
-			[]any{map[string]any{"id": "acme.example", "idProperty": "domain", "properties": props("name", "x")}}},
+			[]any{map[string]any{"id": "acme.example", "idProperty": "domain", "properties": props("name", "x")}},
+			"Unable to perform update/upsert by non-unique 0-2 property domain"},
+		{"hs_object_id is not a unique property for upsert", "/crm/v3/objects/contacts/batch/upsert",
+			[]any{map[string]any{"id": e.seed.Contacts[0], "idProperty": "hs_object_id", "properties": props("firstname", "x")}},
+			"Unable to perform update/upsert by non-unique 0-1 property hs_object_id"},
+		{"no idProperty means hs_object_id", "/crm/v3/objects/deals/batch/upsert",
+			[]any{map[string]any{"id": e.seed.Deals[0], "properties": props("dealname", "x")}},
+			"Unable to perform update/upsert by non-unique 0-3 property hs_object_id"},
 		{"duplicate ids differing in case", "/crm/v3/objects/contacts/batch/upsert", []any{
 			map[string]any{"id": "a@example.com", "idProperty": "email", "properties": props()},
-			map[string]any{"id": "A@example.com", "idProperty": "email", "properties": props()}}},
+			map[string]any{"id": "A@example.com", "idProperty": "email", "properties": props()}}, ""},
 		{"batch update by email", "/crm/v3/objects/contacts/batch/update",
-			[]any{map[string]any{"id": existing["email"], "idProperty": "email", "properties": props("firstname", "x")}}},
+			[]any{map[string]any{"id": existing["email"], "idProperty": "email", "properties": props("firstname", "x")}},
+			"Unable to perform update/upsert by non-unique 0-1 property email"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.do("POST", tt.path, map[string]any{"inputs": tt.inputs}).want(t, 400)
+			res := e.do("POST", tt.path, map[string]any{"inputs": tt.inputs}).want(t, 400)
+			if tt.message != "" && (res.str("message") != tt.message || res.str("category") != "VALIDATION_ERROR") {
+				t.Fatalf("body %s, want VALIDATION_ERROR %q", res.raw, tt.message)
+			}
 		})
 	}
 
@@ -167,14 +180,82 @@ func TestBatchUpdateAndArchive(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	res := e.do("POST", "/crm/v3/objects/deals/batch/update", map[string]any{"inputs": []any{
 		map[string]any{"id": e.seed.Deals[0], "properties": props("dealstage", "closedwon")},
-		map[string]any{"id": "424242", "properties": props("dealstage", "closedwon")},
-	}}).want(t, http.StatusMultiStatus)
-	if res.str("results", 0, "properties", "dealstage") != "closedwon" {
-		t.Fatalf("got %s", res.raw)
+		map[string]any{"id": e.seed.Deals[1], "properties": props("dealstage", "closedlost")},
+	}}).want(t, http.StatusOK)
+	got := map[string]string{}
+	for _, r := range res.list("results") {
+		m := r.(map[string]any)
+		got[m["id"].(string)] = m["properties"].(map[string]any)["dealstage"].(string)
+	}
+	if want := map[string]string{e.seed.Deals[0]: "closedwon", e.seed.Deals[1]: "closedlost"}; !maps.Equal(got, want) {
+		t.Fatalf("stages %v, want %v; body %s", got, want, res.raw)
 	}
 	e.do("POST", "/crm/v3/objects/deals/batch/archive", map[string]any{"inputs": []any{
 		map[string]any{"id": e.seed.Deals[0]}, map[string]any{"id": "424242"}}}).want(t, http.StatusNoContent)
 	if _, ok := e.sb.Record(e.acct.HubID, "deals", e.seed.Deals[0]); ok {
 		t.Fatal("deal not archived")
+	}
+}
+
+// TestBatchUpdateAndUpsertFailWhole: HubSpot documents multi-status (207) only for batch
+// create; batch update and upsert succeed or fail as a whole, objectWriteTraceIds or not,
+// and a refused call writes nothing.
+func TestBatchUpdateAndUpsertFailWhole(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	contact, _ := e.sb.Record(e.acct.HubID, "contacts", e.seed.Contacts[0])
+	other, _ := e.sb.Record(e.acct.HubID, "contacts", e.seed.Contacts[1])
+	traced := func(trace string, in map[string]any) map[string]any {
+		in["objectWriteTraceId"] = trace
+		return in
+	}
+	tests := []struct {
+		name     string
+		path     string
+		inputs   []any
+		status   int
+		category string
+	}{
+		{"update with an invalid input, every input traced", "/crm/v3/objects/contacts/batch/update", []any{
+			traced("t1", map[string]any{"id": e.seed.Contacts[0], "properties": props("firstname", "Changed")}),
+			traced("t2", map[string]any{"id": e.seed.Contacts[1], "properties": props("account_tier", "gold")}),
+		}, http.StatusBadRequest, "VALIDATION_ERROR"},
+		{"update of an unknown id", "/crm/v3/objects/contacts/batch/update", []any{
+			traced("t1", map[string]any{"id": e.seed.Contacts[0], "properties": props("firstname", "Changed")}),
+			traced("t2", map[string]any{"id": "424242", "properties": props("firstname", "Changed")}),
+		}, http.StatusNotFound, "OBJECT_NOT_FOUND"},
+		{"update taking another contact's email", "/crm/v3/objects/contacts/batch/update", []any{
+			traced("t1", map[string]any{"id": e.seed.Contacts[0], "properties": props("firstname", "Changed")}),
+			traced("t2", map[string]any{"id": e.seed.Contacts[2], "properties": props("email", other["email"])}),
+		}, http.StatusConflict, "CONFLICT"},
+		{"two updates setting one new email", "/crm/v3/objects/contacts/batch/update", []any{
+			traced("t1", map[string]any{"id": e.seed.Contacts[0], "properties": props("firstname", "Changed", "email", "same@example.com")}),
+			traced("t2", map[string]any{"id": e.seed.Contacts[2], "properties": props("email", "same@example.com")}),
+		}, http.StatusBadRequest, "VALIDATION_ERROR"},
+		{"upsert by a unique property with an invalid input, every input traced", "/crm/v3/objects/contacts/batch/upsert", []any{
+			traced("t1", map[string]any{"id": "ext-fresh", "idProperty": "external_id", "properties": props("firstname", "Changed")}),
+			traced("t2", map[string]any{"id": "ext-bad", "idProperty": "external_id", "properties": props("account_tier", "gold")}),
+		}, http.StatusBadRequest, "VALIDATION_ERROR"},
+		{"upsert by email with an invalid input, every input traced", "/crm/v3/objects/contacts/batch/upsert", []any{
+			traced("t1", map[string]any{"id": contact["email"], "idProperty": "email", "properties": props("firstname", "Changed")}),
+			traced("t2", map[string]any{"id": "fresh@example.com", "idProperty": "email", "properties": props("account_tier", "gold")}),
+		}, http.StatusBadRequest, "VALIDATION_ERROR"},
+		{"upsert creating a contact with a taken email", "/crm/v3/objects/contacts/batch/upsert", []any{
+			traced("t1", map[string]any{"id": contact["email"], "idProperty": "email", "properties": props("firstname", "Changed")}),
+			traced("t2", map[string]any{"id": "ext-new", "idProperty": "external_id", "properties": props("email", other["email"])}),
+		}, http.StatusConflict, "CONFLICT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.sb.RecordCount(e.acct.HubID, "contacts")
+			res := e.do("POST", tt.path, map[string]any{"inputs": tt.inputs}).want(t, tt.status)
+			if res.str("category") != tt.category || res.get("results") != nil {
+				t.Fatalf("body %s, want a %s error body without results", res.raw, tt.category)
+			}
+			after, _ := e.sb.Record(e.acct.HubID, "contacts", e.seed.Contacts[0])
+			if after["firstname"] != contact["firstname"] || e.sb.RecordCount(e.acct.HubID, "contacts") != before {
+				t.Fatalf("a refused batch wrote: firstname %q (was %q), %d contacts (was %d)",
+					after["firstname"], contact["firstname"], e.sb.RecordCount(e.acct.HubID, "contacts"), before)
+			}
+		})
 	}
 }

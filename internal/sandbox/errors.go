@@ -115,6 +115,16 @@ func propertyErrorsBody(correlationID string, errs []propertyError) apiError {
 	return body
 }
 
+// missingRequiredBody builds the 400 HubSpot returns for a create that leaves required
+// properties unset: no errors[], the names in context.properties, and a message naming
+// the object type, as in the bodies integrators have captured from real portals
+// ({"message":"Error creating TICKET. Some required properties were not set.",
+// "context":{"properties":[…]},"category":"VALIDATION_ERROR"}).
+func missingRequiredBody(correlationID string, ot *objectType, missing []string) apiError {
+	return apiError{Status: "error", Message: "Error creating " + ot.upper() + ". Some required properties were not set.",
+		CorrelationID: correlationID, Category: categoryValidation, Context: map[string][]string{"properties": missing}}
+}
+
 // faultReply is what an injected 5xx looks like: HubSpot's edge answers these with a
 // terse body, and clients must not depend on it.
 func faultReply(status int, correlationID string) reply {

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -37,21 +36,25 @@ type writeInput struct {
 	ObjectWriteTraceID string              `json:"objectWriteTraceId"`
 }
 
-// checkValues validates a write's values (and, on create, the required properties),
-// returning the 400 to answer when they are invalid.
+// checkValues validates a write's values, then (on create) that the required properties
+// are set, returning the 400 to answer when they are not.
 func (c *call) checkValues(ot *objectType, in propertyInput, creating bool) (map[string]string, *apiError) {
 	values, errs := validateValues(c.acct.schema[ot.name], in.strings(), c.acct.info.HubID)
-	if creating {
-		for _, req := range ot.requiredOnCreate {
-			if values[req] == "" && !slices.ContainsFunc(errs, func(e propertyError) bool { return e.Name == req }) {
-				errs = append(errs, newPropertyError(req, "REQUIRED_PROPERTY",
-					fmt.Sprintf("Property %s is required when creating a %s", req, ot.singular), c.acct.info.HubID))
-			}
-		}
-	}
 	if len(errs) > 0 {
 		body := propertyErrorsBody(c.correlationID, errs)
 		return nil, &body
+	}
+	if creating {
+		var missing []string
+		for _, req := range ot.requiredOnCreate {
+			if values[req] == "" {
+				missing = append(missing, req)
+			}
+		}
+		if len(missing) > 0 {
+			body := missingRequiredBody(c.correlationID, ot, missing)
+			return nil, &body
+		}
 	}
 	return values, nil
 }

@@ -1,11 +1,14 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectflo/integrations/internal/sandbox"
 )
@@ -180,12 +183,56 @@ func TestObjectTypeIDsAndDefaultProperties(t *testing.T) {
 	}
 }
 
-func TestNotesRequireTimestamp(t *testing.T) {
+// TestMissingRequiredPropertiesInHubSpotsShape: a create that leaves required properties
+// unset gets HubSpot's 400, which names them in context.properties (not errors[]); an
+// invalid value is reported first, in the property-error shape.
+func TestMissingRequiredPropertiesInHubSpotsShape(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
-	res := e.do("POST", "/crm/v3/objects/notes", map[string]any{"properties": props("hs_note_body", "hi")}).want(t, 400)
-	if res.str("errors", 0, "context", "propertyName", 0) != "hs_timestamp" {
-		t.Fatalf("got %s", res.raw)
+	type body struct {
+		Status   string              `json:"status"`
+		Message  string              `json:"message"`
+		Category string              `json:"category"`
+		Context  map[string][]string `json:"context"`
 	}
-	e.do("POST", "/crm/v3/objects/communications", map[string]any{"properties": props("hs_timestamp", "2026-01-01T00:00:00Z",
-		"hs_communication_channel_type", "SMS", "hs_communication_logged_from", "APP")}).want(t, 400)
+	tests := []struct {
+		name   string
+		path   string
+		body   map[string]any
+		want   body
+		errors int // len(errors[])
+	}{
+		{"a note without hs_timestamp", "/crm/v3/objects/notes", map[string]any{"properties": props("hs_note_body", "hi")},
+			body{Status: "error", Message: "Error creating NOTE. Some required properties were not set.", Category: "VALIDATION_ERROR",
+				Context: map[string][]string{"properties": {"hs_timestamp"}}}, 0},
+		{"a communication missing two", "/crm/v3/objects/communications", map[string]any{"properties": props("hs_timestamp", "2026-01-01T00:00:00Z")},
+			body{Status: "error", Message: "Error creating COMMUNICATION. Some required properties were not set.", Category: "VALIDATION_ERROR",
+				Context: map[string][]string{"properties": {"hs_communication_channel_type", "hs_communication_logged_from"}}}, 0},
+		{"an invalid value comes first", "/crm/v3/objects/communications", map[string]any{"properties": props("hs_timestamp", "2026-01-01T00:00:00Z",
+			"hs_communication_channel_type", "SMS", "hs_communication_logged_from", "APP")},
+			body{Status: "error", Category: "VALIDATION_ERROR"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", tt.path, tt.body).want(t, 400)
+			var got body
+			if err := json.Unmarshal(res.raw, &got); err != nil {
+				t.Fatal(err)
+			}
+			if tt.errors > 0 {
+				got.Message = "" // the property-error message embeds a JSON array; its shape has its own tests
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" || len(res.list("errors")) != tt.errors {
+				t.Fatalf("body (-want +got):\n%s\nerrors[]: %d, want %d; raw %s", diff, len(res.list("errors")), tt.errors, res.raw)
+			}
+		})
+	}
+	t.Run("a batch create item with traces names them too (207)", func(t *testing.T) {
+		res := e.do("POST", "/crm/v3/objects/notes/batch/create", map[string]any{"inputs": []any{
+			map[string]any{"objectWriteTraceId": "a", "properties": props("hs_timestamp", "2026-01-01T00:00:00Z"), "associations": []any{}},
+			map[string]any{"objectWriteTraceId": "b", "properties": props("hs_note_body", "no time"), "associations": []any{}},
+		}}).want(t, http.StatusMultiStatus)
+		if res.str("errors", 0, "context", "properties", 0) != "hs_timestamp" || res.str("errors", 0, "context", "objectWriteTraceId", 0) != "b" {
+			t.Fatalf("got %s", res.raw)
+		}
+	})
 }

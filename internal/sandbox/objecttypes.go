@@ -20,8 +20,12 @@ type objectType struct {
 	// contacts use createdate/lastmodifieddate, the others hs_lastmodifieddate, and
 	// engagements hs_createdate.
 	createdProp, modifiedProp string
-	// queryProps are the properties a search "query" string matches.
-	queryProps []string
+	// searchableProps are the properties a search "query" string matches: HubSpot's
+	// default searchable properties of the type, as its search guide lists them
+	// (https://developers.hubspot.com/docs/guides/api/crm/search, "Search default
+	// searchable properties"). The guide lists none for communications; the sandbox uses
+	// the body. Names the account's schema lacks simply never match.
+	searchableProps []string
 	// requiredOnCreate lists properties HubSpot rejects a create without.
 	requiredOnCreate []string
 }
@@ -31,24 +35,25 @@ var objectTypes = []objectType{
 	{name: "contacts", typeID: "0-1", singular: "contact", scopeObject: "contacts", schemaScopes: true,
 		defaultProps: []string{"firstname", "lastname", "email"},
 		createdProp:  "createdate", modifiedProp: "lastmodifieddate",
-		queryProps: []string{"firstname", "lastname", "email", "phone", "company", "mobilephone"}},
+		searchableProps: []string{"firstname", "lastname", "email", "phone", "hs_additional_emails", "fax",
+			"mobilephone", "company", "hs_marketable_until_renewal"}},
 	{name: "companies", typeID: "0-2", singular: "company", scopeObject: "companies", schemaScopes: true,
 		defaultProps: []string{"name", "domain"},
 		createdProp:  "createdate", modifiedProp: "hs_lastmodifieddate",
-		queryProps: []string{"name", "domain", "phone", "website"}},
+		searchableProps: []string{"website", "phone", "name", "domain"}},
 	{name: "deals", typeID: "0-3", singular: "deal", scopeObject: "deals", schemaScopes: true,
 		defaultProps: []string{"dealname", "amount", "closedate", "pipeline", "dealstage"},
 		createdProp:  "createdate", modifiedProp: "hs_lastmodifieddate",
-		queryProps: []string{"dealname", "pipeline", "dealstage", "description"}},
+		searchableProps: []string{"dealname", "pipeline", "dealstage", "description", "dealtype"}},
 	{name: "notes", typeID: "0-46", singular: "note", scopeObject: "contacts",
 		defaultProps: []string{}, createdProp: "hs_createdate", modifiedProp: "hs_lastmodifieddate",
-		queryProps: []string{"hs_note_body"}, requiredOnCreate: []string{"hs_timestamp"}},
+		searchableProps: []string{"hs_note_body"}, requiredOnCreate: []string{"hs_timestamp"}},
 	{name: "calls", typeID: "0-48", singular: "call", scopeObject: "contacts",
 		defaultProps: []string{}, createdProp: "hs_createdate", modifiedProp: "hs_lastmodifieddate",
-		queryProps: []string{"hs_call_title", "hs_call_body"}, requiredOnCreate: []string{"hs_timestamp"}},
+		searchableProps: []string{"hs_call_title", "hs_body_preview"}, requiredOnCreate: []string{"hs_timestamp"}},
 	{name: "communications", typeID: "0-18", singular: "communication", scopeObject: "contacts",
 		defaultProps: []string{}, createdProp: "hs_createdate", modifiedProp: "hs_lastmodifieddate",
-		queryProps:       []string{"hs_communication_body"},
+		searchableProps:  []string{"hs_communication_body"},
 		requiredOnCreate: []string{"hs_timestamp", "hs_communication_channel_type", "hs_communication_logged_from"}},
 }
 

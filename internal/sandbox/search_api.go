@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 type searchRequest struct {
@@ -54,16 +55,26 @@ func (s *scalar) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("expected a string, number or boolean")
 }
 
-// searchSort is an object {propertyName, direction}, or, because the spec types sorts
-// as string[] and the npm client passes strings through, "prop" or "-prop".
+// searchSort is an object {propertyName, direction}. Because the spec types sorts as
+// string[] and the npm client passes strings through, a string is read too: a JSON sort
+// object given as a string ("{\"propertyName\":\"createdate\",\"direction\":\"DESCENDING\"}",
+// the form the npm client's README documented until 2023,
+// https://github.com/HubSpot/hubspot-api-nodejs), "prop" (ascending) or "-prop" (descending).
 type searchSort struct {
 	PropertyName string `json:"propertyName"`
 	Direction    string `json:"direction"`
 }
 
 func (s *searchSort) UnmarshalJSON(b []byte) error {
+	type plain searchSort
 	var str string
 	if err := json.Unmarshal(b, &str); err == nil {
+		if strings.HasPrefix(strings.TrimSpace(str), "{") {
+			if err := json.Unmarshal([]byte(str), (*plain)(s)); err != nil {
+				return fmt.Errorf("sort %q is not a sort object: %w", str, err)
+			}
+			return nil
+		}
 		s.Direction = "ASCENDING"
 		if name, desc := strings.CutPrefix(str, "-"); desc {
 			str, s.Direction = name, "DESCENDING"
@@ -71,7 +82,6 @@ func (s *searchSort) UnmarshalJSON(b []byte) error {
 		s.PropertyName = str
 		return nil
 	}
-	type plain searchSort
 	return json.Unmarshal(b, (*plain)(s))
 }
 
@@ -103,6 +113,11 @@ func (req *searchRequest) validate(lim SearchLimits) string {
 					return fmt.Sprintf("%s on %s needs values", f.Operator, f.PropertyName)
 				}
 			case "HAS_PROPERTY", "NOT_HAS_PROPERTY":
+				// HubSpot refuses a value with these operators (integrators' reports, e.g.
+				// https://github.com/appsmithorg/appsmith/issues/39865).
+				if f.Value != nil || f.HighValue != nil || len(f.Values) > 0 {
+					return fmt.Sprintf("%s on %s takes no value, highValue or values", f.Operator, f.PropertyName)
+				}
 			default:
 				if f.Value == nil {
 					return fmt.Sprintf("%s on %s needs a value", f.Operator, f.PropertyName)
@@ -135,6 +150,9 @@ func searchObjects(c *call) reply {
 	}
 	if msg := req.validate(c.s.search); msg != "" {
 		return c.badRequest("%s", msg)
+	}
+	if body := c.unknownFilterProperties(ot, req.FilterGroups); body != nil {
+		return jsonReply(http.StatusBadRequest, body)
 	}
 	if req.Limit <= 0 {
 		req.Limit = listDefaultLimit
@@ -184,13 +202,33 @@ func searchObjects(c *call) reply {
 	return jsonReply(http.StatusOK, body)
 }
 
+// matchesQuery matches a search "query" by tokens, not substrings: every word of the
+// query (split on white space) must be found among the words of one of the type's default
+// searchable properties. Words are runs of letters and digits, compared case-insensitively;
+// a query word holding punctuation ("acme.example", "ada@acme.example") must match as that
+// run of consecutive words. So "lovelace" finds "Ada Lovelace" but "love" does not.
 func (c *call) matchesQuery(ot *objectType, r *record, q string) bool {
-	q = strings.ToLower(strings.TrimSpace(q))
-	if q == "" {
-		return true
+	for _, qw := range strings.Fields(q) {
+		want := words(qw)
+		if len(want) == 0 {
+			continue // punctuation alone constrains nothing
+		}
+		if !slices.ContainsFunc(ot.searchableProps, func(p string) bool { return containsRun(words(r.props[p]), want) }) {
+			return false
+		}
 	}
-	for _, p := range ot.queryProps {
-		if strings.Contains(strings.ToLower(r.props[p]), q) {
+	return true
+}
+
+// words splits s into lower-cased runs of letters and digits.
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// containsRun says whether want appears in have as consecutive words.
+func containsRun(have, want []string) bool {
+	for i := 0; i+len(want) <= len(have); i++ {
+		if slices.Equal(have[i:i+len(want)], want) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"cmp"
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -9,9 +10,58 @@ import (
 	"unicode"
 )
 
+// unknownFilterProperties refuses a search whose filters name a property the type does
+// not have (or has archived), or an association filter on an unknown object type: HubSpot
+// answers 400 rather than matching nothing. The body takes the shape of HubSpot's property
+// errors (errors[] with code PROPERTY_DOESNT_EXIST and context.propertyName), one entry per
+// unknown name; the wording is unverified.
+func (c *call) unknownFilterProperties(ot *objectType, groups []filterGroup) *apiError {
+	var unknown []string
+	for _, g := range groups {
+		for _, f := range g.Filters {
+			name := f.PropertyName
+			known := false
+			if toType, ok := strings.CutPrefix(name, "associations."); ok {
+				_, known = lookupObjectType(toType)
+			} else {
+				_, known = c.acct.schema[ot.name].live(name)
+			}
+			if !known && !slices.Contains(unknown, name) {
+				unknown = append(unknown, name)
+			}
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	body := &apiError{Status: "error", Message: fmt.Sprintf("Invalid filter: %s %s not exist on %s",
+		strings.Join(quoteAll(unknown), ", "), pluralDoes(len(unknown)), ot.typeID),
+		CorrelationID: c.correlationID, Category: categoryValidation}
+	for _, name := range unknown {
+		body.Errors = append(body.Errors, errorDetail{Message: fmt.Sprintf("Property \"%s\" does not exist", name),
+			Code: "PROPERTY_DOESNT_EXIST", In: "filterGroups", Context: map[string][]string{"propertyName": {name}}})
+	}
+	return body
+}
+
+func quoteAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strconv.Quote(n)
+	}
+	return out
+}
+
+func pluralDoes(n int) string {
+	if n == 1 {
+		return "does"
+	}
+	return "do"
+}
+
 // matchesFilter evaluates one filter. A record without a value matches only the
-// negative operators (NEQ, NOT_IN, NOT_HAS_PROPERTY, NOT_CONTAINS_TOKEN); a filter on
-// a property that does not exist behaves as if no record had a value.
+// negative operators (NEQ, NOT_IN, NOT_HAS_PROPERTY, NOT_CONTAINS_TOKEN). Filters name
+// existing properties only: unknownFilterProperties refused the others.
 func (c *call) matchesFilter(ot *objectType, r *record, f searchFilter) bool {
 	if toType, ok := strings.CutPrefix(f.PropertyName, "associations."); ok {
 		return c.matchesAssociation(ot, r, toType, f)

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/connectflo/integrations/internal/sandbox"
@@ -62,7 +63,6 @@ func TestSearchOperators(t *testing.T) {
 		{"groups are ORed", "contacts", [][]map[string]any{
 			{filter("account_tier", "EQ", "value", "free")}, {filter("lifetime_value", "GT", "value", "19000")}}, 8},
 		{"associations.company", "contacts", one(filter("associations.company", "EQ", "value", "")), 0},
-		{"unknown property matches nothing", "contacts", one(filter("shoe_size", "EQ", "value", "9")), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,10 +157,129 @@ func TestSearchLimits(t *testing.T) {
 	})
 }
 
-func TestSearchQueryAndStringSorts(t *testing.T) {
+// TestSearchRefusesFiltersHubSpotRefuses: a filter on a property the type does not have
+// (or has archived) is a 400 naming the property, not a filter that matches nothing; and
+// HAS_PROPERTY / NOT_HAS_PROPERTY take no value.
+func TestSearchRefusesFiltersHubSpotRefuses(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
-	res := e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"query": "lovelace", "sorts": []string{"-createdate"}}).want(t, 200)
-	if res.get("total") != float64(2) {
-		t.Fatalf("query: %s", res.raw)
+	search := func(filters ...map[string]any) map[string]any {
+		return map[string]any{"filterGroups": []any{map[string]any{"filters": filters}}}
 	}
+	tests := []struct {
+		name    string
+		object  string
+		body    map[string]any
+		status  int
+		unknown []string // the properties errors[] must name, in order
+	}{
+		{"unknown property", "contacts", search(filter("shoe_size", "EQ", "value", "9")), 400, []string{"shoe_size"}},
+		{"archived property", "contacts", search(filter("old_segment", "HAS_PROPERTY")), 400, []string{"old_segment"}},
+		{"another type's property", "contacts", search(filter("dealname", "EQ", "value", "x")), 400, []string{"dealname"}},
+		{"unknown properties in several groups, each named once", "contacts", map[string]any{"filterGroups": []any{
+			map[string]any{"filters": []any{filter("email", "HAS_PROPERTY"), filter("shoe_size", "EQ", "value", "9")}},
+			map[string]any{"filters": []any{filter("hat_size", "EQ", "value", "7"), filter("shoe_size", "EQ", "value", "8")}},
+		}}, 400, []string{"shoe_size", "hat_size"}},
+		{"association filter on an unknown type", "contacts", search(filter("associations.spaceship", "EQ", "value", "1")), 400,
+			[]string{"associations.spaceship"}},
+		{"HAS_PROPERTY with a value", "contacts", search(filter("email", "HAS_PROPERTY", "value", "x")), 400, nil},
+		{"NOT_HAS_PROPERTY with a value", "contacts", search(filter("email", "NOT_HAS_PROPERTY", "value", "")), 400, nil},
+		{"NOT_HAS_PROPERTY with values", "contacts", search(filter("email", "NOT_HAS_PROPERTY", "values", []string{"x"})), 400, nil},
+		{"HAS_PROPERTY without a value", "contacts", search(filter("email", "HAS_PROPERTY")), 200, nil},
+		{"a system property", "notes", search(filter("hs_createdate", "GTE", "value", "0")), 200, nil},
+		{"association filter on a known type", "contacts", search(filter("associations.company", "EQ", "value", "1")), 200, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/crm/v3/objects/"+tt.object+"/search", tt.body).want(t, tt.status)
+			if tt.status != 400 {
+				return
+			}
+			if res.str("category") != "VALIDATION_ERROR" {
+				t.Fatalf("category %q, want VALIDATION_ERROR: %s", res.str("category"), res.raw)
+			}
+			var named []string
+			for i := range res.list("errors") {
+				if res.str("errors", i, "code") != "PROPERTY_DOESNT_EXIST" {
+					t.Errorf("errors[%d].code = %q, want PROPERTY_DOESNT_EXIST", i, res.str("errors", i, "code"))
+				}
+				named = append(named, res.str("errors", i, "context", "propertyName", 0))
+			}
+			if !slices.Equal(named, tt.unknown) {
+				t.Fatalf("errors name %v, want %v: %s", named, tt.unknown, res.raw)
+			}
+		})
+	}
+}
+
+// TestSearchQueryMatchesTokens: "query" matches words of the type's default searchable
+// properties, not substrings of a hand-picked list. The seed's contacts i are
+// names[i%10] + lastnames[3i%10], at company i%5, with emails first.lasti@domain and
+// phones "+1 617 555 01xx".
+func TestSearchQueryMatchesTokens(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	tests := []struct {
+		name   string
+		object string
+		query  string
+		want   int
+	}{
+		{"a word of lastname", "contacts", "lovelace", 2},
+		{"case-insensitive", "contacts", "LOVELACE", 2},
+		{"part of a word matches nothing", "contacts", "love", 0},
+		{"every word must match, in any searchable property", "contacts", "ada lovelace", 2},
+		{"a word that matches nowhere fails the query", "contacts", "ada hopper", 0},
+		{"a dotted word matches consecutive words of the email", "contacts", "acme.example", 4},
+		{"a whole email", "contacts", "ada.lovelace10@acme.example", 1},
+		{"company is searchable", "contacts", "corporation", 4},
+		{"phone words", "contacts", "617", 20},
+		{"city is not a default searchable property", "contacts", "boston", 0},
+		{"a custom property is not searched", "contacts", "ext-001", 0},
+		{"deal names", "deals", "renewal", 8},
+		{"deal type", "deals", "newbusiness", 8},
+		{"company domain", "companies", "globex.example", 1},
+		{"company city is not searched", "companies", "springfield", 0},
+		{"empty query matches everything", "contacts", "  ", 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/crm/v3/objects/"+tt.object+"/search", map[string]any{"query": tt.query}).want(t, 200)
+			if got := res.get("total"); got != float64(tt.want) {
+				t.Fatalf("query %q: total %v, want %d", tt.query, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSearchSortForms: sorts is typed string[] in HubSpot's spec, so clients send strings:
+// a JSON sort object as a string (the npm README's form) is read as that sort, not as a
+// property name; "prop" and "-prop" sort ascending and descending; objects work as well.
+func TestSearchSortForms(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	tests := []struct {
+		name string
+		sort any
+		want []string // lifetime_value of the first three results
+	}{
+		{"a JSON object as a string", `{"propertyName":"lifetime_value","direction":"DESCENDING"}`, []string{"20000", "19000", "18000"}},
+		{"a JSON object as a string, ascending", ` {"propertyName":"lifetime_value","direction":"ASCENDING"}`, []string{"1000", "2000", "3000"}},
+		{"-prop", "-lifetime_value", []string{"20000", "19000", "18000"}},
+		{"prop", "lifetime_value", []string{"1000", "2000", "3000"}},
+		{"an object", map[string]any{"propertyName": "lifetime_value", "direction": "DESCENDING"}, []string{"20000", "19000", "18000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{
+				"sorts": []any{tt.sort}, "properties": []string{"lifetime_value"}, "limit": 3}).want(t, 200)
+			var got []string
+			for i := range res.list("results") {
+				got = append(got, res.str("results", i, "properties", "lifetime_value"))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("lifetime_value %v, want %v: %s", got, tt.want, res.raw)
+			}
+		})
+	}
+	t.Run("a string that is not a sort object is refused", func(t *testing.T) {
+		e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"sorts": []string{`{"propertyName":`}}).want(t, 400)
+	})
 }

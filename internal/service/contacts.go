@@ -202,7 +202,11 @@ func upsertStatus(err error, connection string) error {
 			if v.PropertyName != "" {
 				field = "properties." + v.PropertyName
 			}
-			vs = append(vs, rpcerr.Violation{Field: field, Description: "HubSpot refused the value: " + v.Message})
+			desc := "HubSpot refused the value: " + v.Message
+			if v.Code == hubspot.CodeMissingRequiredProperty {
+				desc = "HubSpot requires it to create the contact; set it: " + v.Message
+			}
+			vs = append(vs, rpcerr.Violation{Field: field, Description: desc})
 		}
 		return rpcerr.Invalid(rpcerr.ReasonHubSpotRejectedValue, "HubSpot refused the contact", nil, vs...)
 	}

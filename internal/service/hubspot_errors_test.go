@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/rpcerr"
@@ -51,5 +53,45 @@ func TestHubSpotClientErrorsAreTheCallersError(t *testing.T) {
 	}
 	if got := mapHubSpotError(errors.New("database is locked")); got != nil {
 		t.Errorf("an error that is not HubSpot's must stay unmapped (logged, INTERNAL), got %v", got)
+	}
+}
+
+// TestUpsertViolationsNameTheProperty: HubSpot's verdict on a contact's values comes back
+// as INVALID_ARGUMENT with one field violation per property it named, saying whether the
+// value was refused or a property HubSpot requires was left unset.
+func TestUpsertViolationsNameTheProperty(t *testing.T) {
+	t.Parallel()
+	const required = "Error creating CONTACT. Some required properties were not set."
+	cases := []struct {
+		name string
+		err  error
+		want []*errdetails.BadRequest_FieldViolation
+	}{
+		{"a refused value", &hubspot.APIError{StatusCode: 400, Category: "VALIDATION_ERROR", Violations: []hubspot.Violation{
+			{PropertyName: "lifecyclestage", Code: "INVALID_OPTION", Message: "nope was not one of the allowed options"}}},
+			[]*errdetails.BadRequest_FieldViolation{{Field: "properties.lifecyclestage",
+				Description: "HubSpot refused the value: nope was not one of the allowed options"}}},
+		{"a required property left unset", &hubspot.APIError{StatusCode: 400, Category: "VALIDATION_ERROR", Violations: []hubspot.Violation{
+			{PropertyName: "lastname", Code: hubspot.CodeMissingRequiredProperty, Message: required}}},
+			[]*errdetails.BadRequest_FieldViolation{{Field: "properties.lastname",
+				Description: "HubSpot requires it to create the contact; set it: " + required}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := status.Convert(upsertStatus(tc.err, "workspaces/w/connections/c"))
+			var got []*errdetails.BadRequest_FieldViolation
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					got = append(got, br.GetFieldViolations()...)
+				}
+			}
+			if st.Code() != codes.InvalidArgument {
+				t.Errorf("code %v, want InvalidArgument", st.Code())
+			}
+			if diff := cmp.Diff(tc.want, got, protocmp.Transform()); diff != "" {
+				t.Errorf("field violations (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -172,7 +172,10 @@ func rejectedAsWhole(e *hubspot.APIError) bool {
 // whole, and when only one group is suspected it fails without another
 // request. Several groups are bisected (by group, not by input), so one bad
 // value among 100 inputs costs two more requests. A rejection naming no
-// property is bisected by input.
+// property is bisected by input, and so is one naming only properties a
+// create left unset (hubspot.CodeMissingRequiredProperty): those name what the
+// culprits did NOT set, and an input without the property may update an
+// existing contact, which needs none, so neither side can be blamed unsent.
 func (b *Batcher) isolate(ctx context.Context, groups []*group, rejection *hubspot.APIError) {
 	b.mu.Lock()
 	b.stats.Isolations++
@@ -180,7 +183,7 @@ func (b *Batcher) isolate(ctx context.Context, groups []*group, rejection *hubsp
 
 	var names []string
 	for _, v := range rejection.Violations {
-		if v.PropertyName != "" {
+		if v.PropertyName != "" && v.Code != hubspot.CodeMissingRequiredProperty {
 			names = append(names, v.PropertyName)
 		}
 	}

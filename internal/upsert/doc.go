@@ -33,8 +33,10 @@
 // property HubSpot named are suspects, suspects sharing the rejected value
 // fail together without another request, and the rest is re-sent or
 // bisected — and fails only its callers, with the *[hubspot.APIError]
-// (errors.Is [hubspot.ErrValidation]; Violations name the property). Per-input
-// errors of a 207 multi-status answer are mapped the same way.
+// (errors.Is [hubspot.ErrValidation]; Violations name the property). HubSpot
+// documents multi-status (207) for batch create only and fails a batch upsert
+// whole, whatever objectWriteTraceIds it carries; should an answer still carry
+// per-input errors, they are mapped the same way.
 //
 // Transient failures (5xx, resets, lost responses) are retried by the
 // client: batch upsert by email is idempotent.

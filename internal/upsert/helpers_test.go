@@ -2,6 +2,7 @@ package upsert_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -35,6 +36,9 @@ type envOptions struct {
 	limits sandbox.Limits // default: the scaled budget
 	retry  hubspot.RetryPolicy
 	seed   uint64
+	// front, when set, wraps the sandbox's handler: a rule of a real portal the sandbox
+	// does not have.
+	front func(http.Handler) http.Handler
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -51,7 +55,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sb)
+	var h http.Handler = sb
+	if o.front != nil {
+		h = o.front(sb)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	parsed, err := hubspot.ParseToken(tok.Token)
 	if err != nil {

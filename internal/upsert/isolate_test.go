@@ -1,11 +1,17 @@
 package upsert_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/upsert"
@@ -151,5 +157,90 @@ func TestDuplicateCallersOfABadInputShareTheError(t *testing.T) {
 		if !errors.Is(err, hubspot.ErrValidation) {
 			t.Errorf("merged caller %d: err %v, want the validation error", i, err)
 		}
+	}
+}
+
+// requireOnCreate is a portal whose admin made property required on create (HubSpot's
+// 2026-09 write validation): a batch upsert with an input that leaves it unset is refused
+// whole with HubSpot's missing-required 400, whose context.properties names a property
+// the culprits did NOT set. Every email in the test is new, so every input creates.
+func requireOnCreate(property string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || r.URL.Path != "/crm/v3/objects/contacts/batch/upsert" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			raw, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			var body struct {
+				Inputs []struct {
+					Properties map[string]string `json:"properties"`
+				} `json:"inputs"`
+			}
+			if err := json.Unmarshal(raw, &body); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			for _, in := range body.Inputs {
+				if in.Properties[property] == "" {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"status":"error","message":"Error creating CONTACT. Some required properties were not set.",` +
+						`"correlationId":"req-1","context":{"properties":["` + property + `"]},"category":"VALIDATION_ERROR"}`))
+					return
+				}
+			}
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestAMissingRequiredPropertyFailsOnlyTheCallersWithoutIt: HubSpot's missing-required
+// 400 names a property the bad inputs did not set, so the inputs that set it are the
+// innocent ones. The batcher must not blame them: it bisects, delivers every caller that
+// set the property, and fails only those that left it unset, naming it.
+func TestAMissingRequiredPropertyFailsOnlyTheCallersWithoutIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{seed: 30, front: requireOnCreate("lastname")})
+	b := e.batcher(t, upsert.Config{Linger: time.Second}) // one full batch
+	const n = 100
+	unset := map[int]bool{7: true, 55: true, 93: true}
+	results := make([]upsert.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for j := range n {
+		props := map[string]string{"firstname": "R" + strconv.Itoa(j), "lastname": "Set"}
+		if unset[j] {
+			delete(props, "lastname")
+		}
+		wg.Go(func() { results[j], errs[j] = b.Upsert(t.Context(), email("required", j), props) })
+	}
+	wg.Wait()
+	for j := range n {
+		if !unset[j] {
+			if errs[j] != nil {
+				t.Errorf("caller %d set lastname and failed: %v", j, errs[j])
+			} else if got := e.contact(t, results[j].ID); got["lastname"] != "Set" {
+				t.Errorf("caller %d: contact has lastname %q", j, got["lastname"])
+			}
+			continue
+		}
+		apiErr, ok := errors.AsType[*hubspot.APIError](errs[j])
+		if !ok || !errors.Is(errs[j], hubspot.ErrValidation) {
+			t.Fatalf("caller %d left lastname unset: err %v, want a validation *hubspot.APIError", j, errs[j])
+		}
+		want := []hubspot.Violation{{PropertyName: "lastname", Code: hubspot.CodeMissingRequiredProperty,
+			Message: "Error creating CONTACT. Some required properties were not set."}}
+		if diff := cmp.Diff(want, apiErr.Violations); diff != "" {
+			t.Errorf("caller %d: violations (-want +got):\n%s", j, diff)
+		}
+	}
+	if got, want := e.contactCount(), n-len(unset); got != want {
+		t.Errorf("sandbox holds %d contacts, want %d", got, want)
 	}
 }

@@ -166,7 +166,8 @@ test('notes: create with a contact association, list it through v4', async () =>
 
   const batch = await client.crm.associations.v4.batchApi.getPage('contacts', 'companies', { inputs: [{ id: contact.id }] });
   assert.equal(String(batch.results[0].to[0].toObjectId), companyId);
-  assert.deepEqual(batch.results[0].to[0].associationTypes.map((t) => t.typeId), [1]);
+  // The labelled PUT added Primary (1) to the default association (279); it replaced nothing.
+  assert.deepEqual(batch.results[0].to[0].associationTypes.map((t) => t.typeId).sort((a, b) => a - b), [1, 279]);
 });
 
 test('errors: 401 for an unknown token', async () => {
@@ -200,6 +201,13 @@ test('errors: 404, 409 and 400 validation bodies', async () => {
   assert.equal(bad.body.category, 'VALIDATION_ERROR');
   assert.equal(bad.body.errors[0].code, 'INVALID_OPTION');
   assert.match(bad.body.message, /^Property values were not valid: \[/);
+
+  const untimed = await expectApiError(() => client.crm.objects.notes.basicApi.create({
+    properties: { hs_note_body: 'no timestamp' }, associations: [],
+  }), 400);
+  assert.equal(untimed.body.category, 'VALIDATION_ERROR');
+  assert.equal(untimed.body.message, 'Error creating NOTE. Some required properties were not set.');
+  assert.deepEqual(untimed.body.context, { properties: ['hs_timestamp'] });
 
   const tooMany = Array.from({ length: 101 }, (_, i) => ({ properties: { firstname: `n${i}` }, associations: [] }));
   await expectApiError(() => client.crm.contacts.batchApi.create({ inputs: tooMany }), 400);
