@@ -8,8 +8,8 @@ import (
 // APIVersion is a family of HubSpot API paths. HubSpot versions its APIs by date since
 // 2026-03, the first generally available date version, with a new one every March and
 // September, each supported for 18 months
-// (https://developers.hubspot.com/docs/api-reference/2026-03/overview); the v1–v4 APIs
-// lose support in September 2027, associations v4 already on March 30, 2027
+// (https://developers.hubspot.com/docs/api-reference/2026-03/overview); the legacy v1–v3
+// APIs lose support in September 2027, and associations v4 on March 30, 2027
 // (https://developers.hubspot.com/docs/api-reference/legacy/migration-guide). Both
 // families take and return the same shapes, so a Client differs only in the paths it calls.
 type APIVersion string
