@@ -163,7 +163,7 @@ type refreshTimes struct {
 // on all three alike.
 func measureRefresh(ctx context.Context, h *benchHub, c *client.Client, conn string, latency time.Duration, runs int) (refreshTimes, error) {
 	if latency > 0 {
-		if _, err := h.sb.AddFault(sandbox.FaultRule{Method: "GET", Path: "/crm/v3/properties/", Latency: latency}); err != nil {
+		if _, err := h.sb.AddFault(sandbox.FaultRule{Method: "GET", Path: "/crm/properties/2026-03/", Latency: latency}); err != nil {
 			return refreshTimes{}, err
 		}
 		defer h.sb.ClearFaults()
@@ -177,7 +177,7 @@ func measureRefresh(ctx context.Context, h *benchHub, c *client.Client, conn str
 		var mu sync.Mutex
 		for _, ot := range discovery.ObjectTypes {
 			wg.Go(func() {
-				if err := rawGet(h.srv.URL+"/crm/v3/properties/"+ot, h.token.Token); err != nil {
+				if err := rawGet(h.srv.URL+"/crm/properties/2026-03/"+ot, h.token.Token); err != nil {
 					mu.Lock()
 					firstErr = cmp.Or(firstErr, err)
 					mu.Unlock()
@@ -188,7 +188,7 @@ func measureRefresh(ctx context.Context, h *benchHub, c *client.Client, conn str
 		concurrent[r] = time.Since(start)
 		start = time.Now()
 		for _, ot := range discovery.ObjectTypes {
-			firstErr = cmp.Or(firstErr, rawGet(h.srv.URL+"/crm/v3/properties/"+ot, h.token.Token))
+			firstErr = cmp.Or(firstErr, rawGet(h.srv.URL+"/crm/properties/2026-03/"+ot, h.token.Token))
 		}
 		sequential[r] = time.Since(start)
 		if firstErr != nil {

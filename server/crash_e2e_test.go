@@ -113,7 +113,7 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	}
 	// Every note batch is applied at once and answered 40 ms later, so the batches in flight
 	// when the server dies are in HubSpot without the server having heard of them.
-	if _, err := sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/v3/objects/notes/batch/create", ResponseDelay: 40 * time.Millisecond}); err != nil {
+	if _, err := sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/notes/batch/create", ResponseDelay: 40 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	ids := make([]string, crashEvents)

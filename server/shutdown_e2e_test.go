@@ -65,9 +65,9 @@ func TestShutdownWithStuckStagesEndsWithinTheTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	const (
-		getContact  = "GET /crm/v3/objects/contacts/"
-		upsertBatch = "POST /crm/v3/objects/contacts/batch/upsert"
-		createNotes = "POST /crm/v3/objects/notes/batch/create"
+		getContact  = "GET /crm/objects/2026-03/contacts/"
+		upsertBatch = "POST /crm/objects/2026-03/contacts/batch/upsert"
+		createNotes = "POST /crm/objects/2026-03/notes/batch/create"
 		// Far beyond the shutdown timeout and the server's 2 s HubSpot attempt timeout, yet
 		// short: the sandbox holds a request this long even after its client has gone.
 		stuckLatency = 4 * time.Second

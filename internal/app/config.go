@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/discovery"
+	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/sandbox"
 )
 
@@ -29,10 +30,11 @@ type Config struct {
 	MaxRequestBytes   int
 	HubSpotBaseURL    string
 	HubSpotTimeout    time.Duration // per HubSpot attempt
-	KeyFile           string        // token encryption keys when EncryptionKeys is empty; "" when no default can be found
-	LegacyKeyFile     string        // encryption.keys beside the database, where earlier versions put it: used instead of the default while it exists
-	EncryptionKeys    string        // from the environment only: flags show in ps
-	Sandbox           bool          // demo mode with the embedded HubSpot sandbox, in a temporary folder
+	HubSpotAPIVersion hubspot.APIVersion
+	KeyFile           string // token encryption keys when EncryptionKeys is empty; "" when no default can be found
+	LegacyKeyFile     string // encryption.keys beside the database, where earlier versions put it: used instead of the default while it exists
+	EncryptionKeys    string // from the environment only: flags show in ps
+	Sandbox           bool   // demo mode with the embedded HubSpot sandbox, in a temporary folder
 	SandboxAddr       string
 	UpsertMaxBatch    int
 	CheckDelay        time.Duration // before an in-doubt timeline send is searched for

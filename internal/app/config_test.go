@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
 )
 
@@ -21,18 +22,18 @@ func TestParseConfigPrecedence(t *testing.T) {
 	}{
 		{"defaults", nil, Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, DBPath: DefaultDBPath, LogLevel: slog.LevelInfo,
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, LegacyKeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, HubSpotAPIVersion: hubspot.DefaultAPIVersion, LegacyKeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
 			MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
-			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--key-file", "k", "--sandbox-addr", ":3"},
+			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--hubspot-api-version", "v3", "--key-file", "k", "--sandbox-addr", ":3"},
 			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x/y.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048,
-				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, KeyFile: "k", SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, HubSpotAPIVersion: hubspot.APIVersionV3, KeyFile: "k", SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
 				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 		{"demo mode names no database or key file: runDemo makes temporary ones", []string{"--sandbox", "--sandbox-addr", "0.0.0.0:8089", "--sandbox-allow-remote-admin"},
 			Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, LogLevel: slog.LevelInfo, LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
-				HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, Sandbox: true, SandboxAddr: "0.0.0.0:8089", SandboxAllowRemoteAdmin: true, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
+				HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, HubSpotAPIVersion: hubspot.DefaultAPIVersion, Sandbox: true, SandboxAddr: "0.0.0.0:8089", SandboxAllowRemoteAdmin: true, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
 				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes}},
 	}
@@ -92,6 +93,8 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		{"--db", " "},
 		{"--hubspot-base-url", "ftp://x"},
 		{"--hubspot-timeout", "0s"},
+		{"--hubspot-api-version", "v4"},
+		{"--hubspot-api-version", "2026-09"},
 		{"--upsert-batch-size", "101"},
 		{"--timeline-check-delay", "never"},
 		{"--timeline-max-queued", "0"},
@@ -110,5 +113,33 @@ func TestParseConfigRejectsBadValues(t *testing.T) {
 		} else if !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "--")) && args[0] != "stray" && args[0] != "--no-such-flag" {
 			t.Errorf("ParseConfig(%v) error %q does not name the flag", args, err)
 		}
+	}
+}
+
+// TestHubSpotAPIVersionRefusals: a HubSpot API version the client does not call is refused
+// at start, from a flag or from the environment, with the accepted values named.
+func TestHubSpotAPIVersionRefusals(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantFrom string
+	}{
+		{"flag", []string{"--hubspot-api-version", "v4"}, nil, "--hubspot-api-version"},
+		{"environment", nil, map[string]string{"HUBSPOT_API_VERSION": "2025-09"}, "HUBSPOT_API_VERSION"},
+		{"empty environment value", nil, map[string]string{"HUBSPOT_API_VERSION": " "}, "HUBSPOT_API_VERSION"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("server", tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if err == nil {
+				t.Fatal("ParseConfig accepted an unknown HubSpot API version")
+			}
+			for _, want := range []string{tt.wantFrom, "2026-03 or v3"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
 	}
 }

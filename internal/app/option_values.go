@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connectflo/integrations/internal/hubspot"
 )
 
 // valueParser turns an option's text into its Config field. want says what it takes, once,
@@ -77,6 +79,22 @@ func httpURL(p *string) valueParser {
 			return false
 		}
 		*p = v
+		return true
+	}}
+}
+
+// apiVersion takes a HubSpot API family as the hubspot package reads it.
+func apiVersion(p *hubspot.APIVersion) valueParser {
+	var names []string
+	for _, v := range hubspot.APIVersions() {
+		names = append(names, string(v))
+	}
+	return valueParser{want: "a `version`: " + listWords(names, "or"), set: func(v string) bool {
+		version, err := hubspot.ParseAPIVersion(v)
+		if err != nil {
+			return false
+		}
+		*p = version
 		return true
 	}}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/connections"
+	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
 )
 
@@ -31,6 +32,8 @@ func configOptions(c *Config) []option {
 			help: "largest accepted request body or message"},
 		{flag: "hubspot-base-url", env: "HUBSPOT_BASE_URL", def: DefaultHubSpotBaseURL, value: httpURL(&c.HubSpotBaseURL),
 			help: "HubSpot API base URL, e.g. a standalone sandbox's"},
+		{flag: "hubspot-api-version", env: "HUBSPOT_API_VERSION", def: string(hubspot.DefaultAPIVersion), value: apiVersion(&c.HubSpotAPIVersion),
+			help: "HubSpot's API paths to call: 2026-03, its date-versioned API, or v3, the legacy paths (/crm/v3, /crm/v4 for associations) that HubSpot supports until September 2027"},
 		{flag: "hubspot-timeout", env: "INTEGRATIONS_HUBSPOT_TIMEOUT", def: shortDuration(DefaultHubSpotTimeout), value: duration(&c.HubSpotTimeout, 0),
 			help: "timeout of one HubSpot request attempt"},
 		{env: "INTEGRATIONS_ENCRYPTION_KEYS", value: anyText(&c.EncryptionKeys), notInDemo: true, secret: true, // never a flag: flags show in ps

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/hubspot"
 )
 
 // optionCase says, for one option, two values it takes (a and b) with the field each gives,
@@ -36,6 +38,8 @@ var optionCases = map[string]optionCase{
 	"--max-request-bytes": {a: "2048", b: "1024", wantA: 2048, wantB: 1024, bad: "12", field: func(c Config) any { return c.MaxRequestBytes }},
 	"--hubspot-base-url": {a: "http://127.0.0.1:8089", b: "https://example.test", wantA: "http://127.0.0.1:8089", wantB: "https://example.test", bad: "ftp://x",
 		field: func(c Config) any { return c.HubSpotBaseURL }},
+	"--hubspot-api-version": {a: "v3", b: "2026-03", wantA: hubspot.APIVersionV3, wantB: hubspot.APIVersion202603, bad: "v4",
+		field: func(c Config) any { return c.HubSpotAPIVersion }},
 	"--hubspot-timeout": {a: "5s", b: "2m", wantA: 5 * time.Second, wantB: 2 * time.Minute, bad: "0s", field: func(c Config) any { return c.HubSpotTimeout }},
 	"INTEGRATIONS_ENCRYPTION_KEYS": {a: "k1:xyz", b: "k2:abc", wantA: "k1:xyz", wantB: "k2:abc",
 		field: func(c Config) any { return c.EncryptionKeys }},

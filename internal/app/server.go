@@ -113,7 +113,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, Timeout: cfg.HubSpotTimeout, Logger: logger,
+	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, APIVersion: cfg.HubSpotAPIVersion,
+		Timeout: cfg.HubSpotTimeout, Logger: logger,
 		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace})
 	// Each connection's client, schemas, batcher and caches, within one byte budget for every
 	// workspace's schemas and answers; the outbox reaches HubSpot through the same clients.

@@ -45,9 +45,10 @@ type Store interface {
 
 // Config is how the manager reaches HubSpot.
 type Config struct {
-	BaseURL    string        // HubSpot's API, or the sandbox
-	HTTPClient *http.Client  // nil for the default
-	Timeout    time.Duration // per HubSpot attempt; 0 for the client's default
+	BaseURL    string             // HubSpot's API, or the sandbox
+	APIVersion hubspot.APIVersion // the family of HubSpot paths every client calls; "" for hubspot.DefaultAPIVersion
+	HTTPClient *http.Client       // nil for the default
+	Timeout    time.Duration      // per HubSpot attempt; 0 for the client's default
 	Logger     *slog.Logger
 	// MaxPerWorkspace is how many connections a workspace may have (0: DefaultMaxPerWorkspace).
 	MaxPerWorkspace int
@@ -96,7 +97,7 @@ func (m *Manager) limiterFor(appID int64) *hubspot.Limiter {
 }
 
 func (m *Manager) newClient(tok hubspot.Token, limiter *hubspot.Limiter) (*hubspot.Client, error) {
-	return hubspot.NewClient(hubspot.Options{BaseURL: m.cfg.BaseURL, Token: tok, HTTPClient: m.cfg.HTTPClient,
+	return hubspot.NewClient(hubspot.Options{BaseURL: m.cfg.BaseURL, APIVersion: m.cfg.APIVersion, Token: tok, HTTPClient: m.cfg.HTTPClient,
 		Limiter: limiter, Logger: m.cfg.Logger, Timeout: m.cfg.Timeout})
 }
 

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// AccountDetails is GET /account-info/v3/details.
+// AccountDetails is the account's settings (GET /account-info/2026-03/details).
 type AccountDetails struct {
 	PortalID              ID       `json:"portalId"`
 	AccountType           string   `json:"accountType"` // e.g. STANDARD, SANDBOX, DEVELOPER_TEST
@@ -36,12 +36,8 @@ func (a *AccountDetails) Location() *time.Location {
 // client's limiter learns the account's time zone, which decides when the
 // daily budget resets. This is the service's "one cheap API call" check.
 func (c *Client) AccountDetails(ctx context.Context) (*AccountDetails, error) {
-	const template = "/account-info/v3/details"
 	var details AccountDetails
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "GET", template: template, idempotent: true},
-		path:     template,
-	}, &details)
+	_, err := c.send(ctx, c.request(opAccountDetails), &details)
 	if err != nil {
 		return nil, err
 	}

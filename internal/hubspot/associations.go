@@ -78,20 +78,16 @@ func (c *Client) ListAssociations(ctx context.Context, fromType, fromID, toType 
 	if opts.Limit < 0 || opts.Limit > MaxAssociationPage {
 		return nil, invalid("limit must be between 1 and %d", MaxAssociationPage)
 	}
-	const template = "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/{toObjectType}"
-	q := url.Values{}
+	r := c.request(opListAssociations, fromType, fromID, toType)
+	r.query = url.Values{}
 	if opts.Limit > 0 {
-		q.Set("limit", strconv.Itoa(opts.Limit))
+		r.query.Set("limit", strconv.Itoa(opts.Limit))
 	}
 	if opts.After != "" {
-		q.Set("after", opts.After)
+		r.query.Set("after", opts.After)
 	}
 	var page AssociationPage
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "GET", template: template, idempotent: true},
-		path:     expand(template, fromType, fromID, toType),
-		query:    q,
-	}, &page)
+	_, err := c.send(ctx, r, &page)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +100,7 @@ func (c *Client) AssociateDefault(ctx context.Context, fromType, fromID, toType,
 	if err := requireNonEmpty("fromType", fromType, "fromId", fromID, "toType", toType, "toId", toID); err != nil {
 		return err
 	}
-	const template = "/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}"
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "PUT", template: template, idempotent: true},
-		path:     expand(template, fromType, fromID, toType, toID),
-	}, nil)
+	_, err := c.send(ctx, c.request(opAssociateDefault, fromType, fromID, toType, toID), nil)
 	return err
 }
 
@@ -143,16 +135,13 @@ func (c *Client) BatchReadAssociations(ctx context.Context, fromType, toType str
 	if err := checkBatchSize(len(inputs)); err != nil {
 		return nil, err
 	}
-	const template = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read"
 	var resp struct {
 		Results []AssociationReadResult `json:"results"`
 		Errors  []batchItemError        `json:"errors"`
 	}
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "POST", template: template, idempotent: true},
-		path:     expand(template, fromType, toType),
-		body:     map[string]any{"inputs": inputs},
-	}, &resp)
+	r := c.request(opBatchReadAssociations, fromType, toType)
+	r.body = map[string]any{"inputs": inputs}
+	_, err := c.send(ctx, r, &resp)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +150,7 @@ func (c *Client) BatchReadAssociations(ctx context.Context, fromType, toType str
 		out.Results[string(r.From.ID)] = r
 	}
 	for _, e := range resp.Errors {
-		out.Errors = append(out.Errors, e.toAPIError("POST "+template, c.token.scrub))
+		out.Errors = append(out.Errors, e.toAPIError(r.endpoint.String(), c.token.scrub))
 	}
 	return out, nil
 }

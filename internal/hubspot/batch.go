@@ -47,8 +47,7 @@ func (c *Client) BatchRead(ctx context.Context, objectType string, req BatchRead
 			keys[i] = inputKey{id: id}
 		}
 	}
-	ep := endpoint{method: "POST", template: "/crm/v3/objects/{objectType}/batch/read", idempotent: true}
-	return c.sendBatch(ctx, ep, objectType, body, keys, req.IDProperty)
+	return c.sendBatch(ctx, opBatchRead, objectType, body, keys, req.IDProperty)
 }
 
 // BatchCreateInput is one record to create in a batch.
@@ -82,8 +81,7 @@ func (c *Client) BatchCreate(ctx context.Context, objectType string, inputs []Ba
 		body.Inputs = append(body.Inputs, newCreateBody(CreateObjectInput{Properties: in.Properties, Associations: in.Associations}, trace))
 		keys[i] = inputKey{traceID: trace}
 	}
-	ep := endpoint{method: "POST", template: "/crm/v3/objects/{objectType}/batch/create"}
-	return c.sendBatch(ctx, ep, objectType, body, keys, "")
+	return c.sendBatch(ctx, opBatchCreate, objectType, body, keys, "")
 }
 
 // BatchUpdateInput is one record to update. Address it by record id; HubSpot
@@ -99,7 +97,7 @@ type BatchUpdateInput struct {
 // HubSpot applies a batch update whole or not at all: one invalid input or unknown id
 // fails the call (multi-status is documented for batch create only).
 func (c *Client) BatchUpdate(ctx context.Context, objectType string, inputs []BatchUpdateInput) (*BatchResult, error) {
-	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/update", inputs, false, nil)
+	return c.batchWrite(ctx, objectType, opBatchUpdate, inputs, false, nil)
 }
 
 // BatchUpsertInput is one record to create or update, found by IDProperty
@@ -114,7 +112,7 @@ type BatchUpsertInput = BatchUpdateInput
 // property, a repeat updates what the first attempt created (and then
 // reports New=false).
 func (c *Client) BatchUpsert(ctx context.Context, objectType string, inputs []BatchUpsertInput) (*BatchResult, error) {
-	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/upsert", inputs, true, nil)
+	return c.batchWrite(ctx, objectType, opBatchUpsert, inputs, true, nil)
 }
 
 // BatchUpsertWithPermit is BatchUpsert whose first attempt is sent under p,
@@ -139,10 +137,10 @@ func (c *Client) BatchUpsertWithPermit(ctx context.Context, objectType string, i
 			return nil, invalid("the rate-limit permit is not a standard permit of this client's limiter")
 		}
 	}
-	return c.batchWrite(ctx, objectType, "/crm/v3/objects/{objectType}/batch/upsert", inputs, true, p)
+	return c.batchWrite(ctx, objectType, opBatchUpsert, inputs, true, p)
 }
 
-func (c *Client) batchWrite(ctx context.Context, objectType, template string, inputs []BatchUpdateInput, upsert bool, permit *Permit) (*BatchResult, error) {
+func (c *Client) batchWrite(ctx context.Context, objectType string, op operation, inputs []BatchUpdateInput, upsert bool, permit *Permit) (*BatchResult, error) {
 	if permit != nil {
 		defer permit.Done(nil) // releases it if we return before sending; no-op after
 	}
@@ -183,8 +181,7 @@ func (c *Client) batchWrite(ctx context.Context, objectType, template string, in
 			idProperty = in.IDProperty
 		}
 	}
-	ep := endpoint{method: "POST", template: template, idempotent: true}
-	return c.sendBatchWithPermit(ctx, ep, objectType, body, keys, idProperty, permit)
+	return c.sendBatchWithPermit(ctx, op, objectType, body, keys, idProperty, permit)
 }
 
 // BatchArchive archives up to MaxBatchInputs records (204). Idempotent.
@@ -202,26 +199,25 @@ func (c *Client) BatchArchive(ctx context.Context, objectType string, ids []stri
 	for i, id := range ids {
 		inputs[i] = archiveInput{ID: id}
 	}
-	const template = "/crm/v3/objects/{objectType}/batch/archive"
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "POST", template: template, idempotent: true},
-		path:     expand(template, objectType),
-		body:     map[string]any{"inputs": inputs},
-	}, nil)
+	r := c.request(opBatchArchive, objectType)
+	r.body = map[string]any{"inputs": inputs}
+	_, err := c.send(ctx, r, nil)
 	return err
 }
 
-func (c *Client) sendBatch(ctx context.Context, ep endpoint, objectType string, body any, keys []inputKey, idProperty string) (*BatchResult, error) {
-	return c.sendBatchWithPermit(ctx, ep, objectType, body, keys, idProperty, nil)
+func (c *Client) sendBatch(ctx context.Context, op operation, objectType string, body any, keys []inputKey, idProperty string) (*BatchResult, error) {
+	return c.sendBatchWithPermit(ctx, op, objectType, body, keys, idProperty, nil)
 }
 
-func (c *Client) sendBatchWithPermit(ctx context.Context, ep endpoint, objectType string, body any, keys []inputKey, idProperty string, permit *Permit) (*BatchResult, error) {
+func (c *Client) sendBatchWithPermit(ctx context.Context, op operation, objectType string, body any, keys []inputKey, idProperty string, permit *Permit) (*BatchResult, error) {
+	r := c.request(op, objectType)
+	r.body, r.permit = body, permit
 	var resp batchResponse
-	_, attempts, err := c.sendCounted(ctx, request{endpoint: ep, path: expand(ep.template, objectType), body: body, permit: permit}, &resp)
+	_, attempts, err := c.sendCounted(ctx, r, &resp)
 	if err != nil {
 		return nil, err
 	}
-	res := newBatchMatcher(keys, idProperty).apply(resp, ep.String(), c.token.scrub)
+	res := newBatchMatcher(keys, idProperty).apply(resp, r.endpoint.String(), c.token.scrub)
 	res.Attempts = attempts
 	return res, nil
 }

@@ -37,7 +37,7 @@ func TestCallShapes(t *testing.T) {
 			status:   200,
 			response: `{"portalId":456,"accountType":"STANDARD","timeZone":"US/Eastern","companyCurrency":"USD","additionalCurrencies":[],"utcOffset":"-05:00","utcOffsetMilliseconds":-18000000,"uiDomain":"app.hubspot.com","dataHostingLocation":"na1"}`,
 			call:     func(ctx context.Context, c *Client) (any, error) { return c.AccountDetails(ctx) },
-			wantReq:  seen{Method: "GET", Path: "/account-info/v3/details"},
+			wantReq:  seen{Method: "GET", Path: "/account-info/2026-03/details"},
 			wantValue: &AccountDetails{PortalID: "456", AccountType: "STANDARD", TimeZone: "US/Eastern", CompanyCurrency: "USD",
 				AdditionalCurrencies: []string{}, UTCOffset: "-05:00", UTCOffsetMilliseconds: -18000000, UIDomain: "app.hubspot.com", DataHostingLocation: "na1"},
 		},
@@ -48,7 +48,7 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.ListProperties(ctx, "contacts", ListPropertiesOptions{Archived: true})
 			},
-			wantReq: seen{Method: "GET", Path: "/crm/v3/properties/contacts", Query: "archived=true"},
+			wantReq: seen{Method: "GET", Path: "/crm/properties/2026-03/contacts", Query: "archived=true"},
 			wantValue: []Property{
 				{Name: "hs_notes_last_activity", Label: "Last Activity", Type: "object_coordinates", FieldType: "text", GroupName: "g", Options: []PropertyOption{}},
 				{Name: "lifecyclestage", Label: "Lifecycle Stage", Type: "enumeration", FieldType: "radio", Description: "d", GroupName: "contactinformation",
@@ -61,7 +61,7 @@ func TestCallShapes(t *testing.T) {
 			status:    200,
 			response:  `{"name":"email","label":"Email","type":"string","fieldType":"text","hasUniqueValue":true}`,
 			call:      func(ctx context.Context, c *Client) (any, error) { return c.GetProperty(ctx, "0-1", "email") },
-			wantReq:   seen{Method: "GET", Path: "/crm/v3/properties/0-1/email"},
+			wantReq:   seen{Method: "GET", Path: "/crm/properties/2026-03/0-1/email"},
 			wantValue: &Property{Name: "email", Label: "Email", Type: "string", FieldType: "text", HasUniqueValue: true},
 		},
 		{
@@ -71,7 +71,7 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.GetObject(ctx, "contacts", "jon@x.com", GetObjectOptions{IDProperty: "email", Properties: []string{"email", "firstname"}, Associations: []string{"companies"}})
 			},
-			wantReq: seen{Method: "GET", Path: "/crm/v3/objects/contacts/jon@x.com", Query: "associations=companies&idProperty=email&properties=email%2Cfirstname"},
+			wantReq: seen{Method: "GET", Path: "/crm/objects/2026-03/contacts/jon@x.com", Query: "associations=companies&idProperty=email&properties=email%2Cfirstname"},
 			wantValue: &Object{ID: "512", Properties: Properties{"email": "jon@x.com", "hs_object_id": "512"}, CreatedAt: Timestamp{created},
 				Associations: map[string]AssociatedIDs{"companies": {Results: []AssociatedID{{ID: "77", Type: "contact_to_company"}}}}},
 		},
@@ -82,7 +82,7 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.GetObject(ctx, "companies", "a/b", GetObjectOptions{IDProperty: "external_id"})
 			},
-			wantReq:   seen{Method: "GET", Path: "/crm/v3/objects/companies/a%2Fb", Query: "idProperty=external_id"},
+			wantReq:   seen{Method: "GET", Path: "/crm/objects/2026-03/companies/a%2Fb", Query: "idProperty=external_id"},
 			wantValue: &Object{ID: "9", Properties: Properties{}},
 		},
 		{
@@ -92,7 +92,7 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.CreateObject(ctx, "contacts", CreateObjectInput{Properties: map[string]string{"email": "a@b.com"}})
 			},
-			wantReq:   seen{Method: "POST", Path: "/crm/v3/objects/contacts", Body: `{"properties":{"email":"a@b.com"},"associations":[]}`},
+			wantReq:   seen{Method: "POST", Path: "/crm/objects/2026-03/contacts", Body: `{"properties":{"email":"a@b.com"},"associations":[]}`},
 			wantValue: &Object{ID: "601", Properties: Properties{"email": "a@b.com"}, CreatedAt: Timestamp{created}},
 		},
 		{
@@ -103,7 +103,7 @@ func TestCallShapes(t *testing.T) {
 				return c.CreateEngagement(ctx, EngagementInput{Type: EngagementCommunication, ContactIDs: []string{"501"},
 					Properties: map[string]string{"hs_timestamp": "2024-01-15T10:30:00.000Z", "hs_communication_channel_type": "SMS"}})
 			},
-			wantReq: seen{Method: "POST", Path: "/crm/v3/objects/communications",
+			wantReq: seen{Method: "POST", Path: "/crm/objects/2026-03/communications",
 				Body: `{"properties":{"hs_timestamp":"2024-01-15T10:30:00.000Z","hs_communication_channel_type":"SMS","hs_communication_logged_from":"CRM"},"associations":[{"to":{"id":"501"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":81}]}]}`},
 			wantValue: &Object{ID: "900", Properties: Properties{"hs_timestamp": "2024-01-15T10:30:00.000Z"}},
 		},
@@ -114,14 +114,14 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.UpdateObject(ctx, "contacts", "jon@x.com", map[string]string{"lifecyclestage": "customer", "phone": ""}, UpdateObjectOptions{IDProperty: "email"})
 			},
-			wantReq:   seen{Method: "PATCH", Path: "/crm/v3/objects/contacts/jon@x.com", Query: "idProperty=email", Body: `{"properties":{"lifecyclestage":"customer","phone":""}}`},
+			wantReq:   seen{Method: "PATCH", Path: "/crm/objects/2026-03/contacts/jon@x.com", Query: "idProperty=email", Body: `{"properties":{"lifecyclestage":"customer","phone":""}}`},
 			wantValue: &Object{ID: "512", Properties: Properties{"lifecyclestage": "customer"}},
 		},
 		{
 			name:    "archive",
 			status:  204,
 			call:    func(ctx context.Context, c *Client) (any, error) { return nil, c.ArchiveObject(ctx, "deals", "42") },
-			wantReq: seen{Method: "DELETE", Path: "/crm/v3/objects/deals/42"},
+			wantReq: seen{Method: "DELETE", Path: "/crm/objects/2026-03/deals/42"},
 		},
 		{
 			name:     "batch update keeps caller trace ids",
@@ -134,7 +134,7 @@ func TestCallShapes(t *testing.T) {
 				}
 				return res.Outcomes, nil
 			},
-			wantReq: seen{Method: "POST", Path: "/crm/v3/objects/deals/batch/update",
+			wantReq: seen{Method: "POST", Path: "/crm/objects/2026-03/deals/batch/update",
 				Body: `{"inputs":[{"id":"8","properties":{"dealstage":"won"},"objectWriteTraceId":"t-8"}]}`},
 			wantValue: []BatchOutcome{{Object: &Object{ID: "8", Properties: Properties{"dealstage": "won"}, ObjectWriteTraceID: "t-8"}}},
 		},
@@ -144,7 +144,7 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return nil, c.BatchArchive(ctx, "contacts", []string{"1", "2"})
 			},
-			wantReq: seen{Method: "POST", Path: "/crm/v3/objects/contacts/batch/archive", Body: `{"inputs":[{"id":"1"},{"id":"2"}]}`},
+			wantReq: seen{Method: "POST", Path: "/crm/objects/2026-03/contacts/batch/archive", Body: `{"inputs":[{"id":"1"},{"id":"2"}]}`},
 		},
 		{
 			name:     "search",
@@ -157,7 +157,7 @@ func TestCallShapes(t *testing.T) {
 					Properties:   []string{"dealstage"}, Limit: 200, After: "20",
 				})
 			},
-			wantReq: seen{Method: "POST", Path: "/crm/v3/objects/deals/search",
+			wantReq: seen{Method: "POST", Path: "/crm/objects/2026-03/deals/search",
 				Body: `{"filterGroups":[{"filters":[{"propertyName":"amount","operator":"BETWEEN","value":"10","highValue":"20"},{"propertyName":"associations.contact","operator":"EQ","value":"501"}]}],"sorts":[{"propertyName":"createdate","direction":"DESCENDING"}],"properties":["dealstage"],"limit":200,"after":"20"}`},
 			wantValue: &SearchResult{Total: 21, Results: []Object{{ID: "1", Properties: Properties{"dealstage": "closedwon"}}},
 				Paging: &Paging{Next: &NextPage{After: "20", Link: "?after=20"}}},
@@ -182,7 +182,7 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return nil, c.AssociateDefault(ctx, "contacts", "501", "companies", "77")
 			},
-			wantReq: seen{Method: "PUT", Path: "/crm/v4/objects/contacts/501/associations/default/companies/77"},
+			wantReq: seen{Method: "PUT", Path: "/crm/objects/2026-03/contacts/501/associations/default/companies/77"},
 		},
 		{
 			name:     "batch read associations keyed by from id",
@@ -191,13 +191,13 @@ func TestCallShapes(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.BatchReadAssociations(ctx, "contacts", "deals", []AssociationReadInput{{ID: "1"}, {ID: "2", After: "y"}, {ID: "3"}})
 			},
-			wantReq: seen{Method: "POST", Path: "/crm/v4/associations/contacts/deals/batch/read", Body: `{"inputs":[{"id":"1"},{"id":"2","after":"y"},{"id":"3"}]}`},
+			wantReq: seen{Method: "POST", Path: "/crm/associations/2026-03/contacts/deals/batch/read", Body: `{"inputs":[{"id":"1"},{"id":"2","after":"y"},{"id":"3"}]}`},
 			wantValue: &AssociationBatchResult{
 				Results: map[string]AssociationReadResult{
 					"1": {From: ObjectRef{ID: "1"}, To: []AssociatedObject{}, Paging: &Paging{Next: &NextPage{After: "x"}}},
 					"2": {From: ObjectRef{ID: "2"}, To: []AssociatedObject{{ToObjectID: "9", AssociationTypes: []AssociationType{{Category: "HUBSPOT_DEFINED", TypeID: 4}}}}},
 				},
-				Errors: []*APIError{{Operation: "POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read", Category: "OBJECT_NOT_FOUND",
+				Errors: []*APIError{{Operation: "POST /crm/associations/2026-03/{fromObjectType}/{toObjectType}/batch/read", Category: "OBJECT_NOT_FOUND",
 					Message: "No deals are associated with contact 3", Context: map[string][]string{"fromObjectId": {"3"}}}},
 			},
 		},

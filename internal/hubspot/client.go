@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,9 @@ type Options struct {
 	// BaseURL defaults to DefaultBaseURL; tests and the sandbox point it elsewhere.
 	BaseURL string
 	Token   Token
+	// APIVersion chooses the family of paths called (see APIVersion); empty means
+	// DefaultAPIVersion. Any other value is refused by NewClient.
+	APIVersion APIVersion
 	// HTTPClient defaults to a client over the transport every Client of
 	// the process shares (see httpclient.go). Its Timeout should be zero:
 	// Timeout below applies per attempt instead. Its redirect policy is
@@ -43,7 +47,7 @@ type Options struct {
 // CallInfo describes one HTTP attempt for observability hooks.
 type CallInfo struct {
 	Method        string
-	PathTemplate  string // e.g. /crm/v3/objects/{objectType}/{objectId}; never ids, emails or tokens
+	PathTemplate  string // e.g. /crm/objects/2026-03/{objectType}/{objectId}; never ids, emails or tokens
 	Kind          RequestKind
 	Attempt       int
 	StatusCode    int // 0 when no response arrived
@@ -57,6 +61,7 @@ type CallInfo struct {
 // concurrent use.
 type Client struct {
 	baseURL      *url.URL
+	apiVersion   APIVersion
 	token        Token
 	http         *http.Client
 	limiter      *Limiter
@@ -84,8 +89,13 @@ func NewClient(opts Options) (*Client, error) {
 	if u.User != nil || u.RawQuery != "" {
 		return nil, fmt.Errorf("%w: base URL must not carry credentials or a query", ErrInvalidRequest)
 	}
+	version := cmp.Or(opts.APIVersion, DefaultAPIVersion)
+	if _, err := ParseAPIVersion(string(version)); err != nil {
+		return nil, err
+	}
 	c := &Client{
 		baseURL:      u,
+		apiVersion:   version,
 		token:        opts.Token,
 		http:         httpClientFor(opts.HTTPClient),
 		limiter:      opts.Limiter,

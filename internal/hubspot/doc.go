@@ -1,9 +1,12 @@
 // Package hubspot is the client the integration service uses to talk to
 // HubSpot's CRM REST API on behalf of one connection (one private-app token).
 //
-// It owns four concerns that every call shares, so callers only see typed
+// It owns five concerns that every call shares, so callers only see typed
 // requests and typed errors:
 //
+//   - Paths: HubSpot's date-versioned API (2026-03) by default, or the legacy
+//     v3/v4 paths with [APIVersionV3]. Every call's path in both families is
+//     one row of one table (paths.go); the shapes are the same in both.
 //   - Secrets: the access token lives in a [Token], which redacts itself in
 //     every formatting, logging and JSON path; request bodies and URLs are
 //     never copied into errors or logs.

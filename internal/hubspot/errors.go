@@ -67,7 +67,7 @@ const CodeMissingRequiredProperty = "MISSING_REQUIRED_PROPERTY"
 // access token; request bodies and full URLs are never included.
 type APIError struct {
 	StatusCode    int
-	Operation     string // method and path template, e.g. "GET /crm/v3/objects/{objectType}/{objectId}"
+	Operation     string // method and path template, e.g. "GET /crm/objects/2026-03/{objectType}/{objectId}"
 	Category      string // e.g. VALIDATION_ERROR, OBJECT_NOT_FOUND, MISSING_SCOPES
 	SubCategory   string
 	Message       string

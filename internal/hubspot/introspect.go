@@ -39,13 +39,10 @@ func (b introspectionBody) MarshalJSON() ([]byte, error) {
 //
 // Idempotent (a read), so it is retried on transient failures.
 func (c *Client) IntrospectToken(ctx context.Context) (*TokenInfo, error) {
-	const template = "/oauth/v2/private-apps/get/access-token-info"
 	var info TokenInfo
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "POST", template: template, idempotent: true},
-		path:     template,
-		body:     introspectionBody{token: c.token},
-	}, &info)
+	r := c.request(opIntrospectToken)
+	r.body = introspectionBody{token: c.token}
+	_, err := c.send(ctx, r, &info)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,6 @@ func (c *Client) GetObject(ctx context.Context, objectType, id string, opts GetO
 	if err := requireNonEmpty("objectType", objectType, "id", id); err != nil {
 		return nil, err
 	}
-	const template = "/crm/v3/objects/{objectType}/{objectId}"
 	q := url.Values{}
 	setList(q, "properties", opts.Properties)
 	setList(q, "propertiesWithHistory", opts.PropertiesWithHistory)
@@ -73,11 +72,9 @@ func (c *Client) GetObject(ctx context.Context, objectType, id string, opts GetO
 		q.Set("archived", "true")
 	}
 	var obj Object
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "GET", template: template, idempotent: true},
-		path:     expand(template, objectType, id),
-		query:    q,
-	}, &obj)
+	r := c.request(opGetObject, objectType, id)
+	r.query = q
+	_, err := c.send(ctx, r, &obj)
 	if err != nil {
 		return nil, err
 	}
@@ -119,13 +116,10 @@ func (c *Client) CreateObject(ctx context.Context, objectType string, in CreateO
 	if err := requireNonEmpty("objectType", objectType); err != nil {
 		return nil, err
 	}
-	const template = "/crm/v3/objects/{objectType}"
 	var obj Object
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "POST", template: template},
-		path:     expand(template, objectType),
-		body:     newCreateBody(in, ""),
-	}, &obj)
+	r := c.request(opCreateObject, objectType)
+	r.body = newCreateBody(in, "")
+	_, err := c.send(ctx, r, &obj)
 	if err != nil {
 		return nil, err
 	}
@@ -148,18 +142,14 @@ func (c *Client) UpdateObject(ctx context.Context, objectType, id string, proper
 	if len(properties) == 0 {
 		return nil, invalid("update needs at least one property")
 	}
-	const template = "/crm/v3/objects/{objectType}/{objectId}"
-	q := url.Values{}
+	r := c.request(opUpdateObject, objectType, id)
+	r.query = url.Values{}
 	if opts.IDProperty != "" {
-		q.Set("idProperty", opts.IDProperty)
+		r.query.Set("idProperty", opts.IDProperty)
 	}
+	r.body = map[string]any{"properties": properties}
 	var obj Object
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "PATCH", template: template, idempotent: true},
-		path:     expand(template, objectType, id),
-		query:    q,
-		body:     map[string]any{"properties": properties},
-	}, &obj)
+	_, err := c.send(ctx, r, &obj)
 	if err != nil {
 		return nil, err
 	}
@@ -171,11 +161,7 @@ func (c *Client) ArchiveObject(ctx context.Context, objectType, id string) error
 	if err := requireNonEmpty("objectType", objectType, "id", id); err != nil {
 		return err
 	}
-	const template = "/crm/v3/objects/{objectType}/{objectId}"
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "DELETE", template: template, idempotent: true},
-		path:     expand(template, objectType, id),
-	}, nil)
+	_, err := c.send(ctx, c.request(opArchiveObject, objectType, id), nil)
 	return err
 }
 

@@ -5,7 +5,7 @@ import (
 	"net/url"
 )
 
-// Property is a property definition from /crm/v3/properties. Type and
+// Property is a property definition from the properties API. Type and
 // FieldType are plain strings: on read HubSpot returns values beyond the
 // documented enums (object_coordinates, calculation_rollup, …).
 //
@@ -71,7 +71,6 @@ func (c *Client) ListProperties(ctx context.Context, objectType string, opts Lis
 	if err := requireNonEmpty("objectType", objectType); err != nil {
 		return nil, err
 	}
-	const template = "/crm/v3/properties/{objectType}"
 	q := url.Values{}
 	if opts.Archived {
 		q.Set("archived", "true")
@@ -85,11 +84,9 @@ func (c *Client) ListProperties(ctx context.Context, objectType string, opts Lis
 	var out struct {
 		Results []Property `json:"results"`
 	}
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "GET", template: template, idempotent: true},
-		path:     expand(template, objectType),
-		query:    q,
-	}, &out)
+	r := c.request(opListProperties, objectType)
+	r.query = q
+	_, err := c.send(ctx, r, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +98,8 @@ func (c *Client) GetProperty(ctx context.Context, objectType, name string) (*Pro
 	if err := requireNonEmpty("objectType", objectType, "property name", name); err != nil {
 		return nil, err
 	}
-	const template = "/crm/v3/properties/{objectType}/{propertyName}"
 	var p Property
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "GET", template: template, idempotent: true},
-		path:     expand(template, objectType, name),
-	}, &p)
+	_, err := c.send(ctx, c.request(opGetProperty, objectType, name), &p)
 	if err != nil {
 		return nil, err
 	}

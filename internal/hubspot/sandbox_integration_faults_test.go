@@ -222,12 +222,12 @@ func TestSandboxNonIdempotentCallsAreNotRetried(t *testing.T) {
 		records    int    // records one call creates
 		call       func(ctx context.Context, c *hubspot.Client, contactID string) error
 	}{
-		{"CreateObject", "contacts", "/crm/v3/objects/contacts", "POST /crm/v3/objects/contacts", 1,
+		{"CreateObject", "contacts", "/crm/objects/2026-03/contacts", "POST /crm/objects/2026-03/contacts", 1,
 			func(ctx context.Context, c *hubspot.Client, _ string) error {
 				_, err := c.CreateObject(ctx, "contacts", hubspot.CreateObjectInput{Properties: map[string]string{"email": "new@example.com"}})
 				return err
 			}},
-		{"BatchCreate", "contacts", "/crm/v3/objects/contacts/batch/create", "POST /crm/v3/objects/contacts/batch/create", 2,
+		{"BatchCreate", "contacts", "/crm/objects/2026-03/contacts/batch/create", "POST /crm/objects/2026-03/contacts/batch/create", 2,
 			func(ctx context.Context, c *hubspot.Client, _ string) error {
 				_, err := c.BatchCreate(ctx, "contacts", []hubspot.BatchCreateInput{
 					{Properties: map[string]string{"email": "b1@example.com"}},
@@ -235,7 +235,7 @@ func TestSandboxNonIdempotentCallsAreNotRetried(t *testing.T) {
 				})
 				return err
 			}},
-		{"CreateEngagement", "notes", "/crm/v3/objects/notes", "POST /crm/v3/objects/notes", 1,
+		{"CreateEngagement", "notes", "/crm/objects/2026-03/notes", "POST /crm/objects/2026-03/notes", 1,
 			func(ctx context.Context, c *hubspot.Client, contactID string) error {
 				_, err := c.CreateEngagement(ctx, hubspot.EngagementInput{Type: hubspot.EngagementNote,
 					Properties: map[string]string{"hs_timestamp": "2025-01-02T03:04:05Z", "hs_note_body": "hello"},

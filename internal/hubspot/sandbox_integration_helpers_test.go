@@ -109,7 +109,7 @@ func (e *sandboxEnv) client(t *testing.T, tok *sandbox.Token, mutate func(*hubsp
 }
 
 // requests sums the sandbox's responses for one endpoint label (e.g.
-// "POST /crm/v3/objects/contacts"), dropped connections included.
+// "POST /crm/objects/2026-03/contacts"), dropped connections included.
 func requests(c sandbox.Counters, endpoint string) int {
 	n := 0
 	for _, v := range c.Requests[endpoint] {

@@ -13,7 +13,7 @@ import (
 	"github.com/connectflo/integrations/internal/sandbox"
 )
 
-const upsertPath = "/crm/v3/objects/contacts/batch/upsert"
+const upsertPath = "/crm/objects/2026-03/contacts/batch/upsert"
 
 func upsertInputs(prefix string, n int) []hubspot.BatchUpsertInput {
 	in := make([]hubspot.BatchUpsertInput, n)

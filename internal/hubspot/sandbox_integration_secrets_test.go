@@ -119,7 +119,7 @@ var leakCases = []leakCase{
 	}},
 	{"outage on batch upsert", hubspot.ErrUnavailable, func(ctx context.Context, t *testing.T, env *sandboxEnv, mint func([]string) sandbox.Token) []error {
 		c := clientFor(t, env, mint(sandbox.AllScopes()), fastRetries(3))
-		addFault(t, env, sandbox.FaultRule{Path: "/crm/v3/objects/contacts/batch/upsert", Outage: time.Minute})
+		addFault(t, env, sandbox.FaultRule{Path: "/crm/objects/2026-03/contacts/batch/upsert", Outage: time.Minute})
 		_, err := c.BatchUpsert(ctx, "contacts", []hubspot.BatchUpsertInput{{ID: "a@example.com", IDProperty: "email", Properties: map[string]string{"firstname": "A"}}})
 		return []error{err}
 	}},
@@ -138,7 +138,7 @@ var leakCases = []leakCase{
 	}},
 	{"lost response on create", hubspot.ErrUnavailable, func(ctx context.Context, t *testing.T, env *sandboxEnv, mint func([]string) sandbox.Token) []error {
 		c := clientFor(t, env, mint(sandbox.AllScopes()), nil)
-		addFault(t, env, sandbox.FaultRule{Method: "POST", Path: "/crm/v3/objects/contacts", LostResponseRate: 1})
+		addFault(t, env, sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/contacts", LostResponseRate: 1})
 		_, err := c.CreateObject(ctx, "contacts", hubspot.CreateObjectInput{Properties: map[string]string{"email": "lost@example.com"}})
 		return []error{err}
 	}},

@@ -31,7 +31,7 @@ const (
 	MaxQueryLength     = 3000
 )
 
-// SearchRequest is the body of POST /crm/v3/objects/{type}/search. Filters
+// SearchRequest is the body of a search (POST /crm/objects/2026-03/{objectType}/search). Filters
 // in a group are ANDed, groups are ORed. HubSpot honours one sort only.
 type SearchRequest struct {
 	FilterGroups []FilterGroup `json:"filterGroups,omitempty"`
@@ -133,13 +133,10 @@ func (c *Client) Search(ctx context.Context, objectType string, req SearchReques
 	if err := c.searchLimits.check(req); err != nil {
 		return nil, err
 	}
-	const template = "/crm/v3/objects/{objectType}/search"
 	var out SearchResult
-	_, err := c.send(ctx, request{
-		endpoint: endpoint{method: "POST", template: template, kind: KindSearch, idempotent: true},
-		path:     expand(template, objectType),
-		body:     req,
-	}, &out)
+	r := c.request(opSearch, objectType)
+	r.body = req
+	_, err := c.send(ctx, r, &out)
 	if err != nil {
 		return nil, err
 	}

@@ -213,7 +213,7 @@ func TestDebugLogHasOneLinePerAttempt(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string]any{"level": "DEBUG", "msg": "hubspot call", "method": "GET",
-			"path": "/crm/v3/objects/{objectType}/{objectId}", "status": float64([]int{503, 200}[i]), "attempt": float64(i + 1)}
+			"path": "/crm/objects/2026-03/{objectType}/{objectId}", "status": float64([]int{503, 200}[i]), "attempt": float64(i + 1)}
 		for k, v := range want {
 			if rec[k] != v {
 				t.Errorf("line %d: %s = %v, want %v", i, k, rec[k], v)

@@ -12,7 +12,7 @@ import (
 	"github.com/connectflo/integrations/internal/store"
 )
 
-const batchCreatePath = "/crm/v3/objects/*/batch/create"
+const batchCreatePath = "/crm/objects/2026-03/*/batch/create"
 
 // enqueueNotes enqueues n notes on one contact and returns their ids.
 func enqueueNotes(t *testing.T, ob *Outbox, contactID string, n int) []string {

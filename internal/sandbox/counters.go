@@ -12,7 +12,8 @@ const maxReceiptTimes = 200_000
 
 // Counters is a snapshot of what the sandbox has seen since the last reset.
 type Counters struct {
-	// Requests counts responses by endpoint ("POST /crm/v3/objects/contacts/batch/upsert")
+	// Requests counts responses by endpoint as called, in its API family
+	// ("POST /crm/objects/2026-03/contacts/batch/upsert", "POST /crm/v3/objects/contacts/batch/upsert")
 	// and HTTP status; a dropped connection counts under status 0.
 	Requests map[string]map[int]int `json:"requests"`
 	// RateLimited counts 429s by policyName (TEN_SECONDLY_ROLLING, SECONDLY, DAILY).

@@ -3,8 +3,9 @@
 //
 // It exists so that our HubSpot client, the service's end-to-end tests, the demo mode
 // and developers can exercise real wire behaviour without a HubSpot portal: private-app
-// tokens with scopes, the object, batch, search, property and v4 association endpoints,
-// HubSpot's validation and error bodies, its rate limits (a true rolling ten-second
+// tokens with scopes, the object, batch, search, property and v4 association endpoints
+// (each also under its 2026-03 date-versioned path where HubSpot documents one: see
+// routes.go), HubSpot's validation and error bodies, its rate limits (a true rolling ten-second
 // window per app, a daily budget per account and five searches per second), and
 // injected faults (latency, 5xx, outages, connection resets, and writes whose response
 // is lost). The wire shapes follow HubSpot's public OpenAPI specs and its developer docs

@@ -4,46 +4,79 @@ import (
 	"net/http"
 )
 
-// routes registers HubSpot's endpoints and the admin API. Paths use the stable v3/v4
-// forms; emails may appear in {objectId} because HubSpot's path pattern is ".+".
+// datedVersion is the date version of HubSpot's API the sandbox serves beside the legacy
+// v3/v4 paths: 2026-03, the first generally available one
+// (https://developers.hubspot.com/docs/api-reference/2026-03/overview). Its calls take and
+// return the same shapes as the legacy ones, so both paths lead to one handler.
+const datedVersion = "2026-03"
+
+// apiRoute is one HubSpot operation: its handler, served under the legacy path and, when
+// HubSpot documents one, under the 2026-03 path (dated "" when it does not).
+type apiRoute struct {
+	method  string
+	legacy  string
+	dated   string
+	handler http.HandlerFunc
+}
+
+// apiRoutes is the table of HubSpot's endpoints the sandbox serves. Emails may appear in
+// {objectId} because HubSpot's path pattern is ".+". Reading one record's associations,
+// the labelled PUT and the DELETE of a pair have no documented 2026-03 form: they stay on
+// associations v4 only, as on HubSpot; token introspection has never been versioned.
+func (s *Sandbox) apiRoutes() []apiRoute {
+	std, search := budgetStandard, budgetSearch
+	const (
+		objects     = "/crm/v3/objects/{objectType}"
+		objectsDate = "/crm/objects/" + datedVersion + "/{objectType}"
+		v4          = "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}"
+		v4batch     = "/crm/v4/associations/{objectType}/{toObjectType}"
+		assocDate   = "/crm/associations/" + datedVersion + "/{objectType}/{toObjectType}"
+	)
+	return []apiRoute{
+		{"POST", "/oauth/v2/private-apps/get/access-token-info", "", s.tokenInfo},
+		{"GET", "/account-info/v3/details", "/account-info/" + datedVersion + "/details", s.api(std, accountDetails)},
+
+		{"GET", "/crm/v3/properties/{objectType}", "/crm/properties/" + datedVersion + "/{objectType}", s.apiRead(std, listProperties)},
+		{"POST", "/crm/v3/properties/{objectType}", "/crm/properties/" + datedVersion + "/{objectType}", s.api(std, createProperty)},
+		{"GET", "/crm/v3/properties/{objectType}/{propertyName}", "/crm/properties/" + datedVersion + "/{objectType}/{propertyName}",
+			s.apiRead(std, getProperty)},
+
+		{"GET", objects, objectsDate, s.api(std, listObjects)},
+		{"POST", objects, objectsDate, s.api(std, createObject)},
+		{"GET", objects + "/{objectId}", objectsDate + "/{objectId}", s.api(std, getObject)},
+		{"PATCH", objects + "/{objectId}", objectsDate + "/{objectId}", s.api(std, updateObject)},
+		{"DELETE", objects + "/{objectId}", objectsDate + "/{objectId}", s.api(std, archiveObject)},
+		{"POST", objects + "/batch/read", objectsDate + "/batch/read", s.api(std, batchRead)},
+		{"POST", objects + "/batch/create", objectsDate + "/batch/create", s.api(std, batchCreate)},
+		{"POST", objects + "/batch/update", objectsDate + "/batch/update", s.api(std, batchUpdate)},
+		{"POST", objects + "/batch/upsert", objectsDate + "/batch/upsert", s.api(std, batchUpsert)},
+		{"POST", objects + "/batch/archive", objectsDate + "/batch/archive", s.api(std, batchArchive)},
+		{"POST", objects + "/search", objectsDate + "/search", s.api(search, searchObjects)},
+
+		{"GET", v4, "", s.api(std, listAssociations)},
+		{"PUT", v4 + "/{toObjectId}", "", s.api(std, putLabelledAssociation)},
+		{"DELETE", v4 + "/{toObjectId}", "", s.api(std, deleteAssociations)},
+		{"PUT", "/crm/v4/objects/{objectType}/{objectId}/associations/default/{toObjectType}/{toObjectId}",
+			objectsDate + "/{objectId}/associations/default/{toObjectType}/{toObjectId}", s.api(std, putDefaultAssociation)},
+		{"POST", v4batch + "/batch/read", assocDate + "/batch/read", s.api(std, batchReadAssociations)},
+		{"POST", v4batch + "/batch/associate/default", assocDate + "/batch/associate/default", s.api(std, batchAssociateDefault)},
+		{"POST", v4batch + "/batch/create", assocDate + "/batch/create", s.api(std, batchCreateAssociations)},
+		{"POST", v4batch + "/batch/archive", assocDate + "/batch/archive", s.api(std, batchArchiveAssociations)},
+		{"GET", v4batch + "/labels", assocDate + "/labels", s.api(std, associationLabels)},
+		{"GET", "/crm/associations/v4/{objectType}/{toObjectType}/labels", "", s.api(std, associationLabels)},
+	}
+}
+
+// routes registers HubSpot's endpoints, each under its legacy and its 2026-03 path, and the
+// admin API.
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
-	std, search := budgetStandard, budgetSearch
-
-	m.HandleFunc("POST /oauth/v2/private-apps/get/access-token-info", s.tokenInfo)
-	m.HandleFunc("GET /account-info/v3/details", s.api(std, accountDetails))
-
-	m.HandleFunc("GET /crm/v3/properties/{objectType}", s.apiRead(std, listProperties))
-	m.HandleFunc("POST /crm/v3/properties/{objectType}", s.api(std, createProperty))
-	m.HandleFunc("GET /crm/v3/properties/{objectType}/{propertyName}", s.apiRead(std, getProperty))
-
-	const objects = "/crm/v3/objects/{objectType}"
-	m.HandleFunc("GET "+objects, s.api(std, listObjects))
-	m.HandleFunc("POST "+objects, s.api(std, createObject))
-	m.HandleFunc("GET "+objects+"/{objectId}", s.api(std, getObject))
-	m.HandleFunc("PATCH "+objects+"/{objectId}", s.api(std, updateObject))
-	m.HandleFunc("DELETE "+objects+"/{objectId}", s.api(std, archiveObject))
-	m.HandleFunc("POST "+objects+"/batch/read", s.api(std, batchRead))
-	m.HandleFunc("POST "+objects+"/batch/create", s.api(std, batchCreate))
-	m.HandleFunc("POST "+objects+"/batch/update", s.api(std, batchUpdate))
-	m.HandleFunc("POST "+objects+"/batch/upsert", s.api(std, batchUpsert))
-	m.HandleFunc("POST "+objects+"/batch/archive", s.api(std, batchArchive))
-	m.HandleFunc("POST "+objects+"/search", s.api(search, searchObjects))
-
-	const v4 = "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}"
-	m.HandleFunc("GET "+v4, s.api(std, listAssociations))
-	m.HandleFunc("PUT "+v4+"/{toObjectId}", s.api(std, putLabelledAssociation))
-	m.HandleFunc("DELETE "+v4+"/{toObjectId}", s.api(std, deleteAssociations))
-	m.HandleFunc("PUT /crm/v4/objects/{objectType}/{objectId}/associations/default/{toObjectType}/{toObjectId}",
-		s.api(std, putDefaultAssociation))
-	const v4batch = "/crm/v4/associations/{objectType}/{toObjectType}/batch"
-	m.HandleFunc("POST "+v4batch+"/read", s.api(std, batchReadAssociations))
-	m.HandleFunc("POST "+v4batch+"/associate/default", s.api(std, batchAssociateDefault))
-	m.HandleFunc("POST "+v4batch+"/create", s.api(std, batchCreateAssociations))
-	m.HandleFunc("POST "+v4batch+"/archive", s.api(std, batchArchiveAssociations))
-	m.HandleFunc("GET /crm/v4/associations/{objectType}/{toObjectType}/labels", s.api(std, associationLabels))
-	m.HandleFunc("GET /crm/associations/v4/{objectType}/{toObjectType}/labels", s.api(std, associationLabels))
-
+	for _, r := range s.apiRoutes() {
+		m.HandleFunc(r.method+" "+r.legacy, r.handler)
+		if r.dated != "" {
+			m.HandleFunc(r.method+" "+r.dated, r.handler)
+		}
+	}
 	s.adminRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id := correlationIDFrom(r.Context())

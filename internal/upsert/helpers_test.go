@@ -22,7 +22,7 @@ const (
 	scaledMargin = 2 * time.Millisecond
 )
 
-const upsertEndpoint = "POST /crm/v3/objects/contacts/batch/upsert"
+const upsertEndpoint = "POST /crm/objects/2026-03/contacts/batch/upsert"
 
 // env is the HubSpot sandbox on 127.0.0.1:0 with one account and one
 // private-app token, and a client for it with a limiter at the scaled budget.

@@ -23,7 +23,7 @@ func TestUpsertsSurviveFaults(t *testing.T) {
 	e := newEnv(t, envOptions{seed: 30, retry: hubspot.RetryPolicy{MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 40 * time.Millisecond}})
 	// A little latency before HubSpot handles a request, as on any real
 	// network (it also lets createdAt tell a lost attempt's creation apart).
-	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/v3/objects/contacts/batch/upsert",
+	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/contacts/batch/upsert",
 		Latency: 2 * time.Millisecond, Jitter: 3 * time.Millisecond,
 		ErrorRates: map[int]float64{503: 0.08}, ResetRate: 0.06, LostResponseRate: 0.08}); err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestUpsertsSurviveFaults(t *testing.T) {
 func TestCreatedSurvivesALostResponse(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{seed: 31, retry: hubspot.RetryPolicy{BaseDelay: 5 * time.Millisecond}})
-	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/v3/objects/contacts/batch/upsert",
+	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/contacts/batch/upsert",
 		Latency: 2 * time.Millisecond, LostResponseRate: 1, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
