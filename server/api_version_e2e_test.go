@@ -1,6 +1,9 @@
 package main
 
 import (
+	"cmp"
+	"flag"
+	"maps"
 	"net/http"
 	"regexp"
 	"sync"
@@ -15,6 +18,34 @@ import (
 	"github.com/connectflo/integrations/client/clienttest"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 )
+
+// e2eAPIVersion runs the whole end-to-end suite against HubSpot's other API family:
+// go test ./server/ -args -hubspot-api-version=v3 (scripts/test runs the suite so, after the
+// default family). It sets HUBSPOT_API_VERSION for every server the harness starts unless a
+// test sets it itself; the clienttest servers of this file choose their family explicitly.
+var e2eAPIVersion = flag.String("hubspot-api-version", "", "run the end-to-end suite with this --hubspot-api-version (empty: the server's default)")
+
+// withAPIVersion is env with HUBSPOT_API_VERSION of the suite's family added, unless env sets it.
+func withAPIVersion(env map[string]string) map[string]string {
+	if _, set := env["HUBSPOT_API_VERSION"]; set || *e2eAPIVersion == "" {
+		return env
+	}
+	out := maps.Clone(env)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out["HUBSPOT_API_VERSION"] = *e2eAPIVersion
+	return out
+}
+
+// familyPath is the path of a HubSpot call in the family the suite runs with: v3 under
+// -hubspot-api-version=v3, else the 2026-03 form (the default).
+func familyPath(v3, dated string) string {
+	if *e2eAPIVersion == "v3" {
+		return v3
+	}
+	return dated
+}
 
 // hubspotPaths records the method and path of every request the service sends to HubSpot.
 type hubspotPaths struct {
@@ -37,6 +68,36 @@ func (p *hubspotPaths) all() []string {
 	return append([]string(nil), p.seen...)
 }
 
+// familyPaths match the requests of each API family; unversionedPaths those HubSpot has no
+// 2026-03 form of (token introspection, one record's associations), sent alike by both.
+var (
+	familyPaths = map[string]*regexp.Regexp{
+		"2026-03": regexp.MustCompile(`^[A-Z]+ (/crm/(objects|properties|associations)/2026-03/|/account-info/2026-03/)`),
+		"v3":      regexp.MustCompile(`^[A-Z]+ (/crm/v3/(objects|properties)/|/crm/v4/(objects|associations)/|/account-info/v3/)`),
+	}
+	unversionedPaths = regexp.MustCompile(`^(POST /oauth/v2/private-apps/get/access-token-info|GET /crm/v4/objects/[^/]+/[^/]+/associations/[^/]+)$`)
+)
+
+// TestHarnessCallsHubSpotInTheSuitesFamily: the servers the harness starts call HubSpot in
+// the family the suite runs with, so that scripts/test's second run of the suite, with
+// -hubspot-api-version=v3, proves the legacy family end to end.
+func TestHarnessCallsHubSpotInTheSuitesFamily(t *testing.T) {
+	t.Parallel()
+	var paths hubspotPaths
+	ts := startServerWith(t, serverOptions{hubspot: paths.wrap})
+	ts.connect(t, "prod")
+	family := cmp.Or(*e2eAPIVersion, "2026-03")
+	seen := paths.all()
+	if len(seen) == 0 {
+		t.Fatal("connecting sent nothing to HubSpot")
+	}
+	for _, p := range seen {
+		if !unversionedPaths.MatchString(p) && !familyPaths[family].MatchString(p) {
+			t.Errorf("%s is not of the %s family", p, family)
+		}
+	}
+}
+
 // TestAPIVersionEndToEnd runs a short workflow (test the connection, discover fields, upsert a
 // contact, branch on it, log a note, win a deal, read associations, search) with each value of
 // --hubspot-api-version, and checks that every request the service sent to HubSpot was of that
@@ -45,16 +106,13 @@ func (p *hubspotPaths) all() []string {
 // one record's associations).
 func TestAPIVersionEndToEnd(t *testing.T) {
 	t.Parallel()
-	unversioned := regexp.MustCompile(`^(POST /oauth/v2/private-apps/get/access-token-info|GET /crm/v4/objects/[^/]+/[^/]+/associations/[^/]+)$`)
 	tests := []struct {
 		name  string
 		flags []string
 		path  *regexp.Regexp // every other request's path matches it
 	}{
-		{"default is 2026-03", nil,
-			regexp.MustCompile(`^[A-Z]+ (/crm/(objects|properties|associations)/2026-03/|/account-info/2026-03/)`)},
-		{"v3", []string{"--hubspot-api-version", "v3"},
-			regexp.MustCompile(`^[A-Z]+ (/crm/v3/(objects|properties)/|/crm/v4/(objects|associations)/|/account-info/v3/)`)},
+		{"default is 2026-03", nil, familyPaths["2026-03"]},
+		{"v3", []string{"--hubspot-api-version", "v3"}, familyPaths["v3"]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +172,7 @@ func TestAPIVersionEndToEnd(t *testing.T) {
 				t.Fatalf("HubSpot saw %d requests: %q; want at least one per step", len(seen), seen)
 			}
 			for _, p := range seen {
-				if !unversioned.MatchString(p) && !tt.path.MatchString(p) {
+				if !unversionedPaths.MatchString(p) && !tt.path.MatchString(p) {
 					t.Errorf("the service called %s, outside the %s family", p, tt.name)
 				}
 			}

@@ -38,6 +38,9 @@ func serverBinary(t *testing.T) string {
 // startProcess runs the server binary and returns its gRPC address once it serves.
 func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	if *e2eAPIVersion != "" {
+		args = append(args, "--hubspot-api-version", *e2eAPIVersion)
+	}
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -113,7 +116,7 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	}
 	// Every note batch is applied at once and answered 40 ms later, so the batches in flight
 	// when the server dies are in HubSpot without the server having heard of them.
-	if _, err := sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/notes/batch/create", ResponseDelay: 40 * time.Millisecond}); err != nil {
+	if _, err := sb.AddFault(sandbox.FaultRule{Method: "POST", Path: familyPath("/crm/v3/objects/notes/batch/create", "/crm/objects/2026-03/notes/batch/create"), ResponseDelay: 40 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	ids := make([]string, crashEvents)

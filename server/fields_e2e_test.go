@@ -195,7 +195,7 @@ func TestConcurrentRefreshesShareOneSetOfCalls(t *testing.T) {
 	conn := ts.connect(t, "prod")
 	c := ts.client(t, ts.keys["acme"])
 	// Slow HubSpot down so that every refresh below overlaps the first.
-	if _, err := ts.sb.AddFault(sandbox.FaultRule{Path: "/crm/properties/2026-03/", Latency: 300 * time.Millisecond}); err != nil {
+	if _, err := ts.sb.AddFault(sandbox.FaultRule{Path: familyPath("/crm/v3/properties/", "/crm/properties/2026-03/"), Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	before := requestsTo(ts.sb.Counters().Requests, "properties")

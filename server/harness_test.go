@@ -148,7 +148,7 @@ func (ts *testServer) start(t *testing.T) {
 	mark := len(ts.logs.String())
 	// The key file sits outside the database's folder, as it does by default.
 	keyFile := filepath.Join(filepath.Dir(filepath.Dir(ts.db)), "config", "encryption.keys")
-	p := apptest.Start(t, apptest.Options{DB: ts.db, KeyFile: keyFile, HubSpotURL: ts.hubspot.URL, Env: ts.env, Logs: ts.logs})
+	p := apptest.Start(t, apptest.Options{DB: ts.db, KeyFile: keyFile, HubSpotURL: ts.hubspot.URL, Env: withAPIVersion(ts.env), Logs: ts.logs})
 	ts.grpcAddr, ts.httpAddr = p.GRPCAddr, p.HTTPAddr
 	ts.stop = func() {
 		if err := p.Stop(); err != nil {

@@ -64,10 +64,12 @@ func TestShutdownWithStuckStagesEndsWithinTheTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var (
+		getContact  = "GET " + familyPath("/crm/v3/objects/contacts/", "/crm/objects/2026-03/contacts/")
+		upsertBatch = "POST " + familyPath("/crm/v3/objects/contacts/batch/upsert", "/crm/objects/2026-03/contacts/batch/upsert")
+		createNotes = "POST " + familyPath("/crm/v3/objects/notes/batch/create", "/crm/objects/2026-03/notes/batch/create")
+	)
 	const (
-		getContact  = "GET /crm/objects/2026-03/contacts/"
-		upsertBatch = "POST /crm/objects/2026-03/contacts/batch/upsert"
-		createNotes = "POST /crm/objects/2026-03/notes/batch/create"
 		// Far beyond the shutdown timeout and the server's 2 s HubSpot attempt timeout, yet
 		// short: the sandbox holds a request this long even after its client has gone.
 		stuckLatency = 4 * time.Second
