@@ -16,6 +16,11 @@ func (s *Sandbox) routes() *http.ServeMux {
 	m.HandleFunc("GET /crm/v3/properties/{objectType}", s.apiRead(std, listProperties))
 	m.HandleFunc("POST /crm/v3/properties/{objectType}", s.api(std, createProperty))
 	m.HandleFunc("GET /crm/v3/properties/{objectType}/{propertyName}", s.apiRead(std, getProperty))
+	m.HandleFunc("GET /crm/v3/properties/{objectType}/groups", s.apiRead(std, listPropertyGroups))
+	m.HandleFunc("GET /crm/v3/pipelines/{objectType}", s.apiRead(std, listPipelines))
+	// HubSpot's spec (and its npm client) lists owners at /crm/v3/owners/, trailing slash.
+	m.HandleFunc("GET /crm/v3/owners/{$}", s.apiRead(std, listOwners))
+	m.HandleFunc("GET /crm/v3/owners", s.apiRead(std, listOwners))
 
 	const objects = "/crm/v3/objects/{objectType}"
 	m.HandleFunc("GET "+objects, s.api(std, listObjects))
