@@ -162,7 +162,7 @@ func TestOwners(t *testing.T) {
 		page := decode[struct{ Results []sandbox.Owner }](t, e.do("GET", "/crm/v3/owners/?email=aiko.tanaka@northwind.example", nil))
 		want := []sandbox.Owner{{ID: "41629781", Type: "PERSON", Email: "aiko.tanaka@northwind.example",
 			FirstName: "Aiko", LastName: "Tanaka", UserID: 9_100_003,
-			Teams: []sandbox.OwnerTeam{{ID: "5802", Name: "Senior Support", Primary: true}, {ID: "5801", Name: "Sales"}},
+			Teams:     []sandbox.OwnerTeam{{ID: "5802", Name: "Senior Support", Primary: true}, {ID: "5801", Name: "Sales"}},
 			CreatedAt: "2026-03-10T15:00:00.000Z", UpdatedAt: "2026-03-10T15:00:00.000Z"}}
 		if d := cmp.Diff(want, page.Results); d != "" {
 			t.Errorf("owner (-want +got):\n%s", d)
