@@ -90,8 +90,10 @@ func TestCallShapes(t *testing.T) {
 			name:     "list owners asks for large pages and decodes teams",
 			status:   200,
 			response: `{"results":[{"id":"41629781","type":"PERSON","email":"aiko@x.example","firstName":"Aiko","lastName":"Tanaka","userId":9100003,"teams":[{"id":"5802","name":"Senior Support","primary":true}],"archived":false,"createdAt":"2026-01-01T00:00:00Z"}]}`,
-			call:     func(ctx context.Context, c *Client) (any, error) { return c.ListOwners(ctx, ListOwnersOptions{Archived: true}) },
-			wantReq:  seen{Method: "GET", Path: "/crm/v3/owners/", Query: "archived=true&limit=500"},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ListOwners(ctx, ListOwnersOptions{Archived: true})
+			},
+			wantReq: seen{Method: "GET", Path: "/crm/v3/owners/", Query: "archived=true&limit=500"},
 			wantValue: []Owner{{ID: "41629781", Type: "PERSON", Email: "aiko@x.example", FirstName: "Aiko", LastName: "Tanaka", UserID: "9100003",
 				Teams: []OwnerTeam{{ID: "5802", Name: "Senior Support", Primary: true}}}},
 		},
