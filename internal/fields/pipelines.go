@@ -50,8 +50,9 @@ func AnnotateStages(objectType string, fs []Field, pipelines []Pipeline) {
 		if fs[i].Name != names.Stage {
 			continue
 		}
-		for j := range fs[i].Options {
-			fs[i].Options[j].Pipeline = pipelineOf[fs[i].Options[j].Value]
+		options := fs[i].Options
+		for j := range options {
+			options[j].Pipeline = pipelineOf[options[j].Value]
 		}
 	}
 }

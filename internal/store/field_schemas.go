@@ -88,12 +88,11 @@ func (s *Store) ReplaceFieldSchemas(ctx context.Context, workspace, connectionID
 					return 0, err
 				}
 			}
-			groups, err := encodeList(u.Groups)
-			if err != nil {
+			var groups, pipelines []byte
+			if groups, err = encodeList(u.Groups); err != nil {
 				return 0, err
 			}
-			pipelines, err := encodeList(u.Pipelines)
-			if err != nil {
+			if pipelines, err = encodeList(u.Pipelines); err != nil {
 				return 0, err
 			}
 			anyDiscovered = true
