@@ -58,7 +58,8 @@ var lifecycleStages = opts("subscriber", "Subscriber", "lead", "Lead",
 	"opportunity", "Opportunity", "customer", "Customer", "evangelist", "Evangelist", "other", "Other")
 
 // ownerProp is enumeration/select whose options come from the owners API
-// (externalOptions, referencedObjectType OWNER), so it has none of its own.
+// (externalOptions, referencedObjectType OWNER), so it has none of its own. It is labelled
+// after its object type ("Deal owner") and sits in a group of that type.
 func ownerProp(ot objectType, group string) propDef {
 	label := strings.ToUpper(ot.singular[:1]) + ot.singular[1:] + " owner"
 	return propDef{name: "hubspot_owner_id", label: label, typ: "enumeration", field: "select",
