@@ -72,8 +72,8 @@ func (p *hubspotPaths) all() []string {
 // 2026-03 form of (token introspection, one record's associations), sent alike by both.
 var (
 	familyPaths = map[string]*regexp.Regexp{
-		"2026-03": regexp.MustCompile(`^[A-Z]+ (/crm/(objects|properties|associations)/2026-03/|/account-info/2026-03/)`),
-		"v3":      regexp.MustCompile(`^[A-Z]+ (/crm/v3/(objects|properties)/|/crm/v4/(objects|associations)/|/account-info/v3/)`),
+		"2026-03": regexp.MustCompile(`^[A-Z]+ (/crm/(objects|properties|associations|pipelines|owners)/2026-03/|/account-info/2026-03/)`),
+		"v3":      regexp.MustCompile(`^[A-Z]+ (/crm/v3/(objects|properties|pipelines|owners)/|/crm/v4/(objects|associations)/|/account-info/v3/)`),
 	}
 	unversionedPaths = regexp.MustCompile(`^(POST /oauth/v2/private-apps/get/access-token-info|GET /crm/v4/objects/[^/]+/[^/]+/associations/[^/]+)$`)
 )

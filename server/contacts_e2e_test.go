@@ -190,11 +190,17 @@ func TestUpsertDeadlineShorterThanTheQueue(t *testing.T) {
 	// Not parallel: it bounds the slowest call in wall-clock time, which the load of other tests
 	// would stretch.
 	ts := startServer(t)
-	ts.sb.SetLimits(sandbox.Limits{PerWindow: 2, Window: 3 * time.Second})
 	conn := ts.connect(t, "prod")
 	c := ts.client(t, ts.keys["acme"])
-	// Connecting teaches the limiter HubSpot's budget (a 429 or two while it learns is
-	// HubSpot's rule, retried); from then on there must be none.
+	// HubSpot's budget shrinks to 2 requests per 3 s once connected (discovering the fields
+	// alone takes more than that). One upsert teaches the limiter the new budget (a 429 or two
+	// while it learns is HubSpot's rule, retried); from then on there must be none.
+	ts.sb.SetLimits(sandbox.Limits{PerWindow: 2, Window: 3 * time.Second})
+	teach, cancelTeach := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancelTeach()
+	if _, err := c.UpsertContact(teach, &integrationsv1.UpsertContactRequest{Connection: conn.GetName(), Email: "teach@example.com"}); err != nil {
+		t.Fatal(err)
+	}
 	limitedBefore := ts.sb.Counters().RateLimited["TEN_SECONDLY_ROLLING"]
 	var wg sync.WaitGroup
 	var mu sync.Mutex

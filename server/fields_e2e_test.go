@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
@@ -198,7 +199,24 @@ func TestConcurrentRefreshesShareOneSetOfCalls(t *testing.T) {
 	if _, err := ts.sb.AddFault(sandbox.FaultRule{Path: familyPath("/crm/v3/properties/", "/crm/properties/2026-03/"), Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	before := requestsTo(ts.sb.Counters().Requests, "properties")
+	// Every endpoint a refresh reads, and how often one refresh reads it: each object type's
+	// properties and groups, the deal pipelines, and the owners, active then archived.
+	want := map[string]int{"GET /crm/v3/owners/": 2, "GET /crm/v3/pipelines/deals": 1}
+	for _, ot := range []string{"contacts", "companies", "deals"} {
+		want["GET /crm/v3/properties/"+ot] = 1
+		want["GET /crm/v3/properties/"+ot+"/groups"] = 1
+	}
+	count := func() map[string]int {
+		requests := ts.sb.Counters().Requests
+		out := map[string]int{}
+		for ep := range want {
+			for _, n := range requests[ep] {
+				out[ep] += n
+			}
+		}
+		return out
+	}
+	before := count()
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
 	for range 10 {
@@ -216,8 +234,12 @@ func TestConcurrentRefreshesShareOneSetOfCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := requestsTo(ts.sb.Counters().Requests, "properties") - before; n != 3 {
-		t.Errorf("10 concurrent refreshes made %d property calls; want 3 (one per object type)", n)
+	got := count()
+	for ep := range got {
+		got[ep] -= before[ep]
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("10 concurrent refreshes made more than one refresh's calls (-want +got):\n%s", d)
 	}
 }
 

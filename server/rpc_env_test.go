@@ -22,6 +22,9 @@ const (
 	// eventLogged: connected, and a note on the first sample contact delivered to HubSpot
 	// (rpcEnv.event).
 	eventLogged
+	// connectedWithoutOwnersScope: connected, then the connection's token lost
+	// crm.objects.owners.read, as editing the app's scopes in HubSpot does.
+	connectedWithoutOwnersScope
 )
 
 // rpcEnv is the world a case runs in: its own server, database and HubSpot.
@@ -42,6 +45,11 @@ func newRPCEnv(t *testing.T, setup rpcSetup) *rpcEnv {
 	}
 	ts, c, conn, seed := seeded(t)
 	e := &rpcEnv{t: t, ts: ts, conn: conn, seed: seed}
+	if setup == connectedWithoutOwnersScope {
+		if err := ts.sb.SetTokenScopes(ts.token, sandbox.ScopesWithout("owners")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if setup == eventLogged {
 		ev, err := c.LogTimelineEvent(context.Background(), &integrationsv1.LogTimelineEventRequest{Parent: conn.GetName(),
 			TimelineEvent: noteFor(seed.Contacts[0], time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)), RequestId: "setup-note", WaitForDelivery: true})

@@ -1,10 +1,13 @@
 // Package discovery reads the contact, company and deal fields of a connected HubSpot account,
 // types them (package fields) and keeps them in the store as the schema every write and
-// condition is checked against. Object types are read concurrently; concurrent refreshes of
-// one connection share one set of HubSpot calls; a missing scope fails only its object type.
+// condition is checked against, with each object type's property groups, the deal pipelines
+// and the account's owners. Object types are read concurrently; concurrent refreshes of one
+// connection share one set of HubSpot calls; a missing scope fails only its object type, and
+// owners that cannot be read fail nothing but themselves.
 package discovery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,8 +41,9 @@ var (
 
 // Store is the persistence discovery needs.
 type Store interface {
-	ReplaceFieldSchemas(ctx context.Context, workspace, connectionID string, updates []store.SchemaUpdate, discoveredAt time.Time) (int64, error)
+	ReplaceFieldSchemas(ctx context.Context, workspace, connectionID string, updates []store.SchemaUpdate, owners *store.OwnersUpdate, discoveredAt time.Time) (int64, error)
 	FieldSchemas(ctx context.Context, workspace, connectionID string) (map[string]store.FieldSchema, error)
+	Owners(ctx context.Context, workspace, connectionID string) (store.OwnerList, error)
 }
 
 // Clients gives the HubSpot client of a connection (the handles registry, which owns it).
@@ -207,7 +211,16 @@ func approxBytes(raw map[string]store.FieldSchema) int64 {
 			n += perField + int64(len(f.Name)+len(f.Label)+len(f.Description)+len(f.GroupName)+
 				len(f.HubSpotType)+len(f.HubSpotFieldType)+len(f.ReferencedObjectType))
 			for _, o := range f.Options {
-				n += perOption + int64(len(o.Label)+len(o.Value)+len(o.Description))
+				n += perOption + int64(len(o.Label)+len(o.Value)+len(o.Description)+len(o.Pipeline))
+			}
+		}
+		for _, g := range fs.Groups {
+			n += perOption + int64(len(g.Name)+len(g.Label))
+		}
+		for _, p := range fs.Pipelines {
+			n += perOption + int64(len(p.ID)+len(p.Label))
+			for _, s := range p.Stages {
+				n += perOption + int64(len(s.ID)+len(s.Label))
 			}
 		}
 	}
@@ -223,14 +236,12 @@ func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[strin
 	start := d.now()
 	updates := make([]store.SchemaUpdate, len(ObjectTypes))
 	errs := make([]error, len(ObjectTypes))
+	var owners store.OwnersUpdate
 	var wg sync.WaitGroup
 	for i, ot := range ObjectTypes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			updates[i], errs[i] = discoverType(ctx, client, ot)
-		}()
+		wg.Go(func() { updates[i], errs[i] = discoverType(ctx, client, ot) })
 	}
+	wg.Go(func() { owners = discoverOwners(ctx, client) })
 	wg.Wait()
 	// When nothing could be read for a reason that is not per type (HubSpot down, token
 	// revoked, rate limited), keep the cache as it is and report the reason.
@@ -244,13 +255,13 @@ func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[strin
 		return nil, errs[0]
 	}
 	discoveredAt := d.now().UTC()
-	version, err := d.store.ReplaceFieldSchemas(ctx, c.Workspace, c.ID, updates, discoveredAt)
+	version, err := d.store.ReplaceFieldSchemas(ctx, c.Workspace, c.ID, updates, &owners, discoveredAt)
 	if err != nil {
 		return nil, err
 	}
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
 	d.logger.InfoContext(ctx, "discovered fields", "connection", name, "schema_version", version,
-		"failed_types", failed, "duration_ms", d.now().Sub(start).Milliseconds())
+		"failed_types", failed, "owners_error", owners.ErrorReason, "duration_ms", d.now().Sub(start).Milliseconds())
 	if failed > 0 {
 		// Failed types keep their last good fields, which only the store has.
 		got, err := d.store.FieldSchemas(ctx, c.Workspace, c.ID)
@@ -261,7 +272,8 @@ func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[strin
 	}
 	out := make(map[string]store.FieldSchema, len(updates))
 	for _, u := range updates {
-		out[u.ObjectType] = store.FieldSchema{ObjectType: u.ObjectType, Version: version, DiscoveredAt: discoveredAt, Fields: u.Fields}
+		out[u.ObjectType] = store.FieldSchema{ObjectType: u.ObjectType, Version: version, DiscoveredAt: discoveredAt, Fields: u.Fields,
+			Groups: u.Groups, Pipelines: u.Pipelines}
 	}
 	d.remember(name, version, out)
 	return out, nil
@@ -270,8 +282,17 @@ func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[strin
 // discoverType reads one object type. A failure is returned both as an error and as the
 // SchemaUpdate recording it.
 func discoverType(ctx context.Context, client *hubspot.Client, objectType string) (store.SchemaUpdate, error) {
-	props, err := client.ListProperties(ctx, objectType, hubspot.ListPropertiesOptions{})
-	if err != nil {
+	// The properties, the groups and the pipelines are three requests; they go out together.
+	var props []hubspot.Property
+	var groups []fields.Group
+	var pipelines []fields.Pipeline
+	var propsErr, groupsErr, pipelinesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { props, propsErr = client.ListProperties(ctx, objectType, hubspot.ListPropertiesOptions{}) })
+	wg.Go(func() { groups, groupsErr = readGroups(ctx, client, objectType) })
+	wg.Go(func() { pipelines, pipelinesErr = readPipelines(ctx, client, objectType) })
+	wg.Wait()
+	if err := cmp.Or(propsErr, groupsErr, pipelinesErr); err != nil {
 		u := store.SchemaUpdate{ObjectType: objectType, ErrorReason: ReasonFailed, ErrorMessage: err.Error()}
 		var apiErr *hubspot.APIError
 		switch {
@@ -300,13 +321,14 @@ func discoverType(ctx context.Context, client *hubspot.Client, objectType string
 	for i, pi := range order {
 		out[i] = fields.FromProperty(toFieldProperty(&props[pi]))
 	}
+	fields.AnnotateStages(objectType, out, pipelines)
 	// Encode for the store here, while the other object types are still being read, so that
 	// the transaction after the last one arrives only writes.
 	encoded, err := store.EncodeFields(out)
 	if err != nil {
 		return store.SchemaUpdate{ObjectType: objectType, ErrorReason: ReasonFailed, ErrorMessage: err.Error()}, err
 	}
-	return store.SchemaUpdate{ObjectType: objectType, Fields: out, Encoded: encoded}, nil
+	return store.SchemaUpdate{ObjectType: objectType, Fields: out, Encoded: encoded, Groups: groups, Pipelines: pipelines}, nil
 }
 
 // toFieldProperty keeps what the fields package types from HubSpot's property.

@@ -63,6 +63,9 @@ type Option struct {
 	DisplayOrder int    `json:",omitempty"`
 	Hidden       bool   `json:",omitempty"`
 	Description  string `json:",omitempty"`
+	// Pipeline is, on a pipeline stage field's options (deals' dealstage), the id of the
+	// pipeline the stage belongs to (see AnnotateStages).
+	Pipeline string `json:",omitempty"`
 }
 
 // Property is HubSpot's description of a property, as read from the properties API; it is

@@ -64,6 +64,12 @@ func (h *Handle) StoredSchemas(ctx context.Context) (map[string]store.FieldSchem
 	return h.reg.fields.Cached(ctx, h.conn)
 }
 
+// Owners are the owners of the connection's HubSpot account as last discovered (with the
+// fields: a refresh reads both), or why they could not be read.
+func (h *Handle) Owners(ctx context.Context) (store.OwnerList, error) {
+	return h.reg.fields.Owners(ctx, h.conn)
+}
+
 // Schemas are the typed schemas writes and conditions are checked against, built once per
 // schema version.
 func (h *Handle) Schemas(ctx context.Context) (map[string]*fields.Schema, error) {

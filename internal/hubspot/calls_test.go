@@ -65,6 +65,39 @@ func TestCallShapes(t *testing.T) {
 			wantValue: &Property{Name: "email", Label: "Email", Type: "string", FieldType: "text", HasUniqueValue: true},
 		},
 		{
+			name:     "list property groups",
+			status:   200,
+			response: `{"results":[{"name":"dealinformation","label":"Deal information","displayOrder":0,"archived":false},{"name":"old","label":"Old","displayOrder":-1,"archived":true}]}`,
+			call:     func(ctx context.Context, c *Client) (any, error) { return c.ListPropertyGroups(ctx, "0-3") },
+			wantReq:  seen{Method: "GET", Path: "/crm/properties/2026-03/0-3/groups"},
+			wantValue: []PropertyGroup{{Name: "dealinformation", Label: "Deal information"},
+				{Name: "old", Label: "Old", DisplayOrder: -1, Archived: true}},
+		},
+		{
+			name:   "list pipelines keeps stage metadata as text, whether HubSpot sends strings or not",
+			status: 200,
+			response: `{"results":[{"id":"1467822","label":"Enterprise","displayOrder":1,"archived":false,"createdAt":"2026-01-01T00:00:00Z","stages":[` +
+				`{"id":"2096394","label":"Closed Won","displayOrder":3,"archived":false,"metadata":{"probability":"1.0","isClosed":"true"},"writePermissions":"CRM_PERMISSIONS_ENFORCEMENT"},` +
+				`{"id":"2096391","label":"Discovery","displayOrder":0,"metadata":{"probability":0.1,"isClosed":false,"extra":{"x":1}}}]}]}`,
+			call:    func(ctx context.Context, c *Client) (any, error) { return c.ListPipelines(ctx, "deals") },
+			wantReq: seen{Method: "GET", Path: "/crm/pipelines/2026-03/deals"},
+			wantValue: []Pipeline{{ID: "1467822", Label: "Enterprise", DisplayOrder: 1, Stages: []PipelineStage{
+				{ID: "2096394", Label: "Closed Won", DisplayOrder: 3, Metadata: StageMetadata{"probability": "1.0", "isClosed": "true"}},
+				{ID: "2096391", Label: "Discovery", Metadata: StageMetadata{"probability": "0.1", "isClosed": "false"}},
+			}}},
+		},
+		{
+			name:     "list owners asks for large pages and decodes teams",
+			status:   200,
+			response: `{"results":[{"id":"41629781","type":"PERSON","email":"aiko@x.example","firstName":"Aiko","lastName":"Tanaka","userId":9100003,"teams":[{"id":"5802","name":"Senior Support","primary":true}],"archived":false,"createdAt":"2026-01-01T00:00:00Z"}]}`,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ListOwners(ctx, ListOwnersOptions{Archived: true})
+			},
+			wantReq: seen{Method: "GET", Path: "/crm/owners/2026-03/", Query: "archived=true&limit=500"},
+			wantValue: []Owner{{ID: "41629781", Type: "PERSON", Email: "aiko@x.example", FirstName: "Aiko", LastName: "Tanaka", UserID: "9100003",
+				Teams: []OwnerTeam{{ID: "5802", Name: "Senior Support", Primary: true}}}},
+		},
+		{
 			name:     "get object by email keeps @ in the path and drops null values",
 			status:   200,
 			response: `{"id":"512","properties":{"email":"jon@x.com","firstname":null,"hs_object_id":"512"},"createdAt":"2019-10-30T03:30:17.883Z","archived":false,"associations":{"companies":{"results":[{"id":"77","type":"contact_to_company"}]}}}`,

@@ -50,6 +50,9 @@ const (
 	opAccountDetails
 	opListProperties
 	opGetProperty
+	opListPropertyGroups
+	opListPipelines
+	opListOwners
 	opGetObject
 	opCreateObject
 	opUpdateObject
@@ -96,6 +99,16 @@ var operations = [numOperations]operationSpec{
 	opGetProperty: {method: "GET", idempotent: true,
 		v3:      "/crm/v3/properties/{objectType}/{propertyName}",
 		v202603: "/crm/properties/2026-03/{objectType}/{propertyName}"},
+	opListPropertyGroups: {method: "GET", idempotent: true,
+		v3:      "/crm/v3/properties/{objectType}/groups",
+		v202603: "/crm/properties/2026-03/{objectType}/groups"},
+	opListPipelines: {method: "GET", idempotent: true,
+		v3:      "/crm/v3/pipelines/{objectType}",
+		v202603: "/crm/pipelines/2026-03/{objectType}"},
+	// HubSpot's spec and its npm client list owners with a trailing slash.
+	opListOwners: {method: "GET", idempotent: true,
+		v3:      "/crm/v3/owners/",
+		v202603: "/crm/owners/2026-03/"},
 
 	opGetObject: {method: "GET", idempotent: true,
 		v3:      "/crm/v3/objects/{objectType}/{objectId}",

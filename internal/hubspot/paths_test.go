@@ -34,6 +34,18 @@ func TestCallPathsPerAPIVersion(t *testing.T) {
 			return err
 		},
 			"GET", "/crm/v3/properties/contacts/email", "/crm/properties/2026-03/contacts/email", "/crm/properties/2026-03/{objectType}/{propertyName}"},
+		{"list property groups", func(ctx context.Context, c *Client) error {
+			_, err := c.ListPropertyGroups(ctx, "deals")
+			return err
+		}, "GET", "/crm/v3/properties/deals/groups", "/crm/properties/2026-03/deals/groups", "/crm/properties/2026-03/{objectType}/groups"},
+		{"list pipelines", func(ctx context.Context, c *Client) error {
+			_, err := c.ListPipelines(ctx, "deals")
+			return err
+		}, "GET", "/crm/v3/pipelines/deals", "/crm/pipelines/2026-03/deals", "/crm/pipelines/2026-03/{objectType}"},
+		{"list owners", func(ctx context.Context, c *Client) error {
+			_, err := c.ListOwners(ctx, ListOwnersOptions{})
+			return err
+		}, "GET", "/crm/v3/owners/", "/crm/owners/2026-03/", "/crm/owners/2026-03/"},
 		{"get object", func(ctx context.Context, c *Client) error {
 			_, err := c.GetObject(ctx, "contacts", "jon@x.com", GetObjectOptions{IDProperty: "email"})
 			return err

@@ -105,3 +105,29 @@ func (c *Client) GetProperty(ctx context.Context, objectType, name string) (*Pro
 	}
 	return &p, nil
 }
+
+// PropertyGroup is a group of an object type's properties, from
+// /crm/v3/properties/{objectType}/groups; a property names its group in
+// GroupName.
+type PropertyGroup struct {
+	Name         string `json:"name"`
+	Label        string `json:"label"`
+	DisplayOrder int    `json:"displayOrder"`
+	Archived     bool   `json:"archived"`
+}
+
+// ListPropertyGroups returns the property groups of an object type. HubSpot
+// does not page this endpoint. Idempotent.
+func (c *Client) ListPropertyGroups(ctx context.Context, objectType string) ([]PropertyGroup, error) {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return nil, err
+	}
+	var out struct {
+		Results []PropertyGroup `json:"results"`
+	}
+	_, err := c.send(ctx, c.request(opListPropertyGroups, objectType), &out)
+	if err != nil {
+		return nil, err
+	}
+	return out.Results, nil
+}

@@ -49,6 +49,11 @@ type account struct {
 	nextID  int64
 	emails  map[string]string // lower-cased contact email → contact id
 	links   *associationStore
+	// pipelines by object type name (deals only); fixed at creation.
+	pipelines map[string][]Pipeline
+	// owners in creation order, archived ones included; nextOwnerID feeds CreateOwner.
+	owners      []Owner
+	nextOwnerID int64
 }
 
 type token struct {
@@ -56,7 +61,7 @@ type token struct {
 }
 
 // CreateAccount adds a portal with the default property schema (including the sample
-// custom properties) and no records. A zero HubID picks the next free one; an empty
+// custom properties), two deal pipelines, the sample owners and no records. A zero HubID picks the next free one; an empty
 // tier is Free and an empty time zone is America/New_York.
 func (s *Sandbox) CreateAccount(spec Account) (Account, error) {
 	s.mu.Lock()
@@ -86,9 +91,12 @@ func (s *Sandbox) CreateAccount(spec Account) (Account, error) {
 	if _, dup := s.accounts[spec.HubID]; dup {
 		return Account{}, fmt.Errorf("sandbox: account %d already exists", spec.HubID)
 	}
+	ts := isoMillis(s.now())
+	owners := sampleOwners(ts)
 	a := &account{info: spec, loc: loc, schema: defaultSchema(s.now()),
 		records: map[string]map[string]*record{}, nextID: 100, emails: map[string]string{},
-		links: newAssociationStore()}
+		links: newAssociationStore(), pipelines: map[string][]Pipeline{"deals": dealPipelines(ts)},
+		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1}
 	for _, ot := range objectTypes {
 		a.records[ot.name] = map[string]*record{}
 	}

@@ -125,6 +125,7 @@ func endpointLabel(r *http.Request, pattern string) string {
 	if !ok {
 		return r.Method + " " + pattern
 	}
+	p = strings.TrimSuffix(p, "{$}") // "/crm/v3/owners/{$}" counts as "/crm/v3/owners/"
 	patSegs := strings.Split(p, "/")
 	pathSegs := strings.Split(r.URL.Path, "/")
 	for i, seg := range patSegs {

@@ -40,6 +40,12 @@ func (s *Sandbox) apiRoutes() []apiRoute {
 		{"POST", "/crm/v3/properties/{objectType}", "/crm/properties/" + datedVersion + "/{objectType}", s.api(std, createProperty)},
 		{"GET", "/crm/v3/properties/{objectType}/{propertyName}", "/crm/properties/" + datedVersion + "/{objectType}/{propertyName}",
 			s.apiRead(std, getProperty)},
+		{"GET", "/crm/v3/properties/{objectType}/groups", "/crm/properties/" + datedVersion + "/{objectType}/groups", s.apiRead(std, listPropertyGroups)},
+		{"GET", "/crm/v3/pipelines/{objectType}", "/crm/pipelines/" + datedVersion + "/{objectType}", s.apiRead(std, listPipelines)},
+		// HubSpot's spec (and its npm client) lists owners at /crm/v3/owners/, trailing slash;
+		// both forms are served.
+		{"GET", "/crm/v3/owners/{$}", "/crm/owners/" + datedVersion + "/{$}", s.apiRead(std, listOwners)},
+		{"GET", "/crm/v3/owners", "/crm/owners/" + datedVersion, s.apiRead(std, listOwners)},
 
 		{"GET", objects, objectsDate, s.api(std, listObjects)},
 		{"POST", objects, objectsDate, s.api(std, createObject)},

@@ -1,6 +1,9 @@
 package sandbox
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // propDef is a compact way to write the default schema; build turns it into a Property.
 type propDef struct {
@@ -54,14 +57,14 @@ var lifecycleStages = opts("subscriber", "Subscriber", "lead", "Lead",
 	"marketingqualifiedlead", "Marketing Qualified Lead", "salesqualifiedlead", "Sales Qualified Lead",
 	"opportunity", "Opportunity", "customer", "Customer", "evangelist", "Evangelist", "other", "Other")
 
-var dealStages = opts("appointmentscheduled", "Appointment Scheduled", "qualifiedtobuy", "Qualified To Buy",
-	"presentationscheduled", "Presentation Scheduled", "decisionmakerboughtin", "Decision Maker Bought-In",
-	"contractsent", "Contract Sent", "closedwon", "Closed Won", "closedlost", "Closed Lost")
-
 // ownerProp is enumeration/select whose options come from the owners API
-// (externalOptions, referencedObjectType OWNER), so it has none of its own.
-var ownerProp = propDef{name: "hubspot_owner_id", label: "Contact owner", typ: "enumeration", field: "select",
-	group: "sales_properties", external: true, referenced: "OWNER"}
+// (externalOptions, referencedObjectType OWNER), so it has none of its own. It is labelled
+// after its object type ("Deal owner") and sits in a group of that type.
+func ownerProp(ot objectType, group string) propDef {
+	label := strings.ToUpper(ot.singular[:1]) + ot.singular[1:] + " owner"
+	return propDef{name: "hubspot_owner_id", label: label, typ: "enumeration", field: "select",
+		group: group, external: true, referenced: "OWNER"}
+}
 
 // systemProps are the record-keeping properties every object has.
 func systemProps(ot objectType) []propDef {
@@ -88,7 +91,7 @@ func defaultPropDefs(ot objectType) []propDef {
 			enum("hs_lead_status", "Lead Status", "radio", "sales_properties", opts("NEW", "New", "OPEN", "Open",
 				"IN_PROGRESS", "In Progress", "OPEN_DEAL", "Open Deal", "UNQUALIFIED", "Unqualified",
 				"ATTEMPTED_TO_CONTACT", "Attempted to Contact", "CONNECTED", "Connected", "BAD_TIMING", "Bad Timing")),
-			ownerProp,
+			ownerProp(ot, "sales_properties"),
 			readOnly(num("associatedcompanyid", "Primary Associated Company ID", g)),
 			calculated(num("num_associated_deals", "Number of Associated Deals", "deal_information")),
 			calculated(text("hs_email_domain", "Email Domain", "emailinformation")),
@@ -112,7 +115,7 @@ func defaultPropDefs(ot objectType) []propDef {
 			{name: "phone", label: "Phone Number", typ: "string", field: "phonenumber", group: g},
 			text("website", "Website URL", g),
 			enum("lifecyclestage", "Lifecycle Stage", "radio", g, lifecycleStages),
-			ownerProp,
+			ownerProp(ot, "sales_properties"),
 			calculated(num("num_associated_contacts", "Number of Associated Contacts", g)),
 		}
 	case "deals":
@@ -121,11 +124,11 @@ func defaultPropDefs(ot objectType) []propDef {
 			text("dealname", "Deal Name", g),
 			{name: "amount", label: "Amount", typ: "number", field: "number", group: g},
 			datetimeProp("closedate", "Close Date", g),
-			enum("pipeline", "Pipeline", "select", g, opts("default", "Sales Pipeline")),
-			enum("dealstage", "Deal Stage", "radio", g, dealStages),
+			enum("pipeline", "Pipeline", "select", g, pipelineOptions()),
+			enum("dealstage", "Deal Stage", "radio", g, dealStageOptions()),
 			enum("dealtype", "Deal Type", "radio", g, opts("newbusiness", "New Business", "existingbusiness", "Existing Business")),
 			{name: "description", label: "Deal Description", typ: "string", field: "textarea", group: g},
-			ownerProp,
+			ownerProp(ot, "sales_properties"),
 			calculated(propDef{name: "hs_is_closed", label: "Is Deal Closed?", typ: "bool", field: "calculation_equation", group: g}),
 			calculated(propDef{name: "days_to_close", label: "Days to close", typ: "number", field: "calculation_equation", group: g}),
 		}
@@ -133,7 +136,7 @@ func defaultPropDefs(ot objectType) []propDef {
 		g := "engagement"
 		defs = []propDef{datetimeProp("hs_timestamp", "Activity date", g),
 			{name: "hs_note_body", label: "Note body", typ: "string", field: "html", group: g},
-			text("hs_attachment_ids", "Attachment IDs", g), ownerProp}
+			text("hs_attachment_ids", "Attachment IDs", g), ownerProp(ot, g)}
 	case "calls":
 		g := "call"
 		defs = []propDef{datetimeProp("hs_timestamp", "Activity date", g),
@@ -148,7 +151,7 @@ func defaultPropDefs(ot objectType) []propDef {
 			text("hs_call_from_number", "From number", g), text("hs_call_to_number", "To number", g),
 			text("hs_call_recording_url", "Recording URL", g),
 			num("hs_call_callee_object_id", "Callee object id", g), text("hs_call_callee_object_type", "Callee object type", g),
-			ownerProp}
+			ownerProp(ot, g)}
 	case "communications":
 		g := "communication"
 		defs = []propDef{datetimeProp("hs_timestamp", "Activity date", g),
@@ -156,7 +159,7 @@ func defaultPropDefs(ot objectType) []propDef {
 				opts("WHATS_APP", "WhatsApp", "LINKEDIN_MESSAGE", "LinkedIn", "SMS", "SMS")),
 			enum("hs_communication_logged_from", "Logged from", "select", g, opts("CRM", "CRM")),
 			{name: "hs_communication_body", label: "Body", typ: "string", field: "textarea", group: g},
-			ownerProp}
+			ownerProp(ot, g)}
 	}
 	return append(defs, systemProps(ot)...)
 }

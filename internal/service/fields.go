@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -83,7 +84,11 @@ func (s *Service) DiscoverFields(ctx context.Context, req *integrationsv1.Discov
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
-	resp := &integrationsv1.DiscoverFieldsResponse{}
+	owners, err := h.Owners(ctx)
+	if err != nil {
+		return nil, s.failFor(ctx, err, name.String())
+	}
+	resp := &integrationsv1.DiscoverFieldsResponse{Owners: ownersProto(owners.Owners), OwnersError: ownersErrorProto(owners)}
 	for _, ot := range filter {
 		resp.Schemas = append(resp.Schemas, objectSchemaProto(ot, schemas[ot]))
 	}
@@ -104,18 +109,63 @@ func objectSchemaProto(objectType string, fs store.FieldSchema) *integrationsv1.
 	for i := range fs.Fields {
 		out.Fields = append(out.Fields, fieldProto(&fs.Fields[i]))
 	}
+	for _, g := range fs.Groups {
+		out.Groups = append(out.Groups, &integrationsv1.PropertyGroup{Name: g.Name, Label: g.Label, DisplayOrder: int32(g.DisplayOrder)})
+	}
+	for i := range fs.Pipelines {
+		out.Pipelines = append(out.Pipelines, pipelineProto(&fs.Pipelines[i]))
+	}
 	if fs.ErrorReason != "" {
-		code := codes.Unavailable
-		if fs.ErrorReason == discovery.ReasonMissingScopes {
-			code = codes.FailedPrecondition
-		}
-		md := map[string]string{"object_type": objectType}
-		if len(fs.ErrorScopes) > 0 {
-			md["missing_scopes"] = strings.Join(fs.ErrorScopes, " ")
-		}
-		out.Error = status.Convert(rpcerr.New(code, fs.ErrorReason, fs.ErrorMessage, md)).Proto()
+		out.Error = discoveryErrorProto(fs.ErrorReason, fs.ErrorMessage, fs.ErrorScopes, map[string]string{"object_type": objectType})
 	}
 	return out
+}
+
+// discoveryErrorProto is the status recorded for a part of the discovery that failed:
+// FAILED_PRECONDITION for a missing scope (named in the metadata), UNAVAILABLE otherwise.
+func discoveryErrorProto(reason, message string, scopes []string, md map[string]string) *spb.Status {
+	code := codes.Unavailable
+	if reason == discovery.ReasonMissingScopes {
+		code = codes.FailedPrecondition
+	}
+	if len(scopes) > 0 {
+		md["missing_scopes"] = strings.Join(scopes, " ")
+	}
+	return status.Convert(rpcerr.New(code, reason, message, md)).Proto()
+}
+
+func pipelineProto(p *fields.Pipeline) *integrationsv1.Pipeline {
+	out := &integrationsv1.Pipeline{Id: p.ID, Label: p.Label, DisplayOrder: int32(p.DisplayOrder), Archived: p.Archived}
+	for _, st := range p.Stages {
+		out.Stages = append(out.Stages, &integrationsv1.PipelineStage{Id: st.ID, Label: st.Label, DisplayOrder: int32(st.DisplayOrder),
+			Probability: st.Probability, Closed: st.Closed, Won: st.Won()})
+	}
+	return out
+}
+
+func ownersProto(owners []fields.Owner) []*integrationsv1.Owner {
+	out := make([]*integrationsv1.Owner, 0, len(owners))
+	for _, o := range owners {
+		po := &integrationsv1.Owner{Id: o.ID, Email: o.Email, FirstName: o.FirstName, LastName: o.LastName, Archived: o.Archived}
+		for _, t := range o.Teams {
+			po.Teams = append(po.Teams, &integrationsv1.OwnerTeam{Id: t.ID, Name: t.Name, Primary: t.Primary})
+		}
+		out = append(out, po)
+	}
+	return out
+}
+
+// ownersErrorProto says why the owners are missing, if they are: the last discovery could not
+// read them, or the fields were discovered before owners were part of a discovery.
+func ownersErrorProto(l store.OwnerList) *spb.Status {
+	switch {
+	case l.ErrorReason != "":
+		return discoveryErrorProto(l.ErrorReason, l.ErrorMessage, l.ErrorScopes, map[string]string{})
+	case l.DiscoveredAt.IsZero():
+		return status.Convert(rpcerr.New(codes.FailedPrecondition, rpcerr.ReasonFieldsNotDiscovered,
+			"the owners are not discovered yet: run DiscoverFields with refresh", nil)).Proto()
+	}
+	return nil
 }
 
 var kindProtos = map[fields.Kind]integrationsv1.FieldKind{
@@ -134,7 +184,7 @@ func fieldProto(f *fields.Field) *integrationsv1.Field {
 		DisplayOrder: int32(f.DisplayOrder), ReferencedObjectType: f.ReferencedObjectType}
 	for _, o := range f.Options {
 		out.Options = append(out.Options, &integrationsv1.FieldOption{Label: o.Label, Value: o.Value,
-			DisplayOrder: int32(o.DisplayOrder), Hidden: o.Hidden, Description: o.Description})
+			DisplayOrder: int32(o.DisplayOrder), Hidden: o.Hidden, Description: o.Description, Pipeline: o.Pipeline})
 	}
 	return out
 }

@@ -21,7 +21,7 @@ func TestFieldSchemasReplaceAndPartialFailure(t *testing.T) {
 		{ObjectType: "contacts", Fields: []fields.Field{{Name: "email", Kind: fields.KindString}}},
 		{ObjectType: "deals", Fields: []fields.Field{{Name: "dealstage", Kind: fields.KindSingleChoice, Options: []fields.Option{{Label: "Closed Won", Value: "closedwon"}}}}},
 	}
-	v1, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", first, now)
+	v1, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", first, nil, now)
 	if err != nil || v1 != 1 {
 		t.Fatalf("first replace: version %d, %v", v1, err)
 	}
@@ -31,7 +31,7 @@ func TestFieldSchemasReplaceAndPartialFailure(t *testing.T) {
 		{ObjectType: "deals", ErrorReason: "HUBSPOT_MISSING_SCOPES", ErrorMessage: "no deal scope", ErrorScopes: []string{"crm.schemas.deals.read"}},
 		{ObjectType: "companies", ErrorReason: "HUBSPOT_MISSING_SCOPES", ErrorMessage: "no company scope"},
 	}
-	v2, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", second, later)
+	v2, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", second, nil, later)
 	if err != nil || v2 != 2 {
 		t.Fatalf("second replace: version %d, %v", v2, err)
 	}
@@ -91,7 +91,7 @@ func TestFieldSchemasReadBothEncodings(t *testing.T) {
 		t.Fatalf("the kinds were renumbered (single choice %d, string %d): stored schemas hold the numbers", fields.KindSingleChoice, fields.KindString)
 	}
 	for name, blob := range map[string][]byte{"compact": compact, "every key": []byte(old)} {
-		if _, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", []SchemaUpdate{{ObjectType: "deals", Fields: []fields.Field{{}}, Encoded: blob}}, now); err != nil {
+		if _, err := s.ReplaceFieldSchemas(ctx, "acme", "prod", []SchemaUpdate{{ObjectType: "deals", Fields: []fields.Field{{}}, Encoded: blob}}, nil, now); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.FieldSchemas(ctx, "acme", "prod")

@@ -170,6 +170,29 @@ test('notes: create with a contact association, list it through v4', async () =>
   assert.deepEqual(batch.results[0].to[0].associationTypes.map((t) => t.typeId).sort((a, b) => a - b), [1, 279]);
 });
 
+test('pipelines, owners and property groups: what field discovery reads', async () => {
+  const { results: pipelines } = await client.crm.pipelines.pipelinesApi.getAll('deals');
+  assert.deepEqual(pipelines.map((p) => [p.id, p.label]), [['default', 'Sales Pipeline'], ['1467822', 'Enterprise']]);
+  const won = pipelines.map((p) => p.stages.find((s) => s.label === 'Closed Won'));
+  assert.deepEqual(won.map((s) => s.id), ['closedwon', '2096394'], 'a label repeats across pipelines; ids do not');
+  assert.deepEqual(won[1].metadata, { probability: '1.0', isClosed: 'true' });
+  assert.ok(pipelines[0].createdAt instanceof Date);
+
+  const first = await client.crm.owners.ownersApi.getPage(undefined, undefined, 3);
+  assert.equal(first.results.length, 3);
+  const rest = await client.crm.owners.ownersApi.getPage(undefined, first.paging.next.after, 3);
+  assert.equal(rest.paging, undefined);
+  const aiko = first.results.find((o) => o.email === 'aiko.tanaka@northwind.example');
+  assert.deepEqual(aiko.teams.map((t) => [t.name, t.primary]), [['Senior Support', true], ['Sales', false]]);
+  const archived = await client.crm.owners.ownersApi.getPage(undefined, undefined, 100, true);
+  assert.deepEqual(archived.results.map((o) => [o.lastName, o.archived]), [['Kim', true]]);
+
+  const { results: groups } = await client.crm.properties.groupsApi.getAll('deals');
+  assert.ok(groups.some((g) => g.name === 'dealinformation' && g.label === 'Deal information'));
+  const noDeals = new Client({ accessToken: noDealsToken, basePath, numberOfApiCallRetries: 0 });
+  await expectApiError(() => noDeals.crm.pipelines.pipelinesApi.getAll('deals'), 403);
+});
+
 test('errors: 401 for an unknown token', async () => {
   const stranger = new Client({ accessToken: 'pat-na1-00000000-0000-0000-0000-000000000000', basePath });
   const err = await expectApiError(() => stranger.crm.contacts.basicApi.getPage(1), 401);

@@ -88,8 +88,9 @@ const (
 	// FAILED_PRECONDITION: the connection's stored token cannot be decrypted (its encryption key
 	// is gone); connect it again with UpdateCredentials, or ask the operator to restore the key.
 	ErrorReason_ERROR_REASON_TOKEN_UNREADABLE ErrorReason = 21
-	// FAILED_PRECONDITION: the object type's fields are not discovered (metadata "object_type");
-	// run DiscoverFields with refresh, and TestConnection to see which scope is missing.
+	// FAILED_PRECONDITION: the object type's fields are not discovered (metadata "object_type"),
+	// or, in DiscoverFields' owners_error, the account's owners are not; run DiscoverFields with
+	// refresh, and TestConnection to see which scope is missing.
 	ErrorReason_ERROR_REASON_FIELDS_NOT_DISCOVERED ErrorReason = 22
 	// FAILED_PRECONDITION: HubSpot does not accept the access token; connect again with a valid
 	// private-app token (UpdateCredentials). Retrying does not help.

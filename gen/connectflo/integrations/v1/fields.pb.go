@@ -181,7 +181,21 @@ func (x *DiscoverFieldsRequest) GetRefresh() bool {
 type DiscoverFieldsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One schema per requested object type, in the order contacts, companies, deals.
-	Schemas       []*ObjectSchema `protobuf:"bytes,1,rep,name=schemas,proto3" json:"schemas,omitempty"`
+	Schemas []*ObjectSchema `protobuf:"bytes,1,rep,name=schemas,proto3" json:"schemas,omitempty"`
+	// The owners of the HubSpot account: the users records can be assigned to, whose ids
+	// hubspot_owner_id (and every field whose referenced_object_type is "OWNER") holds. Active
+	// owners first, then archived ones (deactivated users, still named on old records), each in
+	// HubSpot's order. Returned whatever object_types asks for. Reading them needs the
+	// crm.objects.owners.read scope; without it the fields are discovered all the same and
+	// owners_error says why the owners are missing.
+	Owners []*Owner `protobuf:"bytes,2,rep,name=owners,proto3" json:"owners,omitempty"`
+	// Set when the owners could not be read: FAILED_PRECONDITION with reason
+	// HUBSPOT_MISSING_SCOPES and the scope in the ErrorInfo metadata ("missing_scopes") when the
+	// token lacks crm.objects.owners.read; UNAVAILABLE when HubSpot could not be reached;
+	// FAILED_PRECONDITION with reason FIELDS_NOT_DISCOVERED when the connection's fields were
+	// discovered before owners were (refresh to read them). owners then holds the last owners
+	// read, if any.
+	OwnersError   *status.Status `protobuf:"bytes,3,opt,name=owners_error,json=ownersError,proto3" json:"owners_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -223,6 +237,20 @@ func (x *DiscoverFieldsResponse) GetSchemas() []*ObjectSchema {
 	return nil
 }
 
+func (x *DiscoverFieldsResponse) GetOwners() []*Owner {
+	if x != nil {
+		return x.Owners
+	}
+	return nil
+}
+
+func (x *DiscoverFieldsResponse) GetOwnersError() *status.Status {
+	if x != nil {
+		return x.OwnersError
+	}
+	return nil
+}
+
 // ObjectSchema is the set of fields of one object type in the connected HubSpot account.
 type ObjectSchema struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -238,7 +266,15 @@ type ObjectSchema struct {
 	// Set when this object type could not be discovered (for example reason
 	// HUBSPOT_MISSING_SCOPES with the scope in the ErrorInfo metadata); the other object types
 	// are still returned. Fields then holds the last good cached schema, if any.
-	Error         *status.Status `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	Error *status.Status `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
+	// The object type's property groups, in HubSpot's display order; archived groups are left
+	// out. Every field names one in group_name, so a field picker can show fields by group.
+	Groups []*PropertyGroup `protobuf:"bytes,6,rep,name=groups,proto3" json:"groups,omitempty"`
+	// The object type's pipelines with their stages, in HubSpot's display order. Only deals
+	// have pipelines here; the other object types have none. A deal's "pipeline" field holds a
+	// pipeline id and its "dealstage" field a stage id; the options of dealstage name the
+	// pipeline of each stage.
+	Pipelines     []*Pipeline `protobuf:"bytes,7,rep,name=pipelines,proto3" json:"pipelines,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -308,6 +344,417 @@ func (x *ObjectSchema) GetError() *status.Status {
 	return nil
 }
 
+func (x *ObjectSchema) GetGroups() []*PropertyGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *ObjectSchema) GetPipelines() []*Pipeline {
+	if x != nil {
+		return x.Pipelines
+	}
+	return nil
+}
+
+// PropertyGroup is a group of an object type's fields, as HubSpot organises them.
+type PropertyGroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Internal name, e.g. "dealinformation"; what Field.group_name holds.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Label shown in HubSpot, e.g. "Deal information".
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// HubSpot's display order.
+	DisplayOrder  int32 `protobuf:"varint,3,opt,name=display_order,json=displayOrder,proto3" json:"display_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PropertyGroup) Reset() {
+	*x = PropertyGroup{}
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PropertyGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PropertyGroup) ProtoMessage() {}
+
+func (x *PropertyGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PropertyGroup.ProtoReflect.Descriptor instead.
+func (*PropertyGroup) Descriptor() ([]byte, []int) {
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PropertyGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PropertyGroup) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *PropertyGroup) GetDisplayOrder() int32 {
+	if x != nil {
+		return x.DisplayOrder
+	}
+	return 0
+}
+
+// Pipeline is a pipeline of an object type (a deal pipeline such as "Sales Pipeline").
+type Pipeline struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HubSpot's pipeline id, e.g. "default" for the default deal pipeline or "1467822" for one
+	// the account created; the value of a deal's "pipeline" field.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Label shown in HubSpot, e.g. "Sales Pipeline".
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// HubSpot's display order.
+	DisplayOrder int32 `protobuf:"varint,3,opt,name=display_order,json=displayOrder,proto3" json:"display_order,omitempty"`
+	// The pipeline is archived in HubSpot.
+	Archived bool `protobuf:"varint,4,opt,name=archived,proto3" json:"archived,omitempty"`
+	// The pipeline's stages, in display order; archived stages are left out.
+	Stages        []*PipelineStage `protobuf:"bytes,5,rep,name=stages,proto3" json:"stages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Pipeline) Reset() {
+	*x = Pipeline{}
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Pipeline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Pipeline) ProtoMessage() {}
+
+func (x *Pipeline) ProtoReflect() protoreflect.Message {
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
+func (*Pipeline) Descriptor() ([]byte, []int) {
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Pipeline) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Pipeline) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *Pipeline) GetDisplayOrder() int32 {
+	if x != nil {
+		return x.DisplayOrder
+	}
+	return 0
+}
+
+func (x *Pipeline) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
+func (x *Pipeline) GetStages() []*PipelineStage {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
+// PipelineStage is one stage of a pipeline. Labels repeat across pipelines (each deal
+// pipeline may have its own "Closed Won"); ids do not.
+type PipelineStage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HubSpot's stage id, e.g. "closedwon" in the default deal pipeline or "2096394" in one the
+	// account created; the value of a deal's "dealstage" field.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Label shown in HubSpot, e.g. "Closed Won".
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// HubSpot's display order within the pipeline.
+	DisplayOrder int32 `protobuf:"varint,3,opt,name=display_order,json=displayOrder,proto3" json:"display_order,omitempty"`
+	// HubSpot's win probability of a deal in this stage, from 0 to 1.
+	Probability float64 `protobuf:"fixed64,4,opt,name=probability,proto3" json:"probability,omitempty"`
+	// A deal in this stage is closed, won or lost.
+	Closed bool `protobuf:"varint,5,opt,name=closed,proto3" json:"closed,omitempty"`
+	// A deal in this stage is won: the stage is closed and its probability is 1. HubSpot has no
+	// won flag of its own; a closed stage with probability 0 is a lost one.
+	Won           bool `protobuf:"varint,6,opt,name=won,proto3" json:"won,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PipelineStage) Reset() {
+	*x = PipelineStage{}
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PipelineStage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PipelineStage) ProtoMessage() {}
+
+func (x *PipelineStage) ProtoReflect() protoreflect.Message {
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PipelineStage.ProtoReflect.Descriptor instead.
+func (*PipelineStage) Descriptor() ([]byte, []int) {
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PipelineStage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PipelineStage) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *PipelineStage) GetDisplayOrder() int32 {
+	if x != nil {
+		return x.DisplayOrder
+	}
+	return 0
+}
+
+func (x *PipelineStage) GetProbability() float64 {
+	if x != nil {
+		return x.Probability
+	}
+	return 0
+}
+
+func (x *PipelineStage) GetClosed() bool {
+	if x != nil {
+		return x.Closed
+	}
+	return false
+}
+
+func (x *PipelineStage) GetWon() bool {
+	if x != nil {
+		return x.Won
+	}
+	return false
+}
+
+// Owner is a HubSpot owner: a user records can be assigned to.
+type Owner struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HubSpot's owner id, e.g. "41629779": the value of hubspot_owner_id. It is not the
+	// user's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The owner's email address.
+	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// The owner's first name.
+	FirstName string `protobuf:"bytes,3,opt,name=first_name,json=firstName,proto3" json:"first_name,omitempty"`
+	// The owner's last name.
+	LastName string `protobuf:"bytes,4,opt,name=last_name,json=lastName,proto3" json:"last_name,omitempty"`
+	// The teams the owner belongs to, e.g. "Senior Support".
+	Teams []*OwnerTeam `protobuf:"bytes,5,rep,name=teams,proto3" json:"teams,omitempty"`
+	// The owner is archived in HubSpot (a deactivated user).
+	Archived      bool `protobuf:"varint,6,opt,name=archived,proto3" json:"archived,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Owner) Reset() {
+	*x = Owner{}
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Owner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Owner) ProtoMessage() {}
+
+func (x *Owner) ProtoReflect() protoreflect.Message {
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Owner.ProtoReflect.Descriptor instead.
+func (*Owner) Descriptor() ([]byte, []int) {
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Owner) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Owner) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Owner) GetFirstName() string {
+	if x != nil {
+		return x.FirstName
+	}
+	return ""
+}
+
+func (x *Owner) GetLastName() string {
+	if x != nil {
+		return x.LastName
+	}
+	return ""
+}
+
+func (x *Owner) GetTeams() []*OwnerTeam {
+	if x != nil {
+		return x.Teams
+	}
+	return nil
+}
+
+func (x *Owner) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
+// OwnerTeam is a team an owner belongs to.
+type OwnerTeam struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// HubSpot's team id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The team's name, e.g. "Senior Support".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// This is the owner's primary team.
+	Primary       bool `protobuf:"varint,3,opt,name=primary,proto3" json:"primary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OwnerTeam) Reset() {
+	*x = OwnerTeam{}
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnerTeam) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnerTeam) ProtoMessage() {}
+
+func (x *OwnerTeam) ProtoReflect() protoreflect.Message {
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnerTeam.ProtoReflect.Descriptor instead.
+func (*OwnerTeam) Descriptor() ([]byte, []int) {
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *OwnerTeam) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OwnerTeam) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OwnerTeam) GetPrimary() bool {
+	if x != nil {
+		return x.Primary
+	}
+	return false
+}
+
 // Field is one HubSpot property of an object type.
 type Field struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -348,7 +795,7 @@ type Field struct {
 
 func (x *Field) Reset() {
 	*x = Field{}
-	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[3]
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -360,7 +807,7 @@ func (x *Field) String() string {
 func (*Field) ProtoMessage() {}
 
 func (x *Field) ProtoReflect() protoreflect.Message {
-	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[3]
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -373,7 +820,7 @@ func (x *Field) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Field.ProtoReflect.Descriptor instead.
 func (*Field) Descriptor() ([]byte, []int) {
-	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{3}
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Field) GetName() string {
@@ -493,14 +940,18 @@ type FieldOption struct {
 	// Hidden in HubSpot's UI; still a valid value.
 	Hidden bool `protobuf:"varint,4,opt,name=hidden,proto3" json:"hidden,omitempty"`
 	// HubSpot's description of the option, if any.
-	Description   string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	Description string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	// On the options of deals' "dealstage" field: the id of the pipeline the stage belongs to
+	// (see ObjectSchema.pipelines). Stage labels repeat across pipelines ("Closed Won"); the
+	// value and this pipeline tell stages apart. Empty on other fields' options.
+	Pipeline      string `protobuf:"bytes,6,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FieldOption) Reset() {
 	*x = FieldOption{}
-	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[4]
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -512,7 +963,7 @@ func (x *FieldOption) String() string {
 func (*FieldOption) ProtoMessage() {}
 
 func (x *FieldOption) ProtoReflect() protoreflect.Message {
-	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[4]
+	mi := &file_connectflo_integrations_v1_fields_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -525,7 +976,7 @@ func (x *FieldOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldOption.ProtoReflect.Descriptor instead.
 func (*FieldOption) Descriptor() ([]byte, []int) {
-	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{4}
+	return file_connectflo_integrations_v1_fields_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FieldOption) GetLabel() string {
@@ -563,6 +1014,13 @@ func (x *FieldOption) GetDescription() string {
 	return ""
 }
 
+func (x *FieldOption) GetPipeline() string {
+	if x != nil {
+		return x.Pipeline
+	}
+	return ""
+}
+
 var File_connectflo_integrations_v1_fields_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_fields_proto_rawDesc = "" +
@@ -574,16 +1032,49 @@ const file_connectflo_integrations_v1_fields_proto_rawDesc = "" +
 	"&integrations.connectflo.com/ConnectionR\n" +
 	"connection\x12&\n" +
 	"\fobject_types\x18\x02 \x03(\tB\x03\xe0A\x01R\vobjectTypes\x12\x1d\n" +
-	"\arefresh\x18\x03 \x01(\bB\x03\xe0A\x01R\arefresh\"a\n" +
+	"\arefresh\x18\x03 \x01(\bB\x03\xe0A\x01R\arefresh\"\xdd\x01\n" +
 	"\x16DiscoverFieldsResponse\x12G\n" +
-	"\aschemas\x18\x01 \x03(\v2(.connectflo.integrations.v1.ObjectSchemaB\x03\xe0A\x03R\aschemas\"\x95\x02\n" +
+	"\aschemas\x18\x01 \x03(\v2(.connectflo.integrations.v1.ObjectSchemaB\x03\xe0A\x03R\aschemas\x12>\n" +
+	"\x06owners\x18\x02 \x03(\v2!.connectflo.integrations.v1.OwnerB\x03\xe0A\x03R\x06owners\x12:\n" +
+	"\fowners_error\x18\x03 \x01(\v2\x12.google.rpc.StatusB\x03\xe0A\x03R\vownersError\"\xa6\x03\n" +
 	"\fObjectSchema\x12$\n" +
 	"\vobject_type\x18\x01 \x01(\tB\x03\xe0A\x03R\n" +
 	"objectType\x12>\n" +
 	"\x06fields\x18\x02 \x03(\v2!.connectflo.integrations.v1.FieldB\x03\xe0A\x03R\x06fields\x12D\n" +
 	"\rdiscovered_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fdiscoveredAt\x12*\n" +
 	"\x0eschema_version\x18\x04 \x01(\x03B\x03\xe0A\x03R\rschemaVersion\x12-\n" +
-	"\x05error\x18\x05 \x01(\v2\x12.google.rpc.StatusB\x03\xe0A\x03R\x05error\"\xec\x04\n" +
+	"\x05error\x18\x05 \x01(\v2\x12.google.rpc.StatusB\x03\xe0A\x03R\x05error\x12F\n" +
+	"\x06groups\x18\x06 \x03(\v2).connectflo.integrations.v1.PropertyGroupB\x03\xe0A\x03R\x06groups\x12G\n" +
+	"\tpipelines\x18\a \x03(\v2$.connectflo.integrations.v1.PipelineB\x03\xe0A\x03R\tpipelines\"m\n" +
+	"\rPropertyGroup\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x19\n" +
+	"\x05label\x18\x02 \x01(\tB\x03\xe0A\x03R\x05label\x12(\n" +
+	"\rdisplay_order\x18\x03 \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\"\xcd\x01\n" +
+	"\bPipeline\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12\x19\n" +
+	"\x05label\x18\x02 \x01(\tB\x03\xe0A\x03R\x05label\x12(\n" +
+	"\rdisplay_order\x18\x03 \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\x12\x1f\n" +
+	"\barchived\x18\x04 \x01(\bB\x03\xe0A\x03R\barchived\x12F\n" +
+	"\x06stages\x18\x05 \x03(\v2).connectflo.integrations.v1.PipelineStageB\x03\xe0A\x03R\x06stages\"\xc4\x01\n" +
+	"\rPipelineStage\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12\x19\n" +
+	"\x05label\x18\x02 \x01(\tB\x03\xe0A\x03R\x05label\x12(\n" +
+	"\rdisplay_order\x18\x03 \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\x12%\n" +
+	"\vprobability\x18\x04 \x01(\x01B\x03\xe0A\x03R\vprobability\x12\x1b\n" +
+	"\x06closed\x18\x05 \x01(\bB\x03\xe0A\x03R\x06closed\x12\x15\n" +
+	"\x03won\x18\x06 \x01(\bB\x03\xe0A\x03R\x03won\"\xe0\x01\n" +
+	"\x05Owner\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12\x19\n" +
+	"\x05email\x18\x02 \x01(\tB\x03\xe0A\x03R\x05email\x12\"\n" +
+	"\n" +
+	"first_name\x18\x03 \x01(\tB\x03\xe0A\x03R\tfirstName\x12 \n" +
+	"\tlast_name\x18\x04 \x01(\tB\x03\xe0A\x03R\blastName\x12@\n" +
+	"\x05teams\x18\x05 \x03(\v2%.connectflo.integrations.v1.OwnerTeamB\x03\xe0A\x03R\x05teams\x12\x1f\n" +
+	"\barchived\x18\x06 \x01(\bB\x03\xe0A\x03R\barchived\"X\n" +
+	"\tOwnerTeam\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1d\n" +
+	"\aprimary\x18\x03 \x01(\bB\x03\xe0A\x03R\aprimary\"\xec\x04\n" +
 	"\x05Field\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x19\n" +
 	"\x05label\x18\x02 \x01(\tB\x03\xe0A\x03R\x05label\x12%\n" +
@@ -603,13 +1094,14 @@ const file_connectflo_integrations_v1_fields_proto_rawDesc = "" +
 	"\x06hidden\x18\f \x01(\bB\x03\xe0A\x03R\x06hidden\x12\x1b\n" +
 	"\x06unique\x18\r \x01(\bB\x03\xe0A\x03R\x06unique\x12(\n" +
 	"\rdisplay_order\x18\x0e \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\x129\n" +
-	"\x16referenced_object_type\x18\x0f \x01(\tB\x03\xe0A\x03R\x14referencedObjectType\"\xb1\x01\n" +
+	"\x16referenced_object_type\x18\x0f \x01(\tB\x03\xe0A\x03R\x14referencedObjectType\"\xd2\x01\n" +
 	"\vFieldOption\x12\x19\n" +
 	"\x05label\x18\x01 \x01(\tB\x03\xe0A\x03R\x05label\x12\x19\n" +
 	"\x05value\x18\x02 \x01(\tB\x03\xe0A\x03R\x05value\x12(\n" +
 	"\rdisplay_order\x18\x03 \x01(\x05B\x03\xe0A\x03R\fdisplayOrder\x12\x1b\n" +
 	"\x06hidden\x18\x04 \x01(\bB\x03\xe0A\x03R\x06hidden\x12%\n" +
-	"\vdescription\x18\x05 \x01(\tB\x03\xe0A\x03R\vdescription*\xab\x02\n" +
+	"\vdescription\x18\x05 \x01(\tB\x03\xe0A\x03R\vdescription\x12\x1f\n" +
+	"\bpipeline\x18\x06 \x01(\tB\x03\xe0A\x03R\bpipeline*\xab\x02\n" +
 	"\tFieldKind\x12\x1a\n" +
 	"\x16FIELD_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11FIELD_KIND_STRING\x10\x01\x12\x13\n" +
@@ -638,29 +1130,40 @@ func file_connectflo_integrations_v1_fields_proto_rawDescGZIP() []byte {
 }
 
 var file_connectflo_integrations_v1_fields_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_connectflo_integrations_v1_fields_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_connectflo_integrations_v1_fields_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_connectflo_integrations_v1_fields_proto_goTypes = []any{
 	(FieldKind)(0),                 // 0: connectflo.integrations.v1.FieldKind
 	(*DiscoverFieldsRequest)(nil),  // 1: connectflo.integrations.v1.DiscoverFieldsRequest
 	(*DiscoverFieldsResponse)(nil), // 2: connectflo.integrations.v1.DiscoverFieldsResponse
 	(*ObjectSchema)(nil),           // 3: connectflo.integrations.v1.ObjectSchema
-	(*Field)(nil),                  // 4: connectflo.integrations.v1.Field
-	(*FieldOption)(nil),            // 5: connectflo.integrations.v1.FieldOption
-	(*timestamppb.Timestamp)(nil),  // 6: google.protobuf.Timestamp
-	(*status.Status)(nil),          // 7: google.rpc.Status
+	(*PropertyGroup)(nil),          // 4: connectflo.integrations.v1.PropertyGroup
+	(*Pipeline)(nil),               // 5: connectflo.integrations.v1.Pipeline
+	(*PipelineStage)(nil),          // 6: connectflo.integrations.v1.PipelineStage
+	(*Owner)(nil),                  // 7: connectflo.integrations.v1.Owner
+	(*OwnerTeam)(nil),              // 8: connectflo.integrations.v1.OwnerTeam
+	(*Field)(nil),                  // 9: connectflo.integrations.v1.Field
+	(*FieldOption)(nil),            // 10: connectflo.integrations.v1.FieldOption
+	(*status.Status)(nil),          // 11: google.rpc.Status
+	(*timestamppb.Timestamp)(nil),  // 12: google.protobuf.Timestamp
 }
 var file_connectflo_integrations_v1_fields_proto_depIdxs = []int32{
-	3, // 0: connectflo.integrations.v1.DiscoverFieldsResponse.schemas:type_name -> connectflo.integrations.v1.ObjectSchema
-	4, // 1: connectflo.integrations.v1.ObjectSchema.fields:type_name -> connectflo.integrations.v1.Field
-	6, // 2: connectflo.integrations.v1.ObjectSchema.discovered_at:type_name -> google.protobuf.Timestamp
-	7, // 3: connectflo.integrations.v1.ObjectSchema.error:type_name -> google.rpc.Status
-	0, // 4: connectflo.integrations.v1.Field.kind:type_name -> connectflo.integrations.v1.FieldKind
-	5, // 5: connectflo.integrations.v1.Field.options:type_name -> connectflo.integrations.v1.FieldOption
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	3,  // 0: connectflo.integrations.v1.DiscoverFieldsResponse.schemas:type_name -> connectflo.integrations.v1.ObjectSchema
+	7,  // 1: connectflo.integrations.v1.DiscoverFieldsResponse.owners:type_name -> connectflo.integrations.v1.Owner
+	11, // 2: connectflo.integrations.v1.DiscoverFieldsResponse.owners_error:type_name -> google.rpc.Status
+	9,  // 3: connectflo.integrations.v1.ObjectSchema.fields:type_name -> connectflo.integrations.v1.Field
+	12, // 4: connectflo.integrations.v1.ObjectSchema.discovered_at:type_name -> google.protobuf.Timestamp
+	11, // 5: connectflo.integrations.v1.ObjectSchema.error:type_name -> google.rpc.Status
+	4,  // 6: connectflo.integrations.v1.ObjectSchema.groups:type_name -> connectflo.integrations.v1.PropertyGroup
+	5,  // 7: connectflo.integrations.v1.ObjectSchema.pipelines:type_name -> connectflo.integrations.v1.Pipeline
+	6,  // 8: connectflo.integrations.v1.Pipeline.stages:type_name -> connectflo.integrations.v1.PipelineStage
+	8,  // 9: connectflo.integrations.v1.Owner.teams:type_name -> connectflo.integrations.v1.OwnerTeam
+	0,  // 10: connectflo.integrations.v1.Field.kind:type_name -> connectflo.integrations.v1.FieldKind
+	10, // 11: connectflo.integrations.v1.Field.options:type_name -> connectflo.integrations.v1.FieldOption
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_connectflo_integrations_v1_fields_proto_init() }
@@ -674,7 +1177,7 @@ func file_connectflo_integrations_v1_fields_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connectflo_integrations_v1_fields_proto_rawDesc), len(file_connectflo_integrations_v1_fields_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
