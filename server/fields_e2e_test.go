@@ -195,16 +195,18 @@ func TestConcurrentRefreshesShareOneSetOfCalls(t *testing.T) {
 	ctx := context.Background()
 	conn := ts.connect(t, "prod")
 	c := ts.client(t, ts.keys["acme"])
+	properties := familyPath("/crm/v3/properties/", "/crm/properties/2026-03/")
 	// Slow HubSpot down so that every refresh below overlaps the first.
-	if _, err := ts.sb.AddFault(sandbox.FaultRule{Path: familyPath("/crm/v3/properties/", "/crm/properties/2026-03/"), Latency: 300 * time.Millisecond}); err != nil {
+	if _, err := ts.sb.AddFault(sandbox.FaultRule{Path: properties, Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	// Every endpoint a refresh reads, and how often one refresh reads it: each object type's
 	// properties and groups, the deal pipelines, and the owners, active then archived.
-	want := map[string]int{"GET /crm/v3/owners/": 2, "GET /crm/v3/pipelines/deals": 1}
+	want := map[string]int{"GET " + familyPath("/crm/v3/owners/", "/crm/owners/2026-03/"): 2,
+		"GET " + familyPath("/crm/v3/pipelines/deals", "/crm/pipelines/2026-03/deals"): 1}
 	for _, ot := range []string{"contacts", "companies", "deals"} {
-		want["GET /crm/v3/properties/"+ot] = 1
-		want["GET /crm/v3/properties/"+ot+"/groups"] = 1
+		want["GET "+properties+ot] = 1
+		want["GET "+properties+ot+"/groups"] = 1
 	}
 	count := func() map[string]int {
 		requests := ts.sb.Counters().Requests
