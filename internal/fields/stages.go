@@ -220,3 +220,23 @@ func (s *Schema) stageErr(f *Field, input string, p *Pipeline, pipelineName stri
 	msg += fmt.Sprintf(": set %s to the stage's pipeline (by id or label) in the same write to move the record there, or give a stage of its pipeline (DiscoverFields lists the pipelines and their stages)", pipelineName)
 	return &ValueError{Field: f.Name, Message: msg}
 }
+
+// StagesNamed returns the ids of the stages s (a stage's id, or its label ignoring case)
+// names across all pipelines, pipeline by pipeline: one id for an id or a label of one
+// pipeline, several for a label that repeats ("Closed Won" in each pipeline). Because a
+// stage belongs to one pipeline, a record's stage is among them exactly when it is the stage
+// of that label in the record's own pipeline; conditions compare stages this way.
+func (s *Schema) StagesNamed(name string) []string {
+	var out []string
+	for _, c := range s.stagesLabelled(name) {
+		out = append(out, c.stage.ID)
+	}
+	return out
+}
+
+// IsStageField reports whether f is the stage field of the schema's object type and the
+// schema knows its pipelines.
+func (s *Schema) IsStageField(f *Field) bool {
+	names, ok := PipelineFields[s.ObjectType]
+	return ok && f.Name == names.Stage && len(s.pipelines) > 0
+}
