@@ -137,3 +137,55 @@ func mergeProps(a, b map[string]string) map[string]string {
 	}
 	return out
 }
+
+// A condition on "Closed Won" holds for a deal in either pipeline's Closed Won, and
+// deal.is_closed_won / deal.is_closed hold by the stage's metadata in any pipeline. Over gRPC
+// and REST.
+func TestConditionsOnStagesOfEitherPipeline(t *testing.T) {
+	t.Parallel()
+	md := method(t, "EvaluateCondition")
+	deals := map[string]map[string]string{
+		"sales won":       {"pipeline": "default", "dealstage": "closedwon"},
+		"enterprise won":  {"pipeline": "1467822", "dealstage": "2096394"},
+		"enterprise lost": {"pipeline": "1467822", "dealstage": "2096395"},
+		"enterprise open": {"pipeline": "1467822", "dealstage": "2096392"},
+	}
+	tests := []struct {
+		expr string
+		want map[string]bool // by deal
+	}{
+		{`deal.dealstage == "Closed Won"`, map[string]bool{"sales won": true, "enterprise won": true}},
+		{`deal.dealstage != "Closed Won"`, map[string]bool{"enterprise lost": true, "enterprise open": true}},
+		{`deal.is_closed_won`, map[string]bool{"sales won": true, "enterprise won": true}},
+		{`deal.is_closed`, map[string]bool{"sales won": true, "enterprise won": true, "enterprise lost": true}},
+	}
+	for _, tr := range rpcTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			ts, _, conn, _ := seeded(t)
+			ids := map[string]string{}
+			for name, props := range deals {
+				id, err := ts.sb.CreateRecord(ts.acct.HubID, "deals", mergeProps(map[string]string{"dealname": name}, props))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids[name] = id
+			}
+			for _, tt := range tests {
+				got := map[string]bool{}
+				for name, id := range ids {
+					res, cerr := tr.call(t, ts, ts.keys["acme"], md, &integrationsv1.EvaluateConditionRequest{Connection: conn.GetName(), Expression: tt.expr, DealId: id})
+					if cerr != nil {
+						t.Fatalf("%s on %s: %v", tt.expr, name, cerr)
+					}
+					if res.(*integrationsv1.EvaluateConditionResponse).GetResult() {
+						got[name] = true
+					}
+				}
+				if d := cmp.Diff(tt.want, got); d != "" {
+					t.Errorf("the deals %s holds for (-want +got):\n%s", tt.expr, d)
+				}
+			}
+		})
+	}
+}
