@@ -189,3 +189,35 @@ func TestConditionsOnStagesOfEitherPipeline(t *testing.T) {
 		})
 	}
 }
+
+// resolve_associations takes a contact's most recent open deal: a deal in a closed stage of
+// any pipeline is not one. Over gRPC and REST.
+func TestResolvedDealIsOpenInAnyPipeline(t *testing.T) {
+	t.Parallel()
+	md := method(t, "EvaluateCondition")
+	for _, tr := range rpcTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			ts, _, conn, _ := seeded(t)
+			contact, err := ts.sb.CreateRecord(ts.acct.HubID, "contacts", map[string]string{"email": "stages@acme.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost, err := ts.sb.CreateRecord(ts.acct.HubID, "deals", map[string]string{"dealname": "Lost", "pipeline": "1467822", "dealstage": "2096395"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ts.sb.Associate(ts.acct.HubID, "contacts", contact, "deals", lost, 0); err != nil {
+				t.Fatal(err)
+			}
+			res, cerr := tr.call(t, ts, ts.keys["acme"], md, &integrationsv1.EvaluateConditionRequest{Connection: conn.GetName(),
+				Expression: `deal.is_closed`, Contact: &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: contact}}, ResolveAssociations: true})
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			if got := res.(*integrationsv1.EvaluateConditionResponse); got.GetDealId() != "" || got.GetResult() {
+				t.Errorf("deal_id, result = %q, %v; want no open deal (\"\", false)", got.GetDealId(), got.GetResult())
+			}
+		})
+	}
+}

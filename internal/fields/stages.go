@@ -240,3 +240,13 @@ func (s *Schema) IsStageField(f *Field) bool {
 	names, ok := PipelineFields[s.ObjectType]
 	return ok && f.Name == names.Stage && len(s.pipelines) > 0
 }
+
+// StageClosed reports whether a record in the stage with id is closed (won or lost), by the
+// stage's metadata in whichever pipeline has it. A stage no known pipeline has is closed when
+// it is one of the closed stages of HubSpot's default deal pipeline (closedwon, closedlost).
+func (s *Schema) StageClosed(id string) bool {
+	if st, _, ok := s.StageOf(id); ok {
+		return st.Closed
+	}
+	return id == "closedwon" || id == "closedlost"
+}

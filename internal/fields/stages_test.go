@@ -125,3 +125,27 @@ func TestNormalizeWriteResolvesStagesWithinThePipeline(t *testing.T) {
 		})
 	}
 }
+
+func TestStageClosed(t *testing.T) {
+	tests := []struct {
+		name      string
+		pipelines []Pipeline
+		stage     string
+		want      bool
+	}{
+		{"won in the default pipeline", twoPipelines, "closedwon", true},
+		{"won in another pipeline", twoPipelines, "2096394", true},
+		{"lost in another pipeline", twoPipelines, "2096395", true},
+		{"open in another pipeline", twoPipelines, "2096392", false},
+		{"empty", twoPipelines, "", false},
+		{"pipelines unknown: the default pipeline's closed stages", nil, "closedlost", true},
+		{"pipelines unknown: another stage", nil, "2096395", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dealSchema(tt.pipelines).StageClosed(tt.stage); got != tt.want {
+				t.Errorf("StageClosed(%q) = %v, want %v", tt.stage, got, tt.want)
+			}
+		})
+	}
+}
