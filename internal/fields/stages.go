@@ -121,7 +121,7 @@ func (s *Schema) resolveStage(stageField *Field, pipelineName string, props map[
 			return nil
 		}
 		if p, ok := s.Pipeline(pipelineID); ok && !slices.ContainsFunc(p.Stages, func(st Stage) bool { return st.ID == input }) {
-			return s.stageErr(stageField, input, p, pipelineName)
+			return s.stageErr(stageField, input, p, pipelineID, pipelineName)
 		}
 		return nil
 	}
@@ -141,19 +141,20 @@ func (s *Schema) resolveStage(stageField *Field, pipelineName string, props map[
 	}
 	p, ok := s.Pipeline(pipelineID)
 	if !ok {
-		// No pipeline to resolve within: only a label of one stage in all is certain.
+		// No pipeline to resolve within: without one (no record), a label of one stage in all
+		// pipelines is certain; a pipeline not discovered may have that label too.
 		cands := s.stagesLabelled(input)
-		if len(cands) == 1 {
+		if len(cands) == 1 && pipelineID == "" {
 			out[stageField.Name] = cands[0].stage.ID
 			return nil
 		}
-		return s.stageErr(stageField, input, nil, pipelineName)
+		return s.stageErr(stageField, input, nil, pipelineID, pipelineName)
 	}
 	if st, ok := stageByLabel(p, input); ok {
 		out[stageField.Name] = st.ID
 		return nil
 	}
-	return s.stageErr(stageField, input, p, pipelineName)
+	return s.stageErr(stageField, input, p, pipelineID, pipelineName)
 }
 
 // stageByLabel finds the stage of p with the given label: exactly, else by label or id
@@ -196,13 +197,16 @@ func (s *Schema) stagesLabelled(label string) []stageCandidate {
 	return out
 }
 
-// stageErr refuses a stage that is not one of pipeline p (nil: the pipeline is unknown),
-// listing the stages the input names in every pipeline.
-func (s *Schema) stageErr(f *Field, input string, p *Pipeline, pipelineName string) error {
+// stageErr refuses a stage that is not one of pipeline p (nil: the record's pipeline, id
+// pipelineID, is not known), listing the stages the input names in every pipeline.
+func (s *Schema) stageErr(f *Field, input string, p *Pipeline, pipelineID, pipelineName string) error {
 	var msg string
-	if p != nil {
+	switch {
+	case p != nil:
 		msg = fmt.Sprintf("%q is not a stage of the record's pipeline %q (%s)", input, p.Label, p.ID)
-	} else {
+	case pipelineID != "":
+		msg = fmt.Sprintf("the record's pipeline %s is not among the discovered pipelines (refresh DiscoverFields if it was just created), so stage %q cannot be placed in it", pipelineID, input)
+	default:
 		msg = fmt.Sprintf("%q names a stage of several pipelines and the record's pipeline is not known", input)
 	}
 	cands := s.stagesLabelled(input)
