@@ -15,6 +15,10 @@ import (
 //   - names unknown fields with a "did you mean" from the schema;
 //   - checks string literals compared with choice fields against the options, and rewrites
 //     an option's label into its value (`== "Customer"` becomes `== "customer"`);
+//   - rewrites a comparison of a pipeline stage field with a label several pipelines' stages
+//     have into a test of membership in those stages (`deal.dealstage == "Closed Won"` becomes
+//     `deal.dealstage in ["closedwon", "2096394"]`): a stage belongs to one pipeline, so this
+//     compares the label within the record's own pipeline (fields.Schema.StagesNamed);
 //   - rewrites int literals used with number fields into doubles (`== 100000`), since CEL
 //     does not compare a double with an int for equality;
 //   - refuses comparisons with "" or null, which an empty field never equals;
@@ -28,6 +32,7 @@ type analyzer struct {
 	selects      map[int64]*fieldSpec // selection node id → field, for type error messages
 	translations []Translation
 	suggestions  *fields.SuggestionBudget // one per compilation: only the first misses get a "did you mean"
+	nextID       int64                    // the id of the next node a rewrite adds: above every parsed node's
 }
 
 // Translation is an option label in a condition that was replaced by the option's value.
@@ -37,8 +42,8 @@ type Translation struct {
 	Value string // "customer"
 }
 
-func newAnalyzer(objects *objectSet, pos positions) *analyzer {
-	return &analyzer{objects: objects, pos: pos, fac: ast.NewExprFactory(),
+func newAnalyzer(objects *objectSet, pos positions, maxID int64) *analyzer {
+	return &analyzer{objects: objects, pos: pos, fac: ast.NewExprFactory(), nextID: maxID + 1,
 		refs: map[*fieldSpec]bool{}, selects: map[int64]*fieldSpec{}, suggestions: fields.NewSuggestionBudget()}
 }
 
@@ -55,7 +60,7 @@ func (a *analyzer) walk(e ast.Expr, shadowed []string) {
 		a.walk(sel.Operand(), shadowed)
 	case ast.CallKind:
 		call := e.AsCall()
-		a.checkCall(call, shadowed)
+		a.checkCall(e, call, shadowed)
 		if call.IsMemberFunction() {
 			a.walk(call.Target(), shadowed)
 		}
@@ -138,7 +143,7 @@ func (a *analyzer) field(e ast.Expr, shadowed []string) *fieldSpec {
 
 // checkCall applies the literal rules to the operands of comparisons, `in`, arithmetic and
 // the list helpers.
-func (a *analyzer) checkCall(call ast.CallExpr, shadowed []string) {
+func (a *analyzer) checkCall(e ast.Expr, call ast.CallExpr, shadowed []string) {
 	args := call.Args()
 	if call.IsMemberFunction() || len(args) != 2 {
 		return
@@ -147,6 +152,9 @@ func (a *analyzer) checkCall(call ast.CallExpr, shadowed []string) {
 	lf, rf := a.field(l, shadowed), a.field(r, shadowed)
 	switch call.FunctionName() {
 	case operators.Equals, operators.NotEquals:
+		if a.stageComparison(e, call.FunctionName(), lf, l, r) || a.stageComparison(e, call.FunctionName(), rf, r, l) {
+			return
+		}
 		a.compareWithLiteral(lf, r, call.FunctionName())
 		a.compareWithLiteral(rf, l, call.FunctionName())
 	case operators.In:
@@ -199,10 +207,75 @@ func (a *analyzer) compareWithLiteral(fs *fieldSpec, lit ast.Expr, op string) {
 	}
 }
 
-// literalElements applies the field's literal rules to each element of a list literal.
+// stageIDs returns the stages a string literal compared with fs names when fs is a pipeline
+// stage field and the literal is a label of stages in several pipelines.
+func (a *analyzer) stageIDs(fs *fieldSpec, lit ast.Expr) ([]string, bool) {
+	if fs == nil || fs.object.schema == nil || !fs.object.schema.IsStageField(fs.field) ||
+		lit.Kind() != ast.LiteralKind || lit.AsLiteral().Type() != types.StringType {
+		return nil, false
+	}
+	label := string(lit.AsLiteral().(types.String))
+	ids := fs.object.schema.StagesNamed(label)
+	if len(ids) < 2 {
+		return nil, false
+	}
+	for _, id := range ids {
+		a.translations = append(a.translations, Translation{Field: fs.path, Label: label, Value: id})
+	}
+	return ids, true
+}
+
+func (a *analyzer) newID() int64 {
+	id := a.nextID
+	a.nextID++
+	return id
+}
+
+// stageLiterals are the string literals of ids, each a new node.
+func (a *analyzer) stageLiterals(ids []string) []ast.Expr {
+	out := make([]ast.Expr, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, a.fac.NewLiteral(a.newID(), types.String(id)))
+	}
+	return out
+}
+
+// stageComparison rewrites call (`field == "Label"` or `!=`) into membership of the stages
+// the label names, when it is a label of several pipelines' stages; see analyzer.
+func (a *analyzer) stageComparison(call ast.Expr, op string, fs *fieldSpec, field, lit ast.Expr) bool {
+	ids, ok := a.stageIDs(fs, lit)
+	if !ok {
+		return false
+	}
+	list := a.fac.NewList(lit.ID(), a.stageLiterals(ids), nil)
+	if op == operators.Equals {
+		call.SetKindCase(a.fac.NewCall(call.ID(), operators.In, field, list))
+	} else {
+		call.SetKindCase(a.fac.NewCall(call.ID(), operators.LogicalNot, a.fac.NewCall(a.newID(), operators.In, field, list)))
+	}
+	return true
+}
+
+// literalElements applies the field's literal rules to each element of a list literal; a
+// label of several pipelines' stages in a list compared with a stage field becomes those
+// stages' ids.
 func (a *analyzer) literalElements(fs *fieldSpec, list ast.Expr) {
 	if list.Kind() != ast.ListKind {
 		return
+	}
+	if fs != nil && fs.object.schema != nil && fs.object.schema.IsStageField(fs.field) {
+		var elems []ast.Expr
+		expanded := false
+		for _, el := range list.AsList().Elements() {
+			if ids, ok := a.stageIDs(fs, el); ok {
+				elems, expanded = append(elems, a.stageLiterals(ids)...), true
+				continue
+			}
+			elems = append(elems, el)
+		}
+		if expanded {
+			list.SetKindCase(a.fac.NewList(list.ID(), elems, nil))
+		}
 	}
 	for _, el := range list.AsList().Elements() {
 		switch fs.field.Kind {
@@ -254,8 +327,12 @@ func (a *analyzer) numberLiteral(fs *fieldSpec, lit ast.Expr) {
 func (a *analyzer) referencedFields() []string {
 	out := make([]string, 0, len(a.refs))
 	for fs := range a.refs {
+		if fs.reads != "" {
+			out = append(out, fs.reads) // a computed field reads the property it comes from
+			continue
+		}
 		out = append(out, fs.path)
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }

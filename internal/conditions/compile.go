@@ -94,7 +94,7 @@ func Compile(schemas map[string]*fields.Schema, expression string, opts Limits) 
 		return nil, c.fail(out...)
 	}
 	c.pos.info = parsed.NativeRep().SourceInfo()
-	c.analysis = newAnalyzer(c.objects, c.pos)
+	c.analysis = newAnalyzer(c.objects, c.pos, ast.MaxID(parsed.NativeRep()))
 	c.analysis.walk(parsed.NativeRep().Expr(), nil)
 	if len(c.analysis.issues) > 0 {
 		return nil, c.fail(c.analysis.issues...)

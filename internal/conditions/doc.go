@@ -29,6 +29,18 @@
 // rewritten. A literal that is neither is a compile error listing the options. Comparing a
 // choice field with a computed string is left unchecked.
 //
+// # Pipeline stages
+//
+// When the schema knows its object type's pipelines (deals), stages compare within the
+// record's own pipeline. A label that stages of several pipelines share ("Closed Won") is
+// rewritten into membership of those stages: `deal.dealstage == "Closed Won"` runs as
+// `deal.dealstage in ["closedwon", "2096394"]` (and != as its negation, a list element as
+// its stages), which holds exactly for the Closed Won of the deal's pipeline because a stage
+// belongs to one pipeline (fields.Schema.StagesNamed). The deal also has computed booleans
+// from its stage's metadata, whatever its pipeline: deal.is_closed_won (fields.Stage.Won) and
+// deal.is_closed. They are read from dealstage, which Program.Fields lists in their place; a
+// stage no pipeline has leaves them empty. A HubSpot property of the same name hides them.
+//
 // # Empty fields
 //
 // HubSpot stores an empty field as "" (or not at all); a condition sees it as absent, with one

@@ -3,6 +3,7 @@ package conditions
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	"cel.dev/cel-go/common/types"
 
@@ -52,6 +53,23 @@ type fieldSpec struct {
 	// One immutable value per field, shared by every evaluation.
 	absent    *types.Unknown
 	fieldType *types.FieldType
+	// compute, on a computed field (stageFlags), gives the field's stored form from the
+	// record's HubSpot properties; reads is then the path of the property it is computed from,
+	// which is what must be read from HubSpot.
+	compute func(raw map[string]string) string
+	reads   string
+}
+
+// stageFlags are the boolean fields computed from the metadata of a record's stage when its
+// object type has pipelines (deals): they hold for the stage of any pipeline, whatever its
+// id or label. HubSpot has no won flag: a stage is won when it is closed with probability 1
+// (fields.Stage.Won). A real field of the same name hides the computed one.
+var stageFlags = []struct {
+	name, label string
+	of          func(fields.Stage) bool
+}{
+	{"is_closed_won", "Is closed won", fields.Stage.Won},
+	{"is_closed", "Is closed", func(s fields.Stage) bool { return s.Closed }},
 }
 
 // objectSet is the three objects of one compilation, built from the schemas.
@@ -86,11 +104,49 @@ func newObjectSet(schemas map[string]*fields.Schema) *objectSet {
 				o.byName[f.Name] = fs
 				o.names = append(o.names, f.Name)
 			}
+			nextID = o.addStageFlags(nextID)
 		}
 		sort.Strings(o.names)
 		set[k] = o
 	}
 	return &set
+}
+
+// addStageFlags adds the computed stageFlags to an object whose schema knows its pipelines,
+// numbering their absent values from nextID; it returns the next free id.
+func (o *objectSpec) addStageFlags(nextID int64) int64 {
+	names, ok := fields.PipelineFields[o.schema.ObjectType]
+	stage, hasStage := o.byName[names.Stage]
+	if !ok || !hasStage || len(o.schema.Pipelines()) == 0 {
+		return nextID
+	}
+	schema := o.schema
+	for _, flag := range stageFlags {
+		if _, taken := o.byName[flag.name]; taken {
+			continue
+		}
+		of := flag.of
+		fs := &fieldSpec{
+			object:  o,
+			field:   &fields.Field{Name: flag.name, Label: flag.label, Kind: fields.KindBool, ReadOnly: true, Calculated: true},
+			path:    o.variable + "." + flag.name,
+			celType: types.BoolType,
+			absent:  types.NewUnknown(nextID, nil),
+			reads:   stage.path,
+			compute: func(raw map[string]string) string {
+				st, _, ok := schema.StageOf(raw[names.Stage])
+				if !ok {
+					return "" // no stage, or one no pipeline has: empty, so unknown
+				}
+				return strconv.FormatBool(of(*st))
+			},
+		}
+		nextID++
+		fs.fieldType = &types.FieldType{Type: fs.celType, IsSet: fs.isSet, GetFrom: fs.getFrom}
+		o.byName[flag.name] = fs
+		o.names = append(o.names, flag.name)
+	}
+	return nextID
 }
 
 // byVariable returns the object a CEL variable names.

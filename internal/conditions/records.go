@@ -102,6 +102,9 @@ func (ev *evaluation) read(r *recordValue, fs *fieldSpec) ref.Val {
 		}
 	}
 	raw := r.raw[fs.field.Name]
+	if fs.compute != nil {
+		raw = fs.compute(r.raw)
+	}
 	e := readEntry{spec: fs, read: FieldRead{Field: fs.path, Kind: fs.field.Kind}}
 	val, native, ok, err := storedValue(fs, raw, ev.now.Location())
 	switch {

@@ -159,7 +159,7 @@ func (d *Discoverer) Schemas(ctx context.Context, c store.Connection) (map[strin
 	}
 	typed := make(map[string]*fields.Schema, len(raw))
 	for ot, fs := range raw {
-		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields)
+		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields).WithPipelines(fs.Pipelines)
 	}
 	d.mu.Lock()
 	if m, ok := d.lookup(name); ok && m.version == c.SchemaVersion {

@@ -13,6 +13,8 @@ type Schema struct {
 	byName     map[string]*Field
 	names      []string // sorted
 
+	pipelines []Pipeline // see WithPipelines
+
 	indexOnce sync.Once
 	index     *suggestIndex // built on the first suggestion
 }

@@ -199,7 +199,7 @@ func batchCreate(c *call) reply {
 	var failures []itemFailure
 	batchEmails := map[string]bool{}
 	for _, in := range req.Inputs {
-		values, verr := c.checkValues(ot, in.Properties, true)
+		values, verr := c.checkValues(ot, in.Properties, nil)
 		if verr == nil {
 			links, msg := c.resolveInline(ot, in.Associations)
 			if msg != "" {

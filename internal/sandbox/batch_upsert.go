@@ -54,7 +54,7 @@ func batchUpdate(c *call) reply {
 			missing = append(missing, in.ID)
 			continue
 		}
-		values, verr := c.checkValues(ot, in.Properties, false)
+		values, verr := c.checkValues(ot, in.Properties, r)
 		if verr == nil {
 			if f := c.emailClaim(ot, r, values, claimed); f != nil {
 				failures = append(failures, *f)
@@ -147,7 +147,7 @@ func batchUpsert(c *call) reply {
 			// A created record takes the id value as its idProperty value.
 			props[in.IDProperty] = []byte(`"` + strings.ReplaceAll(in.ID, `"`, `\"`) + `"`)
 		}
-		values, verr := c.checkValues(ot, props, r == nil)
+		values, verr := c.checkValues(ot, props, r)
 		if verr == nil {
 			if f := c.emailClaim(ot, r, values, claimed); f != nil {
 				failures = append(failures, *f)

@@ -36,10 +36,15 @@ type writeInput struct {
 	ObjectWriteTraceID string              `json:"objectWriteTraceId"`
 }
 
-// checkValues validates a write's values, then (on create) that the required properties
-// are set, returning the 400 to answer when they are not.
-func (c *call) checkValues(ot *objectType, in propertyInput, creating bool) (map[string]string, *apiError) {
+// checkValues validates a write's values and the stage against the pipeline of current
+// (the record updated, nil on create), then (on create) that the required properties are
+// set, returning the 400 to answer when they are not.
+func (c *call) checkValues(ot *objectType, in propertyInput, current *record) (map[string]string, *apiError) {
 	values, errs := validateValues(c.acct.schema[ot.name], in.strings(), c.acct.info.HubID)
+	if len(errs) == 0 {
+		errs = c.acct.checkStage(ot, current, values)
+	}
+	creating := current == nil
 	if len(errs) > 0 {
 		body := propertyErrorsBody(c.correlationID, errs)
 		return nil, &body
@@ -181,7 +186,7 @@ func createObject(c *call) reply {
 	if err := decodeJSON(c.r, &in); err != nil {
 		return c.badRequest("Invalid input JSON on line 1: %v", err)
 	}
-	values, verr := c.checkValues(ot, in.Properties, true)
+	values, verr := c.checkValues(ot, in.Properties, nil)
 	if verr != nil {
 		return jsonReply(http.StatusBadRequest, verr)
 	}
@@ -215,7 +220,7 @@ func updateObject(c *call) reply {
 	if err := decodeJSON(c.r, &in); err != nil {
 		return c.badRequest("Invalid input JSON on line 1: %v", err)
 	}
-	values, verr := c.checkValues(ot, in.Properties, false)
+	values, verr := c.checkValues(ot, in.Properties, r)
 	if verr != nil {
 		return jsonReply(http.StatusBadRequest, verr)
 	}

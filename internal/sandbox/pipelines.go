@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Pipeline is a deal pipeline in HubSpot's wire shape (the Pipeline schema of the CRM
@@ -119,4 +121,43 @@ func listPipelines(c *call) reply {
 	}
 	// jsonReply encodes under the lock, so the account's own slices can be handed over.
 	return jsonReply(http.StatusOK, map[string]any{"results": pipelines})
+}
+
+// checkStage enforces that a record's stage belongs to its pipeline, as HubSpot does for
+// deals: a stage belongs to exactly one pipeline, so setting a stage outside the deal's
+// pipeline needs `pipeline` set to the stage's pipeline in the same write, and a deal
+// created without `pipeline` goes to the default pipeline (the first one)
+// (https://developers.hubspot.com/docs/api/crm/deals, "pipelines and stages"). current is
+// the record being updated, nil on create. values are validated already (each option
+// exists); on create without a pipeline, checkStage sets it.
+func (a *account) checkStage(ot *objectType, current *record, values map[string]string) []propertyError {
+	pipelines := a.pipelines[ot.name]
+	stage := values["dealstage"]
+	if ot.name != "deals" || len(pipelines) == 0 || stage == "" {
+		return nil
+	}
+	pipelineID := values["pipeline"]
+	if pipelineID == "" && current != nil {
+		pipelineID = current.props["pipeline"]
+	}
+	if pipelineID == "" {
+		pipelineID = pipelines[0].ID
+		values["pipeline"] = pipelineID
+	}
+	for _, p := range pipelines {
+		if p.ID != pipelineID {
+			continue
+		}
+		ids := make([]string, 0, len(p.Stages))
+		for _, s := range p.Stages {
+			if s.ID == stage {
+				return nil
+			}
+			ids = append(ids, s.ID)
+		}
+		return []propertyError{newPropertyError("dealstage", "INVALID_OPTION",
+			fmt.Sprintf("%s was not one of the allowed options for pipeline %s: [%s]", stage, pipelineID, strings.Join(ids, ", ")),
+			a.info.HubID)}
+	}
+	return nil // an unknown pipeline was refused as an invalid option of `pipeline`
 }

@@ -28,6 +28,9 @@ func (s *Sandbox) CreateRecord(hubID int64, objectType string, properties map[st
 		return "", err
 	}
 	values, errs := validateValues(a.schema[ot.name], properties, hubID)
+	if len(errs) == 0 {
+		errs = a.checkStage(ot, nil, values)
+	}
 	if len(errs) > 0 {
 		b, _ := json.Marshal(propertyErrorsBody("", errs))
 		return "", &ValidationError{Body: b}

@@ -141,7 +141,7 @@ func (s *Service) EvaluateCondition(ctx context.Context, req *integrationsv1.Eva
 				}
 			}
 			if resp.DealId == "" && len(need["deal"]) > 0 {
-				if resp.DealId, err = latestOpenDeal(ctx, client, resp.ContactId); err != nil {
+				if resp.DealId, err = latestOpenDeal(ctx, client, dealSchema(ctx, h), resp.ContactId); err != nil {
 					return nil, s.failFor(ctx, err, name.String())
 				}
 			}
@@ -240,8 +240,18 @@ func primaryCompany(ctx context.Context, client *hubspot.Client, contactID strin
 	return page.Results[0].ToObjectID.String(), nil
 }
 
-// latestOpenDeal is the most recently created deal of the contact that is not closed ("" if none).
-func latestOpenDeal(ctx context.Context, client *hubspot.Client, contactID string) (string, error) {
+// dealSchema is the connection's deals schema, whose pipelines say which stages are closed;
+// an empty one when it cannot be read (latestOpenDeal then knows the default pipeline's).
+func dealSchema(ctx context.Context, h *handles.Handle) *fields.Schema {
+	if schemas, err := h.Schemas(ctx); err == nil && schemas["deals"] != nil {
+		return schemas["deals"]
+	}
+	return fields.NewSchema("deals", 0, nil)
+}
+
+// latestOpenDeal is the most recently created deal of the contact that is not closed ("" if
+// none): HubSpot's hs_is_closed, or a closed stage of any pipeline.
+func latestOpenDeal(ctx context.Context, client *hubspot.Client, deals *fields.Schema, contactID string) (string, error) {
 	page, err := client.ListAssociations(ctx, "contacts", contactID, "deals", hubspot.ListAssociationsOptions{})
 	if err != nil || len(page.Results) == 0 {
 		return "", err
@@ -265,7 +275,7 @@ func latestOpenDeal(ctx context.Context, client *hubspot.Client, contactID strin
 		}
 		o := out.Object
 		p := o.Properties
-		if p["hs_is_closed"] == "true" || p["dealstage"] == "closedwon" || p["dealstage"] == "closedlost" {
+		if p["hs_is_closed"] == "true" || deals.StageClosed(p["dealstage"]) {
 			continue
 		}
 		open = append(open, cand{o.ID.String(), p["createdate"]})

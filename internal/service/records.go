@@ -72,25 +72,22 @@ func violationsOf(prefix string, errs []error) error {
 	return rpcerr.InvalidArgument(vs...)
 }
 
-// normalizeProperties validates every property against the schema; all problems are
-// reported together, each naming its property. The count was checked before
-// (checkPropertyCount).
-func normalizeProperties(schema *fields.Schema, prefix string, props map[string]*structpb.Value) (map[string]string, error) {
-	out := make(map[string]string, len(props))
-	var errs []error
-	budget := fields.NewSuggestionBudget()
-	for _, name := range sortedKeys(props) {
-		s, err := schema.Normalize(name, props[name].AsInterface(), budget)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out[name] = s
+// normalizeWrite validates every property of a write to a record against the schema
+// (fields.Schema.NormalizeWrite: a stage given by label is resolved within the record's
+// pipeline, which recordPipeline reads when needed); all problems are reported together,
+// each naming its property. The count was checked before (checkPropertyCount). An error
+// that is no violation is recordPipeline's, returned as is.
+func normalizeWrite(schema *fields.Schema, prefix string, props map[string]*structpb.Value, recordPipeline func() (string, error)) (map[string]string, error) {
+	raw := make(map[string]any, len(props))
+	for name, v := range props {
+		raw[name] = v.AsInterface()
 	}
-	if len(errs) > 0 {
+	out, err := schema.NormalizeWrite(raw, fields.NewSuggestionBudget(), recordPipeline)
+	var errs fields.ValueErrors
+	if errors.As(err, &errs) {
 		return nil, violationsOf(prefix, errs)
 	}
-	return out, nil
+	return out, err
 }
 
 // checkPropertyCount refuses a request naming more than records.MaxProperties properties

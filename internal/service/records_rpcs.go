@@ -79,11 +79,21 @@ func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRe
 	if err != nil {
 		return nil, err
 	}
-	props, err := normalizeProperties(c.schema, "properties.", req.GetProperties())
+	idProp, err := idProperty(c.schema, r, req.GetIdProperty())
 	if err != nil {
 		return nil, err
 	}
-	idProp, err := idProperty(c.schema, r, req.GetIdProperty())
+	// A stage given by label is resolved within the record's pipeline: read it (one call)
+	// only when the request does not set the pipeline.
+	recordPipeline := func() (string, error) {
+		pipelineField := fields.PipelineFields[r.ObjectType].Pipeline
+		o, err := c.client.GetObject(ctx, r.ObjectType, r.ID, hubspot.GetObjectOptions{IDProperty: idProp, Properties: []string{pipelineField}})
+		if err != nil {
+			return "", s.recordError(ctx, err, r)
+		}
+		return o.Properties[pipelineField], nil
+	}
+	props, err := normalizeWrite(c.schema, "properties.", req.GetProperties(), recordPipeline)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,10 @@ type IntegrationServiceClient interface {
 	SearchRecords(ctx context.Context, in *SearchRecordsRequest, opts ...grpc.CallOption) (*SearchRecordsResponse, error)
 	// UpdateRecord changes some properties of a record, for example a deal's stage. Choice values
 	// may be given by label ("Closed Won") or value ("closedwon"); read-only fields are refused.
+	// A deal's "dealstage" label is resolved within the deal's pipeline: the "pipeline" the
+	// request sets (by id or label), else the deal's current one (read from HubSpot); a label the
+	// pipeline lacks is INVALID_ARGUMENT listing each pipeline's stage of that label. Setting both
+	// "pipeline" and "dealstage" moves the deal to the other pipeline's stage.
 	UpdateRecord(ctx context.Context, in *UpdateRecordRequest, opts ...grpc.CallOption) (*Record, error)
 	// ListAssociations lists the records of one object type associated with a record, such as a
 	// contact's companies and deals or a deal's contacts.
@@ -410,6 +414,10 @@ type IntegrationServiceServer interface {
 	SearchRecords(context.Context, *SearchRecordsRequest) (*SearchRecordsResponse, error)
 	// UpdateRecord changes some properties of a record, for example a deal's stage. Choice values
 	// may be given by label ("Closed Won") or value ("closedwon"); read-only fields are refused.
+	// A deal's "dealstage" label is resolved within the deal's pipeline: the "pipeline" the
+	// request sets (by id or label), else the deal's current one (read from HubSpot); a label the
+	// pipeline lacks is INVALID_ARGUMENT listing each pipeline's stage of that label. Setting both
+	// "pipeline" and "dealstage" moves the deal to the other pipeline's stage.
 	UpdateRecord(context.Context, *UpdateRecordRequest) (*Record, error)
 	// ListAssociations lists the records of one object type associated with a record, such as a
 	// contact's companies and deals or a deal's contacts.
