@@ -39,7 +39,7 @@ type writeInput struct {
 // checkValues validates a write's values, then (on create) that the required properties
 // are set, returning the 400 to answer when they are not.
 func (c *call) checkValues(ot *objectType, in propertyInput, creating bool) (map[string]string, *apiError) {
-	values, errs := validateValues(c.acct.schema[ot.name], in.strings(), c.acct.info.HubID)
+	values, errs := validateValues(c.acct, c.acct.schema[ot.name], in.strings())
 	if len(errs) > 0 {
 		body := propertyErrorsBody(c.correlationID, errs)
 		return nil, &body
