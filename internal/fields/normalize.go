@@ -39,6 +39,13 @@ func NormalizeForSearch(f *Field, v any) (string, error) {
 // decoding (or structpb's AsInterface) gives: nil, string, float64, bool, or []any. nil clears
 // the property (HubSpot's empty string).
 func Normalize(f *Field, v any) (string, error) {
+	return normalize(f, v, nil, nil)
+}
+
+// normalize is Normalize with the account's owners, which an owner-typed field's value is
+// resolved against (nil: ids pass through, emails are refused), and the request's budget
+// for suggestions.
+func normalize(f *Field, v any, owners *OwnerDirectory, budget *SuggestionBudget) (string, error) {
 	if f.ReadOnly {
 		why := "it is read-only in HubSpot"
 		if f.Calculated {
@@ -51,6 +58,9 @@ func Normalize(f *Field, v any) (string, error) {
 	}
 	if s, ok := v.(string); ok && strings.TrimSpace(s) == "" && f.Kind != KindString && f.Kind != KindText && f.Kind != KindHTML {
 		return "", nil // an empty string clears any field, as in HubSpot
+	}
+	if IsOwnerField(f) {
+		return normalizeOwner(f, owners, v, budget)
 	}
 	switch f.Kind {
 	case KindNumber:
