@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/connectflo/integrations/client"
+	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+)
+
+// An owner field set by an owner's email reaches HubSpot as the owner's id, over gRPC and
+// REST and through every write that takes properties; an unknown or archived owner is refused
+// naming the property and what was not found, and HubSpot's record is left as it was.
+func TestOwnersOnWrites(t *testing.T) {
+	t.Parallel()
+	ts, c, conn, seed := seeded(t)
+	ctx := context.Background()
+	holds := func(t *testing.T, objectType, id, want string) {
+		t.Helper()
+		rec, _ := ts.sb.Record(ts.acct.HubID, objectType, id)
+		if got := rec["hubspot_owner_id"]; got != want {
+			t.Errorf("HubSpot's %s %s has hubspot_owner_id %q, want %q", objectType, id, got, want)
+		}
+	}
+
+	// gRPC: an upsert, the owner by email in any case.
+	if _, err := c.UpsertContact(ctx, &integrationsv1.UpsertContactRequest{Connection: conn.GetName(), Email: "ada.lovelace0@acme.example",
+		Properties: props("hubspot_owner_id", "Aiko.Tanaka@northwind.example")}); err != nil {
+		t.Fatal(err)
+	}
+	holds(t, "contacts", seed.Contacts[0], "41629781")
+	// REST: UpdateRecord of a deal, as a workflow sends it.
+	deal := client.RecordName(conn.GetName(), "deals", seed.Deals[0])
+	if r := ts.do(t, "PATCH", "/v1/"+deal, ts.keys["acme"], `{"properties":{"hubspot_owner_id":"luis.ortega@northwind.example"}}`); r.code != 200 {
+		t.Fatalf("REST UpdateRecord = %d %s", r.code, r.raw)
+	}
+	holds(t, "deals", seed.Deals[0], "41629782")
+
+	refused := []struct {
+		name, value, description string
+	}{
+		{"a mistyped email", "maya.patell@northwind.example",
+			`no owner of the account has the email "maya.patell@northwind.example"; did you mean "maya.patel@northwind.example"?`},
+		{"an id no owner has", "12345",
+			"no owner of the account has the id 12345; DiscoverFields lists the owners (refresh it if the owner was just added in HubSpot)"},
+		{"an archived owner", "grace.kim@northwind.example",
+			"owner 41629783 (grace.kim@northwind.example) is archived: HubSpot no longer assigns records to a deactivated user"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.UpdateRecord(ctx, &integrationsv1.UpdateRecordRequest{Name: deal, Properties: props("hubspot_owner_id", tc.value)})
+			e := client.ErrorDetails(err)
+			if e.Code != codes.InvalidArgument || len(e.FieldViolations) != 1 ||
+				e.FieldViolations[0] != (client.FieldViolation{Field: "properties.hubspot_owner_id", Description: tc.description}) {
+				t.Errorf("UpdateRecord(%q) = %+v, want one violation of properties.hubspot_owner_id: %s", tc.value, e, tc.description)
+			}
+			res, err := c.BatchUpsertContacts(ctx, &integrationsv1.BatchUpsertContactsRequest{Connection: conn.GetName(), Contacts: []*integrationsv1.ContactUpsert{
+				{Email: "ada.lovelace0@acme.example", Properties: props("hubspot_owner_id", tc.value)}}})
+			if err != nil || len(res.GetResults()) != 1 || !strings.Contains(res.GetResults()[0].GetError().GetMessage(), tc.description) {
+				t.Errorf("BatchUpsertContacts(%q) = %v, %v; want its one result refused: %s", tc.value, res, err, tc.description)
+			}
+		})
+	}
+	holds(t, "contacts", seed.Contacts[0], "41629781")
+	holds(t, "deals", seed.Deals[0], "41629782")
+}
