@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -66,4 +67,54 @@ func TestOwnersOnWrites(t *testing.T) {
 	}
 	holds(t, "contacts", seed.Contacts[0], "41629781")
 	holds(t, "deals", seed.Deals[0], "41629782")
+}
+
+// A workflow routes on the owner: the guide's "route to the senior support team" as a
+// condition on the contact owner's teams, over gRPC and REST, then on the owner's email.
+func TestConditionOnTheOwnersTeam(t *testing.T) {
+	t.Parallel()
+	ts, c, conn, seed := seeded(t)
+	ctx := context.Background()
+	contact := client.RecordName(conn.GetName(), "contacts", seed.Contacts[0])
+	const seniorSupport = `"Senior Support" in contact.owner.teams`
+	evaluate := func(t *testing.T, expr string) bool {
+		t.Helper()
+		resp, err := c.EvaluateCondition(ctx, &integrationsv1.EvaluateConditionRequest{Connection: conn.GetName(), Expression: expr,
+			Contact: &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: seed.Contacts[0]}}})
+		if err != nil {
+			t.Fatalf("EvaluateCondition(%s): %v", expr, err)
+		}
+		return resp.GetResult()
+	}
+	v, err := c.ValidateCondition(ctx, &integrationsv1.ValidateConditionRequest{Connection: conn.GetName(), Expression: seniorSupport})
+	if err != nil || fmt.Sprint(v.GetReferencedFields()) != "[contact.hubspot_owner_id]" {
+		t.Fatalf("ValidateCondition = %v, %v; want it to read contact.hubspot_owner_id", v, err)
+	}
+	for _, step := range []struct {
+		owner     string
+		inSupport bool
+	}{
+		{"jonas.weber@northwind.example", true}, // Senior Support
+		{"maya.patel@northwind.example", false}, // Sales
+		{"aiko.tanaka@northwind.example", true}, // both
+	} {
+		if _, err := c.UpdateRecord(ctx, &integrationsv1.UpdateRecordRequest{Name: contact, Properties: props("hubspot_owner_id", step.owner)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := evaluate(t, seniorSupport); got != step.inSupport {
+			t.Errorf("owned by %s: %s = %v, want %v", step.owner, seniorSupport, got, step.inSupport)
+		}
+		if !evaluate(t, fmt.Sprintf("contact.owner.email == %q", step.owner)) {
+			t.Errorf("owned by %s: the owner's email differs", step.owner)
+		}
+	}
+	r := ts.do(t, "POST", "/v1/"+conn.GetName()+":evaluateCondition", ts.keys["acme"],
+		fmt.Sprintf(`{"expression":%q,"contact":{"id":%q}}`, seniorSupport+` && "Sales" in contact.owner.teams`, seed.Contacts[0]))
+	if r.code != 200 || r.body["result"] != true {
+		t.Errorf("REST evaluate = %d %s", r.code, r.raw)
+	}
+	r = ts.do(t, "POST", "/v1/"+conn.GetName()+":validateCondition", ts.keys["acme"], `{"expression":"contact.owner.phone == \"1\""}`)
+	if r.code != 400 {
+		t.Errorf("REST validate of an owner field that does not exist = %d %s", r.code, r.raw)
+	}
 }

@@ -52,6 +52,18 @@ type fieldSpec struct {
 	// One immutable value per field, shared by every evaluation.
 	absent    *types.Unknown
 	fieldType *types.FieldType
+	// selector, on a record's owner (see owners.go), is how authors name it
+	// ("contact.owner"); field and path are then hubspot_owner_id's, which is what is read.
+	selector string
+	owners   *fields.OwnerDirectory
+}
+
+// name is how an author names the field: its path, or the owner's selector.
+func (fs *fieldSpec) name() string {
+	if fs.selector != "" {
+		return fs.selector
+	}
+	return fs.path
 }
 
 // objectSet is the three objects of one compilation, built from the schemas.
@@ -85,6 +97,9 @@ func newObjectSet(schemas map[string]*fields.Schema) *objectSet {
 				}
 				o.byName[f.Name] = fs
 				o.names = append(o.names, f.Name)
+			}
+			if o.addOwner(nextID) {
+				nextID++
 			}
 		}
 		sort.Strings(o.names)

@@ -51,7 +51,7 @@ var capabilities = []capability{
 	{"LIST_ASSOCIATIONS", "Find a contact's companies and deals", [][]string{{"crm.objects.contacts.read"}, {"crm.objects.companies.read"}, {"crm.objects.deals.read"}}},
 	// Owner ids are checked and owner emails resolved against the owners discovery reads;
 	// without them ids are sent unchecked and emails refused.
-	{"RESOLVE_OWNERS", "Assign records to owners by email, refusing unknown and archived owners", [][]string{{"crm.objects.owners.read"}}},
+	{"RESOLVE_OWNERS", "Assign records to owners by email, refusing unknown and archived owners, and route conditions on an owner's email or teams", [][]string{{"crm.objects.owners.read"}}},
 }
 
 // CapabilityStatus says whether a capability is available and, if not, which scopes to add

@@ -161,3 +161,20 @@ func (d *OwnerDirectory) suggestEmail(email string, budget *SuggestionBudget) st
 	}
 	return best
 }
+
+// Unavailable says why the directory has no owners to resolve against ("" when it has).
+func (d *OwnerDirectory) Unavailable() string {
+	if d == nil {
+		return "the account's owners have not been read"
+	}
+	return d.missing
+}
+
+// All returns the owners, archived ones included, in discovery order; the caller must not
+// change them.
+func (d *OwnerDirectory) All() []Owner {
+	if d == nil {
+		return nil
+	}
+	return d.owners
+}
