@@ -58,13 +58,6 @@ type fieldSpec struct {
 	owners   *fields.OwnerDirectory
 }
 
-// name is how an author names the field: its path, or the owner's selector.
-func (fs *fieldSpec) name() string {
-	if fs.selector != "" {
-		return fs.selector
-	}
-	return fs.path
-}
 
 // objectSet is the three objects of one compilation, built from the schemas.
 type objectSet [numObjects]*objectSpec
