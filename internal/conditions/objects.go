@@ -58,7 +58,6 @@ type fieldSpec struct {
 	owners   *fields.OwnerDirectory
 }
 
-
 // objectSet is the three objects of one compilation, built from the schemas.
 type objectSet [numObjects]*objectSpec
 
