@@ -87,10 +87,10 @@ const maxOwnerValueLength = 254
 
 // normalizeOwner resolves v, an owner id or an owner's email, to the owner id HubSpot
 // stores in f. An owner the directory does not have, or one that is archived (a
-// deactivated user HubSpot no longer assigns records to), is refused naming what was not
-// found, with the closest active owner's email when one is a likely typo. Without owners
+// deactivated user HubSpot no longer assigns records to) unless archivedOK, is refused
+// naming what was not found, with the closest active owner's email when one is a likely typo. Without owners
 // (d nil or unavailable) ids pass through and emails are refused with the reason.
-func normalizeOwner(f *Field, d *OwnerDirectory, v any, budget *SuggestionBudget) (string, error) {
+func normalizeOwner(f *Field, d *OwnerDirectory, v any, budget *SuggestionBudget, archivedOK bool) (string, error) {
 	var s string
 	switch v := v.(type) {
 	case string:
@@ -123,7 +123,7 @@ func normalizeOwner(f *Field, d *OwnerDirectory, v any, budget *SuggestionBudget
 	}
 	o, ok := d.Lookup(s)
 	switch {
-	case ok && o.Archived:
+	case ok && o.Archived && !archivedOK:
 		return "", valueErr(f, "owner %s (%s) is archived: HubSpot no longer assigns records to a deactivated user", o.ID, o.Email)
 	case ok:
 		return o.ID, nil

@@ -110,3 +110,25 @@ func TestOwnerDirectoryLookup(t *testing.T) {
 		t.Error("a nil directory found an owner")
 	}
 }
+
+// A search may look for the records of an archived owner (they still name it), by id or
+// email; an owner the account does not have is refused as on writes.
+func TestOwnerSearchValues(t *testing.T) {
+	s := NewSchema("contacts", 1, ownerSchemaFields).WithOwners(NewOwnerDirectory(sampleOwners))
+	f, _ := s.Field("hubspot_owner_id")
+	cases := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"grace.kim@northwind.example", "41629783", false},
+		{"41629783", "41629783", false},
+		{"MAYA.PATEL@northwind.example", "41629779", false},
+		{"12345", "", true},
+	}
+	for _, tc := range cases {
+		got, err := s.NormalizeForSearch(f, tc.in, NewSuggestionBudget())
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("NormalizeForSearch(%q) = %q, %v; want %q (error: %v)", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}

@@ -83,7 +83,16 @@ func (s *Schema) Normalize(name string, v any, budget *SuggestionBudget) (string
 	if err != nil {
 		return "", err
 	}
-	return normalize(f, v, s.owners, budget)
+	return normalize(f, v, s.owners, budget, false)
+}
+
+// NormalizeForSearch is Normalize for a value compared in a search filter on f, a field of
+// the schema: read-only and calculated fields may be searched, so only the value is checked,
+// and an archived owner may be searched for.
+func (s *Schema) NormalizeForSearch(f *Field, v any, budget *SuggestionBudget) (string, error) {
+	readable := *f
+	readable.ReadOnly = false
+	return normalize(&readable, v, s.owners, budget, true)
 }
 
 // Suggest returns the field closest to name (by name or label), or "" when nothing is close
