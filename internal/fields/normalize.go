@@ -27,7 +27,6 @@ func valueErr(f *Field, format string, args ...any) error {
 	return &ValueError{Field: f.Name, Message: fmt.Sprintf(format, args...)}
 }
 
-
 // Normalize validates v as a value for f and returns HubSpot's form of it. v is what JSON
 // decoding (or structpb's AsInterface) gives: nil, string, float64, bool, or []any. nil clears
 // the property (HubSpot's empty string).
