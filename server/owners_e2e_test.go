@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
@@ -39,6 +40,13 @@ func TestOwnersOnWrites(t *testing.T) {
 		t.Fatalf("REST UpdateRecord = %d %s", r.code, r.raw)
 	}
 	holds(t, "deals", seed.Deals[0], "41629782")
+	// A search filter on the owner takes the email too.
+	found, err := c.SearchRecords(ctx, &integrationsv1.SearchRecordsRequest{Parent: client.ObjectTypeName(conn.GetName(), "deals"),
+		FilterGroups: []*integrationsv1.FilterGroup{{Filters: []*integrationsv1.Filter{{Field: "hubspot_owner_id",
+			Operator: integrationsv1.FilterOperator_FILTER_OPERATOR_EQ, Value: structpb.NewStringValue("Luis.Ortega@northwind.example")}}}}})
+	if err != nil || len(found.GetRecords()) != 1 || found.GetRecords()[0].GetId() != seed.Deals[0] {
+		t.Errorf("deals owned by Luis Ortega = %v, %v; want deal %s", found, err, seed.Deals[0])
+	}
 
 	refused := []struct {
 		name, value, description string
