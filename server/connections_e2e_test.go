@@ -256,7 +256,8 @@ func TestMissingRecommendedScopesConnectDegraded(t *testing.T) {
 		}
 	}
 	want := map[string]string{"READ_DEALS": "[crm.objects.deals.read]", "UPDATE_DEALS": "[crm.objects.deals.write]", "READ_CONTACTS": "[crm.objects.contacts.read]",
-		"LOG_ACTIVITIES": "[crm.objects.contacts.read]", "LIST_ASSOCIATIONS": "[crm.objects.contacts.read crm.objects.deals.read]"}
+		"LOG_ACTIVITIES": "[crm.objects.contacts.read]", "LIST_ASSOCIATIONS": "[crm.objects.contacts.read crm.objects.deals.read]",
+		"RESOLVE_OWNERS": "[crm.objects.owners.read]"}
 	for id, scopes := range want {
 		if fmt.Sprint(unavailable[id]) != scopes {
 			t.Errorf("capability %s lacks %v, want %s", id, unavailable[id], scopes)

@@ -44,6 +44,7 @@ func healthyCapabilities() []*integrationsv1.Capability {
 		{"UPDATE_COMPANIES", "Update companies"}, {"READ_DEALS", "Read and search deals"},
 		{"UPDATE_DEALS", "Update deals (for example their stage)"}, {"LOG_ACTIVITIES", "Log calls, messages and notes on contact timelines"},
 		{"LIST_ASSOCIATIONS", "Find a contact's companies and deals"},
+		{"RESOLVE_OWNERS", "Assign records to owners by email, refusing unknown and archived owners, and route conditions on an owner's email or teams"},
 	} {
 		out = append(out, &integrationsv1.Capability{Id: c.id, Description: c.description, Available: true})
 	}

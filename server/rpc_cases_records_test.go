@@ -43,6 +43,13 @@ func onlyFields(names ...string) cmp.Option {
 	}))
 }
 
+// Owners of every sandbox account (see the sandbox README): Jonas Weber is in Senior Support,
+// Grace Kim is archived.
+const (
+	sandboxOwnerJonas         = "41629780"
+	sandboxOwnerGraceArchived = "41629783"
+)
+
 // recordCases are the table's cases of fields, contacts and records.
 var recordCases = []rpcCase{
 	{
@@ -194,6 +201,49 @@ var recordCases = []rpcCase{
 				Properties: map[string]*integrationsv1.FieldValue{"dealstage": stringValue("closedwon")}}
 		},
 		ignore: []cmp.Option{recordTimes},
+	},
+	{
+		rpc: "UpdateRecord", name: "a deal's owner by email lands as the owner's id", setup: connected,
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.UpdateRecordRequest{Name: e.record("deals", e.seed.Deals[0]),
+				Properties: props("hubspot_owner_id", "Jonas.Weber@northwind.example")}
+		},
+		want: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.Record{Name: e.record("deals", e.seed.Deals[0]), Id: e.seed.Deals[0], ObjectType: "deals",
+				Properties: map[string]*integrationsv1.FieldValue{"hubspot_owner_id": stringValue(sandboxOwnerJonas)}}
+		},
+		ignore: []cmp.Option{recordTimes},
+	},
+	{
+		rpc: "UpdateRecord", name: "an owner email no owner has", setup: connected, wantErr: invalid("INVALID_ARGUMENT", "properties.hubspot_owner_id"),
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.UpdateRecordRequest{Name: e.record("deals", e.seed.Deals[0]),
+				Properties: props("hubspot_owner_id", "nobody@northwind.example")}
+		},
+	},
+	{
+		rpc: "UpdateRecord", name: "an archived owner", setup: connected, wantErr: invalid("INVALID_ARGUMENT", "properties.hubspot_owner_id"),
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.UpdateRecordRequest{Name: e.record("contacts", e.seed.Contacts[0]),
+				Properties: props("hubspot_owner_id", sandboxOwnerGraceArchived)}
+		},
+	},
+	{
+		rpc: "UpsertContact", name: "an owner by email", setup: connected,
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.UpsertContactRequest{Connection: e.conn.GetName(), Email: "ada.lovelace0@acme.example",
+				Properties: props("hubspot_owner_id", "maya.patel@northwind.example")}
+		},
+		want: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.UpsertContactResponse{Contact: e.record("contacts", e.seed.Contacts[0]), ContactId: e.seed.Contacts[0]}
+		},
+	},
+	{
+		rpc: "UpsertContact", name: "an archived owner by email", setup: connected, wantErr: invalid("INVALID_ARGUMENT", "properties.hubspot_owner_id"),
+		request: func(e *rpcEnv) proto.Message {
+			return &integrationsv1.UpsertContactRequest{Connection: e.conn.GetName(), Email: "ada.lovelace0@acme.example",
+				Properties: props("hubspot_owner_id", "grace.kim@northwind.example")}
+		},
 	},
 	{
 		rpc: "UpdateRecord", name: "a read-only field", setup: connected, wantErr: invalid("INVALID_ARGUMENT", "properties.createdate"),

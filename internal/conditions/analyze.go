@@ -111,6 +111,13 @@ func (a *analyzer) objectIdent(e ast.Expr, shadowed []string) *objectSpec {
 
 func (a *analyzer) resolveField(sel ast.Expr, o *objectSpec, name string) {
 	if fs, ok := o.byName[name]; ok {
+		if fs.selector != "" {
+			if why := fs.owners.Unavailable(); why != "" {
+				a.issues = append(a.issues, a.pos.atFieldName(CodeUnknownField, sel.ID(),
+					"%s needs the account's owners, and %s", fs.selector, why))
+				return
+			}
+		}
 		a.refs[fs] = true
 		a.selects[sel.ID()] = fs
 		return
@@ -138,7 +145,11 @@ func (a *analyzer) field(e ast.Expr, shadowed []string) *fieldSpec {
 	if o == nil {
 		return nil
 	}
-	return o.byName[e.AsSelect().FieldName()]
+	fs := o.byName[e.AsSelect().FieldName()]
+	if fs == nil || fs.selector != "" {
+		return nil // the owner is a record, not a value literals are compared with
+	}
+	return fs
 }
 
 // checkCall applies the literal rules to the operands of comparisons, `in`, arithmetic and
@@ -293,6 +304,9 @@ func (a *analyzer) optionLiteral(fs *fieldSpec, lit ast.Expr) {
 	if lit.Kind() != ast.LiteralKind || lit.AsLiteral().Type() != types.StringType {
 		return
 	}
+	if fields.IsOwnerField(fs.field) {
+		return // its values are owner ids, not options of its own; owner.email reads emails
+	}
 	s := string(lit.AsLiteral().(types.String))
 	value, ok := fields.ResolveOption(fs.field, s)
 	if !ok {
@@ -334,5 +348,5 @@ func (a *analyzer) referencedFields() []string {
 		out = append(out, fs.path)
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Compact(out) // the owner and hubspot_owner_id read the same property
 }

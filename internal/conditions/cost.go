@@ -30,6 +30,22 @@ func (e fieldSizeEstimator) EstimateSize(node cost.AstNode) *cost.SizeEstimate {
 		return nil
 	}
 	var size cost.SizeEstimate
+	if fs.selector != "" { // owner.teams, owner.email, …: bounded by the discovered owners
+		teams, longestTeam := fs.ownerTeamsBound()
+		switch {
+		case len(path) == 3 && path[2] == "teams":
+			size = cost.RangedSizeEstimate(0, uint64(teams))
+			elem := cost.RangedSizeEstimate(0, uint64(longestTeam))
+			size.Elem = &elem
+		case len(path) == 4 && path[2] == "teams" && path[3] == "@items":
+			size = cost.RangedSizeEstimate(0, uint64(longestTeam))
+		case len(path) == 3:
+			size = cost.RangedSizeEstimate(0, maxOwnerString)
+		default:
+			return nil
+		}
+		return &size
+	}
 	switch {
 	case fs.field.Kind == fields.KindMultipleChoice && len(path) == 2:
 		size = cost.RangedSizeEstimate(0, uint64(len(fs.field.Options)))

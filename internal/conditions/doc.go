@@ -41,6 +41,20 @@
 // deal.is_closed. They are read from dealstage, which Program.Fields lists in their place; a
 // stage no pipeline has leaves them empty. A HubSpot property of the same name hides them.
 //
+// # The record's owner
+//
+// A contact or deal whose schema has hubspot_owner_id also has `owner`, the owner whose id
+// that property holds (hubspot.Owner: id, email, firstname, lastname, teams as a list of team
+// names, archived), looked up in the owners discovered with the schema:
+//
+//	contact.owner.email == "maya.patel@northwind.example"
+//	"Senior Support" in contact.owner.teams
+//
+// It reads hubspot_owner_id (Program.Fields and Result.Reads name that property), and is
+// empty when the property is. A property named owner keeps the name. Without discovered
+// owners (the token lacks the owners scope) a condition on owner does not compile; an id
+// the discovered owners lack fails the evaluation (refresh the fields).
+//
 // # Empty fields
 //
 // HubSpot stores an empty field as "" (or not at all); a condition sees it as absent, with one

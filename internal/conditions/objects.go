@@ -53,6 +53,10 @@ type fieldSpec struct {
 	// One immutable value per field, shared by every evaluation.
 	absent    *types.Unknown
 	fieldType *types.FieldType
+	// selector, on a record's owner (see owners.go), is how authors name it
+	// ("contact.owner"); field and path are then hubspot_owner_id's, which is what is read.
+	selector string
+	owners   *fields.OwnerDirectory
 	// compute, on a computed field (stageFlags), gives the field's stored form from the
 	// record's HubSpot properties; reads is then the path of the property it is computed from,
 	// which is what must be read from HubSpot.
@@ -105,6 +109,9 @@ func newObjectSet(schemas map[string]*fields.Schema) *objectSet {
 				o.names = append(o.names, f.Name)
 			}
 			nextID = o.addStageFlags(nextID)
+			if o.addOwner(nextID) {
+				nextID++
+			}
 		}
 		sort.Strings(o.names)
 		set[k] = o

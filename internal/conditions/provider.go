@@ -28,12 +28,18 @@ func (p *recordTypeProvider) FindStructType(name string) (*types.Type, bool) {
 	if o, ok := p.objects.byTypeName(name); ok {
 		return types.NewTypeTypeWithParam(o.celType), true
 	}
+	if name == ownerTypeName {
+		return types.NewTypeTypeWithParam(ownerCELType), true
+	}
 	return p.Provider.FindStructType(name)
 }
 
 func (p *recordTypeProvider) FindStructFieldNames(name string) ([]string, bool) {
 	if o, ok := p.objects.byTypeName(name); ok {
 		return o.names, true
+	}
+	if name == ownerTypeName {
+		return ownerFieldNames, true
 	}
 	return p.Provider.FindStructFieldNames(name)
 }
@@ -46,13 +52,17 @@ func (p *recordTypeProvider) FindStructFieldType(name, field string) (*types.Fie
 		}
 		return fs.fieldType, true
 	}
+	if name == ownerTypeName {
+		ft, ok := ownerFieldTypes[field]
+		return ft, ok
+	}
 	return p.Provider.FindStructFieldType(name, field)
 }
 
 // NewValue refuses to build CRM records inside a condition (`hubspot.Contact{...}`): a
 // condition reads the records it is given.
 func (p *recordTypeProvider) NewValue(name string, fields map[string]ref.Val) ref.Val {
-	if _, ok := p.objects.byTypeName(name); ok {
+	if _, ok := p.objects.byTypeName(name); ok || name == ownerTypeName {
 		return types.NewErr("a condition cannot create a %s record", name)
 	}
 	return p.Provider.NewValue(name, fields)

@@ -3,6 +3,7 @@ package conditions
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
@@ -124,6 +125,9 @@ func (ev *evaluation) read(r *recordValue, fs *fieldSpec) ref.Val {
 func (ev *evaluation) fieldReads() []FieldRead {
 	out := make([]FieldRead, 0, len(ev.reads))
 	for _, e := range ev.reads {
+		if e.spec.selector != "" && slices.ContainsFunc(ev.reads, func(o readEntry) bool { return o.spec.selector == "" && o.spec.path == e.spec.path }) {
+			continue // the owner read hubspot_owner_id, which the condition read as such too
+		}
 		out = append(out, e.read)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
@@ -141,7 +145,7 @@ func (ev *evaluation) emptyFieldsOf(u *types.Unknown) []string {
 		}
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out) // the owner and hubspot_owner_id are one property
 }
 
 // recordValue is a CRM record as a CEL value of the object's struct type. Fields are read

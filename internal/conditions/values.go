@@ -45,6 +45,10 @@ func storedValue(fs *fieldSpec, raw string, loc *time.Location) (val ref.Val, na
 	bad := func() (ref.Val, any, bool, error) {
 		return nil, nil, false, &BadValueError{Field: fs.path, Kind: fs.field.Kind, Raw: raw}
 	}
+	if fs.selector != "" { // the record's owner: the one whose id HubSpot holds
+		v, err := fs.ownerOf(raw)
+		return v, raw, err == nil, err
+	}
 	switch fs.field.Kind {
 	case fields.KindNumber:
 		x, nok := fields.ParseNumber(raw)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,6 +105,12 @@ func TestEvaluateScopes(t *testing.T) {
 			t.Errorf("DISCOVER_DEAL_FIELDS = %+v", c)
 		}
 	}
+	// Without the owners scope, what is lost is said: owners by email.
+	for _, c := range EvaluateScopes(requiredNames()).Capabilities {
+		if c.ID == "RESOLVE_OWNERS" && (c.Available || !slices.Equal(c.MissingScopes, []string{"crm.objects.owners.read"})) {
+			t.Errorf("RESOLVE_OWNERS without crm.objects.owners.read = %+v, want unavailable for lack of it", c)
+		}
+	}
 	// Either scope of a group is enough: object read allows property reads.
 	for _, c := range EvaluateScopes([]string{"crm.objects.deals.read"}).Capabilities {
 		if c.ID == "DISCOVER_DEAL_FIELDS" && !c.Available {
@@ -122,4 +129,13 @@ func TestNewConnectionID(t *testing.T) {
 	if id := newConnectionID("Production HubSpot"); !strings.HasPrefix(id, "production-hubspot-") {
 		t.Errorf("id %q does not read like the display name", id)
 	}
+}
+
+// requiredNames are the names of the required scopes: the guide's minimum.
+func requiredNames() []string {
+	var out []string
+	for _, s := range requiredScopes {
+		out = append(out, s.Name)
+	}
+	return out
 }

@@ -24,7 +24,7 @@ var requiredScopes = []Scope{
 // recommendedScopes unlock more; without them the connection works, DEGRADED.
 var recommendedScopes = []Scope{
 	{"timeline", "show ConnectFlo events on HubSpot timelines"},
-	{"crm.objects.owners.read", "show and assign record owners"},
+	{"crm.objects.owners.read", "show record owners and assign records to them by email"},
 	{"sales-email-read", "read logged sales emails"},
 }
 
@@ -49,6 +49,9 @@ var capabilities = []capability{
 	{"UPDATE_DEALS", "Update deals (for example their stage)", [][]string{{"crm.objects.deals.write"}}},
 	{"LOG_ACTIVITIES", "Log calls, messages and notes on contact timelines", [][]string{{"crm.objects.contacts.write"}, {"crm.objects.contacts.read"}}},
 	{"LIST_ASSOCIATIONS", "Find a contact's companies and deals", [][]string{{"crm.objects.contacts.read"}, {"crm.objects.companies.read"}, {"crm.objects.deals.read"}}},
+	// Owner ids are checked and owner emails resolved against the owners discovery reads;
+	// without them ids are sent unchecked and emails refused.
+	{"RESOLVE_OWNERS", "Assign records to owners by email, refusing unknown and archived owners, and route conditions on an owner's email or teams", [][]string{{"crm.objects.owners.read"}}},
 }
 
 // CapabilityStatus says whether a capability is available and, if not, which scopes to add

@@ -157,9 +157,15 @@ func (d *Discoverer) Schemas(ctx context.Context, c store.Connection) (map[strin
 	if err != nil {
 		return nil, err
 	}
+	// The owners are written with the fields, in the discovery that set the schema version.
+	owners, err := d.store.Owners(ctx, c.Workspace, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	dir := ownerDirectory(owners)
 	typed := make(map[string]*fields.Schema, len(raw))
 	for ot, fs := range raw {
-		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields).WithPipelines(fs.Pipelines)
+		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields).WithPipelines(fs.Pipelines).WithOwners(dir)
 	}
 	d.mu.Lock()
 	if m, ok := d.lookup(name); ok && m.version == c.SchemaVersion {

@@ -105,6 +105,22 @@ func discoverOwners(ctx context.Context, client *hubspot.Client) store.OwnersUpd
 	return store.OwnersUpdate{Owners: out}
 }
 
+// ownerDirectory is what owner-typed fields resolve against, from the owners as last
+// discovered: the last good list, even when a later read failed; otherwise why there is
+// none and what to do.
+func ownerDirectory(l store.OwnerList) *fields.OwnerDirectory {
+	switch {
+	case len(l.Owners) > 0 || !l.DiscoveredAt.IsZero():
+		return fields.NewOwnerDirectory(l.Owners)
+	case l.ErrorReason == ReasonMissingScopes:
+		return fields.OwnersUnavailable(fmt.Sprintf("the token lacks the scope to read owners (%s): add it to the app's scopes in HubSpot, then refresh fields",
+			strings.Join(l.ErrorScopes, " or ")))
+	case l.ErrorReason != "":
+		return fields.OwnersUnavailable("the owners could not be read at the last discovery (" + l.ErrorMessage + "): refresh fields")
+	}
+	return fields.OwnersUnavailable("the owners have not been discovered: refresh fields")
+}
+
 // Owners returns the owners of the connection's account as last discovered, or why they
 // could not be read. A connection is discovered on Connect, so it has them from then on.
 func (d *Discoverer) Owners(ctx context.Context, c store.Connection) (store.OwnerList, error) {

@@ -192,3 +192,36 @@ func TestRefreshWithoutTheDealScopes(t *testing.T) {
 		t.Errorf("contacts = error %q, %d groups; want its groups", contacts.ErrorReason, len(contacts.Groups))
 	}
 }
+
+// Owner fields resolve against the last owners read; without any, the directory says why
+// and what to do.
+func TestOwnerDirectory(t *testing.T) {
+	maya := fields.Owner{ID: "41629779", Email: "maya.patel@northwind.example"}
+	tests := []struct {
+		name        string
+		list        store.OwnerList
+		unavailable string
+		found       bool // maya's id is found
+	}{
+		{"discovered", store.OwnerList{DiscoveredAt: time.Unix(1, 0), Owners: []fields.Owner{maya}}, "", true},
+		{"discovered, none", store.OwnerList{DiscoveredAt: time.Unix(1, 0)}, "", false},
+		{"a later read failed: the last ones are kept", store.OwnerList{DiscoveredAt: time.Unix(1, 0), Owners: []fields.Owner{maya},
+			ErrorReason: ReasonUnavailable, ErrorMessage: "down"}, "", true},
+		{"missing the scope", store.OwnerList{ErrorReason: ReasonMissingScopes, ErrorScopes: []string{OwnersScope}},
+			"the token lacks the scope to read owners (crm.objects.owners.read): add it to the app's scopes in HubSpot, then refresh fields", false},
+		{"failed", store.OwnerList{ErrorReason: ReasonFailed, ErrorMessage: "HubSpot said no"},
+			"the owners could not be read at the last discovery (HubSpot said no): refresh fields", false},
+		{"never discovered", store.OwnerList{}, "the owners have not been discovered: refresh fields", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := ownerDirectory(tt.list)
+			if got := d.Unavailable(); got != tt.unavailable {
+				t.Errorf("Unavailable() = %q, want %q", got, tt.unavailable)
+			}
+			if _, found := d.Lookup(maya.ID); found != tt.found {
+				t.Errorf("Lookup(%s) found = %v, want %v", maya.ID, found, tt.found)
+			}
+		})
+	}
+}

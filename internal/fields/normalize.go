@@ -27,18 +27,18 @@ func valueErr(f *Field, format string, args ...any) error {
 	return &ValueError{Field: f.Name, Message: fmt.Sprintf(format, args...)}
 }
 
-// NormalizeForSearch is Normalize for a value compared in a search filter: read-only and
-// calculated fields may be searched, so only the value is checked.
-func NormalizeForSearch(f *Field, v any) (string, error) {
-	readable := *f
-	readable.ReadOnly = false
-	return Normalize(&readable, v)
-}
-
 // Normalize validates v as a value for f and returns HubSpot's form of it. v is what JSON
 // decoding (or structpb's AsInterface) gives: nil, string, float64, bool, or []any. nil clears
 // the property (HubSpot's empty string).
 func Normalize(f *Field, v any) (string, error) {
+	return normalize(f, v, nil, nil, false)
+}
+
+// normalize is Normalize with the account's owners, which an owner-typed field's value is
+// resolved against (nil: ids pass through, emails are refused), the request's budget for
+// suggestions, and whether an archived owner is accepted (in searches: records still name
+// deactivated users).
+func normalize(f *Field, v any, owners *OwnerDirectory, budget *SuggestionBudget, archivedOK bool) (string, error) {
 	if f.ReadOnly {
 		why := "it is read-only in HubSpot"
 		if f.Calculated {
@@ -51,6 +51,9 @@ func Normalize(f *Field, v any) (string, error) {
 	}
 	if s, ok := v.(string); ok && strings.TrimSpace(s) == "" && f.Kind != KindString && f.Kind != KindText && f.Kind != KindHTML {
 		return "", nil // an empty string clears any field, as in HubSpot
+	}
+	if IsOwnerField(f) {
+		return normalizeOwner(f, owners, v, budget, archivedOK)
 	}
 	switch f.Kind {
 	case KindNumber:

@@ -14,6 +14,7 @@ type Schema struct {
 	names      []string // sorted
 
 	pipelines []Pipeline // see WithPipelines
+	owners *OwnerDirectory // what owner-typed fields resolve against; nil: not read
 
 	indexOnce sync.Once
 	index     *suggestIndex // built on the first suggestion
@@ -30,6 +31,17 @@ func NewSchema(objectType string, version int64, fs []Field) *Schema {
 	sort.Strings(s.names)
 	return s
 }
+
+// WithOwners sets the account's owners, which the schema's owner-typed fields
+// (IsOwnerField) resolve values against, and returns s. It must be called before s is
+// shared.
+func (s *Schema) WithOwners(d *OwnerDirectory) *Schema {
+	s.owners = d
+	return s
+}
+
+// Owners returns the owners set by WithOwners, or nil.
+func (s *Schema) Owners() *OwnerDirectory { return s.owners }
 
 // Field returns the named field.
 func (s *Schema) Field(name string) (*Field, bool) {
@@ -65,13 +77,23 @@ func (s *Schema) Lookup(name string, budget *SuggestionBudget) (*Field, error) {
 	return nil, &ValueError{Field: name, Message: msg}
 }
 
-// Normalize checks that name is a writable field of the schema and normalises v for it.
+// Normalize checks that name is a writable field of the schema and normalises v for it; an
+// owner-typed field takes an owner id or email of the schema's owners (WithOwners).
 func (s *Schema) Normalize(name string, v any, budget *SuggestionBudget) (string, error) {
 	f, err := s.Lookup(name, budget)
 	if err != nil {
 		return "", err
 	}
-	return Normalize(f, v)
+	return normalize(f, v, s.owners, budget, false)
+}
+
+// NormalizeForSearch is Normalize for a value compared in a search filter on f, a field of
+// the schema: read-only and calculated fields may be searched, so only the value is checked,
+// and an archived owner may be searched for.
+func (s *Schema) NormalizeForSearch(f *Field, v any, budget *SuggestionBudget) (string, error) {
+	readable := *f
+	readable.ReadOnly = false
+	return normalize(&readable, v, s.owners, budget, true)
 }
 
 // Suggest returns the field closest to name (by name or label), or "" when nothing is close

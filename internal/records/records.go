@@ -128,7 +128,7 @@ func CheckFilter(schema *fields.Schema, f Filter, budget *fields.SuggestionBudge
 			}
 			return s, nil
 		}
-		s, err := fields.NormalizeForSearch(field, v)
+		s, err := schema.NormalizeForSearch(field, v, budget)
 		if err != nil {
 			return "", &FilterError{Part: part, Err: err}
 		}

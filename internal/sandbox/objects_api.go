@@ -40,7 +40,7 @@ type writeInput struct {
 // (the record updated, nil on create), then (on create) that the required properties are
 // set, returning the 400 to answer when they are not.
 func (c *call) checkValues(ot *objectType, in propertyInput, current *record) (map[string]string, *apiError) {
-	values, errs := validateValues(c.acct.schema[ot.name], in.strings(), c.acct.info.HubID)
+	values, errs := validateValues(c.acct, c.acct.schema[ot.name], in.strings())
 	if len(errs) == 0 {
 		errs = c.acct.checkStage(ot, current, values)
 	}

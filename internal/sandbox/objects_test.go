@@ -86,6 +86,8 @@ func TestPropertyValidationErrors(t *testing.T) {
 		{"email", "contacts", "email", "not-an-email", "INVALID_EMAIL"},
 		{"deal stage", "deals", "dealstage", "won", "INVALID_OPTION"},
 		{"owner id", "contacts", "hubspot_owner_id", "alice", "INVALID_OWNER_ID"},
+		{"id of no owner of the account", "contacts", "hubspot_owner_id", "12345", "INVALID_OWNER_ID"},
+		{"archived owner (Grace Kim)", "deals", "hubspot_owner_id", "41629783", "INVALID_OWNER_ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +119,7 @@ func TestAcceptedValueFormats(t *testing.T) {
 		{"hidden option still valid", "account_tier", "legacy", "legacy"},
 		{"multi-select", "product_interests", "widgets;support", "widgets;support"},
 		{"decimal number", "lifetime_value", "1234.50", "1234.50"},
+		{"active owner (Maya Patel)", "hubspot_owner_id", "41629779", "41629779"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,4 +238,32 @@ func TestMissingRequiredPropertiesInHubSpotsShape(t *testing.T) {
 			t.Fatalf("got %s", res.raw)
 		}
 	})
+}
+
+// Every write path checks owner ids against the account's owners: update, batch create and
+// batch upsert refuse an archived owner as create does.
+func TestOwnerCheckedOnEveryWrite(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	id := e.do("POST", "/crm/v3/objects/contacts", map[string]any{"properties": props("email", "owned@example.com")}).want(t, 201).str("id")
+	const archived = "41629783"
+	tests := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"update", "PATCH", "/crm/v3/objects/contacts/" + id, map[string]any{"properties": props("hubspot_owner_id", archived)}},
+		{"batch create", "POST", "/crm/v3/objects/contacts/batch/create",
+			map[string]any{"inputs": []any{map[string]any{"properties": props("email", "new@example.com", "hubspot_owner_id", archived)}}}},
+		{"batch update", "POST", "/crm/v3/objects/contacts/batch/update",
+			map[string]any{"inputs": []any{map[string]any{"id": id, "properties": props("hubspot_owner_id", archived)}}}},
+		{"batch upsert", "POST", "/crm/v3/objects/contacts/batch/upsert",
+			map[string]any{"inputs": []any{map[string]any{"id": "owned@example.com", "idProperty": "email", "properties": props("hubspot_owner_id", archived)}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.do(tt.method, tt.path, tt.body).want(t, 400)
+			if res.str("category") != "VALIDATION_ERROR" || !strings.Contains(string(res.raw), "INVALID_OWNER_ID") {
+				t.Fatalf("got %s, want a VALIDATION_ERROR with INVALID_OWNER_ID", res.raw)
+			}
+		})
+	}
 }

@@ -27,7 +27,7 @@ func (s *Sandbox) CreateRecord(hubID int64, objectType string, properties map[st
 	if err != nil {
 		return "", err
 	}
-	values, errs := validateValues(a.schema[ot.name], properties, hubID)
+	values, errs := validateValues(a, a.schema[ot.name], properties)
 	if len(errs) == 0 {
 		errs = a.checkStage(ot, nil, values)
 	}

@@ -36,9 +36,10 @@ func (in propertyInput) strings() map[string]string {
 	return out
 }
 
-// validateValues checks and normalises a write's property values the way HubSpot does,
-// returning the values to store ("" means clear) or the per-property errors.
-func validateValues(ps *propertySet, values map[string]string, hubID int64) (map[string]string, []propertyError) {
+// validateValues checks and normalises a write's property values for account a the way
+// HubSpot does, returning the values to store ("" means clear) or the per-property errors.
+func validateValues(a *account, ps *propertySet, values map[string]string) (map[string]string, []propertyError) {
+	hubID := a.info.HubID
 	out := make(map[string]string, len(values))
 	var errs []propertyError
 	names := make([]string, 0, len(values))
@@ -64,6 +65,9 @@ func validateValues(ps *propertySet, values map[string]string, hubID int64) (map
 			continue
 		}
 		v, code, msg := normalizeValue(p, raw)
+		if code == "" && isOwnerProperty(p) && !a.activeOwner(v) {
+			code, msg = "INVALID_OWNER_ID", fmt.Sprintf("%s is not a valid owner id", raw)
+		}
 		if code != "" {
 			errs = append(errs, newPropertyError(name, code, msg, hubID))
 			continue
@@ -134,8 +138,8 @@ func normalizeValue(p *Property, raw string) (value, code, msg string) {
 
 func normalizeEnumeration(p *Property, raw string) (value, code, msg string) {
 	if p.ExternalOptions {
-		// hubspot_owner_id: options live in the owners API; HubSpot checks the owner
-		// exists, the sandbox only that it is an id.
+		// hubspot_owner_id: options live in the owners API; validateValues checks the
+		// owner is one of the account's active owners.
 		if _, err := strconv.ParseInt(raw, 10, 64); err != nil {
 			return "", "INVALID_OWNER_ID", fmt.Sprintf("%s is not a valid owner id", raw)
 		}
@@ -171,4 +175,21 @@ func parseHubSpotTime(raw string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// isOwnerProperty reports a property whose values are owner ids: hubspot_owner_id and any
+// other property referencing OWNER (its options are the owners API's, not its own).
+func isOwnerProperty(p *Property) bool {
+	return p.ReferencedObjectType == "OWNER"
+}
+
+// activeOwner reports whether id is the id of one of a's owners that is not archived:
+// HubSpot refuses to assign a record to an owner that does not exist or was deactivated.
+func (a *account) activeOwner(id string) bool {
+	for _, o := range a.owners {
+		if o.ID == id {
+			return !o.Archived
+		}
+	}
+	return false
 }

@@ -30,8 +30,10 @@ type ValidateConditionRequest struct {
 	// expression.
 	Connection string `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
 	// A CEL expression of type bool over the variables `contact`, `company` and `deal`
-	// (one field per discovered property) and `now`, e.g.
-	// `contact.lifecyclestage == "customer" && company.annualrevenue > 100000.0`.
+	// (one field per discovered property; a contact's or deal's `owner` is the owner its
+	// hubspot_owner_id names, with id, email, firstname, lastname, teams and archived) and
+	// `now`, e.g. `contact.lifecyclestage == "customer" && company.annualrevenue > 100000.0` or
+	// `"Senior Support" in contact.owner.teams`.
 	Expression    string `protobuf:"bytes,2,opt,name=expression,proto3" json:"expression,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -169,7 +169,8 @@ const (
 	// "field"); fix the value in HubSpot, or guard the condition.
 	ErrorReason_ERROR_REASON_CONDITION_BAD_VALUE ErrorReason = 50
 	// FAILED_PRECONDITION: the condition failed on these records for a reason of its own, such
-	// as an integer division by zero; change the condition.
+	// as an integer division by zero (change the condition), or it reads the owner of a record
+	// whose owner DiscoverFields has not read (refresh the fields).
 	ErrorReason_ERROR_REASON_CONDITION_FAILED ErrorReason = 51
 	// The request_id was already used in the workspace for another request (metadata "differs"
 	// names the method or the first field that differs): a retry must repeat the first request

@@ -418,8 +418,10 @@ type UpsertContactRequest struct {
 	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
 	// Properties to set, by field name. Values may be in HubSpot's form or in a natural
 	// one: JSON numbers and booleans, "2026-11-27" dates, RFC 3339 or epoch-millisecond
-	// datetimes, choice labels, and lists for multiple choice. A null value clears the property.
-	// At most 250 properties; a field name is at most 100 bytes. Unknown names are refused, the
+	// datetimes, choice labels, and lists for multiple choice. An owner field (hubspot_owner_id,
+	// or referenced_object_type "OWNER") takes an owner's id or email and is sent as the id; an
+	// unknown or archived owner is refused. A null value clears the property. At most 250
+	// properties; a field name is at most 100 bytes. Unknown names are refused, the
 	// first five with a "did you mean"; an error lists at most 10 violations and counts the rest.
 	Properties map[string]*structpb.Value `protobuf:"bytes,3,rep,name=properties,proto3" json:"properties,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Idempotency key (at most 128 characters without control characters; a UUID is a good
