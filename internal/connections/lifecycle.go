@@ -69,7 +69,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	if err != nil {
 		return store.Connection{}, err
 	}
-	report := EvaluateScopes(p.info.Scopes)
+	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
 		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
 	}
@@ -155,7 +155,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if err := m.checkTokenFree(ctx, name.Workspace, name.ID, strings.TrimSpace(accessToken)); err != nil {
 		return store.Connection{}, err
 	}
-	client, err := m.newClient(tok, m.limiterFor(cur.AppID))
+	client, err := m.newClient(tok, m.limiterFor(cur.AppID, cur.HubID))
 	if err != nil {
 		return store.Connection{}, err
 	}
@@ -166,7 +166,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if p.hubID != cur.HubID {
 		return store.Connection{}, &AccountMismatchError{Want: cur.HubID, Got: p.hubID}
 	}
-	report := EvaluateScopes(p.info.Scopes)
+	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
 		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
 	}
@@ -238,7 +238,7 @@ func (m *Manager) OpenClient(ctx context.Context, c store.Connection) (*hubspot.
 		return nil, fmt.Errorf("%w: the decrypted value is not a token", ErrTokenUnreadable)
 	}
 	m.refreshFingerprint(ctx, c, plain)
-	return m.newClient(tok, m.limiterFor(c.AppID))
+	return m.newClient(tok, m.limiterFor(c.AppID, c.HubID))
 }
 
 // SetStatus records a connection's health observed outside a diagnosis (for example field
