@@ -30,14 +30,18 @@ type Diagnosis struct {
 	// (hub id, app id, scopes); false, account-info (hub id, time zone) and one call per scope
 	// (Scopes.Granted proven, Scopes.Unverified assumed).
 	Introspected bool
-	Limits       hubspot.LimiterStats
-	LimitsKnown  bool
-	Problems     []Problem
-	TestTime     time.Time
+	// IntrospectedFacts and ProbedFacts name the facts each way gave ("hub_id", "app_id",
+	// "time_zone", "scopes"), for the customer to see how sure the diagnosis is.
+	IntrospectedFacts []string
+	ProbedFacts       []string
+	Limits            hubspot.LimiterStats
+	LimitsKnown       bool
+	Problems          []Problem
+	TestTime          time.Time
 }
 
 // Remedies of the guide's troubleshooting list for a token HubSpot rejects.
-const tokenInvalidRemedy = "Copy the whole token again from HubSpot: a Service Key from Development → Keys → Service keys, " +
+const tokenInvalidRemedy = "Copy the whole access token again from HubSpot: a Service Key from Development → Keys → Service keys, " +
 	"a static app token from your app's Distribution tab, a legacy private app's token from Settings → Integrations → Private Apps → your app → Auth; " +
 	"check the key, app or token was not deleted or rotated in HubSpot; check the HubSpot account is active; then Update Credentials here"
 
@@ -78,6 +82,11 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 		return m.finish(ctx, name, d)
 	}
 	d.Reachable, d.TokenValid, d.Latency, d.Introspected = true, true, p.latency, p.introspected
+	if p.introspected {
+		d.IntrospectedFacts = []string{"hub_id", "app_id", "scopes"}
+	} else {
+		d.ProbedFacts = []string{"hub_id", "time_zone", "scopes"}
+	}
 	d.Scopes = p.scopeReport()
 	d.Limits, d.LimitsKnown = client.Limiter().Stats(), true
 	for _, s := range d.Scopes.MissingRequired {
@@ -94,6 +103,9 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 				Message: fmt.Sprintf("%s is unavailable: the token lacks %s", cs.Description, strings.Join(cs.MissingScopes, ", ")),
 				Remedy:  ScopeRemedy(strings.Join(cs.MissingScopes, " and "))})
 		}
+	}
+	if rp := rotationProblem(c.CredentialKind, c.CredentialsUpdateTime, d.TestTime); rp != nil {
+		d.Problems = append(d.Problems, *rp)
 	}
 	if d.Limits.DailyRemaining == 0 {
 		d.Problems = append(d.Problems, Problem{Code: "HUBSPOT_DAILY_LIMIT_REACHED",

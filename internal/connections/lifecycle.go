@@ -81,6 +81,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
 		TokenFingerprint: m.fingerprint(req.Workspace, strings.TrimSpace(req.AccessToken)),
+		CredentialKind:   credentialKind(strings.TrimSpace(req.AccessToken), p.introspected), CredentialsUpdateTime: now,
 	}
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
 	sealed, err := sealToken(m.ring, c.Workspace, c.ID, c.UID, []byte(strings.TrimSpace(req.AccessToken)))
@@ -181,6 +182,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 		TokenKeyID: sealed.KeyID, TokenCiphertext: sealed.Ciphertext, TokenAADVersion: sealed.AADVersion,
 		Status: StatusConnected, UpdateTime: m.now().UTC(),
 		TokenFingerprint: m.fingerprint(name.Workspace, strings.TrimSpace(accessToken)),
+		CredentialKind:   credentialKind(strings.TrimSpace(accessToken), p.introspected),
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, ErrNotFound // deleted meanwhile

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -51,17 +52,19 @@ func TestConnectEveryKindOfToken(t *testing.T) {
 		introspected bool
 		wantGranted  []string
 		wantMissing  []string // capabilities unavailable
+		wantKind     string
 	}{
-		{"private app", sandbox.KindPrivateApp, false, sandbox.AllScopes(), true, sortedCopy(sandbox.AllScopes()), nil},
-		{"service key introspected", sandbox.KindServiceKey, true, sandbox.AllScopes(), true, sortedCopy(sandbox.AllScopes()), nil},
+		{"private app", sandbox.KindPrivateApp, false, sandbox.AllScopes(), true, sortedCopy(sandbox.AllScopes()), nil, KindPrivateApp},
+		// A Service Key HubSpot introspects cannot be told from a private app's token.
+		{"service key introspected", sandbox.KindServiceKey, true, sandbox.AllScopes(), true, sortedCopy(sandbox.AllScopes()), nil, KindPrivateApp},
 		{"service key probed", sandbox.KindServiceKey, false, sandbox.AllScopes(), false, []string{
 			"crm.objects.companies.read", "crm.objects.companies.write", "crm.objects.contacts.read", "crm.objects.contacts.write",
 			"crm.objects.deals.read", "crm.objects.deals.write", "crm.objects.owners.read",
-			"crm.schemas.companies.read", "crm.schemas.contacts.read", "crm.schemas.deals.read"}, nil},
-		{"static token introspected", sandbox.KindStaticAppToken, true, noDeals, true, sortedCopy(noDeals), []string{"READ_DEALS", "UPDATE_DEALS", "LIST_ASSOCIATIONS"}},
+			"crm.schemas.companies.read", "crm.schemas.contacts.read", "crm.schemas.deals.read"}, nil, KindServiceKey},
+		{"static token introspected", sandbox.KindStaticAppToken, true, noDeals, true, sortedCopy(noDeals), []string{"READ_DEALS", "UPDATE_DEALS", "LIST_ASSOCIATIONS"}, KindStaticAppToken},
 		{"static token probed without deal object scopes", sandbox.KindStaticAppToken, false, noDeals, false, []string{
 			"crm.objects.companies.read", "crm.objects.companies.write", "crm.objects.contacts.read", "crm.objects.contacts.write",
-			"crm.objects.owners.read", "crm.schemas.companies.read", "crm.schemas.contacts.read", "crm.schemas.deals.read"}, []string{"READ_DEALS", "UPDATE_DEALS", "LIST_ASSOCIATIONS"}},
+			"crm.objects.owners.read", "crm.schemas.companies.read", "crm.schemas.contacts.read", "crm.schemas.deals.read"}, []string{"READ_DEALS", "UPDATE_DEALS", "LIST_ASSOCIATIONS"}, KindStaticAppToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +85,9 @@ func TestConnectEveryKindOfToken(t *testing.T) {
 			wantApp := tok.AppID
 			if !tt.introspected {
 				wantApp = 0 // HubSpot names the app nowhere but in introspection
+			}
+			if c.CredentialKind != tt.wantKind || !c.CredentialsUpdateTime.Equal(c.CreateTime) {
+				t.Errorf("credential kind %q set %v, want %q set at creation %v", c.CredentialKind, c.CredentialsUpdateTime, tt.wantKind, c.CreateTime)
 			}
 			if c.AppID != wantApp {
 				t.Errorf("app id = %d, want %d", c.AppID, wantApp)
@@ -121,6 +127,16 @@ func TestConnectEveryKindOfToken(t *testing.T) {
 			if diff := cmp.Diff(tt.wantMissing, unavailable); diff != "" {
 				t.Errorf("unavailable capabilities (-want +got):\n%s", diff)
 			}
+			wantIntrospected, wantProbed := []string{"hub_id", "app_id", "scopes"}, []string(nil)
+			if !tt.introspected {
+				wantIntrospected, wantProbed = nil, []string{"hub_id", "time_zone", "scopes"}
+			}
+			if diff := cmp.Diff(wantIntrospected, d.IntrospectedFacts); diff != "" {
+				t.Errorf("introspected facts (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantProbed, d.ProbedFacts); diff != "" {
+				t.Errorf("probed facts (-want +got):\n%s", diff)
+			}
 			var wantUnverified []string
 			if !tt.introspected {
 				wantUnverified = []string{"crm.schemas.appointments.read", "crm.schemas.contacts.write", "sales-email-read", "timeline"}
@@ -159,6 +175,8 @@ func TestProbedTokenMissingRequiredScope(t *testing.T) {
 // or read from account-info.
 func TestUpdateCredentialsAcrossKindsAndAccounts(t *testing.T) {
 	m, _, sb, acct, _ := newManager(t)
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
 	ctx := context.Background()
 	other, err := sb.CreateAccount(sandbox.Account{})
 	if err != nil {
@@ -176,11 +194,12 @@ func TestUpdateCredentialsAcrossKindsAndAccounts(t *testing.T) {
 		kind       sandbox.TokenKind
 		introspect bool
 		wantGot    int64 // 0: accepted
+		wantKind   string
 	}{
-		{"other account, introspected", other.HubID, sandbox.KindPrivateApp, false, other.HubID},
-		{"other account, probed", other.HubID, sandbox.KindServiceKey, false, other.HubID},
-		{"same account, static token probed", acct.HubID, sandbox.KindStaticAppToken, false, 0},
-		{"same account, service key introspected", acct.HubID, sandbox.KindServiceKey, true, 0},
+		{"other account, introspected", other.HubID, sandbox.KindPrivateApp, false, other.HubID, ""},
+		{"other account, probed", other.HubID, sandbox.KindServiceKey, false, other.HubID, ""},
+		{"same account, static token probed", acct.HubID, sandbox.KindStaticAppToken, false, 0, KindStaticAppToken},
+		{"same account, service key probed", acct.HubID, sandbox.KindServiceKey, false, 0, KindServiceKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +207,7 @@ func TestUpdateCredentialsAcrossKindsAndAccounts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			now = now.Add(time.Minute)
 			got, err := m.UpdateCredentials(ctx, name, tok.Token)
 			if tt.wantGot != 0 {
 				var mismatch *AccountMismatchError
@@ -201,6 +221,9 @@ func TestUpdateCredentialsAcrossKindsAndAccounts(t *testing.T) {
 			}
 			if got.HubID != acct.HubID || got.TokenHint != tok.Token[len(tok.Token)-4:] {
 				t.Errorf("hub %d hint %q", got.HubID, got.TokenHint)
+			}
+			if got.CredentialKind != tt.wantKind || !got.CredentialsUpdateTime.After(c.CredentialsUpdateTime) {
+				t.Errorf("credential kind %q set %v, want %q set after %v", got.CredentialKind, got.CredentialsUpdateTime, tt.wantKind, c.CredentialsUpdateTime)
 			}
 		})
 	}
@@ -224,4 +247,67 @@ func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
 	slices.Sort(out)
 	return out
+}
+
+// TestRotationAdvice: past 180 days since the token was set, TestConnection reports the
+// rotation steps of the token's kind and the connection is DEGRADED with them; a rotation
+// clears it.
+func TestRotationAdvice(t *testing.T) {
+	tests := []struct {
+		kind       sandbox.TokenKind
+		introspect bool
+		wantSteps  string
+	}{
+		{sandbox.KindPrivateApp, false, "Private Apps → your app → Auth → Rotate"},
+		{sandbox.KindServiceKey, false, "Development → Keys → Service keys"},
+		{sandbox.KindStaticAppToken, false, "Distribution tab"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			m, _, sb, acct, _ := newManager(t)
+			now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+			m.now = func() time.Time { return now }
+			ctx := context.Background()
+			tok, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Kind: tt.kind, Introspect: tt.introspect, Scopes: sandbox.AllScopes()})
+			c, err := m.Connect(ctx, ConnectRequest{Workspace: "acme", DisplayName: "HubSpot", AccessToken: tok.Token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := resname.Connection{Workspace: "acme", ID: c.ID}
+			codes := func() ([]string, *Diagnosis) {
+				t.Helper()
+				d, err := m.Test(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, p := range d.Problems {
+					out = append(out, p.Code)
+				}
+				return out, d
+			}
+			now = now.Add(RotationAdvisedAfter)
+			if got, _ := codes(); len(got) != 0 {
+				t.Errorf("at exactly 180 days: problems %v, want none", got)
+			}
+			now = now.Add(time.Hour)
+			got, d := codes()
+			if diff := cmp.Diff([]string{"CREDENTIALS_ROTATION_DUE"}, got); diff != "" {
+				t.Fatalf("after 180 days (-want +got):\n%s", diff)
+			}
+			if p := d.Problems[0]; !strings.Contains(p.Remedy, tt.wantSteps) || !strings.Contains(p.Message, "180 days ago (2026-01-10)") {
+				t.Errorf("problem = %+v, want the steps %q", p, tt.wantSteps)
+			}
+			if d.Connection.Status != StatusDegraded || !strings.Contains(d.Connection.StatusReason, tt.wantSteps) {
+				t.Errorf("connection %s %q, want DEGRADED with the steps", d.Connection.Status, d.Connection.StatusReason)
+			}
+			fresh, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Kind: tt.kind, Introspect: tt.introspect, Scopes: sandbox.AllScopes()})
+			if _, err := m.UpdateCredentials(ctx, name, fresh.Token); err != nil {
+				t.Fatal(err)
+			}
+			if got, d := codes(); len(got) != 0 || d.Connection.Status != StatusConnected {
+				t.Errorf("after rotation: problems %v status %s, want none CONNECTED", got, d.Connection.Status)
+			}
+		})
+	}
 }
