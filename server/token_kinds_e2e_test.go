@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -27,12 +28,14 @@ func TestConnectWithEveryKindOfToken(t *testing.T) {
 		name       string
 		kind       sandbox.TokenKind
 		introspect bool
+		wantKind   integrationsv1.CredentialKind
 	}{
-		{"private app", sandbox.KindPrivateApp, false},
-		{"service key introspected", sandbox.KindServiceKey, true},
-		{"service key not introspected", sandbox.KindServiceKey, false},
-		{"static token introspected", sandbox.KindStaticAppToken, true},
-		{"static token not introspected", sandbox.KindStaticAppToken, false},
+		{"private app", sandbox.KindPrivateApp, false, integrationsv1.CredentialKind_CREDENTIAL_KIND_PRIVATE_APP},
+		// HubSpot's answers cannot tell an introspected Service Key from a private app's token.
+		{"service key introspected", sandbox.KindServiceKey, true, integrationsv1.CredentialKind_CREDENTIAL_KIND_PRIVATE_APP},
+		{"service key not introspected", sandbox.KindServiceKey, false, integrationsv1.CredentialKind_CREDENTIAL_KIND_SERVICE_KEY},
+		{"static token introspected", sandbox.KindStaticAppToken, true, integrationsv1.CredentialKind_CREDENTIAL_KIND_STATIC_APP_TOKEN},
+		{"static token not introspected", sandbox.KindStaticAppToken, false, integrationsv1.CredentialKind_CREDENTIAL_KIND_STATIC_APP_TOKEN},
 	}
 	for i, tt := range tests {
 		introspected := tt.kind == sandbox.KindPrivateApp || tt.introspect
@@ -44,13 +47,18 @@ func TestConnectWithEveryKindOfToken(t *testing.T) {
 				}
 				display := fmt.Sprintf("HubSpot %d %s", i, transport)
 				var name string
-				var granted []string
+				var granted, introspectedFacts, probedFacts []string
+				wantIntrospected, wantProbed := []string{"hub_id", "app_id", "scopes"}, []string(nil)
+				if !introspected {
+					wantIntrospected, wantProbed = nil, []string{"hub_id", "time_zone", "scopes"}
+				}
 				if transport == "grpc" {
 					conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: display, AccessToken: tok.Token})
 					if err != nil {
 						t.Fatalf("Connect: %v", err)
 					}
-					if conn.GetHubId() != ts.acct.HubID || conn.GetAccountTimeZone() != "America/New_York" {
+					if conn.GetHubId() != ts.acct.HubID || conn.GetAccountTimeZone() != "America/New_York" ||
+						conn.GetCredentialKind() != tt.wantKind || !conn.GetCredentialsUpdateTime().AsTime().Equal(conn.GetCreateTime().AsTime()) {
 						t.Errorf("connection = %v", conn)
 					}
 					diag, err := c.TestConnection(ctx, &integrationsv1.TestConnectionRequest{Name: conn.GetName()})
@@ -58,10 +66,12 @@ func TestConnectWithEveryKindOfToken(t *testing.T) {
 						t.Fatalf("TestConnection = %v, %v", diag, err)
 					}
 					name, granted = conn.GetName(), diag.GetGrantedScopes()
+					introspectedFacts, probedFacts = diag.GetIntrospectedFacts(), diag.GetProbedFacts()
 				} else {
 					r := ts.do(t, "POST", "/v1/workspaces/acme/connections", ts.keys["acme"],
 						fmt.Sprintf(`{"displayName":%q,"accessToken":%q}`, display, tok.Token))
-					if r.code != 200 || r.body["hubId"] != fmt.Sprint(ts.acct.HubID) {
+					if r.code != 200 || r.body["hubId"] != fmt.Sprint(ts.acct.HubID) || r.body["credentialKind"] != tt.wantKind.String() ||
+						r.body["credentialsUpdateTime"] != r.body["createTime"] {
 						t.Fatalf("REST Connect = %d %s", r.code, r.raw)
 					}
 					name, _ = r.body["name"].(string)
@@ -69,9 +79,14 @@ func TestConnectWithEveryKindOfToken(t *testing.T) {
 					if d.code != 200 || d.body["tokenValid"] != true {
 						t.Fatalf("REST TestConnection = %d %s", d.code, d.raw)
 					}
-					for _, s := range d.body["grantedScopes"].([]any) {
-						granted = append(granted, s.(string))
-					}
+					granted = strs(d.body["grantedScopes"])
+					introspectedFacts, probedFacts = strs(d.body["introspectedFacts"]), strs(d.body["probedFacts"])
+				}
+				if diff := cmp.Diff(wantIntrospected, introspectedFacts); diff != "" {
+					t.Errorf("introspected facts (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(wantProbed, probedFacts); diff != "" {
+					t.Errorf("probed facts (-want +got):\n%s", diff)
 				}
 				if got := slices.Contains(granted, "timeline"); got != introspected {
 					t.Errorf("timeline listed as granted = %v, want %v (introspected %v)", got, introspected, introspected)
@@ -121,4 +136,18 @@ func TestUpdateCredentialsRefusesAnotherAccountWithoutIntrospection(t *testing.T
 	if err != nil || rotated.GetTokenHint() != static.Token[len(static.Token)-4:] {
 		t.Fatalf("UpdateCredentials to a static token = %v, %v", rotated, err)
 	}
+}
+
+// strs reads a JSON array of strings; absent is nil.
+func strs(v any) []string {
+	var out []string
+	for _, s := range asSlice(v) {
+		out = append(out, fmt.Sprint(s))
+	}
+	return out
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
