@@ -11,7 +11,7 @@ import (
 const (
 	KindPrivateApp     = "PRIVATE_APP"      // a legacy private app's token
 	KindServiceKey     = "SERVICE_KEY"      // a Service Key (Development › Keys › Service keys)
-	KindStaticAppToken = "STATIC_APP_TOKEN" // a project app's static-auth token (its Distribution tab)
+	KindStaticAppToken = "STATIC_APP_TOKEN" //nolint:gosec // a kind's name, not a credential: a project app's static-auth token (its Distribution tab)
 	KindUnknown        = "UNKNOWN"          // stored before kinds were recorded
 )
 
