@@ -102,11 +102,15 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 	if !c.FieldsDiscoveredAt.IsZero() {
 		discovered = timeText(c.FieldsDiscoveredAt)
 	}
+	credsSet := c.CredentialsUpdateTime
+	if credsSet.IsZero() {
+		credsSet = c.CreateTime // the token was set when the connection was made
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
 		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
 		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, c.UID, c.TokenAADVersion, nullIfEmpty(c.TokenFingerprint),
-		credentialKindOrUnknown(c.CredentialKind), timeText(c.CredentialsUpdateTime))
+		credentialKindOrUnknown(c.CredentialKind), timeText(credsSet))
 	if err != nil {
 		return fmt.Errorf("store: insert connection: %w", translate(err))
 	}
