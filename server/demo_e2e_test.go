@@ -144,8 +144,8 @@ func TestDemoModeCommandsWork(t *testing.T) {
 			curls = append(curls, line)
 		}
 	}
-	if len(grpcurls) != 2 || len(curls) != 9 {
-		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 2 and 9:\n%s", len(grpcurls), len(curls), stdout.String())
+	if len(grpcurls) != 2 || len(curls) != 10 {
+		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 2 and 10:\n%s", len(grpcurls), len(curls), stdout.String())
 	}
 
 	// grpcurl: Connect, then TestConnection.
@@ -172,6 +172,9 @@ func TestDemoModeCommandsWork(t *testing.T) {
 		{200, func(b map[string]any) bool { return b["tokenValid"] == true }, "TestConnection says the token is valid"},
 		{200, func(b map[string]any) bool { l, _ := b["connections"].([]any); return len(l) == 1 }, "one connection listed"},
 		{400, func(b map[string]any) bool { return reasonOf(b) == "HUBSPOT_MISSING_SCOPES" }, "the token without deal scopes is refused for them"},
+		{200, func(b map[string]any) bool {
+			return b["credentialKind"] == "CREDENTIAL_KIND_SERVICE_KEY" && b["status"] == "CONNECTION_STATUS_CONNECTED"
+		}, "the Service Key connects"},
 		{200, func(b map[string]any) bool {
 			return b["contactId"] != "" && b["contactId"] != nil && b["created"] == true
 		}, "the upsert creates the contact"},

@@ -215,7 +215,9 @@ func TestListAndGetConnections(t *testing.T) {
 		return &integrationsv1.Connection{Name: fmt.Sprintf("workspaces/acme/connections/hubspot-%d", i), DisplayName: fmt.Sprintf("HubSpot %d", i),
 			Provider: integrationsv1.Provider_PROVIDER_HUBSPOT, Status: integrationsv1.ConnectionStatus_CONNECTION_STATUS_CONNECTED,
 			HubId: 1000 + int64(i), AccountTier: integrationsv1.AccountTier_ACCOUNT_TIER_PROFESSIONAL, TokenHint: "ab12",
-			CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now)}
+			CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now),
+			// Stored without a kind: UNKNOWN, set when created.
+			CredentialKind: integrationsv1.CredentialKind_CREDENTIAL_KIND_UNKNOWN, CredentialsUpdateTime: timestamppb.New(now)}
 	}
 	for i := range 3 {
 		c := &store.Connection{Workspace: "acme", ID: fmt.Sprintf("hubspot-%d", i), DisplayName: fmt.Sprintf("HubSpot %d", i),

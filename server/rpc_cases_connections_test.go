@@ -31,7 +31,7 @@ func (e *rpcEnv) connection(displayName, token string) *integrationsv1.Connectio
 		Provider: integrationsv1.Provider_PROVIDER_HUBSPOT, Status: integrationsv1.ConnectionStatus_CONNECTION_STATUS_CONNECTED,
 		HubId: e.ts.acct.HubID, AppId: appID, AccountTier: integrationsv1.AccountTier_ACCOUNT_TIER_PROFESSIONAL,
 		AccountTimeZone: e.ts.acct.TimeZone, GrantedScopes: slices.Sorted(slices.Values(sandbox.AllScopes())),
-		TokenHint: token[len(token)-4:]}
+		TokenHint: token[len(token)-4:], CredentialKind: integrationsv1.CredentialKind_CREDENTIAL_KIND_PRIVATE_APP}
 }
 
 // healthyCapabilities are what TestConnection reports of a token with every scope.
@@ -52,7 +52,7 @@ func healthyCapabilities() []*integrationsv1.Capability {
 }
 
 // connectionTimes are the fields of a Connection the server stamps at each change.
-var connectionTimes = protocmp.IgnoreFields(&integrationsv1.Connection{}, "create_time", "update_time", "fields_discovered_at")
+var connectionTimes = protocmp.IgnoreFields(&integrationsv1.Connection{}, "create_time", "update_time", "fields_discovered_at", "credentials_update_time")
 
 // connectionCases are the table's cases of the connections and their audit log.
 var connectionCases = []rpcCase{
@@ -65,7 +65,7 @@ var connectionCases = []rpcCase{
 		ignore: []cmp.Option{connectionTimes},
 	},
 	{
-		rpc: "Connect", name: "a token that is not a private-app token", wantErr: invalid("INVALID_ARGUMENT", "access_token"),
+		rpc: "Connect", name: "a value that is no kind of HubSpot token", wantErr: invalid("INVALID_ARGUMENT", "access_token"),
 		request: func(e *rpcEnv) proto.Message {
 			return &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Production HubSpot", AccessToken: "not-a-token"}
 		},
@@ -150,7 +150,7 @@ var connectionCases = []rpcCase{
 				e.t.Fatal(err)
 			}
 			return &integrationsv1.TestConnectionResponse{Connection: e.conn, Reachable: true, TokenValid: true,
-				GrantedScopes: e.conn.GetGrantedScopes(), Capabilities: healthyCapabilities(),
+				GrantedScopes: e.conn.GetGrantedScopes(), Capabilities: healthyCapabilities(), IntrospectedFacts: []string{"hub_id", "app_id", "scopes"},
 				RateLimit: &integrationsv1.RateLimitStatus{IntervalMax: int32(limits.PerWindow), Interval: durationpb.New(limits.Window), DailyMax: int64(limits.Daily)}}
 		},
 		// The test's own calls use some of the budget, and it measures its latency.

@@ -67,7 +67,8 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 		return err
 	}
 	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
-		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token})
+		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token,
+		serviceKey: demo.ServiceKey.Token})
 	srv.ready = ready // called once it serves, after the commands above are printed
 	err = srv.Serve(ctx)
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -77,8 +78,8 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 }
 
 type demoInfo struct {
-	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals string
-	hubID                                                          int64
+	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals, serviceKey string
+	hubID                                                                      int64
 }
 
 // printDemo writes the copy-paste block of demo mode.
@@ -95,6 +96,7 @@ ConnectFlo Integrations — demo mode
   API key (workspace %q):        %s
   HubSpot token, all scopes:       %s
   HubSpot token without deal scopes: %s
+  HubSpot Service Key, all scopes:   %s
 
 Connect HubSpot (grpcurl, from the repository root):
   %s -d '{"parent":"workspaces/%s","display_name":"Sandbox HubSpot","connection_id":"sandbox","access_token":"%s"}' %sConnect
@@ -110,6 +112,10 @@ The same with curl (connect once, with either tool):
 See a missing-scope error: connect the token without deal scopes:
   %s -d '{"displayName":"No deals","accessToken":"%s"}' %s/connections
 
+Connect a Service Key (HubSpot's token introspection refuses it: the account comes from
+account-info and the scopes from one call each; see credentialKind and probedFacts):
+  %s -d '{"displayName":"Service key","accessToken":"%s"}' %s/connections
+
 Once connected, use the CRM (REST shown; every call exists over gRPC too):
   %s -d '{"email":"ada@example.com","properties":{"firstname":"Ada","lifecyclestage":"Customer"}}' %s/connections/sandbox/contacts:upsert
   %s %s/connections/sandbox/objects/contacts/records/ada@example.com
@@ -117,12 +123,13 @@ Once connected, use the CRM (REST shown; every call exists over gRPC too):
   %s -d '{"timelineEvent":{"kind":"TIMELINE_EVENT_KIND_NOTE","contact":{"email":"ada@example.com"},"occurTime":"2026-11-27T12:00:00Z","title":"Chat","body":"Asked about pricing"},"requestId":"demo-1","waitForDelivery":true}' %s/connections/sandbox/timelineEvents
   %s %s/connections/sandbox/fields
 
-`, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals,
+`, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals, d.serviceKey,
 		grpcurl, demoWorkspace, d.token, svc,
 		grpcurl, demoWorkspace, svc,
 		curl, d.token, api,
 		curl, api,
 		curl, api,
 		curl, d.tokenNoDeals, api,
+		curl, d.serviceKey, api,
 		curl, api, curl, api, curl, api, curl, api, curl, api)
 }

@@ -21,20 +21,29 @@ type Problem struct {
 
 // Diagnosis is TestConnection's answer: not a yes/no, but what works, what does not, and why.
 type Diagnosis struct {
-	Connection  store.Connection // with its status updated by the test
-	Reachable   bool
-	TokenValid  bool
-	Latency     time.Duration
-	Scopes      ScopeReport
-	Limits      hubspot.LimiterStats
-	LimitsKnown bool
-	Problems    []Problem
-	TestTime    time.Time
+	Connection store.Connection // with its status updated by the test
+	Reachable  bool
+	TokenValid bool
+	Latency    time.Duration
+	Scopes     ScopeReport
+	// Introspected says where the token's facts come from: true, HubSpot's token introspection
+	// (hub id, app id, scopes); false, account-info (hub id, time zone) and one call per scope
+	// (Scopes.Granted proven, Scopes.Unverified assumed).
+	Introspected bool
+	// IntrospectedFacts and ProbedFacts name the facts each way gave ("hub_id", "app_id",
+	// "time_zone", "scopes"), for the customer to see how sure the diagnosis is.
+	IntrospectedFacts []string
+	ProbedFacts       []string
+	Limits            hubspot.LimiterStats
+	LimitsKnown       bool
+	Problems          []Problem
+	TestTime          time.Time
 }
 
 // Remedies of the guide's troubleshooting list for a token HubSpot rejects.
-const tokenInvalidRemedy = "Copy the whole access token again from HubSpot → Settings → Integrations → Private Apps → your app → Auth " +
-	"(it starts with pat-); check the app and its token were not deleted or rotated in HubSpot; check the HubSpot account is active; then Update Credentials here"
+const tokenInvalidRemedy = "Copy the whole access token again from HubSpot: a Service Key from Development → Keys → Service keys, " +
+	"a static app token from your app's Distribution tab, a legacy private app's token from Settings → Integrations → Private Apps → your app → Auth; " +
+	"check the key, app or token was not deleted or rotated in HubSpot; check the HubSpot account is active; then Update Credentials here"
 
 // Test diagnoses a connection with live HubSpot calls and records its status.
 func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis, error) {
@@ -72,8 +81,13 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 			Remedy: "Retry in a few minutes and check HubSpot's status page; if it persists, check this server's network access to HubSpot"})
 		return m.finish(ctx, name, d)
 	}
-	d.Reachable, d.TokenValid, d.Latency = true, true, p.latency
-	d.Scopes = EvaluateScopes(p.info.Scopes)
+	d.Reachable, d.TokenValid, d.Latency, d.Introspected = true, true, p.latency, p.introspected
+	if p.introspected {
+		d.IntrospectedFacts = []string{"hub_id", "app_id", "scopes"}
+	} else {
+		d.ProbedFacts = []string{"hub_id", "time_zone", "scopes"}
+	}
+	d.Scopes = p.scopeReport()
 	d.Limits, d.LimitsKnown = client.Limiter().Stats(), true
 	for _, s := range d.Scopes.MissingRequired {
 		d.Problems = append(d.Problems, Problem{Code: "HUBSPOT_MISSING_SCOPES",
@@ -89,6 +103,9 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 				Message: fmt.Sprintf("%s is unavailable: the token lacks %s", cs.Description, strings.Join(cs.MissingScopes, ", ")),
 				Remedy:  ScopeRemedy(strings.Join(cs.MissingScopes, " and "))})
 		}
+	}
+	if rp := rotationProblem(c.CredentialKind, c.CredentialsUpdateTime, d.TestTime); rp != nil {
+		d.Problems = append(d.Problems, *rp)
 	}
 	if d.Limits.DailyRemaining == 0 {
 		d.Problems = append(d.Problems, Problem{Code: "HUBSPOT_DAILY_LIMIT_REACHED",

@@ -7,9 +7,9 @@ import (
 
 // Errors of the connection lifecycle; the service maps each to a status with details.
 var (
-	// ErrTokenFormat: the value is not shaped like a HubSpot private-app token. Nothing was
-	// sent to HubSpot.
-	ErrTokenFormat = errors.New("connections: not a HubSpot private-app access token")
+	// ErrTokenFormat: the value is not shaped like a HubSpot access token (a private-app token
+	// or Service Key, pat-<region>-<uuid>, or a static app token). Nothing was sent to HubSpot.
+	ErrTokenFormat = errors.New("connections: not a HubSpot access token")
 	// ErrTokenInvalid: HubSpot does not accept the token (unknown, revoked, or its account is
 	// inactive).
 	ErrTokenInvalid = errors.New("connections: HubSpot rejected the access token")

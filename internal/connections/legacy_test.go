@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
@@ -104,5 +106,22 @@ func TestTokenSealedBeforeUIDsStillOpensAndIsResealed(t *testing.T) {
 	}
 	if again, err := RotateKeys(ctx, st, ring); err != nil || again.Current != 1 || again.Resealed != 0 {
 		t.Errorf("second rotation = %+v, %v; want the token counted as current", again, err)
+	}
+}
+
+// A connection stored before kinds were recorded migrates to UNKNOWN with its creation time as
+// the time its token was set, so the rotation advice counts from there.
+func TestConnectionBeforeKindsIsUnknownSetAtCreation(t *testing.T) {
+	st := openLegacyStore(t)
+	c, err := st.GetConnection(context.Background(), "acme", "legacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CredentialKind != KindUnknown || c.CreateTime.IsZero() || !c.CredentialsUpdateTime.Equal(c.CreateTime) {
+		t.Errorf("migrated row: kind %q, credentials set %v, created %v; want UNKNOWN set at creation", c.CredentialKind, c.CredentialsUpdateTime, c.CreateTime)
+	}
+	if p := rotationProblem(c.CredentialKind, c.CredentialsUpdateTime, c.CreateTime.Add(RotationAdvisedAfter+time.Hour)); p == nil ||
+		!strings.Contains(p.Remedy, "Service keys") || !strings.Contains(p.Remedy, "Distribution tab") || !strings.Contains(p.Remedy, "Private Apps") {
+		t.Errorf("rotation advice for an unknown kind = %+v, want the steps of every kind", p)
 	}
 }

@@ -69,7 +69,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	if err != nil {
 		return store.Connection{}, err
 	}
-	report := EvaluateScopes(p.info.Scopes)
+	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
 		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
 	}
@@ -81,6 +81,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
 		TokenFingerprint: m.fingerprint(req.Workspace, strings.TrimSpace(req.AccessToken)),
+		CredentialKind:   credentialKind(strings.TrimSpace(req.AccessToken), p.introspected), CredentialsUpdateTime: now,
 	}
 	name := resname.Connection{Workspace: c.Workspace, ID: c.ID}.String()
 	sealed, err := sealToken(m.ring, c.Workspace, c.ID, c.UID, []byte(strings.TrimSpace(req.AccessToken)))
@@ -155,7 +156,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if err := m.checkTokenFree(ctx, name.Workspace, name.ID, strings.TrimSpace(accessToken)); err != nil {
 		return store.Connection{}, err
 	}
-	client, err := m.newClient(tok, m.limiterFor(cur.AppID))
+	client, err := m.newClient(tok, m.limiterFor(cur.AppID, cur.HubID))
 	if err != nil {
 		return store.Connection{}, err
 	}
@@ -166,7 +167,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if p.hubID != cur.HubID {
 		return store.Connection{}, &AccountMismatchError{Want: cur.HubID, Got: p.hubID}
 	}
-	report := EvaluateScopes(p.info.Scopes)
+	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
 		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
 	}
@@ -181,6 +182,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 		TokenKeyID: sealed.KeyID, TokenCiphertext: sealed.Ciphertext, TokenAADVersion: sealed.AADVersion,
 		Status: StatusConnected, UpdateTime: m.now().UTC(),
 		TokenFingerprint: m.fingerprint(name.Workspace, strings.TrimSpace(accessToken)),
+		CredentialKind:   credentialKind(strings.TrimSpace(accessToken), p.introspected),
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, ErrNotFound // deleted meanwhile
@@ -238,7 +240,7 @@ func (m *Manager) OpenClient(ctx context.Context, c store.Connection) (*hubspot.
 		return nil, fmt.Errorf("%w: the decrypted value is not a token", ErrTokenUnreadable)
 	}
 	m.refreshFingerprint(ctx, c, plain)
-	return m.newClient(tok, m.limiterFor(c.AppID))
+	return m.newClient(tok, m.limiterFor(c.AppID, c.HubID))
 }
 
 // SetStatus records a connection's health observed outside a diagnosis (for example field

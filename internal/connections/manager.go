@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +26,26 @@ import (
 	"github.com/connectflo/integrations/internal/store"
 )
 
-// tokenPattern is HubSpot's private-app token shape: pat-<region>-<uuid>.
-var tokenPattern = regexp.MustCompile(`^pat-[a-z]{2,4}[0-9]{0,3}-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// The shapes of the tokens HubSpot issues for one account's system-to-system use. Legacy
+// private-app tokens are pat-<region>-<uuid>
+// (https://developers.hubspot.com/docs/apps/legacy-apps/private-apps/overview), and Service Keys
+// are reported to share that shape; the format of a project app's static token is not
+// documented, so any other value is accepted as an opaque bearer token of RFC 6750's token
+// characters (https://www.rfc-editor.org/rfc/rfc6750#section-2.1), long enough to be a credential.
+// A value that starts with pat- must be a whole pat token: that catches a truncated copy before
+// HubSpot is asked.
+var (
+	patPattern    = regexp.MustCompile(`^pat-[a-z]{2,4}[0-9]{0,3}-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	opaquePattern = regexp.MustCompile(`^[A-Za-z0-9._~+/-]{32,1000}=*$`)
+)
+
+// validTokenShape is the one token-shape rule of the service.
+func validTokenShape(raw string) bool {
+	if strings.HasPrefix(raw, "pat-") {
+		return patPattern.MatchString(raw)
+	}
+	return opaquePattern.MatchString(raw)
+}
 
 // Store is the persistence the manager needs.
 type Store interface {
@@ -76,7 +95,7 @@ func New(st Store, ring *secrets.KeyRing, cfg Config) *Manager {
 // parseToken checks the token's shape before anything is sent to HubSpot.
 func parseToken(raw string) (hubspot.Token, error) {
 	raw = strings.TrimSpace(raw)
-	if !tokenPattern.MatchString(raw) {
+	if !validTokenShape(raw) {
 		return hubspot.Token{}, ErrTokenFormat
 	}
 	return hubspot.ParseToken(raw)
@@ -84,14 +103,20 @@ func parseToken(raw string) (hubspot.Token, error) {
 
 // limiterFor returns the limiter shared by every connection of one HubSpot app: the
 // 10-second budget is HubSpot's per app, so two connections with tokens of the same app must
-// not each assume a full budget.
-func (m *Manager) limiterFor(appID int64) *hubspot.Limiter {
+// not each assume a full budget. A token whose app is unknown (appID 0: introspection refused
+// it) shares the limiter of every such token of its account, which may under-use but never
+// over-spend an app's budget.
+func (m *Manager) limiterFor(appID, hubID int64) *hubspot.Limiter {
+	key := appID
+	if appID == 0 {
+		key = -hubID
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l, ok := m.limiters[appID]
+	l, ok := m.limiters[key]
 	if !ok {
 		l = hubspot.NewLimiter(hubspot.LimiterConfig{})
-		m.limiters[appID] = l
+		m.limiters[key] = l
 	}
 	return l
 }
@@ -103,34 +128,70 @@ func (m *Manager) newClient(tok hubspot.Token, limiter *hubspot.Limiter) (*hubsp
 
 // probe is what HubSpot says about a token.
 type probe struct {
-	hubID   int64
-	appID   int64
-	info    *hubspot.TokenInfo
-	account *hubspot.AccountDetails
-	latency time.Duration
-	limits  hubspot.LimiterStats
+	hubID int64
+	appID int64 // 0 when introspection refused the token: HubSpot names the app nowhere else
+	// introspected: access-token-info answered, and hub id, app id and scopes are its facts;
+	// otherwise the hub id is account-info's and the scopes were probed.
+	introspected bool
+	info         *hubspot.TokenInfo // nil unless introspected
+	probed       *probedScopes      // nil when introspected
+	account      *hubspot.AccountDetails
+	latency      time.Duration
+	limits       hubspot.LimiterStats
 }
 
-// probeToken introspects the token and makes one cheap call that proves it works.
+// probeToken identifies the token's account and learns its scopes with as few requests as
+// HubSpot allows: introspection and one account-info call when introspection answers (it is
+// documented for private-app tokens only); otherwise account-info for the account and one call
+// per scope (see probeScopes).
 func (m *Manager) probeToken(ctx context.Context, c *hubspot.Client) (*probe, error) {
+	p := &probe{}
 	info, err := c.IntrospectToken(ctx)
-	if err != nil {
+	switch {
+	case err == nil:
+		if p.hubID, err = info.HubID.Int64(); err != nil {
+			return nil, err
+		}
+		if p.appID, err = info.AppID.Int64(); err != nil {
+			return nil, err
+		}
+		p.introspected, p.info = true, info
+	case errors.Is(err, hubspot.ErrInvalidToken):
+		// Refused: either the token is bad or introspection does not know its kind;
+		// account-info tells which.
+	default:
 		return nil, classify(err)
-	}
-	hubID, err := info.HubID.Int64()
-	if err != nil {
-		return nil, err
-	}
-	appID, err := info.AppID.Int64()
-	if err != nil {
-		return nil, err
 	}
 	start := time.Now()
 	account, err := c.AccountDetails(ctx)
 	if err != nil {
 		return nil, classify(err)
 	}
-	return &probe{hubID: hubID, appID: appID, info: info, account: account, latency: time.Since(start), limits: c.Limiter().Stats()}, nil
+	p.latency = time.Since(start)
+	p.account = account
+	if !p.introspected {
+		if p.hubID, err = account.PortalID.Int64(); err != nil {
+			return nil, err
+		}
+		if p.probed, err = probeScopes(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	p.limits = c.Limiter().Stats()
+	return p, nil
+}
+
+// scopeReport evaluates the token's scopes. Probed scopes that no call can prove without side
+// effects count as present for the evaluation, so that they neither refuse a Connect nor
+// disable a capability, but Granted lists only what HubSpot confirmed.
+func (p *probe) scopeReport() ScopeReport {
+	if p.introspected {
+		return EvaluateScopes(p.info.Scopes)
+	}
+	r := EvaluateScopes(append(slices.Clone(p.probed.granted), p.probed.unverified...))
+	r.Granted = slices.Sorted(slices.Values(p.probed.granted))
+	r.Unverified = slices.Clone(p.probed.unverified)
+	return r
 }
 
 // classify turns HubSpot's invalid-token answers into ErrTokenInvalid and keeps the rest.

@@ -69,6 +69,10 @@ type ScopeReport struct {
 	MissingRequired    []Scope
 	MissingRecommended []Scope
 	Capabilities       []CapabilityStatus
+	// Unverified are scopes ConnectFlo relies on that no side-effect-free call could prove for
+	// a token HubSpot would not introspect; they are assumed granted. Empty for an
+	// introspected token.
+	Unverified []string
 }
 
 // EvaluateScopes compares granted scopes with what ConnectFlo needs.
@@ -108,6 +112,7 @@ func EvaluateScopes(granted []string) ScopeReport {
 
 // ScopeRemedy tells a customer admin how to grant a scope.
 func ScopeRemedy(scope string) string {
-	return "In HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add " + scope +
-		", commit the change, then run Test Connection here (or Update Credentials if HubSpot shows a new token)"
+	return "In HubSpot add " + scope + " to the token's scopes (a Service Key under Development → Keys → Service keys; " +
+		"a static-auth app in its project's scopes, then redeploy; a legacy private app under Settings → Integrations → Private Apps → your app → Scopes), " +
+		"then run Test Connection here (or Update Credentials if HubSpot shows a new token)"
 }

@@ -22,7 +22,7 @@ const maxTokenLength = 1024
 // in an Authorization header). The message never includes the value.
 var ErrInvalidTokenFormat = errors.New("hubspot: access token has an invalid format")
 
-// Token is a HubSpot private-app access token.
+// Token is a HubSpot access token: a private app's, a Service Key or a static app token.
 //
 // Its only way out of this package is the Authorization header of a request
 // and the body of token introspection: String, GoString, Format, LogValue,

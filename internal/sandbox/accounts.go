@@ -28,15 +28,42 @@ type Account struct {
 	Currency string `json:"companyCurrency"`
 }
 
-// Token is a private-app access token and what it grants.
+// TokenKind is the kind of credential a customer creates in HubSpot.
+type TokenKind string
+
+// The credentials HubSpot issues today for one account's system-to-system use
+// (https://developers.hubspot.com/docs/apps/legacy-apps/private-apps/overview,
+// https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/service-keys,
+// https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/overview).
+const (
+	// KindPrivateApp is a legacy private app's token, pat-<region>-<uuid>.
+	KindPrivateApp TokenKind = "PRIVATE_APP"
+	// KindServiceKey is a Service Key. HubSpot does not document its format; it is reported
+	// to be pat-<region>-<uuid> like a private app's, which is what the sandbox issues.
+	KindServiceKey TokenKind = "SERVICE_KEY"
+	// KindStaticAppToken is the token of a project app with static auth, shown on the app's
+	// Distribution tab. HubSpot does not document its format; the sandbox issues
+	// CN<region>-<base64url of 32 random bytes>, shaped like HubSpot's other opaque tokens.
+	KindStaticAppToken TokenKind = "STATIC_APP_TOKEN"
+)
+
+// Token is an access token and what it grants.
 type Token struct {
-	Token   string   `json:"token"`
-	HubID   int64    `json:"hubId"`
-	AppID   int64    `json:"appId"` // the ten-second window is per app
-	UserID  int64    `json:"userId"`
-	Scopes  []string `json:"scopes"`
-	Revoked bool     `json:"revoked"`
+	Token string    `json:"token"`
+	Kind  TokenKind `json:"kind"` // "" is KindPrivateApp
+	HubID int64     `json:"hubId"`
+	AppID int64     `json:"appId"` // the ten-second window is per app
+	// Introspect says whether POST /oauth/v2/private-apps/get/access-token-info answers
+	// for a Service Key or static token; HubSpot documents the endpoint for private apps
+	// only, so both answers must be handled. Private-app tokens are always introspected.
+	Introspect bool     `json:"introspect"`
+	UserID     int64    `json:"userId"`
+	Scopes     []string `json:"scopes"`
+	Revoked    bool     `json:"revoked"`
 }
+
+// introspectable reports whether access-token-info answers for the token.
+func (t Token) introspectable() bool { return t.Kind == KindPrivateApp || t.Introspect }
 
 // ErrNotFound is returned by the Go admin methods for an unknown account, token or fault.
 var ErrNotFound = errors.New("sandbox: not found")
@@ -104,8 +131,9 @@ func (s *Sandbox) CreateAccount(spec Account) (Account, error) {
 	return spec, nil
 }
 
-// CreateToken registers a private-app token on an existing account. An empty Token is
-// generated as pat-na1-<uuid>; a zero AppID gives the token an app of its own (share an
+// CreateToken registers a token of any kind on an existing account. An empty Token is
+// generated in the kind's shape (pat-na1-<uuid>, or CNna1-<base64url> for a static token);
+// an empty Kind is a private app; a zero AppID gives the token an app of its own (share an
 // AppID to make two tokens share one ten-second window).
 func (s *Sandbox) CreateToken(spec Token) (Token, error) {
 	s.mu.Lock()
@@ -113,8 +141,19 @@ func (s *Sandbox) CreateToken(spec Token) (Token, error) {
 	if _, ok := s.accounts[spec.HubID]; !ok {
 		return Token{}, fmt.Errorf("sandbox: account %d: %w", spec.HubID, ErrNotFound)
 	}
+	switch spec.Kind {
+	case "":
+		spec.Kind = KindPrivateApp
+	case KindPrivateApp, KindServiceKey, KindStaticAppToken:
+	default:
+		return Token{}, fmt.Errorf("sandbox: unknown token kind %q", spec.Kind)
+	}
 	if spec.Token == "" {
-		spec.Token = "pat-na1-" + s.uuidLocked()
+		if spec.Kind == KindStaticAppToken {
+			spec.Token = "CNna1-" + s.staticTokenLocked()
+		} else {
+			spec.Token = "pat-na1-" + s.uuidLocked()
+		}
 	}
 	if _, dup := s.tokens[spec.Token]; dup {
 		return Token{}, fmt.Errorf("sandbox: token already registered")

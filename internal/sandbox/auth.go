@@ -145,7 +145,8 @@ func (c *call) objectType(pathKey string, mode access) (*objectType, reply, bool
 // tokenInfo answers POST /oauth/v2/private-apps/get/access-token-info. No scope (and
 // no Authorization header) is needed. HubSpot's answer for an unknown token is not
 // documented; the sandbox answers 401 INVALID_AUTHENTICATION, the body HubSpot uses for
-// any bad credential, so clients treat it like a rejected token.
+// any bad credential, so clients treat it like a rejected token. A Service Key or static
+// token whose Introspect option is off gets the same answer as an unknown token.
 func (s *Sandbox) tokenInfo(w http.ResponseWriter, r *http.Request) {
 	correlationID := correlationIDFrom(r.Context())
 	var body struct {
@@ -160,7 +161,7 @@ func (s *Sandbox) tokenInfo(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t, ok := s.tokens[body.TokenKey]
 	var rep reply
-	if !ok || t.Revoked {
+	if !ok || t.Revoked || !t.introspectable() {
 		rep = unauthenticated(correlationID)
 	} else {
 		rep = jsonReply(http.StatusOK, map[string]any{"userId": t.UserID, "hubId": t.HubID,

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -107,5 +108,58 @@ func TestTokenIntrospectionAndAccountDetails(t *testing.T) {
 		d.str("companyCurrency") != "USD" || d.str("utcOffset") != "-04:00" || d.str("uiDomain") == "" ||
 		d.str("dataHostingLocation") == "" || d.str("accountType") != "STANDARD" {
 		t.Fatalf("got %s", d.raw)
+	}
+}
+
+// TestTokenKinds: every kind of token authenticates API calls; introspection answers for a
+// private app always and for a Service Key or static token only when its option says so.
+func TestTokenKinds(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	shapes := map[sandbox.TokenKind]*regexp.Regexp{
+		sandbox.KindPrivateApp:     regexp.MustCompile(`^pat-na1-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
+		sandbox.KindServiceKey:     regexp.MustCompile(`^pat-na1-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
+		sandbox.KindStaticAppToken: regexp.MustCompile(`^CNna1-[A-Za-z0-9_-]{43}$`),
+	}
+	tests := []struct {
+		name       string
+		kind       sandbox.TokenKind
+		introspect bool
+		wantInfo   int
+	}{
+		{"default is a private app", "", false, 200},
+		{"private app ignores the option", sandbox.KindPrivateApp, false, 200},
+		{"service key introspected", sandbox.KindServiceKey, true, 200},
+		{"service key not introspected", sandbox.KindServiceKey, false, 401},
+		{"static token introspected", sandbox.KindStaticAppToken, true, 200},
+		{"static token not introspected", sandbox.KindStaticAppToken, false, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := e.sb.CreateToken(sandbox.Token{HubID: e.acct.HubID, Kind: tt.kind, Introspect: tt.introspect,
+				Scopes: []string{"crm.objects.contacts.read"}, AppID: 4242})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantKind := tt.kind
+			if wantKind == "" {
+				wantKind = sandbox.KindPrivateApp
+			}
+			if tok.Kind != wantKind || !shapes[wantKind].MatchString(tok.Token) {
+				t.Fatalf("kind %q token shape %q, want kind %q", tok.Kind, tok.Token[:8], wantKind)
+			}
+			e.doAs(tok.Token, "GET", "/crm/v3/objects/contacts", nil).want(t, 200)
+			e.doAs(tok.Token, "GET", "/account-info/v3/details", nil).want(t, 200)
+			e.doAs(tok.Token, "GET", "/crm/v3/objects/deals", nil).want(t, 403)
+			res := e.doAs("", "POST", "/oauth/v2/private-apps/get/access-token-info", map[string]any{"tokenKey": tok.Token}).want(t, tt.wantInfo)
+			if tt.wantInfo == 200 && (res.get("hubId") != float64(e.acct.HubID) || res.get("appId") != float64(4242)) {
+				t.Fatalf("got %s", res.raw)
+			}
+			if tt.wantInfo == 401 && res.str("category") != "INVALID_AUTHENTICATION" {
+				t.Fatalf("got %s", res.raw)
+			}
+		})
+	}
+	if _, err := e.sb.CreateToken(sandbox.Token{HubID: e.acct.HubID, Kind: "API_KEY"}); err == nil {
+		t.Error("an unknown kind was accepted")
 	}
 }

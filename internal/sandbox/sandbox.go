@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -121,6 +123,16 @@ func (s *Sandbox) uuidLocked() string {
 	b = (b &^ (0x3 << 62)) | (0x2 << 62)
 	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x",
 		a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+}
+
+// staticTokenLocked returns 32 bytes of the sandbox's random source, base64url-encoded
+// without padding: the body of a static app token.
+func (s *Sandbox) staticTokenLocked() string {
+	b := make([]byte, 32)
+	for i := 0; i < len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], s.rng.Uint64())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // ServeHTTP serves both HubSpot's API and the /_sandbox/ admin API. Faults are applied

@@ -105,6 +105,7 @@ type Demo struct {
 	Account           Account
 	Token             Token // all scopes
 	TokenWithoutDeals Token // AllScopes minus crm.objects.deals.* and crm.schemas.deals.*
+	ServiceKey        Token // a Service Key with all scopes, which token introspection refuses
 	Seed              SeedSummary
 }
 
@@ -127,5 +128,9 @@ func NewDemo(opts Options) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Demo{Sandbox: s, Account: acct, Token: all, TokenWithoutDeals: noDeals, Seed: seed}, nil
+	key, err := s.CreateToken(Token{HubID: acct.HubID, Kind: KindServiceKey, Scopes: AllScopes()})
+	if err != nil {
+		return nil, err
+	}
+	return &Demo{Sandbox: s, Account: acct, Token: all, TokenWithoutDeals: noDeals, ServiceKey: key, Seed: seed}, nil
 }

@@ -132,6 +132,7 @@ func (s *Service) TestConnection(ctx context.Context, req *integrationsv1.TestCo
 	resp := &integrationsv1.TestConnectionResponse{
 		Connection: connectionProto(d.Connection), Reachable: d.Reachable, TokenValid: d.TokenValid,
 		GrantedScopes: d.Scopes.Granted, TestTime: timestamppb.New(d.TestTime),
+		IntrospectedFacts: d.IntrospectedFacts, ProbedFacts: d.ProbedFacts, UnverifiedScopes: d.Scopes.Unverified,
 	}
 	if d.Latency > 0 {
 		resp.Latency = durationpb.New(d.Latency)

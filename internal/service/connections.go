@@ -86,6 +86,10 @@ func connectionProto(c store.Connection) *integrationsv1.Connection {
 		TokenHint:       c.TokenHint,
 		CreateTime:      timestamppb.New(c.CreateTime),
 		UpdateTime:      timestamppb.New(c.UpdateTime),
+		CredentialKind:  integrationsv1.CredentialKind(integrationsv1.CredentialKind_value["CREDENTIAL_KIND_"+c.CredentialKind]),
+	}
+	if !c.CredentialsUpdateTime.IsZero() {
+		out.CredentialsUpdateTime = timestamppb.New(c.CredentialsUpdateTime)
 	}
 	if !c.FieldsDiscoveredAt.IsZero() {
 		out.FieldsDiscoveredAt = timestamppb.New(c.FieldsDiscoveredAt)

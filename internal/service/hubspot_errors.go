@@ -32,8 +32,9 @@ var (
 )
 
 // tokenFormatViolation explains what a private-app token looks like.
-const tokenFormatViolation = "is not a HubSpot private-app access token: it looks like pat-na1-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx. " +
-	"Copy the whole token from HubSpot → Settings → Integrations → Private Apps → your app → Auth → Access token"
+const tokenFormatViolation = "is not a HubSpot access token: a Service Key or a legacy private app's token looks like pat-na1-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, " +
+	"a static app token is one unbroken string of at least 32 letters, digits and -._~+/. Copy the whole value from HubSpot " +
+	"(Development → Keys → Service keys; your app's Distribution tab; or Settings → Integrations → Private Apps → your app → Auth)"
 
 // mapLifecycleError maps the errors of the connection lifecycle and of HubSpot calls to
 // statuses with details; it returns nil for errors it does not know. name is the connection
@@ -52,8 +53,9 @@ func mapLifecycleError(err error, name string) error {
 		return rpcerr.InvalidArgument(rpcerr.Violation{Field: "access_token", Description: tokenFormatViolation})
 	case errors.Is(err, connections.ErrTokenInvalid):
 		return rpcerr.New(codes.FailedPrecondition, reasonTokenInvalid,
-			"HubSpot does not accept this access token. Copy the whole token again (it starts with pat-) from HubSpot → Settings → Integrations → Private Apps → your app → Auth; "+
-				"check that the app and token were not deleted or rotated in HubSpot; check that the HubSpot account is active", nil)
+			"HubSpot does not accept this access token. Copy the whole token again from HubSpot (a Service Key: Development → Keys → Service keys; "+
+				"a static app token: your app's Distribution tab; a legacy private app: Settings → Integrations → Private Apps → your app → Auth); "+
+				"check that the key, app or token was not deleted or rotated in HubSpot; check that the HubSpot account is active", nil)
 	case errors.As(err, &missing):
 		pf := &errdetails.PreconditionFailure{}
 		var names []string
@@ -63,12 +65,12 @@ func mapLifecycleError(err error, name string) error {
 				Type: "HUBSPOT_SCOPE", Subject: s.Name, Description: "needed to " + s.Purpose + ". " + connections.ScopeRemedy(s.Name)})
 		}
 		return rpcerr.New(codes.FailedPrecondition, reasonMissingScopes,
-			fmt.Sprintf("the token lacks required scope(s) %s: in HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add them, commit, and connect again",
+			fmt.Sprintf("the token lacks required scope(s) %s: in HubSpot add them to the Service Key, static-auth app or private app, and connect again",
 				strings.Join(names, ", ")),
 			map[string]string{"missing_scopes": strings.Join(names, " ")}, pf)
 	case errors.As(err, &mismatch):
 		return rpcerr.New(codes.FailedPrecondition, reasonAccountMismatch,
-			fmt.Sprintf("the new token belongs to HubSpot account %d, but this connection is for account %d: use a token of a private app in account %d, or create a new connection for the other account",
+			fmt.Sprintf("the new token belongs to HubSpot account %d, but this connection is for account %d: use a token of account %d, or create a new connection for the other account",
 				mismatch.Got, mismatch.Want, mismatch.Want),
 			map[string]string{"connection_hub_id": fmt.Sprint(mismatch.Want), "token_hub_id": fmt.Sprint(mismatch.Got)})
 	case errors.Is(err, connections.ErrConnectionLimit), errors.Is(err, connections.ErrTokenInUse):

@@ -83,7 +83,8 @@ type Credentials struct {
 	TokenFingerprint string
 	Status           string
 	StatusReason     string
-	UpdateTime       time.Time
+	UpdateTime       time.Time // also the new credentials_update_time
+	CredentialKind   string
 }
 
 // UpdateCredentials replaces a connection's sealed token and what comes with it, and marks its
@@ -92,10 +93,11 @@ type Credentials struct {
 func (s *Store) UpdateCredentials(ctx context.Context, workspace, id string, cr Credentials) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE connections SET app_id = ?, granted_scopes = ?, token_hint = ?,
 		token_key_id = ?, token_ciphertext = ?, token_aad_version = ?, status = ?, status_reason = ?, update_time = ?,
-		fields_discovered_at = NULL, token_fingerprint = ?
+		fields_discovered_at = NULL, token_fingerprint = ?, credential_kind = ?, credentials_update_time = ?
 		WHERE workspace = ? AND id = ? AND uid = ?`,
 		cr.AppID, strings.Join(cr.GrantedScopes, " "), cr.TokenHint, cr.TokenKeyID, cr.TokenCiphertext, cr.TokenAADVersion,
-		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), nullIfEmpty(cr.TokenFingerprint), workspace, id, cr.UID)
+		cr.Status, cr.StatusReason, timeText(cr.UpdateTime), nullIfEmpty(cr.TokenFingerprint),
+		credentialKindOrUnknown(cr.CredentialKind), timeText(cr.UpdateTime), workspace, id, cr.UID)
 	return oneRow(res, err)
 }
 

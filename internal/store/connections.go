@@ -36,11 +36,25 @@ type Connection struct {
 	// TokenFingerprint is a keyed hash of the token ("" before it is first computed): equal
 	// fingerprints in one workspace mean the same token (secrets.KeyRing.Fingerprint).
 	TokenFingerprint string
+	// CredentialKind is the kind of token (package connections names them); "UNKNOWN" when it
+	// cannot be told.
+	CredentialKind string
+	// CredentialsUpdateTime is when the token was last set: Connect, or UpdateCredentials.
+	CredentialsUpdateTime time.Time
 }
 
 const connectionColumns = `workspace, id, display_name, status, status_reason, hub_id, app_id, account_tier,
 	account_time_zone, granted_scopes, token_hint, token_key_id, token_ciphertext, fields_discovered_at,
-	create_time, update_time, seq, schema_version, uid, token_aad_version, token_fingerprint`
+	create_time, update_time, seq, schema_version, uid, token_aad_version, token_fingerprint,
+	credential_kind, credentials_update_time`
+
+// credentialKindOrUnknown stores an unset kind as UNKNOWN, the column's default.
+func credentialKindOrUnknown(kind string) string {
+	if kind == "" {
+		return "UNKNOWN"
+	}
+	return kind
+}
 
 // NewConnectionUID returns a new random connection uid: 128 bits in hex, so never reused.
 func NewConnectionUID() string {
@@ -88,10 +102,15 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 	if !c.FieldsDiscoveredAt.IsZero() {
 		discovered = timeText(c.FieldsDiscoveredAt)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	credsSet := c.CredentialsUpdateTime
+	if credsSet.IsZero() {
+		credsSet = c.CreateTime // the token was set when the connection was made
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections(`+connectionColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Workspace, c.ID, c.DisplayName, c.Status, c.StatusReason, c.HubID, c.AppID, c.AccountTier,
 		c.AccountTimeZone, strings.Join(c.GrantedScopes, " "), c.TokenHint, c.TokenKeyID, c.TokenCiphertext,
-		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, c.UID, c.TokenAADVersion, nullIfEmpty(c.TokenFingerprint))
+		discovered, timeText(c.CreateTime), timeText(c.UpdateTime), c.Seq, c.SchemaVersion, c.UID, c.TokenAADVersion, nullIfEmpty(c.TokenFingerprint),
+		credentialKindOrUnknown(c.CredentialKind), timeText(credsSet))
 	if err != nil {
 		return fmt.Errorf("store: insert connection: %w", translate(err))
 	}
@@ -133,11 +152,12 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanConnection(r scanner) (Connection, error) {
 	var c Connection
-	var scopes, created, updated string
+	var scopes, created, updated, credsUpdated string
 	var discovered, fingerprint sql.NullString
 	err := r.Scan(&c.Workspace, &c.ID, &c.DisplayName, &c.Status, &c.StatusReason, &c.HubID, &c.AppID,
 		&c.AccountTier, &c.AccountTimeZone, &scopes, &c.TokenHint, &c.TokenKeyID, &c.TokenCiphertext,
-		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion, &c.UID, &c.TokenAADVersion, &fingerprint)
+		&discovered, &created, &updated, &c.Seq, &c.SchemaVersion, &c.UID, &c.TokenAADVersion, &fingerprint,
+		&c.CredentialKind, &credsUpdated)
 	if err != nil {
 		return Connection{}, translate(err)
 	}
@@ -148,6 +168,11 @@ func scanConnection(r scanner) (Connection, error) {
 	}
 	if c.UpdateTime, err = parseTime(updated); err != nil {
 		return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
+	}
+	if credsUpdated != "" {
+		if c.CredentialsUpdateTime, err = parseTime(credsUpdated); err != nil {
+			return Connection{}, fmt.Errorf("store: connection %s: %w", c.ID, err)
+		}
 	}
 	if discovered.Valid {
 		if c.FieldsDiscoveredAt, err = parseTime(discovered.String); err != nil {

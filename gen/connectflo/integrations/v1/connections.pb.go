@@ -24,13 +24,76 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CredentialKind is the kind of HubSpot token a connection holds. HubSpot's answers name no
+// kind: it is told from the token's shape and whether HubSpot's token introspection answers.
+type CredentialKind int32
+
+const (
+	// Not set.
+	CredentialKind_CREDENTIAL_KIND_UNSPECIFIED CredentialKind = 0
+	// A legacy private app's token, pat-{region}-{uuid}, introspected by HubSpot. A Service Key
+	// that HubSpot introspects cannot be told from it and is recorded as this.
+	CredentialKind_CREDENTIAL_KIND_PRIVATE_APP CredentialKind = 1
+	// A Service Key: pat-shaped, and refused by HubSpot's token introspection.
+	CredentialKind_CREDENTIAL_KIND_SERVICE_KEY CredentialKind = 2
+	// A project app's static-auth token: any token that is not pat-shaped.
+	CredentialKind_CREDENTIAL_KIND_STATIC_APP_TOKEN CredentialKind = 3
+	// Cannot be told: the connection was made before kinds were recorded.
+	CredentialKind_CREDENTIAL_KIND_UNKNOWN CredentialKind = 4
+)
+
+// Enum value maps for CredentialKind.
+var (
+	CredentialKind_name = map[int32]string{
+		0: "CREDENTIAL_KIND_UNSPECIFIED",
+		1: "CREDENTIAL_KIND_PRIVATE_APP",
+		2: "CREDENTIAL_KIND_SERVICE_KEY",
+		3: "CREDENTIAL_KIND_STATIC_APP_TOKEN",
+		4: "CREDENTIAL_KIND_UNKNOWN",
+	}
+	CredentialKind_value = map[string]int32{
+		"CREDENTIAL_KIND_UNSPECIFIED":      0,
+		"CREDENTIAL_KIND_PRIVATE_APP":      1,
+		"CREDENTIAL_KIND_SERVICE_KEY":      2,
+		"CREDENTIAL_KIND_STATIC_APP_TOKEN": 3,
+		"CREDENTIAL_KIND_UNKNOWN":          4,
+	}
+)
+
+func (x CredentialKind) Enum() *CredentialKind {
+	p := new(CredentialKind)
+	*p = x
+	return p
+}
+
+func (x CredentialKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CredentialKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_connectflo_integrations_v1_connections_proto_enumTypes[0].Descriptor()
+}
+
+func (CredentialKind) Type() protoreflect.EnumType {
+	return &file_connectflo_integrations_v1_connections_proto_enumTypes[0]
+}
+
+func (x CredentialKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CredentialKind.Descriptor instead.
+func (CredentialKind) EnumDescriptor() ([]byte, []int) {
+	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{0}
+}
+
 // Provider names the CRM a connection talks to.
 type Provider int32
 
 const (
 	// Not set.
 	Provider_PROVIDER_UNSPECIFIED Provider = 0
-	// HubSpot CRM, through a private-app access token.
+	// HubSpot CRM, through a Service Key, static app token or private-app token.
 	Provider_PROVIDER_HUBSPOT Provider = 1
 )
 
@@ -57,11 +120,11 @@ func (x Provider) String() string {
 }
 
 func (Provider) Descriptor() protoreflect.EnumDescriptor {
-	return file_connectflo_integrations_v1_connections_proto_enumTypes[0].Descriptor()
+	return file_connectflo_integrations_v1_connections_proto_enumTypes[1].Descriptor()
 }
 
 func (Provider) Type() protoreflect.EnumType {
-	return &file_connectflo_integrations_v1_connections_proto_enumTypes[0]
+	return &file_connectflo_integrations_v1_connections_proto_enumTypes[1]
 }
 
 func (x Provider) Number() protoreflect.EnumNumber {
@@ -70,7 +133,7 @@ func (x Provider) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Provider.Descriptor instead.
 func (Provider) EnumDescriptor() ([]byte, []int) {
-	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{0}
+	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{1}
 }
 
 // ConnectionStatus is a connection's health.
@@ -116,11 +179,11 @@ func (x ConnectionStatus) String() string {
 }
 
 func (ConnectionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_connectflo_integrations_v1_connections_proto_enumTypes[1].Descriptor()
+	return file_connectflo_integrations_v1_connections_proto_enumTypes[2].Descriptor()
 }
 
 func (ConnectionStatus) Type() protoreflect.EnumType {
-	return &file_connectflo_integrations_v1_connections_proto_enumTypes[1]
+	return &file_connectflo_integrations_v1_connections_proto_enumTypes[2]
 }
 
 func (x ConnectionStatus) Number() protoreflect.EnumNumber {
@@ -129,7 +192,7 @@ func (x ConnectionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConnectionStatus.Descriptor instead.
 func (ConnectionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{1}
+	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{2}
 }
 
 // AccountTier is a HubSpot subscription tier. HubSpot's API does not state the tier; it is
@@ -174,11 +237,11 @@ func (x AccountTier) String() string {
 }
 
 func (AccountTier) Descriptor() protoreflect.EnumDescriptor {
-	return file_connectflo_integrations_v1_connections_proto_enumTypes[2].Descriptor()
+	return file_connectflo_integrations_v1_connections_proto_enumTypes[3].Descriptor()
 }
 
 func (AccountTier) Type() protoreflect.EnumType {
-	return &file_connectflo_integrations_v1_connections_proto_enumTypes[2]
+	return &file_connectflo_integrations_v1_connections_proto_enumTypes[3]
 }
 
 func (x AccountTier) Number() protoreflect.EnumNumber {
@@ -187,10 +250,11 @@ func (x AccountTier) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AccountTier.Descriptor instead.
 func (AccountTier) EnumDescriptor() ([]byte, []int) {
-	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{2}
+	return file_connectflo_integrations_v1_connections_proto_rawDescGZIP(), []int{3}
 }
 
-// Connection is a workspace's link to one HubSpot account through a private-app access token.
+// Connection is a workspace's link to one HubSpot account through an access token: a Service
+// Key, a static-auth project app token, or a legacy private app's token.
 // The token itself is write-only: it is stored encrypted and never returned.
 type Connection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -208,7 +272,8 @@ type Connection struct {
 	StatusReason string `protobuf:"bytes,5,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
 	// HubSpot account (portal) id the token belongs to.
 	HubId int64 `protobuf:"varint,6,opt,name=hub_id,json=hubId,proto3" json:"hub_id,omitempty"`
-	// HubSpot private app id the token belongs to.
+	// HubSpot app id the token belongs to, as HubSpot's token introspection reports it; 0 when
+	// introspection refused the token (HubSpot documents it for private-app tokens only).
 	AppId int64 `protobuf:"varint,7,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
 	// HubSpot subscription tier, inferred from the API limits HubSpot reports.
 	AccountTier AccountTier `protobuf:"varint,8,opt,name=account_tier,json=accountTier,proto3,enum=connectflo.integrations.v1.AccountTier" json:"account_tier,omitempty"`
@@ -224,9 +289,14 @@ type Connection struct {
 	// When the connection was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the connection or its credentials last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The kind of token, told from its shape and whether HubSpot introspected it.
+	CredentialKind CredentialKind `protobuf:"varint,15,opt,name=credential_kind,json=credentialKind,proto3,enum=connectflo.integrations.v1.CredentialKind" json:"credential_kind,omitempty"`
+	// When the token was last set, by Connect or UpdateCredentials. For connections made before
+	// this was recorded, their create_time.
+	CredentialsUpdateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=credentials_update_time,json=credentialsUpdateTime,proto3" json:"credentials_update_time,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Connection) Reset() {
@@ -357,6 +427,20 @@ func (x *Connection) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Connection) GetCredentialKind() CredentialKind {
+	if x != nil {
+		return x.CredentialKind
+	}
+	return CredentialKind_CREDENTIAL_KIND_UNSPECIFIED
+}
+
+func (x *Connection) GetCredentialsUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CredentialsUpdateTime
+	}
+	return nil
+}
+
 // ConnectRequest is the request of Connect.
 type ConnectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -364,8 +448,10 @@ type ConnectRequest struct {
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Friendly name, unique within the workspace, at most 100 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	// The HubSpot private-app access token, pat-{region}-{uuid}. Never
-	// returned, logged or stored unencrypted.
+	// The HubSpot access token: a Service Key or legacy private-app token, pat-{region}-{uuid},
+	// or a static-auth project app token (any other unbroken string of 32 to 1,000 characters of
+	// A-Z a-z 0-9 - . _ ~ + /, optionally ending in =). Never returned, logged or stored
+	// unencrypted.
 	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
 	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
@@ -619,7 +705,7 @@ type UpdateCredentialsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// workspaces/{workspace}/connections/{connection}.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The new private-app access token of the same HubSpot account.
+	// The new access token (any kind Connect takes) of the same HubSpot account.
 	AccessToken string `protobuf:"bytes,2,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
 	// Idempotency key (at most 128 characters without control characters; a UUID is a good
 	// choice). Per workspace, the same request_id with the same request gets the first call's answer
@@ -817,9 +903,19 @@ type TestConnectionResponse struct {
 	// Every problem found, each with a remedy. Empty when all is well.
 	Problems []*Problem `protobuf:"bytes,10,rep,name=problems,proto3" json:"problems,omitempty"`
 	// When the test ran.
-	TestTime      *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=test_time,json=testTime,proto3" json:"test_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TestTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=test_time,json=testTime,proto3" json:"test_time,omitempty"`
+	// Facts about the token that HubSpot's token introspection gave: "hub_id", "app_id" and
+	// "scopes" when it answered; empty when it refused the token (it is documented for
+	// private-app tokens only).
+	IntrospectedFacts []string `protobuf:"bytes,12,rep,name=introspected_facts,json=introspectedFacts,proto3" json:"introspected_facts,omitempty"`
+	// Facts learnt otherwise when introspection refused the token: "hub_id" and "time_zone" from
+	// account-info, "scopes" from one call per scope (granted_scopes lists those proven).
+	ProbedFacts []string `protobuf:"bytes,13,rep,name=probed_facts,json=probedFacts,proto3" json:"probed_facts,omitempty"`
+	// Scopes ConnectFlo relies on that no side-effect-free call can prove, assumed granted for a
+	// token whose scopes were probed; empty when introspected.
+	UnverifiedScopes []string `protobuf:"bytes,14,rep,name=unverified_scopes,json=unverifiedScopes,proto3" json:"unverified_scopes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TestConnectionResponse) Reset() {
@@ -925,6 +1021,27 @@ func (x *TestConnectionResponse) GetProblems() []*Problem {
 func (x *TestConnectionResponse) GetTestTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.TestTime
+	}
+	return nil
+}
+
+func (x *TestConnectionResponse) GetIntrospectedFacts() []string {
+	if x != nil {
+		return x.IntrospectedFacts
+	}
+	return nil
+}
+
+func (x *TestConnectionResponse) GetProbedFacts() []string {
+	if x != nil {
+		return x.ProbedFacts
+	}
+	return nil
+}
+
+func (x *TestConnectionResponse) GetUnverifiedScopes() []string {
+	if x != nil {
+		return x.UnverifiedScopes
 	}
 	return nil
 }
@@ -1162,7 +1279,7 @@ var File_connectflo_integrations_v1_connections_proto protoreflect.FileDescripto
 
 const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\n" +
-	",connectflo/integrations/v1/connections.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x06\n" +
+	",connectflo/integrations/v1/connections.proto\x12\x1aconnectflo.integrations.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\b\n" +
 	"\n" +
 	"Connection\x12\x1a\n" +
 	"\x04name\x18\x01 \x01(\tB\x06\xe0A\x03\xe0A\x05R\x04name\x12&\n" +
@@ -1182,7 +1299,9 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime:u\xeaAr\n" +
+	"updateTime\x12X\n" +
+	"\x0fcredential_kind\x18\x0f \x01(\x0e2*.connectflo.integrations.v1.CredentialKindB\x03\xe0A\x03R\x0ecredentialKind\x12W\n" +
+	"\x17credentials_update_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x15credentialsUpdateTime:u\xeaAr\n" +
 	"&integrations.connectflo.com/Connection\x12/workspaces/{workspace}/connections/{connection}*\vconnections2\n" +
 	"connection\"\xfc\x01\n" +
 	"\x0eConnectRequest\x12F\n" +
@@ -1216,7 +1335,7 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tB\x03\xe0A\x01R\trequestId\"[\n" +
 	"\x15TestConnectionRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
-	"&integrations.connectflo.com/ConnectionR\x04name\"\xba\x05\n" +
+	"&integrations.connectflo.com/ConnectionR\x04name\"\xc8\x06\n" +
 	"\x16TestConnectionResponse\x12K\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2&.connectflo.integrations.v1.ConnectionB\x03\xe0A\x03R\n" +
@@ -1233,7 +1352,10 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"rate_limit\x18\t \x01(\v2+.connectflo.integrations.v1.RateLimitStatusB\x03\xe0A\x03R\trateLimit\x12D\n" +
 	"\bproblems\x18\n" +
 	" \x03(\v2#.connectflo.integrations.v1.ProblemB\x03\xe0A\x03R\bproblems\x12<\n" +
-	"\ttest_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\btestTime\"\x97\x01\n" +
+	"\ttest_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\btestTime\x122\n" +
+	"\x12introspected_facts\x18\f \x03(\tB\x03\xe0A\x03R\x11introspectedFacts\x12&\n" +
+	"\fprobed_facts\x18\r \x03(\tB\x03\xe0A\x03R\vprobedFacts\x120\n" +
+	"\x11unverified_scopes\x18\x0e \x03(\tB\x03\xe0A\x03R\x10unverifiedScopes\"\x97\x01\n" +
 	"\n" +
 	"Capability\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12%\n" +
@@ -1250,7 +1372,13 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\aProblem\x12\x17\n" +
 	"\x04code\x18\x01 \x01(\tB\x03\xe0A\x03R\x04code\x12\x1d\n" +
 	"\amessage\x18\x02 \x01(\tB\x03\xe0A\x03R\amessage\x12\x1b\n" +
-	"\x06remedy\x18\x03 \x01(\tB\x03\xe0A\x03R\x06remedy*:\n" +
+	"\x06remedy\x18\x03 \x01(\tB\x03\xe0A\x03R\x06remedy*\xb6\x01\n" +
+	"\x0eCredentialKind\x12\x1f\n" +
+	"\x1bCREDENTIAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bCREDENTIAL_KIND_PRIVATE_APP\x10\x01\x12\x1f\n" +
+	"\x1bCREDENTIAL_KIND_SERVICE_KEY\x10\x02\x12$\n" +
+	" CREDENTIAL_KIND_STATIC_APP_TOKEN\x10\x03\x12\x1b\n" +
+	"\x17CREDENTIAL_KIND_UNKNOWN\x10\x04*:\n" +
 	"\bProvider\x12\x18\n" +
 	"\x14PROVIDER_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PROVIDER_HUBSPOT\x10\x01*\x93\x01\n" +
@@ -1279,48 +1407,51 @@ func file_connectflo_integrations_v1_connections_proto_rawDescGZIP() []byte {
 	return file_connectflo_integrations_v1_connections_proto_rawDescData
 }
 
-var file_connectflo_integrations_v1_connections_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_connectflo_integrations_v1_connections_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_connectflo_integrations_v1_connections_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_connectflo_integrations_v1_connections_proto_goTypes = []any{
-	(Provider)(0),                    // 0: connectflo.integrations.v1.Provider
-	(ConnectionStatus)(0),            // 1: connectflo.integrations.v1.ConnectionStatus
-	(AccountTier)(0),                 // 2: connectflo.integrations.v1.AccountTier
-	(*Connection)(nil),               // 3: connectflo.integrations.v1.Connection
-	(*ConnectRequest)(nil),           // 4: connectflo.integrations.v1.ConnectRequest
-	(*GetConnectionRequest)(nil),     // 5: connectflo.integrations.v1.GetConnectionRequest
-	(*ListConnectionsRequest)(nil),   // 6: connectflo.integrations.v1.ListConnectionsRequest
-	(*ListConnectionsResponse)(nil),  // 7: connectflo.integrations.v1.ListConnectionsResponse
-	(*UpdateCredentialsRequest)(nil), // 8: connectflo.integrations.v1.UpdateCredentialsRequest
-	(*DeleteConnectionRequest)(nil),  // 9: connectflo.integrations.v1.DeleteConnectionRequest
-	(*TestConnectionRequest)(nil),    // 10: connectflo.integrations.v1.TestConnectionRequest
-	(*TestConnectionResponse)(nil),   // 11: connectflo.integrations.v1.TestConnectionResponse
-	(*Capability)(nil),               // 12: connectflo.integrations.v1.Capability
-	(*RateLimitStatus)(nil),          // 13: connectflo.integrations.v1.RateLimitStatus
-	(*Problem)(nil),                  // 14: connectflo.integrations.v1.Problem
-	(*timestamppb.Timestamp)(nil),    // 15: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 16: google.protobuf.Duration
+	(CredentialKind)(0),              // 0: connectflo.integrations.v1.CredentialKind
+	(Provider)(0),                    // 1: connectflo.integrations.v1.Provider
+	(ConnectionStatus)(0),            // 2: connectflo.integrations.v1.ConnectionStatus
+	(AccountTier)(0),                 // 3: connectflo.integrations.v1.AccountTier
+	(*Connection)(nil),               // 4: connectflo.integrations.v1.Connection
+	(*ConnectRequest)(nil),           // 5: connectflo.integrations.v1.ConnectRequest
+	(*GetConnectionRequest)(nil),     // 6: connectflo.integrations.v1.GetConnectionRequest
+	(*ListConnectionsRequest)(nil),   // 7: connectflo.integrations.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil),  // 8: connectflo.integrations.v1.ListConnectionsResponse
+	(*UpdateCredentialsRequest)(nil), // 9: connectflo.integrations.v1.UpdateCredentialsRequest
+	(*DeleteConnectionRequest)(nil),  // 10: connectflo.integrations.v1.DeleteConnectionRequest
+	(*TestConnectionRequest)(nil),    // 11: connectflo.integrations.v1.TestConnectionRequest
+	(*TestConnectionResponse)(nil),   // 12: connectflo.integrations.v1.TestConnectionResponse
+	(*Capability)(nil),               // 13: connectflo.integrations.v1.Capability
+	(*RateLimitStatus)(nil),          // 14: connectflo.integrations.v1.RateLimitStatus
+	(*Problem)(nil),                  // 15: connectflo.integrations.v1.Problem
+	(*timestamppb.Timestamp)(nil),    // 16: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 17: google.protobuf.Duration
 }
 var file_connectflo_integrations_v1_connections_proto_depIdxs = []int32{
-	0,  // 0: connectflo.integrations.v1.Connection.provider:type_name -> connectflo.integrations.v1.Provider
-	1,  // 1: connectflo.integrations.v1.Connection.status:type_name -> connectflo.integrations.v1.ConnectionStatus
-	2,  // 2: connectflo.integrations.v1.Connection.account_tier:type_name -> connectflo.integrations.v1.AccountTier
-	15, // 3: connectflo.integrations.v1.Connection.fields_discovered_at:type_name -> google.protobuf.Timestamp
-	15, // 4: connectflo.integrations.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
-	15, // 5: connectflo.integrations.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 6: connectflo.integrations.v1.ListConnectionsResponse.connections:type_name -> connectflo.integrations.v1.Connection
-	3,  // 7: connectflo.integrations.v1.TestConnectionResponse.connection:type_name -> connectflo.integrations.v1.Connection
-	16, // 8: connectflo.integrations.v1.TestConnectionResponse.latency:type_name -> google.protobuf.Duration
-	12, // 9: connectflo.integrations.v1.TestConnectionResponse.capabilities:type_name -> connectflo.integrations.v1.Capability
-	13, // 10: connectflo.integrations.v1.TestConnectionResponse.rate_limit:type_name -> connectflo.integrations.v1.RateLimitStatus
-	14, // 11: connectflo.integrations.v1.TestConnectionResponse.problems:type_name -> connectflo.integrations.v1.Problem
-	15, // 12: connectflo.integrations.v1.TestConnectionResponse.test_time:type_name -> google.protobuf.Timestamp
-	16, // 13: connectflo.integrations.v1.RateLimitStatus.interval:type_name -> google.protobuf.Duration
-	15, // 14: connectflo.integrations.v1.RateLimitStatus.daily_reset_time:type_name -> google.protobuf.Timestamp
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	1,  // 0: connectflo.integrations.v1.Connection.provider:type_name -> connectflo.integrations.v1.Provider
+	2,  // 1: connectflo.integrations.v1.Connection.status:type_name -> connectflo.integrations.v1.ConnectionStatus
+	3,  // 2: connectflo.integrations.v1.Connection.account_tier:type_name -> connectflo.integrations.v1.AccountTier
+	16, // 3: connectflo.integrations.v1.Connection.fields_discovered_at:type_name -> google.protobuf.Timestamp
+	16, // 4: connectflo.integrations.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
+	16, // 5: connectflo.integrations.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 6: connectflo.integrations.v1.Connection.credential_kind:type_name -> connectflo.integrations.v1.CredentialKind
+	16, // 7: connectflo.integrations.v1.Connection.credentials_update_time:type_name -> google.protobuf.Timestamp
+	4,  // 8: connectflo.integrations.v1.ListConnectionsResponse.connections:type_name -> connectflo.integrations.v1.Connection
+	4,  // 9: connectflo.integrations.v1.TestConnectionResponse.connection:type_name -> connectflo.integrations.v1.Connection
+	17, // 10: connectflo.integrations.v1.TestConnectionResponse.latency:type_name -> google.protobuf.Duration
+	13, // 11: connectflo.integrations.v1.TestConnectionResponse.capabilities:type_name -> connectflo.integrations.v1.Capability
+	14, // 12: connectflo.integrations.v1.TestConnectionResponse.rate_limit:type_name -> connectflo.integrations.v1.RateLimitStatus
+	15, // 13: connectflo.integrations.v1.TestConnectionResponse.problems:type_name -> connectflo.integrations.v1.Problem
+	16, // 14: connectflo.integrations.v1.TestConnectionResponse.test_time:type_name -> google.protobuf.Timestamp
+	17, // 15: connectflo.integrations.v1.RateLimitStatus.interval:type_name -> google.protobuf.Duration
+	16, // 16: connectflo.integrations.v1.RateLimitStatus.daily_reset_time:type_name -> google.protobuf.Timestamp
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_connectflo_integrations_v1_connections_proto_init() }
@@ -1333,7 +1464,7 @@ func file_connectflo_integrations_v1_connections_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connectflo_integrations_v1_connections_proto_rawDesc), len(file_connectflo_integrations_v1_connections_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -93,10 +93,10 @@ const (
 	// refresh, and TestConnection to see which scope is missing.
 	ErrorReason_ERROR_REASON_FIELDS_NOT_DISCOVERED ErrorReason = 22
 	// FAILED_PRECONDITION: HubSpot does not accept the access token; connect again with a valid
-	// private-app token (UpdateCredentials). Retrying does not help.
+	// token (UpdateCredentials). Retrying does not help.
 	ErrorReason_ERROR_REASON_HUBSPOT_TOKEN_INVALID ErrorReason = 23
 	// FAILED_PRECONDITION: the token lacks scopes (a PreconditionFailure detail lists them, and
-	// metadata "missing_scopes"); add them to the private app and connect again.
+	// metadata "missing_scopes"); add them to the Service Key, app or private app and connect again.
 	ErrorReason_ERROR_REASON_HUBSPOT_MISSING_SCOPES ErrorReason = 24
 	// FAILED_PRECONDITION: the new token belongs to another HubSpot account than the
 	// connection's; use a token of the connection's account, or create a new connection.

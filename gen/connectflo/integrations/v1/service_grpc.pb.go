@@ -62,8 +62,9 @@ const (
 // workspace fails with PERMISSION_DENIED. Errors carry a google.rpc.ErrorInfo whose reason is an
 // UPPER_SNAKE_CASE code in the domain "integrations.connectflo.com".
 type IntegrationServiceClient interface {
-	// Connect validates a HubSpot private-app access token (its shape, HubSpot's token
-	// introspection and one cheap API call), checks its scopes, stores it encrypted, discovers the
+	// Connect validates a HubSpot access token, a Service Key, static app token or private-app
+	// token (its shape, HubSpot's token introspection and one cheap API call; when introspection
+	// refuses the token, account-info and one call per scope), checks its scopes, stores it encrypted, discovers the
 	// account's fields and returns the new Connection with status CONNECTED. Nothing is stored
 	// when any step fails. A workspace holds at most the server's configured number of
 	// connections (default 25): beyond it Connect fails with RESOURCE_EXHAUSTED, reason
@@ -372,8 +373,9 @@ func (c *integrationServiceClient) ListAuditEvents(ctx context.Context, in *List
 // workspace fails with PERMISSION_DENIED. Errors carry a google.rpc.ErrorInfo whose reason is an
 // UPPER_SNAKE_CASE code in the domain "integrations.connectflo.com".
 type IntegrationServiceServer interface {
-	// Connect validates a HubSpot private-app access token (its shape, HubSpot's token
-	// introspection and one cheap API call), checks its scopes, stores it encrypted, discovers the
+	// Connect validates a HubSpot access token, a Service Key, static app token or private-app
+	// token (its shape, HubSpot's token introspection and one cheap API call; when introspection
+	// refuses the token, account-info and one call per scope), checks its scopes, stores it encrypted, discovers the
 	// account's fields and returns the new Connection with status CONNECTED. Nothing is stored
 	// when any step fails. A workspace holds at most the server's configured number of
 	// connections (default 25): beyond it Connect fails with RESOURCE_EXHAUSTED, reason
