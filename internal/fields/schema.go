@@ -13,8 +13,8 @@ type Schema struct {
 	byName     map[string]*Field
 	names      []string // sorted
 
-	pipelines []Pipeline // see WithPipelines
-	owners *OwnerDirectory // what owner-typed fields resolve against; nil: not read
+	pipelines []Pipeline      // see WithPipelines
+	owners    *OwnerDirectory // what owner-typed fields resolve against; nil: not read
 
 	indexOnce sync.Once
 	index     *suggestIndex // built on the first suggestion
