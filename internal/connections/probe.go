@@ -66,7 +66,7 @@ var scopeProbes = []scopeProbe{
 	{"crm.schemas.companies.read", schemaProbe("companies")},
 	{"crm.schemas.deals.read", schemaProbe("deals")},
 	{"crm.objects.owners.read", func(ctx context.Context, c *hubspot.Client) error {
-		_, err := c.ListOwners(ctx, hubspot.ListOwnersOptions{})
+		_, err := c.ListOwners(ctx, hubspot.ListOwnersOptions{FirstPage: true})
 		return err
 	}},
 }

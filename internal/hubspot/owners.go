@@ -33,6 +33,9 @@ type ListOwnersOptions struct {
 	// Archived lists the archived owners (deactivated users) instead of the
 	// active ones: HubSpot lists one or the other.
 	Archived bool
+	// FirstPage stops after the first page: one request, for a caller that only needs to
+	// know whether the owners can be read at all.
+	FirstPage bool
 }
 
 // ownersPageSize is the page size ListOwners asks for; HubSpot's default is
@@ -69,7 +72,7 @@ func (c *Client) ListOwners(ctx context.Context, opts ListOwnersOptions) ([]Owne
 			return nil, err
 		}
 		owners = append(owners, page.Results...)
-		if page.Paging == nil || page.Paging.Next == nil || page.Paging.Next.After == "" || page.Paging.Next.After == after {
+		if opts.FirstPage || page.Paging == nil || page.Paging.Next == nil || page.Paging.Next.After == "" || page.Paging.Next.After == after {
 			return owners, nil
 		}
 		after = page.Paging.Next.After

@@ -39,6 +39,12 @@ func TestListOwnersPagesThroughTheSandbox(t *testing.T) {
 	if err != nil || len(archived) != 1 || !archived[0].Archived || archived[0].LastName != "Kim" {
 		t.Errorf("archived owners = %+v, %v; want the one archived sample owner", archived, err)
 	}
+	// FirstPage (a probe of the owners scope) costs one request however many owners there are.
+	e.sb.ResetCounters()
+	first, err := c.ListOwners(t.Context(), hubspot.ListOwnersOptions{FirstPage: true})
+	if n := requests(e.sb.Counters(), "GET /crm/owners/2026-03/"); err != nil || len(first) != 500 || n != 1 {
+		t.Errorf("first page: %d owners in %d requests, %v; want 500 in 1", len(first), n, err)
+	}
 }
 
 // The sandbox's deal pipelines and property groups decode as HubSpot's would: stage ids
