@@ -39,12 +39,7 @@ func batchUpdate(c *call) reply {
 	if rep, dup := c.duplicateIDs(ids, false); dup {
 		return rep
 	}
-	type prepared struct {
-		in     writeInput
-		r      *record
-		values map[string]string
-	}
-	var good []prepared
+	var good []preparedWrite
 	var failures []itemFailure
 	var missing []string
 	claimed := map[string]bool{}
@@ -54,23 +49,19 @@ func batchUpdate(c *call) reply {
 			missing = append(missing, in.ID)
 			continue
 		}
-		values, verr := c.checkValues(ot, in.Properties, r)
-		if verr == nil {
-			if f := c.emailClaim(ot, r, values, claimed); f != nil {
-				failures = append(failures, *f)
-				continue
-			}
-			good = append(good, prepared{in: in, r: r, values: values})
+		p, f := c.prepareWrite(ot, in, in.Properties, r, claimed)
+		if f != nil {
+			failures = append(failures, *f)
 			continue
 		}
-		failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
+		good = append(good, p)
 	}
 	if len(missing) > 0 {
 		return jsonReply(http.StatusNotFound, apiError{Status: "error", Message: "Could not get some " + ot.upper() +
 			" objects, they may be deleted or not exist. Check that ids are valid.", CorrelationID: c.correlationID,
 			Category: categoryObjectNotFound, Context: map[string][]string{"ids": missing}})
 	}
-	return writeBatch(c, http.StatusOK, false, good, failures, func(p prepared) (recordJSON, *itemFailure) {
+	return writeBatch(c, http.StatusOK, false, good, failures, func(p preparedWrite) (recordJSON, *itemFailure) {
 		if conflict := c.acct.updateRecord(ot, p.r, p.values, c.now); conflict != nil {
 			return recordJSON{}, &itemFailure{traceID: p.in.ObjectWriteTraceID, conflict: conflict}
 		}
@@ -79,6 +70,28 @@ func batchUpdate(c *call) reply {
 		rj.ObjectWriteTraceID = p.in.ObjectWriteTraceID
 		return rj, nil
 	})
+}
+
+// preparedWrite is one input of a batch update or upsert that passed every check, with the
+// record it writes (nil: one to create) and its validated values.
+type preparedWrite struct {
+	in     writeInput
+	r      *record
+	values map[string]string
+}
+
+// prepareWrite checks one input of a batch update or upsert against r, the record it writes
+// (nil: one to create): its values, then its email against the account and the batch's other
+// inputs (claimed). Nothing is written until every input of the batch has passed.
+func (c *call) prepareWrite(ot *objectType, in writeInput, props propertyInput, r *record, claimed map[string]bool) (preparedWrite, *itemFailure) {
+	values, verr := c.checkValues(ot, props, r)
+	if verr != nil {
+		return preparedWrite{}, &itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr}
+	}
+	if f := c.emailClaim(ot, r, values, claimed); f != nil {
+		return preparedWrite{}, f
+	}
+	return preparedWrite{in: in, r: r, values: values}, nil
 }
 
 // emailClaim refuses, before anything is written, a contact write whose email another
@@ -129,12 +142,7 @@ func batchUpsert(c *call) reply {
 	if rep, dup := c.duplicateIDs(ids, byEmail); dup {
 		return rep
 	}
-	type prepared struct {
-		in     writeInput
-		r      *record // nil: create
-		values map[string]string
-	}
-	var good []prepared
+	var good []preparedWrite
 	var failures []itemFailure
 	claimed := map[string]bool{}
 	for _, in := range req.Inputs {
@@ -147,18 +155,14 @@ func batchUpsert(c *call) reply {
 			// A created record takes the id value as its idProperty value.
 			props[in.IDProperty] = []byte(`"` + strings.ReplaceAll(in.ID, `"`, `\"`) + `"`)
 		}
-		values, verr := c.checkValues(ot, props, r)
-		if verr == nil {
-			if f := c.emailClaim(ot, r, values, claimed); f != nil {
-				failures = append(failures, *f)
-				continue
-			}
-			good = append(good, prepared{in: in, r: r, values: values})
+		p, f := c.prepareWrite(ot, in, props, r, claimed)
+		if f != nil {
+			failures = append(failures, *f)
 			continue
 		}
-		failures = append(failures, itemFailure{traceID: in.ObjectWriteTraceID, invalid: verr})
+		good = append(good, p)
 	}
-	return writeBatch(c, http.StatusOK, false, good, failures, func(p prepared) (recordJSON, *itemFailure) {
+	return writeBatch(c, http.StatusOK, false, good, failures, func(p preparedWrite) (recordJSON, *itemFailure) {
 		created := p.r == nil
 		r := p.r
 		var conflict *conflictError
