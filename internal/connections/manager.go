@@ -36,8 +36,16 @@ import (
 // HubSpot is asked.
 var (
 	patPattern    = regexp.MustCompile(`^pat-[a-z]{2,4}[0-9]{0,3}-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	opaquePattern = regexp.MustCompile(`^[A-Za-z0-9._~+/-]{32,1000}=*$`)
+	opaquePattern = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9._~+/-]{%d,1000}=*$`, minOpaqueTokenLength))
 )
+
+// minOpaqueTokenLength is the shortest value taken as a static app token.
+const minOpaqueTokenLength = 32
+
+// TokenShapeRule says in words what validTokenShape accepts, and where to copy a token from.
+var TokenShapeRule = fmt.Sprintf("a Service Key or a legacy private app's token looks like pat-na1-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, "+
+	"a static app token is one unbroken string of at least %d letters, digits and -._~+/. Copy the whole value from HubSpot "+
+	"(Development → Keys → Service keys; your app's Distribution tab; or Settings → Integrations → Private Apps → your app → Auth)", minOpaqueTokenLength)
 
 // validTokenShape is the one token-shape rule of the service.
 func validTokenShape(raw string) bool {

@@ -48,7 +48,7 @@ func (s *Service) Connect(ctx context.Context, req *integrationsv1.ConnectReques
 			Description: fmt.Sprintf("must be valid text of at most %d characters", connections.MaxDisplayNameLength)})
 	}
 	if strings.TrimSpace(req.GetAccessToken()) == "" {
-		violations = append(violations, rpcerr.Violation{Field: "access_token", Description: "is required: " + tokenFormatViolation})
+		violations = append(violations, rpcerr.Violation{Field: "access_token", Description: "is required: " + connections.TokenShapeRule})
 	}
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		violations = append(violations, *v)
@@ -78,7 +78,7 @@ func (s *Service) UpdateCredentials(ctx context.Context, req *integrationsv1.Upd
 		return nil, err
 	}
 	if strings.TrimSpace(req.GetAccessToken()) == "" {
-		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "access_token", Description: "is required: " + tokenFormatViolation})
+		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "access_token", Description: "is required: " + connections.TokenShapeRule})
 	}
 	if v := validateRequestID(req.GetRequestId()); v != nil {
 		return nil, rpcerr.InvalidArgument(*v)

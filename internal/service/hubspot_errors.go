@@ -31,10 +31,9 @@ var (
 	reasonHubSpotInvalid   = rpcerr.ReasonHubSpotRequestInvalid
 )
 
-// tokenFormatViolation explains what a private-app token looks like.
-const tokenFormatViolation = "is not a HubSpot access token: a Service Key or a legacy private app's token looks like pat-na1-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, " +
-	"a static app token is one unbroken string of at least 32 letters, digits and -._~+/. Copy the whole value from HubSpot " +
-	"(Development → Keys → Service keys; your app's Distribution tab; or Settings → Integrations → Private Apps → your app → Auth)"
+// tokenFormatViolation is the description of an access token of the wrong shape; the rule is
+// the connections package's.
+var tokenFormatViolation = "is not a HubSpot access token: " + connections.TokenShapeRule
 
 // mapLifecycleError maps the errors of the connection lifecycle and of HubSpot calls to
 // statuses with details; it returns nil for errors it does not know. name is the connection
