@@ -144,8 +144,8 @@ func TestDemoModeCommandsWork(t *testing.T) {
 			curls = append(curls, line)
 		}
 	}
-	if len(grpcurls) != 2 || len(curls) != 10 {
-		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 2 and 10:\n%s", len(grpcurls), len(curls), stdout.String())
+	if len(grpcurls) != 2 || len(curls) != 11 {
+		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 2 and 11:\n%s", len(grpcurls), len(curls), stdout.String())
 	}
 
 	// grpcurl: Connect, then TestConnection.
@@ -188,6 +188,10 @@ func TestDemoModeCommandsWork(t *testing.T) {
 			return b["status"] == "TIMELINE_EVENT_STATUS_DELIVERED"
 		}, "the timeline event is delivered"},
 		{200, func(b map[string]any) bool { l, _ := b["schemas"].([]any); return len(l) == 3 }, "fields of 3 object types"},
+		{200, func(b map[string]any) bool {
+			raw, _ := json.Marshal(b["properties"])
+			return strings.Contains(string(raw), `"2096394"`) && strings.Contains(string(raw), `"1467822"`)
+		}, "the deal moves to Enterprise's Closed Won (stage 2096394 of pipeline 1467822)"},
 	}
 	for i, line := range curls {
 		status, body := curlRequest(t, line)

@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 	}
 	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
 		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token,
-		serviceKey: demo.ServiceKey.Token})
+		serviceKey: demo.ServiceKey.Token, deal: demo.Seed.Deals[0]})
 	srv.ready = ready // called once it serves, after the commands above are printed
 	err = srv.Serve(ctx)
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -78,8 +78,8 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 }
 
 type demoInfo struct {
-	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals, serviceKey string
-	hubID                                                                      int64
+	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals, serviceKey, deal string
+	hubID                                                                            int64
 }
 
 // printDemo writes the copy-paste block of demo mode.
@@ -123,6 +123,11 @@ Once connected, use the CRM (REST shown; every call exists over gRPC too):
   %s -d '{"timelineEvent":{"kind":"TIMELINE_EVENT_KIND_NOTE","contact":{"email":"ada@example.com"},"occurTime":"2026-11-27T12:00:00Z","title":"Chat","body":"Asked about pricing"},"requestId":"demo-1","waitForDelivery":true}' %s/connections/sandbox/timelineEvents
   %s %s/connections/sandbox/fields
 
+Win a deal in another pipeline: "Closed Won" is a stage of each pipeline, resolved within the
+one the request names (the sample deal is in the Sales Pipeline; Enterprise's stage ids are
+numbers, as on a real portal):
+  %s -X PATCH -d '{"properties":{"pipeline":"Enterprise","dealstage":"Closed Won"}}' %s/connections/sandbox/objects/deals/records/%s
+
 `, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals, d.serviceKey,
 		grpcurl, demoWorkspace, d.token, svc,
 		grpcurl, demoWorkspace, svc,
@@ -131,5 +136,6 @@ Once connected, use the CRM (REST shown; every call exists over gRPC too):
 		curl, api,
 		curl, d.tokenNoDeals, api,
 		curl, d.serviceKey, api,
-		curl, api, curl, api, curl, api, curl, api, curl, api)
+		curl, api, curl, api, curl, api, curl, api, curl, api,
+		curl, api, d.deal)
 }
