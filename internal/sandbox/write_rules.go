@@ -52,8 +52,12 @@ func (s *Sandbox) AddWriteRule(hubID int64, rule WriteRule) (WriteRule, error) {
 		return WriteRule{}, fmt.Errorf("sandbox: unknown object type %q", rule.ObjectType)
 	}
 	rule.ObjectType = ot.name
-	for _, name := range []string{rule.Property, rule.WhenProperty} {
-		if _, ok := a.schema[ot.name].byName[name]; !ok && (name != "" || rule.Property == "") {
+	names := []string{rule.Property}
+	if rule.WhenProperty != "" {
+		names = append(names, rule.WhenProperty)
+	}
+	for _, name := range names {
+		if _, ok := a.schema[ot.name].byName[name]; !ok {
 			return WriteRule{}, fmt.Errorf("sandbox: write rule: %s has no property %q", ot.name, name)
 		}
 	}
@@ -162,7 +166,8 @@ func writeRulesBody(correlationID string, details []errorDetail) apiError {
 // lifecycle stage can only be set forward in the stage order, and to set it backward the
 // existing value must be cleared first
 // (https://developers.hubspot.com/docs/guides/api/crm/objects/contacts, "Update
-// contacts"); companies follow the same rule. Clearing (the empty string) is always
+// contacts"); the sandbox applies it to companies too, which have the same property
+// (unverified). Clearing (the empty string) is always
 // allowed, and so is any stage once the value is empty. The 400 body is our guess:
 // HubSpot documents the rule, not the error, so the sandbox answers a VALIDATION_ERROR
 // whose errors[] entry names the property and, in context, both stages.

@@ -201,9 +201,11 @@ func upsertStatus(err error, connection string, schema *fields.Schema) error {
 			"too many upserts are waiting for HubSpot's rate limit on this connection; retry after the delay", map[string]string{"connection": connection}, rpcerr.RetryInfo(time.Second))
 	case errors.Is(err, upsert.ErrClosed):
 		return shuttingDown()
-	case ruleRefusal(err, schema, "contact") != nil:
-		return ruleRefusal(err, schema, "contact")
-	case errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0:
+	}
+	if refusal := ruleRefusal(err, schema, "contact"); refusal != nil {
+		return refusal
+	}
+	if errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0 {
 		return refusedValues(apiErr, schema, "contact")
 	}
 	return nil

@@ -438,7 +438,8 @@ type UpsertContactRequest struct {
 	// LIFECYCLE_STAGE_BACKWARD, naming both stages. With it, when HubSpot refuses the move, the
 	// service does what HubSpot's docs advise: it clears the stage, then writes the request
 	// again, two more requests to HubSpot. If the second of them fails, the stage is left empty
-	// and the call fails with that error; sending the same request again completes it.
+	// and the call fails with that error; a retry then sets the stage directly, the record's stage
+	// being empty.
 	AllowLifecycleStageBackward bool `protobuf:"varint,5,opt,name=allow_lifecycle_stage_backward,json=allowLifecycleStageBackward,proto3" json:"allow_lifecycle_stage_backward,omitempty"`
 	unknownFields               protoimpl.UnknownFields
 	sizeCache                   protoimpl.SizeCache
@@ -1270,7 +1271,8 @@ type UpdateRecordRequest struct {
 	// LIFECYCLE_STAGE_BACKWARD, naming both stages. With it, when HubSpot refuses the move, the
 	// service does what HubSpot's docs advise: it clears the stage, then writes the request
 	// again, two more requests to HubSpot. If the second of them fails, the stage is left empty
-	// and the call fails with that error; sending the same request again completes it.
+	// and the call fails with that error; a retry then sets the stage directly, the record's stage
+	// being empty.
 	AllowLifecycleStageBackward bool `protobuf:"varint,5,opt,name=allow_lifecycle_stage_backward,json=allowLifecycleStageBackward,proto3" json:"allow_lifecycle_stage_backward,omitempty"`
 	unknownFields               protoimpl.UnknownFields
 	sizeCache                   protoimpl.SizeCache
