@@ -57,6 +57,9 @@ const (
 	ReasonHubSpotDiscoveryFailed   = "HUBSPOT_DISCOVERY_FAILED"
 	ReasonHubSpotRedirected        = "HUBSPOT_REDIRECTED"
 
+	// HubSpot's rules on record values.
+	ReasonLifecycleStageBackward = "LIFECYCLE_STAGE_BACKWARD"
+
 	// Timeline events and upserts.
 	ReasonTimelineQueueFull    = "TIMELINE_QUEUE_FULL"
 	ReasonUpsertOutcomeUnknown = "UPSERT_OUTCOME_UNKNOWN"

@@ -53,12 +53,62 @@ type Violation struct {
 	PropertyName string // e.g. "foo"; empty when HubSpot did not say
 	Code         string // e.g. PROPERTY_DOESNT_EXIST, INVALID_EMAIL, INVALID_INTEGER, CodeMissingRequiredProperty
 	Message      string
+	// Current and Requested are, for CodeLifecycleStageBackward, the stage the record holds
+	// and the one the write asked for (from errors[].context currentValue/requestedValue).
+	Current, Requested string
+	// WhenProperty and WhenValue are, for CodeMissingConditionalRequiredProperty, the
+	// condition that made the property required, when the body names it
+	// (errors[].context conditionPropertyName/conditionValue).
+	WhenProperty, WhenValue string
 }
 
-// CodeMissingRequiredProperty is the Violation code for a property a create left unset
-// although HubSpot requires it. Unlike the other codes it names a property the write did
-// NOT set. HubSpot's body for it has no errors[]: the names come from context.properties.
-const CodeMissingRequiredProperty = "MISSING_REQUIRED_PROPERTY"
+// Violation codes the callers of this package act on.
+const (
+	// CodeMissingRequiredProperty is the code for a property a create left unset although
+	// HubSpot requires it: one HubSpot itself requires (its body has no errors[], the names
+	// come from context.properties), or a required field of the account's "create record"
+	// form under the 2026-09 write validation (an errors[] entry with this code). Unlike
+	// the value codes it names a property the write did NOT set.
+	CodeMissingRequiredProperty = "MISSING_REQUIRED_PROPERTY"
+	// CodeMissingConditionalRequiredProperty is the 2026-09 write validation's code for a
+	// property an account admin made required when another property has a given value
+	// (https://developers.hubspot.com/changelog, September 2026). It too names a property
+	// the write did not set.
+	CodeMissingConditionalRequiredProperty = "MISSING_CONDITIONAL_REQUIRED_PROPERTY"
+	// CodeLifecycleStageBackward is the code for a write that moves lifecyclestage to a
+	// stage before the record's current one. HubSpot documents the rule (the stage can only
+	// be set forward; clear it first to go back:
+	// https://developers.hubspot.com/docs/guides/api/crm/objects/contacts) but not its
+	// error body; this is the code our sandbox answers, with both stages in context.
+	CodeLifecycleStageBackward = "INVALID_LIFECYCLE_STAGE_TRANSITION"
+)
+
+// DependsOnRecord reports whether the refusal depends on more than the value the input
+// sent for PropertyName: on the record's current state (a backward lifecycle stage) or on
+// properties the input did not set (a missing required property). Inputs sending the same
+// value are then not all guilty, so a batch's culprit cannot be found by value.
+func (v Violation) DependsOnRecord() bool {
+	switch v.Code {
+	case CodeMissingRequiredProperty, CodeMissingConditionalRequiredProperty, CodeLifecycleStageBackward:
+		return true
+	}
+	return false
+}
+
+// LifecycleStageBackward returns the violation of err that refused moving lifecyclestage
+// backward, if any: its Current and Requested name the two stages.
+func LifecycleStageBackward(err error) (Violation, bool) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return Violation{}, false
+	}
+	for _, v := range apiErr.Violations {
+		if v.Code == CodeLifecycleStageBackward {
+			return v, true
+		}
+	}
+	return Violation{}, false
+}
 
 // APIError is a HubSpot error response, or one failed input of a batch
 // (then StatusCode is 0 and Category says what went wrong).

@@ -162,7 +162,9 @@ func violations(details []errorDetail, message string) []Violation {
 	embedded := embeddedViolations(message)
 	var out []Violation
 	for i, d := range details {
-		v := Violation{Code: d.code, Message: d.message}
+		v := Violation{Code: d.code, Message: d.message, Current: first(d.context["currentValue"]),
+			Requested: first(d.context["requestedValue"]), WhenProperty: first(d.context["conditionPropertyName"]),
+			WhenValue: first(d.context["conditionValue"])}
 		if names := d.context["propertyName"]; len(names) > 0 {
 			v.PropertyName = names[0]
 		} else if i < len(embedded) && len(embedded) == len(details) {
@@ -190,6 +192,14 @@ func missingRequired(context map[string][]string, message string) []Violation {
 		}
 	}
 	return out
+}
+
+// first is the first of a context value's strings, or "".
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 func embeddedViolations(message string) []Violation {

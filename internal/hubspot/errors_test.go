@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,10 +21,15 @@ const (
 	body400             = `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"foo\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"foo\",\"localizedErrorMessage\":\"…\",\"portalId\":123}]","correlationId":"c6","errors":[{"message":"Property \"foo\" does not exist","code":"PROPERTY_DOESNT_EXIST","context":{"propertyName":["foo"]}}],"category":"VALIDATION_ERROR"}`
 	body400EmbeddedOnly = `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Email address a@@b is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"},{\"isValid\":false,\"message\":\"abc was not a valid long.\",\"error\":\"INVALID_INTEGER\",\"name\":\"numberofemployees\"}]","correlationId":"c7","category":"VALIDATION_ERROR"}`
 	body400Required     = `{"status":"error","message":"Error creating COMMUNICATION. Some required properties were not set.","correlationId":"c11","context":{"properties":["hs_communication_channel_type","hs_communication_logged_from"]},"category":"VALIDATION_ERROR"}`
-	body400NonUnique    = `{"status":"error","message":"Unable to perform update/upsert by non-unique 0-2 property domain","correlationId":"c8","category":"VALIDATION_ERROR"}`
-	body429Ten          = `{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c9","policyName":"TEN_SECONDLY_ROLLING","groupName":"publicapi:private_app-api-calls-ten-secondly:789:456"}`
-	body429Daily        = `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c10","policyName":"DAILY","requestId":"r1"}`
-	body429Secondly     = `{"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","policyName":"SECONDLY"}`
+	// The 2026-09 write validation's refusal (second-hand shape; the condition keys are our
+	// sandbox's) and the lifecycle-stage refusal (the sandbox's own body: HubSpot documents
+	// the rule, not the error).
+	body400Rules     = `{"status":"error","message":"Some required properties were not set.","correlationId":"c12","category":"VALIDATION_ERROR","errors":[{"message":"closed_lost_reason is required when dealstage is closedlost","code":"MISSING_CONDITIONAL_REQUIRED_PROPERTY","context":{"propertyName":["closed_lost_reason"],"conditionPropertyName":["dealstage"],"conditionValue":["closedlost"]}},{"message":"firstname is required when creating a contact","code":"MISSING_REQUIRED_PROPERTY","context":{"propertyName":["firstname"]}}]}`
+	body400Lifecycle = `{"status":"error","message":"lifecyclestage can only be set forward","correlationId":"c13","category":"VALIDATION_ERROR","errors":[{"message":"lifecyclestage can only be set forward","code":"INVALID_LIFECYCLE_STAGE_TRANSITION","context":{"propertyName":["lifecyclestage"],"currentValue":["customer"],"requestedValue":["lead"]}}]}`
+	body400NonUnique = `{"status":"error","message":"Unable to perform update/upsert by non-unique 0-2 property domain","correlationId":"c8","category":"VALIDATION_ERROR"}`
+	body429Ten       = `{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c9","policyName":"TEN_SECONDLY_ROLLING","groupName":"publicapi:private_app-api-calls-ten-secondly:789:456"}`
+	body429Daily     = `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c10","policyName":"DAILY","requestId":"r1"}`
+	body429Secondly  = `{"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","policyName":"SECONDLY"}`
 )
 
 func TestDecodeHTTPError(t *testing.T) {
@@ -81,6 +87,30 @@ func TestDecodeHTTPError(t *testing.T) {
 				{PropertyName: "hs_communication_logged_from", Code: CodeMissingRequiredProperty, Message: msg},
 			}
 			if d := diff(want, mustAPIError(t, err).Violations); d != "" {
+				t.Error(d)
+			}
+		}},
+		{name: "400 write rules, one violation per unset property with its condition", status: 400, body: body400Rules, is: ErrValidation, check: func(t *testing.T, err error) {
+			want := []Violation{
+				{PropertyName: "closed_lost_reason", Code: CodeMissingConditionalRequiredProperty,
+					Message: "closed_lost_reason is required when dealstage is closedlost", WhenProperty: "dealstage", WhenValue: "closedlost"},
+				{PropertyName: "firstname", Code: CodeMissingRequiredProperty, Message: "firstname is required when creating a contact"},
+			}
+			if d := diff(want, mustAPIError(t, err).Violations); d != "" {
+				t.Error(d)
+			}
+			if _, ok := LifecycleStageBackward(err); ok {
+				t.Error("LifecycleStageBackward found a lifecycle refusal in a write-rules refusal")
+			}
+		}},
+		{name: "400 lifecycle stage moved backward names both stages", status: 400, body: body400Lifecycle, is: ErrValidation, check: func(t *testing.T, err error) {
+			want := Violation{PropertyName: "lifecyclestage", Code: CodeLifecycleStageBackward,
+				Message: "lifecyclestage can only be set forward", Current: "customer", Requested: "lead"}
+			got, ok := LifecycleStageBackward(fmt.Errorf("wrapped: %w", err))
+			if !ok {
+				t.Fatal("LifecycleStageBackward did not find the refusal")
+			}
+			if d := diff(want, got); d != "" {
 				t.Error(d)
 			}
 		}},

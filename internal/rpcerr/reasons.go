@@ -66,6 +66,9 @@ var (
 	ReasonHubSpotDiscoveryFailed = Name(integrationsv1.ErrorReason_ERROR_REASON_HUBSPOT_DISCOVERY_FAILED)
 	ReasonHubSpotRedirected      = Name(integrationsv1.ErrorReason_ERROR_REASON_HUBSPOT_REDIRECTED)
 
+	// HubSpot's rules on record values.
+	ReasonLifecycleStageBackward = Name(integrationsv1.ErrorReason_ERROR_REASON_LIFECYCLE_STAGE_BACKWARD)
+
 	// Timeline events and upserts.
 	ReasonTimelineQueueFull    = Name(integrationsv1.ErrorReason_ERROR_REASON_TIMELINE_QUEUE_FULL)
 	ReasonUpsertOutcomeUnknown = Name(integrationsv1.ErrorReason_ERROR_REASON_UPSERT_OUTCOME_UNKNOWN)

@@ -81,6 +81,8 @@ type account struct {
 	// owners in creation order, archived ones included; nextOwnerID feeds CreateOwner.
 	owners      []Owner
 	nextOwnerID int64
+	// writeRules are the admin's write-validation rules, in the order added.
+	writeRules []WriteRule
 }
 
 type token struct {

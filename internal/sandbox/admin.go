@@ -72,6 +72,7 @@ func (s *Sandbox) adminRoutes(m *http.ServeMux) {
 		err := s.Associate(pathHubID(r), in.FromType, in.FromID, in.ToType, in.ToID, in.TypeID)
 		adminResult(w, http.StatusCreated, in, err)
 	})
+	s.writeRuleRoutes(m)
 	m.HandleFunc("GET /_sandbox/limits", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		l := s.limits

@@ -37,8 +37,9 @@ type writeInput struct {
 }
 
 // checkValues validates a write's values and the stage against the pipeline of current
-// (the record updated, nil on create), then (on create) that the required properties are
-// set, returning the 400 to answer when they are not.
+// (the record updated, nil on create), that lifecyclestage does not move backward, then
+// (on create) that the required properties are set, then the account admin's write rules,
+// returning the 400 to answer when they are not.
 func (c *call) checkValues(ot *objectType, in propertyInput, current *record) (map[string]string, *apiError) {
 	values, errs := validateValues(c.acct, c.acct.schema[ot.name], in.strings())
 	if len(errs) == 0 {
@@ -48,6 +49,10 @@ func (c *call) checkValues(ot *objectType, in propertyInput, current *record) (m
 	if len(errs) > 0 {
 		body := propertyErrorsBody(c.correlationID, errs)
 		return nil, &body
+	}
+	if d := c.acct.checkLifecycle(ot, current, values); d != nil {
+		return nil, &apiError{Status: "error", Message: d.Message, CorrelationID: c.correlationID,
+			Category: categoryValidation, Errors: []errorDetail{*d}}
 	}
 	if creating {
 		var missing []string
@@ -60,6 +65,10 @@ func (c *call) checkValues(ot *objectType, in propertyInput, current *record) (m
 			body := missingRequiredBody(c.correlationID, ot, missing)
 			return nil, &body
 		}
+	}
+	if details := c.acct.checkWriteRules(ot, current, values); len(details) > 0 {
+		body := writeRulesBody(c.correlationID, details)
+		return nil, &body
 	}
 	return values, nil
 }

@@ -89,11 +89,17 @@ func (s *Service) UpsertContact(ctx context.Context, req *integrationsv1.UpsertC
 	}
 	b, err := c.handle.Batcher(ctx)
 	if err != nil {
-		return nil, s.upsertError(ctx, err, name.String())
+		return nil, s.upsertError(ctx, err, name.String(), c.schema)
 	}
 	res, err := b.Upsert(ctx, email, props)
+	if err != nil && req.GetAllowLifecycleStageBackward() {
+		// Each upsert returns before the next is queued, so the clear reaches HubSpot first.
+		res, err = clearThenSet(ctx, err, func(ctx context.Context, p map[string]string) (upsert.Result, error) {
+			return b.Upsert(ctx, email, p)
+		}, props)
+	}
 	if err != nil {
-		return nil, s.upsertError(ctx, err, name.String())
+		return nil, s.upsertError(ctx, err, name.String(), c.schema)
 	}
 	return upsertResponse(name, res), nil
 }
@@ -156,16 +162,16 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.B
 	}
 	b, err := c.handle.Batcher(ctx)
 	if err != nil {
-		return nil, s.upsertError(ctx, err, name.String())
+		return nil, s.upsertError(ctx, err, name.String(), c.schema)
 	}
 	items, err := b.UpsertMany(ctx, valid)
 	if err != nil {
-		return nil, s.upsertError(ctx, err, name.String())
+		return nil, s.upsertError(ctx, err, name.String(), c.schema)
 	}
 	for k, it := range items {
 		out := resp.Results[positions[k]]
 		if it.Err != nil {
-			out.Error = status.Convert(s.upsertError(ctx, it.Err, name.String())).Proto()
+			out.Error = status.Convert(s.upsertError(ctx, it.Err, name.String(), c.schema)).Proto()
 			continue
 		}
 		r := upsertResponse(name, it.Result)
@@ -175,16 +181,16 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.B
 }
 
 // upsertError maps what a batcher returns for one contact.
-func (s *Service) upsertError(ctx context.Context, err error, connection string) error {
-	if st := upsertStatus(err, connection); st != nil {
+func (s *Service) upsertError(ctx context.Context, err error, connection string, schema *fields.Schema) error {
+	if st := upsertStatus(err, connection, schema); st != nil {
 		return st
 	}
 	return s.failFor(ctx, err, connection)
 }
 
-// upsertStatus maps the batcher's own errors and HubSpot's verdict on a contact's values;
-// nil for errors the general mapping handles.
-func upsertStatus(err error, connection string) error {
+// upsertStatus maps the batcher's own errors and HubSpot's verdict on a contact's values
+// (labelled from schema, which may be nil); nil for errors the general mapping handles.
+func upsertStatus(err error, connection string, schema *fields.Schema) error {
 	var apiErr *hubspot.APIError
 	switch {
 	case errors.Is(err, upsert.ErrOutcomeUnknown):
@@ -195,20 +201,12 @@ func upsertStatus(err error, connection string) error {
 			"too many upserts are waiting for HubSpot's rate limit on this connection; retry after the delay", map[string]string{"connection": connection}, rpcerr.RetryInfo(time.Second))
 	case errors.Is(err, upsert.ErrClosed):
 		return shuttingDown()
-	case errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0:
-		var vs []rpcerr.Violation
-		for _, v := range apiErr.Violations {
-			field := "properties"
-			if v.PropertyName != "" {
-				field = "properties." + v.PropertyName
-			}
-			desc := "HubSpot refused the value: " + v.Message
-			if v.Code == hubspot.CodeMissingRequiredProperty {
-				desc = "HubSpot requires it to create the contact; set it: " + v.Message
-			}
-			vs = append(vs, rpcerr.Violation{Field: field, Description: desc})
-		}
-		return rpcerr.Invalid(rpcerr.ReasonHubSpotRejectedValue, "HubSpot refused the contact", nil, vs...)
+	}
+	if refusal := ruleRefusal(err, schema, "contact"); refusal != nil {
+		return refusal
+	}
+	if errors.Is(err, hubspot.ErrValidation) && errors.As(err, &apiErr) && len(apiErr.Violations) > 0 {
+		return refusedValues(apiErr, schema, "contact")
 	}
 	return nil
 }

@@ -75,11 +75,16 @@ func TestUpsertViolationsNameTheProperty(t *testing.T) {
 			{PropertyName: "lastname", Code: hubspot.CodeMissingRequiredProperty, Message: required}}},
 			[]*errdetails.BadRequest_FieldViolation{{Field: "properties.lastname",
 				Description: "HubSpot requires it to create the contact; set it: " + required}}},
+		{"a property an admin's rule requires", &hubspot.APIError{StatusCode: 400, Category: "VALIDATION_ERROR", Violations: []hubspot.Violation{
+			{PropertyName: "company", Code: hubspot.CodeMissingConditionalRequiredProperty, Message: "company is required when lifecyclestage is customer",
+				WhenProperty: "lifecyclestage", WhenValue: "customer"}}},
+			[]*errdetails.BadRequest_FieldViolation{{Field: "properties.company",
+				Description: `required when lifecyclestage is "customer" (a rule of the HubSpot account); set it`}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st := status.Convert(upsertStatus(tc.err, "workspaces/w/connections/c"))
+			st := status.Convert(upsertStatus(tc.err, "workspaces/w/connections/c", nil))
 			var got []*errdetails.BadRequest_FieldViolation
 			for _, d := range st.Details() {
 				if br, ok := d.(*errdetails.BadRequest); ok {
@@ -93,5 +98,27 @@ func TestUpsertViolationsNameTheProperty(t *testing.T) {
 				t.Errorf("field violations (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLifecycleBackwardIsAFailedPrecondition: HubSpot's refusal to move a contact's
+// lifecyclestage backward is FAILED_PRECONDITION, reason LIFECYCLE_STAGE_BACKWARD, with both
+// stages in the metadata, not a field violation: the value is valid, the record's stage is not.
+func TestLifecycleBackwardIsAFailedPrecondition(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("upsert: %w", &hubspot.APIError{StatusCode: 400, Category: "VALIDATION_ERROR", Violations: []hubspot.Violation{
+		{PropertyName: "lifecyclestage", Code: hubspot.CodeLifecycleStageBackward, Current: "customer", Requested: "lead"}}})
+	st := status.Convert(upsertStatus(err, "workspaces/w/connections/c", nil))
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			info = i
+		}
+	}
+	got := []any{st.Code(), info.GetReason(), info.GetMetadata()}
+	want := []any{codes.FailedPrecondition, "LIFECYCLE_STAGE_BACKWARD",
+		map[string]string{"field": "properties.lifecyclestage", "current": "customer", "requested": "lead"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("code, reason, metadata (-want +got):\n%s", diff)
 	}
 }

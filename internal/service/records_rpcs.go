@@ -99,8 +99,17 @@ func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRe
 	}
 	// An update sets absolute values, so a retry with the same request_id repeats it
 	// harmlessly; nothing needs recording.
-	o, err := c.client.UpdateObject(ctx, r.ObjectType, r.ID, props, hubspot.UpdateObjectOptions{IDProperty: idProp})
+	update := func(ctx context.Context, p map[string]string) (*hubspot.Object, error) {
+		return c.client.UpdateObject(ctx, r.ObjectType, r.ID, p, hubspot.UpdateObjectOptions{IDProperty: idProp})
+	}
+	o, err := update(ctx, props)
+	if err != nil && req.GetAllowLifecycleStageBackward() {
+		o, err = clearThenSet(ctx, err, update, props)
+	}
 	if err != nil {
+		if refusal := ruleRefusal(err, c.schema, singularOf(r.ObjectType)); refusal != nil {
+			return nil, refusal
+		}
 		return nil, s.recordError(ctx, err, r)
 	}
 	names := make([]string, 0, len(props))

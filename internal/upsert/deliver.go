@@ -172,10 +172,12 @@ func rejectedAsWhole(e *hubspot.APIError) bool {
 // whole, and when only one group is suspected it fails without another
 // request. Several groups are bisected (by group, not by input), so one bad
 // value among 100 inputs costs two more requests. A rejection naming no
-// property is bisected by input, and so is one naming only properties a
-// create left unset (hubspot.CodeMissingRequiredProperty): those name what the
-// culprits did NOT set, and an input without the property may update an
-// existing contact, which needs none, so neither side can be blamed unsent.
+// property is bisected by input, and so is one whose violations all depend on
+// more than the value sent (hubspot.Violation.DependsOnRecord): a property a
+// create or an admin's rule wanted set names what the culprits did NOT set, and
+// an input without it may update an existing contact, which needs none; a
+// lifecycle stage moved backward is refused for one contact and accepted for
+// another with the same value. Neither side can be blamed unsent.
 func (b *Batcher) isolate(ctx context.Context, groups []*group, rejection *hubspot.APIError) {
 	b.mu.Lock()
 	b.stats.Isolations++
@@ -183,7 +185,7 @@ func (b *Batcher) isolate(ctx context.Context, groups []*group, rejection *hubsp
 
 	var names []string
 	for _, v := range rejection.Violations {
-		if v.PropertyName != "" && v.Code != hubspot.CodeMissingRequiredProperty {
+		if v.PropertyName != "" && !v.DependsOnRecord() {
 			names = append(names, v.PropertyName)
 		}
 	}

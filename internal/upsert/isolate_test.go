@@ -245,3 +245,46 @@ func TestAMissingRequiredPropertyFailsOnlyTheCallersWithoutIt(t *testing.T) {
 		t.Errorf("sandbox holds %d contacts, want %d", got, want)
 	}
 }
+
+// TestABackwardLifecycleStageFailsOnlyThatContact: every caller sets the same stage, but
+// HubSpot refuses it only for the contacts already at a later stage. The value alone does
+// not decide, so the batcher must not fail every caller that sent it: it bisects and fails
+// only the contacts that would move backward, naming both stages.
+func TestABackwardLifecycleStageFailsOnlyThatContact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{seed: 31})
+	ahead := map[int]bool{4: true, 60: true}
+	for j := range ahead {
+		if _, err := e.sb.CreateRecord(e.acct.HubID, "contacts", map[string]string{"email": email("stage", j), "lifecyclestage": "customer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.batcher(t, upsert.Config{Linger: time.Second}) // one full batch
+	const n = 50
+	results := make([]upsert.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for j := range n {
+		wg.Go(func() {
+			results[j], errs[j] = b.Upsert(t.Context(), email("stage", j), map[string]string{"lifecyclestage": "lead"})
+		})
+	}
+	wg.Wait()
+	for j := range n {
+		if !ahead[j] {
+			if errs[j] != nil {
+				t.Errorf("caller %d moved a new contact to lead and failed: %v", j, errs[j])
+			} else if got := e.contact(t, results[j].ID)["lifecyclestage"]; got != "lead" {
+				t.Errorf("caller %d: contact has lifecyclestage %q, want lead", j, got)
+			}
+			continue
+		}
+		v, ok := hubspot.LifecycleStageBackward(errs[j])
+		if !ok {
+			t.Fatalf("caller %d moved a customer back to lead: err %v, want the lifecycle refusal", j, errs[j])
+		}
+		if got, want := [2]string{v.Current, v.Requested}, [2]string{"customer", "lead"}; got != want {
+			t.Errorf("caller %d: stages %v, want %v", j, got, want)
+		}
+	}
+}

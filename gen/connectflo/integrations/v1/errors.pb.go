@@ -176,6 +176,12 @@ const (
 	// names the method or the first field that differs): a retry must repeat the first request
 	// exactly; a new request needs a new request_id.
 	ErrorReason_ERROR_REASON_REQUEST_ID_REUSED ErrorReason = 52
+	// FAILED_PRECONDITION: the write would move lifecyclestage to an earlier stage than the
+	// record's; HubSpot only moves it forward. Metadata "current" and "requested" hold the two
+	// stages' values, the message names them by label. To move it back on purpose, send the
+	// request again with allow_lifecycle_stage_backward set: the service clears the stage, then
+	// sets it.
+	ErrorReason_ERROR_REASON_LIFECYCLE_STAGE_BACKWARD ErrorReason = 53
 )
 
 // Enum value maps for ErrorReason.
@@ -234,6 +240,7 @@ var (
 		50: "ERROR_REASON_CONDITION_BAD_VALUE",
 		51: "ERROR_REASON_CONDITION_FAILED",
 		52: "ERROR_REASON_REQUEST_ID_REUSED",
+		53: "ERROR_REASON_LIFECYCLE_STAGE_BACKWARD",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -289,6 +296,7 @@ var (
 		"ERROR_REASON_CONDITION_BAD_VALUE":         50,
 		"ERROR_REASON_CONDITION_FAILED":            51,
 		"ERROR_REASON_REQUEST_ID_REUSED":           52,
+		"ERROR_REASON_LIFECYCLE_STAGE_BACKWARD":    53,
 	}
 )
 
@@ -323,7 +331,7 @@ var File_connectflo_integrations_v1_errors_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\xdb\x0f\n" +
+	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\x86\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -378,7 +386,8 @@ const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"\x1eERROR_REASON_CONDITION_INVALID\x101\x12$\n" +
 	" ERROR_REASON_CONDITION_BAD_VALUE\x102\x12!\n" +
 	"\x1dERROR_REASON_CONDITION_FAILED\x103\x12\"\n" +
-	"\x1eERROR_REASON_REQUEST_ID_REUSED\x104BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
+	"\x1eERROR_REASON_REQUEST_ID_REUSED\x104\x12)\n" +
+	"%ERROR_REASON_LIFECYCLE_STAGE_BACKWARD\x105BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 
 var (
 	file_connectflo_integrations_v1_errors_proto_rawDescOnce sync.Once

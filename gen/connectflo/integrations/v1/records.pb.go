@@ -432,9 +432,17 @@ type UpsertContactRequest struct {
 	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
 	// 256 KiB; after any other answer a retry runs again. The answer is the first call's, `created`
 	// included.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Allow moving lifecyclestage to an earlier stage than the record's. HubSpot only moves it
+	// forward, so without this such a write fails with FAILED_PRECONDITION, reason
+	// LIFECYCLE_STAGE_BACKWARD, naming both stages. With it, when HubSpot refuses the move, the
+	// service does what HubSpot's docs advise: it clears the stage, then writes the request
+	// again, two more requests to HubSpot. If the second of them fails, the stage is left empty
+	// and the call fails with that error; a retry then sets the stage directly, the record's stage
+	// being empty.
+	AllowLifecycleStageBackward bool `protobuf:"varint,5,opt,name=allow_lifecycle_stage_backward,json=allowLifecycleStageBackward,proto3" json:"allow_lifecycle_stage_backward,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *UpsertContactRequest) Reset() {
@@ -493,6 +501,13 @@ func (x *UpsertContactRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *UpsertContactRequest) GetAllowLifecycleStageBackward() bool {
+	if x != nil {
+		return x.AllowLifecycleStageBackward
+	}
+	return false
 }
 
 // UpsertContactResponse is the response of UpsertContact.
@@ -1250,9 +1265,17 @@ type UpdateRecordRequest struct {
 	// for its answer. Kept are successes and the caller's errors (INVALID_ARGUMENT, NOT_FOUND,
 	// ALREADY_EXISTS, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED) of at most
 	// 256 KiB; after any other answer a retry runs again.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Allow moving lifecyclestage to an earlier stage than the record's. HubSpot only moves it
+	// forward, so without this such a write fails with FAILED_PRECONDITION, reason
+	// LIFECYCLE_STAGE_BACKWARD, naming both stages. With it, when HubSpot refuses the move, the
+	// service does what HubSpot's docs advise: it clears the stage, then writes the request
+	// again, two more requests to HubSpot. If the second of them fails, the stage is left empty
+	// and the call fails with that error; a retry then sets the stage directly, the record's stage
+	// being empty.
+	AllowLifecycleStageBackward bool `protobuf:"varint,5,opt,name=allow_lifecycle_stage_backward,json=allowLifecycleStageBackward,proto3" json:"allow_lifecycle_stage_backward,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *UpdateRecordRequest) Reset() {
@@ -1311,6 +1334,13 @@ func (x *UpdateRecordRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *UpdateRecordRequest) GetAllowLifecycleStageBackward() bool {
+	if x != nil {
+		return x.AllowLifecycleStageBackward
+	}
+	return false
 }
 
 // ListAssociationsRequest is the request of ListAssociations.
@@ -1547,7 +1577,7 @@ const file_connectflo_integrations_v1_records_proto_rawDesc = "" +
 	"\x05value\")\n" +
 	"\n" +
 	"StringList\x12\x1b\n" +
-	"\x06values\x18\x01 \x03(\tB\x03\xe0A\x03R\x06values\"\xe3\x02\n" +
+	"\x06values\x18\x01 \x03(\tB\x03\xe0A\x03R\x06values\"\xad\x03\n" +
 	"\x14UpsertContactRequest\x12N\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\tB.\xe0A\x02\xfaA(\n" +
@@ -1558,7 +1588,8 @@ const file_connectflo_integrations_v1_records_proto_rawDesc = "" +
 	"properties\x18\x03 \x03(\v2@.connectflo.integrations.v1.UpsertContactRequest.PropertiesEntryB\x03\xe0A\x01R\n" +
 	"properties\x12\"\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x1aU\n" +
+	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x12H\n" +
+	"\x1eallow_lifecycle_stage_backward\x18\x05 \x01(\bB\x03\xe0A\x01R\x1ballowLifecycleStageBackward\x1aU\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
 	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\xa0\x01\n" +
@@ -1631,7 +1662,7 @@ const file_connectflo_integrations_v1_records_proto_rawDesc = "" +
 	"\arecords\x18\x01 \x03(\v2\".connectflo.integrations.v1.RecordB\x03\xe0A\x03R\arecords\x12+\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken\x12\"\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x03B\x03\xe0A\x03R\ttotalSize\"\xdc\x02\n" +
+	"total_size\x18\x03 \x01(\x03B\x03\xe0A\x03R\ttotalSize\"\xa6\x03\n" +
 	"\x13UpdateRecordRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
 	"\"integrations.connectflo.com/RecordR\x04name\x12$\n" +
@@ -1641,7 +1672,8 @@ const file_connectflo_integrations_v1_records_proto_rawDesc = "" +
 	"properties\x18\x03 \x03(\v2?.connectflo.integrations.v1.UpdateRecordRequest.PropertiesEntryB\x03\xe0A\x02R\n" +
 	"properties\x12\"\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x1aU\n" +
+	"request_id\x18\x04 \x01(\tB\x03\xe0A\x01R\trequestId\x12H\n" +
+	"\x1eallow_lifecycle_stage_backward\x18\x05 \x01(\bB\x03\xe0A\x01R\x1ballowLifecycleStageBackward\x1aU\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
 	"\x05value\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x05value:\x028\x01\"\xce\x01\n" +
