@@ -58,6 +58,7 @@ func (s *Sandbox) apiRoutes() []apiRoute {
 		{"POST", objects + "/batch/upsert", objectsDate + "/batch/upsert", s.api(std, batchUpsert)},
 		{"POST", objects + "/batch/archive", objectsDate + "/batch/archive", s.api(std, batchArchive)},
 		{"POST", objects + "/search", objectsDate + "/search", s.api(search, searchObjects)},
+		{"POST", objects + "/merge", objectsDate + "/merge", s.api(std, mergeObjects)},
 
 		{"GET", v4, "", s.api(std, listAssociations)},
 		{"PUT", v4 + "/{toObjectId}", "", s.api(std, putLabelledAssociation)},
@@ -74,7 +75,8 @@ func (s *Sandbox) apiRoutes() []apiRoute {
 }
 
 // routes registers HubSpot's endpoints, each under its legacy and its 2026-03 path, and the
-// admin API.
+// admin API (admin.go; the change log, edits "made in HubSpot" and webhooks in
+// admin_changes.go).
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	for _, r := range s.apiRoutes() {
