@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -250,4 +251,110 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Faults on request, from the seeded random source: dropped events never come, duplicated
+// ones come twice, reordered ones out of eventId order.
+func TestWebhookFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults sandbox.WebhookFaults
+		check  func(t *testing.T, evs []hookEvent, c sandbox.WebhookCounters)
+	}{
+		{"drop a fifth", sandbox.WebhookFaults{DropRate: 0.2}, func(t *testing.T, evs []hookEvent, c sandbox.WebhookCounters) {
+			if c.EventsDropped == 0 || c.EventsDropped+len(evs) != 40 {
+				t.Errorf("%d dropped + %d delivered, want some dropped and 40 in all", c.EventsDropped, len(evs))
+			}
+		}},
+		{"duplicate all", sandbox.WebhookFaults{DuplicateRate: 1}, func(t *testing.T, evs []hookEvent, c sandbox.WebhookCounters) {
+			count := map[int64]int{}
+			for _, ev := range evs {
+				count[ev.EventID]++
+			}
+			for id, n := range count {
+				if n != 2 {
+					t.Errorf("event %d came %d times, want 2", id, n)
+				}
+			}
+			if len(count) != 40 || c.EventsDuplicated != 40 {
+				t.Errorf("%d distinct events, %d duplicated; want 40 and 40", len(count), c.EventsDuplicated)
+			}
+		}},
+		{"reorder", sandbox.WebhookFaults{Reorder: true}, func(t *testing.T, evs []hookEvent, c sandbox.WebhookCounters) {
+			ids := make([]int64, len(evs))
+			for i, ev := range evs {
+				ids[i] = ev.EventID
+			}
+			if len(ids) != 40 || slices.IsSorted(ids) {
+				t.Errorf("event ids %v: want 40 out of order", ids)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, rc, _ := hookEnv(t, sandbox.Options{Seed: 3}, sub("contact.propertyChange", "jobtitle"))
+			var ids []string
+			for i := range 40 {
+				id, err := e.sb.CreateRecord(e.acct.HubID, "contacts", map[string]string{"email": "f" + strconv.Itoa(i) + "@example.com"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			if err := e.sb.SetWebhookFaults(tt.faults); err != nil {
+				t.Fatal(err)
+			}
+			// One bulk edit queues the 40 events at once, faults applied: the counters then
+			// say how many requests' worth of events will come.
+			if _, err := e.sb.BulkEdit(e.acct.HubID, sandbox.BulkEdit{ObjectType: "contacts", Property: "jobtitle", Value: "J", IDs: ids}); err != nil {
+				t.Fatal(err)
+			}
+			c := e.sb.WebhookCounters()
+			_, evs := rc.events(t, 40-c.EventsDropped+c.EventsDuplicated)
+			tt.check(t, evs, e.sb.WebhookCounters())
+		})
+	}
+}
+
+func TestSetWebhooksRefusals(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	t.Cleanup(func() { _ = e.sb.Close() })
+	key, err := e.sb.CreateToken(sandbox.Token{HubID: e.acct.HubID, Kind: sandbox.KindServiceKey, Scopes: sandbox.AllScopes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, err := e.sb.CreateToken(sandbox.Token{HubID: e.acct.HubID, Kind: sandbox.KindStaticAppToken, Scopes: sandbox.AllScopes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []sandbox.WebhookSubscription{sub("deal.propertyChange", "dealstage")}
+	tests := []struct {
+		name    string
+		cfg     sandbox.WebhookConfig
+		wantErr error // nil: any error; see ok
+		ok      bool
+	}{
+		{"static project app", sandbox.WebhookConfig{AppID: static.AppID, TargetURL: "https://x.example/h", ClientSecret: "s", Subscriptions: good}, nil, true},
+		{"Service Key", sandbox.WebhookConfig{AppID: key.AppID, TargetURL: "https://x.example/h", ClientSecret: "s", Subscriptions: good}, sandbox.ErrNoWebhooks, false},
+		{"unknown app", sandbox.WebhookConfig{AppID: 1, TargetURL: "https://x.example/h", ClientSecret: "s", Subscriptions: good}, sandbox.ErrNotFound, false},
+		{"relative URL", sandbox.WebhookConfig{AppID: static.AppID, TargetURL: "/h", ClientSecret: "s", Subscriptions: good}, nil, false},
+		{"no secret", sandbox.WebhookConfig{AppID: static.AppID, TargetURL: "https://x.example/h", Subscriptions: good}, nil, false},
+		{"unknown type", sandbox.WebhookConfig{AppID: static.AppID, TargetURL: "https://x.example/h", ClientSecret: "s",
+			Subscriptions: []sandbox.WebhookSubscription{sub("ticket.creation")}}, nil, false},
+		{"propertyChange without property", sandbox.WebhookConfig{AppID: static.AppID, TargetURL: "https://x.example/h", ClientSecret: "s",
+			Subscriptions: []sandbox.WebhookSubscription{sub("contact.propertyChange")}}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.sb.SetWebhooks(tt.cfg)
+			switch {
+			case tt.ok && err != nil:
+				t.Fatalf("refused: %v", err)
+			case !tt.ok && err == nil:
+				t.Fatal("accepted")
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
 }
