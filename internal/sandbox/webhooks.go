@@ -165,6 +165,7 @@ type webhookSender struct {
 	timeout  time.Duration
 	scale    float64
 	apps     map[int64]*webhookApp
+	appIDs   []int64 // the keys of apps, ascending
 	nextSub  int64
 	faults   WebhookFaults
 	counters WebhookCounters
@@ -198,6 +199,7 @@ func newWebhookSender(s *Sandbox, opts Options) *webhookSender {
 // resetLocked forgets every configuration, queued event, fault and counter.
 func (w *webhookSender) resetLocked() {
 	w.apps = map[int64]*webhookApp{}
+	w.appIDs = nil
 	w.nextSub = 0
 	w.faults = WebhookFaults{}
 	w.counters = WebhookCounters{}
@@ -209,7 +211,8 @@ func (w *webhookSender) resetLocked() {
 // matches it, applying the drop and duplicate faults.
 func (w *webhookSender) enqueueLocked(hubID int64, e ChangeEvent) {
 	queued := false
-	for _, app := range w.apps {
+	for _, appID := range w.appIDs { // in a fixed order, so the fault dice replay
+		app := w.apps[appID]
 		if app.hubID != hubID {
 			continue
 		}
@@ -456,6 +459,7 @@ func (s *Sandbox) SetWebhooks(cfg WebhookConfig) (WebhookConfig, error) {
 	if len(cfg.Subscriptions) == 0 {
 		delete(w.apps, cfg.AppID)
 		delete(w.pending, cfg.AppID)
+		w.appIDs = slices.DeleteFunc(w.appIDs, func(id int64) bool { return id == cfg.AppID })
 		return WebhookConfig{AppID: cfg.AppID}, nil
 	}
 	if u, err := url.Parse(cfg.TargetURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -474,6 +478,10 @@ func (s *Sandbox) SetWebhooks(cfg WebhookConfig) (WebhookConfig, error) {
 		subs[i] = sub
 	}
 	cfg.Subscriptions = subs
+	if _, ok := w.apps[cfg.AppID]; !ok {
+		w.appIDs = append(w.appIDs, cfg.AppID)
+		slices.Sort(w.appIDs)
+	}
 	w.apps[cfg.AppID] = &webhookApp{cfg: cfg, hubID: hubID}
 	w.startLocked()
 	out := cfg
