@@ -108,6 +108,11 @@ type changeLog struct {
 	events []ChangeEvent
 }
 
+// maxLoggedChanges bounds an account's log, so a long-running sandbox (demo mode) does not
+// grow without end: past it, the oldest half is forgotten. Webhooks are queued when a
+// change is logged, so they are not affected.
+const maxLoggedChanges = 400_000
+
 func newChangeLog(s *Sandbox, hubID int64) *changeLog { return &changeLog{s: s, hubID: hubID} }
 
 // add stamps and stores one event and queues it for the webhook subscribers.
@@ -121,6 +126,9 @@ func (l *changeLog) add(ot *objectType, id, kind string, now time.Time, fill fun
 		ObjectID: id, Kind: kind, ChangeSource: src, SourceID: srcID, AppID: l.by.appID}
 	if fill != nil {
 		fill(&e)
+	}
+	if len(l.events) >= maxLoggedChanges { // keep the newest; drop the oldest half at once
+		l.events = slices.Delete(l.events, 0, maxLoggedChanges/2)
 	}
 	l.events = append(l.events, e)
 	l.s.webhooks.enqueueLocked(l.hubID, e)
