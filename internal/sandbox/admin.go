@@ -137,7 +137,6 @@ func (s *Sandbox) adminRoutes(m *http.ServeMux) {
 		s.Reset(in.Seed)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	s.adminChangeRoutes(m)
 }
 
 func pathHubID(r *http.Request) int64 {

@@ -75,8 +75,7 @@ func (s *Sandbox) apiRoutes() []apiRoute {
 }
 
 // routes registers HubSpot's endpoints, each under its legacy and its 2026-03 path, and the
-// admin API (admin.go; the change log, edits "made in HubSpot" and webhooks in
-// admin_changes.go).
+// admin API (admin.go, and adminChangeRoutes below).
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	for _, r := range s.apiRoutes() {
@@ -86,10 +85,38 @@ func (s *Sandbox) routes() *http.ServeMux {
 		}
 	}
 	s.adminRoutes(m)
+	for _, a := range s.adminChangeRoutes() {
+		m.HandleFunc(a.pattern, a.handler)
+	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id := correlationIDFrom(r.Context())
 		jsonReply(http.StatusNotFound, apiError{Status: "error", Message: "Unable to route " + r.Method +
 			" " + r.URL.Path, CorrelationID: id, Category: categoryObjectNotFound}).write(w, id)
 	})
 	return m
+}
+
+// adminRoute is one /_sandbox route: a ServeMux pattern ("METHOD /path") and its handler.
+type adminRoute struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// adminChangeRoutes is the table of the admin routes of changes back from HubSpot (handlers
+// in admin_changes.go). Like the rest of the admin API they are JSON, unauthenticated, not
+// faulted and not counted.
+func (s *Sandbox) adminChangeRoutes() []adminRoute {
+	const record = "/_sandbox/accounts/{hubId}/objects/{objectType}/{objectId}"
+	return []adminRoute{
+		{"GET /_sandbox/accounts/{hubId}/changes", s.adminChanges},
+		{"PATCH " + record, s.adminEditRecord},
+		{"DELETE " + record, s.adminDeleteRecord},
+		{"POST " + record + "/restore", s.adminRestoreRecord},
+		{"POST /_sandbox/accounts/{hubId}/objects/{objectType}/merge", s.adminMerge},
+		{"POST /_sandbox/accounts/{hubId}/bulk-edit", s.adminBulkEdit},
+		{"PUT /_sandbox/apps/{appId}/webhooks", s.adminPutWebhooks},
+		{"GET /_sandbox/apps/{appId}/webhooks", s.adminGetWebhooks},
+		{"PUT /_sandbox/webhooks/faults", s.adminPutWebhookFaults},
+		{"GET /_sandbox/webhooks/counters", s.adminWebhookCounters},
+	}
 }
