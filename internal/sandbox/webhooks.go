@@ -23,7 +23,7 @@ import (
 // Webhooks as HubSpot sends them (https://developers.hubspot.com/docs/api/webhooks):
 // an app's subscriptions name the changes it wants; HubSpot POSTs them to the app's target
 // URL as JSON arrays of fewer than 100 events, signed with the app's client secret, waits
-// 5 seconds for a 2xx, and retries a failed request up to 10 times over about a day. Order
+// 5 seconds for a 2xx, and tries a failing request up to 10 times over about a day. Order
 // is not guaranteed and an event may come twice.
 
 // maxWebhookBatch is the most events one request carries: "fewer than 100".
