@@ -83,6 +83,8 @@ type account struct {
 	nextOwnerID int64
 	// writeRules are the admin's write-validation rules, in the order added.
 	writeRules []WriteRule
+	// changes logs every change of a contact, company or deal (events.go).
+	changes *changeLog
 }
 
 type token struct {
@@ -125,7 +127,9 @@ func (s *Sandbox) CreateAccount(spec Account) (Account, error) {
 	a := &account{info: spec, loc: loc, schema: defaultSchema(s.now()),
 		records: map[string]map[string]*record{}, nextID: 100, emails: map[string]string{},
 		links: newAssociationStore(), pipelines: map[string][]Pipeline{"deals": dealPipelines(ts)},
-		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1}
+		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1,
+		changes: newChangeLog(s, spec.HubID)}
+	a.links.onChange = a.changes.associationHook()
 	for _, ot := range objectTypes {
 		a.records[ot.name] = map[string]*record{}
 	}

@@ -80,6 +80,10 @@ type objRef struct{ typ, id string }
 // associationStore keeps both directions of every association.
 type associationStore struct {
 	links map[objRef]map[objRef][]int // from → to → type ids (sorted)
+	// onChange, when set, hears of every association added or removed (by add and
+	// removePair) from the side of the type given; removeObject, a record's deletion, is
+	// silent.
+	onChange func(t *assocType, fromID, toID string, removed bool)
 }
 
 func newAssociationStore() *associationStore {
@@ -101,6 +105,9 @@ func (s *associationStore) addOne(from, to objRef, typeID int) {
 // add stores an association and its reverse.
 func (s *associationStore) add(t *assocType, fromID, toID string) {
 	from, to := objRef{t.from, fromID}, objRef{t.to, toID}
+	if s.onChange != nil && !slices.Contains(s.links[from][to], t.typeID) {
+		s.onChange(t, fromID, toID, false)
+	}
 	s.addOne(from, to, t.typeID)
 	s.addOne(to, from, t.reverse)
 }
@@ -112,6 +119,13 @@ func (s *associationStore) typeIDs(from, to objRef) []int {
 
 // removePair deletes every association between two objects, both directions.
 func (s *associationStore) removePair(from, to objRef) {
+	if s.onChange != nil {
+		for _, id := range s.links[from][to] {
+			if t, ok := findAssocType(from.typ, id); ok {
+				s.onChange(t, from.id, to.id, true)
+			}
+		}
+	}
 	delete(s.links[from], to)
 	delete(s.links[to], from)
 }

@@ -37,7 +37,9 @@ func (s *Sandbox) api(kind budget, h func(*call) reply) http.HandlerFunc {
 		s.mu.Lock()
 		c, rep, admitted := s.admitAPILocked(r, kind, correlationID)
 		if admitted {
+			c.acct.changes.by = writer{appID: c.tok.AppID} // the call's changes are the app's
 			rep = c.withLimitHeaders(h(c))
+			c.acct.changes.by = writer{}
 		}
 		s.mu.Unlock()
 		rep.write(w, correlationID)

@@ -64,6 +64,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	s := New(Options{Seed: *seed, Limits: Limits{PerWindow: *limit, Window: *window, Daily: *daily}})
+	defer s.Close() // stops the webhook sender
 	acct, err := s.CreateAccount(Account{Tier: Tier(strings.ToUpper(*tier)), TimeZone: *timeZone})
 	if err != nil {
 		return err

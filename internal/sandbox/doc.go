@@ -8,7 +8,10 @@
 // routes.go), HubSpot's validation and error bodies, its rate limits (a true rolling ten-second
 // window per app, a daily budget per account and five searches per second), and
 // injected faults (latency, 5xx, outages, connection resets, and writes whose response
-// is lost). The wire shapes follow HubSpot's public OpenAPI specs and its developer docs
+// is lost), and the way back: a log of every change to contacts, companies and deals,
+// signed webhooks sent to subscribed apps with retries and delivery faults, and edits,
+// deletes, restores, merges and bulk edits "made in HubSpot" (events.go, webhooks.go,
+// hubspot_edits.go). The wire shapes follow HubSpot's public OpenAPI specs and its developer docs
 // (developers.hubspot.com), with what integrators have recorded of real responses where
 // the two are silent, and are checked against HubSpot's official npm client by the test
 // in conformance_test.go.

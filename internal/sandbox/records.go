@@ -76,6 +76,7 @@ func (a *account) createRecord(ot *objectType, values map[string]string, now tim
 	if ot.name == "contacts" && r.props["email"] != "" {
 		a.emails[r.props["email"]] = id
 	}
+	a.changes.created(ot, r, now)
 	return r, nil
 }
 
@@ -95,8 +96,10 @@ func (a *account) updateRecord(ot *objectType, r *record, values map[string]stri
 	vals := maps.Clone(values)
 	delete(vals, ot.createdProp)
 	vals[ot.modifiedProp] = isoMillis(now)
+	old := a.changes.before(r, vals)
 	r.setValues(vals, now)
 	r.updatedAt = now
+	a.changes.updated(ot, r, old, now)
 	return nil
 }
 
@@ -109,6 +112,7 @@ func (a *account) archiveRecord(ot *objectType, r *record, now time.Time) {
 		delete(a.emails, r.props["email"])
 	}
 	a.links.removeObject(ot.name, r.id)
+	a.changes.deleted(ot, r, now)
 }
 
 // findRecord looks a live record up by id, or by idProperty (a unique property, or a

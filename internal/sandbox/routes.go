@@ -58,6 +58,7 @@ func (s *Sandbox) apiRoutes() []apiRoute {
 		{"POST", objects + "/batch/upsert", objectsDate + "/batch/upsert", s.api(std, batchUpsert)},
 		{"POST", objects + "/batch/archive", objectsDate + "/batch/archive", s.api(std, batchArchive)},
 		{"POST", objects + "/search", objectsDate + "/search", s.api(search, searchObjects)},
+		{"POST", objects + "/merge", objectsDate + "/merge", s.api(std, mergeObjects)},
 
 		{"GET", v4, "", s.api(std, listAssociations)},
 		{"PUT", v4 + "/{toObjectId}", "", s.api(std, putLabelledAssociation)},
@@ -74,7 +75,7 @@ func (s *Sandbox) apiRoutes() []apiRoute {
 }
 
 // routes registers HubSpot's endpoints, each under its legacy and its 2026-03 path, and the
-// admin API.
+// admin API (admin.go, and adminChangeRoutes below).
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	for _, r := range s.apiRoutes() {
@@ -84,10 +85,38 @@ func (s *Sandbox) routes() *http.ServeMux {
 		}
 	}
 	s.adminRoutes(m)
+	for _, a := range s.adminChangeRoutes() {
+		m.HandleFunc(a.pattern, a.handler)
+	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id := correlationIDFrom(r.Context())
 		jsonReply(http.StatusNotFound, apiError{Status: "error", Message: "Unable to route " + r.Method +
 			" " + r.URL.Path, CorrelationID: id, Category: categoryObjectNotFound}).write(w, id)
 	})
 	return m
+}
+
+// adminRoute is one /_sandbox route: a ServeMux pattern ("METHOD /path") and its handler.
+type adminRoute struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// adminChangeRoutes is the table of the admin routes of changes back from HubSpot (handlers
+// in admin_changes.go). Like the rest of the admin API they are JSON, unauthenticated, not
+// faulted and not counted.
+func (s *Sandbox) adminChangeRoutes() []adminRoute {
+	const record = "/_sandbox/accounts/{hubId}/objects/{objectType}/{objectId}"
+	return []adminRoute{
+		{"GET /_sandbox/accounts/{hubId}/changes", s.adminChanges},
+		{"PATCH " + record, s.adminEditRecord},
+		{"DELETE " + record, s.adminDeleteRecord},
+		{"POST " + record + "/restore", s.adminRestoreRecord},
+		{"POST /_sandbox/accounts/{hubId}/objects/{objectType}/merge", s.adminMerge},
+		{"POST /_sandbox/accounts/{hubId}/bulk-edit", s.adminBulkEdit},
+		{"PUT /_sandbox/apps/{appId}/webhooks", s.adminPutWebhooks},
+		{"GET /_sandbox/apps/{appId}/webhooks", s.adminGetWebhooks},
+		{"PUT /_sandbox/webhooks/faults", s.adminPutWebhookFaults},
+		{"GET /_sandbox/webhooks/counters", s.adminWebhookCounters},
+	}
 }

@@ -24,6 +24,13 @@ type Options struct {
 	Limits Limits
 	// Search overrides the search request limits; zero fields keep the defaults.
 	Search SearchLimits
+	// WebhookRetryScale multiplies the waits between webhook attempts (a minute to twelve
+	// hours, webhooks.go), so a test need not wait a day: 1e-4 turns a minute into 6 ms.
+	// Zero keeps them as they are.
+	WebhookRetryScale float64
+	// WebhookTimeout is how long the webhook sender waits for an answer; zero is HubSpot's
+	// 5 seconds.
+	WebhookTimeout time.Duration
 }
 
 // SearchLimits are the limits HubSpot puts on one search request. They have changed
@@ -75,6 +82,10 @@ type Sandbox struct {
 	nextFault int
 	limiter   *rateLimiter
 	counters  *counters
+	// nextEventID numbers the change events of every account (events.go); webhooks sends
+	// them to the apps that subscribe (webhooks.go).
+	nextEventID int64
+	webhooks    *webhookSender
 }
 
 // New returns an empty Sandbox: no accounts, no tokens. Use CreateAccount, CreateToken
@@ -89,12 +100,14 @@ func New(opts Options) *Sandbox {
 		search: opts.Search.withDefaults(),
 		limits: opts.Limits,
 	}
+	s.webhooks = newWebhookSender(s, opts)
 	s.resetLocked(opts.Seed)
 	s.mux = s.routes()
 	return s
 }
 
-// resetLocked wipes every account, token, fault, counter and limiter state.
+// resetLocked wipes every account, token, fault, counter and limiter state, and the webhook
+// settings and queues.
 func (s *Sandbox) resetLocked(seed uint64) {
 	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s.accounts = map[int64]*account{}
@@ -106,6 +119,8 @@ func (s *Sandbox) resetLocked(seed uint64) {
 	s.nextFault = 1
 	s.limiter = newRateLimiter()
 	s.counters = newCounters()
+	s.nextEventID = 0
+	s.webhooks.resetLocked()
 }
 
 // Reset returns the sandbox to its freshly constructed state (keeping the clock and
