@@ -81,6 +81,8 @@ type account struct {
 	// owners in creation order, archived ones included; nextOwnerID feeds CreateOwner.
 	owners      []Owner
 	nextOwnerID int64
+	// searchLag is how long a write to one of its records takes to reach search (0: at once).
+	searchLag time.Duration
 }
 
 type token struct {
@@ -123,7 +125,7 @@ func (s *Sandbox) CreateAccount(spec Account) (Account, error) {
 	a := &account{info: spec, loc: loc, schema: defaultSchema(s.now()),
 		records: map[string]map[string]*record{}, nextID: 100, emails: map[string]string{},
 		links: newAssociationStore(), pipelines: map[string][]Pipeline{"deals": dealPipelines(ts)},
-		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1}
+		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1, searchLag: s.searchLag}
 	for _, ot := range objectTypes {
 		a.records[ot.name] = map[string]*record{}
 	}

@@ -16,6 +16,60 @@ type record struct {
 	updatedAt  time.Time
 	archived   bool
 	archivedAt time.Time
+	// unindexed holds, oldest first, one entry per write made less than the account's
+	// search lag ago: the record as it was just before that write. Search shows the
+	// entry of the oldest such write (searchView); reads by id show the record itself.
+	// It is empty whenever search has caught up, so only recent writes cost memory.
+	unindexed []indexedState
+}
+
+// indexedState is a record as search saw it before a write made at writtenAt.
+type indexedState struct {
+	writtenAt time.Time
+	props     map[string]string // nil when absent: the write created the record
+	updatedAt time.Time
+	archived  bool
+	absent    bool
+}
+
+// noteWrite is called before each change to a record: it remembers the state search
+// must keep showing until lag has passed, and forgets what search has caught up with.
+// created says the change is the record's creation, so search must not see it yet.
+func (r *record) noteWrite(now time.Time, lag time.Duration, created bool) {
+	if lag <= 0 {
+		r.unindexed = nil
+		return
+	}
+	caughtUp := 0
+	for caughtUp < len(r.unindexed) && !r.unindexed[caughtUp].writtenAt.After(now.Add(-lag)) {
+		caughtUp++
+	}
+	r.unindexed = r.unindexed[caughtUp:]
+	if created {
+		r.unindexed = append(r.unindexed, indexedState{writtenAt: now, absent: true})
+		return
+	}
+	r.unindexed = append(r.unindexed, indexedState{writtenAt: now, props: maps.Clone(r.props),
+		updatedAt: r.updatedAt, archived: r.archived})
+}
+
+// searchView is the record as search shows it at now: nil while it is absent from
+// search (created less than lag ago, or archived at least lag ago), an older copy while
+// its last writes are less than lag old, the record itself once search has caught up.
+func (r *record) searchView(now time.Time, lag time.Duration) *record {
+	for _, st := range r.unindexed {
+		if !st.writtenAt.After(now.Add(-lag)) {
+			continue // search has caught up with this write
+		}
+		if st.absent || st.archived {
+			return nil
+		}
+		return &record{id: r.id, props: st.props, createdAt: r.createdAt, updatedAt: st.updatedAt}
+	}
+	if r.archived {
+		return nil
+	}
+	return r
 }
 
 type historyEntry struct {
@@ -65,6 +119,7 @@ func (a *account) createRecord(ot *objectType, values map[string]string, now tim
 	id := strconv.FormatInt(a.nextID, 10)
 	r := &record{id: id, props: map[string]string{}, history: map[string][]historyEntry{},
 		createdAt: now, updatedAt: now}
+	r.noteWrite(now, a.searchLag, true)
 	system := map[string]string{"hs_object_id": id, ot.createdProp: isoMillis(now), ot.modifiedProp: isoMillis(now)}
 	if v, ok := values[ot.createdProp]; ok && v != "" {
 		system[ot.createdProp] = v // HubSpot lets imports back-date a record
@@ -95,6 +150,7 @@ func (a *account) updateRecord(ot *objectType, r *record, values map[string]stri
 	vals := maps.Clone(values)
 	delete(vals, ot.createdProp)
 	vals[ot.modifiedProp] = isoMillis(now)
+	r.noteWrite(now, a.searchLag, false)
 	r.setValues(vals, now)
 	r.updatedAt = now
 	return nil
@@ -104,6 +160,7 @@ func (a *account) archiveRecord(ot *objectType, r *record, now time.Time) {
 	if r.archived {
 		return
 	}
+	r.noteWrite(now, a.searchLag, false)
 	r.archived, r.archivedAt = true, now
 	if ot.name == "contacts" {
 		delete(a.emails, r.props["email"])
