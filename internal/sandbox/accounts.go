@@ -83,6 +83,9 @@ type account struct {
 	nextOwnerID int64
 	// searchLag is how long a write to one of its records takes to reach search (0: at once).
 	searchLag time.Duration
+	// searchPending lists, in write order, the writes of the last searchLag or so: the
+	// records whose unindexed states catchUpSearch will drop.
+	searchPending []pendingWrite
 }
 
 type token struct {

@@ -16,10 +16,10 @@ type record struct {
 	updatedAt  time.Time
 	archived   bool
 	archivedAt time.Time
-	// unindexed holds, oldest first, one entry per write made less than the account's
-	// search lag ago: the record as it was just before that write. Search shows the
-	// entry of the oldest such write (searchView); reads by id show the record itself.
-	// It is empty whenever search has caught up, so only recent writes cost memory.
+	// unindexed holds, oldest first, one entry per write search may not have seen yet:
+	// the record as it was just before that write. Search shows the entry of the oldest
+	// write less than the search lag old (searchView); reads by id show the record itself.
+	// Entries search has caught up with are dropped (account.catchUpSearch).
 	unindexed []indexedState
 }
 
@@ -32,25 +32,46 @@ type indexedState struct {
 	absent    bool
 }
 
-// noteWrite is called before each change to a record: it remembers the state search
-// must keep showing until lag has passed, and forgets what search has caught up with.
-// created says the change is the record's creation, so search must not see it yet.
-func (r *record) noteWrite(now time.Time, lag time.Duration, created bool) {
-	if lag <= 0 {
-		r.unindexed = nil
+// noteWrite is called before each change to a record: the record remembers the state
+// search must keep showing until the lag has passed. First, the records written at least
+// the lag ago forget what search has caught up with, so only the writes of the last lag
+// cost memory. created says the change is the record's creation: search must not see it.
+func (a *account) noteWrite(r *record, now time.Time, created bool) {
+	if a.searchLag <= 0 {
 		return
 	}
-	caughtUp := 0
-	for caughtUp < len(r.unindexed) && !r.unindexed[caughtUp].writtenAt.After(now.Add(-lag)) {
-		caughtUp++
+	a.catchUpSearch(now)
+	st := indexedState{writtenAt: now, absent: created}
+	if !created {
+		st.props, st.updatedAt, st.archived = maps.Clone(r.props), r.updatedAt, r.archived
 	}
-	r.unindexed = r.unindexed[caughtUp:]
-	if created {
-		r.unindexed = append(r.unindexed, indexedState{writtenAt: now, absent: true})
-		return
+	r.unindexed = append(r.unindexed, st)
+	a.searchPending = append(a.searchPending, pendingWrite{r: r, at: now})
+}
+
+// pendingWrite is a write search may not have seen yet.
+type pendingWrite struct {
+	r  *record
+	at time.Time
+}
+
+// catchUpSearch drops the states search no longer shows from the records written at
+// least the lag ago; searchPending is in write order, so they are at its front.
+func (a *account) catchUpSearch(now time.Time) {
+	cutoff := now.Add(-a.searchLag)
+	n := 0
+	for ; n < len(a.searchPending) && !a.searchPending[n].at.After(cutoff); n++ {
+		r := a.searchPending[n].r
+		k := 0
+		for k < len(r.unindexed) && !r.unindexed[k].writtenAt.After(cutoff) {
+			k++
+		}
+		if r.unindexed = r.unindexed[k:]; len(r.unindexed) == 0 {
+			r.unindexed = nil
+		}
 	}
-	r.unindexed = append(r.unindexed, indexedState{writtenAt: now, props: maps.Clone(r.props),
-		updatedAt: r.updatedAt, archived: r.archived})
+	clear(a.searchPending[:n]) // let the records go
+	a.searchPending = a.searchPending[n:]
 }
 
 // searchView is the record as search shows it at now: nil while it is absent from
@@ -119,7 +140,7 @@ func (a *account) createRecord(ot *objectType, values map[string]string, now tim
 	id := strconv.FormatInt(a.nextID, 10)
 	r := &record{id: id, props: map[string]string{}, history: map[string][]historyEntry{},
 		createdAt: now, updatedAt: now}
-	r.noteWrite(now, a.searchLag, true)
+	a.noteWrite(r, now, true)
 	system := map[string]string{"hs_object_id": id, ot.createdProp: isoMillis(now), ot.modifiedProp: isoMillis(now)}
 	if v, ok := values[ot.createdProp]; ok && v != "" {
 		system[ot.createdProp] = v // HubSpot lets imports back-date a record
@@ -150,7 +171,7 @@ func (a *account) updateRecord(ot *objectType, r *record, values map[string]stri
 	vals := maps.Clone(values)
 	delete(vals, ot.createdProp)
 	vals[ot.modifiedProp] = isoMillis(now)
-	r.noteWrite(now, a.searchLag, false)
+	a.noteWrite(r, now, false)
 	r.setValues(vals, now)
 	r.updatedAt = now
 	return nil
@@ -160,7 +181,7 @@ func (a *account) archiveRecord(ot *objectType, r *record, now time.Time) {
 	if r.archived {
 		return
 	}
-	r.noteWrite(now, a.searchLag, false)
+	a.noteWrite(r, now, false)
 	r.archived, r.archivedAt = true, now
 	if ot.name == "contacts" {
 		delete(a.emails, r.props["email"])
