@@ -101,7 +101,10 @@ type IntegrationServiceClient interface {
 	// with its values typed by the discovered fields.
 	GetRecord(ctx context.Context, in *GetRecordRequest, opts ...grpc.CallOption) (*Record, error)
 	// SearchRecords finds contacts, companies or deals with filters checked against the
-	// discovered fields. HubSpot serves at most 10,000 results per query.
+	// discovered fields. HubSpot serves at most 10,000 results per query. HubSpot's search is
+	// eventually consistent: a record written in the last few seconds may be missing, found with
+	// its old values, or still found after its deletion. GetRecord, by id or by email, sees every
+	// write at once: read back what a workflow just wrote with it, not with a search.
 	SearchRecords(ctx context.Context, in *SearchRecordsRequest, opts ...grpc.CallOption) (*SearchRecordsResponse, error)
 	// UpdateRecord changes some properties of a record, for example a deal's stage. Choice values
 	// may be given by label ("Closed Won") or value ("closedwon"); read-only fields are refused.
@@ -412,7 +415,10 @@ type IntegrationServiceServer interface {
 	// with its values typed by the discovered fields.
 	GetRecord(context.Context, *GetRecordRequest) (*Record, error)
 	// SearchRecords finds contacts, companies or deals with filters checked against the
-	// discovered fields. HubSpot serves at most 10,000 results per query.
+	// discovered fields. HubSpot serves at most 10,000 results per query. HubSpot's search is
+	// eventually consistent: a record written in the last few seconds may be missing, found with
+	// its old values, or still found after its deletion. GetRecord, by id or by email, sees every
+	// write at once: read back what a workflow just wrote with it, not with a search.
 	SearchRecords(context.Context, *SearchRecordsRequest) (*SearchRecordsResponse, error)
 	// UpdateRecord changes some properties of a record, for example a deal's stage. Choice values
 	// may be given by label ("Closed Won") or value ("closedwon"); read-only fields are refused.
