@@ -297,12 +297,15 @@ func TestLimiterAdoptsHubSpotHeaders(t *testing.T) {
 		wantBudget   int
 		wantWindow   time.Duration
 		wantHeadroom int
+		wantDaily    int64 // LimiterStats.DailyLimit; 0 when no daily header came
 	}{
-		{"adopts a larger budget and window", http.Header{"X-Hubspot-Ratelimit-Max": {"190"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"189"}}, 190, 10 * time.Second, 189},
-		{"shrinks the budget", http.Header{"X-Hubspot-Ratelimit-Max": {"5"}, "X-Hubspot-Ratelimit-Remaining": {"4"}}, 5, 2 * time.Second, 4},
-		{"someone else used part of the window", http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}}, 10, 2 * time.Second, 3},
-		{"more remaining than we think changes nothing", http.Header{"X-Hubspot-Ratelimit-Remaining": {"10"}}, 10, 2 * time.Second, 9},
-		{"garbage is ignored", http.Header{"X-Hubspot-Ratelimit-Max": {"lots"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"-5"}}, 10, 2 * time.Second, 9},
+		{"adopts a larger budget and window", http.Header{"X-Hubspot-Ratelimit-Max": {"190"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"189"}}, 190, 10 * time.Second, 189, 0},
+		{"adopts an API limit increase: 250 per 10 s, two packs a day", http.Header{"X-Hubspot-Ratelimit-Max": {"250"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"249"},
+			"X-Hubspot-Ratelimit-Daily": {"3000000"}, "X-Hubspot-Ratelimit-Daily-Remaining": {"2999999"}}, 250, 10 * time.Second, 249, 3_000_000},
+		{"shrinks the budget", http.Header{"X-Hubspot-Ratelimit-Max": {"5"}, "X-Hubspot-Ratelimit-Remaining": {"4"}}, 5, 2 * time.Second, 4, 0},
+		{"someone else used part of the window", http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}}, 10, 2 * time.Second, 3, 0},
+		{"more remaining than we think changes nothing", http.Header{"X-Hubspot-Ratelimit-Remaining": {"10"}}, 10, 2 * time.Second, 9, 0},
+		{"garbage is ignored", http.Header{"X-Hubspot-Ratelimit-Max": {"lots"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"-5"}}, 10, 2 * time.Second, 9, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,9 +313,11 @@ func TestLimiterAdoptsHubSpotHeaders(t *testing.T) {
 			clock := newFakeClock()
 			l := newTestLimiter(clock, 10, 2*time.Second)
 			mustWait(t, l, KindStandard).Done(tt.header)
-			s := l.Stats().Standard
-			if s.Budget != tt.wantBudget || s.Window != tt.wantWindow || s.Headroom != tt.wantHeadroom {
-				t.Fatalf("budget %d window %v headroom %d, want %d %v %d", s.Budget, s.Window, s.Headroom, tt.wantBudget, tt.wantWindow, tt.wantHeadroom)
+			stats := l.Stats()
+			s := stats.Standard
+			if s.Budget != tt.wantBudget || s.Window != tt.wantWindow || s.Headroom != tt.wantHeadroom || stats.DailyLimit != tt.wantDaily {
+				t.Fatalf("budget %d window %v headroom %d daily %d, want %d %v %d %d", s.Budget, s.Window, s.Headroom, stats.DailyLimit,
+					tt.wantBudget, tt.wantWindow, tt.wantHeadroom, tt.wantDaily)
 			}
 		})
 	}
