@@ -406,3 +406,49 @@ func TestReservationForOthersGrowsOnThrottlesAndDecays(t *testing.T) {
 		t.Errorf("the reservation must leave us at least one slot: reserved %d of %d", w.reserved, w.declared)
 	}
 }
+
+// TestLimiterCanGrantByAgreesWithEarliestGrant: CanGrantBy answers what comparing a deadline
+// with EarliestGrant answers, for each state of the window (fresh, spent and in flight,
+// spent and answered, daily budget spent), each count ahead and deadlines on both sides of
+// every bound, and names the same time and policy when it refuses.
+func TestLimiterCanGrantByAgreesWithEarliestGrant(t *testing.T) {
+	t.Parallel()
+	states := []struct {
+		name  string
+		setup func(t *testing.T, l *Limiter, clock *fakeClock)
+	}{
+		{"fresh", func(*testing.T, *Limiter, *fakeClock) {}},
+		{"spent, in flight", func(t *testing.T, l *Limiter, _ *fakeClock) {
+			mustWait(t, l, KindStandard)
+			mustWait(t, l, KindStandard)
+		}},
+		{"spent, answered at different times", func(t *testing.T, l *Limiter, clock *fakeClock) {
+			mustWait(t, l, KindStandard).Done(nil)
+			clock.Advance(300 * time.Millisecond)
+			mustWait(t, l, KindStandard).Done(nil)
+			clock.Advance(100 * time.Millisecond)
+		}},
+		{"daily budget spent", func(_ *testing.T, l *Limiter, _ *fakeClock) { l.Throttled(KindStandard, PolicyDaily) }},
+	}
+	for _, st := range states {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			l := newTestLimiter(clock, 2, time.Second)
+			st.setup(t, l, clock)
+			now := clock.Now()
+			for ahead := range 6 {
+				wantAt, wantPolicy := l.EarliestGrant(KindStandard, ahead)
+				for _, deadline := range []time.Time{now, wantAt.Add(-time.Millisecond), wantAt, wantAt.Add(time.Millisecond), now.Add(10 * time.Second), now.Add(48 * time.Hour)} {
+					ok, at, policy := l.CanGrantBy(KindStandard, ahead, deadline)
+					if want := !deadline.Before(wantAt); ok != want {
+						t.Errorf("ahead %d, deadline now+%v: ok = %v, want %v (earliest grant now+%v)", ahead, deadline.Sub(now), ok, want, wantAt.Sub(now))
+					}
+					if !ok && (!at.Equal(wantAt) || policy != wantPolicy) {
+						t.Errorf("ahead %d, deadline now+%v: refused with %v %s, want now+%v %s", ahead, deadline.Sub(now), at.Sub(now), policy, wantAt.Sub(now), wantPolicy)
+					}
+				}
+			}
+		})
+	}
+}
