@@ -30,7 +30,7 @@ func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d
 type RequestKind int
 
 const (
-	// KindStandard counts against the rolling per-app window (100 or 190 per 10 s).
+	// KindStandard counts against the rolling per-app window (100, 190 or 250 per 10 s).
 	KindStandard RequestKind = iota
 	// KindSearch counts against the per-account search budget (5 per second)
 	// and not against the rolling window, as HubSpot's spec exempts it.
