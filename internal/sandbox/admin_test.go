@@ -73,6 +73,11 @@ func TestAdminAPI(t *testing.T) {
 	if res := get(); res.StatusCode != 429 {
 		t.Fatalf("third request: %d, want 429", res.StatusCode)
 	}
+	adminCall(t, b, "PUT", "/limits", map[string]any{"limitIncreases": 3}, 400) // HubSpot sells two at most
+	adminCall(t, b, "PUT", "/limits", map[string]any{"limitIncreases": 2}, 200)
+	if res := get(); res.StatusCode != 200 || res.Header.Get("X-HubSpot-RateLimit-Max") != "250" || res.Header.Get("X-HubSpot-RateLimit-Daily") != "3000000" {
+		t.Fatalf("with two limit increases: %d, Max %q, Daily %q", res.StatusCode, res.Header.Get("X-HubSpot-RateLimit-Max"), res.Header.Get("X-HubSpot-RateLimit-Daily"))
+	}
 	adminCall(t, b, "PUT", "/limits", map[string]any{}, 200)
 
 	fault := adminCall(t, b, "POST", "/faults", map[string]any{"path": "/crm/v3/objects/contacts/*", "errorRates": map[string]float64{"503": 1}}, 201)
@@ -86,13 +91,13 @@ func TestAdminAPI(t *testing.T) {
 
 	counters := adminCall(t, b, "GET", "/counters", nil, 200)
 	byStatus := counters["requests"].(map[string]any)["GET /crm/v3/objects/contacts/{objectId}"].(map[string]any)
-	if byStatus["200"] != float64(3) || byStatus["429"] != float64(1) || byStatus["503"] != float64(1) {
+	if byStatus["200"] != float64(4) || byStatus["429"] != float64(1) || byStatus["503"] != float64(1) {
 		t.Fatalf("counters by status: %v", byStatus)
 	}
 	if counters["rateLimited"].(map[string]any)["TEN_SECONDLY_ROLLING"] != float64(1) {
 		t.Fatalf("rateLimited: %v", counters["rateLimited"])
 	}
-	if receipts := counters["receiptTimes"].(map[string]any)[fmt.Sprint(int64(tok["appId"].(float64)))]; len(receipts.([]any)) != 3 { // 429s and faulted requests are not receipts
+	if receipts := counters["receiptTimes"].(map[string]any)[fmt.Sprint(int64(tok["appId"].(float64)))]; len(receipts.([]any)) != 4 { // 429s and faulted requests are not receipts
 		t.Fatalf("receipt times: %v", receipts)
 	}
 

@@ -44,7 +44,8 @@ var (
 // Config tunes a Batcher. Zero values take the defaults.
 type Config struct {
 	// Linger is how long the oldest queued caller waits for company before
-	// the batcher asks for a slot (a full batch asks at once); default 20 ms:
+	// the batcher asks for a slot (a full batch asks at once, a partial one
+	// also waits for its pace); default 20 ms:
 	// enough for a burst of callers to gather, small beside a HubSpot round trip.
 	// Once it has asked, the batch keeps filling until the slot is granted.
 	Linger time.Duration
