@@ -131,15 +131,28 @@ func TestWorkspaceIsolationInEveryRPC(t *testing.T) {
 					value = conn.GetName() + "/objects/contacts/records/1"
 				case strings.Contains(string(m.Name()), "TimelineEvent") && field == "name":
 					value = conn.GetName() + "/timelineEvents/e1"
+				case strings.Contains(string(m.Name()), "ChangeSettings") && field == "name":
+					value = client.ChangeSettingsName(conn.GetName())
 				}
 				req.Set(fd, protoreflect.ValueOfString(value))
+				set = true
+			}
+			if fd := m.Input().Fields().ByName("change_settings"); fd != nil { // AIP-134: the name is the resource's
+				inner := req.NewField(fd).Message()
+				inner.Set(inner.Descriptor().Fields().ByName("name"), protoreflect.ValueOfString(client.ChangeSettingsName(conn.GetName())))
+				req.Set(fd, protoreflect.ValueOfMessage(inner))
 				set = true
 			}
 			if !set {
 				t.Fatalf("%s names no resource", m.Name())
 			}
 			resp := dynamicpb.NewMessage(m.Output())
-			err := globex.Conn().Invoke(ctx, "/"+string(svc.FullName())+"/"+string(m.Name()), req, resp)
+			var err error
+			if m.IsStreamingServer() {
+				err = openStream(ctx, globex.Conn(), m, req, resp, false)
+			} else {
+				err = globex.Conn().Invoke(ctx, "/"+string(svc.FullName())+"/"+string(m.Name()), req, resp)
+			}
 			if e := client.ErrorDetails(err); e.Code != codes.PermissionDenied || e.Reason != "WORKSPACE_NOT_ALLOWED" {
 				t.Errorf("%s with another workspace's key: %+v; want PERMISSION_DENIED", m.Name(), e)
 			}

@@ -176,6 +176,13 @@ const (
 	// names the method or the first field that differs): a retry must repeat the first request
 	// exactly; a new request needs a new request_id.
 	ErrorReason_ERROR_REASON_REQUEST_ID_REUSED ErrorReason = 52
+	// FAILED_PRECONDITION: the changes after this cursor were purged (older than the
+	// retention): resync, reading the records you need, then watch without a cursor (from the
+	// oldest change retained) or from a new one.
+	ErrorReason_ERROR_REASON_CHANGE_CURSOR_EXPIRED ErrorReason = 53
+	// FAILED_PRECONDITION: a webhook client secret was given for a Service Key connection;
+	// HubSpot sends no webhooks for Service Keys: its changes are found by polling only.
+	ErrorReason_ERROR_REASON_WEBHOOKS_UNSUPPORTED ErrorReason = 54
 )
 
 // Enum value maps for ErrorReason.
@@ -234,6 +241,8 @@ var (
 		50: "ERROR_REASON_CONDITION_BAD_VALUE",
 		51: "ERROR_REASON_CONDITION_FAILED",
 		52: "ERROR_REASON_REQUEST_ID_REUSED",
+		53: "ERROR_REASON_CHANGE_CURSOR_EXPIRED",
+		54: "ERROR_REASON_WEBHOOKS_UNSUPPORTED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -289,6 +298,8 @@ var (
 		"ERROR_REASON_CONDITION_BAD_VALUE":         50,
 		"ERROR_REASON_CONDITION_FAILED":            51,
 		"ERROR_REASON_REQUEST_ID_REUSED":           52,
+		"ERROR_REASON_CHANGE_CURSOR_EXPIRED":       53,
+		"ERROR_REASON_WEBHOOKS_UNSUPPORTED":        54,
 	}
 )
 
@@ -323,7 +334,7 @@ var File_connectflo_integrations_v1_errors_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\xdb\x0f\n" +
+	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\xaa\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -378,7 +389,9 @@ const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"\x1eERROR_REASON_CONDITION_INVALID\x101\x12$\n" +
 	" ERROR_REASON_CONDITION_BAD_VALUE\x102\x12!\n" +
 	"\x1dERROR_REASON_CONDITION_FAILED\x103\x12\"\n" +
-	"\x1eERROR_REASON_REQUEST_ID_REUSED\x104BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
+	"\x1eERROR_REASON_REQUEST_ID_REUSED\x104\x12&\n" +
+	"\"ERROR_REASON_CHANGE_CURSOR_EXPIRED\x105\x12%\n" +
+	"!ERROR_REASON_WEBHOOKS_UNSUPPORTED\x106BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 
 var (
 	file_connectflo_integrations_v1_errors_proto_rawDescOnce sync.Once
