@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -197,5 +196,3 @@ func receiveChanges(t *testing.T, stream grpc.ServerStreamingClient[integrations
 	}
 	return out
 }
-
-var _ = fmt.Sprint

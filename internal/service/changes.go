@@ -23,6 +23,7 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/secrets"
 	"github.com/connectflo/integrations/internal/store"
+	"github.com/connectflo/integrations/internal/upsert"
 )
 
 // ChangeSettingsStore keeps the change settings of connections.
@@ -313,4 +314,18 @@ func (s *Service) changeSettingsProto(ctx context.Context, name resname.ChangeSe
 		out.LastWebhookTime = timestamppb.New(st.LastWebhook)
 	}
 	return out, nil
+}
+
+// ownWrites remembers contacts this service wrote through the connection of h, so that their
+// changes, when HubSpot reports them, are self-written.
+func (s *Service) ownWrites(ctx context.Context, h *handles.Handle, objectType string, rs ...upsert.Result) {
+	var ws []store.OwnWrite
+	for _, r := range rs {
+		if !r.UpdatedAt.IsZero() {
+			ws = append(ws, store.OwnWrite{ObjectType: objectType, RecordID: r.ID, UpdatedAt: r.UpdatedAt})
+		}
+	}
+	if s.changes.Feed != nil {
+		s.changes.Feed.RecordOwnWrites(ctx, h.Connection().UID, ws)
+	}
 }
