@@ -57,6 +57,7 @@ type WebhookHandler struct {
 type WebhookMetrics struct {
 	accepted prometheus.Counter
 	refused  *prometheus.CounterVec
+	skipped  prometheus.Counter
 }
 
 // NewWebhookMetrics registers the webhook counters with reg.
@@ -66,8 +67,10 @@ func NewWebhookMetrics(reg prometheus.Registerer) *WebhookMetrics {
 			Help: "HubSpot webhook requests accepted (their events stored)."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "integrations_webhooks_refused_total",
 			Help: "HubSpot webhook requests refused, by reason."}, []string{"reason"}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "integrations_webhook_events_skipped_total",
+			Help: "Events of accepted HubSpot webhook requests of a type or object the service does not keep."}),
 	}
-	reg.MustRegister(m.accepted, m.refused)
+	reg.MustRegister(m.accepted, m.refused, m.skipped)
 	return m
 }
 
@@ -155,6 +158,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Metrics.accepted.Inc()
+	for _, e := range events {
+		if _, ok := e.Detect(0); !ok {
+			h.Metrics.skipped.Inc()
+		}
+	}
 	if h.Kick != nil {
 		h.Kick()
 	}
