@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -138,7 +139,7 @@ func TestChangesEndsWithTheContext(t *testing.T) {
 		got = append(got, ch.GetId())
 		cancel()
 	}
-	if d := cmp.Diff([]string{"c0"}, got); d != "" || gotErr != context.Canceled {
+	if d := cmp.Diff([]string{"c0"}, got); d != "" || !errors.Is(gotErr, context.Canceled) {
 		t.Errorf("got %v then %v; want c0 then context.Canceled", got, gotErr)
 	}
 }

@@ -211,7 +211,7 @@ func TestWebhookReachesEveryConnectionOfThePortal(t *testing.T) {
 // turned into changes when the server stopped are turned into changes after it starts.
 func TestWebhookEventsInTheInboxSurviveARestart(t *testing.T) {
 	t.Parallel()
-	ts, c, conn, seed := seeded(t)
+	ts, _, conn, seed := seeded(t)
 	ts.stop()
 	ctx := context.Background()
 	st, err := store.Open(ctx, ts.db)
@@ -230,7 +230,7 @@ func TestWebhookEventsInTheInboxSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.restart(t, ts.env)
-	c = ts.client(t, ts.keys["acme"])
+	c := ts.client(t, ts.keys["acme"])
 	got := watchFirst(t, c, &integrationsv1.WatchChangesRequest{Connection: conn.GetName()})
 	if got.GetRecordId() != seed.Contacts[2] || got.GetKind() != integrationsv1.ChangeKind_CHANGE_KIND_DELETED {
 		t.Errorf("after the restart: %v; want the deletion left in the inbox", got)

@@ -2,6 +2,7 @@ package changes
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func TestSignature(t *testing.T) {
 		{"5 minutes and 1 ms ahead", strconv.FormatInt(now.Add(MaxClockSkew+time.Millisecond).UnixMilli(), 10), ErrStaleTimestamp},
 		{"not a number", "yesterday", ErrNoTimestamp},
 	} {
-		if got := CheckTimestamp(tc.ts, now); got != tc.want {
+		if got := CheckTimestamp(tc.ts, now); !errors.Is(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}

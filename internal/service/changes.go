@@ -158,7 +158,7 @@ func (s *Service) WatchChanges(req *integrationsv1.WatchChangesRequest, stream g
 		page, err := s.listChanges(ctx, r, watchPage)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil //nolint:nilerr // the caller cancelled: the watch ends as asked, not in error
 			}
 			return err
 		}

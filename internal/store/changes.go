@@ -150,7 +150,7 @@ func (s *Store) ListChanges(ctx context.Context, uid string, afterSeq int64, obj
 	q := `SELECT ` + changeColumns + ` FROM changes WHERE connection_uid = ? AND seq > ?`
 	args := []any{uid, afterSeq}
 	if len(objectTypes) > 0 {
-		q += ` AND object_type IN (?` + strings.Repeat(", ?", len(objectTypes)-1) + `)`
+		q += ` AND object_type IN (?` + strings.Repeat(", ?", len(objectTypes)-1) + `)` //nolint:gosec // placeholders only; the values are arguments
 		for _, t := range objectTypes {
 			args = append(args, t)
 		}
