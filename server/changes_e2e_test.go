@@ -14,11 +14,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/changes"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
 
@@ -331,3 +333,100 @@ func TestWatchChanges(t *testing.T) {
 		t.Errorf("another connection's cursor: %+v; want INVALID_ARGUMENT on cursor", e)
 	}
 }
+
+// TestChangeSettingsRules: a Service Key connection refuses a webhook secret (HubSpot sends no
+// webhooks for Service Keys), and UpdateChangeSettings is audited without its secret.
+func TestChangeSettingsRules(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	ctx := context.Background()
+	c := ts.client(t, ts.keys["acme"])
+	key, err := ts.sb.CreateToken(sandboxServiceKey(ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Service key", ConnectionId: "sk", AccessToken: key.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn.GetCredentialKind() != integrationsv1.CredentialKind_CREDENTIAL_KIND_SERVICE_KEY {
+		t.Fatalf("credential kind %v, want SERVICE_KEY", conn.GetCredentialKind())
+	}
+	settings := client.ChangeSettingsName(conn.GetName())
+	_, err = c.UpdateChangeSettings(ctx, &integrationsv1.UpdateChangeSettingsRequest{ChangeSettings: &integrationsv1.ChangeSettings{Name: settings, WebhookClientSecret: webhookSecret}})
+	if e := client.ErrorDetails(err); e.Code != codes.FailedPrecondition || e.Reason != client.ReasonWebhooksUnsupported {
+		t.Errorf("a webhook secret for a Service Key: %+v; want FAILED_PRECONDITION WEBHOOKS_UNSUPPORTED", e)
+	}
+	got, err := c.UpdateChangeSettings(ctx, &integrationsv1.UpdateChangeSettingsRequest{ChangeSettings: &integrationsv1.ChangeSettings{Name: settings,
+		PollInterval: durationpbOf(30 * time.Second)}, RequestId: "poll-30s"})
+	if err != nil || got.GetPollInterval().AsDuration() != 30*time.Second || got.GetWebhookSecretSet() {
+		t.Errorf("the poll interval of a Service Key connection: %v, %v", got, err)
+	}
+	events, err := c.ListAuditEvents(ctx, &integrationsv1.ListAuditEventsRequest{Parent: "workspaces/acme",
+		Action: integrationsv1.AuditAction_AUDIT_ACTION_UPDATE_CHANGE_SETTINGS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, e := range events.GetAuditEvents() {
+		outcomes = append(outcomes, e.GetResource()+" "+e.GetOutcome()+" "+e.GetDescription())
+	}
+	want := []string{conn.GetName() + " OK fields webhook_client_secret, poll_interval", conn.GetName() + " FAILED_PRECONDITION fields webhook_client_secret, poll_interval"}
+	if d := cmp.Diff(want, outcomes); d != "" {
+		t.Errorf("audit events, newest first (-want +got):\n%s", d)
+	}
+	if strings.Contains(ts.logs.String(), webhookSecret) {
+		t.Errorf("the webhook secret was logged")
+	}
+}
+
+// TestExpiredCursor: once retention purged the changes after a cursor, ListChanges and
+// WatchChanges refuse it with CHANGE_CURSOR_EXPIRED, and work without a cursor.
+func TestExpiredCursor(t *testing.T) {
+	t.Parallel()
+	ts, c, conn, seed := seeded(t)
+	ctx := context.Background()
+	setWebhookSecret(t, c, conn.GetName(), webhookSecret)
+	if code := ts.postWebhook(t, signedWebhook(t, webhookSecret, ts.event(60, "contact.creation", seed.Contacts[0], changeTime),
+		ts.event(61, "contact.deletion", seed.Contacts[1], changeTime))); code != 204 {
+		t.Fatalf("webhook answered %d", code)
+	}
+	first := watchFirst(t, c, &integrationsv1.WatchChangesRequest{Connection: conn.GetName()})
+	second := watchFirst(t, c, &integrationsv1.WatchChangesRequest{Connection: conn.GetName(), Cursor: first.GetCursor()})
+	// The sweep, as it would run a retention later.
+	ts.stop()
+	st, err := store.Open(ctx, ts.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.PruneChanges(ctx, second.GetDetectTime().AsTime().Add(time.Millisecond), 100); err != nil || n != 2 {
+		t.Fatalf("PruneChanges = %d, %v; want 2", n, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ts.restart(t, ts.env)
+	c = ts.client(t, ts.keys["acme"])
+	_, err = c.ListChanges(ctx, &integrationsv1.ListChangesRequest{Connection: conn.GetName(), Cursor: first.GetCursor()})
+	if e := client.ErrorDetails(err); e.Code != codes.FailedPrecondition || e.Reason != client.ReasonChangeCursorExpired {
+		t.Errorf("ListChanges from an expired cursor: %+v; want FAILED_PRECONDITION CHANGE_CURSOR_EXPIRED", e)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	code, _, body := ts.watchREST(wctx, t, "/v1/"+conn.GetName()+"/changes:watch?cursor="+first.GetCursor(), ts.keys["acme"])
+	if code != 400 || !strings.Contains(body, client.ReasonChangeCursorExpired) {
+		t.Errorf("REST watch from an expired cursor: %d %s; want 400 CHANGE_CURSOR_EXPIRED", code, body)
+	}
+	fresh, err := c.ListChanges(ctx, &integrationsv1.ListChangesRequest{Connection: conn.GetName(), Cursor: second.GetCursor()})
+	if err != nil || len(fresh.GetChanges()) != 0 || fresh.GetNextCursor() != second.GetCursor() {
+		t.Errorf("from the last purged change: %v, %v; want nothing lost, the same cursor back", fresh, err)
+	}
+}
+
+// sandboxServiceKey is a Service Key of the test's account that introspection does not know,
+// which the service can tell as a Service Key.
+func sandboxServiceKey(ts *testServer) sandbox.Token {
+	return sandbox.Token{HubID: ts.acct.HubID, Kind: sandbox.KindServiceKey, Scopes: sandbox.AllScopes()}
+}
+
+func durationpbOf(d time.Duration) *durationpb.Duration { return durationpb.New(d) }

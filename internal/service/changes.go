@@ -147,35 +147,38 @@ func (s *Service) WatchChanges(req *integrationsv1.WatchChangesRequest, stream g
 	if err != nil {
 		return err
 	}
-	// The request is valid: say so now, before any change, so that a caller (and the REST
-	// gateway, which then answers 200) knows the watch is open while the feed is quiet.
+	// The first read also checks the cursor against retention; then the request is accepted:
+	// say so at once, before any change, so that a caller (and the REST gateway, which then
+	// answers 200) knows the watch is open while the feed is quiet.
+	wake := s.changes.Feed.Wake(r.uid) // taken before each read: a change stored after it closes it
+	page, err := s.listChanges(ctx, r, watchPage)
+	if err != nil {
+		return err
+	}
 	if err := stream.SendHeader(metadata.Pairs(WatchOpenHeader, "true")); err != nil {
 		return err
 	}
 	for {
-		// Taken before the read: a change stored after the read closes it.
-		wake := s.changes.Feed.Wake(r.uid)
-		page, err := s.listChanges(ctx, r, watchPage)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil //nolint:nilerr // the caller cancelled: the watch ends as asked, not in error
-			}
-			return err
-		}
 		for _, c := range page {
 			if err := stream.Send(c); err != nil {
 				return err
 			}
 		}
-		if len(page) == watchPage {
-			continue
+		if len(page) < watchPage {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.closing:
+				return shuttingDown()
+			case <-wake:
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.closing:
-			return shuttingDown()
-		case <-wake:
+		wake = s.changes.Feed.Wake(r.uid)
+		if page, err = s.listChanges(ctx, r, watchPage); err != nil {
+			if ctx.Err() != nil {
+				return nil //nolint:nilerr // the caller cancelled: the watch ends as asked, not in error
+			}
+			return err
 		}
 	}
 }
