@@ -366,3 +366,41 @@ func (s *Store) ConnectionByUID(ctx context.Context, uid string) (Connection, er
 	row := s.db.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE uid = ?`, uid)
 	return scanConnection(row)
 }
+
+// WebhookSecret is a connection's sealed webhook secret.
+type WebhookSecret struct {
+	ConnectionUID string
+	KeyID         string
+	Ciphertext    []byte
+}
+
+// AllWebhookSecrets returns every stored webhook secret, sealed.
+func (s *Store) AllWebhookSecrets(ctx context.Context) ([]WebhookSecret, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT connection_uid, secret_key_id, secret_ciphertext FROM change_settings
+		WHERE secret_ciphertext IS NOT NULL AND length(secret_ciphertext) > 0 ORDER BY connection_uid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []WebhookSecret
+	for rows.Next() {
+		var w WebhookSecret
+		if err := rows.Scan(&w.ConnectionUID, &w.KeyID, &w.Ciphertext); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceWebhookSecret re-seals a webhook secret: it writes next only if the row still holds
+// prev, and reports whether it did.
+func (s *Store) ReplaceWebhookSecret(ctx context.Context, prev, next WebhookSecret) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE change_settings SET secret_key_id = ?, secret_ciphertext = ?
+		WHERE connection_uid = ? AND secret_key_id = ? AND secret_ciphertext = ?`, next.KeyID, next.Ciphertext, prev.ConnectionUID, prev.KeyID, prev.Ciphertext)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
