@@ -57,6 +57,7 @@ func TestWebhookRefusals(t *testing.T) {
 		{"a portal no connection has", signedWebhook(t, webhookSecret, otherPortal), 401, changes.RefusedUnknownPortal},
 		{"a body that is not JSON", raw(`[{"eventId":`), 400, changes.RefusedMalformed},
 		{"an object, not an array", raw(`{"eventId":1}`), 400, changes.RefusedMalformed},
+		{"no events", raw(`[]`), 400, changes.RefusedMalformed},
 		{"an event without its portal", raw(`[{"eventId":1,"subscriptionType":"contact.creation","objectId":1}]`), 400, changes.RefusedMalformed},
 		{"a body over 1 MiB", raw(`["` + strings.Repeat("x", changes.MaxWebhookBody) + `"]`), 413, changes.RefusedTooLarge},
 	} {
@@ -72,7 +73,7 @@ func TestWebhookRefusals(t *testing.T) {
 	}
 	metrics := ts.metrics(t)
 	for reason, n := range map[string]int{changes.RefusedBadSignature: 1, changes.RefusedStaleTimestamp: 2, changes.RefusedMissingHeaders: 1,
-		changes.RefusedUnknownPortal: 1, changes.RefusedMalformed: 3, changes.RefusedTooLarge: 1} {
+		changes.RefusedUnknownPortal: 1, changes.RefusedMalformed: 4, changes.RefusedTooLarge: 1} {
 		line := `integrations_webhooks_refused_total{reason="` + reason + `"} ` + strconv.Itoa(n)
 		if !strings.Contains(metrics, line) {
 			t.Errorf("/metrics lacks %s", line)

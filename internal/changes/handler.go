@@ -141,7 +141,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if len(accepted) == 0 && len(events) > 0 {
+	if len(accepted) == 0 {
 		reason := RefusedBadSignature
 		if candidates == 0 {
 			reason = RefusedUnknownPortal

@@ -89,11 +89,15 @@ type Event struct {
 	AssociationRemoved bool          `json:"associationRemoved"`
 }
 
-// ParseEvents reads a webhook body: a JSON array of event objects, each with a portalId.
+// ParseEvents reads a webhook body: a non-empty JSON array of event objects, each with a
+// portalId.
 func ParseEvents(body []byte) ([]Event, [][]byte, error) {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
 		return nil, nil, err
+	}
+	if len(raws) == 0 { // HubSpot never sends an empty batch; nor is there a portal to verify it for
+		return nil, nil, errors.New("no events")
 	}
 	events := make([]Event, len(raws))
 	rawOut := make([][]byte, len(raws))
