@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
@@ -59,6 +60,11 @@ func configOptions(c *Config) []option {
 			help: "how long delivered and failed timeline events are kept (and their request_id remembered) before they are deleted"},
 		{flag: "timeline-lease-ttl", env: "INTEGRATIONS_TIMELINE_LEASE_TTL", def: shortDuration(DefaultLeaseTTL), value: duration(&c.LeaseTTL, minLeaseTTL),
 			help: "one process delivers a database's timeline events; when it dies without releasing its lease, another process (or a restart) takes delivery over after this long"},
+		{flag: "changes-retention", env: "INTEGRATIONS_CHANGES_RETENTION", def: shortDuration(changes.DefaultRetention), value: duration(&c.ChangesRetention, time.Hour),
+			help: "how long changes detected in HubSpot are kept for WatchChanges and ListChanges; a cursor older than this is FAILED_PRECONDITION CHANGE_CURSOR_EXPIRED"},
+		{flag: "public-url", env: "INTEGRATIONS_PUBLIC_URL", value: httpURL(&c.PublicURL),
+			help: "the server's public base URL as HubSpot reaches the HTTP listener (e.g. https://integrations.example.com): the webhook URL shown in ChangeSettings, " +
+				"and the URL webhook signatures are checked against; unset, the request's Host header over the listener's scheme"},
 		{flag: "max-connections-per-workspace", env: "INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE", def: fmt.Sprint(connections.DefaultMaxPerWorkspace),
 			value: wholeNumber(&c.MaxConnectionsPerWorkspace, "", 1, 10000),
 			help:  "most HubSpot connections one workspace may have; Connect beyond it is RESOURCE_EXHAUSTED"},

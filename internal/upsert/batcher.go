@@ -84,6 +84,9 @@ func (c Config) withDefaults() Config {
 type Result struct {
 	ID      string // the contact's HubSpot id
 	Created bool   // true when this call created the contact (see the package doc)
+	// UpdatedAt is the contact's updatedAt in HubSpot's answer: the time HubSpot gave the
+	// write (its changes carry it); zero when HubSpot did not say.
+	UpdatedAt time.Time
 }
 
 // Contact is one input of UpsertMany.
