@@ -75,10 +75,11 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	}
 
 	now := m.now().UTC()
+	tier, _ := AccountLimits(p.limits)
 	c := store.Connection{
 		Workspace: req.Workspace, ID: id, UID: store.NewConnectionUID(), DisplayName: req.DisplayName,
 		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
-		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
+		AccountTier: tier, AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
 		TokenFingerprint: m.fingerprint(req.Workspace, strings.TrimSpace(req.AccessToken)),
 		CredentialKind:   credentialKind(strings.TrimSpace(req.AccessToken), p.introspected), CredentialsUpdateTime: now,
