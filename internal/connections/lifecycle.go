@@ -71,7 +71,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	}
 	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
-		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
+		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired, Kind: credentialKind(strings.TrimSpace(req.AccessToken), p.introspected)}
 	}
 
 	now := m.now().UTC()
@@ -170,7 +170,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	}
 	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
-		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
+		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired, Kind: credentialKind(strings.TrimSpace(accessToken), p.introspected)}
 	}
 	// Sealed for the connection read above: if it is deleted and created again meanwhile,
 	// the write finds another uid and fails rather than give the successor this token.
