@@ -109,4 +109,3 @@ func EvaluateScopes(granted []string) ScopeReport {
 	}
 	return r
 }
-
