@@ -3,8 +3,6 @@ package connections
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,8 +11,6 @@ import (
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/sandbox"
-	"github.com/connectflo/integrations/internal/secrets"
-	"github.com/connectflo/integrations/internal/store"
 )
 
 type tierAndIncreases struct {
@@ -64,27 +60,12 @@ func TestTierUnderAnAPILimitIncrease(t *testing.T) {
 		for increases := range 3 {
 			t.Run(fmt.Sprintf("%s with %d", tier, increases), func(t *testing.T) {
 				ctx := context.Background()
-				st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{LimitIncreases: increases}})
-				srv := httptest.NewServer(sb)
-				t.Cleanup(srv.Close)
+				m, _, sb, _, _ := newManager(t)
+				sb.SetLimits(sandbox.Limits{LimitIncreases: increases})
 				acct, err := sb.CreateAccount(sandbox.Account{Tier: tier})
 				if err != nil {
 					t.Fatal(err)
 				}
-				k, err := secrets.NewKey("k1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ring, err := secrets.NewKeyRing(k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				m := New(st, ring, Config{BaseURL: srv.URL})
 				tok, err := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Scopes: sandbox.AllScopes()})
 				if err != nil {
 					t.Fatal(err)
