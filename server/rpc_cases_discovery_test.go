@@ -104,7 +104,8 @@ var discoveryCases = []rpcCase{
 		},
 		want: func(e *rpcEnv) proto.Message {
 			st, err := status.New(codes.FailedPrecondition, "the token lacks the scope to read owners (crm.objects.owners.read), so no owners "+
-				"are listed: in HubSpot add it to the app's scopes, then refresh fields").WithDetails(
+				"are listed. In HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add crm.objects.owners.read and "+
+				"commit the changes, then refresh fields").WithDetails(
 				&errdetails.ErrorInfo{Reason: "HUBSPOT_MISSING_SCOPES", Domain: "integrations.connectflo.com",
 					Metadata: map[string]string{"missing_scopes": "crm.objects.owners.read"}})
 			if err != nil {

@@ -91,17 +91,17 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 	d.Limits, d.LimitsKnown = client.Limiter().Stats(), true
 	for _, s := range d.Scopes.MissingRequired {
 		d.Problems = append(d.Problems, Problem{Code: "HUBSPOT_MISSING_SCOPES",
-			Message: fmt.Sprintf("the token lacks the required scope %s (needed to %s)", s.Name, s.Purpose), Remedy: ScopeRemedy(s.Name)})
+			Message: fmt.Sprintf("the token lacks the required scope %s (needed to %s)", s.Name, s.Purpose), Remedy: ScopeRemedy(c.CredentialKind, s.Name)})
 	}
 	for _, s := range d.Scopes.MissingRecommended {
 		d.Problems = append(d.Problems, Problem{Code: "HUBSPOT_MISSING_RECOMMENDED_SCOPE",
-			Message: fmt.Sprintf("the token lacks the recommended scope %s (used to %s)", s.Name, s.Purpose), Remedy: ScopeRemedy(s.Name)})
+			Message: fmt.Sprintf("the token lacks the recommended scope %s (used to %s)", s.Name, s.Purpose), Remedy: ScopeRemedy(c.CredentialKind, s.Name)})
 	}
 	for _, cs := range d.Scopes.Capabilities {
 		if !cs.Available {
 			d.Problems = append(d.Problems, Problem{Code: "CAPABILITY_UNAVAILABLE",
 				Message: fmt.Sprintf("%s is unavailable: the token lacks %s", cs.Description, strings.Join(cs.MissingScopes, ", ")),
-				Remedy:  ScopeRemedy(strings.Join(cs.MissingScopes, " and "))})
+				Remedy:  ScopeRemedy(c.CredentialKind, strings.Join(cs.MissingScopes, " and "))})
 		}
 	}
 	if rp := rotationProblem(c.CredentialKind, c.CredentialsUpdateTime, d.TestTime); rp != nil {

@@ -31,6 +31,7 @@ var (
 // MissingScopesError lists required scopes the token lacks.
 type MissingScopesError struct {
 	Missing []Scope
+	Kind    string // the token's kind (a Kind… constant), whose way of adding scopes the remedy gives
 }
 
 func (e *MissingScopesError) Error() string {

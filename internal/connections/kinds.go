@@ -48,6 +48,35 @@ var rotationSteps = map[string]string{
 		"then Update Credentials here with the new token",
 }
 
+// scopeSteps are the steps to give each kind of token a scope in HubSpot, %s the scope
+// (https://developers.hubspot.com/docs/apps/legacy-apps/private-apps/overview "Edit your
+// app's scopes"; https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/service-keys;
+// https://developers.hubspot.com/docs/apps/developer-platform/build-apps/app-configuration
+// for a project app's scopes).
+var scopeSteps = map[string]string{
+	KindPrivateApp: "In HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add %s and commit the changes",
+	KindServiceKey: "In HubSpot open Development → Keys → Service keys → your key, add %s to its scopes and save",
+	KindStaticAppToken: "Add %s to the scopes in your project app's configuration, upload the project, " +
+		"then reinstall the app in this HubSpot account (its Distribution tab)",
+}
+
+// ScopeSteps tells a customer admin how to give a token of the kind (a Kind… constant) the
+// scope (one, or several joined by "and"/"or"), without what to do here afterwards; for a kind
+// not known (KindUnknown, "") it gives each kind's way.
+func ScopeSteps(kind, scope string) string {
+	if steps, ok := scopeSteps[kind]; ok {
+		return fmt.Sprintf(steps, scope)
+	}
+	return "In HubSpot add " + scope + " to the token's scopes (a Service Key under Development → Keys → Service keys → your key; " +
+		"a static-auth app in its project's configuration, then upload the project and reinstall the app; " +
+		"a legacy private app under Settings → Integrations → Private Apps → your app → Scopes)"
+}
+
+// ScopeRemedy is ScopeSteps followed by what to do here afterwards.
+func ScopeRemedy(kind, scope string) string {
+	return ScopeSteps(kind, scope) + ", then run Test Connection here (or Update Credentials if HubSpot shows a new token)"
+}
+
 // rotationProblem is the rotation advice for a connection whose token was set more than
 // RotationAdvisedAfter before now, or nil.
 func rotationProblem(kind string, set, now time.Time) *Problem {

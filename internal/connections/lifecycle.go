@@ -71,14 +71,15 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	}
 	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
-		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
+		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired, Kind: credentialKind(strings.TrimSpace(req.AccessToken), p.introspected)}
 	}
 
 	now := m.now().UTC()
+	tier, _ := AccountLimits(p.limits)
 	c := store.Connection{
 		Workspace: req.Workspace, ID: id, UID: store.NewConnectionUID(), DisplayName: req.DisplayName,
 		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
-		AccountTier: tierOf(p.limits), AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
+		AccountTier: tier, AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
 		TokenFingerprint: m.fingerprint(req.Workspace, strings.TrimSpace(req.AccessToken)),
 		CredentialKind:   credentialKind(strings.TrimSpace(req.AccessToken), p.introspected), CredentialsUpdateTime: now,
@@ -169,7 +170,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	}
 	report := p.scopeReport()
 	if len(report.MissingRequired) > 0 {
-		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired}
+		return store.Connection{}, &MissingScopesError{Missing: report.MissingRequired, Kind: credentialKind(strings.TrimSpace(accessToken), p.introspected)}
 	}
 	// Sealed for the connection read above: if it is deleted and created again meanwhile,
 	// the write finds another uid and fails rather than give the successor this token.

@@ -244,16 +244,43 @@ func newConnectionID(displayName string) string {
 	return id
 }
 
-// tierOf infers the subscription tier from the limits HubSpot reported; HubSpot's API does
-// not state the tier itself.
-func tierOf(s hubspot.LimiterStats) string {
-	switch {
-	case s.Standard.Budget == 100 && (s.DailyLimit == 0 || s.DailyLimit == 250000):
-		return "FREE_OR_STARTER"
-	case s.Standard.Budget == 190 && s.DailyLimit == 625000:
-		return "PROFESSIONAL"
-	case s.Standard.Budget == 190 && s.DailyLimit == 1000000:
-		return "ENTERPRISE"
+// HubSpot's API limits by tier, and its API limit increase: an account may buy up to two,
+// and with any every app gets 250 requests per 10 s (the same for one or two) while each adds
+// 1,000,000 requests a day to the tier's
+// (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines).
+const (
+	maxLimitIncreases   = 2
+	limitIncreaseWindow = 250
+	limitIncreaseDaily  = 1_000_000
+)
+
+// Each tier's daily budget and per-app budget per 10 s; a daily budget names one tier.
+var (
+	tierByDaily = map[int64]string{250_000: "FREE_OR_STARTER", 625_000: "PROFESSIONAL", 1_000_000: "ENTERPRISE"}
+	tierWindow  = map[string]int{"FREE_OR_STARTER": 100, "PROFESSIONAL": 190, "ENTERPRISE": 190}
+)
+
+// AccountLimits infers the subscription tier and the number of API limit increases the
+// account bought from the limits HubSpot reported; HubSpot's API states neither. Under an
+// increase the window (250) hides the tier, which the daily budget less 1,000,000 per
+// increase still tells, and only one count fits each budget (Free or Starter 1,250,000 or
+// 2,250,000; Professional 1,625,000 or 2,625,000; Enterprise 2,000,000 or 3,000,000). tier is
+// "" when the limits match no tier (e.g. custom limits, or the daily budget unknown under an
+// increase); increases is 0 when there is none or its count cannot be told.
+func AccountLimits(s hubspot.LimiterStats) (tier string, increases int) {
+	if s.Standard.Budget == limitIncreaseWindow {
+		for n := 1; n <= maxLimitIncreases; n++ {
+			if t, ok := tierByDaily[s.DailyLimit-int64(n)*limitIncreaseDaily]; ok {
+				return t, n
+			}
+		}
+		return "", 0
 	}
-	return ""
+	if s.Standard.Budget == tierWindow["FREE_OR_STARTER"] && s.DailyLimit == 0 {
+		return "FREE_OR_STARTER", 0 // HubSpot sends the daily limit to private apps only
+	}
+	if t, ok := tierByDaily[s.DailyLimit]; ok && tierWindow[t] == s.Standard.Budget {
+		return t, 0
+	}
+	return "", 0
 }

@@ -109,10 +109,3 @@ func EvaluateScopes(granted []string) ScopeReport {
 	}
 	return r
 }
-
-// ScopeRemedy tells a customer admin how to grant a scope.
-func ScopeRemedy(scope string) string {
-	return "In HubSpot add " + scope + " to the token's scopes (a Service Key under Development → Keys → Service keys; " +
-		"a static-auth app in its project's scopes, then redeploy; a legacy private app under Settings → Integrations → Private Apps → your app → Scopes), " +
-		"then run Test Connection here (or Update Credentials if HubSpot shows a new token)"
-}

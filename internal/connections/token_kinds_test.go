@@ -171,6 +171,51 @@ func TestProbedTokenMissingRequiredScope(t *testing.T) {
 	if diff := cmp.Diff([]string{"crm.objects.companies.read", "crm.objects.companies.write", "crm.schemas.companies.read"}, names); diff != "" {
 		t.Errorf("missing (-want +got):\n%s", diff)
 	}
+	if missing.Kind != KindServiceKey {
+		t.Errorf("kind = %q, want %q: the remedy gives that kind's way to add scopes", missing.Kind, KindServiceKey)
+	}
+}
+
+// TestScopeRemedyPerKind: TestConnection says how to add a missing scope to the connection's
+// kind of token, each kind its own way.
+func TestScopeRemedyPerKind(t *testing.T) {
+	const then = ", then run Test Connection here (or Update Credentials if HubSpot shows a new token)"
+	tests := []struct {
+		kind       sandbox.TokenKind
+		introspect bool
+		want       string
+	}{
+		{sandbox.KindPrivateApp, true, "In HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add crm.objects.owners.read and commit the changes" + then},
+		{sandbox.KindServiceKey, false, "In HubSpot open Development → Keys → Service keys → your key, add crm.objects.owners.read to its scopes and save" + then},
+		{sandbox.KindStaticAppToken, false, "Add crm.objects.owners.read to the scopes in your project app's configuration, upload the project, " +
+			"then reinstall the app in this HubSpot account (its Distribution tab)" + then},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			m, _, sb, acct, _ := newManager(t)
+			ctx := context.Background()
+			tok, err := sb.CreateToken(sandbox.Token{HubID: acct.HubID, Kind: tt.kind, Introspect: tt.introspect, Scopes: sandbox.ScopesWithout("owners")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := m.Connect(ctx, ConnectRequest{Workspace: "acme", DisplayName: "HubSpot", AccessToken: tok.Token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := m.Test(ctx, resname.Connection{Workspace: c.Workspace, ID: c.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			remedies := map[string]string{}
+			for _, p := range d.Problems {
+				remedies[p.Code] = p.Remedy
+			}
+			want := map[string]string{"HUBSPOT_MISSING_RECOMMENDED_SCOPE": tt.want, "CAPABILITY_UNAVAILABLE": tt.want}
+			if diff := cmp.Diff(want, remedies); diff != "" {
+				t.Errorf("the problems' remedies (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 // TestUpdateCredentialsAcrossKindsAndAccounts: rotating to another kind of token of the same

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/bytecache"
+	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/resname"
@@ -162,7 +163,7 @@ func (d *Discoverer) Schemas(ctx context.Context, c store.Connection) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	dir := ownerDirectory(owners)
+	dir := ownerDirectory(owners, c.CredentialKind)
 	typed := make(map[string]*fields.Schema, len(raw))
 	for ot, fs := range raw {
 		typed[ot] = fields.NewSchema(ot, fs.Version, fs.Fields).WithPipelines(fs.Pipelines).WithOwners(dir)
@@ -245,9 +246,9 @@ func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[strin
 	var owners store.OwnersUpdate
 	var wg sync.WaitGroup
 	for i, ot := range ObjectTypes {
-		wg.Go(func() { updates[i], errs[i] = discoverType(ctx, client, ot) })
+		wg.Go(func() { updates[i], errs[i] = discoverType(ctx, client, ot, c.CredentialKind) })
 	}
-	wg.Go(func() { owners = discoverOwners(ctx, client) })
+	wg.Go(func() { owners = discoverOwners(ctx, client, c.CredentialKind) })
 	wg.Wait()
 	// When nothing could be read for a reason that is not per type (HubSpot down, token
 	// revoked, rate limited), keep the cache as it is and report the reason.
@@ -285,9 +286,10 @@ func (d *Discoverer) refresh(ctx context.Context, c store.Connection) (map[strin
 	return out, nil
 }
 
-// discoverType reads one object type. A failure is returned both as an error and as the
-// SchemaUpdate recording it.
-func discoverType(ctx context.Context, client *hubspot.Client, objectType string) (store.SchemaUpdate, error) {
+// discoverType reads one object type with a token of the kind given (a connections.Kind…
+// constant, for how to add a missing scope). A failure is returned both as an error and as
+// the SchemaUpdate recording it.
+func discoverType(ctx context.Context, client *hubspot.Client, objectType, credentialKind string) (store.SchemaUpdate, error) {
 	// The properties, the groups and the pipelines are three requests; they go out together.
 	var props []hubspot.Property
 	var groups []fields.Group
@@ -307,8 +309,9 @@ func discoverType(ctx context.Context, client *hubspot.Client, objectType string
 			if errors.As(err, &apiErr) {
 				u.ErrorScopes = apiErr.RequiredScopes
 			}
-			u.ErrorMessage = fmt.Sprintf("the token lacks the scope to read %s fields (%s): in HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add it, then refresh fields",
-				objectType, strings.Join(u.ErrorScopes, " or "))
+			scopes := strings.Join(u.ErrorScopes, " or ")
+			u.ErrorMessage = fmt.Sprintf("the token lacks the scope to read %s fields (%s). %s, then refresh fields",
+				objectType, scopes, connections.ScopeSteps(credentialKind, scopes))
 		case errors.Is(err, hubspot.ErrUnavailable):
 			u.ErrorReason = ReasonUnavailable
 		}

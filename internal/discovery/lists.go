@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/store"
@@ -66,8 +67,9 @@ func readPipelines(ctx context.Context, client *hubspot.Client, objectType strin
 // discoverOwners reads the account's active owners, then its archived ones (so that a record
 // naming a deactivated user can still be shown). A failure is recorded, never returned:
 // owners are an addition to the fields, and a token without crm.objects.owners.read (a
-// recommended scope, not a required one) must still discover its fields.
-func discoverOwners(ctx context.Context, client *hubspot.Client) store.OwnersUpdate {
+// recommended scope, not a required one) must still discover its fields. credentialKind is
+// the token's kind (a connections.Kind… constant), for how to add the scope.
+func discoverOwners(ctx context.Context, client *hubspot.Client, credentialKind string) store.OwnersUpdate {
 	active, err := client.ListOwners(ctx, hubspot.ListOwnersOptions{})
 	var archived []hubspot.Owner
 	if err == nil {
@@ -83,8 +85,9 @@ func discoverOwners(ctx context.Context, client *hubspot.Client) store.OwnersUpd
 			if errors.As(err, &apiErr) && len(apiErr.RequiredScopes) > 0 {
 				u.ErrorScopes = apiErr.RequiredScopes
 			}
-			u.ErrorMessage = fmt.Sprintf("the token lacks the scope to read owners (%s), so no owners are listed: in HubSpot add it to the app's scopes, then refresh fields",
-				strings.Join(u.ErrorScopes, " or "))
+			scopes := strings.Join(u.ErrorScopes, " or ")
+			u.ErrorMessage = fmt.Sprintf("the token lacks the scope to read owners (%s), so no owners are listed. %s, then refresh fields",
+				scopes, connections.ScopeSteps(credentialKind, scopes))
 		case errors.Is(err, hubspot.ErrUnavailable):
 			u.ErrorReason = ReasonUnavailable
 		}
@@ -107,14 +110,15 @@ func discoverOwners(ctx context.Context, client *hubspot.Client) store.OwnersUpd
 
 // ownerDirectory is what owner-typed fields resolve against, from the owners as last
 // discovered: the last good list, even when a later read failed; otherwise why there is
-// none and what to do.
-func ownerDirectory(l store.OwnerList) *fields.OwnerDirectory {
+// none and what to do (for a token of credentialKind, a connections.Kind… constant).
+func ownerDirectory(l store.OwnerList, credentialKind string) *fields.OwnerDirectory {
 	switch {
 	case len(l.Owners) > 0 || !l.DiscoveredAt.IsZero():
 		return fields.NewOwnerDirectory(l.Owners)
 	case l.ErrorReason == ReasonMissingScopes:
-		return fields.OwnersUnavailable(fmt.Sprintf("the token lacks the scope to read owners (%s): add it to the app's scopes in HubSpot, then refresh fields",
-			strings.Join(l.ErrorScopes, " or ")))
+		scopes := strings.Join(l.ErrorScopes, " or ")
+		return fields.OwnersUnavailable(fmt.Sprintf("the token lacks the scope to read owners (%s). %s, then refresh fields",
+			scopes, connections.ScopeSteps(credentialKind, scopes)))
 	case l.ErrorReason != "":
 		return fields.OwnersUnavailable("the owners could not be read at the last discovery (" + l.ErrorMessage + "): refresh fields")
 	}

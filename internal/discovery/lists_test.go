@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/fields"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/sandbox"
@@ -177,6 +179,49 @@ func TestRefreshWithoutTheOwnersScope(t *testing.T) {
 	}
 }
 
+// A scope discovery lacks is reported with the way to add it to the connection's kind of
+// token, for the fields and for the owners alike.
+func TestMissingScopeStepsPerKind(t *testing.T) {
+	tests := []struct {
+		kind string
+		want string // how to add a scope, %s the scope
+	}{
+		{connections.KindServiceKey, "In HubSpot open Development → Keys → Service keys → your key, add %s to its scopes and save, then refresh fields"},
+		{connections.KindStaticAppToken, "Add %s to the scopes in your project app's configuration, upload the project, " +
+			"then reinstall the app in this HubSpot account (its Distribution tab), then refresh fields"},
+		{connections.KindPrivateApp, "In HubSpot open Settings → Integrations → Private Apps → your app → Scopes, add %s and commit the changes, then refresh fields"},
+		{connections.KindUnknown, "In HubSpot add %s to the token's scopes (a Service Key under Development → Keys → Service keys → your key; " +
+			"a static-auth app in its project's configuration, then upload the project and reinstall the app; " +
+			"a legacy private app under Settings → Integrations → Private Apps → your app → Scopes), then refresh fields"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			ctx := context.Background()
+			d, c := newScopedEnv(t, sandbox.ScopesWithout("deals", "owners"))
+			c.CredentialKind = tt.kind
+			got, err := d.Refresh(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			owners, err := d.Owners(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scope := strings.Join(got["deals"].ErrorScopes, " or ")
+			if scope == "" {
+				t.Fatalf("deals = %+v; want the scopes HubSpot named", got["deals"])
+			}
+			want := []string{
+				"the token lacks the scope to read deals fields (" + scope + "). " + fmt.Sprintf(tt.want, scope),
+				"the token lacks the scope to read owners (crm.objects.owners.read), so no owners are listed. " + fmt.Sprintf(tt.want, "crm.objects.owners.read"),
+			}
+			if diff := cmp.Diff(want, []string{got["deals"].ErrorMessage, owners.ErrorMessage}); diff != "" {
+				t.Errorf("the deals' and the owners' messages (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // Without the deal scopes neither deal fields nor pipelines are read; the other types are.
 func TestRefreshWithoutTheDealScopes(t *testing.T) {
 	ctx := context.Background()
@@ -208,14 +253,15 @@ func TestOwnerDirectory(t *testing.T) {
 		{"a later read failed: the last ones are kept", store.OwnerList{DiscoveredAt: time.Unix(1, 0), Owners: []fields.Owner{maya},
 			ErrorReason: ReasonUnavailable, ErrorMessage: "down"}, "", true},
 		{"missing the scope", store.OwnerList{ErrorReason: ReasonMissingScopes, ErrorScopes: []string{OwnersScope}},
-			"the token lacks the scope to read owners (crm.objects.owners.read): add it to the app's scopes in HubSpot, then refresh fields", false},
+			"the token lacks the scope to read owners (crm.objects.owners.read). In HubSpot open Development → Keys → Service keys → your key, " +
+				"add crm.objects.owners.read to its scopes and save, then refresh fields", false},
 		{"failed", store.OwnerList{ErrorReason: ReasonFailed, ErrorMessage: "HubSpot said no"},
 			"the owners could not be read at the last discovery (HubSpot said no): refresh fields", false},
 		{"never discovered", store.OwnerList{}, "the owners have not been discovered: refresh fields", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := ownerDirectory(tt.list)
+			d := ownerDirectory(tt.list, connections.KindServiceKey)
 			if got := d.Unavailable(); got != tt.unavailable {
 				t.Errorf("Unavailable() = %q, want %q", got, tt.unavailable)
 			}

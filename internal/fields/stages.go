@@ -57,14 +57,17 @@ func (s *Schema) StageOf(id string) (*Stage, *Pipeline, bool) {
 // each) while a stage belongs to exactly one pipeline, which HubSpot enforces
 // (https://developers.hubspot.com/docs/api/crm/deals, "pipelines and stages"). The pipeline
 // is the one the write sets (by id or label), or else the record's current one, which
-// recordPipeline reads: NormalizeWrite calls it at most once, only for a stage given by
-// label without the pipeline, and only when every other property is valid; its error is
+// recordPipeline reads: NormalizeWrite calls it at most once, only for a stage given
+// without the pipeline, and only when every other property is valid; its error is
 // returned as is. A nil recordPipeline means there is no record to read: the label must
-// then name a stage of one pipeline only. A stage given by id is kept as is (HubSpot checks
-// it against the record's pipeline), except that it must belong to the pipeline the write
-// sets. A label the pipeline lacks, or one several pipelines share when the pipeline is not
-// known, is refused listing each pipeline's stage of that label and saying to set the
-// pipeline. Without known pipelines, stages resolve like any other option.
+// then name a stage of one pipeline only. A stage given by id must belong to the pipeline
+// the write sets or, when it sets none and the object type has several pipelines, to the
+// record's current one (read the same way, at most once): otherwise it is refused listing
+// the record's pipeline's stages and saying to set the pipeline to the stage's, rather than
+// left for HubSpot to refuse. With one pipeline a stage id needs no read. A label the
+// pipeline lacks, or one several pipelines share when the pipeline is not known, is refused
+// listing each pipeline's stage of that label and saying to set the pipeline. Without known
+// pipelines, stages resolve like any other option.
 func (s *Schema) NormalizeWrite(props map[string]any, budget *SuggestionBudget, recordPipeline func() (string, error)) (map[string]string, error) {
 	out := make(map[string]string, len(props))
 	var errs ValueErrors
@@ -116,14 +119,26 @@ func (s *Schema) resolveStage(stageField *Field, pipelineName string, props map[
 		return nil // the pipeline is refused already; the stage cannot be placed
 	}
 	setsPipeline = setsPipeline && pipelineID != ""
-	if _, _, byID := s.StageOf(input); byID {
-		if !setsPipeline {
+	if st, owner, byID := s.StageOf(input); byID {
+		if setsPipeline {
+			if p, ok := s.Pipeline(pipelineID); ok && !slices.ContainsFunc(p.Stages, func(st Stage) bool { return st.ID == input }) {
+				return s.stageErr(stageField, input, p, pipelineID, pipelineName)
+			}
 			return nil
 		}
-		if p, ok := s.Pipeline(pipelineID); ok && !slices.ContainsFunc(p.Stages, func(st Stage) bool { return st.ID == input }) {
-			return s.stageErr(stageField, input, p, pipelineID, pipelineName)
+		// With one pipeline every record is in it, so the stage is; with several, the
+		// record's pipeline decides, read as for a label.
+		if len(s.pipelines) < 2 || recordPipeline == nil || !canRead {
+			return nil
 		}
-		return nil
+		id, err := recordPipeline()
+		if err != nil {
+			return err
+		}
+		if id == "" || id == owner.ID {
+			return nil
+		}
+		return s.foreignStageErr(stageField, st, owner, id, pipelineName)
 	}
 	if !setsPipeline {
 		if recordPipeline == nil {
@@ -222,6 +237,28 @@ func (s *Schema) stageErr(f *Field, input string, p *Pipeline, pipelineID, pipel
 		msg += fmt.Sprintf("; %q is a stage %s", cands[0].stage.Label, strings.Join(parts, ", "))
 	}
 	msg += fmt.Sprintf(": set %s to the stage's pipeline (by id or label) in the same write to move the record there, or give a stage of its pipeline (DiscoverFields lists the pipelines and their stages)", pipelineName)
+	return &ValueError{Field: f.Name, Message: msg}
+}
+
+// foreignStageErr refuses stage st, given by id, of pipeline owner for a record in pipeline
+// recordPipelineID, listing the stages of the record's pipeline and saying how to move the
+// record to owner instead.
+func (s *Schema) foreignStageErr(f *Field, st *Stage, owner *Pipeline, recordPipelineID, pipelineName string) error {
+	msg := fmt.Sprintf("%q is the stage %q of pipeline %q (%s), not of the record's pipeline ", st.ID, st.Label, owner.Label, owner.ID)
+	if p, ok := s.Pipeline(recordPipelineID); ok {
+		parts := make([]string, 0, len(p.Stages))
+		for i, c := range p.Stages {
+			if i == maxListedOptions {
+				parts = append(parts, fmt.Sprintf("and %d more", len(p.Stages)-i))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%q (%s)", c.Label, c.ID))
+		}
+		msg += fmt.Sprintf("%q (%s), whose stages are %s", p.Label, p.ID, strings.Join(parts, ", "))
+	} else {
+		msg += fmt.Sprintf("%s, which is not among the discovered pipelines (refresh DiscoverFields if it was just created)", recordPipelineID)
+	}
+	msg += fmt.Sprintf(": set %s to %s in the same write to move the record there, or give a stage of its pipeline", pipelineName, owner.ID)
 	return &ValueError{Field: f.Name, Message: msg}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot"
 )
 
@@ -66,18 +67,19 @@ func classify(err error) classification {
 func classifyAPIError(e *hubspot.APIError) classification {
 	switch {
 	case errors.Is(e, hubspot.ErrMissingScopes):
-		msg := "the HubSpot token lacks a scope needed to log activities"
+		msg, scope := "the HubSpot token lacks a scope needed to log activities", "the scope"
 		if len(e.RequiredScopes) > 0 {
-			msg += " (" + strings.Join(e.RequiredScopes, " or ") + ")"
+			scope = strings.Join(e.RequiredScopes, " or ")
+			msg += " (" + scope + ")"
 		}
 		return classification{class: classHold, hold: &Health{Reason: HoldMissingScopes, RequiredScopes: e.RequiredScopes,
-			Message: msg + ": add it in HubSpot → Private Apps → Scopes, then Update Credentials; queued activities are held until then"}}
+			Message: msg + ". " + connections.ScopeSteps(connections.KindUnknown, scope) + ", then Update Credentials; queued activities are held until then"}}
 	case errors.Is(e, hubspot.ErrInvalidToken):
 		return classification{class: classHold, hold: &Health{Reason: HoldInvalidToken,
 			Message: "HubSpot rejects the token (revoked or expired): Update Credentials with a valid token; queued activities are held until then"}}
 	case errors.Is(e, hubspot.ErrForbidden):
 		return classification{class: classHold, hold: &Health{Reason: HoldForbidden,
-			Message: "HubSpot denies access to activities for this token: check the private app in HubSpot, then Update Credentials"}}
+			Message: "HubSpot denies access to activities for this token: check its Service Key, app or private app in HubSpot, then Update Credentials"}}
 	case errors.Is(e, hubspot.ErrValidation), errors.Is(e, hubspot.ErrNotFound), errors.Is(e, hubspot.ErrConflict):
 		return classification{class: classPermanent}
 	case errors.Is(e, hubspot.ErrLocked):

@@ -7,22 +7,50 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// tokenFlags collects repeated --token values: "TOKEN" (all scopes) or
-// "TOKEN=scope1,scope2".
-type tokenFlags []Token
+// tokenFlags collects repeated --token values, "TOKEN" (all scopes) or
+// "TOKEN=scope1,scope2", each of the kind and introspection that --token-kind and
+// --introspect last set before it (a private app's, introspected, until they are given).
+type tokenFlags struct {
+	kind       TokenKind
+	introspect bool
+	tokens     []Token
+}
 
-func (t *tokenFlags) String() string { return fmt.Sprint(len(*t)) }
+// cliTokenKinds are --token-kind's values.
+var cliTokenKinds = map[string]TokenKind{"private-app": KindPrivateApp, "service-key": KindServiceKey, "static": KindStaticAppToken}
 
-func (t *tokenFlags) Set(v string) error {
+func (t *tokenFlags) setKind(v string) error {
+	k, ok := cliTokenKinds[v]
+	if !ok {
+		return fmt.Errorf("%q is not a token kind: give private-app, service-key or static", v)
+	}
+	t.kind = k
+	return nil
+}
+
+func (t *tokenFlags) setIntrospect(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	t.introspect = b
+	return nil
+}
+
+func (t *tokenFlags) add(v string) error {
 	name, scopes, hasScopes := strings.Cut(v, "=")
 	if name == "" {
 		return errors.New("empty token")
 	}
-	tok := Token{Token: name, Scopes: AllScopes()}
+	tok, err := t.token(name)
+	if err != nil {
+		return err
+	}
 	if hasScopes {
 		tok.Scopes = nil
 		for _, sc := range strings.Split(scopes, ",") {
@@ -31,8 +59,18 @@ func (t *tokenFlags) Set(v string) error {
 			}
 		}
 	}
-	*t = append(*t, tok)
+	t.tokens = append(t.tokens, tok)
 	return nil
+}
+
+// token is a token named name (empty: generated in the kind's shape) with every scope, of the
+// kind and introspection set so far. HubSpot always introspects a private app's token, so
+// --introspect=false is refused for one rather than ignored.
+func (t *tokenFlags) token(name string) (Token, error) {
+	if t.kind == KindPrivateApp && !t.introspect {
+		return Token{}, errors.New("--introspect=false applies to --token-kind service-key or static: HubSpot always introspects a private app's token")
+	}
+	return Token{Token: name, Kind: t.kind, Introspect: t.introspect, Scopes: AllScopes()}, nil
 }
 
 // DefaultAddr is where the standalone sandbox listens unless told otherwise, and where the
@@ -40,14 +78,16 @@ func (t *tokenFlags) Set(v string) error {
 const DefaultAddr = "127.0.0.1:8089"
 
 // RunCLI is the standalone sandbox ("go run ./server sandbox"): one seeded account,
-// the given tokens (or a generated one with every scope), served on --listen until ctx
-// is cancelled, then shut down gracefully.
+// the given tokens of any kind (or a generated one with every scope), served on --listen
+// until ctx is cancelled, then shut down gracefully.
 func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", DefaultAddr, "address to listen on")
-	var tokens tokenFlags
-	fs.Var(&tokens, "token", "register `TOKEN` with every scope, or TOKEN=scope1,scope2 with only those (repeatable)")
+	tokens := tokenFlags{kind: KindPrivateApp, introspect: true}
+	fs.Func("token", "register `TOKEN` with every scope, or TOKEN=scope1,scope2 with only those (repeatable), of the --token-kind and --introspect given before it", tokens.add)
+	fs.Func("token-kind", "`KIND` of the tokens after it (and of the generated one): private-app, service-key or static (default private-app)", tokens.setKind)
+	fs.BoolFunc("introspect", "whether HubSpot's token introspection answers for the service-key or static tokens after it (and the generated one); default true", tokens.setIntrospect)
 	limit := fs.Int("limit", 0, "requests per window per app (default: HubSpot's, 190 on the Professional tier)")
 	window := fs.Duration("window", 0, "rolling window length (default 10s)")
 	daily := fs.Int("daily", 0, "daily request budget per account (default: HubSpot's for the tier)")
@@ -81,11 +121,15 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	if len(tokens) == 0 {
-		tokens = tokenFlags{{Scopes: AllScopes()}}
+	if len(tokens.tokens) == 0 {
+		t, err := tokens.token("")
+		if err != nil {
+			return err
+		}
+		tokens.tokens = []Token{t}
 	}
 	var created []Token
-	for _, t := range tokens {
+	for _, t := range tokens.tokens {
 		t.HubID = acct.HubID
 		ct, err := s.CreateToken(t)
 		if err != nil {
@@ -129,9 +173,23 @@ func printBanner(w io.Writer, baseURL string, acct Account, tokens []Token) {
 		if strings.Join(AllScopes(), ",") == scopes {
 			scopes = "all scopes"
 		}
-		fmt.Fprintf(w, "token:   %s  (app %d; %s)\n", t.Token, t.AppID, scopes)
+		introspected := "introspected"
+		if !t.introspectable() {
+			introspected = "not introspected"
+		}
+		fmt.Fprintf(w, "token:   %s  (%s, %s; app %d; %s)\n", t.Token, cliKindName(t.Kind), introspected, t.AppID, scopes)
 	}
 	fmt.Fprintf(w, "admin:   %s/_sandbox/counters\n\n", baseURL)
 	fmt.Fprintf(w, "export HUBSPOT_BASE_URL=%s\n", baseURL)
 	fmt.Fprintf(w, "export HUBSPOT_TOKEN=%s\n", tokens[0].Token)
+}
+
+// cliKindName is the --token-kind value of kind.
+func cliKindName(kind TokenKind) string {
+	for name, k := range cliTokenKinds {
+		if k == kind {
+			return name
+		}
+	}
+	return string(kind)
 }

@@ -148,8 +148,10 @@ func (s *Service) TestConnection(ctx context.Context, req *integrationsv1.TestCo
 			Available: c.Available, MissingScopes: c.MissingScopes})
 	}
 	if d.LimitsKnown {
+		_, increases := connections.AccountLimits(d.Limits)
 		rl := &integrationsv1.RateLimitStatus{
-			IntervalMax: int32(d.Limits.Standard.Budget), IntervalRemaining: int32(d.Limits.Standard.Headroom),
+			ApiLimitIncreases: int32(increases),
+			IntervalMax:       int32(d.Limits.Standard.Budget), IntervalRemaining: int32(d.Limits.Standard.Headroom),
 			Interval: durationpb.New(d.Limits.Standard.Window), DailyMax: d.Limits.DailyLimit, DailyRemaining: d.Limits.DailyRemaining,
 		}
 		if !d.Limits.DailyResetAt.IsZero() {

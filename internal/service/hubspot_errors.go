@@ -61,11 +61,11 @@ func mapLifecycleError(err error, name string) error {
 		for _, s := range missing.Missing {
 			names = append(names, s.Name)
 			pf.Violations = append(pf.Violations, &errdetails.PreconditionFailure_Violation{
-				Type: "HUBSPOT_SCOPE", Subject: s.Name, Description: "needed to " + s.Purpose + ". " + connections.ScopeRemedy(s.Name)})
+				Type: "HUBSPOT_SCOPE", Subject: s.Name, Description: "needed to " + s.Purpose + ". " + connections.ScopeRemedy(missing.Kind, s.Name)})
 		}
 		return rpcerr.New(codes.FailedPrecondition, reasonMissingScopes,
-			fmt.Sprintf("the token lacks required scope(s) %s: in HubSpot add them to the Service Key, static-auth app or private app, and connect again",
-				strings.Join(names, ", ")),
+			fmt.Sprintf("the token lacks required scope(s) %s. %s, and connect again",
+				strings.Join(names, ", "), connections.ScopeSteps(missing.Kind, strings.Join(names, " and "))),
 			map[string]string{"missing_scopes": strings.Join(names, " ")}, pf)
 	case errors.As(err, &mismatch):
 		return rpcerr.New(codes.FailedPrecondition, reasonAccountMismatch,
@@ -113,10 +113,10 @@ func mapHubSpotError(err error) error {
 	case errors.Is(err, hubspot.ErrMissingScopes) && errors.As(err, &apiErr):
 		pf := &errdetails.PreconditionFailure{}
 		for _, s := range apiErr.RequiredScopes {
-			pf.Violations = append(pf.Violations, &errdetails.PreconditionFailure_Violation{Type: "HUBSPOT_SCOPE", Subject: s, Description: connections.ScopeRemedy(s)})
+			pf.Violations = append(pf.Violations, &errdetails.PreconditionFailure_Violation{Type: "HUBSPOT_SCOPE", Subject: s, Description: connections.ScopeRemedy(connections.KindUnknown, s)})
 		}
 		return rpcerr.New(codes.FailedPrecondition, reasonMissingScopes,
-			fmt.Sprintf("HubSpot refused the call: the token lacks %s. %s", strings.Join(apiErr.RequiredScopes, " or "), connections.ScopeRemedy(strings.Join(apiErr.RequiredScopes, " or "))),
+			fmt.Sprintf("HubSpot refused the call: the token lacks %s. %s", strings.Join(apiErr.RequiredScopes, " or "), connections.ScopeRemedy(connections.KindUnknown, strings.Join(apiErr.RequiredScopes, " or "))),
 			map[string]string{"missing_scopes": strings.Join(apiErr.RequiredScopes, " ")}, pf)
 	case errors.Is(err, hubspot.ErrInvalidToken):
 		return mapLifecycleError(connections.ErrTokenInvalid, "")

@@ -73,7 +73,7 @@ func violationsOf(prefix string, errs []error) error {
 }
 
 // normalizeWrite validates every property of a write to a record against the schema
-// (fields.Schema.NormalizeWrite: a stage given by label is resolved within the record's
+// (fields.Schema.NormalizeWrite: a stage is resolved or checked within the record's
 // pipeline, which recordPipeline reads when needed); all problems are reported together,
 // each naming its property. The count was checked before (checkPropertyCount). An error
 // that is no violation is recordPipeline's, returned as is.

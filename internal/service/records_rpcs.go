@@ -84,8 +84,9 @@ func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRe
 	if err != nil {
 		return nil, err
 	}
-	// A stage given by label is resolved within the record's pipeline: read it (one call)
-	// only when the request does not set the pipeline.
+	// A stage is resolved (by label) or checked (by id, when there are several pipelines)
+	// within the record's pipeline: read it (one call) only when the request does not set
+	// the pipeline.
 	recordPipeline := func() (string, error) {
 		pipelineField := fields.PipelineFields[r.ObjectType].Pipeline
 		o, err := c.client.GetObject(ctx, r.ObjectType, r.ID, hubspot.GetObjectOptions{IDProperty: idProp, Properties: []string{pipelineField}})

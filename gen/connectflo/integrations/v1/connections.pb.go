@@ -200,7 +200,9 @@ func (ConnectionStatus) EnumDescriptor() ([]byte, []int) {
 type AccountTier int32
 
 const (
-	// Not known (for example an API limit increase add-on hides the tier behind its limits).
+	// Not known: the limits HubSpot reports match no tier (for example custom limits, or an API
+	// limit increase's 250 per 10 s without the daily limit, which HubSpot sends to private
+	// apps only).
 	AccountTier_ACCOUNT_TIER_UNSPECIFIED AccountTier = 0
 	// Free or Starter (they share limits): 100 requests per 10 s per app, 250,000 per day.
 	AccountTier_ACCOUNT_TIER_FREE_OR_STARTER AccountTier = 1
@@ -275,7 +277,8 @@ type Connection struct {
 	// HubSpot app id the token belongs to, as HubSpot's token introspection reports it; 0 when
 	// introspection refused the token (HubSpot documents it for private-app tokens only).
 	AppId int64 `protobuf:"varint,7,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	// HubSpot subscription tier, inferred from the API limits HubSpot reports.
+	// HubSpot subscription tier, inferred from the API limits HubSpot reports at Connect (under
+	// an API limit increase, from the daily limit less 1,000,000 per increase).
 	AccountTier AccountTier `protobuf:"varint,8,opt,name=account_tier,json=accountTier,proto3,enum=connectflo.integrations.v1.AccountTier" json:"account_tier,omitempty"`
 	// IANA time zone of the HubSpot account; the daily API budget resets at its
 	// midnight.
@@ -1122,7 +1125,8 @@ func (x *Capability) GetMissingScopes() []string {
 // RateLimitStatus is HubSpot's API budget for the connection's private app.
 type RateLimitStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Requests allowed per rolling interval (e.g. 100 or 190 per 10 s).
+	// Requests allowed per rolling interval (e.g. 100 or 190 per 10 s, 250 with an API limit
+	// increase).
 	IntervalMax int32 `protobuf:"varint,1,opt,name=interval_max,json=intervalMax,proto3" json:"interval_max,omitempty"`
 	// Requests left in the current interval.
 	IntervalRemaining int32 `protobuf:"varint,2,opt,name=interval_remaining,json=intervalRemaining,proto3" json:"interval_remaining,omitempty"`
@@ -1134,8 +1138,12 @@ type RateLimitStatus struct {
 	DailyRemaining int64 `protobuf:"varint,5,opt,name=daily_remaining,json=dailyRemaining,proto3" json:"daily_remaining,omitempty"`
 	// When the daily budget resets (midnight in the account's time zone).
 	DailyResetTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=daily_reset_time,json=dailyResetTime,proto3" json:"daily_reset_time,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// How many API limit increases the HubSpot account bought (0 to 2), inferred from the limits:
+	// with any, interval_max is 250, and each adds 1,000,000 to the tier's daily_max. 0 when
+	// there is none or the daily limit is not known.
+	ApiLimitIncreases int32 `protobuf:"varint,7,opt,name=api_limit_increases,json=apiLimitIncreases,proto3" json:"api_limit_increases,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RateLimitStatus) Reset() {
@@ -1208,6 +1216,13 @@ func (x *RateLimitStatus) GetDailyResetTime() *timestamppb.Timestamp {
 		return x.DailyResetTime
 	}
 	return nil
+}
+
+func (x *RateLimitStatus) GetApiLimitIncreases() int32 {
+	if x != nil {
+		return x.ApiLimitIncreases
+	}
+	return 0
 }
 
 // Problem is one finding of TestConnection with what to do about it.
@@ -1361,14 +1376,15 @@ const file_connectflo_integrations_v1_connections_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12%\n" +
 	"\vdescription\x18\x02 \x01(\tB\x03\xe0A\x03R\vdescription\x12!\n" +
 	"\tavailable\x18\x03 \x01(\bB\x03\xe0A\x03R\tavailable\x12*\n" +
-	"\x0emissing_scopes\x18\x04 \x03(\tB\x03\xe0A\x03R\rmissingScopes\"\xc4\x02\n" +
+	"\x0emissing_scopes\x18\x04 \x03(\tB\x03\xe0A\x03R\rmissingScopes\"\xf9\x02\n" +
 	"\x0fRateLimitStatus\x12&\n" +
 	"\finterval_max\x18\x01 \x01(\x05B\x03\xe0A\x03R\vintervalMax\x122\n" +
 	"\x12interval_remaining\x18\x02 \x01(\x05B\x03\xe0A\x03R\x11intervalRemaining\x12:\n" +
 	"\binterval\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x03\xe0A\x03R\binterval\x12 \n" +
 	"\tdaily_max\x18\x04 \x01(\x03B\x03\xe0A\x03R\bdailyMax\x12,\n" +
 	"\x0fdaily_remaining\x18\x05 \x01(\x03B\x03\xe0A\x03R\x0edailyRemaining\x12I\n" +
-	"\x10daily_reset_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0edailyResetTime\"^\n" +
+	"\x10daily_reset_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0edailyResetTime\x123\n" +
+	"\x13api_limit_increases\x18\a \x01(\x05B\x03\xe0A\x03R\x11apiLimitIncreases\"^\n" +
 	"\aProblem\x12\x17\n" +
 	"\x04code\x18\x01 \x01(\tB\x03\xe0A\x03R\x04code\x12\x1d\n" +
 	"\amessage\x18\x02 \x01(\tB\x03\xe0A\x03R\amessage\x12\x1b\n" +
