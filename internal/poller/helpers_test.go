@@ -67,14 +67,15 @@ func (s *memSink) take() []Detected {
 // env is a sandbox account on loopback, a client for it, a store with one connection, and
 // a poller on the shared clock.
 type env struct {
-	clock  *clock
-	sb     *sandbox.Sandbox
-	hub    int64
-	client *hubspot.Client
-	st     *store.Store
-	conn   resname.Connection
-	sink   *memSink
-	srv    *httptest.Server
+	clock     *clock
+	sb        *sandbox.Sandbox
+	hub       int64
+	client    *hubspot.Client
+	st        *store.Store
+	conn      resname.Connection
+	sink      *memSink
+	srv       *httptest.Server
+	tokenText string
 }
 
 func newEnv(t *testing.T, search sandbox.SearchLimits) *env {
@@ -112,7 +113,7 @@ func newEnv(t *testing.T, search sandbox.SearchLimits) *env {
 		DisplayName: "Prod", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{clock: c, sb: sb, hub: acct.HubID, client: client, st: st, conn: conn, sink: &memSink{}, srv: srv}
+	return &env{clock: c, sb: sb, hub: acct.HubID, client: client, st: st, conn: conn, sink: &memSink{}, srv: srv, tokenText: tok.Token}
 }
 
 func (e *env) poller(cfg Config) *Poller {
