@@ -41,6 +41,9 @@ type Config struct {
 	TimelineMaxQueued int           // undelivered events per connection
 	TimelineRetention time.Duration // how long finished events are kept
 	LeaseTTL          time.Duration // of the timeline delivery lease
+	PollInterval      time.Duration // between polls of a connection for changes made in HubSpot
+	PollOverlap       time.Duration // how far back each poll reads again, above HubSpot's search lag
+	PollSearchShare   int           // searches per second polling may take of HubSpot's 5
 	TLSCertFile       string        // serve gRPC and HTTP over TLS
 	TLSKeyFile        string
 	ClientCAFile      string // require client certificates signed by these CAs

@@ -7,6 +7,7 @@ import (
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/poller"
 )
 
 // configOptions is every option of the server, bound to the fields of c. It is the one place
@@ -59,6 +60,12 @@ func configOptions(c *Config) []option {
 			help: "how long delivered and failed timeline events are kept (and their request_id remembered) before they are deleted"},
 		{flag: "timeline-lease-ttl", env: "INTEGRATIONS_TIMELINE_LEASE_TTL", def: shortDuration(DefaultLeaseTTL), value: duration(&c.LeaseTTL, minLeaseTTL),
 			help: "one process delivers a database's timeline events; when it dies without releasing its lease, another process (or a restart) takes delivery over after this long"},
+		{flag: "poll-interval", env: "INTEGRATIONS_POLL_INTERVAL", def: shortDuration(poller.DefaultInterval), value: duration(&c.PollInterval, time.Second),
+			help: "how often each connection is polled for changes made in HubSpot; a connection where nothing changes is polled up to 4 times less often"},
+		{flag: "poll-overlap", env: "INTEGRATIONS_POLL_OVERLAP", def: shortDuration(poller.DefaultOverlap), value: duration(&c.PollOverlap, time.Second),
+			help: "how far back each poll reads again; it must exceed HubSpot's search lag (a few seconds), or a write indexed late is missed"},
+		{flag: "poll-search-share", env: "INTEGRATIONS_POLL_SEARCH_SHARE", def: "1", value: wholeNumber(&c.PollSearchShare, "of searches per second", 1, 5),
+			help: "of HubSpot's 5 searches per second per account, how many polling may use"},
 		{flag: "max-connections-per-workspace", env: "INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE", def: fmt.Sprint(connections.DefaultMaxPerWorkspace),
 			value: wholeNumber(&c.MaxConnectionsPerWorkspace, "", 1, 10000),
 			help:  "most HubSpot connections one workspace may have; Connect beyond it is RESOURCE_EXHAUSTED"},
