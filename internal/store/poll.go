@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	fastjson "github.com/goccy/go-json"
 )
@@ -61,12 +60,13 @@ func (s *Store) GetPollSnapshots(ctx context.Context, k PollKey, ids []int64) (m
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := []any{k.Workspace, k.ConnectionID, k.ObjectType}
-	for _, id := range ids {
-		args = append(args, id)
+	list, err := fastjson.Marshal(ids)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT record_id, modified_ms, deleted, field_values FROM poll_snapshots
-		WHERE workspace = ? AND connection_id = ? AND object_type = ? AND record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+		WHERE workspace = ? AND connection_id = ? AND object_type = ? AND record_id IN (SELECT value FROM json_each(?))`,
+		k.Workspace, k.ConnectionID, k.ObjectType, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("store: read poll snapshots: %w", translate(err))
 	}
