@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,6 +77,7 @@ type env struct {
 	sink      *memSink
 	srv       *httptest.Server
 	tokenText string
+	opens     atomic.Int32 // clients the service opened
 }
 
 func newEnv(t *testing.T, search sandbox.SearchLimits) *env {

@@ -281,10 +281,11 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname.Connection, st *connState) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/2)
 	defer cancel()
-	client, err := s.deps.Clients(ctx, c)
-	if err != nil {
-		return 0, err
-	}
+	// The client is opened at the first request: a baseline poll sends none, so a server
+	// starting on connections it cannot reach (a token it cannot decrypt) changes nothing
+	// until a real poll is due.
+	src := &lazySource{open: func(ctx context.Context) (*hubspot.Client, error) { return s.deps.Clients(ctx, c) }}
+	var err error
 	var watch map[string][]string
 	if s.deps.Watch != nil {
 		if watch, err = s.deps.Watch(ctx, c); err != nil {
@@ -292,5 +293,38 @@ func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname
 		}
 	}
 	ctx = hubspot.WithShare(hubspot.WithCaller(ctx, "poller"), st.share)
-	return s.poller.Poll(ctx, name, client, watch)
+	return s.poller.Poll(ctx, name, src, watch)
+}
+
+// lazySource opens its client on first use.
+type lazySource struct {
+	open   func(ctx context.Context) (*hubspot.Client, error)
+	client *hubspot.Client
+}
+
+func (l *lazySource) get(ctx context.Context) (*hubspot.Client, error) {
+	if l.client == nil {
+		c, err := l.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.client = c
+	}
+	return l.client, nil
+}
+
+func (l *lazySource) Search(ctx context.Context, objectType string, req hubspot.SearchRequest) (*hubspot.SearchResult, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Search(ctx, objectType, req)
+}
+
+func (l *lazySource) ListObjects(ctx context.Context, objectType string, opts hubspot.ListObjectsOptions) (*hubspot.ObjectPage, error) {
+	c, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.ListObjects(ctx, objectType, opts)
 }

@@ -60,7 +60,7 @@ func (e *env) service(t *testing.T, cfg ServiceConfig) *Service {
 	}
 	cfg.Poll.Now = e.clock.Now
 	s, err := NewService(ServiceDeps{Store: e.st, Sink: e.sink, Conns: e.st.AllConnections, Leases: e.st,
-		Clients: func(context.Context, store.Connection) (*hubspot.Client, error) { return client, nil }}, cfg)
+		Clients: func(context.Context, store.Connection) (*hubspot.Client, error) { e.opens.Add(1); return client, nil }}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +90,7 @@ func TestServiceBacksOffWhenIdle(t *testing.T) {
 		{"a change brings the interval back", 10 * interval, true, true, 11 * interval},
 		{"idle: two intervals", 11 * interval, false, true, 13 * interval},
 	}
+	everPolled := false
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			e.clock.Advance(start.Add(st.at).Sub(e.clock.Now()))
@@ -101,6 +102,10 @@ func TestServiceBacksOffWhenIdle(t *testing.T) {
 			after, _ := e.requests()
 			if polled := after > before; polled != st.polled {
 				t.Errorf("polled = %v, want %v", polled, st.polled)
+			}
+			everPolled = everPolled || st.polled
+			if opened := e.opens.Load() > 0; opened != everPolled {
+				t.Errorf("client opened = %v; want it opened by the first poll after the baseline, not before", opened)
 			}
 			if got, want := s.NextPoll(e.conn), start.Add(st.nextPoll); !got.Equal(want) {
 				t.Errorf("next poll at +%v, want +%v", got.Sub(start), st.nextPoll)
