@@ -2,12 +2,14 @@ package poller
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 )
@@ -166,5 +168,36 @@ func TestServiceStartClose(t *testing.T) {
 	l, err := e.st.AcquireLease(t.Context(), LeaseName(e.conn), "next-process", time.Now(), time.Minute)
 	if err != nil || l.Owner != "next-process" {
 		t.Errorf("lease after Close: %+v, %v; want it free for the next process", l, err)
+	}
+}
+
+// A poll refused for the token tells OnError, so the connection goes to ERROR like after
+// any other background call.
+func TestServiceReportsARefusedToken(t *testing.T) {
+	e := newEnv(t, sandbox.SearchLimits{})
+	var told []error
+	ptok, err := hubspot.ParseToken(e.tokenText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := hubspot.NewClient(hubspot.Options{BaseURL: e.srv.URL, Token: ptok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewService(ServiceDeps{Store: e.st, Sink: e.sink, Conns: e.st.AllConnections, Leases: e.st,
+		Clients: func(context.Context, store.Connection) (*hubspot.Client, error) { return client, nil },
+		OnError: func(_ context.Context, _ resname.Connection, err error) { told = append(told, err) }},
+		ServiceConfig{Poll: Config{Now: e.clock.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Pass(t.Context(), e.clock.Now()) // baseline
+	if err := e.sb.RevokeToken(e.tokenText); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	s.Pass(t.Context(), e.clock.Now())
+	if len(told) != 1 || !errors.Is(told[0], hubspot.ErrInvalidToken) {
+		t.Fatalf("OnError told %v, want one ErrInvalidToken", told)
 	}
 }
