@@ -206,40 +206,75 @@ func TestBulkEditPastTheResultCap(t *testing.T) {
 	}
 }
 
-// A poll cut after the sink took a page but before the cursor moved reports that page again
-// when it resumes from the store, and nothing else twice; nothing is missed.
-func TestCrashBetweenSinkAndCursor(t *testing.T) {
-	e := newEnv(t, sandbox.SearchLimits{})
-	const n = 1000 // five pages
-	p := e.poller(Config{})
-	e.poll(t, p, nil) // baseline
-	e.clock.Advance(time.Minute)
-	for i := range n {
-		e.create(t, "contacts", map[string]string{"email": "k" + strconv.Itoa(i) + "@x.example"})
-		if i%300 == 0 {
-			e.clock.Advance(time.Millisecond)
-		}
+// cancellingSearch cancels the poll's context when its nth search is sent, as a process
+// killed while a request is on the wire.
+type cancellingSearch struct {
+	*hubspot.Client
+	n      int
+	cancel context.CancelFunc
+	calls  *int
+}
+
+func (s cancellingSearch) Search(ctx context.Context, objectType string, req hubspot.SearchRequest) (*hubspot.SearchResult, error) {
+	*s.calls++
+	if *s.calls == s.n {
+		s.cancel()
 	}
-	e.clock.Advance(time.Minute)
-	killed := errors.New("killed")
-	e.sink.failOn, e.sink.failErr = 3, killed
-	if _, err := p.Poll(t.Context(), e.conn, e.client, nil); !errors.Is(err, killed) {
-		t.Fatalf("poll: %v, want the sink's failure", err)
+	return s.Client.Search(ctx, objectType, req)
+}
+
+// A poll cut anywhere resumes from the store: nothing is missed, and only a page the sink
+// took before the cursor moved is reported twice.
+func TestCrashMidPoll(t *testing.T) {
+	const n = 1000 // five pages of contacts
+	tests := []struct {
+		name     string
+		cut      func(e *env, ctx context.Context, cancel context.CancelFunc) Source
+		failSink int // the sink call that fails after storing its changes (0: none)
+		wantDups int
+	}{
+		{"killed after the sink took the third page, before its cursor was saved",
+			func(e *env, _ context.Context, _ context.CancelFunc) Source { return e.client }, 3, hubspot.MaxSearchLimit},
+		{"killed while the fourth search was on the wire",
+			func(e *env, _ context.Context, cancel context.CancelFunc) Source {
+				return cancellingSearch{Client: e.client, n: 4, cancel: cancel, calls: new(int)}
+			}, 0, 0},
 	}
-	// A new poller, as after a restart: everything it knows is in the store.
-	e.sink.failOn = 0
-	if _, err := e.poller(Config{}).Poll(t.Context(), e.conn, e.client, nil); err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]int{}
-	for _, c := range e.sink.take() {
-		counts[c.RecordID]++
-	}
-	dups := 0
-	for _, k := range counts {
-		dups += k - 1
-	}
-	if len(counts) != n || dups != hubspot.MaxSearchLimit {
-		t.Fatalf("%d records reported, %d twice; want %d and the one page re-read (%d)", len(counts), dups, n, hubspot.MaxSearchLimit)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.SearchLimits{})
+			e.poll(t, e.poller(Config{}), nil) // baseline
+			e.clock.Advance(time.Minute)
+			for i := range n {
+				e.create(t, "contacts", map[string]string{"email": "k" + strconv.Itoa(i) + "@x.example"})
+				if i%300 == 0 {
+					e.clock.Advance(time.Millisecond)
+				}
+			}
+			e.clock.Advance(time.Minute)
+			killed := errors.New("killed")
+			e.sink.failOn, e.sink.failErr = tt.failSink, killed
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if _, err := e.poller(Config{}).Poll(ctx, e.conn, tt.cut(e, ctx, cancel), nil); err == nil {
+				t.Fatal("the cut poll succeeded")
+			}
+			// A new poller, as after a restart: everything it knows is in the store.
+			e.sink.failOn = 0
+			if _, err := e.poller(Config{}).Poll(t.Context(), e.conn, e.client, nil); err != nil {
+				t.Fatal(err)
+			}
+			counts := map[string]int{}
+			for _, c := range e.sink.take() {
+				counts[c.RecordID]++
+			}
+			dups := 0
+			for _, k := range counts {
+				dups += k - 1
+			}
+			if len(counts) != n || dups != tt.wantDups {
+				t.Fatalf("%d records reported, %d repeats; want %d and %d", len(counts), dups, n, tt.wantDups)
+			}
+		})
 	}
 }
