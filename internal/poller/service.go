@@ -74,8 +74,8 @@ func (c ServiceConfig) withDefaults() ServiceConfig {
 // connState is what the service keeps of a connection between polls.
 type connState struct {
 	next    time.Time
-	backoff int // the current wait in intervals: 1, 2, 4
-	share   *hubspot.Share
+	backoff int            // the current wait in intervals: 1, 2, 4
+	share   *hubspot.Share // of the connection's limiter; nil until a poll opened its client
 }
 
 // Service polls every connection that is not in ERROR, each at its interval, one
@@ -87,9 +87,12 @@ type Service struct {
 	poller *Poller
 	owner  string
 
-	mu     sync.Mutex
-	state  map[resname.Connection]*connState
-	held   map[string]bool // lease names held
+	mu    sync.Mutex
+	state map[resname.Connection]*connState
+	held  map[string]bool // lease names held
+	// shares are kept per limiter: connections of one HubSpot app and account share one
+	// limiter (one budget), so they share one polling share too.
+	shares map[*hubspot.Limiter]*hubspot.Share
 	stop   chan struct{}
 	done   chan struct{}
 	cancel context.CancelFunc
@@ -106,7 +109,7 @@ func NewService(d ServiceDeps, cfg ServiceConfig) (*Service, error) {
 	host, _ := os.Hostname()
 	return &Service{cfg: cfg.withDefaults(), deps: d, poller: New(d.Store, d.Sink, cfg.Poll),
 		owner: fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano()),
-		state: map[resname.Connection]*connState{}, held: map[string]bool{}}, nil
+		state: map[resname.Connection]*connState{}, held: map[string]bool{}, shares: map[*hubspot.Limiter]*hubspot.Share{}}, nil
 }
 
 // LeaseName is the lease of polling one connection.
@@ -197,7 +200,7 @@ func (s *Service) Pass(ctx context.Context, now time.Time) {
 			continue
 		}
 		st := s.stateOf(name)
-		if now.Before(st.next) {
+		if now.Before(s.NextPoll(name)) {
 			continue
 		}
 		s.pollOne(ctx, c, name, st, now)
@@ -211,12 +214,14 @@ func (s *Service) Pass(ctx context.Context, now time.Time) {
 	s.mu.Unlock()
 }
 
+// stateOf is the connection's state. Only the polling goroutine changes backoff; next and
+// share are guarded by s.mu, which NextPoll and Share read under.
 func (s *Service) stateOf(name resname.Connection) *connState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.state[name]
 	if !ok {
-		st = &connState{backoff: 1, share: hubspot.NewShare(s.cfg.Share)}
+		st = &connState{backoff: 1}
 		s.state[name] = st
 	}
 	return st
@@ -232,8 +237,27 @@ func (s *Service) NextPoll(name resname.Connection) time.Time {
 	return time.Time{}
 }
 
-// Share is the connection's budget share (for its counters).
-func (s *Service) Share(name resname.Connection) *hubspot.Share { return s.stateOf(name).share }
+// Share is the budget share the connection's polls used (nil before one sent a request).
+func (s *Service) Share(name resname.Connection) *hubspot.Share {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.state[name]; ok {
+		return st.share
+	}
+	return nil
+}
+
+// shareOf is the share of a limiter's budgets polling may use.
+func (s *Service) shareOf(l *hubspot.Limiter) *hubspot.Share {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh, ok := s.shares[l]
+	if !ok {
+		sh = hubspot.NewShare(s.cfg.Share)
+		s.shares[l] = sh
+	}
+	return sh
+}
 
 func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.Connection, st *connState, now time.Time) {
 	log := s.deps.Logger.With("connection", name.String())
@@ -275,7 +299,9 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 	default:
 		st.backoff = min(st.backoff*2, MaxBackoff)
 	}
+	s.mu.Lock()
 	st.next = now.Add(time.Duration(st.backoff) * interval)
+	s.mu.Unlock()
 }
 
 func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname.Connection, st *connState) (int, error) {
@@ -284,7 +310,17 @@ func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname
 	// The client is opened at the first request: a baseline poll sends none, so a server
 	// starting on connections it cannot reach (a token it cannot decrypt) changes nothing
 	// until a real poll is due.
-	src := &lazySource{open: func(ctx context.Context) (*hubspot.Client, error) { return s.deps.Clients(ctx, c) }}
+	src := &lazySource{open: func(ctx context.Context) (*hubspot.Client, *hubspot.Share, error) {
+		client, err := s.deps.Clients(ctx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		share := s.shareOf(client.Limiter())
+		s.mu.Lock()
+		st.share = share
+		s.mu.Unlock()
+		return client, share, nil
+	}}
 	var err error
 	var watch map[string][]string
 	if s.deps.Watch != nil {
@@ -292,29 +328,30 @@ func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname
 			return 0, err
 		}
 	}
-	ctx = hubspot.WithShare(hubspot.WithCaller(ctx, "poller"), st.share)
-	return s.poller.Poll(ctx, name, src, watch)
+	return s.poller.Poll(hubspot.WithCaller(ctx, "poller"), name, src, watch)
 }
 
-// lazySource opens its client on first use.
+// lazySource opens its client on first use, and sends every request within the budget
+// share of the client's limiter.
 type lazySource struct {
-	open   func(ctx context.Context) (*hubspot.Client, error)
+	open   func(ctx context.Context) (*hubspot.Client, *hubspot.Share, error)
 	client *hubspot.Client
+	share  *hubspot.Share
 }
 
-func (l *lazySource) get(ctx context.Context) (*hubspot.Client, error) {
+func (l *lazySource) get(ctx context.Context) (context.Context, *hubspot.Client, error) {
 	if l.client == nil {
-		c, err := l.open(ctx)
+		c, share, err := l.open(ctx)
 		if err != nil {
-			return nil, err
+			return ctx, nil, err
 		}
-		l.client = c
+		l.client, l.share = c, share
 	}
-	return l.client, nil
+	return hubspot.WithShare(ctx, l.share), l.client, nil
 }
 
 func (l *lazySource) Search(ctx context.Context, objectType string, req hubspot.SearchRequest) (*hubspot.SearchResult, error) {
-	c, err := l.get(ctx)
+	ctx, c, err := l.get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +359,7 @@ func (l *lazySource) Search(ctx context.Context, objectType string, req hubspot.
 }
 
 func (l *lazySource) ListObjects(ctx context.Context, objectType string, opts hubspot.ListObjectsOptions) (*hubspot.ObjectPage, error) {
-	c, err := l.get(ctx)
+	ctx, c, err := l.get(ctx)
 	if err != nil {
 		return nil, err
 	}
