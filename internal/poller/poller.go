@@ -228,8 +228,9 @@ func (p *Poller) pollType(ctx context.Context, conn resname.Connection, src Sour
 	slices.Sort(props)
 	props = slices.Compact(props)
 
-	// q is the query being paged; pos is how far its results have been read, what the
-	// cursor saves and where a restarted query starts.
+	// q is the query being paged; pos is how far its results have been read (every record
+	// modified before pos.t, and at pos.t up to id pos.id): what the cursor saves and where
+	// a restarted query starts, with the tie query at pos.
 	found, after, seen, pos := 0, "", 0, q
 	for range p.cfg.MaxPagesPerPoll {
 		res, err := src.Search(ctx, ot.name, q.request(ot, props, after))
@@ -253,7 +254,9 @@ func (p *Poller) pollType(ctx context.Context, conn resname.Connection, src Sour
 			} else {
 				// The scan's results at its last time may have come in any id order, and
 				// more may follow on the next page: only the times before it are done.
-				pos = query{tie: true, t: max(pos.t, modifiedMs(last, ot))}
+				if t := modifiedMs(last, ot); t > pos.t {
+					pos = query{tie: true, t: t}
+				}
 			}
 		}
 		cur.ModifiedMs, cur.ObjectID = pos.t, pos.id
@@ -275,9 +278,9 @@ func (p *Poller) pollType(ctx context.Context, conn resname.Connection, src Sour
 			if !q.tie {
 				return found, p.finish(ctx, conn, src, k, ot, cur, &found)
 			}
-			// The tie at pos.t is done: scan after it.
+			// The tie at pos.t is done: scan after it. pos keeps the tie's last id, so the
+			// next poll does not read that tie again.
 			q, after, seen = query{t: pos.t}, "", 0
-			pos = q
 		default:
 			after = next
 		}

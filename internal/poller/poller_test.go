@@ -204,6 +204,16 @@ func TestBulkEditPastTheResultCap(t *testing.T) {
 	if pages := (n + hubspot.MaxSearchLimit - 1) / hubspot.MaxSearchLimit; searches > 2*pages+2 {
 		t.Errorf("%d contact searches for %d records, want at most %d", searches, n, 2*pages+2)
 	}
+	// The next poll, past the overlap, reads the bulk edit's time from the saved cursor on:
+	// one tie query and one scan per type, and nothing reported.
+	e.clock.Advance(time.Minute)
+	before, _ := e.requests()
+	if got := e.poll(t, p, nil); len(got) != 0 {
+		t.Errorf("the next poll reported %d changes, want none", len(got))
+	}
+	if after, _ := e.requests(); after-before != 2*len(objectTypes) {
+		t.Errorf("the next poll sent %d searches, want %d", after-before, 2*len(objectTypes))
+	}
 }
 
 // cancellingSearch cancels the poll's context when its nth search is sent, as a process
