@@ -20,6 +20,8 @@ const (
 	RecordPattern           = ObjectCollectionPattern + "/records/{record}"
 	TimelineEventPattern    = ConnectionPattern + "/timelineEvents/{timeline_event}"
 	AuditEventPattern       = WorkspacePattern + "/auditEvents/{audit_event}"
+	ChangePattern           = ConnectionPattern + "/changes/{change}"
+	ChangeSettingsPattern   = ConnectionPattern + "/changeSettings"
 )
 
 // WorkspaceName returns workspaces/{workspace}.
@@ -50,6 +52,16 @@ func TimelineEventName(connection, timelineEvent string) string {
 // AuditEventName returns the name of an audit event of a workspace.
 func AuditEventName(workspace, auditEvent string) string {
 	return fill(AuditEventPattern, workspace, auditEvent)
+}
+
+// ChangeName returns the name of a change of a connection.
+func ChangeName(connection, change string) string {
+	return connection + fill(suffix(ChangePattern, ConnectionPattern), change)
+}
+
+// ChangeSettingsName returns the name of a connection's change settings (a singleton).
+func ChangeSettingsName(connection string) string {
+	return connection + suffix(ChangeSettingsPattern, ConnectionPattern)
 }
 
 // ConnectionRef is a parsed connection name.
@@ -149,6 +161,33 @@ func ParseAuditEventName(name string) (AuditEventRef, error) {
 		return AuditEventRef{}, err
 	}
 	return AuditEventRef{ids[0], ids[1]}, nil
+}
+
+// ChangeRef is a parsed change name.
+type ChangeRef struct {
+	ConnectionRef
+	Change string
+}
+
+// String formats the name.
+func (r ChangeRef) String() string { return ChangeName(r.ConnectionRef.String(), r.Change) }
+
+// ParseChangeName parses {connection}/changes/{change}.
+func ParseChangeName(name string) (ChangeRef, error) {
+	ids, err := match(ChangePattern, name)
+	if err != nil {
+		return ChangeRef{}, err
+	}
+	return ChangeRef{ConnectionRef{ids[0], ids[1]}, ids[2]}, nil
+}
+
+// ParseChangeSettingsName parses {connection}/changeSettings and returns its connection.
+func ParseChangeSettingsName(name string) (ConnectionRef, error) {
+	ids, err := match(ChangeSettingsPattern, name)
+	if err != nil {
+		return ConnectionRef{}, err
+	}
+	return ConnectionRef{ids[0], ids[1]}, nil
 }
 
 // fill puts ids, in order, in place of a pattern's {variables}.

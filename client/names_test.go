@@ -84,6 +84,32 @@ var nameCases = map[string]nameCase{
 			e, err := resname.ParseTimelineEvent("name", n)
 			return []string{e.Workspace, e.Connection.ID, e.ID}, err
 		}},
+	"Change": {ChangePattern, []string{"acme", "prod", "0123456789abcdef01234567"},
+		func(ids []string) string { return ChangeName(ConnectionName(ids[0], ids[1]), ids[2]) },
+		func(n string) ([]string, string, error) {
+			r, err := ParseChangeName(n)
+			return []string{r.Workspace, r.Connection, r.Change}, r.String(), err
+		},
+		func(ids []string) string {
+			return resname.Change{Connection: resname.Connection{Workspace: ids[0], ID: ids[1]}, ID: ids[2]}.String()
+		},
+		func(n string) ([]string, error) {
+			c, err := resname.ParseChange("name", n)
+			return []string{c.Workspace, c.Connection.ID, c.ID}, err
+		}},
+	"ChangeSettings": {ChangeSettingsPattern, []string{"acme", "prod"},
+		func(ids []string) string { return ChangeSettingsName(ConnectionName(ids[0], ids[1])) },
+		func(n string) ([]string, string, error) {
+			r, err := ParseChangeSettingsName(n)
+			return []string{r.Workspace, r.Connection}, ChangeSettingsName(r.String()), err
+		},
+		func(ids []string) string {
+			return resname.ChangeSettings{Connection: resname.Connection{Workspace: ids[0], ID: ids[1]}}.String()
+		},
+		func(n string) ([]string, error) {
+			c, err := resname.ParseChangeSettings("name", n)
+			return []string{c.Workspace, c.ID}, err
+		}},
 	"AuditEvent": {AuditEventPattern, []string{"acme", "eabcdefghijklmnopqrst"},
 		func(ids []string) string { return AuditEventName(ids[0], ids[1]) },
 		func(n string) ([]string, string, error) {

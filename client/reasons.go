@@ -78,4 +78,8 @@ const (
 	ReasonConditionInvalid         = "CONDITION_INVALID"
 	ReasonConditionBadValue        = "CONDITION_BAD_VALUE"
 	ReasonConditionFailed          = "CONDITION_FAILED"
+
+	// Changes.
+	ReasonChangeCursorExpired = "CHANGE_CURSOR_EXPIRED"
+	ReasonWebhooksUnsupported = "WEBHOOKS_UNSUPPORTED"
 )

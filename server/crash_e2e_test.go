@@ -79,7 +79,10 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	bin := serverBinary(t)
-	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{PerWindow: 1000, Window: time.Second}})
+	// The in-doubt check must run after HubSpot's search has seen a write: this test scales
+	// --timeline-check-delay down to 300 ms, and the search lag by the same factor as the
+	// defaults' (30 s and 3 s).
+	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{PerWindow: 1000, Window: time.Second}, SearchLag: 30 * time.Millisecond})
 	served := newServedSignal(sb)
 	hub := httptest.NewServer(served)
 	defer hub.Close()

@@ -116,6 +116,10 @@ func startServer(t *testing.T) *testServer { return startServerWith(t, serverOpt
 type serverOptions struct {
 	env     map[string]string               // the server's environment
 	hubspot func(http.Handler) http.Handler // wraps the sandbox serving as HubSpot (to watch its requests)
+	// searchLag is how long a write takes to reach the sandbox's search: zero keeps its
+	// default (a few seconds, as on HubSpot); sandbox.NoSearchLag is for tests of what a
+	// search finds rather than when.
+	searchLag time.Duration
 }
 
 func startServerWith(t *testing.T, opts serverOptions) *testServer {
@@ -124,7 +128,7 @@ func startServerWith(t *testing.T, opts serverOptions) *testServer {
 		opts.env = map[string]string{}
 	}
 	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: opts.env}
-	ts.hub = apptest.StartHubSpot(t, apptest.HubSpotOptions{Wrap: opts.hubspot})
+	ts.hub = apptest.StartHubSpot(t, apptest.HubSpotOptions{Wrap: opts.hubspot, Sandbox: sandbox.Options{SearchLag: opts.searchLag}})
 	ts.sb, ts.acct, ts.hubspot = ts.hub.Sandbox, ts.hub.Account, ts.hub.Server
 	ts.token = ts.newToken(t, sandbox.AllScopes())
 	for _, ws := range []string{"acme", "globex", "*"} {

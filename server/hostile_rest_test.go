@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-var pathVar = regexp.MustCompile(`\{([a-z_]+)(=[^}]*)?\}`)
+var pathVar = regexp.MustCompile(`\{([a-z_.]+)(=[^}]*)?\}`)
 
 // escapedMark is utf8Mark once percent-encoded, and its replacement: bytes that are not UTF-8.
 const escapedMark, escapedNotUTF8 = "%01BAD%01", "%FFBAD%FE"
@@ -41,9 +41,15 @@ func restRequest(md protoreflect.MethodDescriptor, m proto.Message) (method, pat
 	rest := proto.Clone(m)
 	r := rest.ProtoReflect()
 	path = pathVar.ReplaceAllStringFunc(tmpl, func(v string) string {
-		fd := r.Descriptor().Fields().ByName(protoreflect.Name(pathVar.FindStringSubmatch(v)[1]))
-		val := r.Get(fd).String()
-		r.Clear(fd)
+		// A dotted variable ({change_settings.name=...}) names a field of a message field.
+		holder := r
+		names := strings.Split(pathVar.FindStringSubmatch(v)[1], ".")
+		for _, n := range names[:len(names)-1] {
+			holder = holder.Mutable(holder.Descriptor().Fields().ByName(protoreflect.Name(n))).Message()
+		}
+		fd := holder.Descriptor().Fields().ByName(protoreflect.Name(names[len(names)-1]))
+		val := holder.Get(fd).String()
+		holder.Clear(fd)
 		parts := strings.Split(val, "/")
 		for i, p := range parts {
 			parts[i] = url.PathEscape(p)
@@ -59,6 +65,15 @@ func restRequest(md protoreflect.MethodDescriptor, m proto.Message) (method, pat
 	}
 	var fields map[string]any
 	json.Unmarshal(js, &fields)
+	if b := rule.GetBody(); b != "" { // one field is the body, the others the query
+		fd := r.Descriptor().Fields().ByName(protoreflect.Name(b))
+		inner, _ := json.Marshal(fields[fd.JSONName()])
+		if !r.Has(fd) {
+			inner = []byte("{}")
+		}
+		delete(fields, fd.JSONName())
+		body = strings.ReplaceAll(string(inner), jsonMark, jsonNotUTF8)
+	}
 	text := func(v any) string {
 		if s, ok := v.(string); ok {
 			return s
@@ -81,7 +96,7 @@ func restRequest(md protoreflect.MethodDescriptor, m proto.Message) (method, pat
 	if len(q) > 0 {
 		path += "?" + strings.ReplaceAll(q.Encode(), escapedMark, escapedNotUTF8)
 	}
-	return method, path, "", true
+	return method, path, body, true
 }
 
 // wrongJSONBodies are bodies of the wrong shape, and with each text field of base given a

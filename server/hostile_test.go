@@ -148,6 +148,11 @@ func invokeGRPC(ctx context.Context, c *client.Client, md protoreflect.MethodDes
 		return c.Conn().Invoke(ctx, method, &rawMessage{b: wire}, &rawMessage{}, grpc.ForceCodecV2(rawCodec{}))
 	}
 	out, _ := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
+	if md.IsStreamingServer() {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		return openStream(ctx, c.Conn(), md, hc.msg, out.New().Interface(), false)
+	}
 	return c.Conn().Invoke(ctx, method, hc.msg, out.New().Interface())
 }
 

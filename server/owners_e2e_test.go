@@ -11,6 +11,7 @@ import (
 
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
+	"github.com/connectflo/integrations/internal/sandbox"
 )
 
 // An owner field set by an owner's email reaches HubSpot as the owner's id, over gRPC and
@@ -18,7 +19,9 @@ import (
 // naming the property and what was not found, and HubSpot's record is left as it was.
 func TestOwnersOnWrites(t *testing.T) {
 	t.Parallel()
-	ts, c, conn, seed := seeded(t)
+	// The search below checks how an owner filter is translated, not when a write reaches
+	// search, so the sandbox's search sees the update at once.
+	ts, c, conn, seed := seededWith(t, serverOptions{searchLag: sandbox.NoSearchLag})
 	ctx := context.Background()
 	holds := func(t *testing.T, objectType, id, want string) {
 		t.Helper()

@@ -17,7 +17,13 @@ import (
 // seeded connects a server whose sandbox account holds the sample records.
 func seeded(t *testing.T) (*testServer, *client.Client, *integrationsv1.Connection, sandbox.SeedSummary) {
 	t.Helper()
-	ts := startServer(t)
+	return seededWith(t, serverOptions{})
+}
+
+// seededWith is seeded with options.
+func seededWith(t *testing.T, opts serverOptions) (*testServer, *client.Client, *integrationsv1.Connection, sandbox.SeedSummary) {
+	t.Helper()
+	ts := startServerWith(t, opts)
 	seed, err := ts.sb.SeedSampleData(ts.acct.HubID)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -103,6 +104,11 @@ func TestRequiredFieldsAreRequired(t *testing.T) {
 		&integrationsv1.EvaluateConditionRequest{Connection: conn, Expression: `now > timestamp("2000-01-01T00:00:00Z")`,
 			Contact: &integrationsv1.ContactRef{Ref: &integrationsv1.ContactRef_Id{Id: "1"}}},
 		&integrationsv1.ListAuditEventsRequest{Parent: "workspaces/acme", PageSize: 5},
+		&integrationsv1.WatchChangesRequest{Connection: conn, ObjectTypes: []string{"contacts"}},
+		&integrationsv1.ListChangesRequest{Connection: conn, ObjectTypes: []string{"contacts"}, PageSize: 5},
+		&integrationsv1.GetChangeSettingsRequest{Name: conn + "/changeSettings"},
+		&integrationsv1.UpdateChangeSettingsRequest{ChangeSettings: &integrationsv1.ChangeSettings{Name: conn + "/changeSettings",
+			WebhookClientSecret: "a-secret-of-the-app", PollInterval: durationpb.New(time.Minute)}},
 	}
 	methods := integrationsv1.File_connectflo_integrations_v1_service_proto.Services().ByName("IntegrationService").Methods()
 	if len(valid) != methods.Len() {
@@ -158,6 +164,11 @@ func TestRequiredFieldsAreRequired(t *testing.T) {
 // call invokes the RPC of that name on the typed client. A batch upsert's first result's error
 // stands for the call's.
 func call(c *client.Client, method string, req proto.Message) error {
+	if md := integrationService.Methods().ByName(protoreflect.Name(method)); md.IsStreamingServer() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		return openStream(ctx, c.Conn(), md, req, &integrationsv1.Change{}, false)
+	}
 	out := reflect.ValueOf(c).MethodByName(method).Call([]reflect.Value{reflect.ValueOf(context.Background()), reflect.ValueOf(req)})
 	if err, _ := out[1].Interface().(error); err != nil {
 		return err

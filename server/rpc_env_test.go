@@ -25,7 +25,14 @@ const (
 	// connectedWithoutOwnersScope: connected, then the connection's token lost
 	// crm.objects.owners.read, as editing the app's scopes in HubSpot does.
 	connectedWithoutOwnersScope
+	// changeReceived: connected, a webhook secret set, and a signed HubSpot webhook received
+	// and stored as a change (rpcEnv.change): the first sample contact's lifecycle stage and
+	// lifetime value edited in HubSpot at changeTime.
+	changeReceived
 )
+
+// changeTime is when the changeReceived edit happened in HubSpot.
+var changeTime = time.Date(2026, 11, 30, 9, 15, 0, 123e6, time.UTC)
 
 // rpcEnv is the world a case runs in: its own server, database and HubSpot.
 type rpcEnv struct {
@@ -34,7 +41,9 @@ type rpcEnv struct {
 	conn  *integrationsv1.Connection
 	seed  sandbox.SeedSummary
 	event *integrationsv1.TimelineEvent
-	token string // the token a case's request sends, when its answer depends on it
+	// change is the change of changeReceived, as WatchChanges first sent it.
+	change *integrationsv1.Change
+	token  string // the token a case's request sends, when its answer depends on it
 }
 
 // newRPCEnv starts a server of its own and puts setup in place.
@@ -49,6 +58,15 @@ func newRPCEnv(t *testing.T, setup rpcSetup) *rpcEnv {
 		if err := ts.sb.SetTokenScopes(ts.token, sandbox.ScopesWithout("owners")); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if setup == changeReceived {
+		setWebhookSecret(t, c, conn.GetName(), webhookSecret)
+		if code := ts.postWebhook(t, signedWebhook(t, webhookSecret,
+			ts.propertyChange(1, seed.Contacts[0], "lifecyclestage", "lead", changeTime),
+			ts.propertyChange(2, seed.Contacts[0], "lifetime_value", "2500", changeTime))); code != 204 {
+			t.Fatalf("webhook answered %d, want 204", code)
+		}
+		e.change = watchFirst(t, c, &integrationsv1.WatchChangesRequest{Connection: conn.GetName()})
 	}
 	if setup == eventLogged {
 		ev, err := c.LogTimelineEvent(context.Background(), &integrationsv1.LogTimelineEventRequest{Parent: conn.GetName(),

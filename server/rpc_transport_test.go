@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -44,6 +45,14 @@ var rpcTransports = []rpcTransport{{"grpc", callGRPC}, {"rest", callREST}}
 func callGRPC(t *testing.T, ts *testServer, key string, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, *client.Error) {
 	t.Helper()
 	resp := newResponse(t, md)
+	if md.IsStreamingServer() { // the answer is the first message
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := openStream(ctx, ts.client(t, key).Conn(), md, req, resp, true); err != nil {
+			return nil, client.ErrorDetails(err)
+		}
+		return resp, nil
+	}
 	if err := ts.client(t, key).Conn().Invoke(context.Background(), fullMethod(md), req, resp); err != nil {
 		return nil, client.ErrorDetails(err)
 	}
@@ -59,6 +68,24 @@ func callREST(t *testing.T, ts *testServer, key string, md protoreflect.MethodDe
 	method, path, body, ok := restRequest(md, req)
 	if !ok {
 		t.Fatalf("JSON cannot express the request %v", req)
+	}
+	if md.IsStreamingServer() { // newline-delimited JSON: the answer is the first line
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		code, lines, raw := ts.watchREST(ctx, t, path, key)
+		if code == 200 {
+			return nextChangeREST(t, lines), nil
+		}
+		// A refused watch answers one line {"error": Status}.
+		var line struct {
+			Error map[string]any `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(raw), &line); err != nil || line.Error == nil {
+			t.Fatalf("GET %s answered %d with a body that is not {\"error\": …}: %q", path, code, raw)
+		}
+		r := httpResult{code: code, raw: raw, body: line.Error}
+		wireReasons.record(reasonOf(r.body), method+" "+path)
+		return nil, restError(t, r)
 	}
 	r := ts.do(t, method, path, key, body)
 	if r.code == 200 {

@@ -131,15 +131,28 @@ func TestWorkspaceIsolationInEveryRPC(t *testing.T) {
 					value = conn.GetName() + "/objects/contacts/records/1"
 				case strings.Contains(string(m.Name()), "TimelineEvent") && field == "name":
 					value = conn.GetName() + "/timelineEvents/e1"
+				case strings.Contains(string(m.Name()), "ChangeSettings") && field == "name":
+					value = client.ChangeSettingsName(conn.GetName())
 				}
 				req.Set(fd, protoreflect.ValueOfString(value))
+				set = true
+			}
+			if fd := m.Input().Fields().ByName("change_settings"); fd != nil { // AIP-134: the name is the resource's
+				inner := req.NewField(fd).Message()
+				inner.Set(inner.Descriptor().Fields().ByName("name"), protoreflect.ValueOfString(client.ChangeSettingsName(conn.GetName())))
+				req.Set(fd, protoreflect.ValueOfMessage(inner))
 				set = true
 			}
 			if !set {
 				t.Fatalf("%s names no resource", m.Name())
 			}
 			resp := dynamicpb.NewMessage(m.Output())
-			err := globex.Conn().Invoke(ctx, "/"+string(svc.FullName())+"/"+string(m.Name()), req, resp)
+			var err error
+			if m.IsStreamingServer() {
+				err = openStream(ctx, globex.Conn(), m, req, resp, false)
+			} else {
+				err = globex.Conn().Invoke(ctx, "/"+string(svc.FullName())+"/"+string(m.Name()), req, resp)
+			}
 			if e := client.ErrorDetails(err); e.Code != codes.PermissionDenied || e.Reason != "WORKSPACE_NOT_ALLOWED" {
 				t.Errorf("%s with another workspace's key: %+v; want PERMISSION_DENIED", m.Name(), e)
 			}
@@ -168,6 +181,7 @@ func TestKeyLossAndRotation(t *testing.T) {
 		}
 		names = append(names, conn.GetName())
 	}
+	setWebhookSecret(t, c, names[0], webhookSecret) // sealed under the old key too
 
 	// Only a new key: the tokens cannot be read; the connection says so, the service serves on.
 	newKey, _ := secrets.NewKey("new")
@@ -189,7 +203,7 @@ func TestKeyLossAndRotation(t *testing.T) {
 	if err := app.Run(ctx, []string{"rotate-keys", "--db", ts.db}, func(k string) string { return both[k] }, &out, &errOut); err != nil {
 		t.Fatalf("rotate-keys: %v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "re-encrypted 2 token(s)") {
+	if !strings.Contains(out.String(), "re-encrypted 2 token(s)") || !strings.Contains(out.String(), "re-encrypted 1 webhook secret(s)") {
 		t.Errorf("rotate-keys printed %q", out.String())
 	}
 	db, err := sql.Open("sqlite3", ts.db)
@@ -210,5 +224,9 @@ func TestKeyLossAndRotation(t *testing.T) {
 		if err != nil || !diag.GetTokenValid() || diag.GetConnection().GetStatus() != integrationsv1.ConnectionStatus_CONNECTION_STATUS_CONNECTED {
 			t.Errorf("%s after rotate-keys with only the new key: %v, %v", name, diag, err)
 		}
+	}
+	// The webhook secret opens with the new key alone: HubSpot's signed webhooks still verify.
+	if code := ts.postWebhook(t, signedWebhook(t, webhookSecret, ts.event(1, "contact.creation", "1", changeTime))); code != 204 {
+		t.Errorf("a signed webhook after rotate-keys answered %d, want 204", code)
 	}
 }

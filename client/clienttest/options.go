@@ -22,6 +22,7 @@ type options struct {
 	wrap       func(http.Handler) http.Handler
 	logs       io.Writer
 	flags      []string
+	searchLag  time.Duration
 }
 
 // Tier is a HubSpot subscription tier; it sets the account's default rate limits.
@@ -68,6 +69,17 @@ func WithTier(t Tier) Option { return func(o *options) { o.tier = t } }
 // without waiting ten seconds per window.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
 
+// NoSearchLag, given to WithSearchLag, makes HubSpot's search see every write at once.
+const NoSearchLag time.Duration = -1
+
+// WithSearchLag sets how long a write takes to reach the emulated HubSpot's search. HubSpot's
+// search is eventually consistent (a few seconds), and so is the emulator's by default (3 s):
+// a record created or updated a moment ago is missing from SearchRecords, or found with its
+// old values, while GetRecord by id or email sees it at once. Give a longer lag to prove a
+// workflow never reads its own writes through search, or NoSearchLag to test what a search
+// finds rather than when.
+func WithSearchLag(d time.Duration) Option { return func(o *options) { o.searchLag = d } }
+
 // WithHubSpotHandler wraps the emulated HubSpot as the service sees it: to count, delay or
 // fail its requests. wrap gets the emulator's handler and returns the one to serve.
 func WithHubSpotHandler(wrap func(http.Handler) http.Handler) Option {
@@ -90,10 +102,15 @@ func WithFlags(flags ...string) Option {
 func DefaultScopes() []string { return sandbox.AllScopes() }
 
 func (o options) hubspotOptions() apptest.HubSpotOptions {
+	lag := o.searchLag // zero keeps the emulator's default
+	if lag < 0 {
+		lag = sandbox.NoSearchLag
+	}
 	return apptest.HubSpotOptions{
 		Tier: sandbox.Tier(o.tier),
 		Wrap: o.wrap,
 		Sandbox: sandbox.Options{Limits: sandbox.Limits{Window: o.limits.Window, PerWindow: o.limits.PerWindow,
-			Daily: o.limits.Daily, SearchPerSecond: o.limits.SearchPerSecond}},
+			Daily: o.limits.Daily, SearchPerSecond: o.limits.SearchPerSecond},
+			SearchLag: lag},
 	}
 }

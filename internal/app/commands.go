@@ -13,6 +13,7 @@ import (
 
 	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
@@ -25,7 +26,7 @@ Usage:
   server apikey create --workspace NAME [--db PATH] create an API key and print it once
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
   server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
-  server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token under the primary key
+  server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token and webhook secret under the primary key
   server sandbox [--listen ADDR] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
@@ -265,8 +266,17 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 	for _, f := range report.Failed {
 		fmt.Fprintln(stdout, "  not re-encrypted:", f)
 	}
-	if len(report.Failed) > 0 {
-		return fmt.Errorf("rotate-keys: %d token(s) not re-encrypted (listed above): restore a missing key, or Update Credentials for those connections, then run again", len(report.Failed))
+	secretsReport, err := changes.RotateSecrets(ctx, st, ring)
+	if err != nil {
+		return fmt.Errorf("rotate-keys: webhook secrets: %w (re-encrypted %d before the failure)", err, secretsReport.Resealed)
+	}
+	fmt.Fprintf(stdout, "re-encrypted %d webhook secret(s); %d already current; %d changed meanwhile; %d not re-encrypted\n",
+		secretsReport.Resealed, secretsReport.Current, secretsReport.Changed, len(secretsReport.Failed))
+	for _, f := range secretsReport.Failed {
+		fmt.Fprintln(stdout, "  not re-encrypted:", f)
+	}
+	if n := len(report.Failed) + len(secretsReport.Failed); n > 0 {
+		return fmt.Errorf("rotate-keys: %d token(s) or webhook secret(s) not re-encrypted (listed above): restore a missing key, or Update Credentials (UpdateChangeSettings for a webhook secret) for those connections, then run again", n)
 	}
 	return nil
 }

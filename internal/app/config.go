@@ -40,6 +40,8 @@ type Config struct {
 	CheckDelay        time.Duration // before an in-doubt timeline send is searched for
 	TimelineMaxQueued int           // undelivered events per connection
 	TimelineRetention time.Duration // how long finished events are kept
+	ChangesRetention  time.Duration // how long detected changes are kept
+	PublicURL         string        // the public base URL of the HTTP listener; "" when not configured
 	LeaseTTL          time.Duration // of the timeline delivery lease
 	PollInterval      time.Duration // between polls of a connection for changes made in HubSpot
 	PollOverlap       time.Duration // how far back each poll reads again, above HubSpot's search lag

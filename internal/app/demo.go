@@ -30,6 +30,8 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 			logger.Warn("demo mode ignores "+name+": it keeps its database and keys in a temporary folder, removed at exit", "env", name)
 		}
 	}
+	// HubSpot's behaviour, search lag included: the demo's commands read their writes back
+	// by id or email, never through search.
 	demo, err := sandbox.NewDemo(sandbox.Options{})
 	if err != nil {
 		return fmt.Errorf("demo sandbox: %w", err)

@@ -19,12 +19,15 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/gen/openapiv2"
 	"github.com/connectflo/integrations/internal/audit"
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/service"
 	"github.com/connectflo/integrations/internal/telemetry"
 )
 
@@ -61,6 +64,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 			return runtime.DefaultHeaderMatcher(key)
 		}),
 		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithForwardResponseOption(flushOpenWatch),
 		runtime.WithMetadata(audit.GatewayMetadata),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
 			if key == telemetry.RequestIDHeader {
@@ -76,6 +80,8 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", limitBody(s.cfg.MaxRequestBytes, gw))
+	// HubSpot's webhooks: no API key (HubSpot's signature instead), outside the gateway.
+	mux.Handle("POST "+changes.WebhookPath, s.webhook)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
@@ -84,9 +90,26 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, codes.NotFound, rpcerr.ReasonNoSuchRoute,
-			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
+			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz, /metrics and POST /webhooks/hubspot", r.Method, r.URL.Path))
 	})
 	return mux, conn, nil
+}
+
+// flushOpenWatch answers 200 at once to a WatchChanges the server accepted (it sends
+// service.WatchOpenHeader before any change): the gateway would otherwise write its status
+// line with the first change, and a quiet feed would leave the caller without an answer.
+// A refused request has no such header and gets its error status as usual.
+func flushOpenWatch(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
+	if resp != nil {
+		return nil // a message: only the call before the first one matters
+	}
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok || len(md.HeaderMD.Get(service.WatchOpenHeader)) == 0 {
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return http.NewResponseController(w).Flush()
 }
 
 // loopbackTarget turns a bound address into one the gateway can dial: a wildcard bind

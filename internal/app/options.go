@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
@@ -60,6 +61,11 @@ func configOptions(c *Config) []option {
 			help: "how long delivered and failed timeline events are kept (and their request_id remembered) before they are deleted"},
 		{flag: "timeline-lease-ttl", env: "INTEGRATIONS_TIMELINE_LEASE_TTL", def: shortDuration(DefaultLeaseTTL), value: duration(&c.LeaseTTL, minLeaseTTL),
 			help: "one process delivers a database's timeline events; when it dies without releasing its lease, another process (or a restart) takes delivery over after this long"},
+		{flag: "changes-retention", env: "INTEGRATIONS_CHANGES_RETENTION", def: shortDuration(changes.DefaultRetention), value: duration(&c.ChangesRetention, time.Hour),
+			help: "how long changes detected in HubSpot are kept for WatchChanges and ListChanges; a cursor older than this is FAILED_PRECONDITION CHANGE_CURSOR_EXPIRED"},
+		{flag: "public-url", env: "INTEGRATIONS_PUBLIC_URL", value: httpURL(&c.PublicURL),
+			help: "the server's public base URL as HubSpot reaches the HTTP listener (e.g. https://integrations.example.com): the webhook URL shown in ChangeSettings, " +
+				"and the URL webhook signatures are checked against; unset, the request's Host header over the listener's scheme"},
 		{flag: "poll-interval", env: "INTEGRATIONS_POLL_INTERVAL", def: shortDuration(poller.DefaultInterval), value: duration(&c.PollInterval, time.Second),
 			help: "how often each connection is polled for changes made in HubSpot; a connection where nothing changes is polled up to 4 times less often"},
 		{flag: "poll-overlap", env: "INTEGRATIONS_POLL_OVERLAP", def: shortDuration(poller.DefaultOverlap), value: duration(&c.PollOverlap, time.Second),

@@ -23,6 +23,7 @@ import (
 	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/bytecache"
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/handles"
 	"github.com/connectflo/integrations/internal/hubspot"
@@ -49,6 +50,9 @@ type Server struct {
 	service *service.Service
 	outbox  *outbox.Outbox
 	poller  *poller.Service
+	feed    *changes.Feed
+	inbox   *changes.Processor
+	webhook *changes.WebhookHandler
 
 	grpcLis, httpLis net.Listener
 	certs            *certSource // nil without TLS
@@ -136,6 +140,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
+	s.feed = changes.NewFeed(s.store, logger)
+	s.inbox = changes.NewProcessor(s.feed, s.store, displayNames(registry), logger)
+	s.webhook = &changes.WebhookHandler{Store: s.store, KeyRing: ring, PublicURL: cfg.PublicURL, TLS: s.certs != nil, Kick: s.inbox.Kick,
+		Logger: logger, Metrics: changes.NewWebhookMetrics(reg), Now: time.Now}
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store,
+		Changes: service.ChangeDeps{Feed: s.feed, Settings: s.store, KeyRing: ring, WebhookURL: s.webhookURL()}})
 	// Polling for changes made in HubSpot reaches it through the same clients, within a
 	// share of each connection's budgets.
 	s.poller, err = poller.NewService(poller.ServiceDeps{Store: s.store, Sink: poller.LogSink{Logger: logger},
@@ -150,7 +160,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store})
 	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -210,6 +219,16 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer close(swept)
 		s.sweepRequestIDs(sweepCtx)
 	}()
+	sweptChanges := make(chan struct{})
+	go func() {
+		defer close(sweptChanges)
+		s.sweepChanges(sweepCtx)
+	}()
+	processed := make(chan struct{})
+	go func() {
+		defer close(processed)
+		s.inbox.Run(sweepCtx) // events left in the inbox by a previous process first
+	}()
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
@@ -224,8 +243,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 		s.logger.Error("server failed; shutting down", "err", serveErr)
 	}
+	s.service.StopWatches() // a watch never ends by itself: end them before the drain waits
 	stopSweep()
-	<-swept // it writes to the database, which shutdown closes
+	<-swept // they write to the database, which shutdown closes
+	<-sweptChanges
+	<-processed
 	s.shutdown()
 	wg.Wait()
 	s.logger.Info("stopped")

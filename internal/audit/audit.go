@@ -20,13 +20,14 @@ import (
 
 // Actions an event records (stored as these strings; the API prefixes AUDIT_ACTION_).
 const (
-	ActionConnect             = "CONNECT"
-	ActionUpdateCredentials   = "UPDATE_CREDENTIALS"
-	ActionDeleteConnection    = "DELETE_CONNECTION"
-	ActionStatusChange        = "CONNECTION_STATUS_CHANGE"
-	ActionRotateEncryptionKey = "ROTATE_ENCRYPTION_KEY"
-	ActionCreateAPIKey        = "CREATE_API_KEY"
-	ActionRevokeAPIKey        = "REVOKE_API_KEY"
+	ActionConnect              = "CONNECT"
+	ActionUpdateCredentials    = "UPDATE_CREDENTIALS"
+	ActionDeleteConnection     = "DELETE_CONNECTION"
+	ActionStatusChange         = "CONNECTION_STATUS_CHANGE"
+	ActionRotateEncryptionKey  = "ROTATE_ENCRYPTION_KEY"
+	ActionCreateAPIKey         = "CREATE_API_KEY"
+	ActionRevokeAPIKey         = "REVOKE_API_KEY"
+	ActionUpdateChangeSettings = "UPDATE_CHANGE_SETTINGS"
 )
 
 // Transports an event records (the API prefixes AUDIT_TRANSPORT_).

@@ -24,7 +24,7 @@ type StatusReader interface {
 }
 
 // UnaryInterceptor records the audited RPCs (Connect, UpdateCredentials, DeleteConnection,
-// and TestConnection when it changes the status) after they ran, with their outcome. It runs
+// UpdateChangeSettings, and TestConnection when it changes the status) after they ran, with their outcome. It runs
 // after authentication and the workspace guard, so it records only callers of the workspace
 // named in the request: a key cannot write into another workspace's log. Requests whose name
 // does not parse are not recorded (no workspace to file them under).
@@ -47,6 +47,12 @@ func (r *Recorder) UnaryInterceptor(peers *GatewayPeers, statuses StatusReader, 
 		case *integrationsv1.UpdateCredentialsRequest:
 			action = ActionUpdateCredentials
 			target, err = resname.ParseConnection("name", req.GetName())
+		case *integrationsv1.UpdateChangeSettingsRequest:
+			action = ActionUpdateChangeSettings
+			var cs resname.ChangeSettings
+			cs, err = resname.ParseChangeSettings("change_settings.name", req.GetChangeSettings().GetName())
+			target = cs.Connection
+			description = "fields " + changeSettingsFields(req)
 		case *integrationsv1.DeleteConnectionRequest:
 			action = ActionDeleteConnection
 			target, err = resname.ParseConnection("name", req.GetName())
@@ -77,6 +83,15 @@ func (r *Recorder) UnaryInterceptor(peers *GatewayPeers, statuses StatusReader, 
 		r.recordCall(ctx, peers, logger, store.AuditEvent{Workspace: ws, Action: action, Resource: resource, Description: description}, herr)
 		return resp, herr
 	}
+}
+
+// changeSettingsFields names the fields an UpdateChangeSettings sets (never their values: one
+// is a secret).
+func changeSettingsFields(req *integrationsv1.UpdateChangeSettingsRequest) string {
+	if paths := req.GetUpdateMask().GetPaths(); len(paths) > 0 {
+		return strings.Join(paths, ", ")
+	}
+	return "webhook_client_secret, poll_interval"
 }
 
 // statusChange runs TestConnection and records an event when the stored status differs

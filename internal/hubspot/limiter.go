@@ -30,7 +30,7 @@ func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d
 type RequestKind int
 
 const (
-	// KindStandard counts against the rolling per-app window (100 or 190 per 10 s).
+	// KindStandard counts against the rolling per-app window (100, 190 or 250 per 10 s).
 	KindStandard RequestKind = iota
 	// KindSearch counts against the per-account search budget (5 per second)
 	// and not against the rolling window, as HubSpot's spec exempts it.
@@ -258,6 +258,30 @@ func (l *Limiter) EarliestGrant(kind RequestKind, ahead int) (time.Time, Policy)
 	}
 	w := l.window(kind)
 	return w.earliestGrant(now, max(ahead, 0)), w.policy
+}
+
+// CanGrantBy says whether a request of this kind, with `ahead` others granted before it,
+// could be granted by deadline from what the limiter knows now: whether EarliestGrant is
+// not after it. When it cannot, it returns EarliestGrant's time and policy for the error.
+// It is EarliestGrant for a caller that checks every request it queues: a deadline at
+// least ahead/budget+1 cycles away is always met, since every slot frees within one cycle
+// of now (an in-flight one within a cycle of its response, which cannot come before now),
+// so the common case of a distant deadline costs no look at the slots, where
+// EarliestGrant sorts them.
+func (l *Limiter) CanGrantBy(kind RequestKind, ahead int, deadline time.Time) (ok bool, at time.Time, policy Policy) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if l.daily.blocked(now) {
+		return !deadline.Before(l.daily.resetAt), l.daily.resetAt, PolicyDaily
+	}
+	w := l.window(kind)
+	ahead = max(ahead, 0)
+	if bound := now.Add(time.Duration(ahead/len(w.slots)+1) * w.cycle()); !deadline.Before(bound) {
+		return true, time.Time{}, w.policy
+	}
+	at = w.earliestGrant(now, ahead)
+	return !deadline.Before(at), at, w.policy
 }
 
 // RetryAt is the earliest time a request of this kind could be granted now,

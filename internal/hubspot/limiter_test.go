@@ -297,12 +297,15 @@ func TestLimiterAdoptsHubSpotHeaders(t *testing.T) {
 		wantBudget   int
 		wantWindow   time.Duration
 		wantHeadroom int
+		wantDaily    int64 // LimiterStats.DailyLimit; 0 when no daily header came
 	}{
-		{"adopts a larger budget and window", http.Header{"X-Hubspot-Ratelimit-Max": {"190"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"189"}}, 190, 10 * time.Second, 189},
-		{"shrinks the budget", http.Header{"X-Hubspot-Ratelimit-Max": {"5"}, "X-Hubspot-Ratelimit-Remaining": {"4"}}, 5, 2 * time.Second, 4},
-		{"someone else used part of the window", http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}}, 10, 2 * time.Second, 3},
-		{"more remaining than we think changes nothing", http.Header{"X-Hubspot-Ratelimit-Remaining": {"10"}}, 10, 2 * time.Second, 9},
-		{"garbage is ignored", http.Header{"X-Hubspot-Ratelimit-Max": {"lots"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"-5"}}, 10, 2 * time.Second, 9},
+		{"adopts a larger budget and window", http.Header{"X-Hubspot-Ratelimit-Max": {"190"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"189"}}, 190, 10 * time.Second, 189, 0},
+		{"adopts an API limit increase: 250 per 10 s, two packs a day", http.Header{"X-Hubspot-Ratelimit-Max": {"250"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"10000"}, "X-Hubspot-Ratelimit-Remaining": {"249"},
+			"X-Hubspot-Ratelimit-Daily": {"3000000"}, "X-Hubspot-Ratelimit-Daily-Remaining": {"2999999"}}, 250, 10 * time.Second, 249, 3_000_000},
+		{"shrinks the budget", http.Header{"X-Hubspot-Ratelimit-Max": {"5"}, "X-Hubspot-Ratelimit-Remaining": {"4"}}, 5, 2 * time.Second, 4, 0},
+		{"someone else used part of the window", http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}}, 10, 2 * time.Second, 3, 0},
+		{"more remaining than we think changes nothing", http.Header{"X-Hubspot-Ratelimit-Remaining": {"10"}}, 10, 2 * time.Second, 9, 0},
+		{"garbage is ignored", http.Header{"X-Hubspot-Ratelimit-Max": {"lots"}, "X-Hubspot-Ratelimit-Interval-Milliseconds": {"-5"}}, 10, 2 * time.Second, 9, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,9 +313,11 @@ func TestLimiterAdoptsHubSpotHeaders(t *testing.T) {
 			clock := newFakeClock()
 			l := newTestLimiter(clock, 10, 2*time.Second)
 			mustWait(t, l, KindStandard).Done(tt.header)
-			s := l.Stats().Standard
-			if s.Budget != tt.wantBudget || s.Window != tt.wantWindow || s.Headroom != tt.wantHeadroom {
-				t.Fatalf("budget %d window %v headroom %d, want %d %v %d", s.Budget, s.Window, s.Headroom, tt.wantBudget, tt.wantWindow, tt.wantHeadroom)
+			stats := l.Stats()
+			s := stats.Standard
+			if s.Budget != tt.wantBudget || s.Window != tt.wantWindow || s.Headroom != tt.wantHeadroom || stats.DailyLimit != tt.wantDaily {
+				t.Fatalf("budget %d window %v headroom %d daily %d, want %d %v %d %d", s.Budget, s.Window, s.Headroom, stats.DailyLimit,
+					tt.wantBudget, tt.wantWindow, tt.wantHeadroom, tt.wantDaily)
 			}
 		})
 	}
@@ -399,5 +404,51 @@ func TestReservationForOthersGrowsOnThrottlesAndDecays(t *testing.T) {
 	}
 	if w.reserved != w.declared-1 {
 		t.Errorf("the reservation must leave us at least one slot: reserved %d of %d", w.reserved, w.declared)
+	}
+}
+
+// TestLimiterCanGrantByAgreesWithEarliestGrant: CanGrantBy answers what comparing a deadline
+// with EarliestGrant answers, for each state of the window (fresh, spent and in flight,
+// spent and answered, daily budget spent), each count ahead and deadlines on both sides of
+// every bound, and names the same time and policy when it refuses.
+func TestLimiterCanGrantByAgreesWithEarliestGrant(t *testing.T) {
+	t.Parallel()
+	states := []struct {
+		name  string
+		setup func(t *testing.T, l *Limiter, clock *fakeClock)
+	}{
+		{"fresh", func(*testing.T, *Limiter, *fakeClock) {}},
+		{"spent, in flight", func(t *testing.T, l *Limiter, _ *fakeClock) {
+			mustWait(t, l, KindStandard)
+			mustWait(t, l, KindStandard)
+		}},
+		{"spent, answered at different times", func(t *testing.T, l *Limiter, clock *fakeClock) {
+			mustWait(t, l, KindStandard).Done(nil)
+			clock.Advance(300 * time.Millisecond)
+			mustWait(t, l, KindStandard).Done(nil)
+			clock.Advance(100 * time.Millisecond)
+		}},
+		{"daily budget spent", func(_ *testing.T, l *Limiter, _ *fakeClock) { l.Throttled(KindStandard, PolicyDaily) }},
+	}
+	for _, st := range states {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			l := newTestLimiter(clock, 2, time.Second)
+			st.setup(t, l, clock)
+			now := clock.Now()
+			for ahead := range 6 {
+				wantAt, wantPolicy := l.EarliestGrant(KindStandard, ahead)
+				for _, deadline := range []time.Time{now, wantAt.Add(-time.Millisecond), wantAt, wantAt.Add(time.Millisecond), now.Add(10 * time.Second), now.Add(48 * time.Hour)} {
+					ok, at, policy := l.CanGrantBy(KindStandard, ahead, deadline)
+					if want := !deadline.Before(wantAt); ok != want {
+						t.Errorf("ahead %d, deadline now+%v: ok = %v, want %v (earliest grant now+%v)", ahead, deadline.Sub(now), ok, want, wantAt.Sub(now))
+					}
+					if !ok && (!at.Equal(wantAt) || policy != wantPolicy) {
+						t.Errorf("ahead %d, deadline now+%v: refused with %v %s, want now+%v %s", ahead, deadline.Sub(now), at.Sub(now), policy, wantAt.Sub(now), wantPolicy)
+					}
+				}
+			}
+		})
 	}
 }

@@ -326,3 +326,49 @@ func TestSandboxLimiterUtilisation(t *testing.T) {
 		t.Fatalf("finished in %v, under the theoretical minimum %v: some window held more than the budget", r.measured, minimum)
 	}
 }
+
+// TestSandboxLimiterLearnsALimitIncrease: an account with two API limit increases allows
+// 250 requests per 10 s per app and 1,000,000 more a day for each
+// (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). A
+// limiter built with the defaults (100 per 10 s) learns both from the first response's
+// headers, and then lets the rest of the 250 go at once, none refused by HubSpot: with
+// the default budget the 151st call would have to wait a whole window, past its deadline.
+func TestSandboxLimiterLearnsALimitIncrease(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Limits{LimitIncreases: 2}, 21)
+	limiter := hubspot.NewLimiter(hubspot.LimiterConfig{DailyResetLocation: mustLocation("Europe/Berlin")})
+	c := env.client(t, nil, func(o *hubspot.Options) { o.Limiter = limiter })
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // well inside one 10 s window
+	defer cancel()
+	mix := callMix{env: env, c: c}
+	if err := mix.do(ctx, callGetByID, 0); err != nil {
+		t.Fatal(err)
+	}
+	const budget, daily = 250, 250_000 + 2*1_000_000 // the Starter tier's daily budget plus two increases
+	stats := limiter.Stats()
+	if stats.Standard.Budget != budget || stats.Standard.Window != 10*time.Second || stats.DailyLimit != daily {
+		t.Fatalf("learned %d per %v and %d a day, want %d per 10s and %d a day", stats.Standard.Budget, stats.Standard.Window, stats.DailyLimit, budget, daily)
+	}
+
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for i := 1; i < budget; i++ {
+		wg.Go(func() {
+			if err := mix.do(ctx, callGetByID, i); err != nil {
+				if failed.Add(1) <= 3 {
+					t.Errorf("call %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c2 := env.sb.Counters()
+	if n := len(c2.ReceiptTimes[env.tok.AppID]); n != budget {
+		t.Errorf("sandbox received %d requests, want %d", n, budget)
+	}
+	if n := total429s(c2); n != 0 {
+		t.Errorf("sandbox answered %d 429s (%v), want none", n, c2.RateLimited)
+	}
+	if s := limiter.Stats().Standard; s.Headroom != 0 {
+		t.Errorf("headroom %d after %d requests, want 0: the next one waits for the window", s.Headroom, budget)
+	}
+}

@@ -92,19 +92,41 @@ func identify(ctx context.Context, req any, method string) (call, bool, error) {
 	if id == "" || !ValidRequestID(id) {
 		return call{}, false, nil
 	}
+	name, ok := scopedName(r)
+	if !ok {
+		return call{}, false, nil
+	}
+	ws, ok := resname.WorkspaceOf(name)
+	if !ok || !p.CanAccess(ws.ID) {
+		return call{}, false, nil // the handler reports the name or the refusal
+	}
+	fp, err := fingerprint(method, m, fd)
+	return call{key: callKey{ws.ID, id}, method: method, print: fp}, err == nil, err
+}
+
+// scopedName is the resource name a request acts on: its first field of
+// resname.ScopedFields, or, for an AIP-134 update (UpdateChangeSettingsRequest), the name of
+// the resource it carries.
+func scopedName(r protoreflect.Message) (string, bool) {
+	fields := r.Descriptor().Fields()
 	for _, field := range resname.ScopedFields {
-		nfd := r.Descriptor().Fields().ByName(protoreflect.Name(field))
-		if nfd == nil || nfd.Kind() != protoreflect.StringKind || nfd.IsList() {
+		nfd := fields.ByName(protoreflect.Name(field))
+		if nfd != nil && nfd.Kind() == protoreflect.StringKind && !nfd.IsList() {
+			return r.Get(nfd).String(), true
+		}
+	}
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() || !r.Has(fd) {
 			continue
 		}
-		ws, ok := resname.WorkspaceOf(r.Get(nfd).String())
-		if !ok || !p.CanAccess(ws.ID) {
-			return call{}, false, nil // the handler reports the name or the refusal
+		inner := r.Get(fd).Message()
+		nfd := inner.Descriptor().Fields().ByName("name")
+		if nfd != nil && nfd.Kind() == protoreflect.StringKind && !nfd.IsList() && fd.Name() != "update_mask" {
+			return inner.Get(nfd).String(), true
 		}
-		fp, err := fingerprint(method, m, fd)
-		return call{key: callKey{ws.ID, id}, method: method, print: fp}, err == nil, err
 	}
-	return call{}, false, nil
+	return "", false
 }
 
 // serve answers c: from the call of this process already running it, from the database, or

@@ -252,3 +252,47 @@ func TestMaxAgeEndsRetrying(t *testing.T) {
 	}
 	t.Logf("reason kept: %s", got.LastError)
 }
+
+// TestInDoubtCheckRunsAfterTheSearchLag: an event whose response was lost is checked by a
+// search CheckDelay later. Against the sandbox's default search lag (HubSpot's is a few
+// seconds), the default CheckDelay finds the engagement and delivers the event exactly once;
+// a CheckDelay shorter than the lag searches too early, misses it and sends it again, which
+// is why CheckDelay must exceed the lag.
+func TestInDoubtCheckRunsAfterTheSearchLag(t *testing.T) {
+	tests := []struct {
+		name       string
+		checkDelay time.Duration
+		copies     int
+	}{
+		{"the default delay, past the lag: delivered once", defaultCheckDelay, 1},
+		{"a delay below the lag: the check misses it and it is sent twice", sandbox.DefaultSearchLag / 3, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t, envOptions{searchLag: sandbox.DefaultSearchLag})
+			if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, LostResponseRate: 1, Count: 1}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := e.config()
+			cfg.CheckDelay = tt.checkDelay
+			ob := e.start(cfg)
+			id := enqueueNotes(t, ob, e.contact("lag@example.com"), 1)[0]
+			// The response was lost after the note was created: the event waits for its check.
+			e.waitUntil("the event in doubt after a lost response", func() bool {
+				row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+				return err == nil && row.Status == store.OutboxQueued && !row.InDoubtSince.IsZero() && row.LastError != ""
+			})
+			if got := markerCounts(e.sb, e.hubID)[markerOf(id)]; got != 1 {
+				t.Fatalf("%d notes in HubSpot after the lost response, want 1", got)
+			}
+			e.clock.Advance(tt.checkDelay)
+			ob.Wake(testWorkspace, testConnection)
+			if counts := e.waitAllFinal(); counts[store.OutboxDelivered] != 1 {
+				t.Fatalf("statuses %v, want the event delivered", counts)
+			}
+			if got := markerCounts(e.sb, e.hubID)[markerOf(id)]; got != tt.copies {
+				t.Fatalf("%d notes in HubSpot, want %d", got, tt.copies)
+			}
+		})
+	}
+}

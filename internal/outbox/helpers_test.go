@@ -129,7 +129,15 @@ type envOptions struct {
 	limits   sandbox.Limits
 	scopes   []string
 	timeZone string
+	// searchLag is the sandbox's search lag; zero means testSearchLag.
+	searchLag time.Duration
 }
+
+// testSearchLag is the sandbox's search lag in these tests. The in-doubt check is correct
+// only while CheckDelay exceeds the search lag; the tests scale both down by the same factor
+// as their defaults (30 s and HubSpot's few seconds, the sandbox's 3 s), so that
+// testEnv.config's 100 ms CheckDelay still runs after the lag.
+const testSearchLag = 10 * time.Millisecond
 
 func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	t.Helper()
@@ -138,7 +146,10 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 		opts.limits = sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 50}
 	}
 	e.limits = opts.limits
-	e.sb = sandbox.New(sandbox.Options{Now: e.clock.Now, Seed: 7, Limits: opts.limits})
+	if opts.searchLag == 0 {
+		opts.searchLag = testSearchLag
+	}
+	e.sb = sandbox.New(sandbox.Options{Now: e.clock.Now, Seed: 7, Limits: opts.limits, SearchLag: opts.searchLag})
 	acct, err := e.sb.CreateAccount(sandbox.Account{Tier: sandbox.TierStarter, TimeZone: firstNonEmpty(opts.timeZone, "UTC")})
 	if err != nil {
 		t.Fatal(err)

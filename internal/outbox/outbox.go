@@ -72,8 +72,12 @@ type Config struct {
 	// and 5 min).
 	BaseBackoff, MaxBackoff time.Duration
 	// CheckDelay is how long after a send with an unknown outcome the worker waits before
-	// searching HubSpot for the event's marker: HubSpot's search is eventually consistent
-	// (default 30 s).
+	// searching HubSpot for the event's marker (default 30 s). HubSpot's search is eventually
+	// consistent: a new engagement reaches it only a few seconds after it was created
+	// (https://developers.hubspot.com/docs/guides/api/crm/search). CheckDelay must exceed that
+	// lag, or the search misses an engagement HubSpot has and the event is sent twice; after a
+	// crash it counts from when the request left, so it must also cover the request's time in
+	// flight.
 	CheckDelay time.Duration
 	// CheckSkew widens the hs_createdate window of that search, for clock skew between us and
 	// HubSpot (default 10 min).
@@ -104,6 +108,10 @@ const (
 	DefaultRetention = 30 * 24 * time.Hour
 )
 
+// defaultCheckDelay is Config.CheckDelay's default: ten times the few seconds HubSpot's
+// search takes to see a write.
+const defaultCheckDelay = 30 * time.Second
+
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -119,7 +127,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxAge, 24*time.Hour)
 	def(&c.BaseBackoff, time.Second)
 	def(&c.MaxBackoff, 5*time.Minute)
-	def(&c.CheckDelay, 30*time.Second)
+	def(&c.CheckDelay, defaultCheckDelay)
 	def(&c.CheckSkew, 10*time.Minute)
 	def(&c.HoldRecheck, 5*time.Minute)
 	def(&c.Retention, DefaultRetention)

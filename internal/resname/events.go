@@ -52,3 +52,42 @@ func ParseAuditEvent(field, name string) (AuditEvent, error) {
 	}
 	return AuditEvent{Workspace: Workspace{ID: parts[0]}, ID: parts[1]}, nil
 }
+
+// Change is workspaces/{w}/connections/{c}/changes/{change}.
+type Change struct {
+	Connection
+	ID string
+}
+
+// String formats the name.
+func (c Change) String() string { return c.Connection.String() + "/changes/" + c.ID }
+
+// ParseChange parses workspaces/{w}/connections/{c}/changes/{change}.
+func ParseChange(field, name string) (Change, error) {
+	bad := &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), ChangePattern)}
+	conn, rest, err := splitAfterConnection(field, name, ChangePattern)
+	if err != nil {
+		return Change{}, bad
+	}
+	id, ok := strings.CutPrefix(rest, "changes/")
+	if !ok || id == "" || len(id) > MaxTimelineEventIDLength || strings.Contains(id, "/") {
+		return Change{}, bad
+	}
+	return Change{Connection: conn, ID: id}, nil
+}
+
+// ChangeSettings is workspaces/{w}/connections/{c}/changeSettings, a singleton.
+type ChangeSettings struct{ Connection }
+
+// String formats the name.
+func (c ChangeSettings) String() string { return c.Connection.String() + "/changeSettings" }
+
+// ParseChangeSettings parses workspaces/{w}/connections/{c}/changeSettings.
+func ParseChangeSettings(field, name string) (ChangeSettings, error) {
+	bad := &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), ChangeSettingsPattern)}
+	conn, rest, err := splitAfterConnection(field, name, ChangeSettingsPattern)
+	if err != nil || rest != "changeSettings" {
+		return ChangeSettings{}, bad
+	}
+	return ChangeSettings{Connection: conn}, nil
+}

@@ -21,7 +21,7 @@ func TestPatternsMatchTheHTTPRules(t *testing.T) {
 	for _, p := range Patterns {
 		known = append(known, variable.ReplaceAllString(p, "*"))
 	}
-	template := regexp.MustCompile(`\{[a-z_]+=([^}]+)\}`)
+	template := regexp.MustCompile(`\{[a-z_.]+=([^}]+)\}`)
 	methods := integrationsv1.File_connectflo_integrations_v1_service_proto.Services().Get(0).Methods()
 	checked := 0
 	for i := range methods.Len() {

@@ -20,6 +20,8 @@ const (
 	RecordPattern           = ObjectCollectionPattern + "/records/{record}"
 	TimelineEventPattern    = ConnectionPattern + "/timelineEvents/{timeline_event}"
 	AuditEventPattern       = WorkspacePattern + "/auditEvents/{audit_event}"
+	ChangePattern           = ConnectionPattern + "/changes/{change}"
+	ChangeSettingsPattern   = ConnectionPattern + "/changeSettings"
 )
 
 // Patterns are every resource name pattern of the API, by resource type.
@@ -30,6 +32,8 @@ var Patterns = map[string]string{
 	"Record":           RecordPattern,
 	"TimelineEvent":    TimelineEventPattern,
 	"AuditEvent":       AuditEventPattern,
+	"Change":           ChangePattern,
+	"ChangeSettings":   ChangeSettingsPattern,
 }
 
 // idPattern is what a workspace or connection id may look like: lowercase letters, digits and

@@ -18,7 +18,34 @@ func WrapService(desc *grpc.ServiceDesc) *grpc.ServiceDesc {
 	for i, m := range desc.Methods {
 		out.Methods[i] = grpc.MethodDesc{MethodName: m.MethodName, Handler: wrapHandler(m.Handler)}
 	}
+	out.Streams = make([]grpc.StreamDesc, len(desc.Streams))
+	for i, s := range desc.Streams {
+		out.Streams[i] = s
+		out.Streams[i].Handler = wrapStreamHandler(s.Handler)
+	}
 	return &out
+}
+
+// wrapStreamHandler gives a streaming method the unary methods' decoding: a request that does
+// not decode is the caller's error, returned by the handler's RecvMsg.
+func wrapStreamHandler(h grpc.StreamHandler) grpc.StreamHandler {
+	return func(srv any, stream grpc.ServerStream) error { return h(srv, decodingStream{stream}) }
+}
+
+// decodingStream decodes requests as the unary methods do.
+type decodingStream struct{ grpc.ServerStream }
+
+// RecvMsg decodes the next request into m, or returns why it does not decode.
+func (s decodingStream) RecvMsg(m any) error {
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return s.ServerStream.RecvMsg(m)
+	}
+	t := &target{msg: msg}
+	if err := s.ServerStream.RecvMsg(t); err != nil {
+		return err
+	}
+	return t.err
 }
 
 func wrapHandler(h grpc.MethodHandler) grpc.MethodHandler {

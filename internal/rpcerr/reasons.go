@@ -87,6 +87,10 @@ var (
 	ReasonConditionInvalid         = Name(integrationsv1.ErrorReason_ERROR_REASON_CONDITION_INVALID)
 	ReasonConditionBadValue        = Name(integrationsv1.ErrorReason_ERROR_REASON_CONDITION_BAD_VALUE)
 	ReasonConditionFailed          = Name(integrationsv1.ErrorReason_ERROR_REASON_CONDITION_FAILED)
+
+	// Changes.
+	ReasonChangeCursorExpired = Name(integrationsv1.ErrorReason_ERROR_REASON_CHANGE_CURSOR_EXPIRED)
+	ReasonWebhooksUnsupported = Name(integrationsv1.ErrorReason_ERROR_REASON_WEBHOOKS_UNSUPPORTED)
 )
 
 // Reasons is every wire reason of the ErrorReason enum (all but UNSPECIFIED), in the order of

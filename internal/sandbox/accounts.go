@@ -85,6 +85,11 @@ type account struct {
 	writeRules []WriteRule
 	// changes logs every change of a contact, company or deal (events.go).
 	changes *changeLog
+	// searchLag is how long a write to one of its records takes to reach search (0: at once).
+	searchLag time.Duration
+	// searchPending lists, in write order, the writes of the last searchLag or so: the
+	// records whose unindexed states catchUpSearch will drop.
+	searchPending []pendingWrite
 }
 
 type token struct {
@@ -127,7 +132,7 @@ func (s *Sandbox) CreateAccount(spec Account) (Account, error) {
 	a := &account{info: spec, loc: loc, schema: defaultSchema(s.now()),
 		records: map[string]map[string]*record{}, nextID: 100, emails: map[string]string{},
 		links: newAssociationStore(), pipelines: map[string][]Pipeline{"deals": dealPipelines(ts)},
-		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1,
+		owners: owners, nextOwnerID: firstSampleOwnerID + int64(len(owners)) - 1, searchLag: s.searchLag,
 		changes: newChangeLog(s, spec.HubID)}
 	a.links.onChange = a.changes.associationHook()
 	for _, ot := range objectTypes {

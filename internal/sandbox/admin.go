@@ -193,12 +193,13 @@ type limitsWire struct {
 	Window          string `json:"window,omitempty"`
 	PerWindow       int    `json:"perWindow,omitempty"`
 	Daily           int    `json:"daily,omitempty"`
+	LimitIncreases  int    `json:"limitIncreases,omitempty"`
 	SearchPerSecond int    `json:"searchPerSecond,omitempty"`
 	SearchWindow    string `json:"searchWindow,omitempty"`
 }
 
 func limitsToWire(l Limits) limitsWire {
-	return limitsWire{Window: durString(l.Window), PerWindow: l.PerWindow, Daily: l.Daily,
+	return limitsWire{Window: durString(l.Window), PerWindow: l.PerWindow, Daily: l.Daily, LimitIncreases: l.LimitIncreases,
 		SearchPerSecond: l.SearchPerSecond, SearchWindow: durString(l.SearchWindow)}
 }
 
@@ -211,7 +212,10 @@ func (w limitsWire) limits() (Limits, error) {
 	if err != nil {
 		return Limits{}, err
 	}
-	return Limits{Window: win, PerWindow: w.PerWindow, Daily: w.Daily, SearchPerSecond: w.SearchPerSecond, SearchWindow: sw}, nil
+	if err := checkLimitIncreases(w.LimitIncreases); err != nil {
+		return Limits{}, err
+	}
+	return Limits{Window: win, PerWindow: w.PerWindow, Daily: w.Daily, LimitIncreases: w.LimitIncreases, SearchPerSecond: w.SearchPerSecond, SearchWindow: sw}, nil
 }
 
 func durString(d time.Duration) string {

@@ -73,6 +73,11 @@ func TestAdminAPI(t *testing.T) {
 	if res := get(); res.StatusCode != 429 {
 		t.Fatalf("third request: %d, want 429", res.StatusCode)
 	}
+	adminCall(t, b, "PUT", "/limits", map[string]any{"limitIncreases": 3}, 400) // HubSpot sells two at most
+	adminCall(t, b, "PUT", "/limits", map[string]any{"limitIncreases": 2}, 200)
+	if res := get(); res.StatusCode != 200 || res.Header.Get("X-HubSpot-RateLimit-Max") != "250" || res.Header.Get("X-HubSpot-RateLimit-Daily") != "3000000" {
+		t.Fatalf("with two limit increases: %d, Max %q, Daily %q", res.StatusCode, res.Header.Get("X-HubSpot-RateLimit-Max"), res.Header.Get("X-HubSpot-RateLimit-Daily"))
+	}
 	adminCall(t, b, "PUT", "/limits", map[string]any{}, 200)
 
 	fault := adminCall(t, b, "POST", "/faults", map[string]any{"path": "/crm/v3/objects/contacts/*", "errorRates": map[string]float64{"503": 1}}, 201)
@@ -86,13 +91,13 @@ func TestAdminAPI(t *testing.T) {
 
 	counters := adminCall(t, b, "GET", "/counters", nil, 200)
 	byStatus := counters["requests"].(map[string]any)["GET /crm/v3/objects/contacts/{objectId}"].(map[string]any)
-	if byStatus["200"] != float64(3) || byStatus["429"] != float64(1) || byStatus["503"] != float64(1) {
+	if byStatus["200"] != float64(4) || byStatus["429"] != float64(1) || byStatus["503"] != float64(1) {
 		t.Fatalf("counters by status: %v", byStatus)
 	}
 	if counters["rateLimited"].(map[string]any)["TEN_SECONDLY_ROLLING"] != float64(1) {
 		t.Fatalf("rateLimited: %v", counters["rateLimited"])
 	}
-	if receipts := counters["receiptTimes"].(map[string]any)[fmt.Sprint(int64(tok["appId"].(float64)))]; len(receipts.([]any)) != 3 { // 429s and faulted requests are not receipts
+	if receipts := counters["receiptTimes"].(map[string]any)[fmt.Sprint(int64(tok["appId"].(float64)))]; len(receipts.([]any)) != 4 { // 429s and faulted requests are not receipts
 		t.Fatalf("receipt times: %v", receipts)
 	}
 
@@ -133,7 +138,7 @@ func TestRunCLI(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- sandbox.RunCLI(ctx, []string{"--listen", "127.0.0.1:0", "--token", "pat-na1-full",
-			"--token", "pat-na1-contacts=crm.objects.contacts.read", "--limit", "5", "--window", "2s"}, pw, io.Discard)
+			"--token", "pat-na1-contacts=crm.objects.contacts.read", "--limit", "5", "--window", "2s", "--search-lag", "0"}, pw, io.Discard)
 		pw.Close()
 	}()
 	var base string
@@ -165,6 +170,27 @@ func TestRunCLI(t *testing.T) {
 	if res := call("pat-na1-contacts", "/crm/v3/objects/deals"); res.StatusCode != 403 {
 		t.Fatalf("scoped token on deals: %d", res.StatusCode)
 	}
+	// --search-lag 0: search sees a write at once (the default lag would hide it for 3 s).
+	post := func(path, body string) map[string]any {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer pat-na1-full")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	post("/crm/v3/objects/contacts", `{"properties":{"email":"cli@acme.example"}}`)
+	found := post("/crm/v3/objects/contacts/search", `{"filterGroups":[{"filters":[{"propertyName":"email","operator":"EQ","value":"cli@acme.example"}]}]}`)
+	if found["total"] != float64(1) {
+		t.Fatalf("search right after a create with --search-lag 0 = %v; want it found", found)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -183,5 +209,8 @@ func TestRunCLI(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "export HUBSPOT_TOKEN=pat-na1-") || !strings.Contains(out.String(), "all scopes") {
 		t.Fatalf("without --token a ready token is printed:\n%s", out.String())
+	}
+	if err := sandbox.RunCLI(ctx2, []string{"--search-lag", "-1s"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--search-lag") {
+		t.Fatalf("RunCLI --search-lag -1s = %v; want a refusal naming --search-lag", err)
 	}
 }

@@ -30,6 +30,7 @@ func TestBulkEditOfManyRecordsIsFoundPastTheSearchCap(t *testing.T) {
 		t.Fatalf("bulk edit: %+v, %v", res, err)
 	}
 	at := strconv.FormatInt(res.ModifiedAt.UnixMilli(), 10)
+	e.clock.Advance(sandbox.DefaultSearchLag) // the edit reaches search after the lag
 
 	// Paging by offset stops at the cap.
 	e.do("POST", "/crm/v3/objects/contacts/search", map[string]any{"after": strconv.Itoa(cap), "limit": 200}).want(t, http.StatusBadRequest)

@@ -62,9 +62,11 @@ func TestWritesStampModifiedTimeAndObjectID(t *testing.T) {
 			if got[tt.modified] != want || got["hs_object_id"] != id {
 				t.Fatalf("%s = %q, hs_object_id = %q; want %q and %q", tt.modified, got[tt.modified], got["hs_object_id"], want, id)
 			}
+			writtenAt := e.clock.Now().UnixMilli()
+			e.clock.Advance(sandbox.DefaultSearchLag) // the write reaches search after the lag
 			found := e.do("POST", "/crm/v3/objects/"+tt.objectType+"/search", map[string]any{
 				"filterGroups": []any{map[string]any{"filters": []any{
-					map[string]any{"propertyName": tt.modified, "operator": "GTE", "value": e.clock.Now().UnixMilli()},
+					map[string]any{"propertyName": tt.modified, "operator": "GTE", "value": writtenAt},
 					map[string]any{"propertyName": "hs_object_id", "operator": "EQ", "value": id}}}},
 				"sorts": []any{map[string]any{"propertyName": tt.modified, "direction": "DESCENDING"}}}).want(t, 200)
 			if found.str("results", 0, "id") != id {

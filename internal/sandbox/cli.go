@@ -54,6 +54,7 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tier := fs.String("tier", string(TierProfessional), "account tier: FREE, STARTER, PROFESSIONAL or ENTERPRISE")
 	timeZone := fs.String("timezone", "America/New_York", "account time zone (the daily budget resets at its midnight)")
 	seed := fs.Uint64("seed", 1, "seed for random choices (faults, result order, generated ids)")
+	searchLag := fs.Duration("search-lag", DefaultSearchLag, "how long a write takes to reach search, as on HubSpot (0: at once)")
 	noSeedData := fs.Bool("empty", false, "start with no sample records")
 	allowRemoteAdmin := fs.Bool("allow-remote-admin", false, "allow --listen beyond loopback, where other hosts can reach the unauthenticated /_sandbox admin API and read its tokens")
 	if err := fs.Parse(args); err != nil {
@@ -63,7 +64,13 @@ func RunCLI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 
-	s := New(Options{Seed: *seed, Limits: Limits{PerWindow: *limit, Window: *window, Daily: *daily}})
+	if *searchLag < 0 {
+		return fmt.Errorf("--search-lag must not be negative, got %v", *searchLag)
+	}
+	if *searchLag == 0 {
+		*searchLag = NoSearchLag
+	}
+	s := New(Options{Seed: *seed, Limits: Limits{PerWindow: *limit, Window: *window, Daily: *daily}, SearchLag: *searchLag})
 	defer s.Close() // stops the webhook sender
 	acct, err := s.CreateAccount(Account{Tier: Tier(strings.ToUpper(*tier)), TimeZone: *timeZone})
 	if err != nil {

@@ -90,6 +90,7 @@ func (s *Sandbox) RestoreRecord(hubID int64, objectType, id string) error {
 		a.emails[email] = r.id
 	}
 	now := s.now()
+	a.noteWrite(r, now, false) // search sees the restore only after the lag, like any write
 	r.archived, r.archivedAt = false, time.Time{}
 	r.setValues(map[string]string{ot.modifiedProp: isoMillis(now)}, now)
 	r.updatedAt = now

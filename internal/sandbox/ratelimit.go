@@ -11,21 +11,50 @@ import (
 // account's tier (https://developers.hubspot.com/docs/api/usage-details); tests shrink
 // them (e.g. 20 per 200ms) to run fast.
 type Limits struct {
-	Window          time.Duration `json:"window"`          // rolling window length; default 10s
-	PerWindow       int           `json:"perWindow"`       // per app; default 100, or 190 on Professional/Enterprise
-	Daily           int           `json:"daily"`           // per account; default 250k/625k/1M by tier
+	Window    time.Duration `json:"window"`    // rolling window length; default 10s
+	PerWindow int           `json:"perWindow"` // per app; default 100, 190 on Professional/Enterprise, 250 with a limit increase
+	Daily     int           `json:"daily"`     // per account; default 250k/625k/1M by tier, plus 1M per limit increase
+	// LimitIncreases is how many API limit increases the account bought (0 to
+	// MaxLimitIncreases, on any tier): each raises the per-app window to 250 and adds
+	// 1,000,000 to the tier's daily budget
+	// (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines).
+	// Explicit PerWindow and Daily still win.
+	LimitIncreases  int           `json:"limitIncreases"`
 	SearchPerSecond int           `json:"searchPerSecond"` // per account; default 5
 	SearchWindow    time.Duration `json:"searchWindow"`    // default 1s
+}
+
+// HubSpot's API limit increase: at most two per account, each worth 250 requests per
+// 10 s per app (the same 250 for one or two) and 1,000,000 requests a day.
+const (
+	MaxLimitIncreases     = 2
+	limitIncreasePerApp   = 250
+	limitIncreaseDailyAdd = 1_000_000
+)
+
+// checkLimitIncreases is the rule on Limits.LimitIncreases.
+func checkLimitIncreases(n int) error {
+	if n < 0 || n > MaxLimitIncreases {
+		return fmt.Errorf("limitIncreases %d: HubSpot sells 0 to %d API limit increases per account", n, MaxLimitIncreases)
+	}
+	return nil
 }
 
 func (l Limits) forTier(t Tier) Limits {
 	if l.Window <= 0 {
 		l.Window = 10 * time.Second
 	}
+	// Options can carry any count; the admin API refuses one out of range, and here it is
+	// held to what HubSpot sells.
+	increases := min(max(l.LimitIncreases, 0), MaxLimitIncreases)
 	if l.PerWindow <= 0 {
-		l.PerWindow = 100
-		if t == TierProfessional || t == TierEnterprise {
+		switch {
+		case increases > 0:
+			l.PerWindow = limitIncreasePerApp
+		case t == TierProfessional || t == TierEnterprise:
 			l.PerWindow = 190
+		default:
+			l.PerWindow = 100
 		}
 	}
 	if l.Daily <= 0 {
@@ -37,6 +66,7 @@ func (l Limits) forTier(t Tier) Limits {
 		default:
 			l.Daily = 250_000
 		}
+		l.Daily += increases * limitIncreaseDailyAdd
 	}
 	if l.SearchPerSecond <= 0 {
 		l.SearchPerSecond = 5

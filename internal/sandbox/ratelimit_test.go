@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -83,16 +84,22 @@ func mustInfo(t *testing.T, e *env) sandbox.Token {
 func TestTierDefaultsAndHeaders(t *testing.T) {
 	tests := []struct {
 		tier       sandbox.Tier
+		increases  int
 		max, daily string
 	}{
-		{sandbox.TierFree, "100", "250000"},
-		{sandbox.TierStarter, "100", "250000"},
-		{sandbox.TierProfessional, "190", "625000"},
-		{sandbox.TierEnterprise, "190", "1000000"},
+		{sandbox.TierFree, 0, "100", "250000"},
+		{sandbox.TierStarter, 0, "100", "250000"},
+		{sandbox.TierProfessional, 0, "190", "625000"},
+		{sandbox.TierEnterprise, 0, "190", "1000000"},
+		// An API limit increase: 250 per 10 s on any tier, +1,000,000 a day each, two at most.
+		{sandbox.TierFree, 1, "250", "1250000"},
+		{sandbox.TierProfessional, 2, "250", "2625000"},
+		{sandbox.TierEnterprise, 2, "250", "3000000"},
+		{sandbox.TierEnterprise, 3, "250", "3000000"},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.tier), func(t *testing.T) {
-			sb := sandbox.New(sandbox.Options{})
+		t.Run(fmt.Sprintf("%s+%d", tt.tier, tt.increases), func(t *testing.T) {
+			sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{LimitIncreases: tt.increases}})
 			acct, err := sb.CreateAccount(sandbox.Account{Tier: tt.tier})
 			if err != nil {
 				t.Fatal(err)

@@ -16,6 +16,81 @@ type record struct {
 	updatedAt  time.Time
 	archived   bool
 	archivedAt time.Time
+	// unindexed holds, oldest first, one entry per write search may not have seen yet:
+	// the record as it was just before that write. Search shows the entry of the oldest
+	// write less than the search lag old (searchView); reads by id show the record itself.
+	// Entries search has caught up with are dropped (account.catchUpSearch).
+	unindexed []indexedState
+}
+
+// indexedState is a record as search saw it before a write made at writtenAt.
+type indexedState struct {
+	writtenAt time.Time
+	props     map[string]string // nil when absent: the write created the record
+	updatedAt time.Time
+	archived  bool
+	absent    bool
+}
+
+// noteWrite is called before each change to a record: the record remembers the state
+// search must keep showing until the lag has passed. First, the records written at least
+// the lag ago forget what search has caught up with, so only the writes of the last lag
+// cost memory. created says the change is the record's creation: search must not see it.
+func (a *account) noteWrite(r *record, now time.Time, created bool) {
+	if a.searchLag <= 0 {
+		return
+	}
+	a.catchUpSearch(now)
+	st := indexedState{writtenAt: now, absent: created}
+	if !created {
+		st.props, st.updatedAt, st.archived = maps.Clone(r.props), r.updatedAt, r.archived
+	}
+	r.unindexed = append(r.unindexed, st)
+	a.searchPending = append(a.searchPending, pendingWrite{r: r, at: now})
+}
+
+// pendingWrite is a write search may not have seen yet.
+type pendingWrite struct {
+	r  *record
+	at time.Time
+}
+
+// catchUpSearch drops the states search no longer shows from the records written at
+// least the lag ago; searchPending is in write order, so they are at its front.
+func (a *account) catchUpSearch(now time.Time) {
+	cutoff := now.Add(-a.searchLag)
+	n := 0
+	for ; n < len(a.searchPending) && !a.searchPending[n].at.After(cutoff); n++ {
+		r := a.searchPending[n].r
+		k := 0
+		for k < len(r.unindexed) && !r.unindexed[k].writtenAt.After(cutoff) {
+			k++
+		}
+		if r.unindexed = r.unindexed[k:]; len(r.unindexed) == 0 {
+			r.unindexed = nil
+		}
+	}
+	clear(a.searchPending[:n]) // let the records go
+	a.searchPending = a.searchPending[n:]
+}
+
+// searchView is the record as search shows it at now: nil while it is absent from
+// search (created less than lag ago, or archived at least lag ago), an older copy while
+// its last writes are less than lag old, the record itself once search has caught up.
+func (r *record) searchView(now time.Time, lag time.Duration) *record {
+	for _, st := range r.unindexed {
+		if !st.writtenAt.After(now.Add(-lag)) {
+			continue // search has caught up with this write
+		}
+		if st.absent || st.archived {
+			return nil
+		}
+		return &record{id: r.id, props: st.props, createdAt: r.createdAt, updatedAt: st.updatedAt}
+	}
+	if r.archived {
+		return nil
+	}
+	return r
 }
 
 type historyEntry struct {
@@ -65,6 +140,7 @@ func (a *account) createRecord(ot *objectType, values map[string]string, now tim
 	id := strconv.FormatInt(a.nextID, 10)
 	r := &record{id: id, props: map[string]string{}, history: map[string][]historyEntry{},
 		createdAt: now, updatedAt: now}
+	a.noteWrite(r, now, true)
 	system := map[string]string{"hs_object_id": id, ot.createdProp: isoMillis(now), ot.modifiedProp: isoMillis(now)}
 	if v, ok := values[ot.createdProp]; ok && v != "" {
 		system[ot.createdProp] = v // HubSpot lets imports back-date a record
@@ -97,6 +173,7 @@ func (a *account) updateRecord(ot *objectType, r *record, values map[string]stri
 	delete(vals, ot.createdProp)
 	vals[ot.modifiedProp] = isoMillis(now)
 	old := a.changes.before(r, vals)
+	a.noteWrite(r, now, false)
 	r.setValues(vals, now)
 	r.updatedAt = now
 	a.changes.updated(ot, r, old, now)
@@ -107,6 +184,7 @@ func (a *account) archiveRecord(ot *objectType, r *record, now time.Time) {
 	if r.archived {
 		return
 	}
+	a.noteWrite(r, now, false)
 	r.archived, r.archivedAt = true, now
 	if ot.name == "contacts" {
 		delete(a.emails, r.props["email"])

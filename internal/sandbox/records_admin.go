@@ -19,7 +19,8 @@ func (e *ValidationError) Error() string { return "sandbox: invalid record: " + 
 var ErrConflict = errors.New("sandbox: a contact with that email already exists")
 
 // CreateRecord stores a record as POST /crm/v3/objects/{type} would (same validation),
-// without auth or limits, and returns its id.
+// without auth or limits, and returns its id. The record is searchable at once, without
+// the search lag: it stands for data the portal held before the test began.
 func (s *Sandbox) CreateRecord(hubID int64, objectType string, properties map[string]string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -39,6 +40,7 @@ func (s *Sandbox) CreateRecord(hubID int64, objectType string, properties map[st
 	if conflict != nil {
 		return "", fmt.Errorf("%w (existing id %s)", ErrConflict, conflict.existingID)
 	}
+	r.unindexed = nil
 	return r.id, nil
 }
 

@@ -31,6 +31,33 @@ type Options struct {
 	// WebhookTimeout is how long the webhook sender waits for an answer; zero is HubSpot's
 	// 5 seconds.
 	WebhookTimeout time.Duration
+	// SearchLag is how long a write takes to reach search: zero means DefaultSearchLag,
+	// NoSearchLag makes search see every write at once. Reads by id, batch reads and
+	// listings are never lagged.
+	SearchLag time.Duration
+}
+
+// DefaultSearchLag is how long a write takes to reach search unless Options say
+// otherwise. HubSpot indexes records for search asynchronously: its CRM search guide
+// (https://developers.hubspot.com/docs/guides/api/crm/search) warns that new and updated
+// records may take a few moments to appear in search results. A few seconds is enough for
+// code that reads its own write through search to fail against the sandbox as it would
+// against a portal, and short enough for a person trying the sandbox by hand.
+const DefaultSearchLag = 3 * time.Second
+
+// NoSearchLag, as Options.SearchLag, makes search see each write at once: for tests of
+// search semantics rather than of timing.
+const NoSearchLag time.Duration = -1
+
+// effectiveSearchLag resolves Options.SearchLag: 0 is the default, negative is none.
+func effectiveSearchLag(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultSearchLag
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // SearchLimits are the limits HubSpot puts on one search request. They have changed
@@ -69,6 +96,8 @@ type Sandbox struct {
 	now    func() time.Time
 	mux    *http.ServeMux
 	search SearchLimits
+	// searchLag is how long a write takes to reach search (0: at once).
+	searchLag time.Duration
 
 	mu        sync.RWMutex
 	rng       *rand.Rand
@@ -96,9 +125,10 @@ func New(opts Options) *Sandbox {
 		now = time.Now
 	}
 	s := &Sandbox{
-		now:    now,
-		search: opts.Search.withDefaults(),
-		limits: opts.Limits,
+		now:       now,
+		search:    opts.Search.withDefaults(),
+		searchLag: effectiveSearchLag(opts.SearchLag),
+		limits:    opts.Limits,
 	}
 	s.webhooks = newWebhookSender(s, opts)
 	s.resetLocked(opts.Seed)

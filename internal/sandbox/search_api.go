@@ -138,7 +138,8 @@ func (req *searchRequest) validate(lim SearchLimits) string {
 }
 
 // searchObjects answers POST /crm/v3/objects/{type}/search: groups ORed, filters
-// ANDed, one sort honoured, "after" a stringified offset, results capped at 10,000.
+// ANDed, one sort honoured, "after" a stringified offset, results capped at 10,000, and
+// writes seen only once the search lag has passed.
 func searchObjects(c *call) reply {
 	ot, rep, ok := c.objectType("objectType", accessRead)
 	if !ok {
@@ -170,9 +171,14 @@ func searchObjects(c *call) reply {
 		return c.badRequest("Search results are limited to %d per query; after=%d is past that. Narrow the filters instead of paging further.", maxResults, offset)
 	}
 
+	// Search sees each record as it was before its writes of the last search lag
+	// (record.searchView): filters, query, sort and the rendered values all use that view.
 	var hits []*record
-	for _, id := range c.acct.sortedIDs(ot, func(r *record) bool { return !r.archived }) {
-		r := c.acct.records[ot.name][strconv.FormatInt(id, 10)]
+	for _, id := range c.acct.sortedIDs(ot, func(*record) bool { return true }) {
+		r := c.acct.records[ot.name][strconv.FormatInt(id, 10)].searchView(c.now, c.acct.searchLag)
+		if r == nil {
+			continue
+		}
 		if c.matchesQuery(ot, r, req.Query) && c.matchesGroups(ot, r, req.FilterGroups) {
 			hits = append(hits, r)
 		}

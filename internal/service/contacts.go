@@ -101,6 +101,7 @@ func (s *Service) UpsertContact(ctx context.Context, req *integrationsv1.UpsertC
 	if err != nil {
 		return nil, s.upsertError(ctx, err, name.String(), c.schema)
 	}
+	s.ownWrites(ctx, c.handle, "contacts", res)
 	return upsertResponse(name, res), nil
 }
 
@@ -168,6 +169,13 @@ func (s *Service) BatchUpsertContacts(ctx context.Context, req *integrationsv1.B
 	if err != nil {
 		return nil, s.upsertError(ctx, err, name.String(), c.schema)
 	}
+	var written []upsert.Result
+	for _, it := range items {
+		if it.Err == nil {
+			written = append(written, it.Result)
+		}
+	}
+	s.ownWrites(ctx, c.handle, "contacts", written...)
 	for k, it := range items {
 		out := resp.Results[positions[k]]
 		if it.Err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/connectflo/integrations/internal/records"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcerr"
+	"github.com/connectflo/integrations/internal/upsert"
 )
 
 // Page sizes (the search limits are records.MaxSearchPageSize and its neighbours).
@@ -112,6 +113,7 @@ func (s *Service) UpdateRecord(ctx context.Context, req *integrationsv1.UpdateRe
 		}
 		return nil, s.recordError(ctx, err, r)
 	}
+	s.ownWrites(ctx, c.handle, r.ObjectType, upsert.Result{ID: o.ID.String(), UpdatedAt: o.UpdatedAt.Time})
 	names := make([]string, 0, len(props))
 	for n := range props {
 		names = append(names, n)

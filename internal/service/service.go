@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -41,6 +42,10 @@ type Service struct {
 	outbox  *outbox.Outbox
 	logger  *slog.Logger
 	audit   AuditLog
+	changes ChangeDeps
+	// closing is closed by StopWatches: open WatchChanges streams end.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 var _ integrationsv1.IntegrationServiceServer = (*Service)(nil)
@@ -55,12 +60,19 @@ type Deps struct {
 	Outbox   *outbox.Outbox
 	Logger   *slog.Logger
 	AuditLog AuditLog
+	Changes  ChangeDeps
 }
 
 // New returns the service over its dependencies.
 func New(d Deps) *Service {
-	return &Service{store: d.Store, conns: d.Conns, handles: d.Handles, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog}
+	return &Service{store: d.Store, conns: d.Conns, handles: d.Handles, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog,
+		changes: d.Changes, closing: make(chan struct{})}
 }
+
+// StopWatches ends every WatchChanges stream (UNAVAILABLE, reason SHUTTING_DOWN: the caller
+// resumes from its last cursor elsewhere); call it when shutdown starts, since a watch never
+// ends by itself and would hold the drain to its deadline.
+func (s *Service) StopWatches() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // Close drains work the connections hold in memory (queued upserts) until ctx ends; call it
 // after the gRPC server has stopped taking calls. Their callers have had their answer (the

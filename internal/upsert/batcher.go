@@ -44,7 +44,8 @@ var (
 // Config tunes a Batcher. Zero values take the defaults.
 type Config struct {
 	// Linger is how long the oldest queued caller waits for company before
-	// the batcher asks for a slot (a full batch asks at once); default 20 ms:
+	// the batcher asks for a slot (a full batch asks at once, a partial one
+	// also waits for its pace); default 20 ms:
 	// enough for a burst of callers to gather, small beside a HubSpot round trip.
 	// Once it has asked, the batch keeps filling until the slot is granted.
 	Linger time.Duration
@@ -83,6 +84,9 @@ func (c Config) withDefaults() Config {
 type Result struct {
 	ID      string // the contact's HubSpot id
 	Created bool   // true when this call created the contact (see the package doc)
+	// UpdatedAt is the contact's updatedAt in HubSpot's answer: the time HubSpot gave the
+	// write (its changes carry it); zero when HubSpot did not say.
+	UpdatedAt time.Time
 }
 
 // Contact is one input of UpsertMany.

@@ -114,7 +114,7 @@ func (b *Batcher) send(ctx context.Context, groups []*group, permit *hubspot.Per
 			err = hubspot.ErrNoResult
 		}
 		if err == nil {
-			r = Result{ID: string(o.Object.ID), Created: o.New}
+			r = Result{ID: string(o.Object.ID), Created: o.New, UpdatedAt: o.Object.UpdatedAt.Time}
 			// A retry after a lost response reports new=false for the contact
 			// the lost attempt created: judge by when it was created.
 			if !r.Created && res.Attempts > 1 && !o.Object.CreatedAt.IsZero() && !o.Object.CreatedAt.Before(createdSince) {

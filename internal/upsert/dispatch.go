@@ -104,25 +104,43 @@ func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
 	if lingered := now.Sub(oldest); lingered < b.cfg.Linger {
 		return false, b.cfg.Linger - lingered
 	}
-	// A partial batch waits for its share of the budget: a rolling window lets a whole
-	// budget go at once, and spending it on small batches would starve the rest of the
-	// window (200 callers would get ~half of HubSpot's ceiling). Pacing partial batches at
-	// window/budget fills them from callers that return in the meantime; an idle
-	// connection's lone upsert still leaves at once.
-	if next := b.lastAsk.Add(b.pace()); now.Before(next) {
-		return false, next.Sub(now)
+	// A partial batch waits for its share of the slots free now: a rolling window lets a
+	// whole budget go at once, and spending it on small batches would starve the rest of
+	// the window (200 callers would get ~half of HubSpot's ceiling). See pace.
+	pace, recheck := b.pace(b.stats.InFlightBatches > 0)
+	if next := b.lastAsk.Add(pace); now.Before(next) {
+		return false, min(next.Sub(now), recheck)
 	}
 	return true, 0
 }
 
-// pace is the time one slot of the rolling window stands for (100 ms at HubSpot's 100 per
-// 10 s).
-func (b *Batcher) pace() time.Duration {
+// pace is how long a partial batch waits after the last ask.
+//
+// At an idle connection it is the time one slot of the window stands for (100 ms at
+// HubSpot's 100 per 10 s, 40 ms at 250), so a lone upsert still leaves at once.
+//
+// While batches are on the wire, their callers may well come back, and it is the window
+// over the slots free now. When the window is nearly spent, the window and not the callers
+// bounds throughput: the few free slots come back one at a time (as the ones spent a
+// window ago expire), and a partial batch granted one would carry a few contacts where a
+// full one carries a hundred, a request of the budget lost (at 250 per 10 s, 0.4 % of the
+// window's throughput per partial batch, and a whole window for the last contacts of a
+// load that spills over). Waiting longer there lets the batch fill from the callers
+// returning. With nothing on the wire nobody is known to be coming, and the last contacts
+// of a load leave at the idle pace instead of waiting for the window to free up.
+//
+// recheck is how soon the answer may change without a nudge (slots free up without one):
+// the time one slot stands for.
+func (b *Batcher) pace(batchesOnTheWire bool) (pace, recheck time.Duration) {
 	st := b.limiter.Stats().Standard
 	if st.Budget <= 0 {
-		return 0
+		return 0, 0
 	}
-	return st.Window / time.Duration(st.Budget)
+	slot := st.Window / time.Duration(st.Budget)
+	if !batchesOnTheWire {
+		return slot, slot
+	}
+	return st.Window / time.Duration(max(st.Headroom, 1)), slot
 }
 
 func (b *Batcher) sendableLocked(it *item) bool {

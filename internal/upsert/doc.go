@@ -12,7 +12,9 @@
 // all of them, while a caller alone fills them all (see callerLine). Its
 // dispatcher asks the connection's limiter for a slot as soon as the queue
 // holds a full batch (100 distinct emails) or its oldest caller has
-// lingered for Config.Linger, and the batch KEEPS FILLING WHILE IT WAITS:
+// lingered for Config.Linger (and a partial batch its pace: longer while
+// batches are on the wire and few slots are free, see Batcher.pace), and
+// the batch KEEPS FILLING WHILE IT WAITS:
 // it is cut at the instant the slot is granted and sent under that very
 // permit ([hubspot.Client.BatchUpsertWithPermit]). Several batches are in
 // flight at once, as many as the limiter grants; the limiter's guarantee

@@ -53,7 +53,7 @@ func (b *Batcher) enqueue(ctx context.Context, contacts []Contact) ([]*item, err
 	}
 	items := make([]*item, len(contacts))
 	line := b.lineLocked(hubspot.CallerFrom(ctx))
-	lastAhead, lastEarliest, lastPolicy := -1, time.Time{}, hubspot.Policy("")
+	lastAhead, lastOK, lastEarliest, lastPolicy := -1, true, time.Time{}, hubspot.Policy("")
 	for i, c := range contacts {
 		it := &item{ctx: ctx, line: line, email: c.Email, props: c.Properties, enqueued: now, done: make(chan struct{})}
 		items[i] = it
@@ -61,12 +61,14 @@ func (b *Batcher) enqueue(ctx context.Context, contacts []Contact) ([]*item, err
 			// Batches ahead of this one, at best: its caller's own pending
 			// emails (other callers share each batch with it, never take it
 			// all); merges can only help, so count distinct emails, not items.
+			// Every queued upsert is checked, so the check must be cheap: see
+			// CanGrantBy.
 			ahead := len(line.emails) / b.cfg.MaxBatch
 			if ahead != lastAhead {
-				lastEarliest, lastPolicy = b.limiter.EarliestGrant(hubspot.KindStandard, ahead)
+				lastOK, lastEarliest, lastPolicy = b.limiter.CanGrantBy(hubspot.KindStandard, ahead, deadline)
 				lastAhead = ahead
 			}
-			if deadline.Before(lastEarliest) {
+			if !lastOK {
 				it.state, it.err = stateDone, b.rateLimitError(lastPolicy, lastEarliest, now)
 				close(it.done)
 				continue

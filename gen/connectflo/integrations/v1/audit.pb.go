@@ -45,6 +45,9 @@ const (
 	AuditAction_AUDIT_ACTION_CREATE_API_KEY AuditAction = 6
 	// "server apikey revoke" revoked one of the workspace's API keys.
 	AuditAction_AUDIT_ACTION_REVOKE_API_KEY AuditAction = 7
+	// An UpdateChangeSettings call, successful or not (the description names the fields set,
+	// never the webhook secret).
+	AuditAction_AUDIT_ACTION_UPDATE_CHANGE_SETTINGS AuditAction = 8
 )
 
 // Enum value maps for AuditAction.
@@ -58,6 +61,7 @@ var (
 		5: "AUDIT_ACTION_ROTATE_ENCRYPTION_KEY",
 		6: "AUDIT_ACTION_CREATE_API_KEY",
 		7: "AUDIT_ACTION_REVOKE_API_KEY",
+		8: "AUDIT_ACTION_UPDATE_CHANGE_SETTINGS",
 	}
 	AuditAction_value = map[string]int32{
 		"AUDIT_ACTION_UNSPECIFIED":              0,
@@ -68,6 +72,7 @@ var (
 		"AUDIT_ACTION_ROTATE_ENCRYPTION_KEY":    5,
 		"AUDIT_ACTION_CREATE_API_KEY":           6,
 		"AUDIT_ACTION_REVOKE_API_KEY":           7,
+		"AUDIT_ACTION_UPDATE_CHANGE_SETTINGS":   8,
 	}
 )
 
@@ -534,7 +539,7 @@ const file_connectflo_integrations_v1_audit_proto_rawDesc = "" +
 	"\x01*R\bresource\"\x96\x01\n" +
 	"\x17ListAuditEventsResponse\x12N\n" +
 	"\faudit_events\x18\x01 \x03(\v2&.connectflo.integrations.v1.AuditEventB\x03\xe0A\x03R\vauditEvents\x12+\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken*\xa3\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tB\x03\xe0A\x03R\rnextPageToken*\xcc\x02\n" +
 	"\vAuditAction\x12\x1c\n" +
 	"\x18AUDIT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14AUDIT_ACTION_CONNECT\x10\x01\x12#\n" +
@@ -543,7 +548,8 @@ const file_connectflo_integrations_v1_audit_proto_rawDesc = "" +
 	"%AUDIT_ACTION_CONNECTION_STATUS_CHANGE\x10\x04\x12&\n" +
 	"\"AUDIT_ACTION_ROTATE_ENCRYPTION_KEY\x10\x05\x12\x1f\n" +
 	"\x1bAUDIT_ACTION_CREATE_API_KEY\x10\x06\x12\x1f\n" +
-	"\x1bAUDIT_ACTION_REVOKE_API_KEY\x10\a*\x87\x01\n" +
+	"\x1bAUDIT_ACTION_REVOKE_API_KEY\x10\a\x12'\n" +
+	"#AUDIT_ACTION_UPDATE_CHANGE_SETTINGS\x10\b*\x87\x01\n" +
 	"\x0eAuditTransport\x12\x1f\n" +
 	"\x1bAUDIT_TRANSPORT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14AUDIT_TRANSPORT_GRPC\x10\x01\x12\x18\n" +

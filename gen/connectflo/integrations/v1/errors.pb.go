@@ -182,6 +182,13 @@ const (
 	// request again with allow_lifecycle_stage_backward set: the service clears the stage, then
 	// sets it.
 	ErrorReason_ERROR_REASON_LIFECYCLE_STAGE_BACKWARD ErrorReason = 53
+	// FAILED_PRECONDITION: the changes after this cursor were purged (older than the
+	// retention): resync, reading the records you need, then watch without a cursor (from the
+	// oldest change retained) or from a new one.
+	ErrorReason_ERROR_REASON_CHANGE_CURSOR_EXPIRED ErrorReason = 54
+	// FAILED_PRECONDITION: a webhook client secret was given for a Service Key connection;
+	// HubSpot sends no webhooks for Service Keys: its changes are found by polling only.
+	ErrorReason_ERROR_REASON_WEBHOOKS_UNSUPPORTED ErrorReason = 55
 )
 
 // Enum value maps for ErrorReason.
@@ -241,6 +248,8 @@ var (
 		51: "ERROR_REASON_CONDITION_FAILED",
 		52: "ERROR_REASON_REQUEST_ID_REUSED",
 		53: "ERROR_REASON_LIFECYCLE_STAGE_BACKWARD",
+		54: "ERROR_REASON_CHANGE_CURSOR_EXPIRED",
+		55: "ERROR_REASON_WEBHOOKS_UNSUPPORTED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                 0,
@@ -297,6 +306,8 @@ var (
 		"ERROR_REASON_CONDITION_FAILED":            51,
 		"ERROR_REASON_REQUEST_ID_REUSED":           52,
 		"ERROR_REASON_LIFECYCLE_STAGE_BACKWARD":    53,
+		"ERROR_REASON_CHANGE_CURSOR_EXPIRED":       54,
+		"ERROR_REASON_WEBHOOKS_UNSUPPORTED":        55,
 	}
 )
 
@@ -331,7 +342,7 @@ var File_connectflo_integrations_v1_errors_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\x86\x10\n" +
+	"'connectflo/integrations/v1/errors.proto\x12\x1aconnectflo.integrations.v1*\xd5\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -387,7 +398,9 @@ const file_connectflo_integrations_v1_errors_proto_rawDesc = "" +
 	" ERROR_REASON_CONDITION_BAD_VALUE\x102\x12!\n" +
 	"\x1dERROR_REASON_CONDITION_FAILED\x103\x12\"\n" +
 	"\x1eERROR_REASON_REQUEST_ID_REUSED\x104\x12)\n" +
-	"%ERROR_REASON_LIFECYCLE_STAGE_BACKWARD\x105BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
+	"%ERROR_REASON_LIFECYCLE_STAGE_BACKWARD\x105\x12&\n" +
+	"\"ERROR_REASON_CHANGE_CURSOR_EXPIRED\x106\x12%\n" +
+	"!ERROR_REASON_WEBHOOKS_UNSUPPORTED\x107BRZPgithub.com/connectflo/integrations/gen/connectflo/integrations/v1;integrationsv1b\x06proto3"
 
 var (
 	file_connectflo_integrations_v1_errors_proto_rawDescOnce sync.Once

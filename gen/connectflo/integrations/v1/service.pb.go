@@ -27,7 +27,7 @@ var File_connectflo_integrations_v1_service_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"(connectflo/integrations/v1/service.proto\x12\x1aconnectflo.integrations.v1\x1a&connectflo/integrations/v1/audit.proto\x1a+connectflo/integrations/v1/conditions.proto\x1a,connectflo/integrations/v1/connections.proto\x1a'connectflo/integrations/v1/fields.proto\x1a(connectflo/integrations/v1/records.proto\x1a)connectflo/integrations/v1/timeline.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x86\x1c\n" +
+	"(connectflo/integrations/v1/service.proto\x12\x1aconnectflo.integrations.v1\x1a&connectflo/integrations/v1/audit.proto\x1a(connectflo/integrations/v1/changes.proto\x1a+connectflo/integrations/v1/conditions.proto\x1a,connectflo/integrations/v1/connections.proto\x1a'connectflo/integrations/v1/fields.proto\x1a(connectflo/integrations/v1/records.proto\x1a)connectflo/integrations/v1/timeline.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xfb!\n" +
 	"\x12IntegrationService\x12\x8f\x01\n" +
 	"\aConnect\x12*.connectflo.integrations.v1.ConnectRequest\x1a&.connectflo.integrations.v1.Connection\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{parent=workspaces/*}/connections\x12\x9b\x01\n" +
 	"\rGetConnection\x120.connectflo.integrations.v1.GetConnectionRequest\x1a&.connectflo.integrations.v1.Connection\"0\x82\xd3\xe4\x93\x02'\x12%/v1/{name=workspaces/*/connections/*}\x90\x02\x01\x12\xac\x01\n" +
@@ -47,7 +47,11 @@ const file_connectflo_integrations_v1_service_proto_rawDesc = "" +
 	"\x12ListTimelineEvents\x125.connectflo.integrations.v1.ListTimelineEventsRequest\x1a6.connectflo.integrations.v1.ListTimelineEventsResponse\"A\x82\xd3\xe4\x93\x028\x126/v1/{parent=workspaces/*/connections/*}/timelineEvents\x90\x02\x01\x12\xcd\x01\n" +
 	"\x11ValidateCondition\x124.connectflo.integrations.v1.ValidateConditionRequest\x1a5.connectflo.integrations.v1.ValidateConditionResponse\"K\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/{connection=workspaces/*/connections/*}:validateCondition\x90\x02\x01\x12\xcd\x01\n" +
 	"\x11EvaluateCondition\x124.connectflo.integrations.v1.EvaluateConditionRequest\x1a5.connectflo.integrations.v1.EvaluateConditionResponse\"K\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/{connection=workspaces/*/connections/*}:evaluateCondition\x90\x02\x01\x12\xac\x01\n" +
-	"\x0fListAuditEvents\x122.connectflo.integrations.v1.ListAuditEventsRequest\x1a3.connectflo.integrations.v1.ListAuditEventsResponse\"0\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=workspaces/*}/auditEvents\x90\x02\x01B\xed\x03\x92A\x97\x03\x12\xe6\x01\n" +
+	"\x0fListAuditEvents\x122.connectflo.integrations.v1.ListAuditEventsRequest\x1a3.connectflo.integrations.v1.ListAuditEventsResponse\"0\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=workspaces/*}/auditEvents\x90\x02\x01\x12\xab\x01\n" +
+	"\fWatchChanges\x12/.connectflo.integrations.v1.WatchChangesRequest\x1a\".connectflo.integrations.v1.Change\"D\x82\xd3\xe4\x93\x02;\x129/v1/{connection=workspaces/*/connections/*}/changes:watch\x90\x02\x010\x01\x12\xae\x01\n" +
+	"\vListChanges\x12..connectflo.integrations.v1.ListChangesRequest\x1a/.connectflo.integrations.v1.ListChangesResponse\">\x82\xd3\xe4\x93\x025\x123/v1/{connection=workspaces/*/connections/*}/changes\x90\x02\x01\x12\xb6\x01\n" +
+	"\x11GetChangeSettings\x124.connectflo.integrations.v1.GetChangeSettingsRequest\x1a*.connectflo.integrations.v1.ChangeSettings\"?\x82\xd3\xe4\x93\x026\x124/v1/{name=workspaces/*/connections/*/changeSettings}\x90\x02\x01\x12\xda\x01\n" +
+	"\x14UpdateChangeSettings\x127.connectflo.integrations.v1.UpdateChangeSettingsRequest\x1a*.connectflo.integrations.v1.ChangeSettings\"]\x82\xd3\xe4\x93\x02W:\x0fchange_settings2D/v1/{change_settings.name=workspaces/*/connections/*/changeSettings}B\xed\x03\x92A\x97\x03\x12\xe6\x01\n" +
 	"\x1bConnectFlo Integrations API\x12\xc2\x01Connects a ConnectFlo workspace to its customer's HubSpot CRM: connections, field discovery, records, timeline events and workflow conditions. Every call needs `Authorization: Bearer <api key>`.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZv\n" +
 	"t\n" +
 	"\x06ApiKey\x12j\b\x02\x12U`Bearer <api key>`; create one with `go run ./server apikey create --workspace NAME`.\x1a\rAuthorization \x02b\f\n" +
@@ -75,21 +79,28 @@ var file_connectflo_integrations_v1_service_proto_goTypes = []any{
 	(*ValidateConditionRequest)(nil),    // 16: connectflo.integrations.v1.ValidateConditionRequest
 	(*EvaluateConditionRequest)(nil),    // 17: connectflo.integrations.v1.EvaluateConditionRequest
 	(*ListAuditEventsRequest)(nil),      // 18: connectflo.integrations.v1.ListAuditEventsRequest
-	(*Connection)(nil),                  // 19: connectflo.integrations.v1.Connection
-	(*ListConnectionsResponse)(nil),     // 20: connectflo.integrations.v1.ListConnectionsResponse
-	(*emptypb.Empty)(nil),               // 21: google.protobuf.Empty
-	(*TestConnectionResponse)(nil),      // 22: connectflo.integrations.v1.TestConnectionResponse
-	(*DiscoverFieldsResponse)(nil),      // 23: connectflo.integrations.v1.DiscoverFieldsResponse
-	(*UpsertContactResponse)(nil),       // 24: connectflo.integrations.v1.UpsertContactResponse
-	(*BatchUpsertContactsResponse)(nil), // 25: connectflo.integrations.v1.BatchUpsertContactsResponse
-	(*Record)(nil),                      // 26: connectflo.integrations.v1.Record
-	(*SearchRecordsResponse)(nil),       // 27: connectflo.integrations.v1.SearchRecordsResponse
-	(*ListAssociationsResponse)(nil),    // 28: connectflo.integrations.v1.ListAssociationsResponse
-	(*TimelineEvent)(nil),               // 29: connectflo.integrations.v1.TimelineEvent
-	(*ListTimelineEventsResponse)(nil),  // 30: connectflo.integrations.v1.ListTimelineEventsResponse
-	(*ValidateConditionResponse)(nil),   // 31: connectflo.integrations.v1.ValidateConditionResponse
-	(*EvaluateConditionResponse)(nil),   // 32: connectflo.integrations.v1.EvaluateConditionResponse
-	(*ListAuditEventsResponse)(nil),     // 33: connectflo.integrations.v1.ListAuditEventsResponse
+	(*WatchChangesRequest)(nil),         // 19: connectflo.integrations.v1.WatchChangesRequest
+	(*ListChangesRequest)(nil),          // 20: connectflo.integrations.v1.ListChangesRequest
+	(*GetChangeSettingsRequest)(nil),    // 21: connectflo.integrations.v1.GetChangeSettingsRequest
+	(*UpdateChangeSettingsRequest)(nil), // 22: connectflo.integrations.v1.UpdateChangeSettingsRequest
+	(*Connection)(nil),                  // 23: connectflo.integrations.v1.Connection
+	(*ListConnectionsResponse)(nil),     // 24: connectflo.integrations.v1.ListConnectionsResponse
+	(*emptypb.Empty)(nil),               // 25: google.protobuf.Empty
+	(*TestConnectionResponse)(nil),      // 26: connectflo.integrations.v1.TestConnectionResponse
+	(*DiscoverFieldsResponse)(nil),      // 27: connectflo.integrations.v1.DiscoverFieldsResponse
+	(*UpsertContactResponse)(nil),       // 28: connectflo.integrations.v1.UpsertContactResponse
+	(*BatchUpsertContactsResponse)(nil), // 29: connectflo.integrations.v1.BatchUpsertContactsResponse
+	(*Record)(nil),                      // 30: connectflo.integrations.v1.Record
+	(*SearchRecordsResponse)(nil),       // 31: connectflo.integrations.v1.SearchRecordsResponse
+	(*ListAssociationsResponse)(nil),    // 32: connectflo.integrations.v1.ListAssociationsResponse
+	(*TimelineEvent)(nil),               // 33: connectflo.integrations.v1.TimelineEvent
+	(*ListTimelineEventsResponse)(nil),  // 34: connectflo.integrations.v1.ListTimelineEventsResponse
+	(*ValidateConditionResponse)(nil),   // 35: connectflo.integrations.v1.ValidateConditionResponse
+	(*EvaluateConditionResponse)(nil),   // 36: connectflo.integrations.v1.EvaluateConditionResponse
+	(*ListAuditEventsResponse)(nil),     // 37: connectflo.integrations.v1.ListAuditEventsResponse
+	(*Change)(nil),                      // 38: connectflo.integrations.v1.Change
+	(*ListChangesResponse)(nil),         // 39: connectflo.integrations.v1.ListChangesResponse
+	(*ChangeSettings)(nil),              // 40: connectflo.integrations.v1.ChangeSettings
 }
 var file_connectflo_integrations_v1_service_proto_depIdxs = []int32{
 	0,  // 0: connectflo.integrations.v1.IntegrationService.Connect:input_type -> connectflo.integrations.v1.ConnectRequest
@@ -111,27 +122,35 @@ var file_connectflo_integrations_v1_service_proto_depIdxs = []int32{
 	16, // 16: connectflo.integrations.v1.IntegrationService.ValidateCondition:input_type -> connectflo.integrations.v1.ValidateConditionRequest
 	17, // 17: connectflo.integrations.v1.IntegrationService.EvaluateCondition:input_type -> connectflo.integrations.v1.EvaluateConditionRequest
 	18, // 18: connectflo.integrations.v1.IntegrationService.ListAuditEvents:input_type -> connectflo.integrations.v1.ListAuditEventsRequest
-	19, // 19: connectflo.integrations.v1.IntegrationService.Connect:output_type -> connectflo.integrations.v1.Connection
-	19, // 20: connectflo.integrations.v1.IntegrationService.GetConnection:output_type -> connectflo.integrations.v1.Connection
-	20, // 21: connectflo.integrations.v1.IntegrationService.ListConnections:output_type -> connectflo.integrations.v1.ListConnectionsResponse
-	19, // 22: connectflo.integrations.v1.IntegrationService.UpdateCredentials:output_type -> connectflo.integrations.v1.Connection
-	21, // 23: connectflo.integrations.v1.IntegrationService.DeleteConnection:output_type -> google.protobuf.Empty
-	22, // 24: connectflo.integrations.v1.IntegrationService.TestConnection:output_type -> connectflo.integrations.v1.TestConnectionResponse
-	23, // 25: connectflo.integrations.v1.IntegrationService.DiscoverFields:output_type -> connectflo.integrations.v1.DiscoverFieldsResponse
-	24, // 26: connectflo.integrations.v1.IntegrationService.UpsertContact:output_type -> connectflo.integrations.v1.UpsertContactResponse
-	25, // 27: connectflo.integrations.v1.IntegrationService.BatchUpsertContacts:output_type -> connectflo.integrations.v1.BatchUpsertContactsResponse
-	26, // 28: connectflo.integrations.v1.IntegrationService.GetRecord:output_type -> connectflo.integrations.v1.Record
-	27, // 29: connectflo.integrations.v1.IntegrationService.SearchRecords:output_type -> connectflo.integrations.v1.SearchRecordsResponse
-	26, // 30: connectflo.integrations.v1.IntegrationService.UpdateRecord:output_type -> connectflo.integrations.v1.Record
-	28, // 31: connectflo.integrations.v1.IntegrationService.ListAssociations:output_type -> connectflo.integrations.v1.ListAssociationsResponse
-	29, // 32: connectflo.integrations.v1.IntegrationService.LogTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
-	29, // 33: connectflo.integrations.v1.IntegrationService.GetTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
-	30, // 34: connectflo.integrations.v1.IntegrationService.ListTimelineEvents:output_type -> connectflo.integrations.v1.ListTimelineEventsResponse
-	31, // 35: connectflo.integrations.v1.IntegrationService.ValidateCondition:output_type -> connectflo.integrations.v1.ValidateConditionResponse
-	32, // 36: connectflo.integrations.v1.IntegrationService.EvaluateCondition:output_type -> connectflo.integrations.v1.EvaluateConditionResponse
-	33, // 37: connectflo.integrations.v1.IntegrationService.ListAuditEvents:output_type -> connectflo.integrations.v1.ListAuditEventsResponse
-	19, // [19:38] is the sub-list for method output_type
-	0,  // [0:19] is the sub-list for method input_type
+	19, // 19: connectflo.integrations.v1.IntegrationService.WatchChanges:input_type -> connectflo.integrations.v1.WatchChangesRequest
+	20, // 20: connectflo.integrations.v1.IntegrationService.ListChanges:input_type -> connectflo.integrations.v1.ListChangesRequest
+	21, // 21: connectflo.integrations.v1.IntegrationService.GetChangeSettings:input_type -> connectflo.integrations.v1.GetChangeSettingsRequest
+	22, // 22: connectflo.integrations.v1.IntegrationService.UpdateChangeSettings:input_type -> connectflo.integrations.v1.UpdateChangeSettingsRequest
+	23, // 23: connectflo.integrations.v1.IntegrationService.Connect:output_type -> connectflo.integrations.v1.Connection
+	23, // 24: connectflo.integrations.v1.IntegrationService.GetConnection:output_type -> connectflo.integrations.v1.Connection
+	24, // 25: connectflo.integrations.v1.IntegrationService.ListConnections:output_type -> connectflo.integrations.v1.ListConnectionsResponse
+	23, // 26: connectflo.integrations.v1.IntegrationService.UpdateCredentials:output_type -> connectflo.integrations.v1.Connection
+	25, // 27: connectflo.integrations.v1.IntegrationService.DeleteConnection:output_type -> google.protobuf.Empty
+	26, // 28: connectflo.integrations.v1.IntegrationService.TestConnection:output_type -> connectflo.integrations.v1.TestConnectionResponse
+	27, // 29: connectflo.integrations.v1.IntegrationService.DiscoverFields:output_type -> connectflo.integrations.v1.DiscoverFieldsResponse
+	28, // 30: connectflo.integrations.v1.IntegrationService.UpsertContact:output_type -> connectflo.integrations.v1.UpsertContactResponse
+	29, // 31: connectflo.integrations.v1.IntegrationService.BatchUpsertContacts:output_type -> connectflo.integrations.v1.BatchUpsertContactsResponse
+	30, // 32: connectflo.integrations.v1.IntegrationService.GetRecord:output_type -> connectflo.integrations.v1.Record
+	31, // 33: connectflo.integrations.v1.IntegrationService.SearchRecords:output_type -> connectflo.integrations.v1.SearchRecordsResponse
+	30, // 34: connectflo.integrations.v1.IntegrationService.UpdateRecord:output_type -> connectflo.integrations.v1.Record
+	32, // 35: connectflo.integrations.v1.IntegrationService.ListAssociations:output_type -> connectflo.integrations.v1.ListAssociationsResponse
+	33, // 36: connectflo.integrations.v1.IntegrationService.LogTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
+	33, // 37: connectflo.integrations.v1.IntegrationService.GetTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
+	34, // 38: connectflo.integrations.v1.IntegrationService.ListTimelineEvents:output_type -> connectflo.integrations.v1.ListTimelineEventsResponse
+	35, // 39: connectflo.integrations.v1.IntegrationService.ValidateCondition:output_type -> connectflo.integrations.v1.ValidateConditionResponse
+	36, // 40: connectflo.integrations.v1.IntegrationService.EvaluateCondition:output_type -> connectflo.integrations.v1.EvaluateConditionResponse
+	37, // 41: connectflo.integrations.v1.IntegrationService.ListAuditEvents:output_type -> connectflo.integrations.v1.ListAuditEventsResponse
+	38, // 42: connectflo.integrations.v1.IntegrationService.WatchChanges:output_type -> connectflo.integrations.v1.Change
+	39, // 43: connectflo.integrations.v1.IntegrationService.ListChanges:output_type -> connectflo.integrations.v1.ListChangesResponse
+	40, // 44: connectflo.integrations.v1.IntegrationService.GetChangeSettings:output_type -> connectflo.integrations.v1.ChangeSettings
+	40, // 45: connectflo.integrations.v1.IntegrationService.UpdateChangeSettings:output_type -> connectflo.integrations.v1.ChangeSettings
+	23, // [23:46] is the sub-list for method output_type
+	0,  // [0:23] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -143,6 +162,7 @@ func file_connectflo_integrations_v1_service_proto_init() {
 		return
 	}
 	file_connectflo_integrations_v1_audit_proto_init()
+	file_connectflo_integrations_v1_changes_proto_init()
 	file_connectflo_integrations_v1_conditions_proto_init()
 	file_connectflo_integrations_v1_connections_proto_init()
 	file_connectflo_integrations_v1_fields_proto_init()

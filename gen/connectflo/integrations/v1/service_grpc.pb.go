@@ -20,25 +20,29 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IntegrationService_Connect_FullMethodName             = "/connectflo.integrations.v1.IntegrationService/Connect"
-	IntegrationService_GetConnection_FullMethodName       = "/connectflo.integrations.v1.IntegrationService/GetConnection"
-	IntegrationService_ListConnections_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/ListConnections"
-	IntegrationService_UpdateCredentials_FullMethodName   = "/connectflo.integrations.v1.IntegrationService/UpdateCredentials"
-	IntegrationService_DeleteConnection_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/DeleteConnection"
-	IntegrationService_TestConnection_FullMethodName      = "/connectflo.integrations.v1.IntegrationService/TestConnection"
-	IntegrationService_DiscoverFields_FullMethodName      = "/connectflo.integrations.v1.IntegrationService/DiscoverFields"
-	IntegrationService_UpsertContact_FullMethodName       = "/connectflo.integrations.v1.IntegrationService/UpsertContact"
-	IntegrationService_BatchUpsertContacts_FullMethodName = "/connectflo.integrations.v1.IntegrationService/BatchUpsertContacts"
-	IntegrationService_GetRecord_FullMethodName           = "/connectflo.integrations.v1.IntegrationService/GetRecord"
-	IntegrationService_SearchRecords_FullMethodName       = "/connectflo.integrations.v1.IntegrationService/SearchRecords"
-	IntegrationService_UpdateRecord_FullMethodName        = "/connectflo.integrations.v1.IntegrationService/UpdateRecord"
-	IntegrationService_ListAssociations_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/ListAssociations"
-	IntegrationService_LogTimelineEvent_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/LogTimelineEvent"
-	IntegrationService_GetTimelineEvent_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/GetTimelineEvent"
-	IntegrationService_ListTimelineEvents_FullMethodName  = "/connectflo.integrations.v1.IntegrationService/ListTimelineEvents"
-	IntegrationService_ValidateCondition_FullMethodName   = "/connectflo.integrations.v1.IntegrationService/ValidateCondition"
-	IntegrationService_EvaluateCondition_FullMethodName   = "/connectflo.integrations.v1.IntegrationService/EvaluateCondition"
-	IntegrationService_ListAuditEvents_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/ListAuditEvents"
+	IntegrationService_Connect_FullMethodName              = "/connectflo.integrations.v1.IntegrationService/Connect"
+	IntegrationService_GetConnection_FullMethodName        = "/connectflo.integrations.v1.IntegrationService/GetConnection"
+	IntegrationService_ListConnections_FullMethodName      = "/connectflo.integrations.v1.IntegrationService/ListConnections"
+	IntegrationService_UpdateCredentials_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/UpdateCredentials"
+	IntegrationService_DeleteConnection_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/DeleteConnection"
+	IntegrationService_TestConnection_FullMethodName       = "/connectflo.integrations.v1.IntegrationService/TestConnection"
+	IntegrationService_DiscoverFields_FullMethodName       = "/connectflo.integrations.v1.IntegrationService/DiscoverFields"
+	IntegrationService_UpsertContact_FullMethodName        = "/connectflo.integrations.v1.IntegrationService/UpsertContact"
+	IntegrationService_BatchUpsertContacts_FullMethodName  = "/connectflo.integrations.v1.IntegrationService/BatchUpsertContacts"
+	IntegrationService_GetRecord_FullMethodName            = "/connectflo.integrations.v1.IntegrationService/GetRecord"
+	IntegrationService_SearchRecords_FullMethodName        = "/connectflo.integrations.v1.IntegrationService/SearchRecords"
+	IntegrationService_UpdateRecord_FullMethodName         = "/connectflo.integrations.v1.IntegrationService/UpdateRecord"
+	IntegrationService_ListAssociations_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/ListAssociations"
+	IntegrationService_LogTimelineEvent_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/LogTimelineEvent"
+	IntegrationService_GetTimelineEvent_FullMethodName     = "/connectflo.integrations.v1.IntegrationService/GetTimelineEvent"
+	IntegrationService_ListTimelineEvents_FullMethodName   = "/connectflo.integrations.v1.IntegrationService/ListTimelineEvents"
+	IntegrationService_ValidateCondition_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/ValidateCondition"
+	IntegrationService_EvaluateCondition_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/EvaluateCondition"
+	IntegrationService_ListAuditEvents_FullMethodName      = "/connectflo.integrations.v1.IntegrationService/ListAuditEvents"
+	IntegrationService_WatchChanges_FullMethodName         = "/connectflo.integrations.v1.IntegrationService/WatchChanges"
+	IntegrationService_ListChanges_FullMethodName          = "/connectflo.integrations.v1.IntegrationService/ListChanges"
+	IntegrationService_GetChangeSettings_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/GetChangeSettings"
+	IntegrationService_UpdateChangeSettings_FullMethodName = "/connectflo.integrations.v1.IntegrationService/UpdateChangeSettings"
 )
 
 // IntegrationServiceClient is the client API for IntegrationService service.
@@ -101,7 +105,10 @@ type IntegrationServiceClient interface {
 	// with its values typed by the discovered fields.
 	GetRecord(ctx context.Context, in *GetRecordRequest, opts ...grpc.CallOption) (*Record, error)
 	// SearchRecords finds contacts, companies or deals with filters checked against the
-	// discovered fields. HubSpot serves at most 10,000 results per query.
+	// discovered fields. HubSpot serves at most 10,000 results per query. HubSpot's search is
+	// eventually consistent: a record written in the last few seconds may be missing, found with
+	// its old values, or still found after its deletion. GetRecord, by id or by email, sees every
+	// write at once: read back what a workflow just wrote with it, not with a search.
 	SearchRecords(ctx context.Context, in *SearchRecordsRequest, opts ...grpc.CallOption) (*SearchRecordsResponse, error)
 	// UpdateRecord changes some properties of a record, for example a deal's stage. Choice values
 	// may be given by label ("Closed Won") or value ("closedwon"); read-only fields are refused.
@@ -152,6 +159,24 @@ type IntegrationServiceClient interface {
 	// and which API keys operators created or revoked, from where and with what outcome. A key
 	// sees only its own workspace's events (an all-workspaces key, those of the workspace it names).
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
+	// WatchChanges streams a connection's changes made in HubSpot: every stored change after
+	// the cursor in cursor order, then each new one as it is stored, until the caller cancels.
+	// Delivery is at least once in cursor order; resume with the last Change.cursor received.
+	// Over REST the answer is newline-delimited JSON, one {"result": Change} object a line (an
+	// error ends the stream with one {"error": Status} line); no keep-alive lines are sent, so a
+	// proxy with an idle timeout may cut a quiet stream: resume from the last cursor.
+	WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Change], error)
+	// ListChanges returns a page of a connection's changes after a cursor, in cursor order, for
+	// callers that poll; call again with next_cursor.
+	ListChanges(ctx context.Context, in *ListChangesRequest, opts ...grpc.CallOption) (*ListChangesResponse, error)
+	// GetChangeSettings returns how a connection learns of changes made in HubSpot: whether a
+	// webhook secret is set, the webhook URL to give HubSpot, the poll interval and the webhook
+	// counters. The secret is never returned.
+	GetChangeSettings(ctx context.Context, in *GetChangeSettingsRequest, opts ...grpc.CallOption) (*ChangeSettings, error)
+	// UpdateChangeSettings sets the webhook client secret and/or the poll interval of a
+	// connection (update_mask names which). A Service Key connection cannot receive webhooks
+	// (polling only): a secret for it is FAILED_PRECONDITION.
+	UpdateChangeSettings(ctx context.Context, in *UpdateChangeSettingsRequest, opts ...grpc.CallOption) (*ChangeSettings, error)
 }
 
 type integrationServiceClient struct {
@@ -352,6 +377,55 @@ func (c *integrationServiceClient) ListAuditEvents(ctx context.Context, in *List
 	return out, nil
 }
 
+func (c *integrationServiceClient) WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Change], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &IntegrationService_ServiceDesc.Streams[0], IntegrationService_WatchChanges_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchChangesRequest, Change]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type IntegrationService_WatchChangesClient = grpc.ServerStreamingClient[Change]
+
+func (c *integrationServiceClient) ListChanges(ctx context.Context, in *ListChangesRequest, opts ...grpc.CallOption) (*ListChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListChangesResponse)
+	err := c.cc.Invoke(ctx, IntegrationService_ListChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *integrationServiceClient) GetChangeSettings(ctx context.Context, in *GetChangeSettingsRequest, opts ...grpc.CallOption) (*ChangeSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeSettings)
+	err := c.cc.Invoke(ctx, IntegrationService_GetChangeSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *integrationServiceClient) UpdateChangeSettings(ctx context.Context, in *UpdateChangeSettingsRequest, opts ...grpc.CallOption) (*ChangeSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeSettings)
+	err := c.cc.Invoke(ctx, IntegrationService_UpdateChangeSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntegrationServiceServer is the server API for IntegrationService service.
 // All implementations must embed UnimplementedIntegrationServiceServer
 // for forward compatibility.
@@ -412,7 +486,10 @@ type IntegrationServiceServer interface {
 	// with its values typed by the discovered fields.
 	GetRecord(context.Context, *GetRecordRequest) (*Record, error)
 	// SearchRecords finds contacts, companies or deals with filters checked against the
-	// discovered fields. HubSpot serves at most 10,000 results per query.
+	// discovered fields. HubSpot serves at most 10,000 results per query. HubSpot's search is
+	// eventually consistent: a record written in the last few seconds may be missing, found with
+	// its old values, or still found after its deletion. GetRecord, by id or by email, sees every
+	// write at once: read back what a workflow just wrote with it, not with a search.
 	SearchRecords(context.Context, *SearchRecordsRequest) (*SearchRecordsResponse, error)
 	// UpdateRecord changes some properties of a record, for example a deal's stage. Choice values
 	// may be given by label ("Closed Won") or value ("closedwon"); read-only fields are refused.
@@ -463,6 +540,24 @@ type IntegrationServiceServer interface {
 	// and which API keys operators created or revoked, from where and with what outcome. A key
 	// sees only its own workspace's events (an all-workspaces key, those of the workspace it names).
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
+	// WatchChanges streams a connection's changes made in HubSpot: every stored change after
+	// the cursor in cursor order, then each new one as it is stored, until the caller cancels.
+	// Delivery is at least once in cursor order; resume with the last Change.cursor received.
+	// Over REST the answer is newline-delimited JSON, one {"result": Change} object a line (an
+	// error ends the stream with one {"error": Status} line); no keep-alive lines are sent, so a
+	// proxy with an idle timeout may cut a quiet stream: resume from the last cursor.
+	WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[Change]) error
+	// ListChanges returns a page of a connection's changes after a cursor, in cursor order, for
+	// callers that poll; call again with next_cursor.
+	ListChanges(context.Context, *ListChangesRequest) (*ListChangesResponse, error)
+	// GetChangeSettings returns how a connection learns of changes made in HubSpot: whether a
+	// webhook secret is set, the webhook URL to give HubSpot, the poll interval and the webhook
+	// counters. The secret is never returned.
+	GetChangeSettings(context.Context, *GetChangeSettingsRequest) (*ChangeSettings, error)
+	// UpdateChangeSettings sets the webhook client secret and/or the poll interval of a
+	// connection (update_mask names which). A Service Key connection cannot receive webhooks
+	// (polling only): a secret for it is FAILED_PRECONDITION.
+	UpdateChangeSettings(context.Context, *UpdateChangeSettingsRequest) (*ChangeSettings, error)
 	mustEmbedUnimplementedIntegrationServiceServer()
 }
 
@@ -529,6 +624,18 @@ func (UnimplementedIntegrationServiceServer) EvaluateCondition(context.Context, 
 }
 func (UnimplementedIntegrationServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedIntegrationServiceServer) WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[Change]) error {
+	return status.Error(codes.Unimplemented, "method WatchChanges not implemented")
+}
+func (UnimplementedIntegrationServiceServer) ListChanges(context.Context, *ListChangesRequest) (*ListChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListChanges not implemented")
+}
+func (UnimplementedIntegrationServiceServer) GetChangeSettings(context.Context, *GetChangeSettingsRequest) (*ChangeSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChangeSettings not implemented")
+}
+func (UnimplementedIntegrationServiceServer) UpdateChangeSettings(context.Context, *UpdateChangeSettingsRequest) (*ChangeSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateChangeSettings not implemented")
 }
 func (UnimplementedIntegrationServiceServer) mustEmbedUnimplementedIntegrationServiceServer() {}
 func (UnimplementedIntegrationServiceServer) testEmbeddedByValue()                            {}
@@ -893,6 +1000,71 @@ func _IntegrationService_ListAuditEvents_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntegrationService_WatchChanges_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchChangesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(IntegrationServiceServer).WatchChanges(m, &grpc.GenericServerStream[WatchChangesRequest, Change]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type IntegrationService_WatchChangesServer = grpc.ServerStreamingServer[Change]
+
+func _IntegrationService_ListChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntegrationServiceServer).ListChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntegrationService_ListChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntegrationServiceServer).ListChanges(ctx, req.(*ListChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntegrationService_GetChangeSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChangeSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntegrationServiceServer).GetChangeSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntegrationService_GetChangeSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntegrationServiceServer).GetChangeSettings(ctx, req.(*GetChangeSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntegrationService_UpdateChangeSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateChangeSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntegrationServiceServer).UpdateChangeSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntegrationService_UpdateChangeSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntegrationServiceServer).UpdateChangeSettings(ctx, req.(*UpdateChangeSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntegrationService_ServiceDesc is the grpc.ServiceDesc for IntegrationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -976,7 +1148,25 @@ var IntegrationService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListAuditEvents",
 			Handler:    _IntegrationService_ListAuditEvents_Handler,
 		},
+		{
+			MethodName: "ListChanges",
+			Handler:    _IntegrationService_ListChanges_Handler,
+		},
+		{
+			MethodName: "GetChangeSettings",
+			Handler:    _IntegrationService_GetChangeSettings_Handler,
+		},
+		{
+			MethodName: "UpdateChangeSettings",
+			Handler:    _IntegrationService_UpdateChangeSettings_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchChanges",
+			Handler:       _IntegrationService_WatchChanges_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "connectflo/integrations/v1/service.proto",
 }

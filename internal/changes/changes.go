@@ -1,0 +1,238 @@
+// Package changes owns the changes made in HubSpot that reach the service: what a change is,
+// its dedup identity, its cursor, the one entry point that stores detected changes (Ingest,
+// for the webhook processor and the poller), the wake-up of the watchers of a connection, the
+// change settings' rules, and HubSpot's webhook format and signature.
+//
+// Dedup: a change's key is its object type, record id, kind and occur time in milliseconds,
+// plus the other record for association kinds and the merged ids for merges. HubSpot sends one
+// propertyChange event per property of a write, all stamped with the write's time, so the
+// events of one write make one UPDATED change whose fields are their union; the poller stores
+// an UPDATED change at the record's modification time, which HubSpot sets to the write's time,
+// so a change seen by both paths is one change.
+//
+// Echo suppression: a change is self-written when its object type, record id and occur time
+// equal a write this service made (the record's updatedAt in HubSpot's answer, recorded with
+// RecordOwnWrites), or when the webhook says the change came from an integration whose app id
+// is the connection's.
+package changes
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/connectflo/integrations/internal/resname"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// Kinds of change (stored as these strings; the API prefixes CHANGE_KIND_).
+const (
+	KindCreated            = "CREATED"
+	KindUpdated            = "UPDATED"
+	KindDeleted            = "DELETED"
+	KindMerged             = "MERGED"
+	KindRestored           = "RESTORED"
+	KindAssociationAdded   = "ASSOCIATION_ADDED"
+	KindAssociationRemoved = "ASSOCIATION_REMOVED"
+)
+
+// Sources of a change (the API prefixes CHANGE_SOURCE_).
+const (
+	SourceWebhook = "WEBHOOK"
+	SourcePoll    = "POLL"
+)
+
+// ObjectTypes are the object types whose changes are kept.
+var ObjectTypes = []string{"contacts", "companies", "deals"}
+
+// Page sizes of ListChanges.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// DefaultRetention is how long changes are kept unless configured.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// Detected is a change as a detector saw it.
+type Detected struct {
+	ObjectType     string
+	RecordID       string
+	DisplayName    string
+	Kind           string
+	Fields         map[string]string // UPDATED: raw HubSpot values
+	MergedIDs      []string
+	AssociatedType string
+	AssociatedID   string
+	Occur          time.Time
+	Source         string
+	SelfWritten    bool // known to be self-written by the detector (the webhook's changeSource)
+}
+
+// Key is d's dedup identity.
+func (d Detected) Key() string {
+	parts := []string{d.ObjectType, d.RecordID, d.Kind, strconv.FormatInt(d.Occur.UnixMilli(), 10)}
+	switch d.Kind {
+	case KindAssociationAdded, KindAssociationRemoved:
+		parts = append(parts, d.AssociatedType, d.AssociatedID)
+	case KindMerged:
+		ids := slices.Clone(d.MergedIDs)
+		slices.Sort(ids)
+		parts = append(parts, strings.Join(ids, ","))
+	}
+	return strings.Join(parts, "/")
+}
+
+// ID is the stable id of the change with key: the same HubSpot change always has the same id.
+func ID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:12])
+}
+
+// Store is the persistence the changes need.
+type Store interface {
+	IngestChanges(ctx context.Context, uid string, cs []store.Change, inboxIDs []int64) (int, error)
+	ListChanges(ctx context.Context, uid string, afterSeq int64, objectTypes []string, limit int) ([]store.Change, error)
+	PruneChanges(ctx context.Context, cutoff time.Time, maxRows int) (int, error)
+	RecordOwnWrites(ctx context.Context, uid string, ws []store.OwnWrite, now time.Time) error
+}
+
+// Feed stores the changes of every connection and wakes their watchers.
+type Feed struct {
+	store  Store
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu    sync.Mutex
+	wakes map[string]chan struct{} // by connection uid; closed and replaced at every store
+}
+
+// NewFeed returns the feed over st.
+func NewFeed(st Store, logger *slog.Logger) *Feed {
+	return &Feed{store: st, logger: logger, now: time.Now, wakes: map[string]chan struct{}{}}
+}
+
+// Ingest stores detected changes of the connection uid in one transaction, deleting the
+// inbox rows inboxIDs in it: repeats collapse into the stored change (see the package
+// comment), own writes are marked self-written, and the connection's watchers are woken. It
+// returns how many new changes it stored. The poller calls it with inboxIDs nil.
+func (f *Feed) Ingest(ctx context.Context, uid string, ds []Detected, inboxIDs []int64) (int, error) {
+	now := f.now()
+	cs := make([]store.Change, 0, len(ds))
+	for _, d := range ds {
+		cs = append(cs, store.Change{ConnectionUID: uid, Key: d.Key(), ObjectType: d.ObjectType, RecordID: d.RecordID,
+			DisplayName: d.DisplayName, Kind: d.Kind, Fields: d.Fields, MergedIDs: d.MergedIDs, AssociatedType: d.AssociatedType,
+			AssociatedID: d.AssociatedID, Occur: d.Occur.Truncate(time.Millisecond), Detect: now, Source: d.Source, SelfWritten: d.SelfWritten})
+	}
+	n, err := f.store.IngestChanges(ctx, uid, cs, inboxIDs)
+	if err != nil {
+		return 0, err
+	}
+	if len(cs) > 0 {
+		f.wake(uid)
+	}
+	return n, nil
+}
+
+// RecordOwnWrites remembers writes this service made through the connection uid, so that
+// their changes are self-written. A failure is logged: it costs a change marked as not
+// self-written, never the write.
+func (f *Feed) RecordOwnWrites(ctx context.Context, uid string, ws []store.OwnWrite) {
+	if len(ws) == 0 {
+		return
+	}
+	if err := f.store.RecordOwnWrites(ctx, uid, ws, f.now()); err != nil {
+		f.logger.Warn("record own writes; their changes will not be marked self-written", "err", err)
+	}
+}
+
+// Wake returns a channel closed at the next store of a change of the connection uid. Take it
+// before reading, so that a change stored after the read is not missed.
+func (f *Feed) Wake(uid string) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.wakes[uid]
+	if !ok {
+		ch = make(chan struct{})
+		f.wakes[uid] = ch
+	}
+	return ch
+}
+
+func (f *Feed) wake(uid string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch, ok := f.wakes[uid]; ok {
+		close(ch)
+		delete(f.wakes, uid)
+	}
+}
+
+// List returns up to limit changes of the connection uid after the cursor position after.
+func (f *Feed) List(ctx context.Context, uid string, after int64, objectTypes []string, limit int) ([]store.Change, error) {
+	return f.store.ListChanges(ctx, uid, after, objectTypes, limit)
+}
+
+// Prune deletes changes detected more than retention ago (at most maxRows).
+func (f *Feed) Prune(ctx context.Context, retention time.Duration, maxRows int) (int, error) {
+	return f.store.PruneChanges(ctx, f.now().Add(-retention), maxRows)
+}
+
+// CheckObjectTypes validates a request's object_types: each one of ObjectTypes.
+func CheckObjectTypes(field string, types []string) error {
+	for i, t := range types {
+		if !slices.Contains(ObjectTypes, t) {
+			return &resname.FieldError{Field: fmt.Sprintf("%s[%d]", field, i), Description: fmt.Sprintf("%q is not an object type with changes: contacts, companies or deals", t)}
+		}
+	}
+	return nil
+}
+
+// cursorVersion is the version of the cursor's encoding.
+const cursorVersion = 1
+
+type cursorJSON struct {
+	V   int    `json:"v"`
+	UID string `json:"c"`
+	Seq int64  `json:"s"`
+}
+
+// EncodeCursor is the opaque cursor of the change at seq of the connection uid.
+func EncodeCursor(uid string, seq int64) string {
+	b, _ := json.Marshal(cursorJSON{V: cursorVersion, UID: uid, Seq: seq}) // cannot fail
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor of the connection uid given in field; empty is 0 (from the
+// oldest change retained). A cursor not issued by this API, or of another connection, is a
+// *resname.FieldError.
+func DecodeCursor(field, cursor, uid string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	bad := &resname.FieldError{Field: field, Description: "is not a change cursor this API issued: pass a Change.cursor or next_cursor unchanged, or leave it empty to start from the oldest change retained"}
+	if len(cursor) > 200 {
+		return 0, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, bad
+	}
+	var c cursorJSON
+	if err := json.Unmarshal(raw, &c); err != nil || c.V != cursorVersion || c.Seq <= 0 {
+		return 0, bad
+	}
+	if c.UID != uid {
+		return 0, &resname.FieldError{Field: field, Description: "is a cursor of another connection; a cursor resumes only the connection it came from"}
+	}
+	return c.Seq, nil
+}

@@ -1,0 +1,180 @@
+package changes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// InboxStore is what the processor reads and what it resolves events against.
+type InboxStore interface {
+	InboxEvents(ctx context.Context, limit int) ([]store.InboxEvent, error)
+	ConnectionByUID(ctx context.Context, uid string) (store.Connection, error)
+	LastDisplayNames(ctx context.Context, uid, objectType string, ids []string) (map[string]string, error)
+}
+
+// NameReader reads the display names of records of a connection from HubSpot (through the
+// connection's client, so within its budget); records it cannot read are left out.
+type NameReader func(ctx context.Context, conn store.Connection, objectType string, ids []string) (map[string]string, error)
+
+// inboxBatch is how many inbox events one pass turns into changes.
+const inboxBatch = 200
+
+// retryAfter is how long the processor waits after a failed pass before the next.
+const retryAfter = 5 * time.Second
+
+// Processor turns accepted webhook events (the inbox) into changes. Each pass stores a
+// connection's events and deletes them from the inbox in one transaction: a crash in between
+// redoes the pass, and the dedup keys make that harmless.
+type Processor struct {
+	feed   *Feed
+	store  InboxStore
+	names  NameReader
+	logger *slog.Logger
+	kick   chan struct{}
+}
+
+// NewProcessor returns a processor storing into feed.
+func NewProcessor(feed *Feed, st InboxStore, names NameReader, logger *slog.Logger) *Processor {
+	return &Processor{feed: feed, store: st, names: names, logger: logger, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a pass soon (after events were added to the inbox).
+func (p *Processor) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes the inbox until ctx ends: once at start (events left by a previous process),
+// then at every Kick, and again after a failed pass.
+func (p *Processor) Run(ctx context.Context) {
+	for {
+		err := p.drain(ctx)
+		var retry <-chan time.Time
+		if err != nil && ctx.Err() == nil {
+			p.logger.Warn("process webhook events; retrying", "err", err, "after", retryAfter.String())
+			retry = time.After(retryAfter)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.kick:
+		case <-retry:
+		}
+	}
+}
+
+// drain processes the inbox until it is empty.
+func (p *Processor) drain(ctx context.Context) error {
+	for {
+		events, err := p.store.InboxEvents(ctx, inboxBatch)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		byConn := map[string][]store.InboxEvent{}
+		var order []string
+		for _, e := range events {
+			if _, ok := byConn[e.ConnectionUID]; !ok {
+				order = append(order, e.ConnectionUID)
+			}
+			byConn[e.ConnectionUID] = append(byConn[e.ConnectionUID], e)
+		}
+		for _, uid := range order {
+			if err := p.process(ctx, uid, byConn[uid]); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// process stores one connection's inbox events as changes.
+func (p *Processor) process(ctx context.Context, uid string, events []store.InboxEvent) error {
+	ids := make([]int64, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	conn, err := p.store.ConnectionByUID(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) { // deleted since: its events go with it
+		_, err := p.feed.Ingest(ctx, uid, nil, ids)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	var ds []Detected
+	for _, e := range events {
+		var ev Event
+		if err := json.Unmarshal(e.Event, &ev); err != nil {
+			continue // accepted events were parsed before they were stored
+		}
+		if d, ok := ev.Detect(conn.AppID); ok {
+			ds = append(ds, d)
+		}
+	}
+	p.fillNames(ctx, conn, ds)
+	_, err = p.feed.Ingest(ctx, uid, ds, ids)
+	return err
+}
+
+// maxNameBatch is HubSpot's batch read limit.
+const maxNameBatch = 100
+
+// fillNames sets the display names of ds: read from HubSpot for records that exist, the last
+// stored name for deleted ones. A failure leaves names empty: the change matters more.
+func (p *Processor) fillNames(ctx context.Context, conn store.Connection, ds []Detected) {
+	live, gone := map[string][]string{}, map[string][]string{}
+	for _, d := range ds {
+		if d.Kind == KindDeleted {
+			gone[d.ObjectType] = appendNew(gone[d.ObjectType], d.RecordID)
+		} else {
+			live[d.ObjectType] = appendNew(live[d.ObjectType], d.RecordID)
+		}
+	}
+	names := map[string]map[string]string{}
+	for t, ids := range live {
+		names[t] = map[string]string{}
+		for start := 0; start < len(ids) && p.names != nil; start += maxNameBatch {
+			got, err := p.names(ctx, conn, t, ids[start:min(start+maxNameBatch, len(ids))])
+			if err != nil {
+				p.logger.Warn("read the display names of changed records", "object_type", t, "err", err)
+				break
+			}
+			for id, n := range got {
+				names[t][id] = n
+			}
+		}
+	}
+	for t, ids := range gone {
+		got, err := p.store.LastDisplayNames(ctx, conn.UID, t, ids)
+		if err != nil {
+			p.logger.Warn("read the display names of deleted records", "object_type", t, "err", err)
+			continue
+		}
+		if names[t] == nil {
+			names[t] = map[string]string{}
+		}
+		for id, n := range got {
+			if _, ok := names[t][id]; !ok {
+				names[t][id] = n
+			}
+		}
+	}
+	for i := range ds {
+		ds[i].DisplayName = names[ds[i].ObjectType][ds[i].RecordID]
+	}
+}
+
+func appendNew(ids []string, id string) []string {
+	for _, x := range ids {
+		if x == id {
+			return ids
+		}
+	}
+	return append(ids, id)
+}

@@ -1,0 +1,89 @@
+package upsert_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/upsert"
+)
+
+// gatedSender is a recordingSender whose batches stay on the wire until gate is closed.
+type gatedSender struct {
+	*recordingSender
+	gate chan struct{}
+}
+
+func (s *gatedSender) BatchUpsertWithPermit(ctx context.Context, objectType string, inputs []hubspot.BatchUpsertInput, p *hubspot.Permit) (*hubspot.BatchResult, error) {
+	<-s.gate
+	return s.recordingSender.BatchUpsertWithPermit(ctx, objectType, inputs, p)
+}
+
+// TestPartialBatchesWaitForCompanyWhenTheWindowIsNearlySpent: while a batch is on the
+// wire (its callers may come back) and the window is nearly spent, a partial batch keeps
+// filling instead of taking one of the last slots for a few contacts. At a budget of 10
+// per second with 9 slots taken, 30 callers then 70 more go out as one request of 100,
+// not as 30 and 70: the request saved is a tenth of the window's throughput. With nothing
+// on the wire, the last callers of a load leave without waiting for company. Time is
+// synctest's: nothing here depends on the machine's speed.
+func TestPartialBatchesWaitForCompanyWhenTheWindowIsNearlySpent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &gatedSender{gate: make(chan struct{}), recordingSender: &recordingSender{
+			limiter: hubspot.NewLimiter(hubspot.LimiterConfig{Budget: 10, Window: time.Second, SafetyMargin: -1})}}
+		b := upsert.New(s, upsert.Config{Linger: 20 * time.Millisecond})
+		defer b.Close()
+		upsertN := func(prefix string, n int) *sync.WaitGroup {
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					if _, err := b.Upsert(t.Context(), email(prefix, i), nil); err != nil {
+						t.Errorf("%s %d: %v", prefix, i, err)
+					}
+				})
+			}
+			return &wg
+		}
+
+		// Other calls of the connection take 8 slots, and a lone upsert's batch a ninth,
+		// staying on the wire: one slot is left in this window.
+		for range 8 {
+			p, err := s.limiter.Wait(t.Context(), hubspot.KindStandard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Done(nil)
+		}
+		lone := upsertN("lone", 1)
+		time.Sleep(50 * time.Millisecond) // past its linger: the lone batch is on the wire
+		synctest.Wait()
+		first := upsertN("first", 30)
+		time.Sleep(200 * time.Millisecond) // well past the linger and a tenth of the window
+		synctest.Wait()
+		if st := b.Stats(); st.BatchesSent != 1 || st.Queued != 30 {
+			t.Errorf("stats %+v with one slot left: want the lone batch sent, the 30 still queued", st)
+		}
+		second := upsertN("second", 70)
+		synctest.Wait()
+		close(s.gate)
+		lone.Wait()
+		first.Wait()
+		second.Wait()
+		// Nothing on the wire: the last callers go as soon as the window frees a slot.
+		upsertN("last", 5).Wait()
+
+		var sizes []int
+		for _, batch := range s.recorded() {
+			sizes = append(sizes, len(batch))
+		}
+		slices.Sort(sizes)
+		if diff := cmp.Diff([]int{1, 5, 100}, sizes); diff != "" {
+			t.Errorf("batch sizes (-want +got):\n%s", diff)
+		}
+	})
+}
