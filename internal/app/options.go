@@ -66,8 +66,6 @@ func configOptions(c *Config) []option {
 		{flag: "public-url", env: "INTEGRATIONS_PUBLIC_URL", value: httpURL(&c.PublicURL),
 			help: "the server's public base URL as HubSpot reaches the HTTP listener (e.g. https://integrations.example.com): the webhook URL shown in ChangeSettings, " +
 				"and the URL webhook signatures are checked against; unset, the request's Host header over the listener's scheme"},
-		{flag: "poll-interval", env: "INTEGRATIONS_POLL_INTERVAL", def: shortDuration(poller.DefaultInterval), value: duration(&c.PollInterval, time.Second),
-			help: "how often each connection is polled for changes made in HubSpot; a connection where nothing changes is polled up to 4 times less often"},
 		{flag: "poll-overlap", env: "INTEGRATIONS_POLL_OVERLAP", def: shortDuration(poller.DefaultOverlap), value: duration(&c.PollOverlap, time.Second),
 			help: "how far back each poll reads again; it must exceed HubSpot's search lag (a few seconds), or a write indexed late is missed"},
 		{flag: "poll-search-share", env: "INTEGRATIONS_POLL_SEARCH_SHARE", def: "1", value: wholeNumber(&c.PollSearchShare, "of searches per second", 1, 5),

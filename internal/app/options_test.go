@@ -58,7 +58,6 @@ var optionCases = map[string]optionCase{
 	"--public-url": {a: "https://integrations.example.com", b: "http://127.0.0.1:8080", wantA: "https://integrations.example.com", wantB: "http://127.0.0.1:8080",
 		bad: "integrations.example.com", field: func(c Config) any { return c.PublicURL }},
 	"--timeline-lease-ttl": {a: "1s", b: "1m", wantA: time.Second, wantB: time.Minute, bad: "100ms", field: func(c Config) any { return c.LeaseTTL }},
-	"--poll-interval":      {a: "1s", b: "5m", wantA: time.Second, wantB: 5 * time.Minute, bad: "500ms", field: func(c Config) any { return c.PollInterval }},
 	"--poll-overlap":       {a: "5s", b: "2m", wantA: 5 * time.Second, wantB: 2 * time.Minute, bad: "0s", field: func(c Config) any { return c.PollOverlap }},
 	"--poll-search-share":  {a: "1", b: "5", wantA: 1, wantB: 5, bad: "6", field: func(c Config) any { return c.PollSearchShare }},
 	"--max-connections-per-workspace": {a: "2", b: "10000", wantA: 2, wantB: 10000, bad: "many",

@@ -148,14 +148,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		Changes: service.ChangeDeps{Feed: s.feed, Settings: s.store, KeyRing: ring, WebhookURL: s.webhookURL()}})
 	// Polling for changes made in HubSpot reaches it through the same clients, within a
 	// share of each connection's budgets.
-	s.poller, err = poller.NewService(poller.ServiceDeps{Store: s.store, Sink: poller.LogSink{Logger: logger},
+	s.poller, err = poller.NewService(poller.ServiceDeps{Store: s.store, Sink: feedSink{feed: s.feed, store: s.store},
 		Conns: s.store.AllConnections, Clients: registry.Client, Leases: s.store, Watch: poller.WritableFields(s.store), Logger: logger,
 		OnError: func(ctx context.Context, name resname.Connection, err error) {
 			if serr := conns.SetStatus(ctx, name, connections.StatusError, "HubSpot refused the token while polling for changes: "+err.Error()); serr != nil {
 				logger.Warn("record a refused token", "connection", name.String(), "err", serr)
 			}
 		}},
-		poller.ServiceConfig{Interval: cfg.PollInterval, Poll: poller.Config{Overlap: cfg.PollOverlap},
+		poller.ServiceConfig{Interval: changes.DefaultPollInterval, IntervalFor: s.pollInterval, Poll: poller.Config{Overlap: cfg.PollOverlap},
 			Share: hubspot.ShareConfig{SearchPerSecond: cfg.PollSearchShare}})
 	if err != nil {
 		return nil, err

@@ -80,10 +80,16 @@ type env struct {
 	opens     atomic.Int32 // clients the service opened
 }
 
-func newEnv(t *testing.T, search sandbox.SearchLimits) *env {
+// newEnv's sandbox keeps HubSpot's search lag (sandbox.DefaultSearchLag) unless lag says
+// otherwise (sandbox.NoSearchLag: none).
+func newEnv(t *testing.T, search sandbox.SearchLimits, lag ...time.Duration) *env {
 	t.Helper()
 	c := &clock{now: time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)}
-	sb := sandbox.New(sandbox.Options{Now: c.Now, Search: search,
+	var searchLag time.Duration
+	if len(lag) > 0 {
+		searchLag = lag[0]
+	}
+	sb := sandbox.New(sandbox.Options{Now: c.Now, Search: search, SearchLag: searchLag,
 		Limits: sandbox.Limits{PerWindow: 1_000_000, SearchPerSecond: 1_000_000, Daily: 1_000_000_000}})
 	acct, err := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierStarter})
 	if err != nil {

@@ -80,9 +80,10 @@ func TestPollReportsEachChangeOnce(t *testing.T) {
 		}},
 		{"a merge: the primary updated with what it took", time.Minute, func(t *testing.T, at time.Time) []Detected {
 			other := e.create(t, "contacts", map[string]string{"email": "ada2@x.example", "phone": "+44 20 7946 0000"})
+			e.clock.Advance(2 * sandbox.DefaultSearchLag)
 			e.poll(t, p, nil) // reports other's creation
 			e.clock.Advance(time.Minute)
-			at = at.Add(time.Minute)
+			at = e.clock.Now().UTC()
 			if err := e.sb.MergeRecords(e.hub, "contacts", ada, other); err != nil {
 				t.Fatal(err)
 			}
@@ -90,11 +91,23 @@ func TestPollReportsEachChangeOnce(t *testing.T) {
 				Fields: map[string]string{"phone": "+44 20 7946 0000"}, OccurTime: at}}
 		}},
 		{"polls within the overlap read again and report nothing", time.Second, func(t *testing.T, at time.Time) []Detected { return nil }},
+		{"a write not searchable yet at one poll is reported by the next", time.Minute, func(t *testing.T, at time.Time) []Detected {
+			if err := e.sb.EditRecord(e.hub, "contacts", old, map[string]string{"firstname": "Lagged"}); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(sandbox.DefaultSearchLag / 3)
+			if got := e.poll(t, p, nil); len(got) != 0 {
+				t.Errorf("a poll before the write reached search reported %v", got)
+			}
+			return []Detected{{ObjectType: "contacts", RecordID: old, Kind: KindUpdated, DisplayName: "Lagged",
+				Fields: map[string]string{"firstname": "Lagged"}, OccurTime: at}}
+		}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			e.clock.Advance(st.advance)
 			want := st.do(t, e.clock.Now().UTC())
+			e.clock.Advance(2 * sandbox.DefaultSearchLag) // the write has reached search
 			got := e.poll(t, p, nil)
 			if diff := cmp.Diff(byRecord(want), byRecord(got)); diff != "" {
 				t.Errorf("changes (-want +got):\n%s", diff)
@@ -142,7 +155,7 @@ func TestOverlapFindsWritesIndexedLate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, sandbox.SearchLimits{})
+			e := newEnv(t, sandbox.SearchLimits{}, sandbox.NoSearchLag) // laggingSearch lags one write
 			p := e.poller(Config{Overlap: tt.overlap})
 			e.poll(t, p, nil) // baseline
 			e.clock.Advance(time.Second)

@@ -50,7 +50,7 @@ type ServiceConfig struct {
 	Poll     Config
 	Interval time.Duration // between polls of a connection that found something; default 60 s
 	// IntervalFor overrides Interval per connection (0: Interval).
-	IntervalFor func(c store.Connection) time.Duration
+	IntervalFor func(ctx context.Context, c store.Connection) time.Duration
 	Share       hubspot.ShareConfig // the part of each connection's budgets polling may use
 	// LeaseTTL is how long a connection's poll lease lasts; a poll is cut at half of it
 	// (its cursor is saved page by page, the next poll goes on). Default 5 minutes.
@@ -276,7 +276,7 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 
 	interval := s.cfg.Interval
 	if s.cfg.IntervalFor != nil {
-		if d := s.cfg.IntervalFor(c); d > 0 {
+		if d := s.cfg.IntervalFor(ctx, c); d > 0 {
 			interval = d
 		}
 	}

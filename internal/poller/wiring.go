@@ -2,9 +2,7 @@ package poller
 
 import (
 	"context"
-	"log/slog"
 
-	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/store"
 )
 
@@ -30,17 +28,4 @@ func WritableFields(st interface {
 		}
 		return out, nil
 	}
-}
-
-// LogSink logs what polling detected, at debug level. It is the sink until changes are
-// stored for the change feed.
-type LogSink struct{ Logger *slog.Logger }
-
-// Detected logs each change.
-func (s LogSink) Detected(ctx context.Context, conn resname.Connection, cs []Detected) error {
-	for _, c := range cs {
-		s.Logger.DebugContext(ctx, "poller: change detected", "connection", conn.String(), "object_type", c.ObjectType,
-			"record_id", c.RecordID, "kind", c.Kind, "fields", len(c.Fields), "occur_time", c.OccurTime)
-	}
-	return nil
 }
