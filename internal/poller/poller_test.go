@@ -78,12 +78,12 @@ func TestPollReportsEachChangeOnce(t *testing.T) {
 			}
 			return []Detected{{ObjectType: "contacts", RecordID: ada, Kind: KindRestored, DisplayName: "Ada", OccurTime: at}}
 		}},
-		{"a merge: the primary updated with what it took", time.Minute, func(t *testing.T, at time.Time) []Detected {
+		{"a merge: the primary updated with what it took", time.Minute, func(t *testing.T, _ time.Time) []Detected {
 			other := e.create(t, "contacts", map[string]string{"email": "ada2@x.example", "phone": "+44 20 7946 0000"})
 			e.clock.Advance(2 * sandbox.DefaultSearchLag)
 			e.poll(t, p, nil) // reports other's creation
 			e.clock.Advance(time.Minute)
-			at = e.clock.Now().UTC()
+			at := e.clock.Now().UTC()
 			if err := e.sb.MergeRecords(e.hub, "contacts", ada, other); err != nil {
 				t.Fatal(err)
 			}
