@@ -43,6 +43,8 @@ type Config struct {
 	ChangesRetention  time.Duration // how long detected changes are kept
 	PublicURL         string        // the public base URL of the HTTP listener; "" when not configured
 	LeaseTTL          time.Duration // of the timeline delivery lease
+	PollOverlap       time.Duration // how far back each poll reads again, above HubSpot's search lag
+	PollSearchShare   int           // searches per second polling may take of HubSpot's 5
 	TLSCertFile       string        // serve gRPC and HTTP over TLS
 	TLSKeyFile        string
 	ClientCAFile      string // require client certificates signed by these CAs

@@ -8,6 +8,7 @@ import (
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/poller"
 )
 
 // configOptions is every option of the server, bound to the fields of c. It is the one place
@@ -65,6 +66,10 @@ func configOptions(c *Config) []option {
 		{flag: "public-url", env: "INTEGRATIONS_PUBLIC_URL", value: httpURL(&c.PublicURL),
 			help: "the server's public base URL as HubSpot reaches the HTTP listener (e.g. https://integrations.example.com): the webhook URL shown in ChangeSettings, " +
 				"and the URL webhook signatures are checked against; unset, the request's Host header over the listener's scheme"},
+		{flag: "poll-overlap", env: "INTEGRATIONS_POLL_OVERLAP", def: shortDuration(poller.DefaultOverlap), value: duration(&c.PollOverlap, time.Second),
+			help: "how far back each poll reads again; it must exceed HubSpot's search lag (a few seconds), or a write indexed late is missed"},
+		{flag: "poll-search-share", env: "INTEGRATIONS_POLL_SEARCH_SHARE", def: "1", value: wholeNumber(&c.PollSearchShare, "of searches per second", 1, 5),
+			help: "of HubSpot's 5 searches per second per account, how many polling may use"},
 		{flag: "max-connections-per-workspace", env: "INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE", def: fmt.Sprint(connections.DefaultMaxPerWorkspace),
 			value: wholeNumber(&c.MaxConnectionsPerWorkspace, "", 1, 10000),
 			help:  "most HubSpot connections one workspace may have; Connect beyond it is RESOURCE_EXHAUSTED"},

@@ -58,6 +58,8 @@ var optionCases = map[string]optionCase{
 	"--public-url": {a: "https://integrations.example.com", b: "http://127.0.0.1:8080", wantA: "https://integrations.example.com", wantB: "http://127.0.0.1:8080",
 		bad: "integrations.example.com", field: func(c Config) any { return c.PublicURL }},
 	"--timeline-lease-ttl": {a: "1s", b: "1m", wantA: time.Second, wantB: time.Minute, bad: "100ms", field: func(c Config) any { return c.LeaseTTL }},
+	"--poll-overlap":       {a: "5s", b: "2m", wantA: 5 * time.Second, wantB: 2 * time.Minute, bad: "0s", field: func(c Config) any { return c.PollOverlap }},
+	"--poll-search-share":  {a: "1", b: "5", wantA: 1, wantB: 5, bad: "6", field: func(c Config) any { return c.PollSearchShare }},
 	"--max-connections-per-workspace": {a: "2", b: "10000", wantA: 2, wantB: 10000, bad: "many",
 		field: func(c Config) any { return c.MaxConnectionsPerWorkspace }},
 	"--schema-cache-bytes": {a: "1048576", b: "2097152", wantA: int64(1 << 20), wantB: int64(2 << 20), bad: "1000",

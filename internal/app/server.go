@@ -26,8 +26,10 @@ import (
 	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/connections"
 	"github.com/connectflo/integrations/internal/handles"
+	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/idempotency"
 	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/poller"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/service"
@@ -47,6 +49,7 @@ type Server struct {
 	gateway *grpc.ClientConn
 	service *service.Service
 	outbox  *outbox.Outbox
+	poller  *poller.Service
 	feed    *changes.Feed
 	inbox   *changes.Processor
 	webhook *changes.WebhookHandler
@@ -143,6 +146,20 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		Logger: logger, Metrics: changes.NewWebhookMetrics(reg), Now: time.Now}
 	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store,
 		Changes: service.ChangeDeps{Feed: s.feed, Settings: s.store, KeyRing: ring, WebhookURL: s.webhookURL()}})
+	// Polling for changes made in HubSpot reaches it through the same clients, within a
+	// share of each connection's budgets.
+	s.poller, err = poller.NewService(poller.ServiceDeps{Store: s.store, Sink: feedSink{feed: s.feed, store: s.store},
+		Conns: s.store.AllConnections, Clients: registry.Client, Leases: s.store, Watch: poller.WritableFields(s.store), Logger: logger,
+		OnError: func(ctx context.Context, name resname.Connection, err error) {
+			if serr := conns.SetStatus(ctx, name, connections.StatusError, "HubSpot refused the token while polling for changes: "+err.Error()); serr != nil {
+				logger.Warn("record a refused token", "connection", name.String(), "err", serr)
+			}
+		}},
+		poller.ServiceConfig{Interval: changes.DefaultPollInterval, IntervalFor: s.pollInterval, Poll: poller.Config{Overlap: cfg.PollOverlap},
+			Share: hubspot.ShareConfig{SearchPerSecond: cfg.PollSearchShare}})
+	if err != nil {
+		return nil, err
+	}
 	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -215,6 +232,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
+	s.poller.Start()
 	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
 	s.notifyReady()
 
@@ -239,6 +257,8 @@ func (s *Server) Serve(ctx context.Context) error {
 // The drain shares one deadline, --shutdown-timeout, among its stages; each must end by a
 // fixed share of it, counted from the start of the shutdown, and a stage that ends early
 // leaves its time to the next. The order follows who is waiting and what a cut costs:
+//   - polling for changes made in HubSpot stops first, at once: nobody waits for it, and a
+//     poll cut mid-page is read again by the next (its cursor is saved page by page);
 //   - HTTP, by 25%: gateway calls finish through gRPC, which is still up. Its own share, so a
 //     stuck REST call cannot take the time of the gRPC callers;
 //   - gRPC, by 50%: the workflow engine's calls, whose callers wait for an answer; cut, they
@@ -265,6 +285,10 @@ func (s *Server) shutdown() {
 	stage := func(share float64) (context.Context, context.CancelFunc) {
 		return context.WithDeadline(context.Background(), start.Add(time.Duration(share*float64(s.cfg.ShutdownTimeout))))
 	}
+
+	cut, cutNow := context.WithCancel(context.Background())
+	cutNow()
+	s.poller.Close(cut) // releases its leases; the error only says it was cut
 
 	ctx, cancel := stage(httpDrainShare)
 	if err := s.http.Shutdown(ctx); err != nil {

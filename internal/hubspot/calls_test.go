@@ -293,6 +293,10 @@ func TestArgumentsRejectedBeforeSending(t *testing.T) {
 		{"101 archive inputs", func() error { return c.BatchArchive(ctx, "contacts", tooMany) }, ErrBatchTooLarge},
 		{"empty batch", func() error { _, err := c.BatchCreate(ctx, "contacts", nil); return err }, ErrInvalidRequest},
 		{"search limit above 200", func() error { _, err := c.Search(ctx, "contacts", SearchRequest{Limit: 201}); return err }, ErrInvalidRequest},
+		{"list limit above 100", func() error {
+			_, err := c.ListObjects(ctx, "deals", ListObjectsOptions{Limit: MaxListLimit + 1, Archived: true})
+			return err
+		}, ErrInvalidRequest},
 		{"six filter groups", func() error {
 			_, err := c.Search(ctx, "contacts", SearchRequest{FilterGroups: make([]FilterGroup, 6)})
 			return err

@@ -141,6 +141,11 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if s := shareFrom(ctx); s != nil {
+		if err := l.waitShare(ctx, s, kind); err != nil {
+			return nil, err
+		}
+	}
 	w := l.window(kind)
 	me := newWaiter(CallerFrom(ctx))
 

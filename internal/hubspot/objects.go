@@ -3,6 +3,7 @@ package hubspot
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -170,4 +171,54 @@ func setList(q url.Values, key string, values []string) {
 	if len(values) > 0 {
 		q.Set(key, strings.Join(values, ","))
 	}
+}
+
+// MaxListLimit is the largest page the objects listing returns
+// (https://developers.hubspot.com/docs/api/crm/understanding-the-crm: "limit" of the list
+// endpoints, at most 100).
+const MaxListLimit = 100
+
+// ListObjectsOptions shape ListObjects.
+type ListObjectsOptions struct {
+	Limit      int    // 1..MaxListLimit; 0 is HubSpot's default of 10
+	After      string // Paging.Next.After of the previous page
+	Properties []string
+	// Archived lists the archived (deleted) records instead of the live ones, each with its
+	// ArchivedAt: search never returns them.
+	Archived bool
+}
+
+// ObjectPage is one page of a listing.
+type ObjectPage struct {
+	Results []Object `json:"results"`
+	Paging  *Paging  `json:"paging,omitempty"`
+}
+
+// ListObjects reads one page of a type's records in id order. It draws on the rolling
+// window like any standard call. Idempotent (a read).
+func (c *Client) ListObjects(ctx context.Context, objectType string, opts ListObjectsOptions) (*ObjectPage, error) {
+	if err := requireNonEmpty("objectType", objectType); err != nil {
+		return nil, err
+	}
+	if opts.Limit < 0 || opts.Limit > MaxListLimit {
+		return nil, invalid("list limit %d is outside 1..%d", opts.Limit, MaxListLimit)
+	}
+	q := url.Values{}
+	if opts.Limit > 0 {
+		q.Set("limit", strconv.Itoa(opts.Limit))
+	}
+	if opts.After != "" {
+		q.Set("after", opts.After)
+	}
+	setList(q, "properties", opts.Properties)
+	if opts.Archived {
+		q.Set("archived", "true")
+	}
+	var out ObjectPage
+	r := c.request(opListObjects, objectType)
+	r.query = q
+	if _, err := c.send(ctx, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

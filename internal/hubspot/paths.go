@@ -54,6 +54,7 @@ const (
 	opListPipelines
 	opListOwners
 	opGetObject
+	opListObjects
 	opCreateObject
 	opUpdateObject
 	opArchiveObject
@@ -113,6 +114,9 @@ var operations = [numOperations]operationSpec{
 	opGetObject: {method: "GET", idempotent: true,
 		v3:      "/crm/v3/objects/{objectType}/{objectId}",
 		v202603: "/crm/objects/2026-03/{objectType}/{objectId}"},
+	opListObjects: {method: "GET", idempotent: true,
+		v3:      "/crm/v3/objects/{objectType}",
+		v202603: "/crm/objects/2026-03/{objectType}"},
 	opCreateObject: {method: "POST",
 		v3:      "/crm/v3/objects/{objectType}",
 		v202603: "/crm/objects/2026-03/{objectType}"},

@@ -50,6 +50,10 @@ func TestCallPathsPerAPIVersion(t *testing.T) {
 			_, err := c.GetObject(ctx, "contacts", "jon@x.com", GetObjectOptions{IDProperty: "email"})
 			return err
 		}, "GET", "/crm/v3/objects/contacts/jon@x.com", "/crm/objects/2026-03/contacts/jon@x.com", "/crm/objects/2026-03/{objectType}/{objectId}"},
+		{"list archived objects", func(ctx context.Context, c *Client) error {
+			_, err := c.ListObjects(ctx, "deals", ListObjectsOptions{Archived: true, Limit: MaxListLimit})
+			return err
+		}, "GET", "/crm/v3/objects/deals", "/crm/objects/2026-03/deals", "/crm/objects/2026-03/{objectType}"},
 		{"create object", func(ctx context.Context, c *Client) error {
 			_, err := c.CreateObject(ctx, "companies", CreateObjectInput{})
 			return err
