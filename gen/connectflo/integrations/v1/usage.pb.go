@@ -102,11 +102,9 @@ type Usage struct {
 	SearchWindow *UsageWindow `protobuf:"bytes,4,opt,name=search_window,json=searchWindow,proto3" json:"search_window,omitempty"`
 	// The HubSpot account's daily budget.
 	Daily *DailyUsage `protobuf:"bytes,5,opt,name=daily,proto3" json:"daily,omitempty"`
-	// 429 (Too Many Requests) answers from HubSpot since the connection was made (counted
-	// since this figure exists in the server).
+	// 429 (Too Many Requests) answers from HubSpot since the connection was made.
 	RateLimitedTotal int64 `protobuf:"varint,6,opt,name=rate_limited_total,json=rateLimitedTotal,proto3" json:"rate_limited_total,omitempty"`
-	// 429 answers from HubSpot in the last 24 hours (the 24 hours of hours, current hour
-	// included).
+	// 429 answers from HubSpot in the 24 hours of hours (the current hour included).
 	RateLimited_24H int64 `protobuf:"varint,7,opt,name=rate_limited_24h,json=rateLimited24h,proto3" json:"rate_limited_24h,omitempty"`
 	// Requests sent to HubSpot in the last 24 hours (the sum of hours).
 	Requests_24H int64 `protobuf:"varint,8,opt,name=requests_24h,json=requests24h,proto3" json:"requests_24h,omitempty"`
