@@ -22,6 +22,7 @@ const (
 	AuditEventPattern       = WorkspacePattern + "/auditEvents/{audit_event}"
 	ChangePattern           = ConnectionPattern + "/changes/{change}"
 	ChangeSettingsPattern   = ConnectionPattern + "/changeSettings"
+	UsagePattern            = ConnectionPattern + "/usage"
 )
 
 // WorkspaceName returns workspaces/{workspace}.
@@ -62,6 +63,11 @@ func ChangeName(connection, change string) string {
 // ChangeSettingsName returns the name of a connection's change settings (a singleton).
 func ChangeSettingsName(connection string) string {
 	return connection + suffix(ChangeSettingsPattern, ConnectionPattern)
+}
+
+// UsageName returns the name of a connection's HubSpot API usage (a singleton).
+func UsageName(connection string) string {
+	return connection + suffix(UsagePattern, ConnectionPattern)
 }
 
 // ConnectionRef is a parsed connection name.
@@ -184,6 +190,15 @@ func ParseChangeName(name string) (ChangeRef, error) {
 // ParseChangeSettingsName parses {connection}/changeSettings and returns its connection.
 func ParseChangeSettingsName(name string) (ConnectionRef, error) {
 	ids, err := match(ChangeSettingsPattern, name)
+	if err != nil {
+		return ConnectionRef{}, err
+	}
+	return ConnectionRef{ids[0], ids[1]}, nil
+}
+
+// ParseUsageName parses {connection}/usage and returns its connection.
+func ParseUsageName(name string) (ConnectionRef, error) {
+	ids, err := match(UsagePattern, name)
 	if err != nil {
 		return ConnectionRef{}, err
 	}

@@ -110,6 +110,19 @@ var nameCases = map[string]nameCase{
 			c, err := resname.ParseChangeSettings("name", n)
 			return []string{c.Workspace, c.ID}, err
 		}},
+	"Usage": {UsagePattern, []string{"acme", "prod"},
+		func(ids []string) string { return UsageName(ConnectionName(ids[0], ids[1])) },
+		func(n string) ([]string, string, error) {
+			r, err := ParseUsageName(n)
+			return []string{r.Workspace, r.Connection}, UsageName(r.String()), err
+		},
+		func(ids []string) string {
+			return resname.Usage{Connection: resname.Connection{Workspace: ids[0], ID: ids[1]}}.String()
+		},
+		func(n string) ([]string, error) {
+			u, err := resname.ParseUsage("name", n)
+			return []string{u.Workspace, u.ID}, err
+		}},
 	"AuditEvent": {AuditEventPattern, []string{"acme", "eabcdefghijklmnopqrst"},
 		func(ids []string) string { return AuditEventName(ids[0], ids[1]) },
 		func(n string) ([]string, string, error) {

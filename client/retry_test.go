@@ -55,6 +55,7 @@ var retryTable = map[string]retryCase{
 	"ListChanges":          {noSideEffects, true, true},
 	"GetChangeSettings":    {noSideEffects, true, true},
 	"UpdateChangeSettings": {unknown, false, true},
+	"GetUsage":             {noSideEffects, true, true},
 }
 
 // TestRetryPolicyOfEveryRPC drives the retry interceptor, with an invoker that answers

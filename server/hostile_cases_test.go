@@ -51,6 +51,7 @@ func hostileBases(conn, token string, seed sandbox.SeedSummary) map[string]strin
 		"WatchChanges":         fmt.Sprintf(`{"connection":%q,"objectTypes":["contacts"]}`, conn),
 		"ListChanges":          fmt.Sprintf(`{"connection":%q,"objectTypes":["contacts"],"pageSize":10}`, conn),
 		"GetChangeSettings":    fmt.Sprintf(`{"name":%q}`, conn+"/changeSettings"),
+		"GetUsage":             fmt.Sprintf(`{"name":%q}`, conn+"/usage"),
 		"UpdateChangeSettings": fmt.Sprintf(`{"changeSettings":{"name":%q,"webhookClientSecret":"a-secret-of-the-app","pollInterval":"60s"},"updateMask":"webhookClientSecret,pollInterval","requestId":"r-8"}`, conn+"/changeSettings"),
 		"EvaluateCondition": fmt.Sprintf(`{"connection":%q,"expression":"contact.lifecyclestage == \"customer\"","contact":{"email":"ada.lovelace0@acme.example"},"now":"2026-03-01T12:00:00Z"}`,
 			conn),

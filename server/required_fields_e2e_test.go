@@ -109,6 +109,7 @@ func TestRequiredFieldsAreRequired(t *testing.T) {
 		&integrationsv1.GetChangeSettingsRequest{Name: conn + "/changeSettings"},
 		&integrationsv1.UpdateChangeSettingsRequest{ChangeSettings: &integrationsv1.ChangeSettings{Name: conn + "/changeSettings",
 			WebhookClientSecret: "a-secret-of-the-app", PollInterval: durationpb.New(time.Minute)}},
+		&integrationsv1.GetUsageRequest{Name: conn + "/usage"},
 	}
 	methods := integrationsv1.File_connectflo_integrations_v1_service_proto.Services().ByName("IntegrationService").Methods()
 	if len(valid) != methods.Len() {

@@ -36,7 +36,7 @@ func rpcError(code codes.Code, reason string) *rpcAnswer {
 
 // rpcCases covers every RPC of IntegrationService, each with at least one success and one
 // error (TestEveryRPCOverBothTransports checks it against the service descriptor).
-var rpcCases = slices.Concat(connectionCases, recordCases, discoveryCases, timelineConditionCases, changeCases)
+var rpcCases = slices.Concat(connectionCases, recordCases, discoveryCases, timelineConditionCases, changeCases, usageCases)
 
 // TestEveryRPCOverBothTransports runs the table over gRPC and REST, each case on a server of
 // its own, in parallel: both transports must give the same answer, the one the case states.

@@ -36,6 +36,7 @@ import (
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
 	"github.com/connectflo/integrations/internal/upsert"
+	apiusage "github.com/connectflo/integrations/internal/usage"
 )
 
 // Server is the running service: one gRPC listener, one HTTP listener, one database.
@@ -51,6 +52,7 @@ type Server struct {
 	outbox  *outbox.Outbox
 	poller  *poller.Service
 	feed    *changes.Feed
+	usage   *apiusage.Recorder
 	inbox   *changes.Processor
 	webhook *changes.WebhookHandler
 
@@ -120,9 +122,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if err != nil {
 		return nil, err
 	}
+	// Every request sent to HubSpot is counted per connection, for GetUsage.
+	s.usage = apiusage.New(s.store, nil)
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, APIVersion: cfg.HubSpotAPIVersion,
 		Timeout: cfg.HubSpotTimeout, Logger: logger,
-		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace})
+		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace, Observer: s.usage.Observer})
 	// Each connection's client, schemas, batcher and caches, within one byte budget for every
 	// workspace's schemas and answers; the outbox reaches HubSpot through the same clients.
 	registry := handles.New(handles.Deps{Connections: conns, Store: s.store, Cache: bytecache.New(cfg.SchemaCacheBytes), Logger: logger},
@@ -144,7 +148,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	s.inbox = changes.NewProcessor(s.feed, s.store, displayNames(registry), logger)
 	s.webhook = &changes.WebhookHandler{Store: s.store, KeyRing: ring, PublicURL: cfg.PublicURL, TLS: s.certs != nil, Kick: s.inbox.Kick,
 		Logger: logger, Metrics: changes.NewWebhookMetrics(reg), Now: time.Now}
-	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store,
+	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store, Usage: s.usage,
 		Changes: service.ChangeDeps{Feed: s.feed, Settings: s.store, KeyRing: ring, WebhookURL: s.webhookURL()}})
 	// Polling for changes made in HubSpot reaches it through the same clients, within a
 	// share of each connection's budgets.
@@ -224,6 +228,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer close(sweptChanges)
 		s.sweepChanges(sweepCtx)
 	}()
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		s.runUsage(sweepCtx)
+	}()
 	processed := make(chan struct{})
 	go func() {
 		defer close(processed)
@@ -247,6 +256,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	stopSweep()
 	<-swept // they write to the database, which shutdown closes
 	<-sweptChanges
+	<-counted
 	<-processed
 	s.shutdown()
 	wg.Wait()
@@ -267,8 +277,8 @@ func (s *Server) Serve(ctx context.Context) error {
 //     effort; an upsert by email is idempotent and the caller retries;
 //   - the outbox, by 90%: batches in flight record their outcome; cut, their events stay
 //     in doubt and are checked, not lost, by whichever process delivers next;
-//   - the last 10% for releasing the delivery lease and closing the database, which take
-//     milliseconds.
+//   - the last 10% for writing the HubSpot usage counted since the last flush, releasing the
+//     delivery lease and closing the database, which take milliseconds.
 const (
 	httpDrainShare   = 0.25
 	grpcDrainShare   = 0.50
@@ -322,6 +332,10 @@ func (s *Server) shutdown() {
 	if err := s.outbox.Close(ctx); err != nil {
 		s.logger.Warn("timeline delivery drain cut short; the rest resumes at the next start", "err", err)
 	}
+	cancel()
+	// Nothing calls HubSpot any more: the last counts go to the database before it closes.
+	ctx, cancel = stage(1)
+	s.flushUsage(ctx)
 	cancel()
 	s.closeAll()
 }

@@ -61,7 +61,8 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	if err := m.checkTokenFree(ctx, req.Workspace, "", strings.TrimSpace(req.AccessToken)); err != nil {
 		return store.Connection{}, err
 	}
-	client, err := m.newClient(tok, hubspot.NewLimiter(hubspot.LimiterConfig{}))
+	uid := store.NewConnectionUID()
+	client, err := m.newClient(tok, hubspot.NewLimiter(hubspot.LimiterConfig{}), uid)
 	if err != nil {
 		return store.Connection{}, err
 	}
@@ -77,7 +78,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	now := m.now().UTC()
 	tier, _ := AccountLimits(p.limits)
 	c := store.Connection{
-		Workspace: req.Workspace, ID: id, UID: store.NewConnectionUID(), DisplayName: req.DisplayName,
+		Workspace: req.Workspace, ID: id, UID: uid, DisplayName: req.DisplayName,
 		Status: StatusConnected, HubID: p.hubID, AppID: p.appID,
 		AccountTier: tier, AccountTimeZone: p.account.TimeZone, GrantedScopes: report.Granted,
 		TokenHint: tok.Hint(), CreateTime: now, UpdateTime: now,
@@ -157,7 +158,7 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if err := m.checkTokenFree(ctx, name.Workspace, name.ID, strings.TrimSpace(accessToken)); err != nil {
 		return store.Connection{}, err
 	}
-	client, err := m.newClient(tok, m.limiterFor(cur.AppID, cur.HubID))
+	client, err := m.newClient(tok, m.limiterFor(cur.AppID, cur.HubID), cur.UID)
 	if err != nil {
 		return store.Connection{}, err
 	}
@@ -241,7 +242,7 @@ func (m *Manager) OpenClient(ctx context.Context, c store.Connection) (*hubspot.
 		return nil, fmt.Errorf("%w: the decrypted value is not a token", ErrTokenUnreadable)
 	}
 	m.refreshFingerprint(ctx, c, plain)
-	return m.newClient(tok, m.limiterFor(c.AppID, c.HubID))
+	return m.newClient(tok, m.limiterFor(c.AppID, c.HubID), c.UID)
 }
 
 // SetStatus records a connection's health observed outside a diagnosis (for example field

@@ -79,6 +79,10 @@ type Config struct {
 	Logger     *slog.Logger
 	// MaxPerWorkspace is how many connections a workspace may have (0: DefaultMaxPerWorkspace).
 	MaxPerWorkspace int
+	// Observer, when set, returns the hook that sees every HTTP attempt of the client of the
+	// connection with the given uid (package usage counts them). The checks Connect makes
+	// before storing a connection are made under the uid it will be stored with.
+	Observer func(connectionUID string) func(hubspot.CallInfo)
 }
 
 // Manager runs the connection lifecycle. It is safe for concurrent use.
@@ -129,9 +133,14 @@ func (m *Manager) limiterFor(appID, hubID int64) *hubspot.Limiter {
 	return l
 }
 
-func (m *Manager) newClient(tok hubspot.Token, limiter *hubspot.Limiter) (*hubspot.Client, error) {
+// newClient returns a client calling HubSpot with tok for the connection uid.
+func (m *Manager) newClient(tok hubspot.Token, limiter *hubspot.Limiter, uid string) (*hubspot.Client, error) {
+	var onCall func(hubspot.CallInfo)
+	if m.cfg.Observer != nil {
+		onCall = m.cfg.Observer(uid)
+	}
 	return hubspot.NewClient(hubspot.Options{BaseURL: m.cfg.BaseURL, APIVersion: m.cfg.APIVersion, Token: tok, HTTPClient: m.cfg.HTTPClient,
-		Limiter: limiter, Logger: m.cfg.Logger, Timeout: m.cfg.Timeout})
+		Limiter: limiter, Logger: m.cfg.Logger, Timeout: m.cfg.Timeout, OnCall: onCall})
 }
 
 // probe is what HubSpot says about a token.

@@ -58,6 +58,10 @@ func (d *dailyBudget) remainingOrUnknown() int64 {
 	return max(d.remaining, 0)
 }
 
+// DailyResetAfter is when HubSpot's daily budget next resets after now: the next midnight in
+// the account's time zone loc (UTC when nil).
+func DailyResetAfter(now time.Time, loc *time.Location) time.Time { return nextMidnight(now, loc) }
+
 // nextMidnight is the next 00:00 in loc strictly after now.
 func nextMidnight(now time.Time, loc *time.Location) time.Time {
 	if loc == nil {

@@ -91,3 +91,19 @@ func ParseChangeSettings(field, name string) (ChangeSettings, error) {
 	}
 	return ChangeSettings{Connection: conn}, nil
 }
+
+// Usage is workspaces/{w}/connections/{c}/usage, a singleton.
+type Usage struct{ Connection }
+
+// String formats the name.
+func (u Usage) String() string { return u.Connection.String() + "/usage" }
+
+// ParseUsage parses workspaces/{w}/connections/{c}/usage.
+func ParseUsage(field, name string) (Usage, error) {
+	bad := &FieldError{Field: field, Description: fmt.Sprintf("%q is not a valid resource name; want %s", truncate.Text(name, maxQuoted), UsagePattern)}
+	conn, rest, err := splitAfterConnection(field, name, UsagePattern)
+	if err != nil || rest != "usage" {
+		return Usage{}, bad
+	}
+	return Usage{Connection: conn}, nil
+}

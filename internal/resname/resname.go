@@ -22,6 +22,7 @@ const (
 	AuditEventPattern       = WorkspacePattern + "/auditEvents/{audit_event}"
 	ChangePattern           = ConnectionPattern + "/changes/{change}"
 	ChangeSettingsPattern   = ConnectionPattern + "/changeSettings"
+	UsagePattern            = ConnectionPattern + "/usage"
 )
 
 // Patterns are every resource name pattern of the API, by resource type.
@@ -34,6 +35,7 @@ var Patterns = map[string]string{
 	"AuditEvent":       AuditEventPattern,
 	"Change":           ChangePattern,
 	"ChangeSettings":   ChangeSettingsPattern,
+	"Usage":            UsagePattern,
 }
 
 // idPattern is what a workspace or connection id may look like: lowercase letters, digits and

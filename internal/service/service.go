@@ -22,6 +22,7 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/store"
 	"github.com/connectflo/integrations/internal/telemetry"
+	"github.com/connectflo/integrations/internal/usage"
 )
 
 // ConnectionStore is the part of the store the connection RPCs use.
@@ -43,6 +44,7 @@ type Service struct {
 	logger  *slog.Logger
 	audit   AuditLog
 	changes ChangeDeps
+	usage   *usage.Recorder
 	// closing is closed by StopWatches: open WatchChanges streams end.
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -61,12 +63,14 @@ type Deps struct {
 	Logger   *slog.Logger
 	AuditLog AuditLog
 	Changes  ChangeDeps
+	// Usage counts the requests sent to HubSpot per connection (GetUsage reads it).
+	Usage *usage.Recorder
 }
 
 // New returns the service over its dependencies.
 func New(d Deps) *Service {
 	return &Service{store: d.Store, conns: d.Conns, handles: d.Handles, outbox: d.Outbox, logger: d.Logger, audit: d.AuditLog,
-		changes: d.Changes, closing: make(chan struct{})}
+		changes: d.Changes, usage: d.Usage, closing: make(chan struct{})}
 }
 
 // StopWatches ends every WatchChanges stream (UNAVAILABLE, reason SHUTTING_DOWN: the caller

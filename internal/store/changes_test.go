@@ -31,12 +31,15 @@ func TestDeleteConnectionTakesItsChanges(t *testing.T) {
 		if err := s.AddToInbox(ctx, []InboxEvent{{ConnectionUID: c.UID, Event: []byte(`{}`), Received: now}}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.AddUsage(ctx, []UsageCount{{ConnectionUID: c.UID, Hour: now, Kind: "standard", Requests: 1}}, now); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := s.DeleteConnection(ctx, "acme", "gone", ""); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []int{0, 1} {
-		for _, table := range []string{"change_settings", "changes", "own_writes", "webhook_inbox"} {
+		for _, table := range []string{"change_settings", "changes", "own_writes", "webhook_inbox", "usage_hours", "usage_totals"} {
 			var n int
 			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE connection_uid = ?`, uids[i]).Scan(&n); err != nil { //nolint:gosec // constant table names
 				t.Fatal(err)

@@ -145,9 +145,9 @@ func (s *Store) DeleteConnection(ctx context.Context, workspace, id, requestID s
 		return err
 	}
 	// What the connection's uid keys goes with it (its change settings and sealed webhook
-	// secret, its changes, own writes and inbox): the uid is never reused, so nobody could
-	// read them again.
-	for _, table := range []string{"change_settings", "changes", "own_writes", "webhook_inbox", "change_horizons"} {
+	// secret, its changes, own writes and inbox, its HubSpot usage): the uid is never reused,
+	// so nobody could read them again.
+	for _, table := range []string{"change_settings", "changes", "own_writes", "webhook_inbox", "change_horizons", "usage_hours", "usage_totals"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE connection_uid = (SELECT uid FROM connections WHERE workspace = ? AND id = ?)`, //nolint:gosec // table names are constants
 			workspace, id); err != nil {
 			return err

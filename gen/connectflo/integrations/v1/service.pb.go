@@ -27,7 +27,7 @@ var File_connectflo_integrations_v1_service_proto protoreflect.FileDescriptor
 
 const file_connectflo_integrations_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"(connectflo/integrations/v1/service.proto\x12\x1aconnectflo.integrations.v1\x1a&connectflo/integrations/v1/audit.proto\x1a(connectflo/integrations/v1/changes.proto\x1a+connectflo/integrations/v1/conditions.proto\x1a,connectflo/integrations/v1/connections.proto\x1a'connectflo/integrations/v1/fields.proto\x1a(connectflo/integrations/v1/records.proto\x1a)connectflo/integrations/v1/timeline.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xfb!\n" +
+	"(connectflo/integrations/v1/service.proto\x12\x1aconnectflo.integrations.v1\x1a&connectflo/integrations/v1/audit.proto\x1a(connectflo/integrations/v1/changes.proto\x1a+connectflo/integrations/v1/conditions.proto\x1a,connectflo/integrations/v1/connections.proto\x1a'connectflo/integrations/v1/fields.proto\x1a(connectflo/integrations/v1/records.proto\x1a)connectflo/integrations/v1/timeline.proto\x1a&connectflo/integrations/v1/usage.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x90#\n" +
 	"\x12IntegrationService\x12\x8f\x01\n" +
 	"\aConnect\x12*.connectflo.integrations.v1.ConnectRequest\x1a&.connectflo.integrations.v1.Connection\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{parent=workspaces/*}/connections\x12\x9b\x01\n" +
 	"\rGetConnection\x120.connectflo.integrations.v1.GetConnectionRequest\x1a&.connectflo.integrations.v1.Connection\"0\x82\xd3\xe4\x93\x02'\x12%/v1/{name=workspaces/*/connections/*}\x90\x02\x01\x12\xac\x01\n" +
@@ -51,7 +51,8 @@ const file_connectflo_integrations_v1_service_proto_rawDesc = "" +
 	"\fWatchChanges\x12/.connectflo.integrations.v1.WatchChangesRequest\x1a\".connectflo.integrations.v1.Change\"D\x82\xd3\xe4\x93\x02;\x129/v1/{connection=workspaces/*/connections/*}/changes:watch\x90\x02\x010\x01\x12\xae\x01\n" +
 	"\vListChanges\x12..connectflo.integrations.v1.ListChangesRequest\x1a/.connectflo.integrations.v1.ListChangesResponse\">\x82\xd3\xe4\x93\x025\x123/v1/{connection=workspaces/*/connections/*}/changes\x90\x02\x01\x12\xb6\x01\n" +
 	"\x11GetChangeSettings\x124.connectflo.integrations.v1.GetChangeSettingsRequest\x1a*.connectflo.integrations.v1.ChangeSettings\"?\x82\xd3\xe4\x93\x026\x124/v1/{name=workspaces/*/connections/*/changeSettings}\x90\x02\x01\x12\xda\x01\n" +
-	"\x14UpdateChangeSettings\x127.connectflo.integrations.v1.UpdateChangeSettingsRequest\x1a*.connectflo.integrations.v1.ChangeSettings\"]\x82\xd3\xe4\x93\x02W:\x0fchange_settings2D/v1/{change_settings.name=workspaces/*/connections/*/changeSettings}B\xed\x03\x92A\x97\x03\x12\xe6\x01\n" +
+	"\x14UpdateChangeSettings\x127.connectflo.integrations.v1.UpdateChangeSettingsRequest\x1a*.connectflo.integrations.v1.ChangeSettings\"]\x82\xd3\xe4\x93\x02W:\x0fchange_settings2D/v1/{change_settings.name=workspaces/*/connections/*/changeSettings}\x12\x92\x01\n" +
+	"\bGetUsage\x12+.connectflo.integrations.v1.GetUsageRequest\x1a!.connectflo.integrations.v1.Usage\"6\x82\xd3\xe4\x93\x02-\x12+/v1/{name=workspaces/*/connections/*/usage}\x90\x02\x01B\xed\x03\x92A\x97\x03\x12\xe6\x01\n" +
 	"\x1bConnectFlo Integrations API\x12\xc2\x01Connects a ConnectFlo workspace to its customer's HubSpot CRM: connections, field discovery, records, timeline events and workflow conditions. Every call needs `Authorization: Bearer <api key>`.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZv\n" +
 	"t\n" +
 	"\x06ApiKey\x12j\b\x02\x12U`Bearer <api key>`; create one with `go run ./server apikey create --workspace NAME`.\x1a\rAuthorization \x02b\f\n" +
@@ -83,24 +84,26 @@ var file_connectflo_integrations_v1_service_proto_goTypes = []any{
 	(*ListChangesRequest)(nil),          // 20: connectflo.integrations.v1.ListChangesRequest
 	(*GetChangeSettingsRequest)(nil),    // 21: connectflo.integrations.v1.GetChangeSettingsRequest
 	(*UpdateChangeSettingsRequest)(nil), // 22: connectflo.integrations.v1.UpdateChangeSettingsRequest
-	(*Connection)(nil),                  // 23: connectflo.integrations.v1.Connection
-	(*ListConnectionsResponse)(nil),     // 24: connectflo.integrations.v1.ListConnectionsResponse
-	(*emptypb.Empty)(nil),               // 25: google.protobuf.Empty
-	(*TestConnectionResponse)(nil),      // 26: connectflo.integrations.v1.TestConnectionResponse
-	(*DiscoverFieldsResponse)(nil),      // 27: connectflo.integrations.v1.DiscoverFieldsResponse
-	(*UpsertContactResponse)(nil),       // 28: connectflo.integrations.v1.UpsertContactResponse
-	(*BatchUpsertContactsResponse)(nil), // 29: connectflo.integrations.v1.BatchUpsertContactsResponse
-	(*Record)(nil),                      // 30: connectflo.integrations.v1.Record
-	(*SearchRecordsResponse)(nil),       // 31: connectflo.integrations.v1.SearchRecordsResponse
-	(*ListAssociationsResponse)(nil),    // 32: connectflo.integrations.v1.ListAssociationsResponse
-	(*TimelineEvent)(nil),               // 33: connectflo.integrations.v1.TimelineEvent
-	(*ListTimelineEventsResponse)(nil),  // 34: connectflo.integrations.v1.ListTimelineEventsResponse
-	(*ValidateConditionResponse)(nil),   // 35: connectflo.integrations.v1.ValidateConditionResponse
-	(*EvaluateConditionResponse)(nil),   // 36: connectflo.integrations.v1.EvaluateConditionResponse
-	(*ListAuditEventsResponse)(nil),     // 37: connectflo.integrations.v1.ListAuditEventsResponse
-	(*Change)(nil),                      // 38: connectflo.integrations.v1.Change
-	(*ListChangesResponse)(nil),         // 39: connectflo.integrations.v1.ListChangesResponse
-	(*ChangeSettings)(nil),              // 40: connectflo.integrations.v1.ChangeSettings
+	(*GetUsageRequest)(nil),             // 23: connectflo.integrations.v1.GetUsageRequest
+	(*Connection)(nil),                  // 24: connectflo.integrations.v1.Connection
+	(*ListConnectionsResponse)(nil),     // 25: connectflo.integrations.v1.ListConnectionsResponse
+	(*emptypb.Empty)(nil),               // 26: google.protobuf.Empty
+	(*TestConnectionResponse)(nil),      // 27: connectflo.integrations.v1.TestConnectionResponse
+	(*DiscoverFieldsResponse)(nil),      // 28: connectflo.integrations.v1.DiscoverFieldsResponse
+	(*UpsertContactResponse)(nil),       // 29: connectflo.integrations.v1.UpsertContactResponse
+	(*BatchUpsertContactsResponse)(nil), // 30: connectflo.integrations.v1.BatchUpsertContactsResponse
+	(*Record)(nil),                      // 31: connectflo.integrations.v1.Record
+	(*SearchRecordsResponse)(nil),       // 32: connectflo.integrations.v1.SearchRecordsResponse
+	(*ListAssociationsResponse)(nil),    // 33: connectflo.integrations.v1.ListAssociationsResponse
+	(*TimelineEvent)(nil),               // 34: connectflo.integrations.v1.TimelineEvent
+	(*ListTimelineEventsResponse)(nil),  // 35: connectflo.integrations.v1.ListTimelineEventsResponse
+	(*ValidateConditionResponse)(nil),   // 36: connectflo.integrations.v1.ValidateConditionResponse
+	(*EvaluateConditionResponse)(nil),   // 37: connectflo.integrations.v1.EvaluateConditionResponse
+	(*ListAuditEventsResponse)(nil),     // 38: connectflo.integrations.v1.ListAuditEventsResponse
+	(*Change)(nil),                      // 39: connectflo.integrations.v1.Change
+	(*ListChangesResponse)(nil),         // 40: connectflo.integrations.v1.ListChangesResponse
+	(*ChangeSettings)(nil),              // 41: connectflo.integrations.v1.ChangeSettings
+	(*Usage)(nil),                       // 42: connectflo.integrations.v1.Usage
 }
 var file_connectflo_integrations_v1_service_proto_depIdxs = []int32{
 	0,  // 0: connectflo.integrations.v1.IntegrationService.Connect:input_type -> connectflo.integrations.v1.ConnectRequest
@@ -126,31 +129,33 @@ var file_connectflo_integrations_v1_service_proto_depIdxs = []int32{
 	20, // 20: connectflo.integrations.v1.IntegrationService.ListChanges:input_type -> connectflo.integrations.v1.ListChangesRequest
 	21, // 21: connectflo.integrations.v1.IntegrationService.GetChangeSettings:input_type -> connectflo.integrations.v1.GetChangeSettingsRequest
 	22, // 22: connectflo.integrations.v1.IntegrationService.UpdateChangeSettings:input_type -> connectflo.integrations.v1.UpdateChangeSettingsRequest
-	23, // 23: connectflo.integrations.v1.IntegrationService.Connect:output_type -> connectflo.integrations.v1.Connection
-	23, // 24: connectflo.integrations.v1.IntegrationService.GetConnection:output_type -> connectflo.integrations.v1.Connection
-	24, // 25: connectflo.integrations.v1.IntegrationService.ListConnections:output_type -> connectflo.integrations.v1.ListConnectionsResponse
-	23, // 26: connectflo.integrations.v1.IntegrationService.UpdateCredentials:output_type -> connectflo.integrations.v1.Connection
-	25, // 27: connectflo.integrations.v1.IntegrationService.DeleteConnection:output_type -> google.protobuf.Empty
-	26, // 28: connectflo.integrations.v1.IntegrationService.TestConnection:output_type -> connectflo.integrations.v1.TestConnectionResponse
-	27, // 29: connectflo.integrations.v1.IntegrationService.DiscoverFields:output_type -> connectflo.integrations.v1.DiscoverFieldsResponse
-	28, // 30: connectflo.integrations.v1.IntegrationService.UpsertContact:output_type -> connectflo.integrations.v1.UpsertContactResponse
-	29, // 31: connectflo.integrations.v1.IntegrationService.BatchUpsertContacts:output_type -> connectflo.integrations.v1.BatchUpsertContactsResponse
-	30, // 32: connectflo.integrations.v1.IntegrationService.GetRecord:output_type -> connectflo.integrations.v1.Record
-	31, // 33: connectflo.integrations.v1.IntegrationService.SearchRecords:output_type -> connectflo.integrations.v1.SearchRecordsResponse
-	30, // 34: connectflo.integrations.v1.IntegrationService.UpdateRecord:output_type -> connectflo.integrations.v1.Record
-	32, // 35: connectflo.integrations.v1.IntegrationService.ListAssociations:output_type -> connectflo.integrations.v1.ListAssociationsResponse
-	33, // 36: connectflo.integrations.v1.IntegrationService.LogTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
-	33, // 37: connectflo.integrations.v1.IntegrationService.GetTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
-	34, // 38: connectflo.integrations.v1.IntegrationService.ListTimelineEvents:output_type -> connectflo.integrations.v1.ListTimelineEventsResponse
-	35, // 39: connectflo.integrations.v1.IntegrationService.ValidateCondition:output_type -> connectflo.integrations.v1.ValidateConditionResponse
-	36, // 40: connectflo.integrations.v1.IntegrationService.EvaluateCondition:output_type -> connectflo.integrations.v1.EvaluateConditionResponse
-	37, // 41: connectflo.integrations.v1.IntegrationService.ListAuditEvents:output_type -> connectflo.integrations.v1.ListAuditEventsResponse
-	38, // 42: connectflo.integrations.v1.IntegrationService.WatchChanges:output_type -> connectflo.integrations.v1.Change
-	39, // 43: connectflo.integrations.v1.IntegrationService.ListChanges:output_type -> connectflo.integrations.v1.ListChangesResponse
-	40, // 44: connectflo.integrations.v1.IntegrationService.GetChangeSettings:output_type -> connectflo.integrations.v1.ChangeSettings
-	40, // 45: connectflo.integrations.v1.IntegrationService.UpdateChangeSettings:output_type -> connectflo.integrations.v1.ChangeSettings
-	23, // [23:46] is the sub-list for method output_type
-	0,  // [0:23] is the sub-list for method input_type
+	23, // 23: connectflo.integrations.v1.IntegrationService.GetUsage:input_type -> connectflo.integrations.v1.GetUsageRequest
+	24, // 24: connectflo.integrations.v1.IntegrationService.Connect:output_type -> connectflo.integrations.v1.Connection
+	24, // 25: connectflo.integrations.v1.IntegrationService.GetConnection:output_type -> connectflo.integrations.v1.Connection
+	25, // 26: connectflo.integrations.v1.IntegrationService.ListConnections:output_type -> connectflo.integrations.v1.ListConnectionsResponse
+	24, // 27: connectflo.integrations.v1.IntegrationService.UpdateCredentials:output_type -> connectflo.integrations.v1.Connection
+	26, // 28: connectflo.integrations.v1.IntegrationService.DeleteConnection:output_type -> google.protobuf.Empty
+	27, // 29: connectflo.integrations.v1.IntegrationService.TestConnection:output_type -> connectflo.integrations.v1.TestConnectionResponse
+	28, // 30: connectflo.integrations.v1.IntegrationService.DiscoverFields:output_type -> connectflo.integrations.v1.DiscoverFieldsResponse
+	29, // 31: connectflo.integrations.v1.IntegrationService.UpsertContact:output_type -> connectflo.integrations.v1.UpsertContactResponse
+	30, // 32: connectflo.integrations.v1.IntegrationService.BatchUpsertContacts:output_type -> connectflo.integrations.v1.BatchUpsertContactsResponse
+	31, // 33: connectflo.integrations.v1.IntegrationService.GetRecord:output_type -> connectflo.integrations.v1.Record
+	32, // 34: connectflo.integrations.v1.IntegrationService.SearchRecords:output_type -> connectflo.integrations.v1.SearchRecordsResponse
+	31, // 35: connectflo.integrations.v1.IntegrationService.UpdateRecord:output_type -> connectflo.integrations.v1.Record
+	33, // 36: connectflo.integrations.v1.IntegrationService.ListAssociations:output_type -> connectflo.integrations.v1.ListAssociationsResponse
+	34, // 37: connectflo.integrations.v1.IntegrationService.LogTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
+	34, // 38: connectflo.integrations.v1.IntegrationService.GetTimelineEvent:output_type -> connectflo.integrations.v1.TimelineEvent
+	35, // 39: connectflo.integrations.v1.IntegrationService.ListTimelineEvents:output_type -> connectflo.integrations.v1.ListTimelineEventsResponse
+	36, // 40: connectflo.integrations.v1.IntegrationService.ValidateCondition:output_type -> connectflo.integrations.v1.ValidateConditionResponse
+	37, // 41: connectflo.integrations.v1.IntegrationService.EvaluateCondition:output_type -> connectflo.integrations.v1.EvaluateConditionResponse
+	38, // 42: connectflo.integrations.v1.IntegrationService.ListAuditEvents:output_type -> connectflo.integrations.v1.ListAuditEventsResponse
+	39, // 43: connectflo.integrations.v1.IntegrationService.WatchChanges:output_type -> connectflo.integrations.v1.Change
+	40, // 44: connectflo.integrations.v1.IntegrationService.ListChanges:output_type -> connectflo.integrations.v1.ListChangesResponse
+	41, // 45: connectflo.integrations.v1.IntegrationService.GetChangeSettings:output_type -> connectflo.integrations.v1.ChangeSettings
+	41, // 46: connectflo.integrations.v1.IntegrationService.UpdateChangeSettings:output_type -> connectflo.integrations.v1.ChangeSettings
+	42, // 47: connectflo.integrations.v1.IntegrationService.GetUsage:output_type -> connectflo.integrations.v1.Usage
+	24, // [24:48] is the sub-list for method output_type
+	0,  // [0:24] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -168,6 +173,7 @@ func file_connectflo_integrations_v1_service_proto_init() {
 	file_connectflo_integrations_v1_fields_proto_init()
 	file_connectflo_integrations_v1_records_proto_init()
 	file_connectflo_integrations_v1_timeline_proto_init()
+	file_connectflo_integrations_v1_usage_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -43,6 +43,7 @@ const (
 	IntegrationService_ListChanges_FullMethodName          = "/connectflo.integrations.v1.IntegrationService/ListChanges"
 	IntegrationService_GetChangeSettings_FullMethodName    = "/connectflo.integrations.v1.IntegrationService/GetChangeSettings"
 	IntegrationService_UpdateChangeSettings_FullMethodName = "/connectflo.integrations.v1.IntegrationService/UpdateChangeSettings"
+	IntegrationService_GetUsage_FullMethodName             = "/connectflo.integrations.v1.IntegrationService/GetUsage"
 )
 
 // IntegrationServiceClient is the client API for IntegrationService service.
@@ -177,6 +178,11 @@ type IntegrationServiceClient interface {
 	// connection (update_mask names which). A Service Key connection cannot receive webhooks
 	// (polling only): a secret for it is FAILED_PRECONDITION.
 	UpdateChangeSettings(ctx context.Context, in *UpdateChangeSettingsRequest, opts ...grpc.CallOption) (*ChangeSettings, error)
+	// GetUsage returns how much of HubSpot's API budget a connection uses: the 10-second and
+	// search windows in use now, the day's budget used and left with its reset time (midnight in
+	// the account's time zone), the 429s HubSpot answered, and requests per hour over the last 24
+	// hours. It sends nothing to HubSpot. The hourly figures survive a restart.
+	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*Usage, error)
 }
 
 type integrationServiceClient struct {
@@ -426,6 +432,16 @@ func (c *integrationServiceClient) UpdateChangeSettings(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *integrationServiceClient) GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*Usage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Usage)
+	err := c.cc.Invoke(ctx, IntegrationService_GetUsage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntegrationServiceServer is the server API for IntegrationService service.
 // All implementations must embed UnimplementedIntegrationServiceServer
 // for forward compatibility.
@@ -558,6 +574,11 @@ type IntegrationServiceServer interface {
 	// connection (update_mask names which). A Service Key connection cannot receive webhooks
 	// (polling only): a secret for it is FAILED_PRECONDITION.
 	UpdateChangeSettings(context.Context, *UpdateChangeSettingsRequest) (*ChangeSettings, error)
+	// GetUsage returns how much of HubSpot's API budget a connection uses: the 10-second and
+	// search windows in use now, the day's budget used and left with its reset time (midnight in
+	// the account's time zone), the 429s HubSpot answered, and requests per hour over the last 24
+	// hours. It sends nothing to HubSpot. The hourly figures survive a restart.
+	GetUsage(context.Context, *GetUsageRequest) (*Usage, error)
 	mustEmbedUnimplementedIntegrationServiceServer()
 }
 
@@ -636,6 +657,9 @@ func (UnimplementedIntegrationServiceServer) GetChangeSettings(context.Context, 
 }
 func (UnimplementedIntegrationServiceServer) UpdateChangeSettings(context.Context, *UpdateChangeSettingsRequest) (*ChangeSettings, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateChangeSettings not implemented")
+}
+func (UnimplementedIntegrationServiceServer) GetUsage(context.Context, *GetUsageRequest) (*Usage, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsage not implemented")
 }
 func (UnimplementedIntegrationServiceServer) mustEmbedUnimplementedIntegrationServiceServer() {}
 func (UnimplementedIntegrationServiceServer) testEmbeddedByValue()                            {}
@@ -1065,6 +1089,24 @@ func _IntegrationService_UpdateChangeSettings_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntegrationService_GetUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntegrationServiceServer).GetUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntegrationService_GetUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntegrationServiceServer).GetUsage(ctx, req.(*GetUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntegrationService_ServiceDesc is the grpc.ServiceDesc for IntegrationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1159,6 +1201,10 @@ var IntegrationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateChangeSettings",
 			Handler:    _IntegrationService_UpdateChangeSettings_Handler,
+		},
+		{
+			MethodName: "GetUsage",
+			Handler:    _IntegrationService_GetUsage_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
