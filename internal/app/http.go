@@ -26,13 +26,15 @@ import (
 	"github.com/connectflo/integrations/internal/rpcdecode"
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/telemetry"
+	"github.com/connectflo/integrations/internal/web"
 )
 
 // gatewayMaxResponseBytes bounds what the gateway accepts from our own gRPC server; field
 // schemas of large portals run to megabytes.
 const gatewayMaxResponseBytes = 64 << 20
 
-// newHTTPHandler serves the REST gateway under /v1/, /healthz, /metrics and /openapi.json.
+// newHTTPHandler serves the REST gateway under /v1/, /healthz, /metrics, /openapi.json and the
+// settings page at /.
 // The gateway calls the gRPC server over loopback so that REST calls pass through exactly the
 // same interceptors (auth, logging, metrics) as gRPC ones.
 func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (http.Handler, *grpc.ClientConn, error) {
@@ -82,10 +84,11 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapiv2.Spec)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// The settings page at / and its assets; any other path is an unknown route.
+	mux.Handle("/", web.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, codes.NotFound, rpcerr.ReasonNoSuchRoute,
-			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz and /metrics", r.Method, r.URL.Path))
-	})
+			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json), the settings page at /; also /healthz and /metrics", r.Method, r.URL.Path))
+	})))
 	return mux, conn, nil
 }
 
