@@ -122,10 +122,19 @@ func (b *browserRun) record(ev any) {
 	}
 }
 
+// bounded is the browser's context bounded for one step: a page that hangs fails the test,
+// it never hangs CI. (The browser's own context has run once, so a timeout on a child ends
+// only the step.)
+func (b *browserRun) bounded() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.ctx, 30*time.Second)
+}
+
 // run runs actions, failing the test with what as the step's name.
 func (b *browserRun) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := b.bounded()
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -134,8 +143,10 @@ func (b *browserRun) run(what string, actions ...chromedp.Action[chromedp.Void])
 func (b *browserRun) waitText(sel, want string) {
 	b.t.Helper()
 	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.offsetParent !== null && e.textContent.includes(%q); })()`, sel, want)
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.textContent ?? "(no such element)"`, sel)))
+	ctx, cancel := b.bounded()
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.textContent ?? "(no such element)"`, sel)))
 		b.t.Fatalf("%s never showed %q: %v; it shows %q", sel, want, err, got)
 	}
 }
@@ -143,7 +154,9 @@ func (b *browserRun) waitText(sel, want string) {
 // eval evaluates a JavaScript expression in the page.
 func eval[T any](b *browserRun, js string) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	ctx, cancel := b.bounded()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	if err != nil {
 		b.t.Fatalf("evaluate %s: %v", js, err)
 	}
@@ -159,7 +172,9 @@ func (b *browserRun) focused() string {
 // screenshot writes the page as it looks to name.png in the screenshots' folder.
 func (b *browserRun) screenshot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	ctx, cancel := b.bounded()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -302,7 +317,7 @@ func (b *browserRun) checkRequests(keys ...string) {
 
 // TestSettingsPageInChromium walks the guide in the page against the real server and the
 // sandbox, one step after another in one tab: sign-in, connect (keyboard only; a token of the
-// wrong shape, one missing scopes, then a good one), Test Connection, the field explorer, the
+// wrong shape, a revoked one, one missing scopes, then a good one), Test Connection, the field explorer, the
 // condition box, the activity log, Refresh Fields, Update Credentials (same account, then
 // another refused), Disconnect and sign-out. At the end every request the page made must be
 // a documented REST call or one of its assets, and no CSP violation nor console error occurred.
@@ -401,6 +416,16 @@ func TestSettingsPageInChromium(t *testing.T) {
 			t.Errorf("focus on %q after the error, want the token box", id)
 		}
 		b.screenshot("connect-bad-token")
+		b.keys(kb.Escape)
+	})
+
+	step("connect: a revoked token", func(t *testing.T) {
+		revoked := ts.newToken(t, sandbox.AllScopes())
+		if err := ts.sb.RevokeToken(revoked); err != nil {
+			t.Fatal(err)
+		}
+		connectWith(t, "Production HubSpot", revoked)
+		b.waitText("#connect-error", "HUBSPOT_TOKEN_INVALID")
 		b.keys(kb.Escape)
 	})
 
@@ -508,7 +533,7 @@ func TestSettingsPageInChromium(t *testing.T) {
 		b.waitText("#activity-rows", "No events.")
 	})
 
-	step("settings: refresh fields, update credentials", func(t *testing.T) {
+	step("settings: refresh fields, update credentials; a revoked token tested", func(t *testing.T) {
 		b.click("#settings-open")
 		b.run("settings open", chromedp.WaitVisible(chromedp.CSS("#settings-dialog")))
 		b.click("#refresh-fields")
@@ -530,9 +555,25 @@ func TestSettingsPageInChromium(t *testing.T) {
 		b.click("#creds-form button[type=submit]")
 		b.waitText("#settings-error", "HUBSPOT_ACCOUNT_MISMATCH")
 		b.screenshot("update-credentials-refused")
+		b.keys(kb.Escape)
+		if id := b.focused(); id != "settings-open" {
+			t.Errorf("after closing Settings the focus is on %q, want the Settings button", id)
+		}
+
+		// The token is revoked in HubSpot: Test Connection shows the ERROR badge, in words,
+		// with the reason.
+		if err := ts.sb.RevokeToken(fresh); err != nil {
+			t.Fatal(err)
+		}
+		b.click("#test-run")
+		b.waitText("#detail-title .badge", "ERROR")
+		b.waitText("#overview", "ERROR: ")
+		b.waitText("#diagnosis", "No: token accepted")
+		b.screenshot("test-connection-error")
 	})
 
 	step("disconnect, with a confirmation naming the connection", func(t *testing.T) {
+		b.click("#settings-open")
 		b.click("#disconnect-open")
 		b.waitText("#disconnect-text", "“Production HubSpot”")
 		b.screenshot("disconnect-confirm")
@@ -577,7 +618,9 @@ func TestSettingsPageInChromium(t *testing.T) {
 		}
 		// The detector works: an inline style is refused, and seen.
 		eval[bool](b, `(() => { const d = document.createElement("div"); d.setAttribute("style", "color: red"); document.body.append(d); return true; })()`)
-		if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`window.cspViolations.length > 0`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		ctx, cancel := b.bounded()
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.cspViolations.length > 0`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 			t.Errorf("an inline style caused no CSP violation: the policy is not enforced (%v)", err)
 		}
 	})
@@ -615,5 +658,43 @@ func TestSettingsPageHeaders(t *testing.T) {
 	}
 	if r := ts.do(t, "GET", "/no/such/page", "", ""); r.code != 404 || reasonOf(r.body) != "NO_SUCH_ROUTE" {
 		t.Errorf("GET /no/such/page: %d %s, want 404 NO_SUCH_ROUTE", r.code, r.raw)
+	}
+}
+
+// Without Chromium the browser tests are skipped with a message that says what to install,
+// unless BROWSER_REQUIRED=1 (CI) turns the skip into a failure. The test binary runs the
+// browser test again with an empty PATH, so that chromium cannot be found.
+func TestSettingsPageWithoutChromiumSkipsUnlessRequired(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("BROWSER_SKIP_CHILD") == "1" {
+		t.Skip("the child run of this test")
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		required string
+		wantFail bool
+		want     string
+	}{
+		{"a developer without chromium: skipped", "", false, "--- SKIP: TestSettingsPageInChromium"},
+		{"CI without chromium: failed", "1", true, "--- FAIL: TestSettingsPageInChromium"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bin, "-test.run=^TestSettingsPageInChromium$", "-test.v", "-test.count=1")
+			cmd.Env = []string{"PATH=", "BROWSER_SKIP_CHILD=1", browserRequired + "=" + tc.required}
+			out, err := cmd.CombinedOutput()
+			if failed := err != nil; failed != tc.wantFail {
+				t.Errorf("the run failed: %v, want %v\n%s", failed, tc.wantFail, out)
+			}
+			for _, want := range []string{tc.want, "chromium is not on PATH", "apt-get install chromium", browserRequired + "=1"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("the output lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }

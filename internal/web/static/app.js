@@ -340,6 +340,7 @@ async function connect(e) {
 // ---- Test Connection ----
 
 async function testConnection() {
+  selectTab("overview"); // the diagnosis is shown there, whichever tab was open
   const box = $("diagnosis");
   box.hidden = false;
   box.replaceChildren(el("p", { class: "progress", text: "Testing the connection…" }));
