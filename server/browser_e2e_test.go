@@ -371,6 +371,7 @@ func TestSettingsPageInChromium(t *testing.T) {
 	})
 
 	step("connect, keyboard only: focus trapped, Escape closes, focus restored", func(t *testing.T) {
+		const shiftTab = "shift+tab"
 		b.keys(kb.Enter) // the focused Connect button
 		b.run("the modal opens", chromedp.WaitVisible(chromedp.CSS("#connect-dialog")))
 		steps := []struct {
@@ -381,10 +382,17 @@ func TestSettingsPageInChromium(t *testing.T) {
 			{[]string{kb.Tab}, "connect-token"},
 			{[]string{kb.Tab}, ""}, // Cancel: a button without id
 			{[]string{kb.Tab}, "connect-submit"},
-			{[]string{kb.Tab}, "connect-name"}, // wraps around: the focus stays in the modal
+			{[]string{kb.Tab}, "connect-name"},     // wraps around: the focus stays in the modal
+			{[]string{shiftTab}, "connect-submit"}, // and backwards
 		}
 		for i, s := range steps {
-			b.keys(s.keys...)
+			for _, k := range s.keys {
+				if k == shiftTab {
+					b.run("Shift+Tab", chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
+				} else {
+					b.keys(k)
+				}
+			}
 			if got := b.focused(); got != s.want {
 				t.Fatalf("step %d: focus on %q, want %q", i, got, s.want)
 			}
