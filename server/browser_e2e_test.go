@@ -169,9 +169,14 @@ func (b *browserRun) focused() string {
 	return eval[string](b, `document.activeElement ? document.activeElement.id : ""`)
 }
 
-// screenshot writes the page as it looks to name.png in the screenshots' folder.
+// screenshot writes the page as it looks to name.png in the screenshots' folder, after
+// checking that no screen shows a JavaScript placeholder ("null", "undefined", "NaN") where
+// the API's data should be.
 func (b *browserRun) screenshot(name string) {
 	b.t.Helper()
+	if bad := eval[string](b, `(document.body.innerText.match(/\b(null|undefined|NaN)\b/) || [""])[0]`); bad != "" {
+		b.t.Errorf("screen %s shows %q", name, bad)
+	}
 	ctx, cancel := b.bounded()
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -569,7 +569,7 @@ function renderFields() {
   if (fieldsCache.owners?.length || fieldsCache.ownersError?.message) {
     const owners = fieldsCache.owners || [];
     $("fields-owners").append(el("h3", { text: "Owners" }),
-      fieldsCache.ownersError?.message ? el("p", { class: "error", text: fieldsCache.ownersError.message }) : null,
+      fieldsCache.ownersError?.message ? el("p", { class: "error", text: fieldsCache.ownersError.message }) : "",
       el("ul", {}, ...owners.map((o) => el("li", {
         text: `${[o.firstName, o.lastName].filter(Boolean).join(" ") || o.email} <${o.email}> (${o.id})${o.archived ? ", archived" : ""}`,
       }))));
@@ -634,7 +634,7 @@ async function evaluate(e) {
     });
     const verdict = r.result ? "true" : r.dependsOnEmpty ? "unknown (false only because fields are empty)" : "false";
     box.replaceChildren(el("p", { class: `verdict ${r.result ? "ok" : "ko"}`, text: `Result: ${verdict}` }),
-      r.dependsOnEmpty ? el("p", { text: `Empty in HubSpot: ${(r.emptyFields || []).join(", ")}` }) : null,
+      r.dependsOnEmpty ? el("p", { text: `Empty in HubSpot: ${(r.emptyFields || []).join(", ")}` }) : "",
       el("table", { class: "values" },
         el("caption", { text: `Values read (contact ${r.contactId || "?"})` }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Field" }), el("th", { scope: "col", text: "Value" }))),
