@@ -134,6 +134,22 @@ func TestDemoModeCommandsWork(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("the demo did not serve within 20 s:\n%s\n%s", stdout.String(), stderr.String())
 	}
+	// The settings page's address is the first thing printed, and it serves the page.
+	first := strings.SplitN(strings.TrimLeft(stdout.String(), "\n"), "\n", 2)[0]
+	page, ok := strings.CutPrefix(first, "Settings page: ")
+	page, _, _ = strings.Cut(page, " ")
+	if !ok || !strings.HasPrefix(page, "http://") {
+		t.Fatalf("the demo's first line is %q, want the settings page's address", first)
+	}
+	resp, err := http.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("GET %s: %d %s, want the page (200 text/html)", page, resp.StatusCode, ct)
+	}
+
 	var grpcurls, curls []string
 	for _, line := range strings.Split(stdout.String(), "\n") {
 		line = strings.TrimSpace(line)

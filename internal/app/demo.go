@@ -90,6 +90,8 @@ func printDemo(w io.Writer, d demoInfo) {
 	svc := d.grpcAddr + " connectflo.integrations.v1.IntegrationService/"
 	curl := "curl -s -H 'Authorization: Bearer " + d.key + "'"
 	api := "http://" + d.httpAddr + "/v1/workspaces/" + demoWorkspace
+	// The page's address comes first: it is what a newcomer opens.
+	fmt.Fprintf(w, "\nSettings page: http://%s/  (sign in with workspace %q and the API key below)\n", d.httpAddr, demoWorkspace)
 	fmt.Fprintf(w, `
 ConnectFlo Integrations — demo mode
   HubSpot is the built-in sandbox at %s (hub id %d, %s, sample contacts, companies and deals).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -29,13 +30,15 @@ import (
 	"github.com/connectflo/integrations/internal/rpcerr"
 	"github.com/connectflo/integrations/internal/service"
 	"github.com/connectflo/integrations/internal/telemetry"
+	"github.com/connectflo/integrations/internal/web"
 )
 
 // gatewayMaxResponseBytes bounds what the gateway accepts from our own gRPC server; field
 // schemas of large portals run to megabytes.
 const gatewayMaxResponseBytes = 64 << 20
 
-// newHTTPHandler serves the REST gateway under /v1/, /healthz, /metrics and /openapi.json.
+// newHTTPHandler serves the REST gateway under /v1/, /healthz, /metrics, /openapi.json and the
+// settings page at /.
 // The gateway calls the gRPC server over loopback so that REST calls pass through exactly the
 // same interceptors (auth, logging, metrics) as gRPC ones.
 func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (http.Handler, *grpc.ClientConn, error) {
@@ -88,11 +91,35 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapiv2.Spec)
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	noRoute := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, codes.NotFound, rpcerr.ReasonNoSuchRoute,
-			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json); also /healthz, /metrics and POST /webhooks/hubspot", r.Method, r.URL.Path))
+			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json), the settings page at /; also /healthz, /metrics and POST /webhooks/hubspot", r.Method, r.URL.Path))
 	})
-	return mux, conn, nil
+	// The settings page at / and its assets; any other path is an unknown route.
+	mux.Handle("/", web.Handler(noRoute))
+	// ServeMux would redirect a path with "..", "." or "//" segments to its clean form, which
+	// for "/v1/.." is the settings page: an API caller would get HTML. Such a path is no
+	// route, answered as one, without a redirect.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCleanPath(r.URL.Path) {
+			noRoute.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), conn, nil
+}
+
+// isCleanPath reports whether ServeMux would serve p as it is, rather than redirect it to a
+// cleaned path: no empty, "." or ".." segments (a trailing slash is kept).
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return true // not a path ServeMux cleans (for example "*" of OPTIONS)
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // flushOpenWatch answers 200 at once to a WatchChanges the server accepted (it sends

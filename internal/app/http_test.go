@@ -49,3 +49,30 @@ func TestGatewayErrorHandlerStatuses(t *testing.T) {
 		})
 	}
 }
+
+// A path that ServeMux would redirect to its clean form is answered as no route instead:
+// "/v1/.." must not lead an API caller to the settings page at "/".
+func TestIsCleanPath(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/", true},
+		{"/app.js", true},
+		{"/v1/workspaces/acme/connections", true},
+		{"/v1/workspaces/acme/connections/", true},
+		{"/v1/workspaces/acme/connections/x:test", true},
+		{"*", true},
+		{"/v1/..", false},
+		{"/v1/../", false},
+		{"/v1/workspaces/acme/connections/..", false},
+		{"/v1/./workspaces", false},
+		{"//", false},
+		{"/v1//workspaces", false},
+	}
+	for _, tc := range tests {
+		if got := isCleanPath(tc.path); got != tc.want {
+			t.Errorf("isCleanPath(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
