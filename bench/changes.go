@@ -400,8 +400,10 @@ func changesLatency(ctx context.Context, log io.Writer, bin string, cfg changesC
 	w.mu.Unlock()
 	polled := pTo.Sub(pFrom)
 	list := listings(counters)
-	searchPeak := sandbox.MaxInWindow(counters.SearchReceiptTimes[h.acct.HubID], time.Second)
-	fmt.Fprintf(log, "changes: webhooks %d/%d arrived %v p50/p99 %s; polling %d/%d arrived %v p50/p99 %s; upserts %.0f/s without polling, %.0f/s with; 429s %v; %d searches while polling (%v), peak %d per second; %d listings; %d changes on the stream %s; upsert failures %d\n",
+	// The busiest ten seconds rather than the busiest second: searches a second apart at
+	// the sender may arrive a little less than a second apart.
+	searchPeak := sandbox.MaxInWindow(counters.SearchReceiptTimes[h.acct.HubID], 10*time.Second)
+	fmt.Fprintf(log, "changes: webhooks %d/%d arrived %v p50/p99 %s; polling %d/%d arrived %v p50/p99 %s; upserts %.0f/s without polling, %.0f/s with; 429s %v; %d searches while polling (%v), at most %d in 10 s; %d listings; %d changes on the stream %s; upsert failures %d\n",
 		len(wLat), len(wEdits), wSrc, percentiles(wLat), len(pLat), len(pEdits), pSrc, percentiles(pLat), rateWithout, rateWith,
 		counters.RateLimited, searches, polled.Round(time.Second), searchPeak, list, detected, bySource, load.failed.Load())
 	if err, ok := load.first.Load().(error); ok {
@@ -415,12 +417,13 @@ func changesLatency(ctx context.Context, log io.Writer, bin string, cfg changesC
 			percentiles(pLat), fmt.Sprintf("p99 ≤ %v", interval+5*time.Second)},
 		{group, "429s seen by the sandbox / failed upserts (whole run)", fmt.Sprintf("%d / %d", limited, load.failed.Load()), "0 / 0"},
 		{group, "upserts per second while polling / without polling", fmt.Sprintf("%.2f (%.0f/s vs %.0f/s)", rateWith/max(rateWithout, 1e-9), rateWith, rateWithout), "≥ 0.90"},
-		{group, fmt.Sprintf("polling's share of the 10 s window: listings / window budget over %v", polled.Round(time.Second)),
+		{group, fmt.Sprintf("polling's share of the 10 s window: its requests in it (archived listings, every 5th poll of a type) / the window's budget over %v", polled.Round(time.Second)),
 			fmt.Sprintf("%.3f (%d / %.0f)", float64(list)/windowBudget, list, windowBudget), "≤ 0.10"},
 		{group, "polling: search requests per 1,000 changes detected by polling (the upserts' own changes included)",
 			fmt.Sprintf("%.1f (%d searches, %d changes)", float64(searches)*1000/float64(max(byPoll, 1)), searches, byPoll), "—"},
-		{group, "polling's searches per second / HubSpot's 5 per second (mean; peak in any second)",
-			fmt.Sprintf("%.3f (%.2f/s; peak %d)", float64(searches)/polled.Seconds()/5, float64(searches)/polled.Seconds(), searchPeak), "≤ 0.20 (--poll-search-share 1)"},
+		{group, "polling's searches per second / HubSpot's 5 per second: mean; busiest 10 s",
+			fmt.Sprintf("%.3f (%.2f/s); %.2f (%d in 10 s)", float64(searches)/polled.Seconds()/5, float64(searches)/polled.Seconds(), float64(searchPeak)/10/5, searchPeak),
+			"≤ 0.20 (--poll-search-share 1)"},
 	}, nil
 }
 
@@ -560,7 +563,8 @@ func changesCorrectness(ctx context.Context, log io.Writer, bin string, cfg chan
 	group := "changes: correctness (polling every 10 s with all 5 searches per second)"
 	return []row{
 		{group, fmt.Sprintf("%s contacts bulk-edited with one timestamp: distinct contacts arrived / edited; repeats", thousands(res.Edited)),
-			fmt.Sprintf("%d / %d; %d repeats (in %v)", distinct, res.Edited, seen-distinct, took.Round(time.Second)), fmt.Sprintf("%d / %d; 0", res.Edited, res.Edited)},
+			fmt.Sprintf("%s / %s; %d repeats (all in %v)", thousands(distinct), thousands(res.Edited), seen-distinct, took.Round(time.Second)),
+			fmt.Sprintf("%s / %s; 0", thousands(res.Edited), thousands(res.Edited))},
 		{group, "bulk edit: search requests per 1,000 changes detected, until all arrived (the next poll, reading it again within its overlap, apart)",
 			fmt.Sprintf("%.1f (%d searches; %d more)", float64(searches)*1000/float64(max(distinct, 1)), searches, again), "≤ 10"},
 		{group, fmt.Sprintf("%d edits with 20%% of webhooks dropped (%d dropped): arrived / expected, by source", len(dEdits), wc.EventsDropped),
