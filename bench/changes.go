@@ -52,7 +52,7 @@ const benchSecret = "bench-webhook-client-secret"
 
 // feedWatch reads a connection's WatchChanges stream in the background and notes when each
 // change arrived, keyed by the raw firstname it carries (the edits below give every edit a
-// value of its own), and every record id of changes of a given firstname.
+// value of its own), and per record id how many changes carried the bulk edit's firstname.
 type feedWatch struct {
 	mu      sync.Mutex
 	arrived map[string]arrival // firstname → first arrival
