@@ -38,6 +38,8 @@ type benchEnv struct {
 	once   sync.Once
 	bin    string
 	binErr error
+	// changes sizes the changes group.
+	changes changesConfig
 }
 
 // serverBinary builds the service once per run, for groups that run it as its own process.
@@ -58,7 +60,11 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
-	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline, hardening)")
+	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline, hardening, changes)")
+	var cc changesConfig
+	fs.IntVar(&cc.pollIntervals, "changes-poll-intervals", 2, "changes: poll intervals (60 s each) the polling edits span")
+	fs.IntVar(&cc.bulk, "changes-bulk", 25000, "changes: contacts bulk-edited with one timestamp")
+	fs.IntVar(&cc.dropped, "changes-dropped", 200, "changes: edits made while 20% of webhooks are dropped")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -81,13 +87,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"upserts", benchUpserts},
 		{"timeline", benchTimeline},
 		{"hardening", benchHardening},
+		{"changes", benchChanges},
 	}
 	dir, err := os.MkdirTemp("", "bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	env := &benchEnv{log: stderr, dir: dir}
+	if cc.pollIntervals < 1 || cc.bulk < 1 || cc.dropped < 1 {
+		return fmt.Errorf("the changes flags must be positive")
+	}
+	env := &benchEnv{log: stderr, dir: dir, changes: cc}
 	var rows []row
 	for _, b := range all {
 		if *only != "" && b.name != *only {
