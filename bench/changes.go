@@ -363,10 +363,9 @@ func changesLatency(ctx context.Context, log io.Writer, bin string, cfg changesC
 	rateWithout := load.rate(wFrom, wTo)
 
 	// Polling: webhooks off; edits every 2 s over cfg.pollIntervals intervals, from one
-	// interval after the baseline poll (when the first real poll may come: the service
-	// counts the baseline, which reads nothing, as an idle poll and so waits two intervals
-	// after it; either way every later edit is made in steady state, a poll after each
-	// interval) until 5 s before the poll that ends the last interval.
+	// interval after the baseline poll (when the first real poll comes; every later edit is
+	// made in steady state, a poll after each interval) until 5 s before the poll that ends
+	// the last interval.
 	if err := subscribe(h, srv, false); err != nil {
 		return nil, err
 	}

@@ -280,9 +280,12 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 			interval = d
 		}
 	}
-	found, err := s.pollConn(ctx, c, name, st)
+	found, sent, err := s.pollConn(ctx, c, name, st)
 	switch {
-	case err == nil && found > 0:
+	case err == nil && (found > 0 || !sent):
+		// A change, or a baseline (no request sent: nothing could be found yet), polls again
+		// after one interval; counting the baseline as idle would put the first real poll of a
+		// new connection two intervals away.
 		st.backoff = 1
 	case errors.Is(err, hubspot.ErrShareExhausted):
 		st.backoff = MaxBackoff
@@ -304,7 +307,7 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 	s.mu.Unlock()
 }
 
-func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname.Connection, st *connState) (int, error) {
+func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname.Connection, st *connState) (found int, sent bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/2)
 	defer cancel()
 	// The client is opened at the first request: a baseline poll sends none, so a server
@@ -321,14 +324,14 @@ func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname
 		s.mu.Unlock()
 		return client, share, nil
 	}}
-	var err error
 	var watch map[string][]string
 	if s.deps.Watch != nil {
 		if watch, err = s.deps.Watch(ctx, c); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	}
-	return s.poller.Poll(hubspot.WithCaller(ctx, "poller"), name, src, watch)
+	found, err = s.poller.Poll(hubspot.WithCaller(ctx, "poller"), name, src, watch)
+	return found, src.client != nil, err
 }
 
 // lazySource opens its client on first use, and sends every request within the budget

@@ -85,12 +85,13 @@ func TestServiceBacksOffWhenIdle(t *testing.T) {
 		polled   bool
 		nextPoll time.Duration // since start
 	}{
-		{"the baseline: no request, a cursor", 0, false, false, 2 * interval},
-		{"not due yet", interval, false, false, 2 * interval},
-		{"idle again: four intervals", 2 * interval, false, true, 6 * interval},
-		{"idle at most four intervals", 6 * interval, false, true, 10 * interval},
-		{"a change brings the interval back", 10 * interval, true, true, 11 * interval},
-		{"idle: two intervals", 11 * interval, false, true, 13 * interval},
+		{"the baseline: no request, a cursor, the next poll one interval later", 0, false, false, interval},
+		{"not due yet", interval / 2, false, false, interval},
+		{"idle: two intervals", interval, false, true, 3 * interval},
+		{"idle again: four intervals", 3 * interval, false, true, 7 * interval},
+		{"idle at most four intervals", 7 * interval, false, true, 11 * interval},
+		{"a change brings the interval back", 11 * interval, true, true, 12 * interval},
+		{"idle: two intervals again", 12 * interval, false, true, 14 * interval},
 	}
 	everPolled := false
 	for _, st := range steps {
