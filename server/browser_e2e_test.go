@@ -26,6 +26,7 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/web"
 )
@@ -70,6 +71,8 @@ type browserRun struct {
 	mu       sync.Mutex
 	requests []pageRequest
 	console  []string // console errors and warnings, and browser log entries
+	urls     map[network.RequestID]string
+	canceled chan string // the URLs of requests the page aborted (AbortController), as they end
 }
 
 type pageRequest struct {
@@ -81,7 +84,7 @@ type pageRequest struct {
 func newBrowser(t *testing.T, base string) *browserRun {
 	t.Helper()
 	exe := findChromium(t)
-	b := &browserRun{t: t, base: base, shot: t.TempDir()}
+	b := &browserRun{t: t, base: base, shot: t.TempDir(), urls: map[network.RequestID]string{}, canceled: make(chan string, 64)}
 	if os.Getenv(updateScreenshots) == "1" {
 		b.shot = filepath.Join("..", "docs", "screenshots")
 	}
@@ -110,6 +113,14 @@ func (b *browserRun) record(ev any) {
 	switch e := ev.(type) {
 	case *network.EventRequestWillBeSent:
 		b.requests = append(b.requests, pageRequest{method: e.Request.Method, url: e.Request.URL, headers: e.Request.Headers})
+		b.urls[e.RequestID] = e.Request.URL
+	case *network.EventLoadingFailed:
+		if e.Canceled {
+			select {
+			case b.canceled <- b.urls[e.RequestID]:
+			default: // no step is waiting for so many: drop it
+			}
+		}
 	case *runtime.EventConsoleAPICalled:
 		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
 			b.console = append(b.console, fmt.Sprintf("console.%s %d args", e.Type, len(e.Args)))
@@ -186,6 +197,22 @@ func (b *browserRun) screenshot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(b.shot, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// waitCanceled waits until the page aborts a request whose URL contains part.
+func (b *browserRun) waitCanceled(part string) {
+	b.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case u := <-b.canceled:
+			if strings.Contains(u, part) {
+				return
+			}
+		case <-timeout:
+			b.t.Fatalf("the page never aborted its request to %s", part)
+		}
 	}
 }
 
@@ -600,6 +627,17 @@ func TestSettingsPageInChromium(t *testing.T) {
 			t.Error("the page shows the webhook secret")
 		}
 		target := eval[string](b, `document.getElementById("webhook-url").value`)
+		if want := base + changes.WebhookPath; target != want {
+			t.Errorf("the webhook URL shown is %q, want %q", target, want)
+		}
+		// The poll interval: the API's bounds, shown from its refusal, then a new interval.
+		b.typeInto("#poll-seconds", "5")
+		b.click("#poll-form button[type=submit]")
+		b.waitText("#settings-error", "poll_interval")
+		b.typeInto("#poll-seconds", "120")
+		b.click("#poll-form button[type=submit]")
+		b.waitText("#settings-progress", "Poll interval saved: every 120 seconds")
+		b.waitText("#webhook-facts", "120 seconds")
 		b.screenshot("settings-webhooks")
 		b.keys(kb.Escape)
 
@@ -632,7 +670,8 @@ func TestSettingsPageInChromium(t *testing.T) {
 		b.waitText(row, "firstname = Amazing Grace")
 		b.waitText(row, "written in HubSpot")
 		b.screenshot("changes")
-		b.click("#tab-overview") // leaving the view ends the stream
+		b.click("#tab-overview")
+		b.waitCanceled("/changes:watch") // leaving the view ends the stream
 	})
 
 	step("changes: a Service Key connection refuses a webhook secret, with the reason", func(t *testing.T) {

@@ -714,8 +714,11 @@ const CHANGES_PAGES = 10;
 const CHANGES_PAGE_SIZE = 100;
 // The stream is reopened from the last cursor after it ends (a server restart, a proxy that
 // cuts idle connections), waiting 1, 2, 4 … up to 30 seconds, at most RECONNECTS times in a
-// row without a change received.
+// row; a stream that delivered a change or stayed open STREAM_HEALTHY_MS starts the count
+// again, so a quiet stream cut now and then by a proxy is reopened for as long as the view is
+// shown, while a server that keeps refusing is given up on.
 const RECONNECTS = 8;
+const STREAM_HEALTHY_MS = 10000;
 
 let changesWatch = null; // the AbortController of the Changes view's requests
 const changeRows = new Map(); // change id → its row
@@ -803,6 +806,7 @@ async function watchChanges(conn, cursor, ctl) {
   let failures = 0;
   while (!ctl.signal.aborted) {
     $("changes-state").textContent = "Live: new changes made in HubSpot appear here as they are detected.";
+    const opened = Date.now();
     try {
       const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
       const res = await fetch(`/v1/${conn}/changes:watch${q}`, {
@@ -837,6 +841,7 @@ async function watchChanges(conn, cursor, ctl) {
         return;
       }
     }
+    if (Date.now() - opened >= STREAM_HEALTHY_MS) failures = 0;
     if (++failures > RECONNECTS) {
       $("changes-state").textContent = "The live stream ended and could not be reopened: open the Changes tab again to retry.";
       return;
