@@ -22,9 +22,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/web"
 )
@@ -69,6 +71,8 @@ type browserRun struct {
 	mu       sync.Mutex
 	requests []pageRequest
 	console  []string // console errors and warnings, and browser log entries
+	urls     map[network.RequestID]string
+	canceled chan string // the URLs of requests the page aborted (AbortController), as they end
 }
 
 type pageRequest struct {
@@ -80,7 +84,7 @@ type pageRequest struct {
 func newBrowser(t *testing.T, base string) *browserRun {
 	t.Helper()
 	exe := findChromium(t)
-	b := &browserRun{t: t, base: base, shot: t.TempDir()}
+	b := &browserRun{t: t, base: base, shot: t.TempDir(), urls: map[network.RequestID]string{}, canceled: make(chan string, 64)}
 	if os.Getenv(updateScreenshots) == "1" {
 		b.shot = filepath.Join("..", "docs", "screenshots")
 	}
@@ -109,6 +113,14 @@ func (b *browserRun) record(ev any) {
 	switch e := ev.(type) {
 	case *network.EventRequestWillBeSent:
 		b.requests = append(b.requests, pageRequest{method: e.Request.Method, url: e.Request.URL, headers: e.Request.Headers})
+		b.urls[e.RequestID] = e.Request.URL
+	case *network.EventLoadingFailed:
+		if e.Canceled {
+			select {
+			case b.canceled <- b.urls[e.RequestID]:
+			default: // no step is waiting for so many: drop it
+			}
+		}
 	case *runtime.EventConsoleAPICalled:
 		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
 			b.console = append(b.console, fmt.Sprintf("console.%s %d args", e.Type, len(e.Args)))
@@ -185,6 +197,22 @@ func (b *browserRun) screenshot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(b.shot, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// waitCanceled waits until the page aborts a request whose URL contains part.
+func (b *browserRun) waitCanceled(part string) {
+	b.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case u := <-b.canceled:
+			if strings.Contains(u, part) {
+				return
+			}
+		case <-timeout:
+			b.t.Fatalf("the page never aborted its request to %s", part)
+		}
 	}
 }
 
@@ -546,9 +574,138 @@ func TestSettingsPageInChromium(t *testing.T) {
 		b.waitText("#activity-rows", "No events.")
 	})
 
+	step("API usage: the page shows GetUsage's figures", func(t *testing.T) {
+		conn := connectionName(t, ts, key)
+		b.click("#tab-usage")
+		b.waitText("#usage-facts", "Requests in 24 hours")
+		// The server keeps calling HubSpot on its own (polling), so the page is compared with
+		// GetUsage when a call before the page's reload and one after it agree.
+		var want, got usageView
+		for attempt := 0; attempt < 5; attempt++ {
+			want = usageFromAPI(t, ts, key, conn)
+			eval[bool](b, `(() => { document.getElementById("usage-facts").replaceChildren(); return true; })()`)
+			b.click("#usage-reload")
+			b.waitText("#usage-facts", "Requests in 24 hours")
+			got = eval[usageView](b, `({
+				figures: Object.fromEntries([...document.querySelectorAll("#usage-facts [data-figure]")]
+					.filter((e) => !e.dataset.figure.endsWith("-in-window"))
+					.map((e) => [e.dataset.figure, e.dataset.figure === "daily-reset" ? e.getAttribute("datetime") : e.textContent])),
+				hours: [...document.querySelectorAll("#usage-rows tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+			})`)
+			if cmp.Equal(want, usageFromAPI(t, ts, key, conn)) {
+				break
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("the usage view differs from GetUsage (-GetUsage +page):\n%s", diff)
+		}
+		if got.Figures["requests-24h"] == "0" {
+			t.Errorf("the usage view counts no request, after Connect and field discovery: %v", got.Figures)
+		}
+		bars := eval[int](b, `document.querySelectorAll("#usage-chart svg rect.bar").length`)
+		label := eval[string](b, `document.querySelector("#usage-chart svg").getAttribute("aria-label")`)
+		if bars != 24 || !strings.Contains(label, got.Figures["requests-24h"]+" in all") {
+			t.Errorf("the chart has %d bars, labelled %q; want 24, with the day's %s requests in words", bars, label, got.Figures["requests-24h"])
+		}
+		b.screenshot("usage")
+	})
+
+	step("changes: a webhook secret set in Settings, then a change made in HubSpot shows up live", func(t *testing.T) {
+		const secret = "the-browser-apps-client-secret"
+		b.click("#settings-open")
+		b.run("settings open", chromedp.WaitVisible(chromedp.CSS("#settings-dialog")))
+		b.waitText("#webhook-facts", "not set")
+		b.waitText("#webhook-facts", "seconds")
+		b.typeInto("#webhook-secret", secret)
+		b.click("#webhook-form button[type=submit]")
+		b.waitText("#settings-progress", "Client secret saved")
+		b.waitText("#webhook-facts", "set (never shown)")
+		if v := eval[string](b, `document.getElementById("webhook-secret").value`); v != "" {
+			t.Errorf("the secret box still holds %q; a secret is never kept", v)
+		}
+		if strings.Contains(eval[string](b, `document.body.innerText`), secret) {
+			t.Error("the page shows the webhook secret")
+		}
+		target := eval[string](b, `document.getElementById("webhook-url").value`)
+		if want := base + changes.WebhookPath; target != want {
+			t.Errorf("the webhook URL shown is %q, want %q", target, want)
+		}
+		// The poll interval: the API's bounds, shown from its refusal, then a new interval.
+		b.typeInto("#poll-seconds", "5")
+		b.click("#poll-form button[type=submit]")
+		b.waitText("#settings-error", "poll_interval")
+		b.typeInto("#poll-seconds", "120")
+		b.click("#poll-form button[type=submit]")
+		b.waitText("#settings-progress", "Poll interval saved: every 120 seconds")
+		b.waitText("#webhook-facts", "120 seconds")
+		b.screenshot("settings-webhooks")
+		b.keys(kb.Escape)
+
+		// HubSpot's app sends its webhooks to the URL the page shows, signed with the secret.
+		var appID int64
+		for _, tok := range ts.sb.Tokens(ts.acct.HubID) {
+			if tok.Token == ts.token {
+				appID = tok.AppID
+			}
+		}
+		if _, err := ts.sb.SetWebhooks(sandbox.WebhookConfig{AppID: appID, TargetURL: target, ClientSecret: secret,
+			Subscriptions: []sandbox.WebhookSubscription{{SubscriptionType: "contact." + sandbox.ChangePropertyChange, PropertyName: "firstname"}}}); err != nil {
+			t.Fatalf("subscribing the app to %s: %v", target, err)
+		}
+		defer func() {
+			if _, err := ts.sb.SetWebhooks(sandbox.WebhookConfig{AppID: appID}); err != nil {
+				t.Error(err)
+			}
+		}()
+		b.click("#tab-changes")
+		b.waitText("#changes-state", "Live:")
+		id, err := ts.sb.CreateRecord(ts.acct.HubID, "contacts", map[string]string{"email": "grace.live@example.com", "firstname": "Grace"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.sb.EditRecord(ts.acct.HubID, "contacts", id, map[string]string{"firstname": "Amazing Grace"}); err != nil {
+			t.Fatal(err)
+		}
+		const row = `#changes-list li[data-source="webhook"]`
+		b.waitText(row, "firstname = Amazing Grace")
+		b.waitText(row, "written in HubSpot")
+		b.screenshot("changes")
+		b.click("#tab-overview")
+		b.waitCanceled("/changes:watch") // leaving the view ends the stream
+	})
+
+	step("changes: a Service Key connection refuses a webhook secret, with the reason", func(t *testing.T) {
+		sk, err := ts.sb.CreateToken(sandbox.Token{HubID: ts.acct.HubID, Kind: sandbox.KindServiceKey, Scopes: sandbox.AllScopes()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := ts.do(t, "POST", "/v1/workspaces/acme/connections", key,
+			fmt.Sprintf(`{"displayName":"Service Key HubSpot","connectionId":"browser-sk","accessToken":%q,"requestId":"browser-sk"}`, sk.Token))
+		if r.code != 200 {
+			t.Fatalf("connect a Service Key: %d %s", r.code, r.raw)
+		}
+		b.run("reload the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#connections")))
+		b.click(`#connections li button[aria-label="Open Service Key HubSpot"]`)
+		b.click("#settings-open")
+		b.waitText("#webhook-unavailable", "Service Key")
+		b.waitText("#webhook-facts", "seconds")
+		b.typeInto("#webhook-secret", "a-secret-of-the-app")
+		b.click("#webhook-form button[type=submit]")
+		b.waitText("#settings-error", "WEBHOOKS_UNSUPPORTED")
+		b.screenshot("settings-webhooks-service-key")
+		b.keys(kb.Escape)
+		if r := ts.do(t, "DELETE", "/v1/workspaces/acme/connections/browser-sk?requestId=browser-sk-delete", key, ""); r.code != 200 {
+			t.Fatalf("disconnect the Service Key: %d %s", r.code, r.raw)
+		}
+		b.run("reload the page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#connections")))
+		b.click(`#connections li button[aria-label="Open Production HubSpot"]`)
+		b.waitText("#overview", "Token age")
+	})
+
 	step("settings: refresh fields, update credentials; a revoked token tested", func(t *testing.T) {
 		b.click("#settings-open")
 		b.run("settings open", chromedp.WaitVisible(chromedp.CSS("#settings-dialog")))
+		b.waitText("#webhook-facts", "seconds")
 		b.click("#refresh-fields")
 		b.waitText("#settings-progress", "Fields refreshed: ")
 		b.screenshot("settings")
@@ -587,6 +744,7 @@ func TestSettingsPageInChromium(t *testing.T) {
 
 	step("disconnect, with a confirmation naming the connection", func(t *testing.T) {
 		b.click("#settings-open")
+		b.waitText("#webhook-facts", "seconds") // loaded: nothing moves any more
 		b.click("#disconnect-open")
 		b.waitText("#disconnect-text", "“Production HubSpot”")
 		b.screenshot("disconnect-confirm")
@@ -637,6 +795,63 @@ func TestSettingsPageInChromium(t *testing.T) {
 			t.Errorf("an inline style caused no CSP violation: the policy is not enforced (%v)", err)
 		}
 	})
+}
+
+// usageView is the usage view's figures: each by its name (the windows' in-use counts left
+// out: they change by the second), and the hourly table's rows of standard, search and
+// rate-limited requests.
+type usageView struct {
+	Figures map[string]string `json:"figures"`
+	Hours   [][]string        `json:"hours"`
+}
+
+// usageFromAPI is GetUsage's answer over REST as the usage view should show it.
+func usageFromAPI(t *testing.T, ts *testServer, key, conn string) usageView {
+	t.Helper()
+	r := ts.do(t, "GET", "/v1/"+conn+"/usage", key, "")
+	if r.code != 200 {
+		t.Fatalf("GetUsage: %d %s", r.code, r.raw)
+	}
+	var u struct {
+		StandardWindow struct{ Budget int } `json:"standardWindow"`
+		SearchWindow   struct{ Budget int } `json:"searchWindow"`
+		Daily          struct {
+			Used, Limit, ResetTime string
+			Remaining              *string
+		}
+		RateLimitedTotal string `json:"rateLimitedTotal"`
+		RateLimited24h   string `json:"rateLimited24h"`
+		Requests24h      string `json:"requests24h"`
+		Hours            []struct{ StandardRequests, SearchRequests, RateLimited string }
+	}
+	if err := json.Unmarshal([]byte(r.raw), &u); err != nil {
+		t.Fatalf("GetUsage: %v in %s", err, r.raw)
+	}
+	n := func(s string) string { // proto3 JSON leaves zeros out and writes int64 as strings
+		if s == "" {
+			return "0"
+		}
+		return s
+	}
+	v := usageView{Figures: map[string]string{
+		"standard-budget":    fmt.Sprint(u.StandardWindow.Budget),
+		"search-budget":      fmt.Sprint(u.SearchWindow.Budget),
+		"daily-used":         n(u.Daily.Used),
+		"daily-reset":        u.Daily.ResetTime,
+		"rate-limited-total": n(u.RateLimitedTotal),
+		"rate-limited-24h":   n(u.RateLimited24h),
+		"requests-24h":       n(u.Requests24h),
+	}}
+	if n(u.Daily.Limit) != "0" {
+		v.Figures["daily-limit"] = u.Daily.Limit
+	}
+	if u.Daily.Remaining != nil {
+		v.Figures["daily-remaining"] = *u.Daily.Remaining
+	}
+	for _, h := range u.Hours {
+		v.Hours = append(v.Hours, []string{n(h.StandardRequests), n(h.SearchRequests), n(h.RateLimited)})
+	}
+	return v
 }
 
 // connectionName is the name of the workspace's only connection.

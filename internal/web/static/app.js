@@ -49,9 +49,12 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
-  const s = session();
-  const headers = { Authorization: `Bearer ${s?.key ?? ""}` };
+function authHeaders() {
+  return { Authorization: `Bearer ${session()?.key ?? ""}` };
+}
+
+async function api(method, path, body, signal) {
+  const headers = authHeaders();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(`/v1/${path}`, {
     method,
@@ -59,6 +62,7 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: "no-store",
     credentials: "omit",
+    signal,
   });
   const text = await res.text();
   let json = null;
@@ -226,6 +230,7 @@ async function signIn(e) {
 }
 
 function signOut() {
+  stopChanges();
   sessionStorage.removeItem(SESSION);
   connections = [];
   current = null;
@@ -274,6 +279,7 @@ function renderConnections() {
 }
 
 function openDetail(c) {
+  stopChanges();
   current = c;
   $("detail-title").replaceChildren(c.displayName, " ", badge(c.status));
   renderOverview();
@@ -457,6 +463,7 @@ async function disconnect() {
     errorBox($("disconnect-error"), err);
     return;
   }
+  stopChanges();
   const gone = current;
   connections = connections.filter((c) => c.name !== gone.name);
   current = null;
@@ -472,7 +479,7 @@ async function disconnect() {
 
 // ---- tabs ----
 
-const TABS = ["overview", "fields", "conditions", "activity"];
+const TABS = ["overview", "fields", "conditions", "activity", "changes", "usage"];
 
 function selectTab(name) {
   for (const t of TABS) {
@@ -483,6 +490,9 @@ function selectTab(name) {
   }
   if (name === "fields") loadFields();
   if (name === "activity") loadActivity(true);
+  if (name === "changes") loadChanges();
+  else stopChanges(); // the stream runs only while its view is shown
+  if (name === "usage") loadUsage();
 }
 
 for (const t of TABS) {
@@ -683,6 +693,338 @@ async function loadActivity(first) {
   }
 }
 
+// ---- Changes: the recent stored changes, then the live stream ----
+
+const CHANGE_KIND = {
+  CHANGE_KIND_CREATED: "Created",
+  CHANGE_KIND_UPDATED: "Updated",
+  CHANGE_KIND_DELETED: "Deleted",
+  CHANGE_KIND_MERGED: "Merged",
+  CHANGE_KIND_RESTORED: "Restored",
+  CHANGE_KIND_ASSOCIATION_ADDED: "Association added",
+  CHANGE_KIND_ASSOCIATION_REMOVED: "Association removed",
+};
+const CHANGE_SOURCE = { CHANGE_SOURCE_WEBHOOK: "webhook", CHANGE_SOURCE_POLL: "poll" };
+
+// CHANGES_SHOWN bounds the list: older rows are dropped as new changes arrive.
+const CHANGES_SHOWN = 200;
+// CHANGES_PAGES bounds the pages of stored changes read before the stream opens; the stream
+// then sends whatever follows the last cursor read.
+const CHANGES_PAGES = 10;
+const CHANGES_PAGE_SIZE = 100;
+// The stream is reopened from the last cursor after it ends (a server restart, a proxy that
+// cuts idle connections), waiting 1, 2, 4 … up to 30 seconds, at most RECONNECTS times in a
+// row; a stream that delivered a change or stayed open STREAM_HEALTHY_MS starts the count
+// again, so a quiet stream cut now and then by a proxy is reopened for as long as the view is
+// shown, while a server that keeps refusing is given up on.
+const RECONNECTS = 8;
+const STREAM_HEALTHY_MS = 10000;
+
+let changesWatch = null; // the AbortController of the Changes view's requests
+const changeRows = new Map(); // change id → its row
+
+function stopChanges() {
+  changesWatch?.abort();
+  changesWatch = null;
+}
+
+function fieldText(v) {
+  if (!v) return "(empty)";
+  if (v.stringListValue) return (v.stringListValue.values || []).join("; ");
+  return v.raw ?? v.stringValue ?? String(v.numberValue ?? v.boolValue ?? v.timestampValue ?? "(empty)");
+}
+
+function addChange(c) {
+  const kind = CHANGE_KIND[c.kind] || c.kind;
+  const fields = Object.entries(c.fields || {});
+  const row = el("li", { "data-change": c.id, "data-source": CHANGE_SOURCE[c.source] || "" },
+    el("p", {}, el("strong", { text: kind }), ` ${c.objectType} `,
+      el("span", { class: "record", text: c.recordDisplayName || `#${c.recordId}` }), ` (${c.recordId})`),
+    fields.length ? el("ul", { class: "changed-fields", "aria-label": "Fields changed, with their new values" },
+      ...fields.map(([k, v]) => el("li", {}, el("code", { text: k }), ` = ${fieldText(v)}`))) : null,
+    c.mergedRecordIds?.length ? el("p", { text: `Merged: ${c.mergedRecordIds.join(", ")}` }) : null,
+    c.associatedRecordId ? el("p", { text: `With ${c.associatedObjectType} ${c.associatedRecordId}` }) : null,
+    el("p", { class: "muted" }, `Changed in HubSpot ${when(c.occurTime)}, detected ${when(c.detectTime)} by ${CHANGE_SOURCE[c.source] || "?"}`,
+      c.selfWritten ? "; written by this service" : "; written in HubSpot"));
+  const old = changeRows.get(c.id);
+  if (old?.isConnected) {
+    old.replaceWith(row); // the same change, completed in place by a late property event
+  } else {
+    $("changes-list").prepend(row);
+  }
+  changeRows.set(c.id, row);
+  const list = $("changes-list");
+  while (list.children.length > CHANGES_SHOWN) {
+    changeRows.delete(list.lastElementChild.dataset.change);
+    list.lastElementChild.remove();
+  }
+}
+
+async function loadChanges() {
+  stopChanges();
+  const ctl = new AbortController();
+  changesWatch = ctl;
+  const conn = current.name;
+  $("changes-list").replaceChildren();
+  changeRows.clear();
+  $("changes-error").replaceChildren();
+  $("changes-state").textContent = "Loading recent changes…";
+  let cursor = "";
+  try {
+    for (let page = 0; page < CHANGES_PAGES; page++) {
+      const q = new URLSearchParams({ pageSize: String(CHANGES_PAGE_SIZE) });
+      if (cursor) q.set("cursor", cursor);
+      const r = await api("GET", `${conn}/changes?${q}`, undefined, ctl.signal);
+      for (const c of r.changes || []) addChange(c);
+      cursor = r.nextCursor || cursor;
+      if ((r.changes || []).length < CHANGES_PAGE_SIZE) break;
+    }
+  } catch (err) {
+    if (ctl.signal.aborted) return;
+    $("changes-state").textContent = "";
+    errorBox($("changes-error"), err);
+    return;
+  }
+  watchChanges(conn, cursor, ctl);
+}
+
+// streamError is the error of a refused watch: its body is one line {"error": {…Status…}}.
+async function streamError(res) {
+  const text = await res.text();
+  let body = {};
+  try {
+    body = JSON.parse(text.split("\n")[0]);
+  } catch {
+    body = { message: text };
+  }
+  return new ApiError(res.status, body.error || body);
+}
+
+// watchChanges reads WatchChanges' newline-delimited JSON as it arrives, newest shown first,
+// and reopens it from the last cursor when it ends, until ctl is aborted.
+async function watchChanges(conn, cursor, ctl) {
+  let failures = 0;
+  while (!ctl.signal.aborted) {
+    $("changes-state").textContent = "Live: new changes made in HubSpot appear here as they are detected.";
+    const opened = Date.now();
+    try {
+      const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+      const res = await fetch(`/v1/${conn}/changes:watch${q}`, {
+        headers: authHeaders(), cache: "no-store", credentials: "omit", signal: ctl.signal,
+      });
+      if (!res.ok) throw await streamError(res);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const msg = JSON.parse(line);
+          if (msg.error) throw new ApiError(msg.error.code === 14 ? 503 : 500, msg.error);
+          if (msg.result) {
+            addChange(msg.result);
+            cursor = msg.result.cursor || cursor;
+            failures = 0;
+          }
+        }
+      }
+    } catch (err) {
+      if (ctl.signal.aborted) return;
+      // Only an unavailable server is worth waiting for; any other refusal is shown as is.
+      if (err instanceof ApiError && err.status !== 503) {
+        $("changes-state").textContent = "The live stream stopped.";
+        errorBox($("changes-error"), err);
+        return;
+      }
+    }
+    if (Date.now() - opened >= STREAM_HEALTHY_MS) failures = 0;
+    if (++failures > RECONNECTS) {
+      $("changes-state").textContent = "The live stream ended and could not be reopened: open the Changes tab again to retry.";
+      return;
+    }
+    const wait = Math.min(30, 2 ** (failures - 1));
+    $("changes-state").textContent = `The live stream ended; reopening it in ${wait} s from the last change…`;
+    await new Promise((done) => {
+      const t = setTimeout(done, wait * 1000);
+      ctl.signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        done();
+      }, { once: true });
+    });
+  }
+}
+
+// ---- API usage ----
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// num reads a protobuf integer from JSON: int64 comes as a string, and zero is omitted.
+const num = (v) => Number(v ?? 0);
+
+// inZone is ts in the browser's locale, in the IANA time zone tz (the browser's own when tz is
+// empty or unknown to it), with the zone named.
+function inZone(ts, tz) {
+  if (!ts) return "not known";
+  const d = new Date(ts);
+  try {
+    return d.toLocaleString(undefined, { timeZone: tz || undefined, timeZoneName: "short" });
+  } catch {
+    return d.toLocaleString(undefined, { timeZoneName: "short" });
+  }
+}
+
+function figure(name, value) {
+  return el("span", { "data-figure": name, text: String(value) });
+}
+
+async function loadUsage() {
+  $("usage-error").replaceChildren();
+  let u;
+  try {
+    u = await api("GET", `${current.name}/usage`);
+  } catch (err) {
+    errorBox($("usage-error"), err);
+    return;
+  }
+  const win = (w, name) => {
+    w ||= {};
+    return el("span", {}, figure(`${name}-in-window`, num(w.inWindow)), " of ", figure(`${name}-budget`, num(w.budget)),
+      ` requests in the ${seconds(w.window) ?? "?"}-second window`, w.waiting ? `, ${num(w.waiting)} waiting for room` : "");
+  };
+  const d = u.daily || {};
+  const tz = current.accountTimeZone || "UTC";
+  const source = d.source === "SOURCE_HUBSPOT" ? "HubSpot's own count" : "counted by this service for this connection";
+  facts($("usage-facts"), [
+    ["Read", when(u.readTime)],
+    ["10-second window", win(u.standardWindow, "standard")],
+    ["Search window", win(u.searchWindow, "search")],
+    ["Used today", el("span", {}, figure("daily-used", num(d.used)), num(d.limit) ? " of " : "",
+      num(d.limit) ? figure("daily-limit", num(d.limit)) : "", ` (${source})`)],
+    ["Left today", d.remaining == null ? "not known: HubSpot has not told the daily limit" : figure("daily-remaining", num(d.remaining))],
+    ["Resets", el("span", {}, el("time", { datetime: d.resetTime || "", "data-figure": "daily-reset", text: inZone(d.resetTime, tz) }),
+      ` (midnight in the account's time zone, ${tz})`)],
+    ["Rate limited (429)", el("span", {}, figure("rate-limited-24h", num(u.rateLimited24h)), " in 24 hours, ",
+      figure("rate-limited-total", num(u.rateLimitedTotal)), " since connected")],
+    ["Requests in 24 hours", figure("requests-24h", num(u.requests24h))],
+  ]);
+  renderUsageHours(u.hours || []);
+}
+
+// renderUsageHours draws the hours as an SVG bar chart (sizes as attributes: the CSP forbids
+// inline styles) summarised in its label, and fills the table that says the same in text.
+function renderUsageHours(hours) {
+  const rows = hours.map((h) => ({
+    start: new Date(h.startTime),
+    standard: num(h.standardRequests),
+    search: num(h.searchRequests),
+    limited: num(h.rateLimited),
+  }));
+  const hour = (d) => d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const max = Math.max(1, ...rows.map((r) => r.standard + r.search));
+  const W = 10, H = 100, total = rows.reduce((a, r) => a + r.standard + r.search, 0);
+  const peak = rows.reduce((p, r) => (r.standard + r.search > p.standard + p.search ? r : p), rows[0] || { standard: 0, search: 0 });
+  const label = rows.length
+    ? `Requests to HubSpot per hour over the last 24 hours: ${total} in all, at most ${peak.standard + peak.search} (at ${hour(peak.start)}), ${rows.reduce((a, r) => a + r.limited, 0)} rate limited.`
+    : "No hourly figures.";
+  const chart = svg("svg", { viewBox: `0 0 ${rows.length * W} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "none", class: "bars" });
+  rows.forEach((r, i) => {
+    const n = r.standard + r.search;
+    const h = (n / max) * (H - 2);
+    const lh = (r.limited / max) * (H - 2);
+    chart.append(svg("g", { "data-hour": r.start.toISOString() },
+      svg("title", {}, `${hour(r.start)}: ${r.standard} standard, ${r.search} search, ${r.limited} rate limited`),
+      svg("rect", { class: "bar", x: i * W + 1, y: H - h, width: W - 2, height: h }),
+      svg("rect", { class: "bar-limited", x: i * W + 1, y: H - lh, width: W - 2, height: lh })));
+  });
+  $("usage-chart").replaceChildren(chart, el("p", { class: "muted", text: label }));
+  $("usage-rows").replaceChildren(...rows.map((r) => el("tr", {},
+    el("th", { scope: "row", text: hour(r.start) }),
+    el("td", { text: String(r.standard) }), el("td", { text: String(r.search) }), el("td", { text: String(r.limited) }))));
+}
+
+// ---- Settings: webhooks and polling ----
+
+const SERVICE_KEY_NO_WEBHOOKS = "HubSpot sends no webhooks to a Service Key: this connection finds changes by polling only.";
+
+// The section keeps its layout while it loads (the same rows, values to come), so that the
+// buttons below it do not move under the pointer.
+async function loadChangeSettings() {
+  facts($("webhook-facts"), ["Client secret", "Webhooks received", "Webhooks refused", "Last webhook", "Poll interval"].map((k) => [k, "…"]));
+  $("webhook-url").value = "";
+  const sk = current.credentialKind === "CREDENTIAL_KIND_SERVICE_KEY";
+  $("webhook-unavailable").hidden = !sk;
+  $("webhook-unavailable").textContent = sk ? SERVICE_KEY_NO_WEBHOOKS : "";
+  try {
+    renderChangeSettings(await api("GET", `${current.name}/changeSettings`));
+  } catch (err) {
+    errorBox($("settings-error"), err);
+  }
+}
+
+function renderChangeSettings(s) {
+  facts($("webhook-facts"), [
+    ["Client secret", s.webhookSecretSet ? "set (never shown)" : "not set: webhooks are refused until it is"],
+    ["Webhooks received", figure("webhooks-received", num(s.webhooksReceived))],
+    ["Webhooks refused", figure("webhooks-refused", num(s.webhooksRefused))],
+    ["Last webhook", when(s.lastWebhookTime)],
+    ["Poll interval", `${seconds(s.pollInterval) ?? "?"} seconds`],
+  ]);
+  $("webhook-url").value = s.webhookUrl || "";
+  $("poll-seconds").value = String(seconds(s.pollInterval) ?? "");
+}
+
+async function saveWebhookSecret(e) {
+  e.preventDefault();
+  const box = $("webhook-secret");
+  const value = box.value;
+  box.value = "";
+  const q = new URLSearchParams({ updateMask: "webhookClientSecret", requestId: requestId() });
+  const s = await settingsStep("Saving the client secret…", () =>
+    api("PATCH", `${current.name}/changeSettings?${q}`, { webhookClientSecret: value }));
+  if (s) {
+    renderChangeSettings(s);
+    $("settings-progress").textContent = "Client secret saved: webhooks signed with it are accepted.";
+  } else {
+    if ($("settings-error").textContent.includes("WEBHOOKS_UNSUPPORTED")) {
+      $("webhook-unavailable").hidden = false;
+      $("webhook-unavailable").textContent = SERVICE_KEY_NO_WEBHOOKS;
+    }
+    box.focus();
+  }
+}
+
+async function savePollInterval(e) {
+  e.preventDefault();
+  const q = new URLSearchParams({ updateMask: "pollInterval", requestId: requestId() });
+  const s = await settingsStep("Saving the poll interval…", () =>
+    api("PATCH", `${current.name}/changeSettings?${q}`, { pollInterval: `${$("poll-seconds").value}s` }));
+  if (s) {
+    renderChangeSettings(s);
+    $("settings-progress").textContent = `Poll interval saved: every ${seconds(s.pollInterval)} seconds.`;
+  }
+}
+
+async function copyWebhookURL() {
+  try {
+    await navigator.clipboard.writeText($("webhook-url").value);
+    $("settings-progress").textContent = "Webhook URL copied.";
+  } catch {
+    $("webhook-url").select(); // the clipboard is refused (an insecure origin): select it for Ctrl+C
+    $("settings-progress").textContent = "Select the URL and copy it (Ctrl+C).";
+  }
+}
+
 // ---- wiring ----
 
 $("signin-form").addEventListener("submit", signIn);
@@ -693,6 +1035,7 @@ $("connect-open").addEventListener("click", () => {
 });
 $("connect-form").addEventListener("submit", connect);
 $("detail-back").addEventListener("click", () => {
+  stopChanges();
   show("integrations");
   $("connect-open").focus();
 });
@@ -701,7 +1044,12 @@ $("settings-open").addEventListener("click", () => {
   $("settings-error").replaceChildren();
   $("settings-progress").textContent = "";
   openDialog($("settings-dialog"));
+  loadChangeSettings();
 });
+$("webhook-form").addEventListener("submit", saveWebhookSecret);
+$("poll-form").addEventListener("submit", savePollInterval);
+$("webhook-url-copy").addEventListener("click", copyWebhookURL);
+$("usage-reload").addEventListener("click", loadUsage);
 $("creds-form").addEventListener("submit", updateCredentials);
 $("refresh-fields").addEventListener("click", refreshFields);
 $("disconnect-open").addEventListener("click", disconnectOpen);
