@@ -131,6 +131,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	// workspace's schemas and answers; the outbox reaches HubSpot through the same clients.
 	registry := handles.New(handles.Deps{Connections: conns, Store: s.store, Cache: bytecache.New(cfg.SchemaCacheBytes), Logger: logger},
 		handles.Config{Upsert: upsert.Config{MaxBatch: cfg.UpsertMaxBatch, Logger: logger}})
+	// The change feed; writes this service makes are recorded in it so that their changes
+	// come back marked self-written.
+	s.feed = changes.NewFeed(s.store, logger)
 	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: registry, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
 		MaxQueued: cfg.TimelineMaxQueued, Retention: cfg.TimelineRetention,
 		OnHealth: func(h outbox.Health) {
@@ -140,11 +143,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 			if err := conns.EventsHeld(ctx, name, h.Held, h.Message); err != nil {
 				logger.Warn("record held timeline events", "connection", name.String(), "err", err)
 			}
+		},
+		OnContactsWritten: func(ctx context.Context, workspace, connection string, ws []store.OwnWrite) {
+			c, err := s.store.GetConnection(ctx, workspace, connection)
+			if err != nil {
+				logger.Warn("record contacts created for timeline events", "connection", workspace+"/"+connection, "err", err)
+				return
+			}
+			s.feed.RecordOwnWrites(ctx, c.UID, ws)
 		}})
 	if err != nil {
 		return nil, err
 	}
-	s.feed = changes.NewFeed(s.store, logger)
 	s.inbox = changes.NewProcessor(s.feed, s.store, displayNames(registry), logger)
 	s.webhook = &changes.WebhookHandler{Store: s.store, KeyRing: ring, PublicURL: cfg.PublicURL, TLS: s.certs != nil, Kick: s.inbox.Kick,
 		Logger: logger, Metrics: changes.NewWebhookMetrics(reg), Now: time.Now}

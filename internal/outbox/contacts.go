@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/store"
 )
 
 // resolveContacts gives every event its HubSpot contact id: the one it names, or the contact
@@ -106,12 +107,17 @@ func (d *delivery) createContacts(ctx context.Context, byEmail map[string][]*ite
 	}
 	d.markSucceeded()
 	var ready []*item
+	var written []store.OwnWrite
 	for i, out := range res.Outcomes {
 		if out.Err == nil && out.Object != nil {
 			ready = append(ready, withContact(byEmail[emails[i]], string(out.Object.ID))...) //nolint:gosec // one outcome per input, in input order (hubspot.BatchResult)
+			written = append(written, store.OwnWrite{ObjectType: "contacts", RecordID: string(out.Object.ID), UpdatedAt: out.Object.UpdatedAt.Time})
 		} else {
 			d.unresolved(ctx, byEmail[emails[i]], out.Err) //nolint:gosec // as above
 		}
+	}
+	if f := d.o.cfg.OnContactsWritten; f != nil && len(written) > 0 {
+		f(ctx, d.w.key.workspace, d.w.key.connection, written)
 	}
 	return ready
 }

@@ -58,8 +58,12 @@ type Config struct {
 	// OnHealth is called (from a worker goroutine) when a connection's events start or stop
 	// being held. It must not block for long.
 	OnHealth func(Health)
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// OnContactsWritten is called with the contacts the outbox created or updated for events
+	// asking create_contact_if_missing, each with the updatedAt HubSpot answered, so that the
+	// change feed marks their changes as written by this service (nil: not reported).
+	OnContactsWritten func(ctx context.Context, workspace, connection string, ws []store.OwnWrite)
+	Logger            *slog.Logger
+	Now               func() time.Time
 	// BatchSize is the number of engagements per batch create (default and maximum 100).
 	BatchSize int
 	// Concurrency is how many batches a connection's worker keeps in flight (default 4); the

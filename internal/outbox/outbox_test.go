@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/store"
@@ -115,7 +117,18 @@ func waitDelivered(t *testing.T, ob *Outbox, id string) Event {
 
 func TestContactByEmailAndCreateIfMissing(t *testing.T) {
 	e := newTestEnv(t, envOptions{})
-	ob := e.start(e.config())
+	cfg := e.config()
+	var mu sync.Mutex
+	var written []store.OwnWrite
+	cfg.OnContactsWritten = func(_ context.Context, workspace, connection string, ws []store.OwnWrite) {
+		if workspace != testWorkspace || connection != testConnection {
+			t.Errorf("contacts written reported for %s/%s", workspace, connection)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		written = append(written, ws...)
+	}
+	ob := e.start(cfg)
 	ctx := context.Background()
 	bo := e.contact("bo@example.com")
 
@@ -148,6 +161,16 @@ func TestContactByEmailAndCreateIfMissing(t *testing.T) {
 	}
 	if got := waitDelivered(t, ob, ids[2]); got.Status != StatusFailed || !strings.Contains(got.LastError, "no contact with email nobody@example.com") {
 		t.Errorf("missing contact without create: %+v, want FAILED with the reason", got)
+	}
+	// The contact the outbox created is reported as this service's write, with the time
+	// HubSpot stamped (so the change feed marks its change self-written); the contact only
+	// found by email was not written and is not reported.
+	mu.Lock()
+	defer mu.Unlock()
+	stamped, _ := time.Parse(time.RFC3339Nano, props["lastmodifieddate"])
+	want := []store.OwnWrite{{ObjectType: "contacts", RecordID: got.HubSpotContactID, UpdatedAt: stamped}}
+	if diff := cmp.Diff(want, written, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("contacts reported written (-want +got):\n%s", diff)
 	}
 }
 
