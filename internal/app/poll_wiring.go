@@ -33,8 +33,11 @@ func (f feedSink) Detected(ctx context.Context, name resname.Connection, ds []po
 }
 
 // pollInterval is the connection's poll interval from its change settings (the default
-// when unset or unreadable).
+// when unset or unreadable), or Config.PollEvery when a test set it.
 func (s *Server) pollInterval(ctx context.Context, c store.Connection) time.Duration {
+	if s.cfg.PollEvery > 0 {
+		return s.cfg.PollEvery
+	}
 	cs, err := s.store.GetChangeSettings(ctx, c.UID)
 	if err != nil {
 		return changes.DefaultPollInterval

@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 			}
 		}},
 		poller.ServiceConfig{Interval: changes.DefaultPollInterval, IntervalFor: s.pollInterval, Poll: poller.Config{Overlap: cfg.PollOverlap},
-			Share: hubspot.ShareConfig{SearchPerSecond: cfg.PollSearchShare}})
+			Share: hubspot.ShareConfig{SearchPerSecond: cfg.PollSearchShare}, Tick: min(cfg.PollEvery, time.Second)})
 	if err != nil {
 		return nil, err
 	}
