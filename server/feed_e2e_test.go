@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -387,4 +390,121 @@ func parseNDJSONChange(b []byte) *integrationsv1.Change {
 		return nil
 	}
 	return c
+}
+
+// testPollEvery is how often the polling tests poll each connection (app.PollEvery): with
+// the poller's backoff (up to 4 intervals when idle), a change is polled within ~1.5 s of
+// reaching search.
+const testPollEvery = 300 * time.Millisecond
+
+// searchCounter counts the search requests the server sends to HubSpot.
+type searchCounter struct{ n atomic.Int64 }
+
+func (s *searchCounter) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/search") {
+			s.n.Add(1)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// waitPolled returns once the server sent more than n searches since: a poll ran after the
+// baseline (the first poll records one and searches nothing).
+func (s *searchCounter) waitPolled(t *testing.T, more int64) {
+	t.Helper()
+	start := s.n.Load()
+	if !eventually(func() bool { return s.n.Load() >= start+more }) {
+		t.Fatalf("the server sent %d searches within %v; want %d", s.n.Load()-start, feedWait, more)
+	}
+}
+
+// collect reads changes from w until want distinct records have one, and returns them by
+// record id; a record's second change fails the test.
+func collect(t *testing.T, w grpc.ServerStreamingClient[integrationsv1.Change], want int) map[string]*integrationsv1.Change {
+	t.Helper()
+	got := map[string]*integrationsv1.Change{}
+	for len(got) < want {
+		ch := nextChange(t, w)
+		if prev, ok := got[ch.GetRecordId()]; ok {
+			t.Fatalf("record %s changed twice on the stream: %s (%v) then %s (%v)", ch.GetRecordId(),
+				changeSummary(prev), prev.GetSource(), changeSummary(ch), ch.GetSource())
+		}
+		got[ch.GetRecordId()] = ch
+	}
+	return got
+}
+
+// TestPollingCatchesDroppedWebhooks: with 20% of HubSpot's webhooks dropped and polling on,
+// every contact created in HubSpot arrives, the dropped ones through polling (source POLL),
+// each once on the stream although polling finds every one of them.
+func TestPollingCatchesDroppedWebhooks(t *testing.T) {
+	t.Parallel()
+	var searches searchCounter
+	ts, c, conn, _ := seededWith(t, serverOptions{pollEvery: testPollEvery, hubspot: searches.wrap})
+	searches.waitPolled(t, 1)
+	ts.subscribeWebhooks(t, c, conn.GetName())
+	if err := ts.sb.SetWebhookFaults(sandbox.WebhookFaults{DropRate: 0.2}); err != nil {
+		t.Fatal(err)
+	}
+	watch := watchFor(t, c, conn.GetName(), "")
+	const n = 40
+	created := map[string]bool{}
+	for i := range n {
+		id, err := ts.sb.CreateRecord(ts.acct.HubID, "contacts", map[string]string{"email": fmt.Sprintf("dropped%d@example.com", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created[id] = true
+	}
+	got := collect(t, watch, n)
+	sources := map[integrationsv1.ChangeSource]int{}
+	for id, ch := range got {
+		if !created[id] || ch.GetKind() != integrationsv1.ChangeKind_CHANGE_KIND_CREATED {
+			t.Errorf("unexpected change %s", changeSummary(ch))
+		}
+		sources[ch.GetSource()]++
+	}
+	dropped := ts.sb.WebhookCounters().EventsDropped
+	if dropped == 0 || sources[integrationsv1.ChangeSource_CHANGE_SOURCE_POLL] < dropped ||
+		sources[integrationsv1.ChangeSource_CHANGE_SOURCE_POLL]+sources[integrationsv1.ChangeSource_CHANGE_SOURCE_WEBHOOK] != n {
+		t.Errorf("changes by source %v with %d webhooks dropped; want every dropped one polled, %d in all", sources, dropped, n)
+	}
+	// Polls after every creation was found add nothing: each change is stored once.
+	searches.waitPolled(t, 3)
+	list, err := c.ListChanges(context.Background(), &integrationsv1.ListChangesRequest{Connection: conn.GetName(), PageSize: 100})
+	if err != nil || len(list.GetChanges()) != n {
+		t.Errorf("ListChanges: %d changes, %v; want %d", len(list.GetChanges()), err, n)
+	}
+}
+
+// TestPollingPastTheSearchCap: 12,000 contacts bulk-edited in HubSpot with one timestamp and
+// no webhooks all arrive through polling, each once, past the 10,000 results one search can
+// page through.
+func TestPollingPastTheSearchCap(t *testing.T) {
+	t.Parallel()
+	var searches searchCounter
+	ts := startServerWith(t, serverOptions{pollEvery: testPollEvery, hubspot: searches.wrap, searchLag: sandbox.NoSearchLag,
+		env: map[string]string{"INTEGRATIONS_POLL_SEARCH_SHARE": "5", "INTEGRATIONS_POLL_OVERLAP": "1s"}})
+	const n = 12_000
+	for i := range n {
+		if _, err := ts.sb.CreateRecord(ts.acct.HubID, "contacts", map[string]string{"email": fmt.Sprintf("bulk%d@example.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn := ts.connect(t, "prod")
+	c := ts.client(t, ts.keys["acme"])
+	searches.waitPolled(t, 1)
+	watch := watchFor(t, c, conn.GetName(), "")
+	res, err := ts.sb.BulkEdit(ts.acct.HubID, sandbox.BulkEdit{ObjectType: "contacts", Property: "lifecyclestage", Value: "lead", Count: n})
+	if err != nil || res.Edited != n {
+		t.Fatalf("BulkEdit = %+v, %v", res, err)
+	}
+	got := collect(t, watch, n)
+	for _, ch := range got {
+		if ch.GetKind() != integrationsv1.ChangeKind_CHANGE_KIND_UPDATED || ch.GetSource() != integrationsv1.ChangeSource_CHANGE_SOURCE_POLL ||
+			!ch.GetOccurTime().AsTime().Equal(res.ModifiedAt) || ch.GetFields()["lifecyclestage"].GetRaw() != "lead" {
+			t.Fatalf("a bulk-edited contact's change: %v; want UPDATED by POLL at %v with lifecyclestage lead", ch, res.ModifiedAt)
+		}
+	}
 }
