@@ -508,3 +508,37 @@ func TestPollingPastTheSearchCap(t *testing.T) {
 		}
 	}
 }
+
+// TestPollingSeesMerges: with no webhooks, a merge made in HubSpot arrives through polling as
+// MERGED with the merged id: the merged record is gone from search and listings, and the
+// primary's merged-ids property grew.
+func TestPollingSeesMerges(t *testing.T) {
+	t.Parallel()
+	var searches searchCounter
+	ts, c, conn, _ := seededWith(t, serverOptions{pollEvery: testPollEvery, hubspot: searches.wrap, searchLag: sandbox.NoSearchLag})
+	searches.waitPolled(t, 1)
+	watch := watchFor(t, c, conn.GetName(), "")
+	hub := ts.acct.HubID
+	var ids []string
+	for _, email := range []string{"primary@example.com", "duplicate@example.com"} {
+		id, err := ts.sb.CreateRecord(hub, "contacts", map[string]string{"email": email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	got := map[string]bool{}
+	for range ids {
+		got[changeSummary(nextChange(t, watch))] = true
+	}
+	if err := ts.sb.MergeRecords(hub, "contacts", ids[0], ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	merged := nextChange(t, watch)
+	got[changeSummary(merged)+" by "+merged.GetSource().String()] = true
+	want := map[string]bool{"CREATED contacts/" + ids[0]: true, "CREATED contacts/" + ids[1]: true,
+		"MERGED contacts/" + ids[0] + " merged " + ids[1] + " by CHANGE_SOURCE_POLL": true}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("changes polled (-want +got):\n%s", d)
+	}
+}

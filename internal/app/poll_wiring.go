@@ -26,7 +26,7 @@ func (f feedSink) Detected(ctx context.Context, name resname.Connection, ds []po
 	out := make([]changes.Detected, len(ds))
 	for i, d := range ds {
 		out[i] = changes.Detected{ObjectType: d.ObjectType, RecordID: d.RecordID, DisplayName: d.DisplayName, Kind: d.Kind,
-			Fields: d.Fields, Occur: d.OccurTime, Source: changes.SourcePoll}
+			Fields: d.Fields, MergedIDs: d.MergedIDs, Occur: d.OccurTime, Source: changes.SourcePoll}
 	}
 	_, err = f.feed.Ingest(ctx, c.UID, out, nil)
 	return err
