@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -160,8 +161,8 @@ func TestDemoModeCommandsWork(t *testing.T) {
 			curls = append(curls, line)
 		}
 	}
-	if len(grpcurls) != 2 || len(curls) != 11 {
-		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 2 and 11:\n%s", len(grpcurls), len(curls), stdout.String())
+	if len(grpcurls) != 3 || len(curls) != 14 {
+		t.Fatalf("the demo printed %d grpcurl and %d curl commands, want 3 and 14:\n%s", len(grpcurls), len(curls), stdout.String())
 	}
 
 	// grpcurl: Connect, then TestConnection.
@@ -209,11 +210,78 @@ func TestDemoModeCommandsWork(t *testing.T) {
 			return strings.Contains(string(raw), `"2096394"`) && strings.Contains(string(raw), `"1467822"`)
 		}, "the deal moves to Enterprise's Closed Won (stage 2096394 of pipeline 1467822)"},
 	}
-	for i, line := range curls {
+	for i, line := range curls[:len(wants)] {
 		status, body := curlRequest(t, line)
 		if status != wants[i].status || !wants[i].check(body) {
 			raw, _ := json.Marshal(body)
 			t.Errorf("%s\n→ HTTP %d %.600s\nwant %d: %s", line, status, raw, wants[i].status, wants[i].what)
 		}
 	}
+
+	demoWatchesAChange(t, grpcurls[2], curls[len(wants):])
+}
+
+// demoWatchesAChange runs the demo's last commands as printed: the change settings that give
+// the connection the app's secret, the two watches (grpcurl and curl NDJSON) and the edit of a
+// contact in HubSpot, which must arrive on both watches as an update by webhook.
+func demoWatchesAChange(t *testing.T, grpcWatch string, curls []string) {
+	t.Helper()
+	settingsLine, watchLine, editLine := curls[0], curls[1], curls[2]
+	if status, body := curlRequest(t, settingsLine); status != 200 || body["webhookSecretSet"] != true {
+		t.Fatalf("%s\n→ HTTP %d %v; want the secret set", settingsLine, status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), feedWait)
+	defer cancel()
+
+	// curl -s -H h -N URL, streamed.
+	words, err := shellWords(watchLine)
+	if err != nil || len(words) != 6 || words[2] != "-H" || words[4] != "-N" {
+		t.Fatalf("not the curl watch the test knows: %q (%v)", watchLine, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", words[5], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, v, _ := strings.Cut(words[3], ": ")
+	req.Header.Set(k, v)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s: %v %v", watchLine, resp, err)
+	}
+	defer resp.Body.Close()
+
+	words, err = shellWords(grpcWatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, words[0], words[1:]...)
+	cmd.Dir = ".."
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	// Both watches start without a cursor, so they send every stored change first: the edit
+	// reaches them whether they opened before it or after.
+	if status, body := curlRequest(t, editLine); status != 200 || body["id"] == nil {
+		t.Fatalf("%s\n→ HTTP %d %v", editLine, status, body)
+	}
+
+	rest := bufio.NewScanner(resp.Body)
+	if !rest.Scan() || !strings.Contains(rest.Text(), `"CHANGE_KIND_UPDATED"`) || !strings.Contains(rest.Text(), `"CHANGE_SOURCE_WEBHOOK"`) ||
+		!strings.Contains(rest.Text(), `"Grace"`) {
+		t.Errorf("%s\nfirst line %q (%v); want the edit, by webhook", watchLine, rest.Text(), rest.Err())
+	}
+	grpc := bufio.NewScanner(out)
+	var seen strings.Builder
+	for grpc.Scan() {
+		seen.WriteString(grpc.Text() + "\n")
+		if strings.Contains(grpc.Text(), `"CHANGE_KIND_UPDATED"`) {
+			return
+		}
+	}
+	t.Errorf("%s\nprinted no update within %v:\n%s", grpcWatch, feedWait, seen.String())
 }

@@ -97,6 +97,8 @@ type testServer struct {
 	logs                   *syncBuffer
 	keys                   map[string]string // workspace ("acme", "globex", "*") → API key
 	env                    map[string]string
+	pollEvery              time.Duration
+	args                   []string // more flags for the server
 	stop                   func()
 
 	sb      *sandbox.Sandbox
@@ -120,6 +122,14 @@ type serverOptions struct {
 	// default (a few seconds, as on HubSpot); sandbox.NoSearchLag is for tests of what a
 	// search finds rather than when.
 	searchLag time.Duration
+	// pollEvery polls every connection this often (app.PollEvery), below the 10 s floor, so
+	// a change made in HubSpot is polled within a second; zero keeps the settings' interval.
+	pollEvery time.Duration
+	// webhookRetryScale shrinks the sandbox's waits between webhook attempts; zero keeps
+	// HubSpot's.
+	webhookRetryScale float64
+	// sandboxNow is the sandbox's clock; nil is real time.
+	sandboxNow func() time.Time
 }
 
 func startServerWith(t *testing.T, opts serverOptions) *testServer {
@@ -127,8 +137,10 @@ func startServerWith(t *testing.T, opts serverOptions) *testServer {
 	if opts.env == nil {
 		opts.env = map[string]string{}
 	}
-	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: opts.env}
-	ts.hub = apptest.StartHubSpot(t, apptest.HubSpotOptions{Wrap: opts.hubspot, Sandbox: sandbox.Options{SearchLag: opts.searchLag}})
+	ts := &testServer{db: filepath.Join(t.TempDir(), "data", "integrations.db"), logs: &syncBuffer{}, keys: map[string]string{}, env: opts.env,
+		pollEvery: opts.pollEvery}
+	ts.hub = apptest.StartHubSpot(t, apptest.HubSpotOptions{Wrap: opts.hubspot,
+		Sandbox: sandbox.Options{SearchLag: opts.searchLag, WebhookRetryScale: opts.webhookRetryScale, Now: opts.sandboxNow}})
 	ts.sb, ts.acct, ts.hubspot = ts.hub.Sandbox, ts.hub.Account, ts.hub.Server
 	ts.token = ts.newToken(t, sandbox.AllScopes())
 	for _, ws := range []string{"acme", "globex", "*"} {
@@ -152,7 +164,8 @@ func (ts *testServer) start(t *testing.T) {
 	mark := len(ts.logs.String())
 	// The key file sits outside the database's folder, as it does by default.
 	keyFile := filepath.Join(filepath.Dir(filepath.Dir(ts.db)), "config", "encryption.keys")
-	p := apptest.Start(t, apptest.Options{DB: ts.db, KeyFile: keyFile, HubSpotURL: ts.hubspot.URL, Env: withAPIVersion(ts.env), Logs: ts.logs})
+	p := apptest.Start(t, apptest.Options{DB: ts.db, KeyFile: keyFile, HubSpotURL: ts.hubspot.URL, Env: withAPIVersion(ts.env), Logs: ts.logs,
+		PollEvery: ts.pollEvery, Args: ts.args})
 	ts.grpcAddr, ts.httpAddr = p.GRPCAddr, p.HTTPAddr
 	ts.stop = func() {
 		if err := p.Stop(); err != nil {

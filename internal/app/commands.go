@@ -58,6 +58,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	cfg, err := ParseConfig("server", args, getenv, stderr)
+	cfg.PollEvery = o.pollEvery
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -55,6 +55,13 @@ type Config struct {
 	// SandboxAllowRemoteAdmin (a flag only) lets SandboxAddr be beyond loopback, where other
 	// hosts reach the sandbox's unauthenticated admin API.
 	SandboxAllowRemoteAdmin bool
+
+	PollLeaseTTL time.Duration // of each connection's poll lease
+
+	// PollEvery, when set, is every connection's poll interval and the poller's tick, below
+	// the 10 s floor of a connection's interval: set by tests only (the PollEvery run
+	// option), never by a flag or variable.
+	PollEvery time.Duration
 }
 
 // Defaults work on a laptop with no setup.

@@ -68,9 +68,15 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 		srv.closeAll()
 		return err
 	}
+	// The sample app (the all-scope token's) sends its webhooks to this server, signed with
+	// the demo's client secret, which the printed commands give the connection.
+	if _, err := demo.Sandbox.SetWebhooks(demoWebhooks(demo.Token.AppID, srv.webhookURL())); err != nil {
+		srv.closeAll()
+		return fmt.Errorf("demo webhooks: %w", err)
+	}
 	printDemo(stdout, demoInfo{key: key, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr(), hubspotURL: cfg.HubSpotBaseURL,
 		hubID: demo.Account.HubID, tier: string(demo.Account.Tier), token: demo.Token.Token, tokenNoDeals: demo.TokenWithoutDeals.Token,
-		serviceKey: demo.ServiceKey.Token, deal: demo.Seed.Deals[0]})
+		serviceKey: demo.ServiceKey.Token, deal: demo.Seed.Deals[0], contact: demo.Seed.Contacts[0]})
 	srv.ready = ready // called once it serves, after the commands above are printed
 	err = srv.Serve(ctx)
 	if errors.Is(ctx.Err(), context.Canceled) {
@@ -80,8 +86,30 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 }
 
 type demoInfo struct {
-	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals, serviceKey, deal string
-	hubID                                                                            int64
+	key, grpcAddr, httpAddr, hubspotURL, tier, token, tokenNoDeals, serviceKey, deal, contact string
+	hubID                                                                                     int64
+}
+
+// demoWebhookSecret is the client secret of the demo's sample app. It is printed: it signs
+// the webhooks of a throwaway sandbox, nothing else.
+const demoWebhookSecret = "demo-app-client-secret" //nolint:gosec // a throwaway sandbox app's secret, printed on purpose
+
+// demoWebhooks subscribes the sample app to creations, deletions, restores, merges and
+// association changes of contacts, companies and deals, and to changes of the properties the
+// demo's commands edit, sent to url.
+func demoWebhooks(appID int64, url string) sandbox.WebhookConfig {
+	var subs []sandbox.WebhookSubscription
+	props := map[string][]string{"contact": {"firstname", "lastname", "email", "lifecyclestage"}, "company": {"name", "domain"},
+		"deal": {"dealname", "dealstage", "pipeline", "amount"}}
+	for _, object := range []string{"contact", "company", "deal"} {
+		for _, kind := range []string{"creation", "deletion", "restore", "merge", "associationChange"} {
+			subs = append(subs, sandbox.WebhookSubscription{SubscriptionType: object + "." + kind})
+		}
+		for _, p := range props[object] {
+			subs = append(subs, sandbox.WebhookSubscription{SubscriptionType: object + ".propertyChange", PropertyName: p})
+		}
+	}
+	return sandbox.WebhookConfig{AppID: appID, TargetURL: url, ClientSecret: demoWebhookSecret, Subscriptions: subs}
 }
 
 // printDemo writes the copy-paste block of demo mode.
@@ -132,6 +160,16 @@ one the request names (the sample deal is in the Sales Pipeline; Enterprise's st
 numbers, as on a real portal):
   %s -X PATCH -d '{"properties":{"pipeline":"Enterprise","dealstage":"Closed Won"}}' %s/connections/sandbox/objects/deals/records/%s
 
+Watch changes made in HubSpot. The sandbox sends its webhooks to this server, signed with the
+sample app's client secret: give it to the connection once,
+  %s -X PATCH -d '{"webhookClientSecret":"%s"}' %s/connections/sandbox/changeSettings
+then watch (both stream until Ctrl-C; curl prints one JSON line per change):
+  %s -d '{"connection":"workspaces/%s/connections/sandbox"}' %sWatchChanges
+  %s -N %s/connections/sandbox/changes:watch
+and, in another terminal, edit a contact "in HubSpot", as a sales rep would (the sandbox's
+admin API): the change arrives on both watches within a second, as CHANGE_KIND_UPDATED.
+  curl -s -X PATCH -d '{"properties":{"firstname":"Grace"}}' %s/_sandbox/accounts/%d/objects/contacts/%s
+
 `, d.hubspotURL, d.hubID, d.tier, demoWorkspace, d.key, d.token, d.tokenNoDeals, d.serviceKey,
 		grpcurl, demoWorkspace, d.token, svc,
 		grpcurl, demoWorkspace, svc,
@@ -141,5 +179,9 @@ numbers, as on a real portal):
 		curl, d.tokenNoDeals, api,
 		curl, d.serviceKey, api,
 		curl, api, curl, api, curl, api, curl, api, curl, api,
-		curl, api, d.deal)
+		curl, api, d.deal,
+		curl, demoWebhookSecret, api,
+		grpcurl, demoWorkspace, svc,
+		curl, api,
+		d.hubspotURL, d.hubID, d.contact)
 }

@@ -26,15 +26,18 @@ func (f feedSink) Detected(ctx context.Context, name resname.Connection, ds []po
 	out := make([]changes.Detected, len(ds))
 	for i, d := range ds {
 		out[i] = changes.Detected{ObjectType: d.ObjectType, RecordID: d.RecordID, DisplayName: d.DisplayName, Kind: d.Kind,
-			Fields: d.Fields, Occur: d.OccurTime, Source: changes.SourcePoll}
+			Fields: d.Fields, MergedIDs: d.MergedIDs, Occur: d.OccurTime, Source: changes.SourcePoll}
 	}
 	_, err = f.feed.Ingest(ctx, c.UID, out, nil)
 	return err
 }
 
 // pollInterval is the connection's poll interval from its change settings (the default
-// when unset or unreadable).
+// when unset or unreadable), or Config.PollEvery when a test set it.
 func (s *Server) pollInterval(ctx context.Context, c store.Connection) time.Duration {
+	if s.cfg.PollEvery > 0 {
+		return s.cfg.PollEvery
+	}
 	cs, err := s.store.GetChangeSettings(ctx, c.UID)
 	if err != nil {
 		return changes.DefaultPollInterval

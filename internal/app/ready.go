@@ -1,5 +1,7 @@
 package app
 
+import "time"
+
 // Ready is what a started program tells its caller once it serves: the bound addresses,
 // which with port 0 are known only then.
 type Ready struct {
@@ -15,7 +17,17 @@ type Ready struct {
 type RunOption func(*runOptions)
 
 type runOptions struct {
-	ready func(Ready)
+	ready     func(Ready)
+	pollEvery time.Duration
+}
+
+// PollEvery has every connection polled for HubSpot changes every d, below the 10 s floor
+// of a connection's poll interval, and the poller look for due connections as often: for
+// tests that need polling to detect a change in well under a second, not minutes. It is not
+// an option of the program: a real server polls each connection at its ChangeSettings'
+// interval, within the floor that keeps polling a bounded share of HubSpot's budget.
+func PollEvery(d time.Duration) RunOption {
+	return func(o *runOptions) { o.pollEvery = d }
 }
 
 // OnReady has Run call ready once the server serves, so that a caller starting it on port 0

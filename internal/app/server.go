@@ -170,7 +170,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 			}
 		}},
 		poller.ServiceConfig{Interval: changes.DefaultPollInterval, IntervalFor: s.pollInterval, Poll: poller.Config{Overlap: cfg.PollOverlap},
-			Share: hubspot.ShareConfig{SearchPerSecond: cfg.PollSearchShare}})
+			Share: hubspot.ShareConfig{SearchPerSecond: cfg.PollSearchShare}, Tick: min(cfg.PollEvery, time.Second),
+			LeaseTTL: cfg.PollLeaseTTL})
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ type Options struct {
 	Logs       io.Writer         // the program's stderr, where it logs JSON at debug level; nil discards
 	Stdout     io.Writer         // nil discards
 	Args       []string          // more flags, after the ones Start gives
+	PollEvery  time.Duration     // app.PollEvery when set: every connection polled this often
 }
 
 // Program is one run of the server.
@@ -66,7 +67,7 @@ func Start(t testing.TB, opts Options) *Program {
 	p := &Program{cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan app.Ready, 1)
 	go func() {
-		p.done <- app.Run(ctx, args, getenv, stdout, logs, app.OnReady(func(r app.Ready) { ready <- r }))
+		p.done <- app.Run(ctx, args, getenv, stdout, logs, app.OnReady(func(r app.Ready) { ready <- r }), app.PollEvery(opts.PollEvery))
 	}()
 	timer := time.NewTimer(StartTimeout)
 	defer timer.Stop()

@@ -21,14 +21,27 @@ const (
 	KindUpdated  = "UPDATED"
 	KindDeleted  = "DELETED"
 	KindRestored = "RESTORED"
+	KindMerged   = "MERGED"
 )
+
+// mergedProp lists, `;`-separated, the ids of the records merged into a record: HubSpot's
+// "Merged record IDs" property of contacts, companies and deals
+// (https://knowledge.hubspot.com/properties/hubspots-default-contact-properties). A merge
+// removes the merged record from search and from the archived listing, so the primary's list
+// growing is the only trace of it a poll can see.
+const mergedProp = "hs_merged_object_ids"
+
+// maxStoredMerged is the longest merged-ids list a snapshot keeps as is (some ninety ids);
+// beyond it the list is kept as its digest, and a merge is then reported with every id listed.
+const maxStoredMerged = 1024
 
 // Detected is one change a poll found.
 type Detected struct {
 	ObjectType  string
 	RecordID    string
-	Kind        string            // KindCreated, KindUpdated, KindDeleted or KindRestored
+	Kind        string            // KindCreated, KindUpdated, KindDeleted, KindRestored or KindMerged
 	Fields      map[string]string // watched properties whose value changed -> new raw value
+	MergedIDs   []string          // KindMerged: the ids newly merged into the record
 	DisplayName string
 	OccurTime   time.Time // the record's modified time; archivedAt for a deletion
 }
@@ -223,7 +236,7 @@ func (p *Poller) pollType(ctx context.Context, conn resname.Connection, src Sour
 	if lo := max(nowMs-p.cfg.Overlap.Milliseconds(), cur.SinceMs); lo < q.t {
 		q = query{tie: true, t: lo}
 	}
-	props := append(slices.Clone(watched), ot.modified, "createdate", "hs_object_id")
+	props := append(slices.Clone(watched), ot.modified, "createdate", "hs_object_id", mergedProp)
 	props = append(props, ot.names...)
 	slices.Sort(props)
 	props = slices.Compact(props)
@@ -392,6 +405,16 @@ func (p *Poller) classify(ctx context.Context, k store.PollKey, ot objectType, w
 			// unknown, so every watched value it holds is reported.
 			d.Kind, d.Fields = KindUpdated, changedFields(r.Properties, nil, values)
 		}
+		// The merge comes first: its webhook is logged before the property changes it makes.
+		if ok {
+			if m := newlyMerged(sn.Values[mergedProp], r.Properties[mergedProp]); len(m) > 0 {
+				changes = append(changes, Detected{ObjectType: ot.name, RecordID: d.RecordID, DisplayName: d.DisplayName,
+					Kind: KindMerged, MergedIDs: m, OccurTime: d.OccurTime})
+			}
+		}
+		if v := r.Properties[mergedProp]; v != "" {
+			values[mergedProp] = storedMerged(v)
+		}
 		snaps = append(snaps, store.PollSnapshot{RecordID: id, ModifiedMs: mod, Values: values})
 		if d.Kind == KindUpdated && len(d.Fields) == 0 {
 			continue // only properties nobody watches changed
@@ -399,6 +422,37 @@ func (p *Poller) classify(ctx context.Context, k store.PollKey, ot objectType, w
 		changes = append(changes, d)
 	}
 	return changes, snaps, nil
+}
+
+// newlyMerged are the ids of now (a merged-ids list) that before (the list as a snapshot
+// kept it) lacks: every id when before is a digest. A record first seen since the baseline
+// has no before: its list may hold merges older than polling, so it reports none (its
+// webhook, if any, reports the merge).
+func newlyMerged(before, now string) []string {
+	if now == "" || now == before {
+		return nil
+	}
+	var out []string
+	known := strings.Split(before, ";")
+	if strings.HasPrefix(before, "sha256:") {
+		known = nil
+	}
+	for _, id := range strings.Split(now, ";") {
+		if id != "" && !slices.Contains(known, id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// storedMerged is what a snapshot keeps of a merged-ids list: the list, or its digest
+// beyond maxStoredMerged.
+func storedMerged(v string) string {
+	if len(v) <= maxStoredMerged {
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // snapshotValues is what a snapshot keeps of the watched values: each value, or its digest
@@ -433,7 +487,7 @@ func changedFields(props hubspot.Properties, before, after map[string]string) ma
 		}
 	}
 	for name := range before {
-		if _, still := after[name]; !still {
+		if _, still := after[name]; !still && name != mergedProp { // a merge, not a field: newlyMerged
 			out[name] = ""
 		}
 	}

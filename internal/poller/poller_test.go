@@ -25,7 +25,7 @@ func TestPollReportsEachChangeOnce(t *testing.T) {
 	if got := e.poll(t, p, nil); len(got) != 0 {
 		t.Fatalf("the first poll reported %v; want a silent baseline", got)
 	}
-	var ada string
+	var ada, other, third string
 	steps := []struct {
 		name    string
 		advance time.Duration
@@ -78,8 +78,8 @@ func TestPollReportsEachChangeOnce(t *testing.T) {
 			}
 			return []Detected{{ObjectType: "contacts", RecordID: ada, Kind: KindRestored, DisplayName: "Ada", OccurTime: at}}
 		}},
-		{"a merge: the primary updated with what it took", time.Minute, func(t *testing.T, _ time.Time) []Detected {
-			other := e.create(t, "contacts", map[string]string{"email": "ada2@x.example", "phone": "+44 20 7946 0000"})
+		{"a merge: merged with the merged id, then the primary updated with what it took", time.Minute, func(t *testing.T, _ time.Time) []Detected {
+			other = e.create(t, "contacts", map[string]string{"email": "ada2@x.example", "phone": "+44 20 7946 0000"})
 			e.clock.Advance(2 * sandbox.DefaultSearchLag)
 			e.poll(t, p, nil) // reports other's creation
 			e.clock.Advance(time.Minute)
@@ -87,8 +87,28 @@ func TestPollReportsEachChangeOnce(t *testing.T) {
 			if err := e.sb.MergeRecords(e.hub, "contacts", ada, other); err != nil {
 				t.Fatal(err)
 			}
-			return []Detected{{ObjectType: "contacts", RecordID: ada, Kind: KindUpdated, DisplayName: "Ada",
-				Fields: map[string]string{"phone": "+44 20 7946 0000"}, OccurTime: at}}
+			return []Detected{{ObjectType: "contacts", RecordID: ada, Kind: KindMerged, DisplayName: "Ada", MergedIDs: []string{other}, OccurTime: at},
+				{ObjectType: "contacts", RecordID: ada, Kind: KindUpdated, DisplayName: "Ada",
+					Fields: map[string]string{"phone": "+44 20 7946 0000"}, OccurTime: at}}
+		}},
+		{"a second merge: only the id newly merged, no field changed", time.Minute, func(t *testing.T, _ time.Time) []Detected {
+			third = e.create(t, "contacts", map[string]string{"email": "ada3@x.example"})
+			e.clock.Advance(2 * sandbox.DefaultSearchLag)
+			e.poll(t, p, nil) // reports third's creation
+			e.clock.Advance(time.Minute)
+			at := e.clock.Now().UTC()
+			if err := e.sb.MergeRecords(e.hub, "contacts", ada, third); err != nil {
+				t.Fatal(err)
+			}
+			return []Detected{{ObjectType: "contacts", RecordID: ada, Kind: KindMerged, DisplayName: "Ada", MergedIDs: []string{third}, OccurTime: at}}
+		}},
+		{"a merge of a record others were merged into: their ids too, then its own", time.Minute, func(t *testing.T, at time.Time) []Detected {
+			if err := e.sb.MergeRecords(e.hub, "contacts", old, ada); err != nil {
+				t.Fatal(err)
+			}
+			return []Detected{{ObjectType: "contacts", RecordID: old, Kind: KindMerged, DisplayName: "Older", MergedIDs: []string{other, third, ada}, OccurTime: at},
+				{ObjectType: "contacts", RecordID: old, Kind: KindUpdated, DisplayName: "Older",
+					Fields: map[string]string{"phone": "+44 20 7946 0000"}, OccurTime: at}}
 		}},
 		{"polls within the overlap read again and report nothing", time.Second, func(t *testing.T, at time.Time) []Detected { return nil }},
 		{"a write not searchable yet at one poll is reported by the next", time.Minute, func(t *testing.T, at time.Time) []Detected {

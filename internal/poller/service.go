@@ -17,6 +17,8 @@ import (
 // Defaults of ServiceConfig.
 const (
 	DefaultInterval = 60 * time.Second
+	// DefaultLeaseTTL is ServiceConfig.LeaseTTL's default.
+	DefaultLeaseTTL = 5 * time.Minute
 	// MaxBackoff is how many intervals an idle connection waits at most: each poll that
 	// finds nothing doubles its wait, up to this many intervals; a change resets it.
 	MaxBackoff = 4
@@ -63,7 +65,7 @@ func (c ServiceConfig) withDefaults() ServiceConfig {
 		c.Interval = DefaultInterval
 	}
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 5 * time.Minute
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	if c.Tick <= 0 {
 		c.Tick = time.Second

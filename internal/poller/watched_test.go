@@ -2,6 +2,7 @@ package poller
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -67,5 +68,26 @@ func TestWritableFields(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string][]string{"contacts": {"email", "account_tier"}}, got); diff != "" {
 		t.Errorf("writable fields (-want +got):\n%s", diff)
+	}
+}
+
+// newlyMerged: the ids a merged-ids list gained since a snapshot kept it.
+func TestNewlyMerged(t *testing.T) {
+	for _, tc := range []struct {
+		name, before, now string
+		want              []string
+	}{
+		{"never merged", "", "", nil},
+		{"unchanged", "11;12", "11;12", nil},
+		{"a first merge", "", "11", []string{"11"}},
+		{"a merge brings the ids merged into the merged record", "11", "11;21;22;20", []string{"21", "22", "20"}},
+		{"repeats once", "", "11;11", []string{"11"}},
+		{"a list kept as its digest: every id", storedMerged(strings.Repeat("1234567890;", 100)), "11;12", []string{"11", "12"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cmp.Diff(tc.want, newlyMerged(tc.before, tc.now)); d != "" {
+				t.Errorf("newlyMerged(%.20q, %q) (-want +got):\n%s", tc.before, tc.now, d)
+			}
+		})
 	}
 }

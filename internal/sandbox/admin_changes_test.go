@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/connectflo/integrations/internal/sandbox"
 )
 
@@ -142,6 +144,36 @@ func TestMergedEmailLeadsToThePrimary(t *testing.T) {
 	got := e.do("GET", "/crm/v3/objects/contacts/"+p["email"]+"?idProperty=email", nil).want(t, 200)
 	if got.str("id") != primary {
 		t.Errorf("GET by the merged contact's email found %q, want %s", got.str("id"), primary)
+	}
+}
+
+// A primary's hs_merged_object_ids lists every id merged into it, those merged into the
+// records it took included, and each merge event names the ids the primary gained.
+func TestMergedIDsGrowOnThePrimary(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	a, b, c := e.seed.Contacts[0], e.seed.Contacts[1], e.seed.Contacts[2]
+	start := lastEventID(t, e)
+	for _, m := range [][2]string{{a, b}, {c, a}} {
+		if err := e.sb.MergeRecords(e.acct.HubID, "contacts", m[0], m[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, _ := e.sb.Record(e.acct.HubID, "contacts", c)
+	if got := p[sandbox.MergedIDsProp]; got != b+";"+a {
+		t.Errorf("the primary's %s = %q, want %q", sandbox.MergedIDsProp, got, b+";"+a)
+	}
+	evs, err := e.sb.Changes(e.acct.HubID, start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merges [][]string
+	for _, ev := range evs {
+		if ev.Kind == sandbox.ChangeMerge {
+			merges = append(merges, append([]string{ev.PrimaryObjectID}, ev.MergedObjectIDs...))
+		}
+	}
+	if d := cmp.Diff([][]string{{a, b}, {c, b, a}}, merges); d != "" {
+		t.Errorf("merge events, primary then merged ids (-want +got):\n%s", d)
 	}
 }
 

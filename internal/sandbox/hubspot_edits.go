@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -103,15 +104,20 @@ func (s *Sandbox) RestoreRecord(hubID int64, objectType, id string) error {
 // value-by-value rules are richer): the primary keeps its id and values, takes the merged
 // record's values for the properties it lacks and its associations, and the merged record
 // disappears (404 on reads, absent from archived listings). A merged contact's email keeps
-// leading to the primary for lookups and upserts by email. One merge event is logged on the
+// leading to the primary for lookups and upserts by email. The primary's MergedIDsProp gains the
+// merged ids, as on HubSpot. One merge event is logged on the
 // primary, then its property and association changes.
 func (a *account) mergeLocked(ot *objectType, primary, merged *record, now time.Time) {
+	// The event's mergedObjectIds are the ids the primary gains: the merged record's and those
+	// merged into it before (HubSpot documents the field as the ids merged; listing the earlier
+	// ones too is a guess), as MergedIDsProp grows.
+	gained := append(splitIDs(merged.props[MergedIDsProp]), merged.id)
 	a.changes.add(ot, primary.id, ChangeMerge, now, func(e *ChangeEvent) {
-		e.PrimaryObjectID, e.MergedObjectIDs, e.NewObjectID = primary.id, []string{merged.id}, primary.id
+		e.PrimaryObjectID, e.MergedObjectIDs, e.NewObjectID = primary.id, gained, primary.id
 	})
-	fill := map[string]string{}
+	fill := map[string]string{MergedIDsProp: strings.Join(append(splitIDs(primary.props[MergedIDsProp]), gained...), ";")}
 	for k, v := range merged.props {
-		if _, has := primary.props[k]; !has && k != "email" {
+		if _, has := primary.props[k]; !has && k != "email" && k != MergedIDsProp {
 			fill[k] = v
 		}
 	}
@@ -135,6 +141,17 @@ func (a *account) mergeLocked(ot *objectType, primary, merged *record, now time.
 		}
 	}
 	_ = a.updateRecord(ot, primary, fill, now) // the merged email was released above
+}
+
+// MergedIDsProp lists, `;`-separated, the ids of the records merged into a record.
+const MergedIDsProp = "hs_merged_object_ids"
+
+// splitIDs is a MergedIDsProp value's ids.
+func splitIDs(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ";")
 }
 
 // MergeRecords merges objectIDToMerge into primaryObjectID as a user in HubSpot would (see

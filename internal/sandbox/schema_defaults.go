@@ -66,13 +66,18 @@ func ownerProp(ot objectType, group string) propDef {
 		group: group, external: true, referenced: "OWNER"}
 }
 
-// systemProps are the record-keeping properties every object has.
+// systemProps are the record-keeping properties every object has, and on the types that
+// can be merged the ids merged into a record (MergedIDsProp).
 func systemProps(ot objectType) []propDef {
-	return []propDef{
+	defs := []propDef{
 		readOnly(propDef{name: ot.createdProp, label: "Create Date", typ: "datetime", field: "date", group: ot.singular + "information"}),
 		readOnly(datetimeProp(ot.modifiedProp, "Last Modified Date", ot.singular+"information")),
 		readOnly(num("hs_object_id", "Record ID", ot.singular+"information")),
 	}
+	if tracksChanges(ot.name) {
+		defs = append(defs, readOnly(text(MergedIDsProp, "Merged record IDs", ot.singular+"information")))
+	}
+	return defs
 }
 
 func defaultPropDefs(ot objectType) []propDef {
