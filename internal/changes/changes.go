@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -103,7 +104,7 @@ type Store interface {
 	IngestChanges(ctx context.Context, uid string, cs []store.Change, inboxIDs []int64) (int, error)
 	ListChanges(ctx context.Context, uid string, afterSeq int64, objectTypes []string, limit int) ([]store.Change, error)
 	PruneChanges(ctx context.Context, cutoff time.Time, maxRows int) (int, error)
-	RecordOwnWrites(ctx context.Context, uid string, ws []store.OwnWrite, now time.Time) error
+	RecordOwnWritesOf(ctx context.Context, batch []store.OwnWritesOf, now time.Time) error
 }
 
 // Feed stores the changes of every connection and wakes their watchers.
@@ -114,6 +115,20 @@ type Feed struct {
 
 	mu    sync.Mutex
 	wakes map[string]chan struct{} // by connection uid; closed and replaced at every store
+
+	// Own writes are group-committed: a call queues its writes and waits; one caller at a
+	// time (the flusher) writes everything queued in one transaction, then the next batch,
+	// so concurrent upserts share commits instead of each paying for one (SQLite commits a
+	// few thousand times a second; the upsert path answers more calls than that).
+	ownMu       sync.Mutex
+	ownQueue    []ownWrites
+	ownFlushing bool
+}
+
+// ownWrites are one call's writes waiting to be recorded, and where its outcome goes.
+type ownWrites struct {
+	of   store.OwnWritesOf
+	done chan error // buffered 1
 }
 
 // NewFeed returns the feed over st.
@@ -144,15 +159,63 @@ func (f *Feed) Ingest(ctx context.Context, uid string, ds []Detected, inboxIDs [
 }
 
 // RecordOwnWrites remembers writes this service made through the connection uid, so that
-// their changes are self-written. A failure is logged: it costs a change marked as not
+// their changes are self-written. It returns once they are stored, in a transaction shared
+// with the calls queued meanwhile. A failure is logged: it costs a change marked as not
 // self-written, never the write.
 func (f *Feed) RecordOwnWrites(ctx context.Context, uid string, ws []store.OwnWrite) {
 	if len(ws) == 0 {
 		return
 	}
-	if err := f.store.RecordOwnWrites(ctx, uid, ws, f.now()); err != nil {
-		f.logger.Warn("record own writes; their changes will not be marked self-written", "err", err)
+	mine := ownWrites{of: store.OwnWritesOf{UID: uid, Writes: ws}, done: make(chan error, 1)}
+	f.ownMu.Lock()
+	f.ownQueue = append(f.ownQueue, mine)
+	flusher := !f.ownFlushing
+	f.ownFlushing = true
+	f.ownMu.Unlock()
+	if flusher {
+		f.flushOwnWrites(context.WithoutCancel(ctx))
 	}
+	// No select on ctx: a caller handed the flusher's turn must take it, or the queue stalls.
+	// The wait is one transaction at most (ours, or the one before it and ours).
+	for {
+		err := <-mine.done
+		if errors.Is(err, errOwnTurn) {
+			f.flushOwnWrites(context.WithoutCancel(ctx))
+			continue
+		}
+		if err != nil {
+			f.logger.Warn("record own writes; their changes will not be marked self-written", "err", err)
+		}
+		return
+	}
+}
+
+// errOwnTurn tells a queued caller that it is the flusher now.
+var errOwnTurn = errors.New("changes: flush the queued own writes")
+
+// flushOwnWrites writes everything queued in one transaction and answers each caller in it;
+// then it hands the flusher's turn to the first caller queued meanwhile, so that no caller
+// flushes more than the batch holding its own writes.
+func (f *Feed) flushOwnWrites(ctx context.Context) {
+	f.ownMu.Lock()
+	batch := f.ownQueue
+	f.ownQueue = nil
+	f.ownMu.Unlock()
+	of := make([]store.OwnWritesOf, len(batch))
+	for i, b := range batch {
+		of[i] = b.of
+	}
+	err := f.store.RecordOwnWritesOf(ctx, of, f.now())
+	for _, b := range batch {
+		b.done <- err
+	}
+	f.ownMu.Lock()
+	defer f.ownMu.Unlock()
+	if len(f.ownQueue) == 0 {
+		f.ownFlushing = false
+		return
+	}
+	f.ownQueue[0].done <- errOwnTurn
 }
 
 // Wake returns a channel closed at the next store of a change of the connection uid. Take it

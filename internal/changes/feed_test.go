@@ -3,9 +3,12 @@ package changes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,6 +250,77 @@ func TestCursor(t *testing.T) {
 		got, err := DecodeCursor("cursor", tc.cursor, tc.uid)
 		if got != tc.want || (err != nil) != tc.wantErr {
 			t.Errorf("%s: %d, %v; want %d, error %v", tc.name, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// gatedStore counts own-write transactions and holds the first until released.
+type gatedStore struct {
+	*store.Store
+	mu      sync.Mutex
+	commits [][]store.OwnWritesOf
+	gate    chan struct{}
+}
+
+func (g *gatedStore) RecordOwnWritesOf(ctx context.Context, batch []store.OwnWritesOf, now time.Time) error {
+	g.mu.Lock()
+	first := len(g.commits) == 0
+	g.commits = append(g.commits, batch)
+	g.mu.Unlock()
+	if first {
+		<-g.gate
+	}
+	return g.Store.RecordOwnWritesOf(ctx, batch, now)
+}
+
+// TestOwnWritesShareCommits: calls made while an own-write transaction runs are written
+// together in the next one (group commit), each call returns once its writes are stored,
+// and nothing is lost.
+func TestOwnWritesShareCommits(t *testing.T) {
+	t.Parallel()
+	_, st, _ := newFeed(t)
+	g := &gatedStore{Store: st, gate: make(chan struct{})}
+	f := NewFeed(g, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	const n = 10
+	var wg sync.WaitGroup
+	record := func(i int) {
+		wg.Go(func() {
+			f.RecordOwnWrites(ctx, "uid1", []store.OwnWrite{{ObjectType: "contacts", RecordID: fmt.Sprint(i), UpdatedAt: t0}})
+		})
+	}
+	record(0)
+	for !func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.commits) == 1 }() {
+		runtime.Gosched() // the first call is in its transaction
+	}
+	for i := 1; i < n; i++ {
+		record(i)
+	}
+	for !func() bool { f.ownMu.Lock(); defer f.ownMu.Unlock(); return len(f.ownQueue) == n-1 }() {
+		runtime.Gosched() // the others are queued behind it
+	}
+	close(g.gate)
+	wg.Wait()
+	var sizes []int
+	for _, c := range g.commits {
+		sizes = append(sizes, len(c))
+	}
+	if diff := cmp.Diff([]int{1, n - 1}, sizes); diff != "" {
+		t.Errorf("calls per transaction (-want +got):\n%s", diff)
+	}
+	if _, err := f.Ingest(ctx, "uid1", []Detected{update("0", t0, nil), update("9", t0, nil)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.List(ctx, "uid1", 0, nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d changes listed, want 2", len(list))
+	}
+	for _, c := range list {
+		if !c.SelfWritten {
+			t.Errorf("change of record %s not self-written: its own write was lost", c.RecordID)
 		}
 	}
 }

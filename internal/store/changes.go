@@ -242,21 +242,35 @@ func (s *Store) PruneChanges(ctx context.Context, cutoff time.Time, maxRows int)
 }
 
 // RecordOwnWrites remembers writes this service made for the connection uid, at now, and
-// marks as self-written the changes already stored for them.
+// marks the changes already stored for them self-written.
 func (s *Store) RecordOwnWrites(ctx context.Context, uid string, ws []OwnWrite, now time.Time) error {
+	return s.RecordOwnWritesOf(ctx, []OwnWritesOf{{UID: uid, Writes: ws}}, now)
+}
+
+// OwnWritesOf are writes this service made through the connection UID.
+type OwnWritesOf struct {
+	UID    string
+	Writes []OwnWrite
+}
+
+// RecordOwnWritesOf is RecordOwnWrites for several connections' writes in one transaction,
+// so that the writes of many concurrent calls cost one commit.
+func (s *Store) RecordOwnWritesOf(ctx context.Context, batch []OwnWritesOf, now time.Time) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	for _, w := range ws {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO own_writes (connection_uid, object_type, record_id, updated_ms, write_ms) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, uid, w.ObjectType, w.RecordID, w.UpdatedAt.UnixMilli(), now.UnixMilli()); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE changes SET self_written = 1 WHERE connection_uid = ? AND object_type = ? AND record_id = ? AND occur_ms = ?`,
-			uid, w.ObjectType, w.RecordID, w.UpdatedAt.UnixMilli()); err != nil {
-			return err
+	for _, b := range batch {
+		for _, w := range b.Writes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO own_writes (connection_uid, object_type, record_id, updated_ms, write_ms) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, b.UID, w.ObjectType, w.RecordID, w.UpdatedAt.UnixMilli(), now.UnixMilli()); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE changes SET self_written = 1 WHERE connection_uid = ? AND object_type = ? AND record_id = ? AND occur_ms = ?`,
+				b.UID, w.ObjectType, w.RecordID, w.UpdatedAt.UnixMilli()); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()
