@@ -162,7 +162,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 		}
 		ahead := w.waiters.ahead(me, queued)
 		if ahead == 0 {
-			if seq, ok := w.tryGrant(now); ok {
+			if seq, ok := w.tryGrant(now, me.caller); ok {
 				if queued {
 					w.waiters.granted(me)
 				}
@@ -282,6 +282,18 @@ func (l *Limiter) CanGrantBy(kind RequestKind, ahead int, deadline time.Time) (o
 	}
 	at = w.earliestGrant(now, ahead)
 	return !deadline.Before(at), at, w.policy
+}
+
+// Room is what a caller that takes many slots needs to leave some to the others: the
+// requests of this kind that could go right now (WindowStats.Headroom), and how many of
+// those counting against the window were granted to callers other than caller.
+func (l *Limiter) Room(kind RequestKind, caller string) (headroom, others int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	w := l.window(kind)
+	inWindow, _ := w.inUse(now)
+	return len(w.slots) - inWindow, w.inWindowForOthers(now, caller)
 }
 
 // RetryAt is the earliest time a request of this kind could be granted now,

@@ -41,6 +41,7 @@ type rollingWindow struct {
 
 type slot struct {
 	seq       uint64    // the grant that owns the slot; 0 for learned (phantom) usage
+	caller    string    // whom the grant was made for (WithCaller); "" for phantom usage
 	grantedAt time.Time // when the request was released to be sent
 	stamp     time.Time // grantedAt while in flight, then completion time
 	inflight  bool
@@ -112,14 +113,14 @@ func (w *rollingWindow) reusable(s slot, now time.Time) bool {
 	return !s.used || (!s.inflight && !s.stamp.Add(w.cycle()).After(now))
 }
 
-// tryGrant takes a free slot for a request sent now.
-func (w *rollingWindow) tryGrant(now time.Time) (uint64, bool) {
+// tryGrant takes a free slot for a request sent now for caller.
+func (w *rollingWindow) tryGrant(now time.Time, caller string) (uint64, bool) {
 	w.decay(now)
 	for i, s := range w.slots {
 		if w.reusable(s, now) {
 			w.lastSeq++
 			w.granted++
-			w.slots[i] = slot{seq: w.lastSeq, grantedAt: now, stamp: now, inflight: true, used: true}
+			w.slots[i] = slot{seq: w.lastSeq, caller: caller, grantedAt: now, stamp: now, inflight: true, used: true}
 			return w.lastSeq, true
 		}
 	}
@@ -166,6 +167,18 @@ func (w *rollingWindow) nextCheck(now time.Time) time.Time {
 		}
 	}
 	return next
+}
+
+// inWindowForOthers counts the slots still counting against the window that were granted
+// to callers other than caller (phantom usage, someone else's, is not counted).
+func (w *rollingWindow) inWindowForOthers(now time.Time, caller string) int {
+	n := 0
+	for _, s := range w.slots {
+		if s.seq != 0 && s.caller != caller && !w.reusable(s, now) {
+			n++
+		}
+	}
+	return n
 }
 
 // inUse counts slots that still count against the window.

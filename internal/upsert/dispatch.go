@@ -91,8 +91,11 @@ func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
 				oldest = it.enqueued
 			}
 			if count++; count >= b.cfg.MaxBatch {
-				return true, 0
+				break
 			}
+		}
+		if count >= b.cfg.MaxBatch {
+			break
 		}
 	}
 	if count == 0 {
@@ -101,8 +104,15 @@ func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
 	if b.closing {
 		return true, 0
 	}
-	if lingered := now.Sub(oldest); lingered < b.cfg.Linger {
+	full := count >= b.cfg.MaxBatch
+	if lingered := now.Sub(oldest); !full && lingered < b.cfg.Linger {
 		return false, b.cfg.Linger - lingered
+	}
+	if wait, ok := b.leaveSlotsToOthersLocked(now); !ok {
+		return false, wait
+	}
+	if full {
+		return true, 0
 	}
 	// A partial batch waits for its share of the slots free now: a rolling window lets a
 	// whole budget go at once, and spending it on small batches would starve the rest of
@@ -141,6 +151,49 @@ func (b *Batcher) pace(batchesOnTheWire bool) (pace, recheck time.Duration) {
 		return slot, slot
 	}
 	return st.Window / time.Duration(max(st.Headroom, 1)), slot
+}
+
+// The batcher leaves the connection's other requests a free slot (see leaveSlotsToOthers):
+// slotsLeftToOthers of the window, on budgets of at least minBudgetToLeaveOne, for
+// othersMemory after other callers last held a slot of the window.
+const (
+	slotsLeftToOthers   = 1
+	minBudgetToLeaveOne = 10
+	othersMemory        = time.Minute
+)
+
+// leaveSlotsToOthersLocked says whether a batch may ask for a slot now, or else how long
+// until the window has one to spare.
+//
+// Callers that keep the batcher busy (hundreds of workflows upserting) make it ask as fast
+// as slots are granted, so it took a whole window's budget in the first second of each
+// window, and every other request of the connection (a workflow's read, the record names of
+// a change arriving by webhook) then waited for the window to roll, up to ten seconds. So
+// while the connection has other callers (one held a slot of the window within the last
+// othersMemory), the batcher never takes the window's last free slot: such a request is
+// granted at once, and when it takes the slot, the next one to come back is left free in its
+// place (the batcher, not queued in the limiter meanwhile, does not compete for it), so a
+// second one waits at most for a slot to come back, about window/budget at saturation. The
+// cost is one request of the window's budget while others use the connection (1 % of
+// HubSpot's 100 per 10 s, 0.4 % of 250), nothing when the batcher is alone, and bursts
+// still go at once. Budgets under minBudgetToLeaveOne spare nothing: a slot is too much of
+// them.
+func (b *Batcher) leaveSlotsToOthersLocked(now time.Time) (wait time.Duration, ok bool) {
+	st := b.limiter.Stats().Standard
+	if st.Budget < minBudgetToLeaveOne {
+		return 0, true
+	}
+	headroom, others := b.limiter.Room(hubspot.KindStandard, limiterCaller)
+	if others > 0 {
+		b.othersSeen = now
+	}
+	if headroom > slotsLeftToOthers || b.othersSeen.IsZero() || now.Sub(b.othersSeen) > othersMemory {
+		return 0, true
+	}
+	at, _ := b.limiter.EarliestGrant(hubspot.KindStandard, slotsLeftToOthers)
+	// A batch completing nudges the dispatcher sooner; a slot's time bounds the wait in case
+	// the window changed without a nudge (a budget learned from HubSpot's headers).
+	return min(max(at.Sub(now), time.Millisecond), st.Window/time.Duration(st.Budget)), false
 }
 
 func (b *Batcher) sendableLocked(it *item) bool {

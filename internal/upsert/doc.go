@@ -13,8 +13,10 @@
 // dispatcher asks the connection's limiter for a slot as soon as the queue
 // holds a full batch (100 distinct emails) or its oldest caller has
 // lingered for Config.Linger (and a partial batch its pace: longer while
-// batches are on the wire and few slots are free, see Batcher.pace), and
-// the batch KEEPS FILLING WHILE IT WAITS:
+// batches are on the wire and few slots are free, see Batcher.pace; and
+// while the connection has other callers, never the window's last free
+// slot, see leaveSlotsToOthersLocked), and the batch KEEPS FILLING WHILE IT
+// WAITS:
 // it is cut at the instant the slot is granted and sent under that very
 // permit ([hubspot.Client.BatchUpsertWithPermit]). Several batches are in
 // flight at once, as many as the limiter grants; the limiter's guarantee

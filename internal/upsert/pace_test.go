@@ -87,3 +87,76 @@ func TestPartialBatchesWaitForCompanyWhenTheWindowIsNearlySpent(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchesLeaveASlotToTheConnectionsOtherCallers: while the connection has other callers
+// (one held a slot within the last minute), the batcher never takes the window's last free
+// slot, so a burst of upserts does not make their next request wait for the window to roll.
+// At a budget of 10 per second, 1,000 callers queued at once are 10 full batches: 9 go at
+// once and a read asked 150 ms later is granted at once, the 10th batch going when the
+// window rolls. With no other caller in the last minute, the burst takes the whole window
+// and the read waits for it to roll. Time is synctest's.
+func TestBatchesLeaveASlotToTheConnectionsOtherCallers(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		readBefore   time.Duration // a read this long before the burst; 0: none
+		wantReadWait time.Duration
+		wantAtOnce   int // batches sent in the burst's first instant
+	}{
+		{"another caller read 30 s before", 30 * time.Second, 0, 9},
+		{"no other caller for two minutes", 2 * time.Minute, 850 * time.Millisecond, 10},
+		{"no other caller ever", 0, 850 * time.Millisecond, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &recordingSender{limiter: hubspot.NewLimiter(hubspot.LimiterConfig{Budget: 10, Window: time.Second, SafetyMargin: -1})}
+				b := upsert.New(s, upsert.Config{Linger: 20 * time.Millisecond})
+				defer b.Close()
+				read := func() time.Duration {
+					asked := time.Now()
+					p, err := s.limiter.Wait(hubspot.WithCaller(t.Context(), "a workflow's read"), hubspot.KindStandard)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p.Done(nil)
+					return time.Since(asked)
+				}
+				if tc.readBefore > 0 {
+					read()
+					// The batcher sees the read while it holds a slot of the window.
+					if _, err := b.Upsert(t.Context(), email("early", 0), nil); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(tc.readBefore)
+				}
+				var wg sync.WaitGroup
+				for i := range 1000 {
+					wg.Go(func() {
+						if _, err := b.Upsert(t.Context(), email("burst", i), nil); err != nil {
+							t.Errorf("burst %d: %v", i, err)
+						}
+					})
+				}
+				synctest.Wait()
+				atOnce := len(s.recorded())
+				if tc.readBefore > 0 {
+					atOnce-- // the early upsert's batch
+				}
+				if atOnce != tc.wantAtOnce {
+					t.Errorf("%d batches sent at once, want %d", atOnce, tc.wantAtOnce)
+				}
+				time.Sleep(150 * time.Millisecond)
+				if waited := read(); waited != tc.wantReadWait {
+					t.Errorf("the read waited %v for a slot beside the upserts; want %v", waited, tc.wantReadWait)
+				}
+				wg.Wait()
+				sizes := map[int]int{}
+				for _, batch := range s.recorded() {
+					sizes[len(batch)]++
+				}
+				if sizes[100] != 10 {
+					t.Errorf("batch sizes %v; want 10 full batches of the burst", sizes)
+				}
+			})
+		})
+	}
+}
