@@ -125,35 +125,54 @@ func (p *Processor) process(ctx context.Context, uid string, events []store.Inbo
 // maxNameBatch is HubSpot's batch read limit.
 const maxNameBatch = 100
 
+// nameReadWait bounds how long a pass waits to read display names from HubSpot, the wait
+// for a slot of the connection's budget included (a read that cannot be granted in time
+// fails at once). The change matters more than its name: past the bound the record's last
+// stored name is used, so a budget kept busy by the connection's own writes delays a
+// change by at most this much.
+const nameReadWait = time.Second
+
 // fillNames sets the display names of ds: read from HubSpot for records that exist, the last
-// stored name for deleted ones. A failure leaves names empty: the change matters more.
+// stored name for deleted ones and for those the read did not bring back in time (empty when
+// the record has none).
 func (p *Processor) fillNames(ctx context.Context, conn store.Connection, ds []Detected) {
-	live, gone := map[string][]string{}, map[string][]string{}
+	live, stored := map[string][]string{}, map[string][]string{}
 	for _, d := range ds {
 		if d.Kind == KindDeleted {
-			gone[d.ObjectType] = appendNew(gone[d.ObjectType], d.RecordID)
+			stored[d.ObjectType] = appendNew(stored[d.ObjectType], d.RecordID)
 		} else {
 			live[d.ObjectType] = appendNew(live[d.ObjectType], d.RecordID)
 		}
 	}
 	names := map[string]map[string]string{}
+	readCtx, cancel := context.WithTimeout(ctx, nameReadWait)
+	defer cancel()
 	for t, ids := range live {
 		names[t] = map[string]string{}
-		for start := 0; start < len(ids) && p.names != nil; start += maxNameBatch {
-			got, err := p.names(ctx, conn, t, ids[start:min(start+maxNameBatch, len(ids))])
+		failed := p.names == nil
+		for start := 0; start < len(ids) && !failed; start += maxNameBatch {
+			got, err := p.names(readCtx, conn, t, ids[start:min(start+maxNameBatch, len(ids))])
 			if err != nil {
-				p.logger.Warn("read the display names of changed records", "object_type", t, "err", err)
+				p.logger.Warn("read the display names of changed records; using the last stored ones", "object_type", t, "err", err)
+				failed = true
 				break
 			}
 			for id, n := range got {
 				names[t][id] = n
 			}
 		}
+		if failed {
+			for _, id := range ids {
+				if _, ok := names[t][id]; !ok {
+					stored[t] = appendNew(stored[t], id)
+				}
+			}
+		}
 	}
-	for t, ids := range gone {
+	for t, ids := range stored {
 		got, err := p.store.LastDisplayNames(ctx, conn.UID, t, ids)
 		if err != nil {
-			p.logger.Warn("read the display names of deleted records", "object_type", t, "err", err)
+			p.logger.Warn("read the last stored display names of changed records", "object_type", t, "err", err)
 			continue
 		}
 		if names[t] == nil {
