@@ -44,12 +44,17 @@ type memSink struct {
 	calls   int
 	failOn  int // 1-based call that fails after storing; 0 never
 	failErr error
+	blockOn int // 1-based call that stores nothing and waits for its context to end; 0 never
 }
 
-func (s *memSink) Detected(_ context.Context, _ resname.Connection, cs []Detected) error {
+func (s *memSink) Detected(ctx context.Context, _ resname.Connection, cs []Detected) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	if s.calls == s.blockOn {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	s.got = append(s.got, cs...)
 	if s.calls == s.failOn {
 		return s.failErr

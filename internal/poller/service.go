@@ -55,7 +55,7 @@ type ServiceConfig struct {
 	IntervalFor func(ctx context.Context, c store.Connection) time.Duration
 	Share       hubspot.ShareConfig // the part of each connection's budgets polling may use
 	// LeaseTTL is how long a connection's poll lease lasts; a poll is cut at half of it
-	// (its cursor is saved page by page, the next poll goes on). Default 5 minutes.
+	// (its cursor is saved page by page, and the next pass goes on from it). Default 5 minutes.
 	LeaseTTL time.Duration
 	Tick     time.Duration // how often due connections are looked for; default 1 s
 }
@@ -282,8 +282,19 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 			interval = d
 		}
 	}
-	found, sent, err := s.pollConn(ctx, c, name, st)
+	found, sent, cut, err := s.pollConn(ctx, c, name, st)
+	next := now
 	switch {
+	case err != nil && cut:
+		// Cut at half its lease (a bulk edit of tens of thousands of records read within
+		// polling's share): the cursor is saved page by page, so the poll goes on at the next
+		// pass instead of an interval later.
+		st.backoff = 1
+		log.Info("poller: poll cut at half its lease; it goes on at once from the saved cursor", "found", found)
+		s.mu.Lock()
+		st.next = next
+		s.mu.Unlock()
+		return
 	case err == nil && (found > 0 || !sent):
 		// A change, or a baseline (no request sent: nothing could be found yet), polls again
 		// after one interval; counting the baseline as idle would put the first real poll of a
@@ -305,13 +316,16 @@ func (s *Service) pollOne(ctx context.Context, c store.Connection, name resname.
 		st.backoff = min(st.backoff*2, MaxBackoff)
 	}
 	s.mu.Lock()
-	st.next = now.Add(time.Duration(st.backoff) * interval)
+	st.next = next.Add(time.Duration(st.backoff) * interval)
 	s.mu.Unlock()
 }
 
-func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname.Connection, st *connState) (found int, sent bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/2)
+// pollConn polls the connection once, for at most half the lease: cut reports that the poll
+// ran out of that time (the service's own context still alive).
+func (s *Service) pollConn(parent context.Context, c store.Connection, name resname.Connection, st *connState) (found int, sent, cut bool, err error) {
+	ctx, cancel := context.WithTimeout(parent, s.cfg.LeaseTTL/2)
 	defer cancel()
+	defer func() { cut = parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) }()
 	// The client is opened at the first request: a baseline poll sends none, so a server
 	// starting on connections it cannot reach (a token it cannot decrypt) changes nothing
 	// until a real poll is due.
@@ -329,11 +343,11 @@ func (s *Service) pollConn(ctx context.Context, c store.Connection, name resname
 	var watch map[string][]string
 	if s.deps.Watch != nil {
 		if watch, err = s.deps.Watch(ctx, c); err != nil {
-			return 0, false, err
+			return 0, false, false, err
 		}
 	}
 	found, err = s.poller.Poll(hubspot.WithCaller(ctx, "poller"), name, src, watch)
-	return found, src.client != nil, err
+	return found, src.client != nil, false, err
 }
 
 // lazySource opens its client on first use, and sends every request within the budget

@@ -126,6 +126,34 @@ func TestServiceBacksOffWhenIdle(t *testing.T) {
 	}
 }
 
+// A poll cut at half its lease (here a sink that never answers in time; in production a bulk
+// edit too large for polling's share) goes on at the next pass from its saved cursor, not an
+// interval later, and what it had not stored arrives then.
+func TestServiceGoesOnAtOnceAfterACutPoll(t *testing.T) {
+	e := newEnv(t, sandbox.SearchLimits{})
+	e.sink.blockOn = 1
+	const interval = time.Minute
+	s := e.service(t, ServiceConfig{Interval: interval, LeaseTTL: 200 * time.Millisecond})
+	s.Pass(t.Context(), e.clock.Now()) // the baseline
+	e.create(t, "contacts", map[string]string{"email": "cut@x.example"})
+	e.clock.Advance(interval)
+	cutAt := e.clock.Now()
+	s.Pass(t.Context(), cutAt) // cut after 100 ms: the sink holds its first page
+	if got := s.NextPoll(e.conn); !got.Equal(cutAt) {
+		t.Errorf("after a cut poll the next is at %v, want the next pass (%v)", got, cutAt)
+	}
+	if got := len(e.sink.take()); got != 0 {
+		t.Fatalf("%d changes stored by the cut poll, want none", got)
+	}
+	s.Pass(t.Context(), cutAt)
+	if got := len(e.sink.take()); got != 1 {
+		t.Errorf("%d changes after the poll went on, want the contact created", got)
+	}
+	if got, want := s.NextPoll(e.conn), cutAt.Add(interval); !got.Equal(want) {
+		t.Errorf("after the poll that went on the next is at %v, want one interval later (%v)", got, want)
+	}
+}
+
 // A connection in ERROR, or whose lease another process holds, is not polled.
 func TestServiceSkipsConnections(t *testing.T) {
 	tests := []struct {
