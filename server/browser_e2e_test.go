@@ -742,6 +742,20 @@ func TestSettingsPageInChromium(t *testing.T) {
 		b.screenshot("test-connection-error")
 	})
 
+	step("every screen of a connection readable 375 px wide", func(t *testing.T) {
+		b.run("phone size", chromedp.EmulateViewport(375, 800))
+		defer b.run("desktop size", chromedp.EmulateViewport(1100, 900))
+		for _, tab := range []string{"overview", "fields", "conditions", "activity", "changes", "usage"} {
+			b.click("#tab-" + tab)
+			b.run("show "+tab, chromedp.WaitVisible(chromedp.CSS("#panel-"+tab)))
+			if width := eval[int](b, `document.documentElement.scrollWidth`); width > 375 {
+				t.Errorf("the %s screen is %d px wide at a 375 px viewport: it scrolls sideways", tab, width)
+			}
+			b.screenshot(tab + "-phone")
+		}
+		b.click("#tab-overview")
+	})
+
 	step("disconnect, with a confirmation naming the connection", func(t *testing.T) {
 		b.click("#settings-open")
 		b.waitText("#webhook-facts", "seconds") // loaded: nothing moves any more
