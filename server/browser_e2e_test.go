@@ -739,6 +739,7 @@ func TestSettingsPageInChromium(t *testing.T) {
 		b.waitText("#detail-title .badge", "ERROR")
 		b.waitText("#overview", "ERROR: ")
 		b.waitText("#diagnosis", "No: token accepted")
+		b.waitText("#diagnosis p.capabilities", "Not checked: see the problems below.")
 		b.screenshot("test-connection-error")
 	})
 

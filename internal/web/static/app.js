@@ -376,9 +376,11 @@ function diagnosis(r) {
     check(r.reachable, "HubSpot reachable"),
     check(r.tokenValid, "token accepted"),
     lat == null ? null : el("li", { text: `Latency: ${Math.round(lat * 1000)} ms` })));
-  out.append(el("h4", { text: "Capabilities" }), el("ul", { class: "capabilities" }, ...(r.capabilities || []).map((c) =>
-    el("li", { class: c.available ? "ok" : "ko" }, `${c.available ? "Available" : "Unavailable"}: ${c.description || c.id}`,
-      c.missingScopes?.length ? ` (missing ${c.missingScopes.join(", ")})` : ""))));
+  out.append(el("h4", { text: "Capabilities" }), r.capabilities?.length
+    ? el("ul", { class: "capabilities" }, ...r.capabilities.map((c) =>
+      el("li", { class: c.available ? "ok" : "ko" }, `${c.available ? "Available" : "Unavailable"}: ${c.description || c.id}`,
+        c.missingScopes?.length ? ` (missing ${c.missingScopes.join(", ")})` : "")))
+    : el("p", { class: "capabilities", text: "Not checked: see the problems below." }));
   const scopes = (title, list, cls) => list?.length
     ? [el("h4", { text: title }), el("ul", { class: cls }, ...list.map((s) => el("li", {}, el("code", { text: s }))))]
     : [];
