@@ -123,7 +123,7 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 		clock:         cfg.Clock,
 		shared:        cfg.Shared,
 		sharedTimeout: cfg.SharedTimeout,
-		standard: newRollingWindow(PolicyTenSecondlyRolling, cfg.Budget, cfg.Window, cfg.SafetyMargin),
+		standard:      newRollingWindow(PolicyTenSecondlyRolling, cfg.Budget, cfg.Window, cfg.SafetyMargin),
 		// The search budget is per second; the margin scales down with it.
 		search: newRollingWindow(PolicySecondly, cfg.SearchPerSecond, time.Second, cfg.SafetyMargin/10),
 		daily:  dailyBudget{loc: cfg.DailyResetLocation},
