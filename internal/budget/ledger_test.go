@@ -247,3 +247,58 @@ func TestLedgerConcurrentReplicasNeverExceedTheBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresStampsWithTheDatabaseClock: a claim and its completion are stamped with the
+// database's clock, between two readings of it taken before and after, whatever the replica's
+// clock says; the replica passes durations only.
+func TestPostgresStampsWithTheDatabaseClock(t *testing.T) {
+	dsn := testPostgres(t)
+	db := openPostgres(t, dsn)
+	w := budget.NewPostgres(db, testHold).Window("clock")
+	ctx := t.Context()
+	dbNow := func() time.Time {
+		t.Helper()
+		var now time.Time
+		if err := db.QueryRowContext(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+		return now
+	}
+	stamps := func() (grantedAt, stamp time.Time, inflight bool) {
+		t.Helper()
+		if err := db.QueryRowContext(ctx, `SELECT granted_at, stamp, inflight FROM hubspot_budget_slots
+			WHERE budget_key = 'clock' AND kind = 'standard' AND slot = 0`).Scan(&grantedAt, &stamp, &inflight); err != nil {
+			t.Fatal(err)
+		}
+		return grantedAt, stamp, inflight
+	}
+	between := func(what string, got, lo, hi time.Time) {
+		t.Helper()
+		if got.Before(lo) || got.After(hi) {
+			t.Errorf("%s %v is not between the database's readings %v and %v", what, got, lo, hi)
+		}
+	}
+
+	before := dbNow()
+	c, err := w.Claim(ctx, hubspot.SlotRequest{Budget: 1, Cycle: testCycle})
+	if err != nil || !c.Granted {
+		t.Fatalf("Claim = %+v, %v", c, err)
+	}
+	after := dbNow()
+	grantedAt, stamp, inflight := stamps()
+	between("granted_at", grantedAt, before, after)
+	if !stamp.Equal(grantedAt) || !inflight {
+		t.Errorf("after the claim: stamp %v, in flight %v; want the grant time %v, in flight", stamp, inflight, grantedAt)
+	}
+
+	before = dbNow()
+	if _, err := w.Complete(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	after = dbNow()
+	_, stamp, inflight = stamps()
+	between("completion stamp", stamp, before, after)
+	if inflight {
+		t.Error("the slot is still in flight after its completion")
+	}
+}

@@ -3,6 +3,7 @@ package budget
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -129,7 +130,7 @@ func (w postgresWindow) Claim(ctx context.Context, r hubspot.SlotRequest) (hubsp
 	case err == nil:
 		claim.Granted, claim.Seq = true, uint64(seq)
 		return claim, nil
-	case err != sql.ErrNoRows:
+	case !errors.Is(err, sql.ErrNoRows):
 		return hubspot.SlotClaim{}, fmt.Errorf("budget: claiming a slot: %w", err)
 	}
 	var wait int64
