@@ -315,7 +315,9 @@ func (l *Limiter) CanGrantBy(kind RequestKind, ahead int, deadline time.Time) (o
 	}
 	w := l.window(kind)
 	ahead = max(ahead, 0)
-	if bound := now.Add(time.Duration(ahead/len(w.slots)+1) * w.cycle()); !deadline.Before(bound) {
+	// A shared ledger that refused lately knows of slots this process does not: skip the
+	// shortcut, whose bound counts only this process's slots, until the time it named.
+	if bound := now.Add(time.Duration(ahead/len(w.slots)+1) * w.cycle()); !deadline.Before(bound) && !w.sharedUntil.After(now) {
 		return true, time.Time{}, w.policy
 	}
 	at = w.earliestGrant(now, ahead)

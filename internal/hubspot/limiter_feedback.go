@@ -108,7 +108,9 @@ type WindowStats struct {
 	Granted  uint64        // requests granted since the limiter was built
 }
 
-// LimiterStats is a snapshot for observability and TestConnection.
+// LimiterStats is a snapshot for observability and TestConnection. With a
+// SharedWindow the window figures are this replica's own (the ledger holds the
+// fleet's); the daily estimate is the fleet's.
 type LimiterStats struct {
 	Standard WindowStats
 	Search   WindowStats

@@ -40,7 +40,10 @@ import (
 // released (a slow database must not stall completions, statistics or cancellations); the
 // window is marked as claiming meanwhile, so grants stay one at a time and in queue order.
 // A refused claim gives the local slot back (it was never used) and the head waits for the
-// time the ledger names, or for the next local event, whichever is first.
+// time the ledger names (local events may wake it sooner, but it claims again only then). A
+// claim whose caller gave up while the ledger answered, or whose answer was lost, may still
+// have been granted: that slot stays taken until its hold expires, which wastes it but never
+// overspends.
 //
 // Learning from HubSpot keeps working per replica:
 //   - The budget each replica passes with a claim is what it believes (declared less the
