@@ -302,3 +302,27 @@ func TestPostgresStampsWithTheDatabaseClock(t *testing.T) {
 		t.Error("the slot is still in flight after its completion")
 	}
 }
+
+// TestPostgresRecreatesRemovedRows: a ledger whose rows were removed behind it (a truncated
+// table, a restored backup) creates them again rather than refusing every claim for ever.
+func TestPostgresRecreatesRemovedRows(t *testing.T) {
+	dsn := testPostgres(t)
+	db := openPostgres(t, dsn)
+	w := budget.NewPostgres(db, testHold).Window("removed")
+	ctx := t.Context()
+	req := hubspot.SlotRequest{Budget: 2, Cycle: testCycle}
+	if c, err := w.Claim(ctx, req); err != nil || !c.Granted {
+		t.Fatalf("first claim = %+v, %v", c, err)
+	}
+	if _, err := db.ExecContext(ctx, "DELETE FROM hubspot_budget_slots; DELETE FROM hubspot_budget_grants"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.Claim(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := hubspot.SlotClaim{Granted: true, Slot: 0, Seq: 1, Cycle: testCycle}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("claim after the rows went (-want +got):\n%s", diff)
+	}
+}

@@ -54,6 +54,13 @@ var _ hubspot.SharedWindow = postgresWindow{}
 // a slot is never freed early.
 func micros(d time.Duration) int64 { return int64((d + time.Microsecond - 1) / time.Microsecond) }
 
+// forget makes the next claim of the key's kind create its rows again.
+func (p *Postgres) forget(key, kind string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.ready, key+"\x00"+kind)
+}
+
 // ensureSlots creates the key's grant counter and its first budget slots of kind, once per
 // process and size: claims then only ever update rows.
 func (p *Postgres) ensureSlots(ctx context.Context, key, kind string, budget int) error {
@@ -104,14 +111,16 @@ RETURNING s.slot, s.claim_seq`
 
 // retrySQL is, after a refused claim, how long (microseconds, never negative) until the first
 // of the $3 slots frees: an in-flight slot a cycle after now at the soonest (its completion
-// cannot come earlier), or when its hold expires; and the budget's grant count.
+// cannot come earlier), or when its hold expires; the budget's grant count; and whether the
+// rows a claim needs are all there.
 const retrySQL = `
 SELECT COALESCE((extract(epoch FROM min(greatest(
 		CASE WHEN inflight THEN least(clock_timestamp() + $4::bigint * interval '1 microsecond',
 		                              granted_at + ($5::bigint + $4::bigint) * interval '1 microsecond')
 		     ELSE stamp + $4::bigint * interval '1 microsecond' END,
 		clock_timestamp())) - clock_timestamp()) * 1000000)::bigint, 0),
-	COALESCE((SELECT granted FROM hubspot_budget_grants WHERE budget_key = $1), 0)
+	COALESCE((SELECT granted FROM hubspot_budget_grants WHERE budget_key = $1), 0),
+	count(*) = $3::integer AND EXISTS (SELECT 1 FROM hubspot_budget_grants WHERE budget_key = $1)
 FROM hubspot_budget_slots
 WHERE budget_key = $1 AND kind = $2 AND slot < $3::integer`
 
@@ -120,25 +129,36 @@ func (w postgresWindow) Claim(ctx context.Context, r hubspot.SlotRequest) (hubsp
 	if err != nil {
 		return hubspot.SlotClaim{}, err
 	}
-	if err := w.p.ensureSlots(ctx, w.key, kind, r.Budget); err != nil {
-		return hubspot.SlotClaim{}, err
-	}
-	claim := hubspot.SlotClaim{Kind: r.Kind, Cycle: r.Cycle}
-	var seq int64
-	err = w.p.db.QueryRowContext(ctx, claimSQL, w.key, kind, r.Budget, micros(r.Cycle), micros(w.p.hold)).Scan(&claim.Slot, &seq)
-	switch {
-	case err == nil:
-		claim.Granted, claim.Seq = true, uint64(seq)
+	// The second round only follows rows that were removed behind this process's back.
+	for round := 0; ; round++ {
+		if err := w.p.ensureSlots(ctx, w.key, kind, r.Budget); err != nil {
+			return hubspot.SlotClaim{}, err
+		}
+		claim := hubspot.SlotClaim{Kind: r.Kind, Cycle: r.Cycle}
+		var seq int64
+		err = w.p.db.QueryRowContext(ctx, claimSQL, w.key, kind, r.Budget, micros(r.Cycle), micros(w.p.hold)).Scan(&claim.Slot, &seq)
+		switch {
+		case err == nil:
+			claim.Granted, claim.Seq = true, uint64(seq)
+			return claim, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return hubspot.SlotClaim{}, fmt.Errorf("budget: claiming a slot: %w", err)
+		}
+		var wait int64
+		var complete bool
+		if err := w.p.db.QueryRowContext(ctx, retrySQL, w.key, kind, r.Budget, micros(r.Cycle), micros(w.p.hold)).Scan(&wait, &seq, &complete); err != nil {
+			return hubspot.SlotClaim{}, fmt.Errorf("budget: reading when a slot frees: %w", err)
+		}
+		if !complete && round == 0 {
+			w.p.forget(w.key, kind)
+			continue
+		}
+		if !complete {
+			return hubspot.SlotClaim{}, fmt.Errorf("budget: the slots of a budget are missing after creating them")
+		}
+		claim.RetryAfter, claim.Seq = time.Duration(max(wait, 0))*time.Microsecond, uint64(seq)
 		return claim, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return hubspot.SlotClaim{}, fmt.Errorf("budget: claiming a slot: %w", err)
 	}
-	var wait int64
-	if err := w.p.db.QueryRowContext(ctx, retrySQL, w.key, kind, r.Budget, micros(r.Cycle), micros(w.p.hold)).Scan(&wait, &seq); err != nil {
-		return hubspot.SlotClaim{}, fmt.Errorf("budget: reading when a slot frees: %w", err)
-	}
-	claim.RetryAfter, claim.Seq = time.Duration(max(wait, 0))*time.Microsecond, uint64(seq)
-	return claim, nil
 }
 
 // completeSQL restamps the claim's slot if the claim still holds it, and reports the grant
