@@ -194,6 +194,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 						}
 						return nil, err
 					}
+					now = l.clock.Now() // the claim took time: the request goes now
 				}
 				if claim == nil || claim.Granted {
 					if queued {
@@ -204,7 +205,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 					l.mu.Unlock()
 					return p, nil
 				}
-				now = l.clock.Now() // refused by the ledger: wait for the time it named
+				// Refused by the ledger: wait for the time it named.
 			}
 		}
 		earliest := w.earliestGrant(now, ahead)
