@@ -13,7 +13,9 @@
 //   - Rate limits: a per-connection [Limiter] guarantees that no rolling window
 //     carries more requests than HubSpot's budget (a token bucket cannot), keeps
 //     search on its own per-second budget, tracks the daily budget and lets
-//     callers queue fairly, bounded by their context deadline.
+//     callers queue fairly, bounded by their context deadline. Replicas sharing
+//     one app keep that guarantee together by claiming their slots from one
+//     [SharedWindow].
 //   - Retries: transient failures (5xx, 423, resets, timeouts) are retried with
 //     exponential backoff and full jitter on idempotent calls only; 429s are
 //     handled by policy (see [RetryPolicy] and the idempotency notes on each call).

@@ -61,6 +61,14 @@ type LimiterConfig struct {
 	// at its midnight). Default UTC; Client.AccountDetails updates it.
 	DailyResetLocation *time.Location
 	Clock              Clock // default SystemClock
+	// Shared, when set, is the budget's ledger shared with the other replicas (see
+	// SharedWindow): every grant also claims one of its slots. Nil keeps the budget in this
+	// process alone.
+	Shared SharedWindow
+	// SharedTimeout bounds each call to Shared; default DefaultSharedTimeout. The ledger's
+	// hold (how long an unanswered slot stays taken) must cover it plus the client's
+	// per-attempt timeout.
+	SharedTimeout time.Duration
 }
 
 // Limiter is the per-connection rate limiter: one per HubSpot private app
@@ -79,7 +87,12 @@ type Limiter struct {
 	search   *rollingWindow
 	daily    dailyBudget
 
-	grantedTotal uint64 // across both kinds; used to age daily reports
+	shared        SharedWindow // nil: this process alone
+	sharedTimeout time.Duration
+
+	// grantedTotal counts grants across both kinds, to age daily reports: this limiter's,
+	// or with a SharedWindow the budget's across replicas, as far as it has seen.
+	grantedTotal uint64
 	refused      uint64
 	throttled    uint64
 }
@@ -103,9 +116,14 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}
+	if cfg.SharedTimeout <= 0 {
+		cfg.SharedTimeout = DefaultSharedTimeout
+	}
 	return &Limiter{
-		clock:    cfg.Clock,
-		standard: newRollingWindow(PolicyTenSecondlyRolling, cfg.Budget, cfg.Window, cfg.SafetyMargin),
+		clock:         cfg.Clock,
+		shared:        cfg.Shared,
+		sharedTimeout: cfg.SharedTimeout,
+		standard:      newRollingWindow(PolicyTenSecondlyRolling, cfg.Budget, cfg.Window, cfg.SafetyMargin),
 		// The search budget is per second; the margin scales down with it.
 		search: newRollingWindow(PolicySecondly, cfg.SearchPerSecond, time.Second, cfg.SafetyMargin/10),
 		daily:  dailyBudget{loc: cfg.DailyResetLocation},
@@ -120,6 +138,7 @@ type Permit struct {
 	seq        uint64
 	grantedAt  time.Time
 	grantIndex uint64
+	claim      *SlotClaim // the shared slot, when the limiter has a SharedWindow
 	once       sync.Once
 	claimed    atomic.Bool // set when a call takes the permit for its first attempt
 }
@@ -161,15 +180,32 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 			return nil, err
 		}
 		ahead := w.waiters.ahead(me, queued)
-		if ahead == 0 {
+		if ahead == 0 && !w.claiming && !now.Before(w.sharedUntil) {
 			if seq, ok := w.tryGrant(now, me.caller); ok {
-				if queued {
-					w.waiters.granted(me)
+				var claim *SlotClaim
+				if l.shared != nil {
+					var err error
+					if claim, err = l.claimShared(ctx, w, kind, seq); err != nil {
+						l.dequeue(w, me, queued)
+						retryAt := w.earliestGrant(l.clock.Now(), 0)
+						l.mu.Unlock()
+						if ctx.Err() != nil {
+							return nil, l.waitEnded(ctx, kind, w.policy, retryAt)
+						}
+						return nil, err
+					}
+					now = l.clock.Now() // the claim took time: the request goes now
 				}
-				w.wakeHead()
-				p := l.newPermit(w, seq, now)
-				l.mu.Unlock()
-				return p, nil
+				if claim == nil || claim.Granted {
+					if queued {
+						w.waiters.granted(me)
+					}
+					w.wakeHead()
+					p := l.newPermit(w, seq, now, claim)
+					l.mu.Unlock()
+					return p, nil
+				}
+				// Refused by the ledger: wait for the time it named.
 			}
 		}
 		earliest := w.earliestGrant(now, ahead)
@@ -184,7 +220,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 			queued = true
 		}
 		var timer <-chan time.Time
-		if ahead == 0 {
+		if ahead == 0 && !w.claiming { // a claimer wakes the head when it is done
 			timer = l.clock.After(w.nextCheck(now).Sub(now))
 		}
 		l.mu.Unlock()
@@ -223,10 +259,13 @@ func (l *Limiter) dequeue(w *rollingWindow, me *waiter, queued bool) {
 	w.wakeHead()
 }
 
-func (l *Limiter) newPermit(w *rollingWindow, seq uint64, now time.Time) *Permit {
-	l.grantedTotal++
-	l.daily.onGrant()
-	return &Permit{l: l, window: w, seq: seq, grantedAt: now, grantIndex: l.grantedTotal}
+func (l *Limiter) newPermit(w *rollingWindow, seq uint64, now time.Time, claim *SlotClaim) *Permit {
+	index := l.grantedTotal + 1
+	if claim != nil {
+		index = claim.Seq
+	}
+	l.seen(index)
+	return &Permit{l: l, window: w, seq: seq, grantedAt: now, grantIndex: index, claim: claim}
 }
 
 func (l *Limiter) dailyError(now time.Time) *RateLimitError {
@@ -277,7 +316,9 @@ func (l *Limiter) CanGrantBy(kind RequestKind, ahead int, deadline time.Time) (o
 	}
 	w := l.window(kind)
 	ahead = max(ahead, 0)
-	if bound := now.Add(time.Duration(ahead/len(w.slots)+1) * w.cycle()); !deadline.Before(bound) {
+	// A shared ledger that refused lately knows of slots this process does not: skip the
+	// shortcut, whose bound counts only this process's slots, until the time it named.
+	if bound := now.Add(time.Duration(ahead/len(w.slots)+1) * w.cycle()); !deadline.Before(bound) && !w.sharedUntil.After(now) {
 		return true, time.Time{}, w.policy
 	}
 	at = w.earliestGrant(now, ahead)

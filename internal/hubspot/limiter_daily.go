@@ -30,14 +30,17 @@ func (d *dailyBudget) blocked(now time.Time) bool {
 	return d.exhausted || (d.known && d.remaining <= 0)
 }
 
-func (d *dailyBudget) onGrant() {
+// onGrants takes n grants (this process's, or with a SharedWindow the fleet's) off the
+// remaining budget.
+func (d *dailyBudget) onGrants(n uint64) {
 	if d.known {
-		d.remaining--
+		d.remaining -= int64(n)
 	}
 }
 
-// report records HubSpot's count; grantedSince is how many requests we
-// released after the one that carried it (HubSpot had not seen them yet).
+// report records HubSpot's count; grantedSince is how many requests we (or,
+// with a SharedWindow, the fleet) released after the one that carried it
+// (HubSpot had not seen them yet).
 func (d *dailyBudget) report(remaining int64, grantedSince uint64, now time.Time) {
 	d.refresh(now)
 	d.known = true

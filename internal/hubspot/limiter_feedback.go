@@ -20,22 +20,33 @@ const (
 // arrived, or it failed) and learns from HubSpot's rate-limit headers, if
 // any: the window length and budget are adopted, and a Remaining lower than
 // we can account for is booked as usage by someone else. h may be nil.
-// Calls after the first are ignored.
+// Calls after the first are ignored. With a SharedWindow the shared slot is
+// restamped first (without the limiter's lock), so the local slot completes
+// after it: never earlier than the fleet's.
 func (p *Permit) Done(h http.Header) {
 	p.once.Do(func() {
 		l := p.l
+		var usage *SlotUsage
+		if p.claim != nil {
+			usage = l.completeShared(p.claim)
+		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		now := l.clock.Now()
 		p.window.complete(p.seq, now)
+		if usage != nil {
+			l.seen(usage.Seq)
+		}
 		if h != nil {
-			l.learn(p, h, now)
+			l.learn(p, h, now, usage)
 		}
 		p.window.wakeHead()
 	})
 }
 
-func (l *Limiter) learn(p *Permit, h http.Header, now time.Time) {
+// learn adopts what HubSpot's headers say; usage, when not nil, is the shared
+// ledger's account of the fleet's requests, which Remaining counts too.
+func (l *Limiter) learn(p *Permit, h http.Header, now time.Time, usage *SlotUsage) {
 	if v, ok := headerInt(h, headerRateDaily); ok && v > 0 {
 		l.daily.limit = v
 	}
@@ -53,7 +64,11 @@ func (l *Limiter) learn(p *Permit, h http.Header, now time.Time) {
 		l.standard.setBudget(int(budget))
 	}
 	if remaining, ok := headerInt(h, headerRateRemaining); ok && remaining >= 0 {
-		l.standard.correct(int(remaining), p.grantedAt, now)
+		if usage != nil && usage.CountedAtClaim >= 0 {
+			l.standard.correctFor(int(remaining), usage.CountedAtClaim, now)
+		} else {
+			l.standard.correct(int(remaining), p.grantedAt, now)
+		}
 	}
 }
 
@@ -93,7 +108,9 @@ type WindowStats struct {
 	Granted  uint64        // requests granted since the limiter was built
 }
 
-// LimiterStats is a snapshot for observability and TestConnection.
+// LimiterStats is a snapshot for observability and TestConnection. With a
+// SharedWindow the window figures are this replica's own (the ledger holds the
+// fleet's); the daily estimate is the fleet's.
 type LimiterStats struct {
 	Standard WindowStats
 	Search   WindowStats

@@ -37,6 +37,11 @@ type rollingWindow struct {
 	waiters    fairQueue // only its head may take a slot
 	granted    uint64
 	lastSeq    uint64
+	// With a SharedWindow: claiming is set while a granted slot's shared claim is being made
+	// (Limiter.mu released), so nobody else is granted meanwhile; sharedUntil is the time
+	// before which the ledger said no shared slot frees (zero: none known).
+	claiming    bool
+	sharedUntil time.Time
 }
 
 type slot struct {
@@ -60,6 +65,7 @@ func (w *rollingWindow) setBudget(budget int) {
 	}
 	w.reserved = w.reserved * budget / w.declared
 	w.declared = budget
+	w.sharedUntil = time.Time{} // the ledger's answer was for the old budget
 	w.resize(w.declared - w.reserved)
 }
 
@@ -127,6 +133,18 @@ func (w *rollingWindow) tryGrant(now time.Time, caller string) (uint64, bool) {
 	return 0, false
 }
 
+// cancel gives back a slot granted by tryGrant whose request was never sent (the shared
+// ledger refused it): it counts neither as usage nor as a grant.
+func (w *rollingWindow) cancel(seq uint64) {
+	for i := range w.slots {
+		if w.slots[i].seq == seq && w.slots[i].inflight {
+			w.slots[i] = slot{}
+			w.granted--
+			return
+		}
+	}
+}
+
 // complete restamps a granted slot with the time its response came back.
 func (w *rollingWindow) complete(seq uint64, now time.Time) {
 	for i := range w.slots {
@@ -148,25 +166,37 @@ func (w *rollingWindow) earliestGrant(now time.Time, ahead int) time.Time {
 	}
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 	t := times[ahead%len(times)].Add(time.Duration(ahead/len(times)) * w.cycle())
-	if t.Before(now) {
-		return now
+	return latest(now, t, w.sharedUntil)
+}
+
+func latest(ts ...time.Time) time.Time {
+	out := ts[0]
+	for _, t := range ts[1:] {
+		if t.After(out) {
+			out = t
+		}
 	}
-	return t
+	return out
 }
 
 // nextCheck is when the head waiter should look again if nothing wakes it:
 // the earliest known free time, or one cycle if every slot is in flight
-// (their completions will wake it sooner).
+// (their completions will wake it sooner), and not before the shared ledger
+// said a slot may free.
 func (w *rollingWindow) nextCheck(now time.Time) time.Time {
 	next := now.Add(w.cycle())
 	for _, s := range w.slots {
-		if s.used && !s.inflight {
+		if !s.used {
+			next = now
+			break
+		}
+		if !s.inflight {
 			if t := s.stamp.Add(w.cycle()); t.Before(next) {
 				next = t
 			}
 		}
 	}
-	return next
+	return latest(next, w.sharedUntil)
 }
 
 // inWindowForOthers counts the slots still counting against the window that were granted
@@ -254,6 +284,13 @@ func (w *rollingWindow) correct(remaining int, sentAt, now time.Time) {
 			ours++
 		}
 	}
+	w.correctFor(remaining, ours, now)
+}
+
+// correctFor is correct once our usage at the request's send time is known:
+// ours counts this process's slots, or with a SharedWindow the fleet's (every
+// replica's requests are in HubSpot's count, and none of them is foreign).
+func (w *rollingWindow) correctFor(remaining, ours int, now time.Time) {
 	// The reserved slots already stand for usage by others.
 	if foreign := w.declared - remaining - ours - w.reserved; foreign > 0 {
 		w.fill(now, foreign)

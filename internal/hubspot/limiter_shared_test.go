@@ -1,0 +1,193 @@
+package hubspot
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// scriptedLedger is a SharedWindow that answers claims from a script (then grants), and
+// records what the limiter asked of it.
+type scriptedLedger struct {
+	mu          sync.Mutex
+	answers     []SlotClaim // the next claims' answers; granted with the next Seq once used up
+	claimErr    error
+	usage       SlotUsage
+	completeErr error
+	seq         uint64
+	requests    []SlotRequest
+	completed   []SlotClaim
+}
+
+func (s *scriptedLedger) Claim(_ context.Context, r SlotRequest) (SlotClaim, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	if s.claimErr != nil {
+		return SlotClaim{}, s.claimErr
+	}
+	if len(s.answers) > 0 {
+		a := s.answers[0]
+		s.answers = s.answers[1:]
+		a.Kind, a.Cycle = r.Kind, r.Cycle
+		if a.Granted {
+			s.seq = a.Seq
+		}
+		return a, nil
+	}
+	s.seq++
+	return SlotClaim{Granted: true, Kind: r.Kind, Cycle: r.Cycle, Seq: s.seq}, nil
+}
+
+func (s *scriptedLedger) Complete(_ context.Context, c SlotClaim) (SlotUsage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.completed = append(s.completed, c)
+	return s.usage, s.completeErr
+}
+
+func sharedTestLimiter(clock *fakeClock, ledger *scriptedLedger) *Limiter {
+	return NewLimiter(LimiterConfig{Budget: 10, Window: 2 * time.Second, SafetyMargin: -1, Clock: clock, Shared: ledger})
+}
+
+// TestLimiterSharedRefusalWaitsForTheLedger: a slot free here but taken fleet-wide is given
+// back, and the waiter claims again when the ledger said a slot may free, not before.
+func TestLimiterSharedRefusalWaitsForTheLedger(t *testing.T) {
+	t.Parallel()
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		ledger := &scriptedLedger{answers: []SlotClaim{{RetryAfter: 3 * time.Second, Seq: 40}}}
+		l := sharedTestLimiter(clock, ledger)
+		granted := make(chan *Permit, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			defer cancel()
+			p, err := l.Wait(ctx, KindStandard)
+			if err != nil {
+				t.Error(err)
+			}
+			granted <- p
+		}()
+		synctest.Wait()
+		if s := l.Stats().Standard; s.InWindow != 0 || s.Granted != 0 || s.Waiting != 1 {
+			t.Fatalf("while the ledger refuses: %+v, want the local slot given back and one waiter", s)
+		}
+		clock.Advance(3*time.Second - time.Millisecond)
+		synctest.Wait()
+		if n := len(ledger.requests); n != 1 {
+			t.Fatalf("%d claims before the time the ledger named, want 1", n)
+		}
+		clock.Advance(time.Millisecond)
+		p := mustGrant(t, granted, "after the ledger's time", func() string { return "" })
+		want := []SlotRequest{{Kind: KindStandard, Budget: 10, Cycle: 2 * time.Second}, {Kind: KindStandard, Budget: 10, Cycle: 2 * time.Second}}
+		if diff := cmp.Diff(want, ledger.requests); diff != "" {
+			t.Fatalf("claims (-want +got):\n%s", diff)
+		}
+		p.Done(nil)
+		if diff := cmp.Diff([]SlotClaim{*p.claim}, ledger.completed); diff != "" {
+			t.Fatalf("completions (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestLimiterSharedRefusalPastTheDeadlineFailsFast: when the ledger's time is after the
+// caller's deadline, the caller is refused at once with that time, as for a full local window.
+func TestLimiterSharedRefusalPastTheDeadlineFailsFast(t *testing.T) {
+	t.Parallel()
+	inBubble(t, func(t *testing.T) {
+		clock := newFakeClock()
+		ledger := &scriptedLedger{answers: []SlotClaim{{RetryAfter: 5 * time.Second}}}
+		l := sharedTestLimiter(clock, ledger)
+		ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(time.Second))
+		defer cancel()
+		start := time.Now()
+		_, err := l.Wait(ctx, KindStandard)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || rl.RetryAfter != 5*time.Second {
+			t.Fatalf("err = %v, want a *RateLimitError retrying after 5s", err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("refused after %v, want at once", waited)
+		}
+		if s := l.Stats().Standard; s.InWindow != 0 || s.Waiting != 0 {
+			t.Fatalf("after the refusal: %+v, want no slot taken and nobody queued", s)
+		}
+	})
+}
+
+// TestLimiterSharedLedgerFailureIsUnavailable: a ledger that cannot answer fails the request
+// as unavailable (worth retrying), and leaves no slot taken.
+func TestLimiterSharedLedgerFailureIsUnavailable(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := sharedTestLimiter(clock, &scriptedLedger{claimErr: errors.New("connection refused")})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if s := l.Stats().Standard; s.InWindow != 0 || s.Waiting != 0 || s.Granted != 0 {
+		t.Fatalf("after the failure: %+v, want nothing taken", s)
+	}
+}
+
+// TestLimiterSharedRemainingCountsTheFleet: HubSpot's Remaining counts every replica's
+// requests; only what it reports beyond the fleet's usage, as the ledger counts it, is
+// someone else's and fills this replica's window.
+func TestLimiterSharedRemainingCountsTheFleet(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		usage        SlotUsage
+		completeErr  error
+		wantHeadroom int
+	}{
+		{"the fleet's requests are not foreign", SlotUsage{Seq: 1, CountedAtClaim: 7}, nil, 9},
+		{"beyond the fleet's is foreign", SlotUsage{Seq: 1, CountedAtClaim: 4}, nil, 6},
+		{"an unknown fleet count falls back on this replica's", SlotUsage{Seq: 1, CountedAtClaim: -1}, nil, 3},
+		{"a failed completion falls back on this replica's", SlotUsage{}, errors.New("timeout"), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ledger := &scriptedLedger{usage: tt.usage, completeErr: tt.completeErr}
+			l := sharedTestLimiter(newFakeClock(), ledger)
+			// HubSpot saw 7 requests in the window when this one arrived, this one included.
+			mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}})
+			if s := l.Stats().Standard; s.Headroom != tt.wantHeadroom {
+				t.Fatalf("headroom %d, want %d", s.Headroom, tt.wantHeadroom)
+			}
+		})
+	}
+}
+
+// TestLimiterSharedDailyCountsTheFleet: the daily estimate is aged by every replica's grants,
+// which the ledger's grant count carries, not only this one's.
+func TestLimiterSharedDailyCountsTheFleet(t *testing.T) {
+	t.Parallel()
+	ledger := &scriptedLedger{usage: SlotUsage{Seq: 1, CountedAtClaim: 1}}
+	l := sharedTestLimiter(newFakeClock(), ledger)
+	mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Daily-Remaining": {"1000"}})
+	ledger.mu.Lock()
+	ledger.seq = 50 // other replicas made 49 grants meanwhile; the next claim is the 51st
+	ledger.usage.Seq = 60
+	ledger.mu.Unlock()
+	if got := l.Stats().DailyRemaining; got != 1000 {
+		t.Fatalf("daily remaining %d after the report, want 1000", got)
+	}
+	p := mustWait(t, l, KindSearch)
+	if got := l.Stats().DailyRemaining; got != 950 {
+		t.Fatalf("daily remaining %d after the 51st grant, want 950", got)
+	}
+	// The completion says the budget's count is now 60: nine more grants elsewhere.
+	p.Done(nil)
+	if got := l.Stats().DailyRemaining; got != 941 {
+		t.Fatalf("daily remaining %d after learning of 60 grants, want 941", got)
+	}
+}
