@@ -275,27 +275,55 @@ func EncodeCursor(uid string, seq int64) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DecodeCursor reads a cursor of the connection uid given in field; empty is 0 (from the
-// oldest change retained). A cursor not issued by this API, or of another connection, is a
+// Cursor is a decoded change cursor: a position in one connection's feed.
+type Cursor struct {
+	uid string
+	seq int64
+}
+
+// maxCursorLen bounds a cursor before it is decoded; the cursors this API issues are well
+// under it.
+const maxCursorLen = 200
+
+// ParseCursor reads a cursor given in field, before any work is done for the request; empty is
+// the zero Cursor (from the oldest change retained). A cursor not issued by this API is a
 // *resname.FieldError.
-func DecodeCursor(field, cursor, uid string) (int64, error) {
+func ParseCursor(field, cursor string) (Cursor, error) {
 	if cursor == "" {
-		return 0, nil
+		return Cursor{}, nil
 	}
 	bad := &resname.FieldError{Field: field, Description: "is not a change cursor this API issued: pass a Change.cursor or next_cursor unchanged, or leave it empty to start from the oldest change retained"}
-	if len(cursor) > 200 {
-		return 0, bad
+	if len(cursor) > maxCursorLen {
+		return Cursor{}, bad
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return 0, bad
+		return Cursor{}, bad
 	}
 	var c cursorJSON
 	if err := json.Unmarshal(raw, &c); err != nil || c.V != cursorVersion || c.Seq <= 0 {
-		return 0, bad
+		return Cursor{}, bad
 	}
-	if c.UID != uid {
+	return Cursor{uid: c.UID, seq: c.Seq}, nil
+}
+
+// After is the position the cursor resumes after in the feed of the connection uid (0 for the
+// zero Cursor); a cursor of another connection is a *resname.FieldError for field.
+func (c Cursor) After(field, uid string) (int64, error) {
+	if c.seq == 0 {
+		return 0, nil
+	}
+	if c.uid != uid {
 		return 0, &resname.FieldError{Field: field, Description: "is a cursor of another connection; a cursor resumes only the connection it came from"}
 	}
-	return c.Seq, nil
+	return c.seq, nil
+}
+
+// DecodeCursor is ParseCursor then After.
+func DecodeCursor(field, cursor, uid string) (int64, error) {
+	c, err := ParseCursor(field, cursor)
+	if err != nil {
+		return 0, err
+	}
+	return c.After(field, uid)
 }

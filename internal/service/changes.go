@@ -74,15 +74,16 @@ func (s *Service) openChanges(ctx context.Context, connection string, types []st
 	if err := changes.CheckObjectTypes("object_types", types); err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	if len(cursor) > 200 {
-		return nil, rpcerr.InvalidArgument(rpcerr.Violation{Field: "cursor", Description: "is longer than any cursor this API issues"})
+	parsed, err := changes.ParseCursor("cursor", cursor)
+	if err != nil {
+		return nil, s.fail(ctx, err)
 	}
 	h, err := s.handles.Get(ctx, name)
 	if err != nil {
 		return nil, s.failFor(ctx, err, name.String())
 	}
 	uid := h.Connection().UID
-	after, err := changes.DecodeCursor("cursor", cursor, uid)
+	after, err := parsed.After("cursor", uid)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
