@@ -51,44 +51,23 @@ func (s *Server) webhookURL() string {
 	return scheme + "://" + loopbackTarget(s.httpLis.Addr()) + changes.WebhookPath
 }
 
-// nameProperties are the properties a record's display name is made of, by object type.
-var nameProperties = map[string][]string{
-	"contacts":  {"firstname", "lastname", "email"},
-	"companies": {"name"},
-	"deals":     {"dealname"},
-}
-
-// displayNames reads records' display names through the connection's client (so within its
-// HubSpot budget): a contact's "First Last" or its email, a company's or deal's name.
+// displayNames reads records' display names (changes.DisplayName) through the connection's
+// client, so within its HubSpot budget.
 func displayNames(registry *handles.Registry) changes.NameReader {
 	return func(ctx context.Context, conn store.Connection, objectType string, ids []string) (map[string]string, error) {
 		client, err := registry.Of(conn).Client(ctx)
 		if err != nil {
 			return nil, err
 		}
-		res, err := client.BatchRead(ctx, objectType, hubspot.BatchReadRequest{IDs: ids, Properties: nameProperties[objectType]})
+		res, err := client.BatchRead(ctx, objectType, hubspot.BatchReadRequest{IDs: ids, Properties: changes.NameProperties(objectType)})
 		if err != nil {
 			return nil, err
 		}
 		out := map[string]string{}
 		for _, o := range res.Outcomes {
-			if o.Object == nil {
-				continue
+			if o.Object != nil {
+				out[o.Object.ID.String()] = changes.DisplayName(objectType, o.Object.Properties)
 			}
-			p := o.Object.Properties
-			var name string
-			switch objectType {
-			case "contacts":
-				name = strings.TrimSpace(p["firstname"] + " " + p["lastname"])
-				if name == "" {
-					name = p["email"]
-				}
-			case "companies":
-				name = p["name"]
-			case "deals":
-				name = p["dealname"]
-			}
-			out[o.Object.ID.String()] = name
 		}
 		return out, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	feed "github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/store"
@@ -69,17 +70,17 @@ type Source interface {
 type objectType struct {
 	name     string
 	modified string   // the property HubSpot stamps on every write
-	names    []string // properties naming a record, the first non-empty wins
+	names    []string // properties naming a record (feed.DisplayName)
 	defaults []string // always watched
 }
 
 // ObjectTypes are the types polled, in polling order.
 var objectTypes = []objectType{
-	{name: "contacts", modified: "lastmodifieddate", names: []string{"email", "firstname", "lastname"},
+	{name: "contacts", modified: "lastmodifieddate", names: feed.NameProperties("contacts"),
 		defaults: []string{"email", "firstname", "lastname", "phone", "company", "lifecyclestage", "hubspot_owner_id"}},
-	{name: "companies", modified: "hs_lastmodifieddate", names: []string{"name", "domain"},
+	{name: "companies", modified: "hs_lastmodifieddate", names: feed.NameProperties("companies"),
 		defaults: []string{"name", "domain", "lifecyclestage", "hubspot_owner_id"}},
-	{name: "deals", modified: "hs_lastmodifieddate", names: []string{"dealname"},
+	{name: "deals", modified: "hs_lastmodifieddate", names: feed.NameProperties("deals"),
 		defaults: []string{"dealname", "dealstage", "pipeline", "amount", "closedate", "hubspot_owner_id"}},
 }
 
@@ -347,7 +348,7 @@ func (p *Poller) deletions(ctx context.Context, conn resname.Connection, src Sou
 				continue // reported, or modified (restored) after this deletion
 			}
 			changes = append(changes, Detected{ObjectType: ot.name, RecordID: r.ID.String(), Kind: KindDeleted,
-				DisplayName: displayName(ot, r.Properties), OccurTime: r.ArchivedAt.UTC()})
+				DisplayName: feed.DisplayName(ot.name, r.Properties), OccurTime: r.ArchivedAt.UTC()})
 			snaps = append(snaps, store.PollSnapshot{RecordID: id, ModifiedMs: at, Deleted: true, Values: sn.Values})
 		}
 		if len(changes) > 0 {
@@ -388,7 +389,7 @@ func (p *Poller) classify(ctx context.Context, k store.PollKey, ot objectType, w
 			continue // before the baseline: not a change polling reports
 		}
 		values := snapshotValues(r.Properties, watched)
-		d := Detected{ObjectType: ot.name, RecordID: r.ID.String(), DisplayName: displayName(ot, r.Properties),
+		d := Detected{ObjectType: ot.name, RecordID: r.ID.String(), DisplayName: feed.DisplayName(ot.name, r.Properties),
 			OccurTime: time.UnixMilli(mod).UTC()}
 		sn, ok := known[id]
 		switch {
@@ -495,21 +496,6 @@ func changedFields(props hubspot.Properties, before, after map[string]string) ma
 		return nil
 	}
 	return out
-}
-
-func displayName(ot objectType, props hubspot.Properties) string {
-	if ot.name == "contacts" {
-		if n := strings.TrimSpace(props["firstname"] + " " + props["lastname"]); n != "" {
-			return n
-		}
-		return props["email"]
-	}
-	for _, name := range ot.names {
-		if v := props[name]; v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func modifiedMs(r hubspot.Object, ot objectType) int64 {

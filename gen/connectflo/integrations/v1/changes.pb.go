@@ -169,9 +169,10 @@ type Change struct {
 	// The Record resource name of record_id.
 	Record string `protobuf:"bytes,5,opt,name=record,proto3" json:"record,omitempty"`
 	// The record's name as read when the change was detected: a contact's "First Last" (or its
-	// email), a company's or deal's name. When it could not be read within a second (the
-	// connection's budget busy) or the record is deleted, the name of the record's last change;
-	// empty when it has none, for example a record deleted before the service ever saw it.
+	// email), a company's name (or its domain), a deal's name. When it could not be read within a
+	// second (the connection's budget busy) or the record is deleted, the name of the record's
+	// last change; empty when it has none, for example a record deleted before the service ever
+	// saw it.
 	RecordDisplayName string `protobuf:"bytes,6,opt,name=record_display_name,json=recordDisplayName,proto3" json:"record_display_name,omitempty"`
 	// What happened.
 	Kind ChangeKind `protobuf:"varint,7,opt,name=kind,proto3,enum=connectflo.integrations.v1.ChangeKind" json:"kind,omitempty"`
