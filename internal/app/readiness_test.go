@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,11 +18,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
@@ -297,9 +301,9 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 	}
 }
 
-// At shutdown, readiness turns NOT_SERVING on both transports at once, and for the whole
-// drain delay calls are still served, over gRPC and REST; the shutdown's drain starts only
-// after it.
+// At shutdown, readiness turns NOT_SERVING on both transports at once (a health Watch hears
+// it), and for the whole drain delay calls are still served, over gRPC and REST; the
+// shutdown's drain starts only after it, ends the health Watch, and is not held by it.
 func TestDrainDelayServesWhileNotReady(t *testing.T) {
 	const delay = time.Hour // never waited: the test ends the delay itself
 	s, logs := newTestServer(t, func(c *Config) { c.DrainDelay = delay })
@@ -323,6 +327,13 @@ func TestDrainDelayServesWhileNotReady(t *testing.T) {
 	if diff := cmp.Diff(wantProbes(""), probes(t, s)); diff != "" {
 		t.Errorf("serving: HTTP probes (-want +got):\n%s", diff)
 	}
+	watchCtx, cancelWatch := context.WithCancel(context.Background())
+	defer cancelWatch()
+	watch, err := healthpb.NewHealthClient(conn).Watch(watchCtx, &healthpb.HealthCheckRequest{Service: serviceName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, watch, healthpb.HealthCheckResponse_SERVING)
 
 	stop() // as SIGTERM does
 	select {
@@ -333,6 +344,7 @@ func TestDrainDelayServesWhileNotReady(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Serve returned without a drain delay: %v", err)
 	}
+	waitStatus(t, watch, healthpb.HealthCheckResponse_NOT_SERVING)
 	if diff := cmp.Diff(wantGRPCHealth(healthpb.HealthCheckResponse_NOT_SERVING), grpcHealth(t, conn)); diff != "" {
 		t.Errorf("draining: gRPC health (-want +got):\n%s", diff)
 	}
@@ -364,8 +376,27 @@ func TestDrainDelayServesWhileNotReady(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-	msgs := logs.messages(t)
-	if diff := cmp.Diff([]string{"shutting down", "stopped"}, msgs[len(msgs)-2:]); diff != "" {
-		t.Errorf("after the drain delay, the server did not shut down (-want +got):\n%s", diff)
+	if _, err := watch.Recv(); status.Code(err) != codes.Unavailable || reasonOf(err) != "SHUTTING_DOWN" {
+		t.Errorf("the health watch at shutdown: %v, want UNAVAILABLE with reason SHUTTING_DOWN", err)
 	}
+	// A stage cut short (the gRPC one, held by the watch) would log it.
+	var shutdown []string
+	for _, msg := range logs.messages(t) {
+		if msg == "shutting down" || msg == "stopped" || strings.Contains(msg, "cut short") {
+			shutdown = append(shutdown, msg)
+		}
+	}
+	if diff := cmp.Diff([]string{"shutting down", "stopped"}, shutdown); diff != "" {
+		t.Errorf("after the drain delay, the server did not shut down cleanly (-want +got):\n%s", diff)
+	}
+}
+
+// reasonOf is the ErrorInfo reason of a gRPC error, "" without one.
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }

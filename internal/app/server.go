@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
@@ -44,7 +43,7 @@ type Server struct {
 	cfg       Config
 	logger    *slog.Logger
 	store     *store.Store
-	health    *health.Server
+	health    *healthService
 	readiness *readiness
 	grpc      *grpc.Server
 	http      *http.Server
@@ -178,11 +177,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
-	s.health = health.NewServer()
+	s.health = newHealthService()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	// gRPC health answers for the server ("") and the service alike: both follow readiness.
-	s.readiness = newReadiness(s.store, s.health, logger, "", integrationsv1.IntegrationService_ServiceDesc.ServiceName)
+	s.readiness = newReadiness(s.store, s.health.Server, logger, "", integrationsv1.IntegrationService_ServiceDesc.ServiceName)
 
 	handler, conn, err := s.newHTTPHandler(ctx, reg)
 	if err != nil {
@@ -279,6 +278,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	s.service.StopWatches() // a watch never ends by itself: end them before the drain waits
+	s.health.endWatches()   // nor does a health watch
 	stopSweep()
 	<-swept // they write to the database, which shutdown closes
 	<-sweptChanges
