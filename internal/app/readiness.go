@@ -55,10 +55,11 @@ type readiness struct {
 	every    time.Duration // of the background check: readinessCheckEvery, shorter in tests
 
 	mu       sync.Mutex
-	started  bool   // the server has finished starting
-	draining bool   // the server is shutting down: for good
-	dbDown   bool   // the last ping failed
-	reported string // the verdict gRPC health and the log last heard: "" for ready, else a reason
+	started  bool          // the server has finished starting
+	draining bool          // the server is shutting down: for good
+	dbDown   bool          // the last ping failed
+	reported string        // the verdict gRPC health and the log last heard: "" for ready, else a reason
+	pinging  chan struct{} // closed when the ping in flight ends; nil when none is
 }
 
 // newReadiness starts NOT_SERVING for every name in services (grpc-go's health server starts
@@ -87,20 +88,36 @@ func (r *readiness) drain() {
 }
 
 // check pings the database unless the verdict does not depend on it, records the answer,
-// and returns the verdict: "" when ready, else the reason. A caller that hangs up does not
-// cut the ping, so it cannot make the database look down.
+// and returns the verdict: "" when ready, else the reason. One ping is in flight at a time,
+// and a check that comes meanwhile takes its answer: probes need no API key, and however
+// many come at once the database sees one ping at a time; answers are also recorded in the
+// order they were asked. A caller that hangs up does not cut the ping, so it cannot make
+// the database look down.
 func (r *readiness) check(ctx context.Context) string {
 	r.mu.Lock()
 	if r.draining || !r.started {
 		defer r.mu.Unlock()
 		return r.verdictLocked()
 	}
+	if pinging := r.pinging; pinging != nil {
+		r.mu.Unlock()
+		<-pinging
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.verdictLocked()
+	}
+	pinging := make(chan struct{})
+	r.pinging = pinging
 	r.mu.Unlock()
+
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readinessPingTimeout)
 	defer cancel()
 	err := r.db.Ping(ctx)
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.pinging = nil
+	close(pinging)
 	r.dbDown = err != nil
 	verdict := r.verdictLocked()
 	if verdict != r.reported {

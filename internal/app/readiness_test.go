@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -127,6 +128,44 @@ func TestReadinessVerdicts(t *testing.T) {
 			t.Errorf("%s: logged (-want +got):\n%s", step.name, diff)
 		}
 	}
+}
+
+// heldPinger is a database whose pings all wait for release, then fail.
+type heldPinger struct {
+	pings   atomic.Int32
+	release chan struct{}
+}
+
+func (p *heldPinger) Ping(context.Context) error {
+	p.pings.Add(1)
+	<-p.release
+	return errors.New("connection refused")
+}
+
+// However many checks come at once (probes need no API key), the database sees one ping,
+// and every check gets its answer.
+func TestReadinessPingsOnceForConcurrentChecks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		db := &heldPinger{release: make(chan struct{})}
+		r := newReadiness(db, health.NewServer(), slog.New(slog.DiscardHandler), "")
+		const checks = 20
+		verdicts := make(chan string, checks)
+		go r.start(context.Background()) // the first ping, held
+		synctest.Wait()
+		for range checks {
+			go func() { verdicts <- r.check(context.Background()) }()
+		}
+		synctest.Wait() // every check waits, for the held ping or for a ping of its own
+		if got := db.pings.Load(); got != 1 {
+			t.Errorf("%d pings in flight for %d checks, want 1", got, checks+1)
+		}
+		close(db.release)
+		for range checks {
+			if got := <-verdicts; got != notReadyDatabase {
+				t.Errorf("a check answered %q, want %q", got, notReadyDatabase)
+			}
+		}
+	})
 }
 
 // newTestServer builds the whole server on loopback port 0 with a database in a temporary
