@@ -284,6 +284,7 @@ func startService(ctx context.Context, hubspotURL string) (addr, key string, cle
 	cfg := app.DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DBPath = "127.0.0.1:0", "127.0.0.1:0", filepath.Join(dir, "bench.db")
 	cfg.KeyFile, cfg.HubSpotBaseURL = filepath.Join(dir, "keys"), hubspotURL
+	cfg.DrainDelay = 0 // no load balancer sends to it: stop at once
 	st, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return "", "", nil, err

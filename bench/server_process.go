@@ -45,7 +45,7 @@ func startServerProcess(ctx context.Context, bin, hubspotURL string, extra ...st
 		return nil, fmt.Errorf("apikey create: %w", err)
 	}
 	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", db, "--log-format", "json",
-		"--hubspot-base-url", hubspotURL}, extra...)
+		"--hubspot-base-url", hubspotURL, "--drain-delay", "0"}, extra...) // no load balancer to wait for
 	cmd := exec.CommandContext(ctx, bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

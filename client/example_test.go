@@ -49,6 +49,7 @@ func runWithServer(m *testing.M) int {
 	cfg := app.DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DBPath = "127.0.0.1:0", "127.0.0.1:0", db
 	cfg.KeyFile = filepath.Join(dir, "encryption.keys")
+	cfg.DrainDelay = 0 // no load balancer sends to it: stop at once
 	srv, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		log.Fatal(err)

@@ -35,9 +35,11 @@ func serverBinary(t *testing.T) string {
 	return bin
 }
 
-// startProcess runs the server binary and returns its gRPC address once it serves.
+// startProcess runs the server binary and returns its gRPC address once it serves. Its
+// interrupt stops it without a drain delay: no load balancer sends to it.
 func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	args = append([]string{"--drain-delay", "0"}, args...)
 	if *e2eAPIVersion != "" {
 		args = append(args, "--hubspot-api-version", *e2eAPIVersion)
 	}

@@ -116,8 +116,10 @@ func TestHealthReflectionAndOperatorEndpoints(t *testing.T) {
 		}
 	}
 
-	if r := ts.do(t, "GET", "/healthz", "", ""); r.code != 200 || r.body["status"] != "SERVING" {
-		t.Errorf("/healthz = %d %v", r.code, r.body)
+	for path, want := range map[string]string{"/livez": "ALIVE", "/readyz": "SERVING", "/healthz": "SERVING"} {
+		if r := ts.do(t, "GET", path, "", ""); r.code != 200 || r.body["status"] != want {
+			t.Errorf("%s = %d %v; want 200 %s", path, r.code, r.body, want)
+		}
 	}
 
 	var spec map[string]any

@@ -22,11 +22,12 @@ import (
 // its flag, variable, default and rule, is in configOptions.
 type Config struct {
 	GRPCAddr          string
-	HTTPAddr          string // REST gateway, /healthz, /metrics, /openapi.json
+	HTTPAddr          string // REST gateway, /livez, /readyz, /metrics, /openapi.json
 	DBPath            string // "" in demo mode until runDemo makes a temporary one
 	LogLevel          slog.Level
 	LogFormat         string // text or json
 	ShutdownTimeout   time.Duration
+	DrainDelay        time.Duration // not ready but serving, before the shutdown's drain
 	MaxRequestBytes   int
 	HubSpotBaseURL    string
 	HubSpotTimeout    time.Duration // per HubSpot attempt
@@ -70,6 +71,11 @@ const (
 	DefaultHTTPAddr        = "127.0.0.1:8080"
 	DefaultDBPath          = "data/integrations.db"
 	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultDrainDelay covers a balancer told of the shutdown by its orchestrator: Kubernetes
+	// takes a terminating pod out of its endpoints at once, and proxies follow within a few
+	// seconds. A balancer that learns it only from probes needs its probe period times its
+	// failure threshold instead, which is the operator's to set.
+	DefaultDrainDelay      = 5 * time.Second
 	DefaultMaxRequestBytes = 4 << 20
 	DefaultHubSpotBaseURL  = "https://api.hubapi.com"
 	DefaultHubSpotTimeout  = 30 * time.Second

@@ -59,6 +59,7 @@ func runDemo(ctx context.Context, cfg Config, getenv func(string) string, logger
 	}
 	defer os.RemoveAll(dir)
 	cfg.DBPath, cfg.KeyFile, cfg.EncryptionKeys = filepath.Join(dir, "demo.db"), filepath.Join(dir, keyFileName), ""
+	cfg.DrainDelay = 0 // no load balancer sends to a demo: Ctrl-C stops it at once
 	srv, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,8 +36,8 @@ import (
 // schemas of large portals run to megabytes.
 const gatewayMaxResponseBytes = 64 << 20
 
-// newHTTPHandler serves the REST gateway under /v1/, /healthz, /metrics, /openapi.json and the
-// settings page at /.
+// newHTTPHandler serves the REST gateway under /v1/, the probes (/livez, /readyz and /healthz,
+// its older name), /metrics, /openapi.json and the settings page at /.
 // The gateway calls the gRPC server over loopback so that REST calls pass through exactly the
 // same interceptors (auth, logging, metrics) as gRPC ones.
 func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (http.Handler, *grpc.ClientConn, error) {
@@ -85,7 +84,9 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	mux.Handle("/v1/", limitBody(s.cfg.MaxRequestBytes, gw))
 	// HubSpot's webhooks: no API key (HubSpot's signature instead), outside the gateway.
 	mux.Handle("POST "+changes.WebhookPath, s.webhook)
-	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /livez", s.livez)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /healthz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -93,7 +94,7 @@ func (s *Server) newHTTPHandler(ctx context.Context, reg *prometheus.Registry) (
 	})
 	noRoute := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound, codes.NotFound, rpcerr.ReasonNoSuchRoute,
-			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json), the settings page at /; also /healthz, /metrics and POST /webhooks/hubspot", r.Method, r.URL.Path))
+			fmt.Sprintf("no route for %s %s: the API is under /v1/ (see /openapi.json), the settings page at /; also /livez, /readyz, /healthz, /metrics and POST /webhooks/hubspot", r.Method, r.URL.Path))
 	})
 	// The settings page at / and its assets; any other path is an unknown route.
 	mux.Handle("/", web.Handler(noRoute))
@@ -168,24 +169,6 @@ func limitBody(max int, next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, int64(max))
 		next.ServeHTTP(w, r)
 	})
-}
-
-// healthz answers 200 while the database answers and the server is not shutting down.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	select {
-	case <-s.shuttingDown:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "NOT_SERVING", "reason": "shutting down"})
-		return
-	default:
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.logger.Error("health check: database", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "NOT_SERVING", "reason": "database unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "SERVING"})
 }
 
 // writeStatus writes an error in the gateway's JSON status shape, with the ErrorInfo every

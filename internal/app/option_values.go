@@ -110,6 +110,18 @@ func boolean(p *bool) valueParser {
 	}}
 }
 
+// delay takes a Go duration of 0 or more, where 0 means no wait.
+func delay(p *time.Duration) valueParser {
+	return valueParser{want: "a `duration` such as 5s, or 0 for none", set: func(v string) bool {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return false
+		}
+		*p = d
+		return true
+	}}
+}
+
 // duration takes a Go duration of at least min, or a positive one when min is 0.
 func duration(p *time.Duration, minimum time.Duration) valueParser {
 	want := "a positive `duration` such as 30s, 5m or 1h30m"

@@ -21,7 +21,7 @@ func configOptions(c *Config) []option {
 		{flag: "grpc-addr", env: "INTEGRATIONS_GRPC_ADDR", def: DefaultGRPCAddr, value: address(&c.GRPCAddr),
 			help: "gRPC listen address"},
 		{flag: "http-addr", env: "INTEGRATIONS_HTTP_ADDR", def: DefaultHTTPAddr, value: address(&c.HTTPAddr),
-			help: "HTTP listen address: REST gateway, /healthz, /metrics, /openapi.json"},
+			help: "HTTP listen address: REST gateway, /livez, /readyz, /metrics, /openapi.json"},
 		{flag: "db", env: "INTEGRATIONS_DB", def: DefaultDBPath, value: nonBlank(&c.DBPath, "path"), notInDemo: true,
 			help: "SQLite database file, created on first start"},
 		{flag: "log-level", env: "INTEGRATIONS_LOG_LEVEL", def: "info", value: logLevel(&c.LogLevel),
@@ -30,6 +30,9 @@ func configOptions(c *Config) []option {
 			help: "log format"},
 		{flag: "shutdown-timeout", env: "INTEGRATIONS_SHUTDOWN_TIMEOUT", def: shortDuration(DefaultShutdownTimeout), value: duration(&c.ShutdownTimeout, 0),
 			help: "the whole drain at shutdown: in-flight calls, queued upserts and timeline batches, each stage cut at its share"},
+		{flag: "drain-delay", env: "INTEGRATIONS_DRAIN_DELAY", def: shortDuration(DefaultDrainDelay), value: delay(&c.DrainDelay),
+			help: "at shutdown, how long readiness (/readyz, /healthz, gRPC health) answers NOT_SERVING while calls are still served, so that load balancers " +
+				"stop sending before the drain of --shutdown-timeout begins; 0 drains at once, as demo mode always does"},
 		{flag: "max-request-bytes", env: "INTEGRATIONS_MAX_REQUEST_BYTES", def: fmt.Sprint(DefaultMaxRequestBytes), value: wholeNumber(&c.MaxRequestBytes, "of bytes", 1024, 0),
 			help: "largest accepted request body or message"},
 		{flag: "hubspot-base-url", env: "HUBSPOT_BASE_URL", def: DefaultHubSpotBaseURL, value: httpURL(&c.HubSpotBaseURL),
@@ -83,7 +86,7 @@ func configOptions(c *Config) []option {
 			help: "PEM private key of --tls-cert"},
 		{flag: "client-ca", env: "INTEGRATIONS_CLIENT_CA", value: file(&c.ClientCAFile),
 			help: "PEM CA certificates: with --tls-cert, both listeners require a client certificate signed by one of them (mutual TLS), " +
-				"/healthz and /metrics included; a renewed file is picked up without a restart"},
+				"the probes and /metrics included; a renewed file is picked up without a restart"},
 	}
 }
 

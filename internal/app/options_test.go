@@ -35,6 +35,8 @@ var optionCases = map[string]optionCase{
 	"--log-format": {a: "json", b: "text", wantA: "json", wantB: "text", bad: "xml", field: func(c Config) any { return c.LogFormat }},
 	"--shutdown-timeout": {a: "3s", b: "1m", wantA: 3 * time.Second, wantB: time.Minute, bad: "-1s",
 		field: func(c Config) any { return c.ShutdownTimeout }},
+	"--drain-delay": {a: "0", b: "30s", wantA: time.Duration(0), wantB: 30 * time.Second, bad: "-1s",
+		field: func(c Config) any { return c.DrainDelay }},
 	"--max-request-bytes": {a: "2048", b: "1024", wantA: 2048, wantB: 1024, bad: "12", field: func(c Config) any { return c.MaxRequestBytes }},
 	"--hubspot-base-url": {a: "http://127.0.0.1:8089", b: "https://example.test", wantA: "http://127.0.0.1:8089", wantB: "https://example.test", bad: "ftp://x",
 		field: func(c Config) any { return c.HubSpotBaseURL }},

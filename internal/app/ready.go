@@ -6,7 +6,7 @@ import "time"
 // which with port 0 are known only then.
 type Ready struct {
 	GRPCAddr string // host:port of the gRPC listener
-	HTTPAddr string // host:port of the HTTP listener (REST gateway, /healthz, /metrics)
+	HTTPAddr string // host:port of the HTTP listener (REST gateway, /livez, /readyz, /metrics)
 	TLS      bool   // both listeners serve TLS
 	// HubSpotURL is the HubSpot base URL the server calls: in demo mode, its embedded
 	// sandbox's address.

@@ -22,7 +22,7 @@ func TestRunTellsOnReadyItsAddresses(t *testing.T) {
 	ready, done := make(chan Ready, 2), make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", filepath.Join(dir, "db"),
-			"--key-file", filepath.Join(dir, "keys"), "--hubspot-base-url", "http://127.0.0.1:1"},
+			"--key-file", filepath.Join(dir, "keys"), "--hubspot-base-url", "http://127.0.0.1:1", "--drain-delay", "0"},
 			func(string) string { return "" }, io.Discard, &logs, OnReady(func(r Ready) { ready <- r }))
 	}()
 	var r Ready

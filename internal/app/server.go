@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
@@ -41,32 +40,34 @@ import (
 
 // Server is the running service: one gRPC listener, one HTTP listener, one database.
 type Server struct {
-	cfg     Config
-	logger  *slog.Logger
-	store   *store.Store
-	health  *health.Server
-	grpc    *grpc.Server
-	http    *http.Server
-	gateway *grpc.ClientConn
-	service *service.Service
-	outbox  *outbox.Outbox
-	poller  *poller.Service
-	feed    *changes.Feed
-	usage   *apiusage.Recorder
-	inbox   *changes.Processor
-	webhook *changes.WebhookHandler
+	cfg       Config
+	logger    *slog.Logger
+	store     *store.Store
+	health    *healthService
+	readiness *readiness
+	grpc      *grpc.Server
+	http      *http.Server
+	gateway   *grpc.ClientConn
+	service   *service.Service
+	outbox    *outbox.Outbox
+	poller    *poller.Service
+	feed      *changes.Feed
+	usage     *apiusage.Recorder
+	inbox     *changes.Processor
+	webhook   *changes.WebhookHandler
 
 	grpcLis, httpLis net.Listener
 	certs            *certSource // nil without TLS
 	gatewayPeers     *audit.GatewayPeers
-	shuttingDown     chan struct{}
 	ready            func(Ready) // from Run's OnReady; nil when nobody asked
+	// drainWait waits out the drain delay: time.After, or a channel a test closes.
+	drainWait func(time.Duration) <-chan time.Time
 }
 
 // New opens the database, binds both listeners and wires the handlers. Nothing is served
 // until Serve; binding first means a port conflict fails at start, not later.
 func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err error) {
-	s := &Server{cfg: cfg, logger: logger, shuttingDown: make(chan struct{})}
+	s := &Server{cfg: cfg, logger: logger, drainWait: time.After}
 	defer func() {
 		if err != nil {
 			s.closeAll()
@@ -176,11 +177,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	s.grpc.RegisterService(rpcdecode.WrapService(&integrationsv1.IntegrationService_ServiceDesc), s.service)
-	s.health = health.NewServer()
+	s.health = newHealthService()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(integrationsv1.IntegrationService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	// gRPC health answers for the server ("") and the service alike: both follow readiness.
+	s.readiness = newReadiness(s.store, s.health.Server, logger, "", integrationsv1.IntegrationService_ServiceDesc.ServiceName)
 
 	handler, conn, err := s.newHTTPHandler(ctx, reg)
 	if err != nil {
@@ -206,8 +207,10 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 // HTTPAddr is the bound HTTP address (useful with port 0).
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 
-// Serve serves until ctx ends or a listener fails, then drains in-flight calls (bounded by
-// the shutdown timeout) and closes the database last.
+// Serve serves until ctx ends or a listener fails. When ctx ends, readiness turns NOT_SERVING
+// and the server serves on for the drain delay, so that load balancers stop sending to it
+// first; then it drains in-flight calls (bounded by the shutdown timeout) and closes the
+// database last.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 2)
 	var wg sync.WaitGroup
@@ -228,7 +231,8 @@ func (s *Server) Serve(ctx context.Context) error {
 			errc <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
-	sweepCtx, stopSweep := context.WithCancel(ctx)
+	// Background work outlives ctx by the drain delay: until then the server serves in full.
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
@@ -253,31 +257,58 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
 	s.poller.Start()
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		s.readiness.run(sweepCtx) // gRPC health follows the database
+	}()
+	s.readiness.start(sweepCtx) // SERVING from here if the database answers
 	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
 	s.notifyReady()
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+		s.drain()
 	case serveErr = <-errc:
+		// No drain delay: the failed listener's probes fail already, and the delay would
+		// only hold a broken server up.
+		s.readiness.drain()
 		s.logger.Error("server failed; shutting down", "err", serveErr)
 	}
+	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
 	s.service.StopWatches() // a watch never ends by itself: end them before the drain waits
+	s.health.endWatches()   // nor does a health watch
 	stopSweep()
 	<-swept // they write to the database, which shutdown closes
 	<-sweptChanges
 	<-counted
 	<-processed
+	<-checked
 	s.shutdown()
 	wg.Wait()
 	s.logger.Info("stopped")
 	return serveErr
 }
 
+// drain takes the replica out of load balancers before anything stops: readiness answers
+// NOT_SERVING at once (/readyz, /healthz, gRPC health), then every call is still served for
+// the drain delay, outside the shutdown timeout. A balancer sends to a replica until it hears
+// it is not ready; closing listeners first would fail the calls it sends meanwhile.
+func (s *Server) drain() {
+	s.readiness.drain()
+	if s.cfg.DrainDelay <= 0 {
+		return
+	}
+	s.logger.Info("draining: readiness is NOT_SERVING and calls are still served until the drain delay has passed", "drain_delay", s.cfg.DrainDelay.String())
+	<-s.drainWait(s.cfg.DrainDelay)
+}
+
 // The drain shares one deadline, --shutdown-timeout, among its stages; each must end by a
 // fixed share of it, counted from the start of the shutdown, and a stage that ends early
-// leaves its time to the next. The order follows who is waiting and what a cut costs:
+// leaves its time to the next. The drain delay comes before it and is not part of it: load
+// balancers have stopped sending by then, so the stages drain what is left rather than race
+// new calls. The order follows who is waiting and what a cut costs:
 //   - polling for changes made in HubSpot stops first, at once: nobody waits for it, and a
 //     poll cut mid-page is read again by the next (its cursor is saved page by page);
 //   - HTTP, by 25%: gateway calls finish through gRPC, which is still up. Its own share, so a
@@ -298,10 +329,8 @@ const (
 )
 
 // shutdown stops taking new work, drains what is in flight, and closes the database last,
-// all within the shutdown timeout.
+// all within the shutdown timeout. Readiness is NOT_SERVING already (drain).
 func (s *Server) shutdown() {
-	close(s.shuttingDown)
-	s.health.Shutdown() // health checks answer NOT_SERVING from now on
 	start := time.Now()
 	stage := func(share float64) (context.Context, context.CancelFunc) {
 		return context.WithDeadline(context.Background(), start.Add(time.Duration(share*float64(s.cfg.ShutdownTimeout))))

@@ -59,7 +59,8 @@ func Start(t testing.TB, opts Options) *Program {
 		stdout = io.Discard
 	}
 	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", opts.DB, "--key-file", opts.KeyFile,
-		"--log-format", "json", "--log-level", "debug", "--hubspot-base-url", opts.HubSpotURL, "--hubspot-timeout", "2s"}, opts.Args...)
+		"--log-format", "json", "--log-level", "debug", "--hubspot-base-url", opts.HubSpotURL, "--hubspot-timeout", "2s",
+		"--drain-delay", "0"}, opts.Args...) // no load balancer to wait for; a test that drains gives its own
 	env := opts.Env
 	getenv := func(k string) string { return env[k] }
 
