@@ -253,7 +253,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
 	s.poller.Start()
-	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
+	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", store.Redact(s.cfg.DBPath))
 	s.notifyReady()
 
 	var serveErr error
