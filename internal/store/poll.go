@@ -66,9 +66,10 @@ func (s *Store) GetPollSnapshots(ctx context.Context, k PollKey, ids []int64) (m
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT record_id, modified_ms, deleted, field_values FROM poll_snapshots
-		WHERE workspace = ? AND connection_id = ? AND object_type = ? AND record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, //nolint:gosec // placeholders only; the values are arguments
-		args...)
+	q := `SELECT record_id, modified_ms, deleted, field_values FROM poll_snapshots
+		WHERE workspace = ? AND connection_id = ? AND object_type = ? AND record_id IN (?`
+	q += strings.Repeat(", ?", len(ids)-1) + `)` //nolint:gosec // placeholders only; the values are arguments
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read poll snapshots: %w", translate(err))
 	}

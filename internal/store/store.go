@@ -63,8 +63,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.closeDBs()
-		return nil, err
+		return nil, errors.Join(err, s.closeDBs())
 	}
 	s.startReplyWriter()
 	return s, nil
