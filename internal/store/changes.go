@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -306,20 +307,22 @@ func (s *Store) AddToInbox(ctx context.Context, events []InboxEvent) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	counted := map[string]bool{}
+	defer tx.Rollback()                //nolint:errcheck // after Commit it is a no-op
+	lastReceived := map[string]int64{} // per connection, its last event's time
 	for _, e := range events {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_inbox (connection_uid, event, received_ms) VALUES (?, ?, ?)`,
 			e.ConnectionUID, string(e.Event), e.Received.UnixMilli()); err != nil {
 			return err
 		}
-		if !counted[e.ConnectionUID] {
-			counted[e.ConnectionUID] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO change_settings (connection_uid, webhooks_received, last_webhook_ms) VALUES (?, 1, ?)
-				ON CONFLICT (connection_uid) DO UPDATE SET webhooks_received = change_settings.webhooks_received + 1, last_webhook_ms = excluded.last_webhook_ms`,
-				e.ConnectionUID, e.Received.UnixMilli()); err != nil {
-				return err
-			}
+		lastReceived[e.ConnectionUID] = e.Received.UnixMilli()
+	}
+	// The counters are updated in uid order: two processes counting overlapping connections
+	// lock their rows in the same order, so they never deadlock (PostgreSQL).
+	for _, uid := range slices.Sorted(maps.Keys(lastReceived)) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO change_settings (connection_uid, webhooks_received, last_webhook_ms) VALUES (?, 1, ?)
+			ON CONFLICT (connection_uid) DO UPDATE SET webhooks_received = change_settings.webhooks_received + 1, last_webhook_ms = excluded.last_webhook_ms`,
+			uid, lastReceived[uid]); err != nil {
+			return err
 		}
 	}
 	return tx.Commit()

@@ -1,7 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -36,6 +40,14 @@ func (s *Store) AddUsage(ctx context.Context, counts []UsageCount, now time.Time
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	// Rows are written in key order, the hours before the totals: two processes adding
+	// counts of overlapping connections lock their rows in the same order, so they never
+	// deadlock (PostgreSQL).
+	counts = slices.Clone(counts)
+	slices.SortFunc(counts, func(a, b UsageCount) int {
+		return cmp.Or(strings.Compare(a.ConnectionUID, b.ConnectionUID), a.Hour.Compare(b.Hour), strings.Compare(a.Kind, b.Kind))
+	})
+	totals := map[string]UsageTotal{}
 	for _, c := range counts {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_hours (connection_uid, hour_ms, kind, requests, rate_limited) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (connection_uid, hour_ms, kind) DO UPDATE SET requests = usage_hours.requests + excluded.requests,
@@ -43,10 +55,16 @@ func (s *Store) AddUsage(ctx context.Context, counts []UsageCount, now time.Time
 			c.ConnectionUID, c.Hour.UnixMilli(), c.Kind, c.Requests, c.RateLimited); err != nil {
 			return err
 		}
+		t := totals[c.ConnectionUID]
+		t.Requests += c.Requests
+		t.RateLimited += c.RateLimited
+		totals[c.ConnectionUID] = t
+	}
+	for _, uid := range slices.Sorted(maps.Keys(totals)) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_totals (connection_uid, requests, rate_limited, update_ms) VALUES (?, ?, ?, ?)
 			ON CONFLICT (connection_uid) DO UPDATE SET requests = usage_totals.requests + excluded.requests, rate_limited = usage_totals.rate_limited + excluded.rate_limited,
 			update_ms = excluded.update_ms`,
-			c.ConnectionUID, c.Requests, c.RateLimited, now.UnixMilli()); err != nil {
+			uid, totals[uid].Requests, totals[uid].RateLimited, now.UnixMilli()); err != nil {
 			return err
 		}
 	}
