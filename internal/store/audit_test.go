@@ -13,7 +13,9 @@ import (
 
 // A workspace's log is pruned as events are appended: by age and by count, without touching
 // another workspace's events; listing pages newest first and filters.
-func TestAuditRetentionAndListing(t *testing.T) { onEachEngine(t, testAuditRetentionAndListing) }
+func TestAuditRetentionAndListing(t *testing.T) {
+	storetest.OnEachEngine(t, testAuditRetentionAndListing)
+}
 
 func testAuditRetentionAndListing(t *testing.T, e storetest.Engine) {
 	st, _ := openOn(t, e)

@@ -17,7 +17,7 @@ import (
 // filters by object type; the last display name of a record outlives its later nameless
 // changes.
 func TestChangesIngestListAndOwnWrites(t *testing.T) {
-	onEachEngine(t, testChangesIngestListAndOwnWrites)
+	storetest.OnEachEngine(t, testChangesIngestListAndOwnWrites)
 }
 
 func testChangesIngestListAndOwnWrites(t *testing.T, e storetest.Engine) {
@@ -87,7 +87,7 @@ func testChangesIngestListAndOwnWrites(t *testing.T, e storetest.Engine) {
 
 // Pruning deletes changes detected before the cutoff, at most maxRows, and a cursor below
 // what it deleted is then ErrChangesPurged; own writes older than the cutoff go too.
-func TestPruneChanges(t *testing.T) { onEachEngine(t, testPruneChanges) }
+func TestPruneChanges(t *testing.T) { storetest.OnEachEngine(t, testPruneChanges) }
 
 func testPruneChanges(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)
@@ -127,7 +127,7 @@ func testPruneChanges(t *testing.T, e storetest.Engine) {
 
 // Change settings: the webhook secret, the poll interval and the webhook counters of a
 // connection; the inbox keeps accepted events in order.
-func TestChangeSettingsAndInbox(t *testing.T) { onEachEngine(t, testChangeSettingsAndInbox) }
+func TestChangeSettingsAndInbox(t *testing.T) { storetest.OnEachEngine(t, testChangeSettingsAndInbox) }
 
 func testChangeSettingsAndInbox(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)
@@ -194,7 +194,7 @@ func testChangeSettingsAndInbox(t *testing.T, e storetest.Engine) {
 
 // Connections are found by uid, by HubSpot account and by token fingerprint; a fingerprint
 // is recorded only over the ciphertext it was computed from, and is unique in a workspace.
-func TestConnectionLookups(t *testing.T) { onEachEngine(t, testConnectionLookups) }
+func TestConnectionLookups(t *testing.T) { storetest.OnEachEngine(t, testConnectionLookups) }
 
 func testConnectionLookups(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)

@@ -11,7 +11,7 @@ import (
 // TestDeleteConnectionTakesItsChanges: what a connection's uid keys (its webhook secret,
 // changes, own writes, inbox) goes with the connection; another connection's stays.
 func TestDeleteConnectionTakesItsChanges(t *testing.T) {
-	onEachEngine(t, testDeleteConnectionTakesItsChanges)
+	storetest.OnEachEngine(t, testDeleteConnectionTakesItsChanges)
 }
 
 func testDeleteConnectionTakesItsChanges(t *testing.T, e storetest.Engine) {

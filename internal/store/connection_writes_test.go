@@ -9,7 +9,7 @@ import (
 	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-func TestConnectionLifecycle(t *testing.T) { onEachEngine(t, testConnectionLifecycle) }
+func TestConnectionLifecycle(t *testing.T) { storetest.OnEachEngine(t, testConnectionLifecycle) }
 
 func testConnectionLifecycle(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)
@@ -103,7 +103,7 @@ func testConnectionLifecycle(t *testing.T, e storetest.Engine) {
 }
 
 func TestReplayedDeleteLeavesSuccessorAlone(t *testing.T) {
-	onEachEngine(t, testReplayedDeleteLeavesSuccessorAlone)
+	storetest.OnEachEngine(t, testReplayedDeleteLeavesSuccessorAlone)
 }
 
 func testReplayedDeleteLeavesSuccessorAlone(t *testing.T, e storetest.Engine) {

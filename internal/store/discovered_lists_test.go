@@ -17,7 +17,7 @@ import (
 // discovery; a failed part keeps its last good values beside the error, and deleting the
 // connection erases them all.
 func TestGroupsPipelinesAndOwnersFollowTheSchemas(t *testing.T) {
-	onEachEngine(t, testGroupsPipelinesAndOwnersFollowTheSchemas)
+	storetest.OnEachEngine(t, testGroupsPipelinesAndOwnersFollowTheSchemas)
 }
 
 func testGroupsPipelinesAndOwnersFollowTheSchemas(t *testing.T, e storetest.Engine) {

@@ -13,7 +13,7 @@ import (
 )
 
 func TestFieldSchemasReplaceAndPartialFailure(t *testing.T) {
-	onEachEngine(t, testFieldSchemasReplaceAndPartialFailure)
+	storetest.OnEachEngine(t, testFieldSchemasReplaceAndPartialFailure)
 }
 
 func testFieldSchemasReplaceAndPartialFailure(t *testing.T, e storetest.Engine) {
@@ -70,7 +70,7 @@ func testFieldSchemasReplaceAndPartialFailure(t *testing.T, e storetest.Engine) 
 // Schemas cached before zero values were left out of the stored JSON (every key written)
 // must read back the same, and the compact form must round-trip every attribute.
 func TestFieldSchemasReadBothEncodings(t *testing.T) {
-	onEachEngine(t, testFieldSchemasReadBothEncodings)
+	storetest.OnEachEngine(t, testFieldSchemasReadBothEncodings)
 }
 
 func testFieldSchemasReadBothEncodings(t *testing.T, e storetest.Engine) {

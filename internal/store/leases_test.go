@@ -12,7 +12,7 @@ import (
 // Two processes on one database file (two stores) contend for the delivery lease: one holds
 // it at a time, the other gets it when it expires or is released.
 func TestLeaseIsHeldByOneProcessAtATime(t *testing.T) {
-	onEachEngine(t, testLeaseIsHeldByOneProcessAtATime)
+	storetest.OnEachEngine(t, testLeaseIsHeldByOneProcessAtATime)
 }
 
 func testLeaseIsHeldByOneProcessAtATime(t *testing.T, e storetest.Engine) {
@@ -61,7 +61,7 @@ func testLeaseIsHeldByOneProcessAtATime(t *testing.T, e storetest.Engine) {
 
 // A claim (the in-doubt mark written before a send) saves only while the claimant holds the
 // lease; a process that lost it mid-batch changes nothing.
-func TestClaimRequiresTheLease(t *testing.T) { onEachEngine(t, testClaimRequiresTheLease) }
+func TestClaimRequiresTheLease(t *testing.T) { storetest.OnEachEngine(t, testClaimRequiresTheLease) }
 
 func testClaimRequiresTheLease(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)

@@ -31,7 +31,7 @@ func TestMigrationsOfBothEnginesMatch(t *testing.T) {
 // Replicas starting together on a fresh database all open it, and each migration is applied
 // once: one run takes the lock, the others wait and find the schema current.
 func TestConcurrentOpensApplyEachMigrationOnce(t *testing.T) {
-	onEachEngine(t, testConcurrentOpensApplyEachMigrationOnce)
+	storetest.OnEachEngine(t, testConcurrentOpensApplyEachMigrationOnce)
 }
 
 func testConcurrentOpensApplyEachMigrationOnce(t *testing.T, e storetest.Engine) {

@@ -16,7 +16,7 @@ import (
 // cap and request_ids of earlier events in the group count for later ones, an unknown
 // connection or a cancelled caller fails alone, and every accepted event is stored.
 func TestInsertGroupAnswersEachCallAsAlone(t *testing.T) {
-	onEachEngine(t, testInsertGroupAnswersEachCallAsAlone)
+	storetest.OnEachEngine(t, testInsertGroupAnswersEachCallAsAlone)
 }
 
 func testInsertGroupAnswersEachCallAsAlone(t *testing.T, e storetest.Engine) {
@@ -71,7 +71,7 @@ func testInsertGroupAnswersEachCallAsAlone(t *testing.T, e storetest.Engine) {
 
 // Concurrent callers share commits and each gets its own event back; none is lost.
 func TestConcurrentInsertsAreEachCommitted(t *testing.T) {
-	onEachEngine(t, testConcurrentInsertsAreEachCommitted)
+	storetest.OnEachEngine(t, testConcurrentInsertsAreEachCommitted)
 }
 
 func testConcurrentInsertsAreEachCommitted(t *testing.T, e storetest.Engine) {

@@ -32,7 +32,7 @@ func queuedEvent(conn, id, requestID string, payload string, now time.Time) *Out
 }
 
 func TestInsertOutboxEventCapsQueuedEventsPerConnection(t *testing.T) {
-	onEachEngine(t, testInsertOutboxEventCapsQueuedEventsPerConnection)
+	storetest.OnEachEngine(t, testInsertOutboxEventCapsQueuedEventsPerConnection)
 }
 
 func testInsertOutboxEventCapsQueuedEventsPerConnection(t *testing.T, e storetest.Engine) {
@@ -79,7 +79,7 @@ func testInsertOutboxEventCapsQueuedEventsPerConnection(t *testing.T, e storetes
 
 // Concurrent inserts never overshoot the cap: the count and the insert are one statement.
 func TestInsertOutboxEventCapHoldsUnderConcurrency(t *testing.T) {
-	onEachEngine(t, testInsertOutboxEventCapHoldsUnderConcurrency)
+	storetest.OnEachEngine(t, testInsertOutboxEventCapHoldsUnderConcurrency)
 }
 
 func testInsertOutboxEventCapHoldsUnderConcurrency(t *testing.T, e storetest.Engine) {
@@ -112,7 +112,7 @@ func testInsertOutboxEventCapHoldsUnderConcurrency(t *testing.T, e storetest.Eng
 }
 
 func TestListOutboxEventsStopsAtTheByteBudget(t *testing.T) {
-	onEachEngine(t, testListOutboxEventsStopsAtTheByteBudget)
+	storetest.OnEachEngine(t, testListOutboxEventsStopsAtTheByteBudget)
 }
 
 func testListOutboxEventsStopsAtTheByteBudget(t *testing.T, e storetest.Engine) {
@@ -149,7 +149,7 @@ func testListOutboxEventsStopsAtTheByteBudget(t *testing.T, e storetest.Engine) 
 }
 
 func TestDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T) {
-	onEachEngine(t, testDeleteFinishedOutboxEventsKeepsQueuedAndRecent)
+	storetest.OnEachEngine(t, testDeleteFinishedOutboxEventsKeepsQueuedAndRecent)
 }
 
 func testDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T, e storetest.Engine) {
@@ -194,7 +194,7 @@ func testDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T, e storetes
 // The queued count the cap reads (outbox_queued, kept by triggers) equals the queue through
 // every way a row enters or leaves it.
 func TestOutboxQueuedCountFollowsTheQueue(t *testing.T) {
-	onEachEngine(t, testOutboxQueuedCountFollowsTheQueue)
+	storetest.OnEachEngine(t, testOutboxQueuedCountFollowsTheQueue)
 }
 
 func testOutboxQueuedCountFollowsTheQueue(t *testing.T, e storetest.Engine) {

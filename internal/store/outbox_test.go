@@ -10,7 +10,7 @@ import (
 	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-func TestOutboxEventLifecycle(t *testing.T) { onEachEngine(t, testOutboxEventLifecycle) }
+func TestOutboxEventLifecycle(t *testing.T) { storetest.OnEachEngine(t, testOutboxEventLifecycle) }
 
 func testOutboxEventLifecycle(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)

@@ -12,7 +12,7 @@ import (
 
 // A page's snapshots and cursor are saved together, read back as saved, and leave with
 // their connection.
-func TestPollCursorAndSnapshots(t *testing.T) { onEachEngine(t, testPollCursorAndSnapshots) }
+func TestPollCursorAndSnapshots(t *testing.T) { storetest.OnEachEngine(t, testPollCursorAndSnapshots) }
 
 func testPollCursorAndSnapshots(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)

@@ -39,7 +39,9 @@ func onBoth(replicas [2]*Store, n int, call func(i int, s *Store)) {
 	wg.Wait()
 }
 
-func TestReplicasKeepTheQueueCap(t *testing.T) { onEachEngine(t, testReplicasKeepTheQueueCap) }
+func TestReplicasKeepTheQueueCap(t *testing.T) {
+	storetest.OnEachEngine(t, testReplicasKeepTheQueueCap)
+}
 
 func testReplicasKeepTheQueueCap(t *testing.T, e storetest.Engine) {
 	r := openReplicas(t, e)
@@ -70,7 +72,7 @@ func testReplicasKeepTheQueueCap(t *testing.T, e storetest.Engine) {
 }
 
 func TestReplicasKeepTheConnectionLimit(t *testing.T) {
-	onEachEngine(t, testReplicasKeepTheConnectionLimit)
+	storetest.OnEachEngine(t, testReplicasKeepTheConnectionLimit)
 }
 
 func testReplicasKeepTheConnectionLimit(t *testing.T, e storetest.Engine) {
@@ -108,7 +110,9 @@ func testReplicasKeepTheConnectionLimit(t *testing.T, e storetest.Engine) {
 	}
 }
 
-func TestReplicasClaimARequestIDOnce(t *testing.T) { onEachEngine(t, testReplicasClaimARequestIDOnce) }
+func TestReplicasClaimARequestIDOnce(t *testing.T) {
+	storetest.OnEachEngine(t, testReplicasClaimARequestIDOnce)
+}
 
 func testReplicasClaimARequestIDOnce(t *testing.T, e storetest.Engine) {
 	r := openReplicas(t, e)
@@ -133,7 +137,7 @@ func testReplicasClaimARequestIDOnce(t *testing.T, e storetest.Engine) {
 }
 
 func TestReplicasHoldALeaseOneAtATime(t *testing.T) {
-	onEachEngine(t, testReplicasHoldALeaseOneAtATime)
+	storetest.OnEachEngine(t, testReplicasHoldALeaseOneAtATime)
 }
 
 func testReplicasHoldALeaseOneAtATime(t *testing.T, e storetest.Engine) {
@@ -161,7 +165,7 @@ func testReplicasHoldALeaseOneAtATime(t *testing.T, e storetest.Engine) {
 // A reader following one connection's changes by seq while two replicas store them misses
 // none: a change never commits with a seq below one already read.
 func TestReplicasCommitChangesInSeqOrder(t *testing.T) {
-	onEachEngine(t, testReplicasCommitChangesInSeqOrder)
+	storetest.OnEachEngine(t, testReplicasCommitChangesInSeqOrder)
 }
 
 func testReplicasCommitChangesInSeqOrder(t *testing.T, e storetest.Engine) {

@@ -14,7 +14,7 @@ import (
 
 // TestPruneRequestIDs: request_ids older than the retention are forgotten, fresh ones kept,
 // and one sweep deletes no more than it is allowed to.
-func TestPruneRequestIDs(t *testing.T) { onEachEngine(t, testPruneRequestIDs) }
+func TestPruneRequestIDs(t *testing.T) { storetest.OnEachEngine(t, testPruneRequestIDs) }
 
 func testPruneRequestIDs(t *testing.T, e storetest.Engine) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)

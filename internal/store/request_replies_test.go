@@ -14,7 +14,7 @@ import (
 // TestRequestReplyLifecycle: a request_id is claimed once; a finished row is answered, a
 // released one forgotten, an expired unfinished one taken over; the sweep forgets rows older
 // than RequestIDRetention.
-func TestRequestReplyLifecycle(t *testing.T) { onEachEngine(t, testRequestReplyLifecycle) }
+func TestRequestReplyLifecycle(t *testing.T) { storetest.OnEachEngine(t, testRequestReplyLifecycle) }
 
 func testRequestReplyLifecycle(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)
@@ -73,7 +73,7 @@ func testRequestReplyLifecycle(t *testing.T, e storetest.Engine) {
 // transactions, one of them holds the request_id, and a failed write (a finish without the
 // claim) is undone alone while the others of its batch commit.
 func TestConcurrentClaimsOfOneRequestID(t *testing.T) {
-	onEachEngine(t, testConcurrentClaimsOfOneRequestID)
+	storetest.OnEachEngine(t, testConcurrentClaimsOfOneRequestID)
 }
 
 func testConcurrentClaimsOfOneRequestID(t *testing.T, e storetest.Engine) {

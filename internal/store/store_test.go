@@ -13,13 +13,6 @@ import (
 	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-// onEachEngine runs test once per engine the store runs on, as subtests named after them.
-func onEachEngine(t *testing.T, test func(t *testing.T, e storetest.Engine)) {
-	for _, e := range storetest.Engines() {
-		t.Run(e.Name, func(t *testing.T) { test(t, e) })
-	}
-}
-
 // openOn opens a store on a fresh database of e, closed when t ends, and returns it with its
 // data source (to open it again).
 func openOn(t *testing.T, e storetest.Engine) (*Store, string) {
@@ -68,7 +61,7 @@ func TestOpenCreatesPrivateFilesInWALMode(t *testing.T) {
 }
 
 func TestMigrationsApplyOnceAndReopen(t *testing.T) {
-	onEachEngine(t, testMigrationsApplyOnceAndReopen)
+	storetest.OnEachEngine(t, testMigrationsApplyOnceAndReopen)
 }
 
 func testMigrationsApplyOnceAndReopen(t *testing.T, e storetest.Engine) {
@@ -106,7 +99,7 @@ func testMigrationsApplyOnceAndReopen(t *testing.T, e storetest.Engine) {
 	}
 }
 
-func TestOpenRefusesNewerSchema(t *testing.T) { onEachEngine(t, testOpenRefusesNewerSchema) }
+func TestOpenRefusesNewerSchema(t *testing.T) { storetest.OnEachEngine(t, testOpenRefusesNewerSchema) }
 
 func testOpenRefusesNewerSchema(t *testing.T, e storetest.Engine) {
 	s, path := openOn(t, e)
@@ -120,7 +113,7 @@ func testOpenRefusesNewerSchema(t *testing.T, e storetest.Engine) {
 	}
 }
 
-func TestAPIKeys(t *testing.T) { onEachEngine(t, testAPIKeys) }
+func TestAPIKeys(t *testing.T) { storetest.OnEachEngine(t, testAPIKeys) }
 
 func testAPIKeys(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)
@@ -146,7 +139,7 @@ func testAPIKeys(t *testing.T, e storetest.Engine) {
 }
 
 func TestConnectionsPagingAndUniqueness(t *testing.T) {
-	onEachEngine(t, testConnectionsPagingAndUniqueness)
+	storetest.OnEachEngine(t, testConnectionsPagingAndUniqueness)
 }
 
 func testConnectionsPagingAndUniqueness(t *testing.T, e storetest.Engine) {
@@ -202,7 +195,7 @@ func testConnectionsPagingAndUniqueness(t *testing.T, e storetest.Engine) {
 	}
 }
 
-func TestAPIKeysListAndRevoke(t *testing.T) { onEachEngine(t, testAPIKeysListAndRevoke) }
+func TestAPIKeysListAndRevoke(t *testing.T) { storetest.OnEachEngine(t, testAPIKeysListAndRevoke) }
 
 func testAPIKeysListAndRevoke(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)

@@ -12,7 +12,7 @@ import (
 
 // TestPruneUsage: hours older than the retention go, younger stay; totals go only once their
 // connection is gone and they were not written for the retention.
-func TestPruneUsage(t *testing.T) { onEachEngine(t, testPruneUsage) }
+func TestPruneUsage(t *testing.T) { storetest.OnEachEngine(t, testPruneUsage) }
 
 func testPruneUsage(t *testing.T, e storetest.Engine) {
 	s, _ := openOn(t, e)

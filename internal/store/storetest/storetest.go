@@ -47,6 +47,14 @@ var (
 // Engines is every engine the store runs on: a test that holds on both runs as a subtest of each.
 func Engines() []Engine { return []Engine{SQLite, Postgres} }
 
+// OnEachEngine runs test once per engine, as subtests named after them ("sqlite", "postgres").
+func OnEachEngine(t *testing.T, test func(t *testing.T, e Engine)) {
+	t.Helper()
+	for _, e := range Engines() {
+		t.Run(e.Name, func(t *testing.T) { test(t, e) })
+	}
+}
+
 // SQLiteDSN is the path of a database file (not yet created) in t's temporary folder.
 func SQLiteDSN(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "data", "integrations.db")
