@@ -307,8 +307,9 @@ func (s *Store) AddToInbox(ctx context.Context, events []InboxEvent) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()                //nolint:errcheck // after Commit it is a no-op
-	lastReceived := map[string]int64{} // per connection, its last event's time
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	// Per connection, the time of its last event.
+	lastReceived := map[string]int64{}
 	for _, e := range events {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_inbox (connection_uid, event, received_ms) VALUES (?, ?, ?)`,
 			e.ConnectionUID, string(e.Event), e.Received.UnixMilli()); err != nil {

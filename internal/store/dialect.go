@@ -30,13 +30,6 @@ const (
 	postgresEngine
 )
 
-func (e engine) String() string {
-	if e == postgresEngine {
-		return "postgres"
-	}
-	return "sqlite"
-}
-
 // IsPostgres reports whether a data source names PostgreSQL: a postgres:// or postgresql://
 // URL. Anything else is the path of a SQLite file.
 func IsPostgres(dsn string) bool {
@@ -119,9 +112,9 @@ func (c rebindConn) QueryContext(ctx context.Context, query string, args []drive
 }
 
 // rebind rewrites each ? placeholder of query to $1, $2, … in order. A ? inside a string
-// literal ('…', with ” for a quote), a quoted identifier ("…") or a comment (-- to the end
-// of the line, /* … */) is text and stays. The store's SQL has no dollar-quoted string
-// holding a ?.
+// literal ('…', where a doubled quote is a quote), a quoted identifier ("…") or a comment (--
+// to the end of the line, /* … */) is text and stays. The store's SQL has no dollar-quoted
+// string holding a ?.
 func rebind(query string) string {
 	if !strings.Contains(query, "?") {
 		return query
