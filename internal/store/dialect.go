@@ -69,6 +69,12 @@ func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
 		// pgx's parse errors name the URL with its password masked; ours too.
 		return nil, fmt.Errorf("store: PostgreSQL URL %s: %w", Redact(dsn), err)
 	}
+	// A statement waits at most busyTimeout for a lock, as SQLite's writers do, so that a
+	// transaction stuck holding one (a process hung mid-write) fails callers rather than
+	// holding them; a URL that sets lock_timeout itself keeps its own.
+	if _, set := cfg.RuntimeParams["lock_timeout"]; !set {
+		cfg.RuntimeParams["lock_timeout"] = fmt.Sprint(busyTimeout.Milliseconds())
+	}
 	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(maxPostgresConns)
 	db.SetMaxIdleConns(maxPostgresConns)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 func TestRebindNumbersPlaceholdersOutsideTextAndComments(t *testing.T) {
@@ -66,5 +68,17 @@ func TestOpenPostgresErrorHidesThePassword(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "app:xxxxx@127.0.0.1:1") {
 		t.Errorf("Open error = %q; want the URL with its password masked", err)
+	}
+}
+
+// On PostgreSQL a statement waits for a lock at most busyTimeout, as SQLite's writers do.
+func TestPostgresLockWaitIsBounded(t *testing.T) {
+	s, _ := openOn(t, storetest.Postgres)
+	var got string
+	if err := s.db.QueryRowContext(context.Background(), `SHOW lock_timeout`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "5s" {
+		t.Errorf("lock_timeout = %q, want 5s (busyTimeout)", got)
 	}
 }

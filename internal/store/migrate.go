@@ -82,6 +82,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	if s.engine == postgresEngine {
+		// Another process may be applying a long migration: wait for it as long as ctx
+		// allows, not the lock_timeout of ordinary writes.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
 		var schema string
 		if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 			return fmt.Errorf("store: migrate: %w", err)

@@ -28,7 +28,8 @@ var (
 	ErrConflict = errors.New("store: conflict")
 )
 
-// busyTimeout is how long a writer waits for SQLite's write lock before failing.
+// busyTimeout is how long a writer waits for a lock before failing: SQLite's write lock, or on
+// PostgreSQL any row or advisory lock (lock_timeout).
 const busyTimeout = 5 * time.Second
 
 // Store is the persistence of the service, on SQLite or PostgreSQL.
