@@ -71,14 +71,18 @@ func TestOpenPostgresErrorHidesThePassword(t *testing.T) {
 	}
 }
 
-// On PostgreSQL a statement waits for a lock at most busyTimeout, as SQLite's writers do.
-func TestPostgresLockWaitIsBounded(t *testing.T) {
+// On PostgreSQL one pool serves readers and writers, bounded, and a statement waits for a lock
+// at most busyTimeout, as SQLite's writers do.
+func TestPostgresPoolAndLockWaitAreBounded(t *testing.T) {
 	s, _ := openOn(t, storetest.Postgres)
+	if s.w != s.db || s.db.Stats().MaxOpenConnections != maxPostgresConns {
+		t.Errorf("pools: one shared %v, bound %d; want one pool of %d", s.w == s.db, s.db.Stats().MaxOpenConnections, maxPostgresConns)
+	}
 	var got string
 	if err := s.db.QueryRowContext(context.Background(), `SHOW lock_timeout`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if got != "5s" {
+	if got != "5s" { // PostgreSQL's display of busyTimeout
 		t.Errorf("lock_timeout = %q, want 5s (busyTimeout)", got)
 	}
 }
