@@ -120,7 +120,7 @@ func (c rebindConn) QueryContext(ctx context.Context, query string, args []drive
 // rebind rewrites each ? placeholder of query to $1, $2, … in order. A ? inside a string
 // literal ('…', where a doubled quote is a quote), a quoted identifier ("…") or a comment (--
 // to the end of the line, /* … */) is text and stays. The store's SQL has no dollar-quoted
-// string holding a ?.
+// string holding a ?, and no ?NNN (SQLite's numbered placeholder).
 func rebind(query string) string {
 	if !strings.Contains(query, "?") {
 		return query

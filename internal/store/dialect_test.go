@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,4 +87,31 @@ func TestPostgresPoolAndLockWaitAreBounded(t *testing.T) {
 	if got != "5s" { // PostgreSQL's display of busyTimeout
 		t.Errorf("lock_timeout = %q, want 5s (busyTimeout)", got)
 	}
+}
+
+// FuzzRebind: rebind only turns ? into $1, $2, … in order and leaves every other byte as it
+// was, so numbering the placeholders back to ? gives the query again.
+func FuzzRebind(f *testing.F) {
+	for _, q := range []string{`SELECT ? FROM t WHERE a = '?' AND b = ?`, "-- ?\nSELECT ?", `/* ? */ "?" ?`, `'it''s' ?`, `?????`} {
+		f.Add(q)
+	}
+	placeholder := regexp.MustCompile(`\$[0-9]+`)
+	numbered := regexp.MustCompile(`\?[0-9]`) // SQLite's ?NNN, which the store never writes
+	f.Fuzz(func(t *testing.T, query string) {
+		if strings.Contains(query, "$") || numbered.MatchString(query) {
+			return // a $ of the query, or a digit after a ?, could not be told from a placeholder
+		}
+		got := rebind(query)
+		n := 0
+		back := placeholder.ReplaceAllStringFunc(got, func(p string) string {
+			n++
+			if p != "$"+strconv.Itoa(n) {
+				t.Fatalf("rebind(%q) = %q: placeholder %d is %s", query, got, n, p)
+			}
+			return "?"
+		})
+		if back != query {
+			t.Fatalf("rebind(%q) = %q, which is not the query with ? numbered", query, got)
+		}
+	})
 }
