@@ -107,7 +107,7 @@ type apiKeyCommand struct {
 	argsHelp string // what they are, for the error when they are not there
 	existing bool   // the database must exist already (reading commands must not create one)
 	flags    func(fs *flag.FlagSet)
-	run      func(ctx context.Context, st *store.Store, db string, args []string) error
+	run      func(ctx context.Context, st *store.Store, db string, args []string) error // db as shown to people: a URL without its password
 }
 
 // runAPIKeyCommand parses an apikey command's flags, which may come before or after its
@@ -144,7 +144,7 @@ func runAPIKeyCommand(ctx context.Context, cmd apiKeyCommand, args []string, get
 		return fmt.Errorf("apikey %s: %w", cmd.name, err)
 	}
 	db := cfg.DBPath
-	if cmd.existing {
+	if cmd.existing && !store.IsPostgres(db) { // a PostgreSQL database is never created here
 		if _, err := os.Stat(db); err != nil {
 			return fmt.Errorf("apikey %s: no database at %s (give the server's with --db or INTEGRATIONS_DB): %w", cmd.name, db, err)
 		}
@@ -154,7 +154,7 @@ func runAPIKeyCommand(ctx context.Context, cmd apiKeyCommand, args []string, get
 		return err
 	}
 	defer st.Close()
-	if err := cmd.run(ctx, st, db, positional); err != nil {
+	if err := cmd.run(ctx, st, store.Redact(db), positional); err != nil {
 		return fmt.Errorf("apikey %s: %w", cmd.name, err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/connectflo/integrations/internal/discovery"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/sandbox"
+	"github.com/connectflo/integrations/internal/store"
 )
 
 // Config is the whole configuration, read once from flags and environment. Flags win over
@@ -120,7 +121,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, output 
 		errs = append(errs, options.apply(getenv, notInDemo)...)
 		if c.KeyFile == "" { // demo mode's is the temporary one runDemo makes
 			c.KeyFile = defaultKeyFile(getenv)
-			c.LegacyKeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
+			if !store.IsPostgres(c.DBPath) { // only a SQLite file has a folder beside it
+				c.LegacyKeyFile = filepath.Join(filepath.Dir(c.DBPath), keyFileName)
+			}
 		}
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/connectflo/integrations/internal/secrets"
+	"github.com/connectflo/integrations/internal/store"
 )
 
 // loadKeyRing returns the token encryption keys: INTEGRATIONS_ENCRYPTION_KEYS when set,
@@ -47,8 +48,12 @@ func loadKeyRing(cfg Config, logger *slog.Logger) (*secrets.KeyRing, error) {
 	return ring, nil
 }
 
-// besideDatabase reports whether the key file is in the database's folder.
+// besideDatabase reports whether the key file is in the database's folder (a PostgreSQL
+// database has none).
 func besideDatabase(keyFile, dbPath string) bool {
+	if store.IsPostgres(dbPath) {
+		return false
+	}
 	k, kerr := filepath.Abs(filepath.Dir(keyFile))
 	d, derr := filepath.Abs(filepath.Dir(dbPath))
 	return kerr == nil && derr == nil && k == d

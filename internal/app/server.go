@@ -263,7 +263,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.readiness.run(sweepCtx) // gRPC health follows the database
 	}()
 	s.readiness.start(sweepCtx) // SERVING from here if the database answers
-	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", s.cfg.DBPath)
+	s.logger.Info("serving", "grpc_addr", s.GRPCAddr(), "http_addr", s.HTTPAddr(), "tls", s.certs != nil, "client_certs", s.certs != nil && s.certs.mutual(), "db", store.Redact(s.cfg.DBPath))
 	s.notifyReady()
 
 	var serveErr error

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -16,12 +15,14 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/connectflo/integrations/internal/store"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-// newFeed is a feed over a new database, with a clock the test moves.
-func newFeed(t *testing.T) (*Feed, *store.Store, *time.Time) {
+// newFeed is a feed over a new database of eng, with a clock the test moves.
+func newFeed(t *testing.T, eng storetest.Engine) (*Feed, *store.Store, *time.Time) {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "changes.db"))
+	st, err := store.Open(context.Background(), eng.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,9 @@ func storedOf(cs []store.Change) []stored {
 
 // TestIngestDedup: repeats and the property events of one write collapse into one change per
 // HubSpot change, which keeps the position of its first event.
-func TestIngestDedup(t *testing.T) {
+func TestIngestDedup(t *testing.T) { storetest.OnEachEngine(t, testIngestDedup) }
+
+func testIngestDedup(t *testing.T, eng storetest.Engine) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name       string
@@ -101,7 +104,7 @@ func TestIngestDedup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := newFeed(t)
+			f, _, _ := newFeed(t, eng)
 			var got []int
 			for _, b := range tc.batches {
 				n, err := f.Ingest(context.Background(), "uid1", b, nil)
@@ -127,8 +130,12 @@ func TestIngestDedup(t *testing.T) {
 // TestCursorOrderRetentionAndExpiry: changes come back in cursor order per connection, and a
 // cursor older than what retention purged is refused.
 func TestCursorOrderRetentionAndExpiry(t *testing.T) {
+	storetest.OnEachEngine(t, testCursorOrderRetentionAndExpiry)
+}
+
+func testCursorOrderRetentionAndExpiry(t *testing.T, eng storetest.Engine) {
 	t.Parallel()
-	f, _, now := newFeed(t)
+	f, _, now := newFeed(t, eng)
 	ctx := context.Background()
 	for i, id := range []string{"1", "2", "3"} {
 		if _, err := f.Ingest(ctx, "uid1", []Detected{update(id, t0, nil)}, nil); err != nil {
@@ -187,8 +194,12 @@ func records(cs []store.Change) []string {
 // TestOwnWritesMarkChangesSelfWritten: a change at the time of an own write of its record is
 // self-written, whether the write or the change was recorded first.
 func TestOwnWritesMarkChangesSelfWritten(t *testing.T) {
+	storetest.OnEachEngine(t, testOwnWritesMarkChangesSelfWritten)
+}
+
+func testOwnWritesMarkChangesSelfWritten(t *testing.T, eng storetest.Engine) {
 	t.Parallel()
-	f, _, _ := newFeed(t)
+	f, _, _ := newFeed(t, eng)
 	ctx := context.Background()
 	f.RecordOwnWrites(ctx, "uid1", []store.OwnWrite{{ObjectType: "contacts", RecordID: "1", UpdatedAt: t0}})
 	if _, err := f.Ingest(ctx, "uid1", []Detected{update("1", t0, nil), update("1", t0.Add(time.Millisecond), nil), update("2", t0, nil)}, nil); err != nil {
@@ -212,9 +223,11 @@ func TestOwnWritesMarkChangesSelfWritten(t *testing.T) {
 
 // TestWakeOnIngest: a wake channel taken before an ingest is closed by it; one of another
 // connection is not.
-func TestWakeOnIngest(t *testing.T) {
+func TestWakeOnIngest(t *testing.T) { storetest.OnEachEngine(t, testWakeOnIngest) }
+
+func testWakeOnIngest(t *testing.T, eng storetest.Engine) {
 	t.Parallel()
-	f, _, _ := newFeed(t)
+	f, _, _ := newFeed(t, eng)
 	mine, other := f.Wake("uid1"), f.Wake("uid2")
 	if _, err := f.Ingest(context.Background(), "uid1", []Detected{update("1", t0, nil)}, nil); err != nil {
 		t.Fatal(err)
@@ -276,9 +289,11 @@ func (g *gatedStore) RecordOwnWritesOf(ctx context.Context, batch []store.OwnWri
 // TestOwnWritesShareCommits: calls made while an own-write transaction runs are written
 // together in the next one (group commit), each call returns once its writes are stored,
 // and nothing is lost.
-func TestOwnWritesShareCommits(t *testing.T) {
+func TestOwnWritesShareCommits(t *testing.T) { storetest.OnEachEngine(t, testOwnWritesShareCommits) }
+
+func testOwnWritesShareCommits(t *testing.T, eng storetest.Engine) {
 	t.Parallel()
-	_, st, _ := newFeed(t)
+	_, st, _ := newFeed(t, eng)
 	g := &gatedStore{Store: st, gate: make(chan struct{})}
 	f := NewFeed(g, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +23,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/auth"
 	"github.com/connectflo/integrations/internal/store"
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 const (
@@ -32,13 +32,13 @@ const (
 	prod         = "workspaces/acme/connections/prod"
 )
 
-// openStore opens a database in a temporary folder; reopen opens the same file again, as a
+// openStore opens a fresh database of e; reopen opens the same database again, as a
 // restarted or second process would.
-func openStore(t *testing.T) (st *store.Store, reopen func() *store.Store) {
+func openStore(t *testing.T, e storetest.Engine) (st *store.Store, reopen func() *store.Store) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "integrations.db")
+	dsn := e.DSN(t)
 	reopen = func() *store.Store {
-		s, err := store.Open(context.Background(), path)
+		s, err := store.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,9 @@ func answerOf(resp any, err error) proto.Message {
 
 // TestWhichAnswersAreKept: a retry gets the first answer of a success or a caller's error
 // without running again; after a transient error or an answer too large to keep, it runs again.
-func TestWhichAnswersAreKept(t *testing.T) {
+func TestWhichAnswersAreKept(t *testing.T) { storetest.OnEachEngine(t, testWhichAnswersAreKept) }
+
+func testWhichAnswersAreKept(t *testing.T, e storetest.Engine) {
 	big := strings.Repeat("x", MaxKeptAnswerBytes)
 	tests := []struct {
 		name     string
@@ -105,7 +107,7 @@ func TestWhichAnswersAreKept(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, _ := openStore(t)
+			st, _ := openStore(t, e)
 			k := newKeeper(st)
 			h := &countingHandler{answer: tc.answer}
 			first := answerOf(k.call(caller(), upsertMethod, upsert("r1", "ada@example.com"), h.handle))
@@ -126,6 +128,10 @@ func TestWhichAnswersAreKept(t *testing.T) {
 // without running, naming the method or the first field that differs; in another workspace
 // the same request_id is another key.
 func TestReusedRequestIDNamesTheDifference(t *testing.T) {
+	storetest.OnEachEngine(t, testReusedRequestIDNamesTheDifference)
+}
+
+func testReusedRequestIDNamesTheDifference(t *testing.T, e storetest.Engine) {
 	first := &integrationsv1.BatchUpsertContactsRequest{Connection: prod, RequestId: "r1", Contacts: []*integrationsv1.ContactUpsert{
 		{Email: "a@example.com"}, {Email: "b@example.com", Properties: map[string]*structpb.Value{"firstname": structpb.NewStringValue("B")}}}}
 	with := func(edit func(r *integrationsv1.BatchUpsertContactsRequest)) *integrationsv1.BatchUpsertContactsRequest {
@@ -151,7 +157,7 @@ func TestReusedRequestIDNamesTheDifference(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, _ := openStore(t)
+			st, _ := openStore(t, e)
 			k := newKeeper(st)
 			h := &countingHandler{answer: func(int32) (any, error) { return &integrationsv1.BatchUpsertContactsResponse{}, nil }}
 			ctx := auth.WithPrincipal(context.Background(), auth.Principal{KeyID: "k1", Workspace: store.AllWorkspaces})
@@ -182,9 +188,13 @@ func TestReusedRequestIDNamesTheDifference(t *testing.T) {
 // TestConcurrentDuplicatesRunOnce: duplicates sent while the first call runs, in this process
 // or in another one over the same database, get its answer and run nothing.
 func TestConcurrentDuplicatesRunOnce(t *testing.T) {
+	storetest.OnEachEngine(t, testConcurrentDuplicatesRunOnce)
+}
+
+func testConcurrentDuplicatesRunOnce(t *testing.T, e storetest.Engine) {
 	for _, processes := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d processes", processes), func(t *testing.T) {
-			st, reopen := openStore(t)
+			st, reopen := openStore(t, e)
 			keepers := []*Keeper{newKeeper(st)}
 			if processes == 2 {
 				keepers = append(keepers, newKeeper(reopen()))
@@ -224,7 +234,9 @@ func TestConcurrentDuplicatesRunOnce(t *testing.T) {
 
 // TestRowOfADeadCall: a row left in progress by a process that died holds the request_id until
 // its bound (a retry before then waits, within its own deadline); after it, a retry runs again.
-func TestRowOfADeadCall(t *testing.T) {
+func TestRowOfADeadCall(t *testing.T) { storetest.OnEachEngine(t, testRowOfADeadCall) }
+
+func testRowOfADeadCall(t *testing.T, e storetest.Engine) {
 	tests := []struct {
 		name     string
 		expireIn time.Duration
@@ -236,7 +248,7 @@ func TestRowOfADeadCall(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, _ := openStore(t)
+			st, _ := openStore(t, e)
 			k := newKeeper(st)
 			p, err := fingerprint(upsertMethod, upsert("r1", "a@example.com"), upsert("", "").ProtoReflect().Descriptor().Fields().ByName("request_id"))
 			if err != nil {
@@ -259,7 +271,11 @@ func TestRowOfADeadCall(t *testing.T) {
 
 // TestAnswerOutlivesTheProcess: a restarted process answers a retry from the database.
 func TestAnswerOutlivesTheProcess(t *testing.T) {
-	st, reopen := openStore(t)
+	storetest.OnEachEngine(t, testAnswerOutlivesTheProcess)
+}
+
+func testAnswerOutlivesTheProcess(t *testing.T, e storetest.Engine) {
+	st, reopen := openStore(t, e)
 	h := &countingHandler{answer: func(n int32) (any, error) {
 		return &integrationsv1.UpsertContactResponse{ContactId: fmt.Sprint(n)}, nil
 	}}
@@ -274,6 +290,10 @@ func TestAnswerOutlivesTheProcess(t *testing.T) {
 // TestRequestsWithoutAKeyPassThrough: no request_id, a malformed one, or a name outside the
 // caller's workspace reach the handler untouched every time.
 func TestRequestsWithoutAKeyPassThrough(t *testing.T) {
+	storetest.OnEachEngine(t, testRequestsWithoutAKeyPassThrough)
+}
+
+func testRequestsWithoutAKeyPassThrough(t *testing.T, e storetest.Engine) {
 	for name, req := range map[string]*integrationsv1.UpsertContactRequest{
 		"no request_id":        upsert("", "a@example.com"),
 		"malformed request_id": upsert("a\nb", "a@example.com"),
@@ -281,7 +301,7 @@ func TestRequestsWithoutAKeyPassThrough(t *testing.T) {
 		"malformed name":       {Connection: "connections/prod", RequestId: "r1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			st, _ := openStore(t)
+			st, _ := openStore(t, e)
 			k := newKeeper(st)
 			h := &countingHandler{answer: func(int32) (any, error) { return &integrationsv1.UpsertContactResponse{}, nil }}
 			for range 2 {
@@ -299,7 +319,11 @@ func TestRequestsWithoutAKeyPassThrough(t *testing.T) {
 // TestCallerGoneBeforeTheClaim: a call whose caller has gone is answered with its context's
 // status, not INTERNAL, and runs nothing.
 func TestCallerGoneBeforeTheClaim(t *testing.T) {
-	st, _ := openStore(t)
+	storetest.OnEachEngine(t, testCallerGoneBeforeTheClaim)
+}
+
+func testCallerGoneBeforeTheClaim(t *testing.T, e storetest.Engine) {
+	st, _ := openStore(t, e)
 	k := newKeeper(st)
 	h := &countingHandler{answer: func(int32) (any, error) { return &integrationsv1.UpsertContactResponse{}, nil }}
 	ctx, cancel := context.WithCancel(caller())

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,8 @@ import (
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 const (
@@ -39,7 +40,7 @@ type testEnv struct {
 	srv    *httptest.Server
 	hubID  int64
 	token  string
-	dbPath string
+	dbPath string // the database's data source (a SQLite path, or a postgres:// URL)
 	st     *store.Store
 	client *hubspot.Client
 	limits sandbox.Limits
@@ -131,6 +132,8 @@ type envOptions struct {
 	timeZone string
 	// searchLag is the sandbox's search lag; zero means testSearchLag.
 	searchLag time.Duration
+	// engine is the database's; zero means SQLite.
+	engine storetest.Engine
 }
 
 // testSearchLag is the sandbox's search lag in these tests. The in-doubt check is correct
@@ -171,7 +174,10 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 
-	e.dbPath = filepath.Join(t.TempDir(), "integrations.db")
+	if opts.engine.DSN == nil {
+		opts.engine = storetest.SQLite
+	}
+	e.dbPath = opts.engine.DSN(t)
 	e.st = openStore(t, e.dbPath)
 	now := time.Now().UTC()
 	if err := e.st.InsertConnection(context.Background(), &store.Connection{Workspace: testWorkspace, ID: testConnection,

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/store"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // Log lines the lease tests count.
@@ -67,8 +69,12 @@ func (e *testEnv) process(cfg Config) (Config, *logRecorder) {
 // Two processes on one database file, both started with a backlog and both accepting events:
 // one delivers, the other says so once, and every event reaches HubSpot exactly once.
 func TestTwoProcessesOnOneDatabaseDeliverEachEventOnce(t *testing.T) {
+	storetest.OnEachEngine(t, testTwoProcessesOnOneDatabaseDeliverEachEventOnce)
+}
+
+func testTwoProcessesOnOneDatabaseDeliverEachEventOnce(t *testing.T, eng storetest.Engine) {
 	const backlog, later = 600, 100
-	e := newTestEnv(t, envOptions{limits: crashLimits})
+	e := newTestEnv(t, envOptions{limits: crashLimits, engine: eng})
 	base := e.config()
 	base.BatchSize, base.LeaseInterval = 20, 50*time.Millisecond
 	contact := e.contact("twice@example.com")
@@ -107,8 +113,12 @@ func TestTwoProcessesOnOneDatabaseDeliverEachEventOnce(t *testing.T) {
 // A process that died holding the lease (it never releases it) is taken over once the lease
 // expires, and not before.
 func TestDeadDelivererIsTakenOverWhenItsLeaseExpires(t *testing.T) {
+	storetest.OnEachEngine(t, testDeadDelivererIsTakenOverWhenItsLeaseExpires)
+}
+
+func testDeadDelivererIsTakenOverWhenItsLeaseExpires(t *testing.T, eng storetest.Engine) {
 	const events, ttl = 50, 1500 * time.Millisecond
-	e := newTestEnv(t, envOptions{})
+	e := newTestEnv(t, envOptions{engine: eng})
 	dead, err := e.st.AcquireLease(context.Background(), store.OutboxDeliveryLease, "dead-host:4242:0badcafe", time.Now(), ttl)
 	if err != nil {
 		t.Fatal(err)
@@ -136,8 +146,12 @@ func TestDeadDelivererIsTakenOverWhenItsLeaseExpires(t *testing.T) {
 // A clean stop releases the lease: the waiting process delivers at once, long before the
 // lease would have expired.
 func TestCleanStopHandsDeliveryOverAtOnce(t *testing.T) {
+	storetest.OnEachEngine(t, testCleanStopHandsDeliveryOverAtOnce)
+}
+
+func testCleanStopHandsDeliveryOverAtOnce(t *testing.T, eng storetest.Engine) {
 	const events = 50
-	e := newTestEnv(t, envOptions{})
+	e := newTestEnv(t, envOptions{engine: eng})
 	base := e.config()
 	// Had A kept the lease, B would wait an hour for it: far past waitGuard.
 	base.LeaseTTL, base.LeaseInterval = time.Hour, 50*time.Millisecond
@@ -161,8 +175,12 @@ func TestCleanStopHandsDeliveryOverAtOnce(t *testing.T) {
 // A process whose lease was taken while it was not looking (it stalled past LeaseTTL) finds
 // out at its next claim: it sends nothing, stops its workers and says so once.
 func TestDelivererThatLostTheLeaseSendsNothingMore(t *testing.T) {
+	storetest.OnEachEngine(t, testDelivererThatLostTheLeaseSendsNothingMore)
+}
+
+func testDelivererThatLostTheLeaseSendsNothingMore(t *testing.T, eng storetest.Engine) {
 	const events = 30
-	e := newTestEnv(t, envOptions{})
+	e := newTestEnv(t, envOptions{engine: eng})
 	cfg, logs := e.process(e.config())
 	cfg.LeaseInterval = time.Hour // it does not renew, nor notice, before its next claim
 	ob := e.start(cfg)
@@ -190,7 +208,11 @@ func TestDelivererThatLostTheLeaseSendsNothingMore(t *testing.T) {
 
 // Without a claim to make, the renewal finds the loss: logged once, as at a claim.
 func TestDelivererNoticesALostLeaseAtRenewal(t *testing.T) {
-	e := newTestEnv(t, envOptions{})
+	storetest.OnEachEngine(t, testDelivererNoticesALostLeaseAtRenewal)
+}
+
+func testDelivererNoticesALostLeaseAtRenewal(t *testing.T, eng storetest.Engine) {
+	e := newTestEnv(t, envOptions{engine: eng})
 	cfg, logs := e.process(e.config())
 	cfg.LeaseInterval = 20 * time.Millisecond
 	ob := e.start(cfg)

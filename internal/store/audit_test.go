@@ -7,12 +7,18 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // A workspace's log is pruned as events are appended: by age and by count, without touching
 // another workspace's events; listing pages newest first and filters.
 func TestAuditRetentionAndListing(t *testing.T) {
-	st, _ := openTemp(t)
+	storetest.OnEachEngine(t, testAuditRetentionAndListing)
+}
+
+func testAuditRetentionAndListing(t *testing.T, e storetest.Engine) {
+	st, _ := openOn(t, e)
 	ctx := context.Background()
 	keep := AuditRetention{MaxAge: 24 * time.Hour, MaxEvents: 3}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -68,12 +69,22 @@ const changeColumns = `seq, connection_uid, change_key, object_type, record_id, 
 // (which keeps its seq), and a display name or self-written mark the row lacks is set. A
 // change matching an own write (object type, record id, occur time) is self-written. It
 // returns how many new rows it stored.
+//
+// A reader resumes "after seq N", so one connection's seqs must become visible in seq order.
+// On PostgreSQL, seq comes from an identity column handed out at insert: two transactions
+// storing changes of one connection at once could commit the higher seq first, and a reader
+// between the commits would skip the lower one for good. The transaction therefore locks the
+// connection (changeLock) before its first read, so that its seqs are drawn only after the
+// previous holder committed. On SQLite the single writer does this.
 func (s *Store) IngestChanges(ctx context.Context, uid string, cs []Change, inboxIDs []int64) (stored int, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := s.lockKeys(ctx, tx, changeLock(uid)); err != nil {
+		return 0, err
+	}
 	for _, c := range cs {
 		var own int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM own_writes WHERE connection_uid = ? AND object_type = ? AND record_id = ? AND updated_ms = ?`,
@@ -95,7 +106,7 @@ func (s *Store) IngestChanges(ctx context.Context, uid string, cs []Change, inbo
 			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (connection_uid, change_key, object_type, record_id, display_name, kind, fields,
 				merged_ids, associated_type, associated_id, occur_ms, detect_ms, source, self_written) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				uid, c.Key, c.ObjectType, c.RecordID, c.DisplayName, c.Kind, string(f), strings.Join(c.MergedIDs, " "),
-				c.AssociatedType, c.AssociatedID, c.Occur.UnixMilli(), c.Detect.UnixMilli(), c.Source, self); err != nil {
+				c.AssociatedType, c.AssociatedID, c.Occur.UnixMilli(), c.Detect.UnixMilli(), c.Source, boolInt(self)); err != nil {
 				return 0, err
 			}
 			stored++
@@ -115,7 +126,7 @@ func (s *Store) IngestChanges(ctx context.Context, uid string, cs []Change, inbo
 				name = c.DisplayName
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE changes SET fields = ?, display_name = ?, self_written = ? WHERE seq = ?`,
-				string(f), name, wasSelf || self, seq); err != nil {
+				string(f), name, boolInt(wasSelf || self), seq); err != nil {
 				return 0, err
 			}
 		}
@@ -127,6 +138,11 @@ func (s *Store) IngestChanges(ctx context.Context, uid string, cs []Change, inbo
 	}
 	return stored, tx.Commit()
 }
+
+// changeLock is the lock key of a connection's changes: IngestChanges and RecordOwnWritesOf
+// take it, so that a change and an own write of the same record never miss each other (each
+// transaction sees what the other committed) and seqs are committed in order.
+func changeLock(uid string) string { return "store/changes/" + uid }
 
 func nonNil(m map[string]string) map[string]string {
 	if m == nil {
@@ -214,7 +230,7 @@ func (s *Store) PruneChanges(ctx context.Context, cutoff time.Time, maxRows int)
 	// The oldest maxRows changes before the cutoff: seq order is detect order within a process,
 	// and close enough across processes for a retention counted in days.
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM (SELECT seq FROM changes WHERE detect_ms < ? ORDER BY seq LIMIT ?)`,
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM (SELECT seq FROM changes WHERE detect_ms < ? ORDER BY seq LIMIT ?) AS oldest`,
 		cutoff.UnixMilli(), maxRows).Scan(&last); err != nil {
 		return 0, err
 	}
@@ -227,7 +243,8 @@ func (s *Store) PruneChanges(ctx context.Context, cutoff time.Time, maxRows int)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO change_horizons (connection_uid, purged_seq)
 		SELECT connection_uid, max(seq) FROM changes WHERE seq <= ? AND detect_ms < ? GROUP BY connection_uid
-		ON CONFLICT (connection_uid) DO UPDATE SET purged_seq = max(purged_seq, excluded.purged_seq)`, last, cutoff.UnixMilli()); err != nil {
+		ON CONFLICT (connection_uid) DO UPDATE SET purged_seq = CASE WHEN excluded.purged_seq > change_horizons.purged_seq
+		THEN excluded.purged_seq ELSE change_horizons.purged_seq END`, last, cutoff.UnixMilli()); err != nil {
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE seq <= ? AND detect_ms < ?`, last, cutoff.UnixMilli())
@@ -261,6 +278,13 @@ func (s *Store) RecordOwnWritesOf(ctx context.Context, batch []OwnWritesOf, now 
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	locks := make([]string, 0, len(batch))
+	for _, b := range batch {
+		locks = append(locks, changeLock(b.UID))
+	}
+	if err := s.lockKeys(ctx, tx, locks...); err != nil {
+		return err
+	}
 	for _, b := range batch {
 		for _, w := range b.Writes {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO own_writes (connection_uid, object_type, record_id, updated_ms, write_ms) VALUES (?, ?, ?, ?, ?)
@@ -284,19 +308,22 @@ func (s *Store) AddToInbox(ctx context.Context, events []InboxEvent) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	counted := map[string]bool{}
+	// Per connection, the time of its last event.
+	lastReceived := map[string]int64{}
 	for _, e := range events {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_inbox (connection_uid, event, received_ms) VALUES (?, ?, ?)`,
 			e.ConnectionUID, string(e.Event), e.Received.UnixMilli()); err != nil {
 			return err
 		}
-		if !counted[e.ConnectionUID] {
-			counted[e.ConnectionUID] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO change_settings (connection_uid, webhooks_received, last_webhook_ms) VALUES (?, 1, ?)
-				ON CONFLICT (connection_uid) DO UPDATE SET webhooks_received = webhooks_received + 1, last_webhook_ms = excluded.last_webhook_ms`,
-				e.ConnectionUID, e.Received.UnixMilli()); err != nil {
-				return err
-			}
+		lastReceived[e.ConnectionUID] = e.Received.UnixMilli()
+	}
+	// The counters are updated in uid order: two processes counting overlapping connections
+	// lock their rows in the same order, so they never deadlock (PostgreSQL).
+	for _, uid := range slices.Sorted(maps.Keys(lastReceived)) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO change_settings (connection_uid, webhooks_received, last_webhook_ms) VALUES (?, 1, ?)
+			ON CONFLICT (connection_uid) DO UPDATE SET webhooks_received = change_settings.webhooks_received + 1, last_webhook_ms = excluded.last_webhook_ms`,
+			uid, lastReceived[uid]); err != nil {
+			return err
 		}
 	}
 	return tx.Commit()
@@ -306,7 +333,7 @@ func (s *Store) AddToInbox(ctx context.Context, events []InboxEvent) error {
 func (s *Store) CountWebhookRefused(ctx context.Context, uids []string) error {
 	for _, uid := range uids {
 		if _, err := s.w.ExecContext(ctx, `INSERT INTO change_settings (connection_uid, webhooks_refused) VALUES (?, 1)
-			ON CONFLICT (connection_uid) DO UPDATE SET webhooks_refused = webhooks_refused + 1`, uid); err != nil {
+			ON CONFLICT (connection_uid) DO UPDATE SET webhooks_refused = change_settings.webhooks_refused + 1`, uid); err != nil {
 			return err
 		}
 	}

@@ -4,12 +4,18 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // TestDeleteConnectionTakesItsChanges: what a connection's uid keys (its webhook secret,
 // changes, own writes, inbox) goes with the connection; another connection's stays.
 func TestDeleteConnectionTakesItsChanges(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testDeleteConnectionTakesItsChanges)
+}
+
+func testDeleteConnectionTakesItsChanges(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	var uids []string

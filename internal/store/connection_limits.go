@@ -22,8 +22,8 @@ func (e *ConnectionLimitError) Error() string {
 func (e *ConnectionLimitError) Is(target error) bool { return target == ErrConnectionLimit }
 
 // checkConnectionLimit fails inside tx when the workspace already has limit connections
-// (limit ≤ 0: no limit). The writer pool has one connection and transactions take the write
-// lock at BEGIN, so concurrent Connects are counted one after another and never overshoot.
+// (limit ≤ 0: no limit). Concurrent Connects are counted one after another and never
+// overshoot: insertConnection holds the workspace's row (SQLite: the write lock) first.
 func checkConnectionLimit(ctx context.Context, tx *sql.Tx, workspace string, limit int) error {
 	if limit <= 0 {
 		return nil

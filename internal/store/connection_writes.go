@@ -36,22 +36,28 @@ func (s *Store) RequestResource(ctx context.Context, workspace, method, requestI
 // change; this record is written in the change's own transaction, so it still holds when the
 // process died between the two (the retry then runs again): Connect returns the connection
 // it created, and a delete deletes nothing rather than a connection created since.
+//
+// The insert comes first and does nothing on a conflict, so that two transactions claiming one
+// request_id at once (two processes on PostgreSQL) never both see it free: the second waits
+// for the first to commit, then finds its row.
 func recordRequest(ctx context.Context, tx *sql.Tx, workspace, method, requestID, resource string, now time.Time) error {
 	if requestID == "" {
 		return nil
 	}
-	var existing string
-	err := tx.QueryRowContext(ctx, `SELECT resource FROM request_ids WHERE workspace = ? AND method = ? AND request_id = ?`,
-		workspace, method, requestID).Scan(&existing)
-	if err == nil {
-		return &ReplayError{Resource: existing}
+	res, err := tx.ExecContext(ctx, `INSERT INTO request_ids(workspace, method, request_id, resource, create_time) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(workspace, method, request_id) DO NOTHING`, workspace, method, requestID, resource, timeText(now))
+	if err != nil {
+		return translate(err)
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO request_ids(workspace, method, request_id, resource, create_time) VALUES (?, ?, ?, ?, ?)`,
-		workspace, method, requestID, resource, timeText(now))
-	return translate(err)
+	var existing string
+	if err := tx.QueryRowContext(ctx, `SELECT resource FROM request_ids WHERE workspace = ? AND method = ? AND request_id = ?`,
+		workspace, method, requestID).Scan(&existing); err != nil {
+		return translate(err)
+	}
+	return &ReplayError{Resource: existing}
 }
 
 // CreateConnection stores a new connection and claims requestID ("" for none) for it in one

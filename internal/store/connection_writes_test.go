@@ -5,10 +5,14 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-func TestConnectionLifecycle(t *testing.T) {
-	s, _ := openTemp(t)
+func TestConnectionLifecycle(t *testing.T) { storetest.OnEachEngine(t, testConnectionLifecycle) }
+
+func testConnectionLifecycle(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	c := &Connection{Workspace: "acme", ID: "prod", DisplayName: "Production HubSpot", Status: "CONNECTED",
@@ -99,7 +103,11 @@ func TestConnectionLifecycle(t *testing.T) {
 }
 
 func TestReplayedDeleteLeavesSuccessorAlone(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testReplayedDeleteLeavesSuccessorAlone)
+}
+
+func testReplayedDeleteLeavesSuccessorAlone(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	create := func(display string) {

@@ -82,14 +82,19 @@ func (s *Store) insertConnection(ctx context.Context, c *Connection, extra func(
 		return err
 	}
 	defer tx.Rollback()
+	// The workspace's row, created or touched first, is locked until the commit: on
+	// PostgreSQL, where writers run side by side, concurrent inserts into one workspace take
+	// turns here, so the seq below, the connection limit and the request_id see every
+	// connection committed before (on SQLite the write lock does this).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces(id, create_time) VALUES (?, ?)
+		ON CONFLICT(id) DO UPDATE SET create_time = workspaces.create_time`,
+		c.Workspace, timeText(c.CreateTime)); err != nil {
+		return fmt.Errorf("store: create workspace: %w", translate(err))
+	}
 	if extra != nil {
 		if err := extra(tx); err != nil {
 			return err
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces(id, create_time) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`,
-		c.Workspace, timeText(c.CreateTime)); err != nil {
-		return fmt.Errorf("store: create workspace: %w", translate(err))
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM connections WHERE workspace = ?`, c.Workspace).
 		Scan(&c.Seq); err != nil {

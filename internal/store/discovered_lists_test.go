@@ -9,13 +9,19 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/connectflo/integrations/internal/fields"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // Property groups and pipelines are replaced with their object type's fields, owners with the
 // discovery; a failed part keeps its last good values beside the error, and deleting the
 // connection erases them all.
 func TestGroupsPipelinesAndOwnersFollowTheSchemas(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testGroupsPipelinesAndOwnersFollowTheSchemas)
+}
+
+func testGroupsPipelinesAndOwnersFollowTheSchemas(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	later := now.Add(time.Hour)

@@ -8,10 +8,16 @@ import (
 	"time"
 
 	"github.com/connectflo/integrations/internal/fields"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 func TestFieldSchemasReplaceAndPartialFailure(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testFieldSchemasReplaceAndPartialFailure)
+}
+
+func testFieldSchemasReplaceAndPartialFailure(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Prod", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
@@ -64,7 +70,11 @@ func TestFieldSchemasReplaceAndPartialFailure(t *testing.T) {
 // Schemas cached before zero values were left out of the stored JSON (every key written)
 // must read back the same, and the compact form must round-trip every attribute.
 func TestFieldSchemasReadBothEncodings(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testFieldSchemasReadBothEncodings)
+}
+
+func testFieldSchemasReadBothEncodings(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Prod", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {

@@ -29,8 +29,9 @@ func (l Lease) HeldBy(owner string, now time.Time) bool {
 
 // AcquireLease gives the lease to owner until now+ttl when it is free, expired, or already
 // owner's (a renewal), and returns the lease as it stands afterwards: owner's, or the current
-// holder's when another process holds it. SQLite's write lock makes this atomic between
-// processes: two contenders never both get it.
+// holder's when another process holds it. Two contenders never both get it: the upsert is
+// one statement that, on PostgreSQL, locks the lease's row and evaluates its WHERE on the
+// latest committed version (and on SQLite runs under the database's write lock).
 func (s *Store) AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (Lease, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -63,11 +64,17 @@ func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
 
 // checkLease is ErrLeaseNotHeld unless owner holds the lease at now. Called inside a write
 // transaction, it holds until the commit: no other process can take the lease in between.
+// It is an UPDATE that changes nothing rather than a SELECT so that on PostgreSQL it locks
+// the lease's row until tx ends: an AcquireLease by another process waits for the commit, and
+// then finds the lease as this transaction left it. (On SQLite the write lock does this.)
 func checkLease(ctx context.Context, tx *sql.Tx, name, owner string, now time.Time) error {
-	var ms int64
-	err := tx.QueryRowContext(ctx, `SELECT expire_ms FROM leases WHERE name = ? AND owner = ?`, name, owner).Scan(&ms)
-	if errors.Is(translate(err), ErrNotFound) || (err == nil && ms <= now.UnixMilli()) {
-		return fmt.Errorf("%w: %s is not held by %s", ErrLeaseNotHeld, name, owner)
+	res, err := tx.ExecContext(ctx, `UPDATE leases SET expire_ms = expire_ms WHERE name = ? AND owner = ? AND expire_ms > ?`,
+		name, owner, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: check lease %s: %w", name, err)
 	}
-	return err
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(fmt.Errorf("%w: %s is not held by %s", ErrLeaseNotHeld, name, owner), err)
+	}
+	return nil
 }

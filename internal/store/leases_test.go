@@ -5,12 +5,18 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // Two processes on one database file (two stores) contend for the delivery lease: one holds
 // it at a time, the other gets it when it expires or is released.
 func TestLeaseIsHeldByOneProcessAtATime(t *testing.T) {
-	a, path := openTemp(t)
+	storetest.OnEachEngine(t, testLeaseIsHeldByOneProcessAtATime)
+}
+
+func testLeaseIsHeldByOneProcessAtATime(t *testing.T, e storetest.Engine) {
+	a, path := openOn(t, e)
 	b, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +61,10 @@ func TestLeaseIsHeldByOneProcessAtATime(t *testing.T) {
 
 // A claim (the in-doubt mark written before a send) saves only while the claimant holds the
 // lease; a process that lost it mid-batch changes nothing.
-func TestClaimRequiresTheLease(t *testing.T) {
-	s, _ := openTemp(t)
+func TestClaimRequiresTheLease(t *testing.T) { storetest.OnEachEngine(t, testClaimRequiresTheLease) }
+
+func testClaimRequiresTheLease(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Production HubSpot",

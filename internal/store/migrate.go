@@ -10,20 +10,33 @@ import (
 	"strings"
 )
 
-//go:embed migrations/*.sql
+// The schema history: migrations/ for SQLite and migrations_postgres/ for PostgreSQL hold the
+// same versions under the same names (TestMigrationsOfBothEnginesMatch), so that a version
+// means one schema whatever the engine.
+//
+//go:embed migrations/*.sql migrations_postgres/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered SQL file of migrations/.
+// migrationDir is the folder of e's migrations.
+func migrationDir(e engine) string {
+	if e == postgresEngine {
+		return "migrations_postgres"
+	}
+	return "migrations"
+}
+
+// migration is one numbered SQL file of a migrations folder.
 type migration struct {
 	version int
 	name    string
 	sql     string
 }
 
-// loadMigrations reads the embedded migrations in version order. File names are
+// loadMigrations reads the embedded migrations of eng in version order. File names are
 // NNNN_description.sql; versions must be unique.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+func loadMigrations(eng engine) ([]migration, error) {
+	dir := migrationDir(eng)
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +52,7 @@ func loadMigrations() ([]migration, error) {
 			return nil, fmt.Errorf("store: migrations %q and %q share version %d", prev, e.Name(), v)
 		}
 		seen[v] = e.Name()
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
+		body, err := fs.ReadFile(migrationFiles, dir+"/"+e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -49,18 +62,45 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies, each in its own transaction, the migrations newer than the database.
+// migrationLock is the PostgreSQL advisory lock key taken around a migration run, per schema:
+// replicas starting together take turns, and each finds the migrations the first applied.
+const migrationLock = "store/migrations/"
+
+// migrate applies the migrations newer than the database, all in one transaction: either
+// every pending one is applied or none is. On PostgreSQL the transaction first takes an
+// advisory lock of the database's schema, so that processes starting together apply each
+// migration once: the others wait, then read the version the first committed. On SQLite the
+// transaction holds the write lock from BEGIN, which does the same.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(s.engine)
 	if err != nil {
 		return err
 	}
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if s.engine == postgresEngine {
+		// Another process may be applying a long migration: wait for it as long as ctx
+		// allows, not the lock_timeout of ordinary writes.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		var schema string
+		if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		if err := s.lockKeys(ctx, tx, migrationLock+schema); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	var current int
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
 	if n := len(ms); n > 0 && current > ms[n-1].version {
@@ -70,22 +110,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		if m.version <= current {
 			continue
 		}
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)`,
 			m.version, m.name, timeText(s.now())); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
-		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
 }

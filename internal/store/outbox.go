@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // Outbox event statuses.
@@ -61,8 +59,9 @@ var ErrQueueFull = errors.New("store: the connection's queue of events is full")
 // and for as long as the event is kept (past the answers' 24 hours). When maxQueued > 0 and the connection already has that many QUEUED
 // events, nothing is inserted and the error is ErrQueueFull. The count is outbox_queued, kept
 // by triggers (migration 0007), so the check costs the same with any queue; the check and the
-// insert are one statement on the single writer, so concurrent calls cannot overshoot. A
-// connection that does not exist is ErrNotFound.
+// insert are one statement, made under the connection's lock (outboxLock; SQLite: the single
+// writer), so concurrent calls cannot overshoot. A connection that does not exist is
+// ErrNotFound.
 //
 // It returns once the event is committed, and so synced to disk (WriterSynchronous).
 // Concurrent calls share one commit (see outboxInserts), each with the answer it would have
@@ -102,8 +101,7 @@ func insertOutboxEvent(ctx context.Context, tx *sql.Tx, e *OutboxEvent, maxQueue
 		}
 		return got, false, err
 	}
-	var se sqlite3.Error
-	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+	if isForeignKeyViolation(err) {
 		return OutboxEvent{}, false, fmt.Errorf("%w: connection %s/%s", ErrNotFound, e.Workspace, e.ConnectionID)
 	}
 	return OutboxEvent{}, false, fmt.Errorf("store: insert outbox event: %w", translate(err))

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -106,15 +107,31 @@ func (s *Store) insertGroup(group []*insertCall) {
 		fail(fmt.Errorf("store: insert outbox events: %w", err))
 		return
 	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	locks := make([]string, 0, len(group))
+	for _, c := range group {
+		locks = append(locks, outboxLock(c.e.Workspace, c.e.ConnectionID))
+	}
+	if err := s.lockKeys(ctx, tx, locks...); err != nil {
+		fail(err)
+		return
+	}
 	for _, c := range group {
 		if err := c.ctx.Err(); err != nil {
 			c.err = err
 			continue
 		}
-		c.existing, c.inserted, c.err = insertOutboxEvent(ctx, tx, c.e, c.maxQueued)
-		if c.err != nil && !errors.Is(c.err, ErrQueueFull) && !errors.Is(c.err, ErrNotFound) {
-			err := c.err
-			tx.Rollback()
+		// Each event under a savepoint: an event's own failure (an unknown connection) is
+		// undone alone, and PostgreSQL, which refuses every statement of a transaction after
+		// an error, goes on with the next.
+		err := inSavepoint(ctx, tx, func() error {
+			c.existing, c.inserted, c.err = insertOutboxEvent(ctx, tx, c.e, c.maxQueued)
+			return c.err
+		})
+		if err == nil && c.err != nil && !errors.Is(c.err, ErrQueueFull) && !errors.Is(c.err, ErrNotFound) {
+			err = c.err
+		}
+		if err != nil {
 			fail(err)
 			return
 		}
@@ -122,4 +139,27 @@ func (s *Store) insertGroup(group []*insertCall) {
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("store: commit outbox events: %w", translate(err)))
 	}
+}
+
+// outboxLock is the lock key of a connection's queue: inserts take it, so that the cap and
+// request_id checks of one insert see every event committed before it.
+func outboxLock(workspace, connectionID string) string {
+	return "store/outbox/" + workspace + "/" + connectionID
+}
+
+// inSavepoint runs write under a savepoint of tx and, when write fails, undoes what it did:
+// the transaction goes on as if write had not run (on PostgreSQL too, where an error
+// otherwise refuses every later statement of the transaction). It returns the savepoint's own
+// errors, never write's, which the caller reads where write left it.
+func inSavepoint(ctx context.Context, tx *sql.Tx, write func() error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT one_write`); err != nil {
+		return err
+	}
+	if write() != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO one_write`); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE one_write`)
+	return err
 }

@@ -8,13 +8,19 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // A group committed together gives each call the answer it would have had alone: the queue
 // cap and request_ids of earlier events in the group count for later ones, an unknown
 // connection or a cancelled caller fails alone, and every accepted event is stored.
 func TestInsertGroupAnswersEachCallAsAlone(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testInsertGroupAnswersEachCallAsAlone)
+}
+
+func testInsertGroupAnswersEachCallAsAlone(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	ctx := context.Background()
@@ -65,7 +71,11 @@ func TestInsertGroupAnswersEachCallAsAlone(t *testing.T) {
 
 // Concurrent callers share commits and each gets its own event back; none is lost.
 func TestConcurrentInsertsAreEachCommitted(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testConcurrentInsertsAreEachCommitted)
+}
+
+func testConcurrentInsertsAreEachCommitted(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	const callers = 64
 	var wg sync.WaitGroup
 	ids := make([]string, callers)

@@ -8,12 +8,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // outboxFixture is a store with connections acme/prod and acme/other.
-func outboxFixture(t *testing.T) (*Store, time.Time) {
+func outboxFixture(t *testing.T, e storetest.Engine) (*Store, time.Time) {
 	t.Helper()
-	s, _ := openTemp(t)
+	s, _ := openOn(t, e)
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for _, id := range []string{"prod", "other"} {
 		if err := s.InsertConnection(context.Background(), &Connection{Workspace: "acme", ID: id, DisplayName: id,
@@ -30,7 +32,11 @@ func queuedEvent(conn, id, requestID string, payload string, now time.Time) *Out
 }
 
 func TestInsertOutboxEventCapsQueuedEventsPerConnection(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testInsertOutboxEventCapsQueuedEventsPerConnection)
+}
+
+func testInsertOutboxEventCapsQueuedEventsPerConnection(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	ctx := context.Background()
 	const limit = 3
 	for i := range limit {
@@ -73,7 +79,11 @@ func TestInsertOutboxEventCapsQueuedEventsPerConnection(t *testing.T) {
 
 // Concurrent inserts never overshoot the cap: the count and the insert are one statement.
 func TestInsertOutboxEventCapHoldsUnderConcurrency(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testInsertOutboxEventCapHoldsUnderConcurrency)
+}
+
+func testInsertOutboxEventCapHoldsUnderConcurrency(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	const limit, callers = 10, 40
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -102,7 +112,11 @@ func TestInsertOutboxEventCapHoldsUnderConcurrency(t *testing.T) {
 }
 
 func TestListOutboxEventsStopsAtTheByteBudget(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testListOutboxEventsStopsAtTheByteBudget)
+}
+
+func testListOutboxEventsStopsAtTheByteBudget(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	ctx := context.Background()
 	big := `{"body":"` + strings.Repeat("x", 1000) + `"}`
 	for i := range 5 {
@@ -135,7 +149,11 @@ func TestListOutboxEventsStopsAtTheByteBudget(t *testing.T) {
 }
 
 func TestDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testDeleteFinishedOutboxEventsKeepsQueuedAndRecent)
+}
+
+func testDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	ctx := context.Background()
 	longAgo := now.Add(-60 * 24 * time.Hour) // queued events are kept however old
 	for i := range 8 {
@@ -176,7 +194,11 @@ func TestDeleteFinishedOutboxEventsKeepsQueuedAndRecent(t *testing.T) {
 // The queued count the cap reads (outbox_queued, kept by triggers) equals the queue through
 // every way a row enters or leaves it.
 func TestOutboxQueuedCountFollowsTheQueue(t *testing.T) {
-	s, now := outboxFixture(t)
+	storetest.OnEachEngine(t, testOutboxQueuedCountFollowsTheQueue)
+}
+
+func testOutboxQueuedCountFollowsTheQueue(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
 	ctx := context.Background()
 	check := func(step string) {
 		t.Helper()

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-func TestOutboxEventLifecycle(t *testing.T) {
-	s, _ := openTemp(t)
+func TestOutboxEventLifecycle(t *testing.T) { storetest.OnEachEngine(t, testOutboxEventLifecycle) }
+
+func testOutboxEventLifecycle(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Production HubSpot",

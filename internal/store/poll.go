@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	fastjson "github.com/goccy/go-json"
 )
@@ -60,13 +61,15 @@ func (s *Store) GetPollSnapshots(ctx context.Context, k PollKey, ids []int64) (m
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list, err := fastjson.Marshal(ids)
-	if err != nil {
-		return nil, err
+	// One placeholder per id (at most MaxPollSnapshotsRead, far below either engine's limit).
+	args := []any{k.Workspace, k.ConnectionID, k.ObjectType}
+	for _, id := range ids {
+		args = append(args, id)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT record_id, modified_ms, deleted, field_values FROM poll_snapshots
-		WHERE workspace = ? AND connection_id = ? AND object_type = ? AND record_id IN (SELECT value FROM json_each(?))`,
-		k.Workspace, k.ConnectionID, k.ObjectType, string(list))
+	q := `SELECT record_id, modified_ms, deleted, field_values FROM poll_snapshots
+		WHERE workspace = ? AND connection_id = ? AND object_type = ? AND record_id IN (?`
+	q += strings.Repeat(", ?", len(ids)-1) + `)` //nolint:gosec // placeholders only; the values are arguments
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read poll snapshots: %w", translate(err))
 	}
@@ -87,7 +90,9 @@ func (s *Store) GetPollSnapshots(ctx context.Context, k PollKey, ids []int64) (m
 
 // SavePollPage stores, in one transaction, the snapshots of the records a page reported and
 // the cursor after it. The poller calls it only once the page's changes are with their sink,
-// so a crash in between makes the page be read and reported again, never skipped.
+// so a crash in between makes the page be read and reported again, never skipped. Only the
+// holder of the connection's poll lease writes them; each statement is an upsert, atomic on
+// either engine, so no lock beyond the rows' own is needed.
 func (s *Store) SavePollPage(ctx context.Context, k PollKey, c PollCursor, snaps []PollSnapshot) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -106,7 +111,7 @@ func (s *Store) SavePollPage(ctx context.Context, k PollKey, c PollCursor, snaps
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(workspace, connection_id, object_type, record_id) DO UPDATE SET
 			modified_ms = excluded.modified_ms, deleted = excluded.deleted, field_values = excluded.field_values`,
-			k.Workspace, k.ConnectionID, k.ObjectType, sn.RecordID, sn.ModifiedMs, sn.Deleted, blob); err != nil {
+			k.Workspace, k.ConnectionID, k.ObjectType, sn.RecordID, sn.ModifiedMs, boolInt(sn.Deleted), blob); err != nil {
 			return fmt.Errorf("store: save poll snapshot: %w", translate(err))
 		}
 	}

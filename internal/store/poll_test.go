@@ -6,12 +6,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // A page's snapshots and cursor are saved together, read back as saved, and leave with
 // their connection.
-func TestPollCursorAndSnapshots(t *testing.T) {
-	s, _ := openTemp(t)
+func TestPollCursorAndSnapshots(t *testing.T) { storetest.OnEachEngine(t, testPollCursorAndSnapshots) }
+
+func testPollCursorAndSnapshots(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	if err := s.InsertConnection(ctx, &Connection{Workspace: "acme", ID: "prod", DisplayName: "Prod", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {

@@ -96,15 +96,10 @@ func (s *Store) commitReplies(batch []replyOp) {
 		}
 		defer tx.Rollback()
 		for i, op := range batch {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT reply`); err != nil {
-				return err
-			}
-			if errs[i] = op.run(ctx, tx); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO reply`); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `RELEASE reply`); err != nil {
+			if err := inSavepoint(ctx, tx, func() error {
+				errs[i] = op.run(ctx, tx)
+				return errs[i]
+			}); err != nil {
 				return err
 			}
 		}

@@ -21,18 +21,19 @@ const pruneBatch = 500
 // is nothing beside the retention.
 func (s *Store) PruneRequestIDs(ctx context.Context, now time.Time, maxRows int) (int, error) {
 	cutoff := now.Add(-RequestIDRetention)
-	deleted, err := s.pruneBatches(ctx, maxRows, `DELETE FROM request_replies WHERE rowid IN
-		(SELECT rowid FROM request_replies WHERE create_ms < ? LIMIT ?)`, cutoff.UnixMilli())
+	deleted, err := s.pruneBatches(ctx, maxRows, `DELETE FROM request_replies WHERE (workspace, request_id) IN
+		(SELECT workspace, request_id FROM request_replies WHERE create_ms < ? LIMIT ?)`, cutoff.UnixMilli())
 	if err != nil {
 		return deleted, err
 	}
-	n, err := s.pruneBatches(ctx, maxRows-deleted, `DELETE FROM request_ids WHERE rowid IN
-		(SELECT rowid FROM request_ids WHERE create_time < ? LIMIT ?)`, timeText(cutoff))
+	n, err := s.pruneBatches(ctx, maxRows-deleted, `DELETE FROM request_ids WHERE (workspace, method, request_id) IN
+		(SELECT workspace, method, request_id FROM request_ids WHERE create_time < ? LIMIT ?)`, timeText(cutoff))
 	return deleted + n, err
 }
 
 // pruneBatches runs query (whose arguments are cutoff and a batch size) until it deletes
-// fewer rows than asked or maxRows in all.
+// fewer rows than asked or maxRows in all. The queries pick their batch by primary key, which
+// both engines have (SQLite's rowid has no PostgreSQL twin).
 func (s *Store) pruneBatches(ctx context.Context, maxRows int, query string, cutoff any) (int, error) {
 	deleted := 0
 	for deleted < maxRows {

@@ -8,11 +8,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // TestPruneRequestIDs: request_ids older than the retention are forgotten, fresh ones kept,
 // and one sweep deletes no more than it is allowed to.
-func TestPruneRequestIDs(t *testing.T) {
+func TestPruneRequestIDs(t *testing.T) { storetest.OnEachEngine(t, testPruneRequestIDs) }
+
+func testPruneRequestIDs(t *testing.T, e storetest.Engine) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name        string
@@ -30,7 +34,7 @@ func TestPruneRequestIDs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, _ := openTemp(t)
+			s, _ := openOn(t, e)
 			ctx := context.Background()
 			ages := tc.ages
 			if ages == nil { // pruneBatch+7 expired rows

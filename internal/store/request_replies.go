@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -33,35 +34,64 @@ type RequestReply struct {
 // workspace: then it returns the row that holds it and claimed is false. An unfinished row
 // whose expiry has passed (its process died, or its call overran the bound) is taken over:
 // c replaces it and claimed is true.
+//
+// Each step is one statement that settles the race itself, so that concurrent claims from
+// several processes on PostgreSQL have one winner as they do on SQLite's single writer: the
+// insert does nothing when the row exists (waiting for a concurrent insert to commit), and
+// the takeover's WHERE is evaluated on the row's latest version under its lock.
 func (s *Store) ClaimRequest(ctx context.Context, c RequestCall) (existing RequestReply, claimed bool, err error) {
 	err = s.inReplyBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var expireMS int64
-		err := tx.QueryRowContext(ctx, `SELECT method, fingerprint, field_digests, finished, code, answer, expire_ms
-			FROM request_replies WHERE workspace = ? AND request_id = ?`, c.Workspace, c.RequestID).
-			Scan(&existing.Method, &existing.Fingerprint, &existing.FieldDigests, &existing.Finished, &existing.Code, &existing.Answer, &expireMS)
-		now := s.now()
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO request_replies(workspace, request_id, method, fingerprint, field_digests, claim, create_ms, expire_ms)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Workspace, c.RequestID, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli())
-		case err != nil:
-			return err
-		default:
-			existing.Expire = time.UnixMilli(expireMS)
-			if existing.Finished || now.Before(existing.Expire) {
-				return nil
+		// A row released by its process between the insert and the read (PostgreSQL only)
+		// sends the claim round again; a few rounds settle any realistic race.
+		for range claimRounds {
+			existing, claimed = RequestReply{}, false
+			err := claimRequestOnce(ctx, tx, c, s.now(), &existing, &claimed)
+			if !errors.Is(err, ErrNotFound) {
+				return err
 			}
-			existing = RequestReply{}
-			_, err = tx.ExecContext(ctx, `UPDATE request_replies SET method = ?, fingerprint = ?, field_digests = ?, claim = ?, create_ms = ?, expire_ms = ?
-				WHERE workspace = ? AND request_id = ?`, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli(), c.Workspace, c.RequestID)
 		}
-		claimed = err == nil
-		return translate(err)
+		return fmt.Errorf("store: claim request_id %s: released %d times while claimed", c.RequestID, claimRounds)
 	})
 	if err != nil {
 		return RequestReply{}, false, err
 	}
 	return existing, claimed, nil
+}
+
+// claimRounds bounds the rounds of one ClaimRequest.
+const claimRounds = 3
+
+// claimRequestOnce is one round of ClaimRequest: it claims the request_id, takes an expired
+// unfinished row over, or reads the row that holds it (ErrNotFound when the row was deleted
+// in between).
+func claimRequestOnce(ctx context.Context, tx *sql.Tx, c RequestCall, now time.Time, existing *RequestReply, claimed *bool) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO request_replies(workspace, request_id, method, fingerprint, field_digests, claim, create_ms, expire_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(workspace, request_id) DO NOTHING`,
+		c.Workspace, c.RequestID, c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli())
+	if *claimed, err = affectedOne(res, err); *claimed || err != nil {
+		return err
+	}
+	res, err = tx.ExecContext(ctx, `UPDATE request_replies SET method = ?, fingerprint = ?, field_digests = ?, claim = ?, create_ms = ?, expire_ms = ?
+		WHERE workspace = ? AND request_id = ? AND finished = 0 AND expire_ms <= ?`,
+		c.Method, c.Fingerprint, c.FieldDigests, c.Claim, now.UnixMilli(), c.Expire.UnixMilli(), c.Workspace, c.RequestID, now.UnixMilli())
+	if *claimed, err = affectedOne(res, err); *claimed || err != nil {
+		return err
+	}
+	var expireMS int64
+	err = tx.QueryRowContext(ctx, `SELECT method, fingerprint, field_digests, finished, code, answer, expire_ms
+		FROM request_replies WHERE workspace = ? AND request_id = ?`, c.Workspace, c.RequestID).
+		Scan(&existing.Method, &existing.Fingerprint, &existing.FieldDigests, &existing.Finished, &existing.Code, &existing.Answer, &expireMS)
+	existing.Expire = time.UnixMilli(expireMS)
+	return translate(err)
+}
+
+// affectedOne reports whether an INSERT, UPDATE or DELETE touched a row.
+func affectedOne(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // FinishRequest stores the answer of the call that holds claim. A row taken over since (the

@@ -7,13 +7,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // TestRequestReplyLifecycle: a request_id is claimed once; a finished row is answered, a
 // released one forgotten, an expired unfinished one taken over; the sweep forgets rows older
 // than RequestIDRetention.
-func TestRequestReplyLifecycle(t *testing.T) {
-	s, _ := openTemp(t)
+func TestRequestReplyLifecycle(t *testing.T) { storetest.OnEachEngine(t, testRequestReplyLifecycle) }
+
+func testRequestReplyLifecycle(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Now()
 	call := func(id, claim string, expire time.Time) RequestCall {
@@ -69,7 +73,11 @@ func TestRequestReplyLifecycle(t *testing.T) {
 // transactions, one of them holds the request_id, and a failed write (a finish without the
 // claim) is undone alone while the others of its batch commit.
 func TestConcurrentClaimsOfOneRequestID(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testConcurrentClaimsOfOneRequestID)
+}
+
+func testConcurrentClaimsOfOneRequestID(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	const callers = 40
 	claimed := make([]bool, callers)

@@ -1,8 +1,12 @@
-// Package store persists workspaces, API keys and connections in SQLite.
+// Package store persists workspaces, API keys, connections and everything kept for them, in
+// SQLite (the embedded default) or PostgreSQL (several replicas sharing one database).
 //
-// The database is created on first use (folder 0700, file 0600) in WAL mode with a busy
-// timeout, and the numbered migrations embedded in the binary are applied at open. Callers see
-// the package's sentinel errors, never SQLite codes.
+// Open picks the engine from its data source: a postgres:// or postgresql:// URL is
+// PostgreSQL, anything else a SQLite file. A SQLite database is created on first use (folder
+// 0700, file 0600) in WAL mode with a busy timeout. On either engine the numbered migrations
+// embedded in the binary (migrations/ for SQLite, migrations_postgres/ for PostgreSQL: the same
+// versions and names, one schema history) are applied at open. Callers see the package's
+// sentinel errors, never driver codes.
 package store
 
 import (
@@ -14,8 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // Sentinel errors returned by the store.
@@ -26,26 +28,50 @@ var (
 	ErrConflict = errors.New("store: conflict")
 )
 
-// busyTimeout is how long a writer waits for SQLite's write lock before failing.
+// busyTimeout is how long a writer waits for a lock before failing: SQLite's write lock, or on
+// PostgreSQL any row or advisory lock (lock_timeout).
 const busyTimeout = 5 * time.Second
 
-// Store is the SQLite-backed persistence of the service.
+// Store is the persistence of the service, on SQLite or PostgreSQL.
 //
-// Writes go through w, a pool of one connection: SQLite allows one writer at a time, and
-// writers that meet at SQLite's lock back off by sleeping (up to 100 ms a time), which
-// stalled the outbox under load; queueing them in Go instead costs nothing. Its commits are
-// durable (WriterSynchronous). Reads use db, a pool of at most maxReaders connections, and
-// never wait for writers (WAL).
+// On SQLite, writes go through w, a pool of one connection: SQLite allows one writer at a
+// time, and writers that meet at SQLite's lock back off by sleeping (up to 100 ms a time),
+// which stalled the outbox under load; queueing them in Go instead costs nothing. Its commits
+// are durable (WriterSynchronous). Reads use db, a pool of at most maxReaders connections, and
+// never wait for writers (WAL). On PostgreSQL, w and db are one pool (maxPostgresConns).
 type Store struct {
 	db      *sql.DB
 	w       *sql.DB
+	engine  engine
 	now     func() time.Time
 	inserts outboxInserts // groups concurrent outbox inserts into one commit
 	replies *replyWriter  // group commits of request_replies
 }
 
-// Open opens (creating if needed) the database at path and applies pending migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens the database that dsn names, creating a SQLite file if needed, and applies
+// pending migrations. A postgres:// or postgresql:// URL is PostgreSQL (its database must
+// exist); anything else is the path of a SQLite file. Errors never hold a URL's password.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	var s *Store
+	var err error
+	if IsPostgres(dsn) {
+		var db *sql.DB
+		if db, err = openPostgres(ctx, dsn); err != nil {
+			return nil, err
+		}
+		s = &Store{db: db, w: db, engine: postgresEngine, now: time.Now}
+	} else if s, err = openSQLite(dsn); err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, errors.Join(err, s.closeDBs())
+	}
+	s.startReplyWriter()
+	return s, nil
+}
+
+// openSQLite opens (creating if needed) the SQLite database at path.
+func openSQLite(path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -63,26 +89,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("store: create %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite3", dsn(path, readerSynchronous))
+	db, err := sql.Open("sqlite3", sqliteDSN(path, readerSynchronous))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(maxReaders)
 	db.SetMaxIdleConns(maxReaders)
-	w, err := sql.Open("sqlite3", dsn(path, WriterSynchronous))
+	w, err := sql.Open("sqlite3", sqliteDSN(path, WriterSynchronous))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	s := &Store{db: db, w: w, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
-		s.w.Close()
-		s.db.Close()
-		return nil, err
-	}
-	s.startReplyWriter()
-	return s, nil
+	return &Store{db: db, w: w, engine: sqliteEngine, now: time.Now}, nil
 }
 
 // WriterSynchronous is the writer's PRAGMA synchronous. In WAL mode NORMAL syncs only at
@@ -102,8 +121,8 @@ const readerSynchronous = "NORMAL"
 // connections as there were requests. Callers beyond the bound queue in database/sql.
 const maxReaders = 8
 
-// dsn is the connection string of the database at path with the given PRAGMA synchronous.
-func dsn(path, synchronous string) string {
+// sqliteDSN is the connection string of the database at path with the given PRAGMA synchronous.
+func sqliteDSN(path, synchronous string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
@@ -116,6 +135,14 @@ func dsn(path, synchronous string) string {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopReplyWriter()
+	return s.closeDBs()
+}
+
+// closeDBs closes the pools (one on PostgreSQL).
+func (s *Store) closeDBs() error {
+	if s.w == s.db {
+		return s.db.Close()
+	}
 	return errors.Join(s.w.Close(), s.db.Close())
 }
 
@@ -123,19 +150,6 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
-}
-
-// translate maps driver errors to the store's sentinels.
-func translate(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	var se sqlite3.Error
-	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
-		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
-		return fmt.Errorf("%w: %w", ErrConflict, err)
-	}
-	return err
 }
 
 // timeText formats t the way the store keeps times: RFC 3339 in UTC with nanoseconds.

@@ -9,17 +9,27 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
-func openTemp(t *testing.T) (*Store, string) {
+// openOn opens a store on a fresh database of e, closed when t ends, and returns it with its
+// data source (to open it again).
+func openOn(t *testing.T, e storetest.Engine) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "data", "integrations.db")
-	s, err := Open(context.Background(), path)
+	dsn := e.DSN(t)
+	s, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, path
+	return s, dsn
+}
+
+// openTemp opens a store on a fresh SQLite file, for what only SQLite has (files, PRAGMAs).
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	return openOn(t, storetest.SQLite)
 }
 
 func TestOpenCreatesPrivateFilesInWALMode(t *testing.T) {
@@ -51,9 +61,13 @@ func TestOpenCreatesPrivateFilesInWALMode(t *testing.T) {
 }
 
 func TestMigrationsApplyOnceAndReopen(t *testing.T) {
-	s, path := openTemp(t)
+	storetest.OnEachEngine(t, testMigrationsApplyOnceAndReopen)
+}
+
+func testMigrationsApplyOnceAndReopen(t *testing.T, e storetest.Engine) {
+	s, path := openOn(t, e)
 	ctx := context.Background()
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(s.engine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +99,10 @@ func TestMigrationsApplyOnceAndReopen(t *testing.T) {
 	}
 }
 
-func TestOpenRefusesNewerSchema(t *testing.T) {
-	s, path := openTemp(t)
+func TestOpenRefusesNewerSchema(t *testing.T) { storetest.OnEachEngine(t, testOpenRefusesNewerSchema) }
+
+func testOpenRefusesNewerSchema(t *testing.T, e storetest.Engine) {
+	s, path := openOn(t, e)
 	ctx := context.Background()
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (9999, 'future', 'x')`); err != nil {
 		t.Fatal(err)
@@ -97,8 +113,10 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-func TestAPIKeys(t *testing.T) {
-	s, _ := openTemp(t)
+func TestAPIKeys(t *testing.T) { storetest.OnEachEngine(t, testAPIKeys) }
+
+func testAPIKeys(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	created := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	k := APIKey{ID: "abc", Hash: []byte{1, 2, 3}, Workspace: AllWorkspaces, CreateTime: created}
@@ -121,7 +139,11 @@ func TestAPIKeys(t *testing.T) {
 }
 
 func TestConnectionsPagingAndUniqueness(t *testing.T) {
-	s, _ := openTemp(t)
+	storetest.OnEachEngine(t, testConnectionsPagingAndUniqueness)
+}
+
+func testConnectionsPagingAndUniqueness(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i := range 5 {
@@ -173,8 +195,10 @@ func TestConnectionsPagingAndUniqueness(t *testing.T) {
 	}
 }
 
-func TestAPIKeysListAndRevoke(t *testing.T) {
-	s, _ := openTemp(t)
+func TestAPIKeysListAndRevoke(t *testing.T) { storetest.OnEachEngine(t, testAPIKeysListAndRevoke) }
+
+func testAPIKeysListAndRevoke(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i, k := range []APIKey{{ID: "bbb", Workspace: "acme"}, {ID: "aaa", Workspace: "globex"}, {ID: "ccc", Workspace: AllWorkspaces}, {ID: "ddd", Workspace: "acme"}} {

@@ -1,7 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -36,16 +40,31 @@ func (s *Store) AddUsage(ctx context.Context, counts []UsageCount, now time.Time
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	// Rows are written in key order, the hours before the totals: two processes adding
+	// counts of overlapping connections lock their rows in the same order, so they never
+	// deadlock (PostgreSQL).
+	counts = slices.Clone(counts)
+	slices.SortFunc(counts, func(a, b UsageCount) int {
+		return cmp.Or(strings.Compare(a.ConnectionUID, b.ConnectionUID), a.Hour.Compare(b.Hour), strings.Compare(a.Kind, b.Kind))
+	})
+	totals := map[string]UsageTotal{}
 	for _, c := range counts {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_hours (connection_uid, hour_ms, kind, requests, rate_limited) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (connection_uid, hour_ms, kind) DO UPDATE SET requests = requests + excluded.requests, rate_limited = rate_limited + excluded.rate_limited`,
+			ON CONFLICT (connection_uid, hour_ms, kind) DO UPDATE SET requests = usage_hours.requests + excluded.requests,
+			rate_limited = usage_hours.rate_limited + excluded.rate_limited`,
 			c.ConnectionUID, c.Hour.UnixMilli(), c.Kind, c.Requests, c.RateLimited); err != nil {
 			return err
 		}
+		t := totals[c.ConnectionUID]
+		t.Requests += c.Requests
+		t.RateLimited += c.RateLimited
+		totals[c.ConnectionUID] = t
+	}
+	for _, uid := range slices.Sorted(maps.Keys(totals)) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_totals (connection_uid, requests, rate_limited, update_ms) VALUES (?, ?, ?, ?)
-			ON CONFLICT (connection_uid) DO UPDATE SET requests = requests + excluded.requests, rate_limited = rate_limited + excluded.rate_limited,
+			ON CONFLICT (connection_uid) DO UPDATE SET requests = usage_totals.requests + excluded.requests, rate_limited = usage_totals.rate_limited + excluded.rate_limited,
 			update_ms = excluded.update_ms`,
-			c.ConnectionUID, c.Requests, c.RateLimited, now.UnixMilli()); err != nil {
+			uid, totals[uid].Requests, totals[uid].RateLimited, now.UnixMilli()); err != nil {
 			return err
 		}
 	}
@@ -88,12 +107,12 @@ func (s *Store) UsageTotals(ctx context.Context, uid string) (UsageTotal, error)
 // batches; it returns how many rows it deleted.
 func (s *Store) PruneUsage(ctx context.Context, now time.Time, maxRows int) (int, error) {
 	cutoff := now.Add(-UsageRetention).UnixMilli()
-	deleted, err := s.pruneBatches(ctx, maxRows, `DELETE FROM usage_hours WHERE rowid IN
-		(SELECT rowid FROM usage_hours WHERE hour_ms < ? LIMIT ?)`, cutoff)
+	deleted, err := s.pruneBatches(ctx, maxRows, `DELETE FROM usage_hours WHERE (connection_uid, hour_ms, kind) IN
+		(SELECT connection_uid, hour_ms, kind FROM usage_hours WHERE hour_ms < ? LIMIT ?)`, cutoff)
 	if err != nil {
 		return deleted, err
 	}
-	n, err := s.pruneBatches(ctx, maxRows-deleted, `DELETE FROM usage_totals WHERE rowid IN
-		(SELECT rowid FROM usage_totals WHERE update_ms < ? AND connection_uid NOT IN (SELECT uid FROM connections) LIMIT ?)`, cutoff)
+	n, err := s.pruneBatches(ctx, maxRows-deleted, `DELETE FROM usage_totals WHERE connection_uid IN
+		(SELECT connection_uid FROM usage_totals WHERE update_ms < ? AND connection_uid NOT IN (SELECT uid FROM connections) LIMIT ?)`, cutoff)
 	return deleted + n, err
 }

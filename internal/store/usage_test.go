@@ -6,12 +6,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // TestPruneUsage: hours older than the retention go, younger stay; totals go only once their
 // connection is gone and they were not written for the retention.
-func TestPruneUsage(t *testing.T) {
-	s, _ := openTemp(t)
+func TestPruneUsage(t *testing.T) { storetest.OnEachEngine(t, testPruneUsage) }
+
+func testPruneUsage(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	live := &Connection{Workspace: "acme", ID: "prod", DisplayName: "prod", Status: "CONNECTED", CreateTime: now, UpdateTime: now}
