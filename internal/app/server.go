@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/audit"
 	"github.com/connectflo/integrations/internal/auth"
+	"github.com/connectflo/integrations/internal/budget"
 	"github.com/connectflo/integrations/internal/bytecache"
 	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/connections"
@@ -40,9 +42,12 @@ import (
 
 // Server is the running service: one gRPC listener, one HTTP listener, one database.
 type Server struct {
-	cfg       Config
-	logger    *slog.Logger
-	store     *store.Store
+	cfg    Config
+	logger *slog.Logger
+	store  *store.Store
+	// budgetDB is the pool of the HubSpot budget shared with the other replicas (PostgreSQL
+	// only; nil on SQLite).
+	budgetDB  *sql.DB
 	health    *healthService
 	readiness *readiness
 	grpc      *grpc.Server
@@ -75,6 +80,17 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	}()
 	if s.store, err = store.Open(ctx, cfg.DBPath); err != nil {
 		return nil, err
+	}
+	var sharedBudget connections.SharedBudget
+	if store.IsPostgres(cfg.DBPath) {
+		// Replicas on one PostgreSQL database share each HubSpot budget there, so that however
+		// many run, HubSpot sees no more than one app's window (package budget). Its own small
+		// pool: a claim comes before every HubSpot request and must not queue behind the
+		// store's queries.
+		if s.budgetDB, err = store.OpenPostgres(ctx, cfg.DBPath, budgetConns); err != nil {
+			return nil, err
+		}
+		sharedBudget = budget.NewPostgres(s.budgetDB, budgetHold(cfg.HubSpotTimeout))
 	}
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("listen for gRPC on %s: %w (is another instance running? choose another with --grpc-addr)", cfg.GRPCAddr, err)
@@ -127,7 +143,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	s.usage = apiusage.New(s.store, nil)
 	conns := connections.New(s.store, ring, connections.Config{BaseURL: cfg.HubSpotBaseURL, APIVersion: cfg.HubSpotAPIVersion,
 		Timeout: cfg.HubSpotTimeout, Logger: logger,
-		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace, Observer: s.usage.Observer})
+		MaxPerWorkspace: cfg.MaxConnectionsPerWorkspace, Observer: s.usage.Observer, Budget: sharedBudget})
 	// Each connection's client, schemas, batcher and caches, within one byte budget for every
 	// workspace's schemas and answers; the outbox reaches HubSpot through the same clients.
 	registry := handles.New(handles.Deps{Connections: conns, Store: s.store, Cache: bytecache.New(cfg.SchemaCacheBytes), Logger: logger},
@@ -390,9 +406,29 @@ func (s *Server) closeAll() {
 			l.Close()
 		}
 	}
+	if s.budgetDB != nil {
+		if err := s.budgetDB.Close(); err != nil {
+			s.logger.Error("close the shared budget's database pool", "err", err)
+		}
+	}
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			s.logger.Error("close database", "err", err)
 		}
 	}
+}
+
+// budgetConns bounds the shared budget's pool: one claim or completion at a time per budget
+// and kind is the common case, a few budgets busy at once the most.
+const budgetConns = 4
+
+// budgetHold is how long a shared budget slot whose replica never completed it stays taken:
+// the longest a request may still reach HubSpot after its claim, which is the claim's own
+// bound, one attempt's timeout and some room between them (budget.DefaultHold for the
+// default timeout). Every replica must use the same; they do when configured alike.
+func budgetHold(attempt time.Duration) time.Duration {
+	if attempt <= 0 {
+		return budget.DefaultHold
+	}
+	return max(budget.DefaultHold, attempt+hubspot.DefaultSharedTimeout+8*time.Second)
 }

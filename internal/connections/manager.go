@@ -83,6 +83,15 @@ type Config struct {
 	// connection with the given uid (package usage counts them). The checks Connect makes
 	// before storing a connection are made under the uid it will be stored with.
 	Observer func(connectionUID string) func(hubspot.CallInfo)
+	// Budget, when set, is the HubSpot budget shared with the other replicas on the same
+	// database (package budget): each app's limiter claims its slots there. Nil keeps every
+	// budget in this process, right for one process.
+	Budget SharedBudget
+}
+
+// SharedBudget hands out the shared window of a budget key (budget.Postgres).
+type SharedBudget interface {
+	Window(key string) hubspot.SharedWindow
 }
 
 // Manager runs the connection lifecycle. It is safe for concurrent use.
@@ -127,10 +136,23 @@ func (m *Manager) limiterFor(appID, hubID int64) *hubspot.Limiter {
 	defer m.mu.Unlock()
 	l, ok := m.limiters[key]
 	if !ok {
-		l = hubspot.NewLimiter(hubspot.LimiterConfig{})
+		var cfg hubspot.LimiterConfig
+		if m.cfg.Budget != nil {
+			cfg.Shared = m.cfg.Budget.Window(budgetKey(appID, hubID))
+		}
+		l = hubspot.NewLimiter(cfg)
 		m.limiters[key] = l
 	}
 	return l
+}
+
+// budgetKey names a limiter's budget in the shared ledger: HubSpot's 10-second window is the
+// app's, across the accounts it is installed in; an app not known yet is counted per account.
+func budgetKey(appID, hubID int64) string {
+	if appID == 0 {
+		return fmt.Sprintf("hub:%d", hubID)
+	}
+	return fmt.Sprintf("app:%d", appID)
 }
 
 // newClient returns a client calling HubSpot with tok for the connection uid.

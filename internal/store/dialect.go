@@ -64,6 +64,14 @@ const maxPostgresConns = 10
 
 // openPostgres opens the pool of a postgres:// URL and checks that the server answers.
 func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+	return OpenPostgres(ctx, dsn, maxPostgresConns)
+}
+
+// OpenPostgres opens a pool of at most maxConns connections to the PostgreSQL database at
+// dsn, with the store's settings (a bounded lock wait, the store's ? placeholders accepted
+// beside $n), for a package that keeps its own tables there (the shared HubSpot budget). Its
+// errors never hold the URL's password.
+func OpenPostgres(ctx context.Context, dsn string, maxConns int) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's parse errors name the URL with its password masked; ours too.
@@ -76,8 +84,8 @@ func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
 		cfg.RuntimeParams["lock_timeout"] = fmt.Sprint(busyTimeout.Milliseconds())
 	}
 	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
-	db.SetMaxOpenConns(maxPostgresConns)
-	db.SetMaxIdleConns(maxPostgresConns)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", Redact(dsn), err)
