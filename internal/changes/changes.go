@@ -109,9 +109,10 @@ type Store interface {
 
 // Feed stores the changes of every connection and wakes their watchers.
 type Feed struct {
-	store  Store
-	logger *slog.Logger
-	now    func() time.Time
+	store    Store
+	logger   *slog.Logger
+	now      func() time.Time
+	notifier Notifier // nil: this process's watchers are the only ones
 
 	mu    sync.Mutex
 	wakes map[string]chan struct{} // by connection uid; closed and replaced at every store
@@ -139,7 +140,8 @@ func NewFeed(st Store, logger *slog.Logger) *Feed {
 // Ingest stores detected changes of the connection uid in one transaction, deleting the
 // inbox rows inboxIDs in it: repeats collapse into the stored change (see the package
 // comment), own writes are marked self-written, and the connection's watchers are woken. It
-// returns how many new changes it stored. The poller calls it with inboxIDs nil.
+// returns how many new changes it stored. With a notifier (WithNotifier), the watchers of the
+// other processes are woken too. The poller calls it with inboxIDs nil.
 func (f *Feed) Ingest(ctx context.Context, uid string, ds []Detected, inboxIDs []int64) (int, error) {
 	now := f.now()
 	cs := make([]store.Change, 0, len(ds))
@@ -154,6 +156,7 @@ func (f *Feed) Ingest(ctx context.Context, uid string, ds []Detected, inboxIDs [
 	}
 	if len(cs) > 0 {
 		f.wake(uid)
+		f.notify(ctx, uid)
 	}
 	return n, nil
 }
