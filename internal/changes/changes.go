@@ -1,7 +1,9 @@
 // Package changes owns the changes made in HubSpot that reach the service: what a change is,
 // its dedup identity, its cursor, the one entry point that stores detected changes (Ingest,
-// for the webhook processor and the poller), the wake-up of the watchers of a connection, the
-// change settings' rules, and HubSpot's webhook format and signature.
+// for the webhook processor and the poller), the wake-up of the watchers of a connection (in
+// this process, and through a Notifier in the others sharing the store), the webhook inbox's
+// processing (one process at a time when several share the store), the change settings'
+// rules, and HubSpot's webhook format and signature.
 //
 // Dedup: a change's key is its object type, record id, kind and occur time in milliseconds,
 // plus the other record for association kinds and the merged ids for merges. HubSpot sends one
