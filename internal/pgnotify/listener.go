@@ -53,6 +53,7 @@ type Listener struct {
 	config  *pgx.ConnConfig
 	deliver Deliver
 	logger  *slog.Logger
+	idle    time.Duration // idleCheck; shorter in tests
 }
 
 // NewListener returns a listener on the database at dsn (a postgres:// URL or key=value
@@ -70,7 +71,7 @@ func NewListener(dsn string, d Deliver, logger *slog.Logger) (*Listener, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Listener{config: config, deliver: d, logger: logger}, nil
+	return &Listener{config: config, deliver: d, logger: logger, idle: idleCheck}, nil
 }
 
 // Run listens until ctx ends.
@@ -99,22 +100,15 @@ func (l *Listener) Run(ctx context.Context) {
 // listen connects, listens, and delivers notifications until the connection fails (the
 // error) or ctx ends (nil). It returns how long it listened.
 func (l *Listener) listen(ctx context.Context) (time.Duration, error) {
-	connectCtx, cancel := context.WithTimeout(ctx, connectTimeout)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(connectCtx, l.config)
+	conn, err := l.connect(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("pgnotify: connect: %w", err)
+		return 0, err
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 		defer cancel()
 		conn.Close(closeCtx)
 	}()
-	for _, channel := range []string{ChangesChannel, InboxChannel} {
-		if _, err := conn.Exec(connectCtx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
-			return 0, fmt.Errorf("pgnotify: listen on %s: %w", channel, err)
-		}
-	}
 	start := time.Now()
 	// From here every commit's notification reaches this connection; those sent before, while
 	// no connection listened, are lost. Waking everyone makes each watcher read again, which
@@ -123,7 +117,7 @@ func (l *Listener) listen(ctx context.Context) (time.Duration, error) {
 	l.logger.Info("pgnotify: listening for other replicas' changes", "backend_pid", conn.PgConn().PID())
 	l.deliver.Listening()
 	for {
-		waitCtx, cancel := context.WithTimeout(ctx, idleCheck)
+		waitCtx, cancel := context.WithTimeout(ctx, l.idle)
 		n, err := conn.WaitForNotification(waitCtx)
 		idle := waitCtx.Err() != nil
 		cancel()
@@ -145,6 +139,23 @@ func (l *Listener) listen(ctx context.Context) (time.Duration, error) {
 			return time.Since(start), fmt.Errorf("pgnotify: wait for notifications: %w", err)
 		}
 	}
+}
+
+// connect opens the listening connection and listens on both channels.
+func (l *Listener) connect(ctx context.Context) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, l.config)
+	if err != nil {
+		return nil, fmt.Errorf("pgnotify: connect: %w", err)
+	}
+	for _, channel := range []string{ChangesChannel, InboxChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+			conn.Close(ctx)
+			return nil, fmt.Errorf("pgnotify: listen on %s: %w", channel, err)
+		}
+	}
+	return conn, nil
 }
 
 // dispatch hands one notification to its receiver.

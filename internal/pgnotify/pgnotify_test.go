@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -134,12 +135,16 @@ func waitListening(ctx context.Context, t *testing.T, r *recorder) {
 	}
 }
 
-// runListener runs a listener on dsn delivering to d until the test ends.
-func runListener(t *testing.T, dsn string, d Deliver) {
+// runListener runs a listener on dsn delivering to d until the test ends; idle > 0 replaces
+// the idle check's period.
+func runListener(t *testing.T, dsn string, d Deliver, idle time.Duration) {
 	t.Helper()
 	l, err := NewListener(dsn, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if idle > 0 {
+		l.idle = idle
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -160,7 +165,7 @@ func TestNotifyReachesAListenerOnAnotherConnection(t *testing.T) {
 	dsn := testPostgres(t)
 	ctx := waitCtx(t)
 	r := newRecorder()
-	runListener(t, dsn, r.deliver(nil))
+	runListener(t, dsn, r.deliver(nil), 0)
 	waitListening(ctx, t, r)
 	sender := NewNotifier(openDB(t, dsn))
 	uid := randomName(t, "uid-")
@@ -200,7 +205,7 @@ func TestListenerReconnectsAndWakesEveryWatcher(t *testing.T) {
 	feed := changes.NewFeed(nil, logger)
 	to := To(feed, changes.NewProcessor(feed, nil, nil, logger))
 	r := newRecorder()
-	runListener(t, u.String(), r.deliver(&to))
+	runListener(t, u.String(), r.deliver(&to), 0)
 	waitListening(ctx, t, r)
 
 	watchers := map[string]<-chan struct{}{"uid-a": feed.Wake("uid-a"), "uid-b": feed.Wake("uid-b")}
@@ -235,6 +240,28 @@ func TestListenerReconnectsAndWakesEveryWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHeard(ctx, t, r, heard{ChangesChannel, uid})
+}
+
+// TestIdleChecksKeepTheConnection: the idle check (a wait cut short, then a ping) neither
+// breaks the connection nor loses a notification, however often it runs.
+func TestIdleChecksKeepTheConnection(t *testing.T) {
+	t.Parallel()
+	dsn := testPostgres(t)
+	ctx := waitCtx(t)
+	r := newRecorder()
+	runListener(t, dsn, r.deliver(nil), time.Millisecond) // a check at almost every wait
+	waitListening(ctx, t, r)
+	sender := NewNotifier(openDB(t, dsn))
+	for i := range 20 {
+		uid := randomName(t, fmt.Sprintf("uid-%d-", i))
+		if err := sender.NotifyChanges(ctx, uid); err != nil {
+			t.Fatal(err)
+		}
+		waitHeard(ctx, t, r, heard{ChangesChannel, uid})
+	}
+	if n := len(r.listening); n != 0 {
+		t.Errorf("the listener connected %d more times: the idle checks broke its connection", n)
+	}
 }
 
 // TestNotifierRefusesWhatCannotBeAPayload: payloads are checked before the database is asked.
