@@ -73,6 +73,15 @@ func newRecorder() *recorder {
 	return &recorder{heard: make(chan heard, 1000), listening: make(chan struct{}, 100)}
 }
 
+// record keeps h unless the recorder is full: a listener's delivery must not wait, and a test
+// waiting for h fails when it was dropped.
+func (r *recorder) record(h heard) {
+	select {
+	case r.heard <- h:
+	default:
+	}
+}
+
 // deliver records into r, then hands to next (when set).
 func (r *recorder) deliver(next *Deliver) Deliver {
 	return Deliver{
@@ -80,19 +89,22 @@ func (r *recorder) deliver(next *Deliver) Deliver {
 			if next != nil {
 				next.Changes(uid)
 			}
-			r.heard <- heard{ChangesChannel, uid}
+			r.record(heard{ChangesChannel, uid})
 		},
 		Inbox: func(news changes.InboxNews) {
 			if next != nil {
 				next.Inbox(news)
 			}
-			r.heard <- heard{InboxChannel, string(news)}
+			r.record(heard{InboxChannel, string(news)})
 		},
 		Listening: func() {
 			if next != nil {
 				next.Listening()
 			}
-			r.listening <- struct{}{}
+			select {
+			case r.listening <- struct{}{}:
+			default: // more reconnects than any test waits for
+			}
 		},
 	}
 }
