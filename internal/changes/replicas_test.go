@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectflo/integrations/internal/store"
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // hub is an in-memory Notifier: it hands every notification to the feeds and processors
@@ -73,7 +74,7 @@ func TestWatchersOfOtherFeedsWake(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, st, _ := newFeed(t)
+			a, st, _ := newFeed(t, storetest.SQLite)
 			b := NewFeed(st, a.logger)
 			if tc.notifier {
 				h := &hub{}
@@ -96,7 +97,7 @@ func TestWatchersOfOtherFeedsWake(t *testing.T) {
 // TestWakeAll: every watcher wakes, of every connection.
 func TestWakeAll(t *testing.T) {
 	t.Parallel()
-	f, _, _ := newFeed(t)
+	f, _, _ := newFeed(t, storetest.SQLite)
 	watchers := map[string]<-chan struct{}{"uid1": f.Wake("uid1"), "uid2": f.Wake("uid2")}
 	f.WakeAll()
 	if d := cmp.Diff(map[string]bool{"uid1": true, "uid2": true}, woken(watchers)); d != "" {
@@ -165,7 +166,7 @@ type replicas struct {
 }
 
 func newReplicas(t *testing.T) *replicas {
-	_, st, _ := newFeed(t)
+	_, st, _ := newFeed(t, storetest.SQLite)
 	return &replicas{st: st, hub: &hub{}, log: &drainLog{}}
 }
 
