@@ -337,14 +337,13 @@ func (l *Limiter) CanGrantBy(kind RequestKind, ahead int, deadline time.Time) (o
 
 // Room is what a caller that takes many slots needs to leave some to the others: the
 // requests of this kind that could go right now (WindowStats.Headroom), and how many of
-// those counting against the window were granted to callers other than caller.
+// those counting against this process's window were granted to callers other than caller.
 func (l *Limiter) Room(kind RequestKind, caller string) (headroom, others int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
 	w := l.window(kind)
-	inWindow, _ := w.inUse(now)
-	return len(w.slots) - inWindow, w.inWindowForOthers(now, caller)
+	return w.headroom(now), w.inWindowForOthers(now, caller)
 }
 
 // RetryAt is the earliest time a request of this kind could be granted now,

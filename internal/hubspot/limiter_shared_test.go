@@ -170,19 +170,21 @@ func TestLimiterSharedLedgerFailures(t *testing.T) {
 
 // TestLimiterSharedRemainingCountsTheFleet: HubSpot's Remaining counts every replica's
 // requests; only what it reports beyond the fleet's usage, as the ledger counts it, is
-// someone else's and fills this replica's window.
+// someone else's and fills this replica's window. The headroom is also bounded by the fleet's
+// usage as the ledger last counted it, since this replica's slots show only its share.
 func TestLimiterSharedRemainingCountsTheFleet(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
 		usage        SlotUsage
 		completeErr  error
+		wantInWindow int // this replica's slots: its request, and foreign usage
 		wantHeadroom int
 	}{
-		{"the fleet's requests are not foreign", SlotUsage{Seq: 1, CountedAtClaim: 7}, nil, 9},
-		{"beyond the fleet's is foreign", SlotUsage{Seq: 1, CountedAtClaim: 4}, nil, 6},
-		{"an unknown fleet count falls back on this replica's", SlotUsage{Seq: 1, CountedAtClaim: -1}, nil, 3},
-		{"a failed completion falls back on this replica's", SlotUsage{}, errors.New("timeout"), 3},
+		{"the fleet's requests are not foreign; the fleet leaves 3", SlotUsage{Seq: 1, CountedAtClaim: 7}, nil, 1, 3},
+		{"beyond the fleet's is foreign", SlotUsage{Seq: 1, CountedAtClaim: 4}, nil, 4, 6},
+		{"an unknown fleet count falls back on this replica's", SlotUsage{Seq: 1, CountedAtClaim: -1}, nil, 7, 3},
+		{"a failed completion falls back on this replica's", SlotUsage{}, errors.New("timeout"), 7, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,10 +193,26 @@ func TestLimiterSharedRemainingCountsTheFleet(t *testing.T) {
 			l := sharedTestLimiter(newFakeClock(), ledger)
 			// HubSpot saw 7 requests in the window when this one arrived, this one included.
 			mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}})
-			if s := l.Stats().Standard; s.Headroom != tt.wantHeadroom {
-				t.Fatalf("headroom %d, want %d", s.Headroom, tt.wantHeadroom)
+			if s := l.Stats().Standard; s.InWindow != tt.wantInWindow || s.Headroom != tt.wantHeadroom {
+				t.Fatalf("in window %d, headroom %d; want %d, %d", s.InWindow, s.Headroom, tt.wantInWindow, tt.wantHeadroom)
 			}
 		})
+	}
+}
+
+// TestLimiterSharedHeadroomForgetsAStaleFleetCount: the fleet's count bounds the headroom for
+// one cycle after it was learned; then this replica's own slots speak alone again.
+func TestLimiterSharedHeadroomForgetsAStaleFleetCount(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := sharedTestLimiter(clock, &scriptedLedger{usage: SlotUsage{Seq: 1, CountedAtClaim: 9}})
+	mustWait(t, l, KindStandard).Done(nil)
+	if h := l.Stats().Standard.Headroom; h != 1 {
+		t.Errorf("headroom %d right after the fleet counted 9 of 10; want 1", h)
+	}
+	clock.Advance(2*time.Second + time.Millisecond) // one cycle: the window, no margin
+	if h := l.Stats().Standard.Headroom; h != 10 {
+		t.Errorf("headroom %d a cycle later; want 10 (this replica's own slot is free too)", h)
 	}
 }
 
