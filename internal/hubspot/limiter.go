@@ -167,6 +167,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 	}
 	w := l.window(kind)
 	me := newWaiter(CallerFrom(ctx))
+	claimFailures := 0 // with a SharedWindow: claims of this request that failed
 
 	l.mu.Lock()
 	queued := false
@@ -185,7 +186,16 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 				var claim *SlotClaim
 				if l.shared != nil {
 					var err error
-					if claim, err = l.claimShared(ctx, w, kind, seq); err != nil {
+					claim, err = l.claimShared(ctx, w, kind, seq)
+					if err != nil && ctx.Err() == nil && claimFailures < maxClaimFailures {
+						// A claim that failed (a slow or briefly lost database) may be made
+						// again: it took nothing, or a slot the hold frees later. Queued like
+						// a refusal, after a pause that grows with the failures.
+						claimFailures++
+						w.sharedUntil = l.clock.Now().Add(time.Duration(claimFailures) * claimRetryPause)
+						claim, err = &SlotClaim{}, nil
+					}
+					if err != nil {
 						l.dequeue(w, me, queued)
 						retryAt := w.earliestGrant(l.clock.Now(), 0)
 						l.mu.Unlock()
@@ -327,14 +337,13 @@ func (l *Limiter) CanGrantBy(kind RequestKind, ahead int, deadline time.Time) (o
 
 // Room is what a caller that takes many slots needs to leave some to the others: the
 // requests of this kind that could go right now (WindowStats.Headroom), and how many of
-// those counting against the window were granted to callers other than caller.
+// those counting against this process's window were granted to callers other than caller.
 func (l *Limiter) Room(kind RequestKind, caller string) (headroom, others int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
 	w := l.window(kind)
-	inWindow, _ := w.inUse(now)
-	return len(w.slots) - inWindow, w.inWindowForOthers(now, caller)
+	return w.headroom(now), w.inWindowForOthers(now, caller)
 }
 
 // RetryAt is the earliest time a request of this kind could be granted now,

@@ -36,6 +36,9 @@ func (p *Permit) Done(h http.Header) {
 		p.window.complete(p.seq, now)
 		if usage != nil {
 			l.seen(usage.Seq)
+			if usage.CountedAtClaim >= 0 {
+				p.window.fleetCounted, p.window.fleetAt = usage.CountedAtClaim, now
+			}
 		}
 		if h != nil {
 			l.learn(p, h, now, usage)
@@ -110,7 +113,8 @@ type WindowStats struct {
 
 // LimiterStats is a snapshot for observability and TestConnection. With a
 // SharedWindow the window figures are this replica's own (the ledger holds the
-// fleet's); the daily estimate is the fleet's.
+// fleet's) except Headroom, which is also bounded by the fleet's usage as last
+// learned; the daily estimate is the fleet's.
 type LimiterStats struct {
 	Standard WindowStats
 	Search   WindowStats
@@ -148,7 +152,7 @@ func windowStats(w *rollingWindow, now time.Time) WindowStats {
 		Window:   w.length,
 		InWindow: inWindow,
 		InFlight: inFlight,
-		Headroom: len(w.slots) - inWindow,
+		Headroom: w.headroom(now),
 		Waiting:  w.waiters.len(),
 		Callers:  w.waiters.callers(),
 		Granted:  w.granted,

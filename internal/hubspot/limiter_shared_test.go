@@ -18,6 +18,7 @@ type scriptedLedger struct {
 	mu          sync.Mutex
 	answers     []SlotClaim // the next claims' answers; granted with the next Seq once used up
 	claimErr    error
+	failFirst   int // with claimErr: only the first failFirst claims fail (0: every claim)
 	usage       SlotUsage
 	completeErr error
 	seq         uint64
@@ -29,7 +30,7 @@ func (s *scriptedLedger) Claim(_ context.Context, r SlotRequest) (SlotClaim, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
-	if s.claimErr != nil {
+	if s.claimErr != nil && (s.failFirst == 0 || len(s.requests) <= s.failFirst) {
 		return SlotClaim{}, s.claimErr
 	}
 	if len(s.answers) > 0 {
@@ -121,37 +122,69 @@ func TestLimiterSharedRefusalPastTheDeadlineFailsFast(t *testing.T) {
 	})
 }
 
-// TestLimiterSharedLedgerFailureIsUnavailable: a ledger that cannot answer fails the request
-// as unavailable (worth retrying), and leaves no slot taken.
-func TestLimiterSharedLedgerFailureIsUnavailable(t *testing.T) {
+// TestLimiterSharedLedgerFailures: a claim that fails (a slow or lost database) is made again
+// after a growing pause, up to maxClaimFailures failures; a ledger that keeps failing fails the
+// request as unavailable (worth retrying) and leaves no slot taken. Time is synctest's.
+func TestLimiterSharedLedgerFailures(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := sharedTestLimiter(clock, &scriptedLedger{claimErr: errors.New("connection refused")})
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	if s := l.Stats().Standard; s.InWindow != 0 || s.Waiting != 0 || s.Granted != 0 {
-		t.Fatalf("after the failure: %+v, want nothing taken", s)
+	for _, tc := range []struct {
+		name       string
+		failFirst  int // 0: every claim fails
+		wantErr    error
+		wantClaims int
+		wantWait   time.Duration
+	}{
+		{"one failure, then granted", 1, nil, 2, claimRetryPause},
+		{"three failures, then granted", 3, nil, 4, 6 * claimRetryPause},
+		{"the ledger keeps failing", 0, ErrUnavailable, maxClaimFailures + 1, 6 * claimRetryPause},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ledger := &scriptedLedger{claimErr: errors.New("connection refused"), failFirst: tc.failFirst}
+				l := NewLimiter(LimiterConfig{Budget: 10, Window: 2 * time.Second, SafetyMargin: -1, Shared: ledger})
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				start := time.Now()
+				p, err := l.Wait(ctx, KindStandard)
+				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				if waited := time.Since(start); waited != tc.wantWait {
+					t.Errorf("waited %v, want %v", waited, tc.wantWait)
+				}
+				if got := len(ledger.requests); got != tc.wantClaims {
+					t.Errorf("%d claims, want %d", got, tc.wantClaims)
+				}
+				want := WindowStats{Budget: 10, Window: 2 * time.Second, Headroom: 10}
+				if p != nil {
+					p.Done(nil)
+					want.Granted, want.InWindow, want.Headroom = 1, 1, 9
+				}
+				if diff := cmp.Diff(want, l.Stats().Standard); diff != "" {
+					t.Errorf("after the claims (-want +got):\n%s", diff)
+				}
+			})
+		})
 	}
 }
 
 // TestLimiterSharedRemainingCountsTheFleet: HubSpot's Remaining counts every replica's
 // requests; only what it reports beyond the fleet's usage, as the ledger counts it, is
-// someone else's and fills this replica's window.
+// someone else's and fills this replica's window. The headroom is also bounded by the fleet's
+// usage as the ledger last counted it, since this replica's slots show only its share.
 func TestLimiterSharedRemainingCountsTheFleet(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
 		usage        SlotUsage
 		completeErr  error
+		wantInWindow int // this replica's slots: its request, and foreign usage
 		wantHeadroom int
 	}{
-		{"the fleet's requests are not foreign", SlotUsage{Seq: 1, CountedAtClaim: 7}, nil, 9},
-		{"beyond the fleet's is foreign", SlotUsage{Seq: 1, CountedAtClaim: 4}, nil, 6},
-		{"an unknown fleet count falls back on this replica's", SlotUsage{Seq: 1, CountedAtClaim: -1}, nil, 3},
-		{"a failed completion falls back on this replica's", SlotUsage{}, errors.New("timeout"), 3},
+		{"the fleet's requests are not foreign; the fleet leaves 3", SlotUsage{Seq: 1, CountedAtClaim: 7}, nil, 1, 3},
+		{"beyond the fleet's is foreign", SlotUsage{Seq: 1, CountedAtClaim: 4}, nil, 4, 6},
+		{"an unknown fleet count falls back on this replica's", SlotUsage{Seq: 1, CountedAtClaim: -1}, nil, 7, 3},
+		{"a failed completion falls back on this replica's", SlotUsage{}, errors.New("timeout"), 7, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,10 +193,26 @@ func TestLimiterSharedRemainingCountsTheFleet(t *testing.T) {
 			l := sharedTestLimiter(newFakeClock(), ledger)
 			// HubSpot saw 7 requests in the window when this one arrived, this one included.
 			mustWait(t, l, KindStandard).Done(http.Header{"X-Hubspot-Ratelimit-Max": {"10"}, "X-Hubspot-Ratelimit-Remaining": {"3"}})
-			if s := l.Stats().Standard; s.Headroom != tt.wantHeadroom {
-				t.Fatalf("headroom %d, want %d", s.Headroom, tt.wantHeadroom)
+			if s := l.Stats().Standard; s.InWindow != tt.wantInWindow || s.Headroom != tt.wantHeadroom {
+				t.Fatalf("in window %d, headroom %d; want %d, %d", s.InWindow, s.Headroom, tt.wantInWindow, tt.wantHeadroom)
 			}
 		})
+	}
+}
+
+// TestLimiterSharedHeadroomForgetsAStaleFleetCount: the fleet's count bounds the headroom for
+// one cycle after it was learned; then this replica's own slots speak alone again.
+func TestLimiterSharedHeadroomForgetsAStaleFleetCount(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	l := sharedTestLimiter(clock, &scriptedLedger{usage: SlotUsage{Seq: 1, CountedAtClaim: 9}})
+	mustWait(t, l, KindStandard).Done(nil)
+	if h := l.Stats().Standard.Headroom; h != 1 {
+		t.Errorf("headroom %d right after the fleet counted 9 of 10; want 1", h)
+	}
+	clock.Advance(2*time.Second + time.Millisecond) // one cycle: the window, no margin
+	if h := l.Stats().Standard.Headroom; h != 10 {
+		t.Errorf("headroom %d a cycle later; want 10 (this replica's own slot is free too)", h)
 	}
 }
 

@@ -42,6 +42,11 @@ type rollingWindow struct {
 	// before which the ledger said no shared slot frees (zero: none known).
 	claiming    bool
 	sharedUntil time.Time
+	// With a SharedWindow: the fleet's slots counting against the window when the last
+	// completed claim was granted (SlotUsage.CountedAtClaim), and when that was learned. The
+	// slots here are only this replica's usage; see headroom.
+	fleetCounted int
+	fleetAt      time.Time
 }
 
 type slot struct {
@@ -197,6 +202,20 @@ func (w *rollingWindow) nextCheck(now time.Time) time.Time {
 		}
 	}
 	return latest(next, w.sharedUntil)
+}
+
+// headroom is how many requests could go right now: the slots free here and, while the
+// fleet's count is fresh (learned within a cycle), no more than the fleet leaves. A replica's
+// own slots show only its share of a shared budget, and callers that size their work by the
+// headroom (the upsert batcher's pace for partial batches) would otherwise see room the other
+// replicas have taken.
+func (w *rollingWindow) headroom(now time.Time) int {
+	inWindow, _ := w.inUse(now)
+	free := len(w.slots) - inWindow
+	if !w.fleetAt.IsZero() && now.Sub(w.fleetAt) < w.cycle() {
+		free = min(free, max(len(w.slots)-w.fleetCounted, 0))
+	}
+	return free
 }
 
 // inWindowForOthers counts the slots still counting against the window that were granted
