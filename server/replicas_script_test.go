@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,8 +25,8 @@ import (
 
 // TestReplicasScript runs scripts/replicas with two replicas on a PostgreSQL schema of its
 // own, as a newcomer would: both replicas answer their ready probe, a connection made through
-// replica 1 is served by replica 2, and Ctrl-C (SIGINT) stops everything and removes the
-// script's folder.
+// replica 1 is served by replica 2, an edit in HubSpot whose webhook replica 1 accepts reaches
+// a watch on replica 2, and Ctrl-C (SIGINT) stops everything and removes the script's folder.
 func TestReplicasScript(t *testing.T) {
 	if *e2eAPIVersion != "" {
 		t.Skip("the script does not depend on the HubSpot API version: it runs once, in the default suite")
@@ -95,6 +96,7 @@ func TestReplicasScript(t *testing.T) {
 	if diff := cmp.Diff(made, served); diff != "" || made.Status != "CONNECTION_STATUS_CONNECTED" {
 		t.Errorf("replica 2 serves the connection made through replica 1 differently (-replica 1 +replica 2):\n%s\n(made: %+v)", diff, made)
 	}
+	watchAcrossReplicas(t, printed, key, replica(1)+"/v1/workspaces/demo/connections/shared", replica(2)+"/v1/workspaces/demo/connections/shared")
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -111,6 +113,56 @@ func TestReplicasScript(t *testing.T) {
 			t.Errorf("replica %d still listens after Ctrl-C", i)
 		}
 	}
+}
+
+// watchAcrossReplicas follows the printed commands' promise: with the webhook secret the
+// script printed, an edit made with its sandbox command reaches a watch on the last replica,
+// although the sandbox sends its webhooks to replica 1.
+func watchAcrossReplicas(t *testing.T, printed, key, onReplica1, onLast string) {
+	t.Helper()
+	secret := regexp.MustCompile(`"webhookClientSecret":"([^"]+)"`).FindStringSubmatch(printed)
+	edit := regexp.MustCompile(`http://127\.0\.0\.1:\d+/_sandbox/accounts/\d+/objects/contacts/(\d+)`).FindStringSubmatch(printed)
+	if secret == nil || edit == nil {
+		t.Fatalf("scripts/replicas printed no webhook secret or no sandbox edit command:\n%s", printed)
+	}
+	var settings struct{ WebhookSecretSet bool }
+	if code := restCall(t, http.MethodPatch, onReplica1+"/changeSettings", key, fmt.Sprintf(`{"webhookClientSecret":%q}`, secret[1]), &settings); code != http.StatusOK || !settings.WebhookSecretSet {
+		t.Fatalf("UpdateChangeSettings on replica 1: HTTP %d %+v", code, settings)
+	}
+
+	// The bound is for a loaded machine; the change normally arrives within a second.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, onLast+"/changes:watch", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req) // answered once the watch is open
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("WatchChanges on the last replica: HTTP %d", resp.StatusCode)
+	}
+	var edited map[string]any
+	if code := restCall(t, http.MethodPatch, edit[0], "", `{"properties":{"firstname":"Grace"}}`, &edited); code != http.StatusOK {
+		t.Fatalf("the sandbox's edit: HTTP %d %v", code, edited)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	for lines.Scan() {
+		var c struct {
+			Result struct{ RecordID, Kind string }
+		}
+		if err := json.Unmarshal(lines.Bytes(), &c); err != nil {
+			t.Fatalf("WatchChanges line %q: %v", lines.Text(), err)
+		}
+		if c.Result.RecordID == edit[1] && c.Result.Kind == "CHANGE_KIND_UPDATED" {
+			return
+		}
+	}
+	t.Errorf("the edit of contact %s in HubSpot never reached the watch on the last replica: %v", edit[1], lines.Err())
 }
 
 // readLinesUntil returns the lines of r up to and including the first holding marker, failing t
