@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // drainEvents is the backlog of the drain-rate measurement.
@@ -110,6 +112,70 @@ func BenchmarkEnqueue(b *testing.B) {
 		for b.Loop() {
 			_, err := db.ExecContext(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
 				status, attempts, last_error, next_attempt_ms, create_time) VALUES (?,?,?,?,?,?,?,0,'',?,?)`,
+				testWorkspace, testConnection, fmt.Sprintf("id-%d", i), fmt.Sprintf("req-%d", i), string(ev.Kind), body,
+				"QUEUED", now.UnixMilli(), now.Format(time.RFC3339Nano))
+			i++
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkEnqueuePostgres is BenchmarkEnqueue on PostgreSQL (INTEGRATIONS_TEST_POSTGRES),
+// where each call is a few round trips to the server: Enqueue's transaction (begin, the
+// connection's advisory lock, a savepoint, the insert, commit) against a bare insert of the
+// same row in autocommit. docs/outbox.md compares both with River's InsertTx.
+func BenchmarkEnqueuePostgres(b *testing.B) {
+	ctx := context.Background()
+	setup := func(b *testing.B) (*store.Store, string) {
+		dsn := storetest.PostgresDSN(b)
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		now := time.Now().UTC()
+		if err := st.InsertConnection(ctx, &store.Connection{Workspace: testWorkspace, ID: testConnection,
+			DisplayName: "Bench", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
+			b.Fatal(err)
+		}
+		return st, dsn
+	}
+	ev := benchEvent()
+
+	b.Run("outbox.Enqueue", func(b *testing.B) {
+		st, _ := setup(b)
+		ob, err := New(Config{Store: st, MaxQueued: 1 << 30, Clients: ClientsFunc(func(context.Context, store.Connection) (*hubspot.Client, error) {
+			return nil, fmt.Errorf("not started")
+		})})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			ev.RequestID = fmt.Sprintf("req-%d", i)
+			i++
+			if _, err := ob.Enqueue(ctx, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bare_insert", func(b *testing.B) {
+		_, dsn := setup(b)
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		body, _ := json.Marshal(payloadOf(&ev))
+		now := time.Now().UTC()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_, err := conn.Exec(ctx, `INSERT INTO outbox_events(workspace, connection_id, id, request_id, kind, payload,
+				status, attempts, last_error, next_attempt_ms, create_time) VALUES ($1,$2,$3,$4,$5,$6,$7,0,'',$8,$9)`,
 				testWorkspace, testConnection, fmt.Sprintf("id-%d", i), fmt.Sprintf("req-%d", i), string(ev.Kind), body,
 				"QUEUED", now.UnixMilli(), now.Format(time.RFC3339Nano))
 			i++
