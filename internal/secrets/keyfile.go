@@ -25,23 +25,12 @@ func LoadOrCreateKeyFile(path string) (ring *KeyRing, created bool, err error) {
 		content := "# ConnectFlo Integrations token encryption keys: id:base64key, primary first.\n" +
 			"# Keep this file secret and backed up: without it stored HubSpot tokens cannot be read.\n" +
 			FormatKeys(k) + "\n"
-		// O_EXCL: two processes starting at once must not each write a different key.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // the operator names the key file
-		if errors.Is(err, fs.ErrExist) {
+		// Two processes starting at once (replicas) must neither each write a different key
+		// nor read a file the other has created but not yet written: the key is written and
+		// synced to a file of our own, then linked into place, which fails if the name exists.
+		if err := writeExclusive(path, content); errors.Is(err, fs.ErrExist) {
 			return LoadOrCreateKeyFile(path)
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if _, err := f.WriteString(content); err != nil {
-			f.Close()
-			return nil, false, err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, false, err
-		}
-		if err := f.Close(); err != nil {
+		} else if err != nil {
 			return nil, false, err
 		}
 		ring, err := NewKeyRing(k)
@@ -59,4 +48,27 @@ func LoadOrCreateKeyFile(path string) (ring *KeyRing, created bool, err error) {
 	}
 	ring, err = NewKeyRing(keys...)
 	return ring, false, err
+}
+
+// writeExclusive creates path with content, complete or not at all: written to a temporary
+// file beside it (0600) and linked to path, failing with fs.ErrExist when path exists.
+func writeExclusive(path, content string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".keys-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp, path)
 }

@@ -142,3 +142,48 @@ func FuzzParseKeys(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyFileCreatedOnceByProcessesStartingTogether: replicas starting at once on a missing
+// key file all end with the one key that was written; none reads a half-written file, and
+// one reports it created the file.
+func TestKeyFileCreatedOnceByProcessesStartingTogether(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "encryption.keys")
+		const n = 8
+		rings := make([]*KeyRing, n)
+		created := make([]bool, n)
+		errs := make([]error, n)
+		done := make(chan int, n)
+		for i := range n {
+			go func() {
+				rings[i], created[i], errs[i] = LoadOrCreateKeyFile(path)
+				done <- i
+			}()
+		}
+		for range n {
+			<-done
+		}
+		creators := 0
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("round %d, process %d: %v", round, i, errs[i])
+			}
+			if created[i] {
+				creators++
+			}
+			sealedID, sealed, err := rings[0].Seal([]byte("token"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rings[i].Open(sealedID, sealed, nil); err != nil {
+				t.Fatalf("round %d: process %d cannot open what process 0 sealed: %v", round, i, err)
+			}
+		}
+		if creators != 1 {
+			t.Fatalf("round %d: %d processes say they created the file, want 1", round, creators)
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+			t.Errorf("round %d: %d files beside the key file's folder, want the key file alone", round, len(entries))
+		}
+	}
+}
