@@ -185,13 +185,7 @@ func testDelivererThatLostTheLeaseSendsNothingMore(t *testing.T, eng storetest.E
 	cfg.LeaseInterval = time.Hour // it does not renew, nor notice, before its next claim
 	ob := e.start(cfg)
 	ctx := context.Background()
-	// Another process takes the lease over, as it would once this one's had expired.
-	if err := e.st.ReleaseLease(ctx, store.OutboxDeliveryLease, ob.owner); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	takeOver(t, e, ob)
 	enqueueNotes(t, ob, e.contact("lost@example.com"), events)
 	e.waitUntil("a claim to notice the lost lease", func() bool { return logs.count("outbox: lost the delivery lease") > 0 })
 	counts, err := e.st.CountOutboxEvents(ctx, testWorkspace, testConnection)
@@ -216,15 +210,24 @@ func testDelivererNoticesALostLeaseAtRenewal(t *testing.T, eng storetest.Engine)
 	cfg, logs := e.process(e.config())
 	cfg.LeaseInterval = 20 * time.Millisecond
 	ob := e.start(cfg)
-	ctx := context.Background()
-	if err := e.st.ReleaseLease(ctx, store.OutboxDeliveryLease, ob.owner); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, "other-host:7:feedface", time.Now(), time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	takeOver(t, e, ob)
 	e.waitUntil("a renewal to notice the lost lease", func() bool { return logs.count("outbox: lost the delivery lease") > 0 })
 	if ob.delivering() {
 		t.Error("the process still believes it delivers")
+	}
+}
+
+// takeOver gives the delivery lease to another process, as it would take it once ob's had
+// expired: in one step, as of a time past ob's expiry, so that ob's renewals cannot take it
+// back in between (a release then an acquire left that window open).
+func takeOver(t *testing.T, e *testEnv, ob *Outbox) {
+	t.Helper()
+	const other = "other-host:7:feedface"
+	l, err := e.st.AcquireLease(context.Background(), store.OutboxDeliveryLease, other, time.Now().Add(24*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Owner != other {
+		t.Fatalf("the lease is %s's after the takeover, want %s's", l.Owner, other)
 	}
 }
