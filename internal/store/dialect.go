@@ -197,6 +197,29 @@ func translate(err error) error {
 	return err
 }
 
+// pgDeadlockDetected is PostgreSQL's code for a transaction it aborted to break a deadlock.
+const pgDeadlockDetected = "40P01"
+
+// deadlockAttempts bounds retryOnDeadlock: a deadlock is two transactions taking the same rows
+// in different orders at the same moment, unlikely twice in a row, let alone three times.
+const deadlockAttempts = 3
+
+// retryOnDeadlock runs op, a whole transaction or one statement, and again when PostgreSQL
+// aborted it to break a deadlock (its work undone, so running it again is safe), up to
+// deadlockAttempts times. Several replicas writing one connection's timeline events (one
+// rescheduling them while another saves a batch's outcome) can meet that way; SQLite, with
+// one writer at a time, never does.
+func retryOnDeadlock(ctx context.Context, op func() error) error {
+	var err error
+	for range deadlockAttempts {
+		var pe *pgconn.PgError
+		if err = op(); !errors.As(err, &pe) || pe.Code != pgDeadlockDetected || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
 // isForeignKeyViolation reports whether err is a write refused for naming a row that does
 // not exist.
 func isForeignKeyViolation(err error) bool {

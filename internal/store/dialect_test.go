@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/connectflo/integrations/internal/store/storetest"
 )
@@ -114,4 +116,34 @@ func FuzzRebind(f *testing.F) {
 			t.Fatalf("rebind(%q) = %q, which is not the query with ? numbered", query, got)
 		}
 	})
+}
+
+// TestRetryOnDeadlock: a transaction PostgreSQL aborted to break a deadlock is run again, at
+// most deadlockAttempts times; any other outcome is returned at once.
+func TestRetryOnDeadlock(t *testing.T) {
+	t.Parallel()
+	deadlock := &pgconn.PgError{Code: pgDeadlockDetected}
+	other := errors.New("connection reset")
+	for _, tc := range []struct {
+		name     string
+		results  []error // what each attempt returns, in order
+		wantErr  error
+		wantRuns int
+	}{
+		{"done at once", []error{nil}, nil, 1},
+		{"a deadlock, then done", []error{deadlock, nil}, nil, 2},
+		{"deadlocks every time", []error{deadlock, deadlock, deadlock, nil}, deadlock, deadlockAttempts},
+		{"another error is not retried", []error{other, nil}, other, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs := 0
+			err := retryOnDeadlock(context.Background(), func() error {
+				runs++
+				return tc.results[runs-1]
+			})
+			if !errors.Is(err, tc.wantErr) || runs != tc.wantRuns {
+				t.Errorf("err %v after %d runs; want %v after %d", err, runs, tc.wantErr, tc.wantRuns)
+			}
+		})
+	}
 }

@@ -212,15 +212,17 @@ func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) erro
 	if len(events) == 0 {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := saveOutboxEvents(ctx, tx, events); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return retryOnDeadlock(ctx, func() error {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := saveOutboxEvents(ctx, tx, events); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 // ClaimOutboxEvents saves events as SaveOutboxEvents does, but only while owner holds the
@@ -228,18 +230,20 @@ func (s *Store) SaveOutboxEvents(ctx context.Context, events []OutboxEvent) erro
 // nothing, once another process has taken delivery over. The outbox claims a batch this way
 // before sending it, so a process that lost the lease sends nothing more.
 func (s *Store) ClaimOutboxEvents(ctx context.Context, owner string, now time.Time, events []OutboxEvent) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := checkLease(ctx, tx, OutboxDeliveryLease, owner, now); err != nil {
-		return err
-	}
-	if err := saveOutboxEvents(ctx, tx, events); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return retryOnDeadlock(ctx, func() error {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := checkLease(ctx, tx, OutboxDeliveryLease, owner, now); err != nil {
+			return err
+		}
+		if err := saveOutboxEvents(ctx, tx, events); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 func saveOutboxEvents(ctx context.Context, tx *sql.Tx, events []OutboxEvent) error {
@@ -272,10 +276,12 @@ func saveOutboxEvents(ctx context.Context, tx *sql.Tx, events []OutboxEvent) err
 // RescheduleOutboxEvents makes a connection's queued events due at the latest at `at` (held
 // events are released when credentials change or the daily budget resets).
 func (s *Store) RescheduleOutboxEvents(ctx context.Context, workspace, connectionID string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE outbox_events SET next_attempt_ms = ?
-		WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED' AND next_attempt_ms > ?`,
-		at.UnixMilli(), workspace, connectionID, at.UnixMilli())
-	return err
+	return retryOnDeadlock(ctx, func() error {
+		_, err := s.w.ExecContext(ctx, `UPDATE outbox_events SET next_attempt_ms = ?
+			WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED' AND next_attempt_ms > ?`,
+			at.UnixMilli(), workspace, connectionID, at.UnixMilli())
+		return err
+	})
 }
 
 // CountOutboxEvents counts a connection's events by status.
