@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -95,7 +96,7 @@ func deliveryLeaseOwner(t *testing.T, dsn string) string {
 	defer conn.Close(ctx)
 	var owner string
 	err = conn.QueryRow(ctx, `SELECT owner FROM leases WHERE name = $1 AND expire_ms > $2`, store.OutboxDeliveryLease, time.Now().UnixMilli()).Scan(&owner)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return ""
 	}
 	if err != nil {
