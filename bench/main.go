@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/connectflo/integrations/internal/store/storetest"
 )
 
 // row is one line of the results table.
@@ -60,7 +62,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	out := fs.String("out", "BENCHMARKS.md", "file to write the results to (empty: do not write)")
-	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline, hardening, changes)")
+	only := fs.String("only", "", "run only this group (limiter, discovery, conditions, upserts, timeline, hardening, changes, replicas)")
 	var cc changesConfig
 	fs.IntVar(&cc.pollIntervals, "changes-poll-intervals", 2, "changes: poll intervals (60 s each) the polling edits span")
 	fs.IntVar(&cc.bulk, "changes-bulk", 25000, "changes: contacts bulk-edited with one timestamp")
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		{"timeline", benchTimeline},
 		{"hardening", benchHardening},
 		{"changes", benchChanges},
+		{"replicas", benchReplicas},
 	}
 	dir, err := os.MkdirTemp("", "bench")
 	if err != nil {
@@ -115,7 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *out == "" || *only != "" {
 		return nil
 	}
-	doc := "# Benchmarks\n\nWritten by `go run ./bench` (do not edit by hand). Ratios compare figures measured in the same run.\n\n" +
+	doc := "# Benchmarks\n\nWritten by `go run ./bench` (do not edit by hand). Ratios compare figures measured in the same run. " +
+		"The replicas group runs on the PostgreSQL server that " + storetest.PostgresEnv + " names (`scripts/postgres start` prints one), and is skipped without it.\n\n" +
 		"Machine: " + machine() + "  \nRun: " + time.Now().UTC().Format(time.RFC3339) + "\n\n" + table
 	return os.WriteFile(*out, []byte(doc), 0o644)
 }

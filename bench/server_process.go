@@ -19,7 +19,24 @@ type serverProcess struct {
 	grpcAddr string
 	httpAddr string
 	key      string
-	dir      string
+	dir      string // removed at stop; "" when the process keeps nothing of its own
+}
+
+// serverData is where server processes keep their data: a database (a SQLite file or a
+// postgres:// URL), the key file of the token encryption keys ("" for the server's default),
+// and an API key of workspace "bench" stored in that database. Replicas share one, as a fleet
+// shares its database and key ring.
+type serverData struct {
+	db, keyFile, key string
+}
+
+// newServerData creates an API key of workspace "bench" in db, migrating db first if needed.
+func newServerData(ctx context.Context, bin, db, keyFile string) (serverData, error) {
+	keyOut, err := exec.CommandContext(ctx, bin, "apikey", "create", "--workspace", "bench", "--db", db).Output()
+	if err != nil {
+		return serverData{}, fmt.Errorf("apikey create: %w", err)
+	}
+	return serverData{db: db, keyFile: keyFile, key: strings.TrimSpace(string(keyOut))}, nil
 }
 
 // buildServer compiles the service once per bench run.
@@ -32,20 +49,65 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// startServerProcess runs bin against hubspotURL with extra flags and an API key of
-// workspace "bench".
+// startServerProcess runs bin against hubspotURL with extra flags, on a SQLite file of its
+// own, with an API key of workspace "bench".
 func startServerProcess(ctx context.Context, bin, hubspotURL string, extra ...string) (*serverProcess, error) {
 	dir, err := os.MkdirTemp("", "bench-server")
 	if err != nil {
 		return nil, err
 	}
-	db := filepath.Join(dir, "bench.db")
-	keyOut, err := exec.CommandContext(ctx, bin, "apikey", "create", "--workspace", "bench", "--db", db).Output()
+	data, err := newServerData(ctx, bin, filepath.Join(dir, "bench.db"), "")
 	if err != nil {
-		return nil, fmt.Errorf("apikey create: %w", err)
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", db, "--log-format", "json",
-		"--hubspot-base-url", hubspotURL, "--drain-delay", "0"}, extra...) // no load balancer to wait for
+	p, err := startServerOn(ctx, bin, hubspotURL, data, extra...)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	p.dir = dir
+	return p, nil
+}
+
+// startReplicas runs n server processes on one PostgreSQL database (db, a postgres:// URL)
+// with one key file and one API key, each on loopback ports of its own, as replicas behind a
+// load balancer run; stop stops them all and removes the key file.
+func startReplicas(ctx context.Context, bin, hubspotURL, db string, n int, extra ...string) (replicas []*serverProcess, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "bench-replicas")
+	if err != nil {
+		return nil, nil, err
+	}
+	stop = func() {
+		for _, p := range replicas {
+			p.stop()
+		}
+		os.RemoveAll(dir)
+	}
+	data, err := newServerData(ctx, bin, db, filepath.Join(dir, "encryption.keys"))
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	for range n {
+		p, err := startServerOn(ctx, bin, hubspotURL, data, extra...)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		replicas = append(replicas, p)
+	}
+	return replicas, stop, nil
+}
+
+// startServerOn runs bin against hubspotURL with extra flags, on data.
+func startServerOn(ctx context.Context, bin, hubspotURL string, data serverData, extra ...string) (*serverProcess, error) {
+	args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", data.db, "--log-format", "json",
+		"--hubspot-base-url", hubspotURL, "--drain-delay", "0"} // no load balancer to wait for
+	if data.keyFile != "" {
+		args = append(args, "--key-file", data.keyFile)
+	}
+	args = append(args, extra...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -54,7 +116,7 @@ func startServerProcess(ctx context.Context, bin, hubspotURL string, extra ...st
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &serverProcess{cmd: cmd, key: strings.TrimSpace(string(keyOut)), dir: dir}
+	p := &serverProcess{cmd: cmd, key: data.key}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)

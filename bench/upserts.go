@@ -90,6 +90,11 @@ type upsertSpec struct {
 	limits     sandbox.Limits
 	n, callers int
 	extra      []string
+	// postgres, a postgres:// URL, runs the load on replicas server processes sharing a new
+	// schema there, the callers spread across them; "" runs it on one process with a SQLite
+	// file of its own.
+	postgres string
+	replicas int
 }
 
 // batchSize is the server's batch size under the spec's flags.
@@ -140,16 +145,27 @@ func upsertLoad(ctx context.Context, log io.Writer, bin string, spec upsertSpec)
 		return run, err
 	}
 	run.budget, run.window = lim.PerWindow, lim.Window
-	srv, err := startServerProcess(ctx, bin, h.srv.URL, spec.extra...)
+	servers, stopServers, err := startUpsertServers(ctx, bin, h.srv.URL, spec)
 	if err != nil {
 		return run, err
 	}
-	defer srv.stop()
-	c, conn, err := connectBench(ctx, srv.grpcAddr, srv.key, h, client.WithTimeout(10*time.Minute))
+	defer stopServers()
+	c, conn, err := connectBench(ctx, servers[0].grpcAddr, servers[0].key, h, client.WithTimeout(10*time.Minute))
 	if err != nil {
 		return run, err
 	}
 	defer c.Close()
+	// One client per server: caller k calls through clients[k % len(clients)], as a load
+	// balancer spreads callers across replicas.
+	clients := []*client.Client{c}
+	for _, srv := range servers[1:] {
+		rc, err := client.New(srv.grpcAddr, client.WithAPIKey(srv.key), client.WithPlaintext(), client.WithTimeout(10*time.Minute))
+		if err != nil {
+			return run, err
+		}
+		defer rc.Close()
+		clients = append(clients, rc)
+	}
 	time.Sleep(lim.Window + 500*time.Millisecond) // let Connect's calls leave the rolling window
 	sb.ResetCounters()
 	n := spec.n
@@ -158,7 +174,8 @@ func upsertLoad(ctx context.Context, log io.Writer, bin string, spec upsertSpec)
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range spec.callers {
+	for k := range spec.callers {
+		c := clients[k%len(clients)]
 		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
@@ -204,14 +221,38 @@ func upsertLoad(ctx context.Context, log io.Writer, bin string, spec upsertSpec)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	run.p50, run.p99 = lat[n/2], lat[n*99/100]
 	run.rate = float64(n) / wall.Seconds()
-	run.rss = srv.peakRSS()
-	fmt.Fprintf(log, "upserts (%s, %d per %v, %v): %d calls from %d callers in %v (sandbox %v, %d requests, ideal %d), minimum %v, %.0f records/s in the middle windows, 429s %d, failed %d, p50 %v p99 %v, RSS %.0f MiB\n",
-		spec.tier, run.budget, run.window, spec.extra, n, spec.callers, wall.Round(time.Millisecond), run.measured.Round(time.Millisecond), run.requests, run.ideal,
+	for _, srv := range servers {
+		run.rss = max(run.rss, srv.peakRSS())
+	}
+	fmt.Fprintf(log, "upserts (%s, %d per %v, %v, %d server processes): %d calls from %d callers in %v (sandbox %v, %d requests, ideal %d), minimum %v, %.0f records/s in the middle windows, 429s %d, failed %d, p50 %v p99 %v, RSS %.0f MiB\n",
+		spec.tier, run.budget, run.window, spec.extra, len(servers), n, spec.callers, wall.Round(time.Millisecond), run.measured.Round(time.Millisecond), run.requests, run.ideal,
 		run.minimum, run.steady, run.limited, run.failed, run.p50, run.p99, run.rss)
 	if err, ok := firstErr.Load().(error); ok {
 		fmt.Fprintf(log, "  first failure: %v\n", err)
 	}
 	return run, nil
+}
+
+// startUpsertServers starts the server processes of spec: one on its own SQLite file, or
+// spec.replicas on a new schema of spec.postgres. stop stops them (and drops the schema).
+func startUpsertServers(ctx context.Context, bin, hubspotURL string, spec upsertSpec) (servers []*serverProcess, stop func(), err error) {
+	if spec.postgres == "" {
+		srv, err := startServerProcess(ctx, bin, hubspotURL, spec.extra...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*serverProcess{srv}, srv.stop, nil
+	}
+	db, dropSchema, err := newPostgresSchema(ctx, spec.postgres)
+	if err != nil {
+		return nil, nil, err
+	}
+	servers, stopReplicas, err := startReplicas(ctx, bin, hubspotURL, db, max(spec.replicas, 1), spec.extra...)
+	if err != nil {
+		dropSchema()
+		return nil, nil, err
+	}
+	return servers, func() { stopReplicas(); dropSchema() }, nil
 }
 
 // steadyRate is the records per second of the windows between the first and the last,

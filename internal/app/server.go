@@ -30,6 +30,7 @@ import (
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/idempotency"
 	"github.com/connectflo/integrations/internal/outbox"
+	"github.com/connectflo/integrations/internal/pgnotify"
 	"github.com/connectflo/integrations/internal/poller"
 	"github.com/connectflo/integrations/internal/resname"
 	"github.com/connectflo/integrations/internal/rpcdecode"
@@ -45,9 +46,10 @@ type Server struct {
 	cfg    Config
 	logger *slog.Logger
 	store  *store.Store
-	// budgetDB is the pool of the HubSpot budget shared with the other replicas (PostgreSQL
-	// only; nil on SQLite).
-	budgetDB  *sql.DB
+	// sharedDB is the pool of the work shared with the other replicas: the HubSpot budget and
+	// the change feed's notifications (PostgreSQL only; nil on SQLite).
+	sharedDB  *sql.DB
+	listener  *pgnotify.Listener // the other replicas' notifications (PostgreSQL only)
 	health    *healthService
 	readiness *readiness
 	grpc      *grpc.Server
@@ -84,13 +86,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	var sharedBudget connections.SharedBudget
 	if store.IsPostgres(cfg.DBPath) {
 		// Replicas on one PostgreSQL database share each HubSpot budget there, so that however
-		// many run, HubSpot sees no more than one app's window (package budget). Its own small
-		// pool: a claim comes before every HubSpot request and must not queue behind the
-		// store's queries.
-		if s.budgetDB, err = store.OpenPostgres(ctx, cfg.DBPath, budgetConns); err != nil {
+		// many run, HubSpot sees no more than one app's window (package budget), and tell each
+		// other of stored changes and webhook events (package pgnotify). Their own small pool:
+		// a claim comes before every HubSpot request and must not queue behind the store's
+		// queries.
+		if s.sharedDB, err = store.OpenPostgres(ctx, cfg.DBPath, sharedConns); err != nil {
 			return nil, err
 		}
-		sharedBudget = budget.NewPostgres(s.budgetDB, budgetHold(cfg.HubSpotTimeout))
+		sharedBudget = budget.NewPostgres(s.sharedDB, budgetHold(cfg.HubSpotTimeout))
 	}
 	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("listen for gRPC on %s: %w (is another instance running? choose another with --grpc-addr)", cfg.GRPCAddr, err)
@@ -151,6 +154,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	// The change feed; writes this service makes are recorded in it so that their changes
 	// come back marked self-written.
 	s.feed = changes.NewFeed(s.store, logger)
+	var notifier *pgnotify.Notifier
+	if s.sharedDB != nil {
+		// Replicas: a change stored here wakes the watchers of every replica.
+		notifier = pgnotify.NewNotifier(s.sharedDB)
+		s.feed.WithNotifier(notifier)
+	}
 	s.outbox, err = outbox.New(outbox.Config{Store: s.store, Clients: registry, Logger: logger, CheckDelay: cfg.CheckDelay, LeaseTTL: cfg.LeaseTTL,
 		MaxQueued: cfg.TimelineMaxQueued, Retention: cfg.TimelineRetention,
 		OnHealth: func(h outbox.Health) {
@@ -173,6 +182,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, err
 	}
 	s.inbox = changes.NewProcessor(s.feed, s.store, displayNames(registry), logger)
+	if notifier != nil {
+		// Replicas: webhook events any of them accepted are turned into changes by one at a
+		// time, the holder of the inbox lease, told of new events by notification.
+		s.inbox.Shared(changes.Sharing{Leases: s.store, Notifier: notifier})
+		if s.listener, err = pgnotify.NewListener(cfg.DBPath, pgnotify.To(s.feed, s.inbox), logger); err != nil {
+			return nil, err
+		}
+	}
 	s.webhook = &changes.WebhookHandler{Store: s.store, KeyRing: ring, PublicURL: cfg.PublicURL, TLS: s.certs != nil, Kick: s.inbox.Kick,
 		Logger: logger, Metrics: changes.NewWebhookMetrics(reg), Now: time.Now}
 	s.service = service.New(service.Deps{Store: s.store, Conns: conns, Handles: registry, Outbox: s.outbox, Logger: logger, AuditLog: s.store, Usage: s.usage,
@@ -269,6 +286,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer close(processed)
 		s.inbox.Run(sweepCtx) // events left in the inbox by a previous process first
 	}()
+	listened := make(chan struct{})
+	go func() {
+		defer close(listened)
+		if s.listener != nil {
+			s.listener.Run(sweepCtx) // the other replicas' changes and webhook events
+		}
+	}()
 	if err := s.outbox.Start(ctx); err != nil {
 		s.logger.Error("resume timeline events", "err", err) // the outbox tries again every few seconds
 	}
@@ -300,6 +324,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	<-sweptChanges
 	<-counted
 	<-processed
+	<-listened
 	<-checked
 	s.shutdown()
 	wg.Wait()
@@ -406,9 +431,9 @@ func (s *Server) closeAll() {
 			l.Close()
 		}
 	}
-	if s.budgetDB != nil {
-		if err := s.budgetDB.Close(); err != nil {
-			s.logger.Error("close the shared budget's database pool", "err", err)
+	if s.sharedDB != nil {
+		if err := s.sharedDB.Close(); err != nil {
+			s.logger.Error("close the pool of the replicas' shared work", "err", err)
 		}
 	}
 	if s.store != nil {
@@ -418,9 +443,9 @@ func (s *Server) closeAll() {
 	}
 }
 
-// budgetConns bounds the shared budget's pool: one claim or completion at a time per budget
-// and kind is the common case, a few budgets busy at once the most.
-const budgetConns = 4
+// sharedConns bounds the pool of the shared work: one claim or completion at a time per
+// budget and kind is the common case, a few budgets busy at once and a notification the most.
+const sharedConns = 4
 
 // budgetHold is how long a shared budget slot whose replica never completed it stays taken:
 // the longest a request may still reach HubSpot after its claim, which is the claim's own

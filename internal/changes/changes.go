@@ -1,7 +1,9 @@
 // Package changes owns the changes made in HubSpot that reach the service: what a change is,
 // its dedup identity, its cursor, the one entry point that stores detected changes (Ingest,
-// for the webhook processor and the poller), the wake-up of the watchers of a connection, the
-// change settings' rules, and HubSpot's webhook format and signature.
+// for the webhook processor and the poller), the wake-up of the watchers of a connection (in
+// this process, and through a Notifier in the others sharing the store), the webhook inbox's
+// processing (one process at a time when several share the store), the change settings'
+// rules, and HubSpot's webhook format and signature.
 //
 // Dedup: a change's key is its object type, record id, kind and occur time in milliseconds,
 // plus the other record for association kinds and the merged ids for merges. HubSpot sends one
@@ -109,9 +111,10 @@ type Store interface {
 
 // Feed stores the changes of every connection and wakes their watchers.
 type Feed struct {
-	store  Store
-	logger *slog.Logger
-	now    func() time.Time
+	store    Store
+	logger   *slog.Logger
+	now      func() time.Time
+	notifier Notifier // nil: this process's watchers are the only ones
 
 	mu    sync.Mutex
 	wakes map[string]chan struct{} // by connection uid; closed and replaced at every store
@@ -139,7 +142,8 @@ func NewFeed(st Store, logger *slog.Logger) *Feed {
 // Ingest stores detected changes of the connection uid in one transaction, deleting the
 // inbox rows inboxIDs in it: repeats collapse into the stored change (see the package
 // comment), own writes are marked self-written, and the connection's watchers are woken. It
-// returns how many new changes it stored. The poller calls it with inboxIDs nil.
+// returns how many new changes it stored. With a notifier (WithNotifier), the watchers of the
+// other processes are woken too. The poller calls it with inboxIDs nil.
 func (f *Feed) Ingest(ctx context.Context, uid string, ds []Detected, inboxIDs []int64) (int, error) {
 	now := f.now()
 	cs := make([]store.Change, 0, len(ds))
@@ -154,6 +158,7 @@ func (f *Feed) Ingest(ctx context.Context, uid string, ds []Detected, inboxIDs [
 	}
 	if len(cs) > 0 {
 		f.wake(uid)
+		f.notify(ctx, uid)
 	}
 	return n, nil
 }

@@ -30,32 +30,90 @@ const retryAfter = 5 * time.Second
 // Processor turns accepted webhook events (the inbox) into changes. Each pass stores a
 // connection's events and deletes them from the inbox in one transaction: a crash in between
 // redoes the pass, and the dedup keys make that harmless.
+//
+// Alone on its store, a processor drains the inbox at every Kick. Sharing the store with
+// other processes (Shared), it drains only while it holds InboxLease (see lease.go).
 type Processor struct {
 	feed   *Feed
 	store  InboxStore
 	names  NameReader
 	logger *slog.Logger
-	kick   chan struct{}
+	kick   chan struct{} // this process added events to the inbox
+	heard  chan struct{} // another process added events: a pass if this one holds the lease
+	free   chan struct{} // the lease may be free (released, or notifications missed): try it
+
+	// Set by Shared; leases nil is a processor alone on its store.
+	leases   Leases
+	notifier Notifier
+	ttl      time.Duration
+	owner    string
+	now      func() time.Time // lease times: wall-clock, compared between processes
+
+	// Run's goroutine only: whether this process holds the lease, and until when.
+	held   bool
+	expire time.Time
+	looked bool // the lease was read once (the first answer is logged)
 }
 
 // NewProcessor returns a processor storing into feed.
 func NewProcessor(feed *Feed, st InboxStore, names NameReader, logger *slog.Logger) *Processor {
-	return &Processor{feed: feed, store: st, names: names, logger: logger, kick: make(chan struct{}, 1)}
+	return &Processor{feed: feed, store: st, names: names, logger: logger, kick: make(chan struct{}, 1),
+		heard: make(chan struct{}, 1), free: make(chan struct{}, 1), now: time.Now}
 }
 
-// Kick asks for a pass soon (after events were added to the inbox).
-func (p *Processor) Kick() {
+// signal sends on a channel of capacity 1 without waiting: one pending signal covers every
+// event that came before it.
+func signal(ch chan struct{}) {
 	select {
-	case p.kick <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
 
+// Kick asks for a pass soon, after this process added events to the inbox. A processor that
+// does not hold the inbox lease tells the holder instead.
+func (p *Processor) Kick() { signal(p.kick) }
+
+// Notified is told what another process (or this one, through the notifier) said about the
+// inbox: added events make the lease holder pass; a freed lease, or news it does not know,
+// makes every process try to take it.
+func (p *Processor) Notified(news InboxNews) {
+	if news == InboxEventsAdded {
+		signal(p.heard)
+		return
+	}
+	signal(p.free)
+}
+
+// Resync is for when notifications may have been missed (a listener reconnected): the
+// processor takes the lease if it is free, and passes if it holds it.
+func (p *Processor) Resync() { signal(p.free) }
+
+// why a pass is asked for.
+type passReason int
+
+const (
+	passStart    passReason = iota // Run starts: events left by a previous process
+	passKicked                     // this process added events
+	passHeard                      // another process added events
+	passTakeOver                   // the lease may be free, or is due for renewal
+)
+
 // Run processes the inbox until ctx ends: once at start (events left by a previous process),
-// then at every Kick, and again after a failed pass.
+// then at every Kick, and again after a failed pass. Sharing the store, it also renews or
+// tries to take the lease every third of its TTL, passing each time it holds it (which finds
+// the events of a notification that was lost), and releases the lease when ctx ends.
 func (p *Processor) Run(ctx context.Context) {
+	defer p.releaseLease(ctx)
+	var renew <-chan time.Time
+	if p.leases != nil {
+		tick := time.NewTicker(max(p.ttl/3, time.Millisecond))
+		defer tick.Stop()
+		renew = tick.C
+	}
+	why := passStart
 	for {
-		err := p.drain(ctx)
+		err := p.step(ctx, why)
 		var retry <-chan time.Time
 		if err != nil && ctx.Err() == nil {
 			p.logger.Warn("process webhook events; retrying", "err", err, "after", retryAfter.String())
@@ -65,14 +123,45 @@ func (p *Processor) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-p.kick:
-		case <-retry:
+			why = passKicked
+		case <-p.heard:
+			why = passHeard
+		case <-p.free:
+			why = passTakeOver
+		case <-renew:
+			why = passTakeOver
+		case <-retry: // the same step again
 		}
 	}
+}
+
+// step does what why asks: a pass when this process drains the inbox, a notification to the
+// holder when it does not and added events itself.
+func (p *Processor) step(ctx context.Context, why passReason) error {
+	if p.leases == nil {
+		return p.drain(ctx)
+	}
+	held, err := p.holds(ctx, why == passStart || why == passTakeOver)
+	switch {
+	case err != nil:
+		return err
+	case held:
+		return p.drain(ctx)
+	case why == passKicked && p.notifier != nil:
+		return p.notifier.NotifyInbox(ctx, InboxEventsAdded)
+	}
+	return nil
 }
 
 // drain processes the inbox until it is empty.
 func (p *Processor) drain(ctx context.Context) error {
 	for {
+		if p.leases != nil {
+			// A pass can outlast a lease: it is renewed, or the pass stops, before each batch.
+			if held, err := p.holds(ctx, false); err != nil || !held {
+				return err
+			}
+		}
 		events, err := p.store.InboxEvents(ctx, inboxBatch)
 		if err != nil || len(events) == 0 {
 			return err

@@ -167,6 +167,7 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 	}
 	w := l.window(kind)
 	me := newWaiter(CallerFrom(ctx))
+	claimFailures := 0 // with a SharedWindow: claims of this request that failed
 
 	l.mu.Lock()
 	queued := false
@@ -185,7 +186,16 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 				var claim *SlotClaim
 				if l.shared != nil {
 					var err error
-					if claim, err = l.claimShared(ctx, w, kind, seq); err != nil {
+					claim, err = l.claimShared(ctx, w, kind, seq)
+					if err != nil && ctx.Err() == nil && claimFailures < maxClaimFailures {
+						// A claim that failed (a slow or briefly lost database) may be made
+						// again: it took nothing, or a slot the hold frees later. Queued like
+						// a refusal, after a pause that grows with the failures.
+						claimFailures++
+						w.sharedUntil = l.clock.Now().Add(time.Duration(claimFailures) * claimRetryPause)
+						claim, err = &SlotClaim{}, nil
+					}
+					if err != nil {
 						l.dequeue(w, me, queued)
 						retryAt := w.earliestGrant(l.clock.Now(), 0)
 						l.mu.Unlock()

@@ -113,6 +113,16 @@ type SlotUsage struct {
 // DefaultSharedTimeout bounds each call to a SharedWindow when LimiterConfig does not say.
 const DefaultSharedTimeout = 2 * time.Second
 
+// A request whose claim fails (the ledger's database slow or unreachable) is queued again and
+// claims once more after claimRetryPause times its failures so far, up to maxClaimFailures
+// failures; the next fails it with ErrUnavailable. A claim bounded by DefaultSharedTimeout
+// then fails a request after about 3 × 2 s + 0.6 s when the database is gone, and rides out
+// one that is slow for a moment (a loaded machine, a failover).
+const (
+	maxClaimFailures = 3
+	claimRetryPause  = 200 * time.Millisecond
+)
+
 // minSharedRetry is how long the head waits before claiming again after a refusal that named
 // no time (a free slot held by a concurrent claim): short, since the slot frees within one
 // transaction, but not a busy loop against the database.

@@ -18,6 +18,7 @@ type scriptedLedger struct {
 	mu          sync.Mutex
 	answers     []SlotClaim // the next claims' answers; granted with the next Seq once used up
 	claimErr    error
+	failFirst   int // with claimErr: only the first failFirst claims fail (0: every claim)
 	usage       SlotUsage
 	completeErr error
 	seq         uint64
@@ -29,7 +30,7 @@ func (s *scriptedLedger) Claim(_ context.Context, r SlotRequest) (SlotClaim, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
-	if s.claimErr != nil {
+	if s.claimErr != nil && (s.failFirst == 0 || len(s.requests) <= s.failFirst) {
 		return SlotClaim{}, s.claimErr
 	}
 	if len(s.answers) > 0 {
@@ -121,19 +122,49 @@ func TestLimiterSharedRefusalPastTheDeadlineFailsFast(t *testing.T) {
 	})
 }
 
-// TestLimiterSharedLedgerFailureIsUnavailable: a ledger that cannot answer fails the request
-// as unavailable (worth retrying), and leaves no slot taken.
-func TestLimiterSharedLedgerFailureIsUnavailable(t *testing.T) {
+// TestLimiterSharedLedgerFailures: a claim that fails (a slow or lost database) is made again
+// after a growing pause, up to maxClaimFailures failures; a ledger that keeps failing fails the
+// request as unavailable (worth retrying) and leaves no slot taken. Time is synctest's.
+func TestLimiterSharedLedgerFailures(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	l := sharedTestLimiter(clock, &scriptedLedger{claimErr: errors.New("connection refused")})
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	if _, err := l.Wait(ctx, KindStandard); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	if s := l.Stats().Standard; s.InWindow != 0 || s.Waiting != 0 || s.Granted != 0 {
-		t.Fatalf("after the failure: %+v, want nothing taken", s)
+	for _, tc := range []struct {
+		name       string
+		failFirst  int // 0: every claim fails
+		wantErr    error
+		wantClaims int
+		wantWait   time.Duration
+	}{
+		{"one failure, then granted", 1, nil, 2, claimRetryPause},
+		{"three failures, then granted", 3, nil, 4, 6 * claimRetryPause},
+		{"the ledger keeps failing", 0, ErrUnavailable, maxClaimFailures + 1, 6 * claimRetryPause},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ledger := &scriptedLedger{claimErr: errors.New("connection refused"), failFirst: tc.failFirst}
+				l := NewLimiter(LimiterConfig{Budget: 10, Window: 2 * time.Second, SafetyMargin: -1, Shared: ledger})
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				start := time.Now()
+				p, err := l.Wait(ctx, KindStandard)
+				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				if waited := time.Since(start); waited != tc.wantWait {
+					t.Errorf("waited %v, want %v", waited, tc.wantWait)
+				}
+				if got := len(ledger.requests); got != tc.wantClaims {
+					t.Errorf("%d claims, want %d", got, tc.wantClaims)
+				}
+				want := WindowStats{Budget: 10, Window: 2 * time.Second, Headroom: 10}
+				if p != nil {
+					p.Done(nil)
+					want.Granted, want.InWindow, want.Headroom = 1, 1, 9
+				}
+				if diff := cmp.Diff(want, l.Stats().Standard); diff != "" {
+					t.Errorf("after the claims (-want +got):\n%s", diff)
+				}
+			})
+		})
 	}
 }
 
