@@ -219,8 +219,10 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 			survivors = append(survivors, r)
 		}
 	}
-	// The webhooks go to the first survivor and the stream is on it: its own store wakes it.
-	hooked, watching := survivors[0], survivors[0]
+	// The webhooks go to one survivor and the stream is on the other: whichever replica turns
+	// the webhook into a change (the holder of the inbox lease, perhaps the dead one until its
+	// lease expires), the stream is woken through the database.
+	hooked, watching := survivors[0], survivors[1]
 	if _, err := sb.SetWebhooks(sandbox.WebhookConfig{AppID: tok.AppID, TargetURL: "http://" + hooked.addrs.http + changes.WebhookPath, ClientSecret: webhookSecret,
 		Subscriptions: []sandbox.WebhookSubscription{{SubscriptionType: "contact.propertyChange", PropertyName: "lifecyclestage"}}}); err != nil {
 		t.Fatal(err)
@@ -247,8 +249,8 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("replica %d killed with %d of %d events delivered; the change made in HubSpot reached replica %d's stream %v later, by %v",
-		dead.n, atKill, replicaEvents, watching.n, time.Since(killed).Round(time.Millisecond), change.GetSource())
+	t.Logf("replica %d killed with %d of %d events delivered; the change made in HubSpot, sent to replica %d, reached replica %d's stream %v later, by %v",
+		dead.n, atKill, replicaEvents, hooked.n, watching.n, time.Since(killed).Round(time.Millisecond), change.GetSource())
 
 	// Every accepted event is delivered once, by the survivors.
 	var counts map[string]int
