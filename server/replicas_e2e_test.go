@@ -194,12 +194,16 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 	if n := sb.RecordCount(hubID, "notes"); n != 0 {
 		t.Fatalf("%d notes delivered while the scope was missing", n)
 	}
-	// Release: the scope is back, and rotating to the same token, through the last replica
-	// (whichever delivers), makes the held events due where the delivering one finds them.
+	// Release: the scope is back, and rotating to the same token through the replica that
+	// delivers makes its worker retry the held events.
 	if err := sb.SetTokenScopes(tok.Token, sandbox.AllScopes()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rs[replicaCount-1].client.UpdateCredentials(ctx, &integrationsv1.UpdateCredentialsRequest{Name: conn.GetName(), AccessToken: tok.Token}); err != nil {
+	delivering := holding(rs, deliveryLeaseOwner(t, dsn))
+	if delivering == nil {
+		t.Fatal("no replica holds the delivery lease")
+	}
+	if _, err := delivering.client.UpdateCredentials(ctx, &integrationsv1.UpdateCredentialsRequest{Name: conn.GetName(), AccessToken: tok.Token}); err != nil {
 		t.Fatal(err)
 	}
 
