@@ -274,7 +274,8 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 	}
 	t.Logf("every event in HubSpot %v after the kill: %d distinct", time.Since(killed).Round(time.Millisecond), len(counts))
 	if missingEvents != 0 || twice != 0 {
-		t.Errorf("%d events never reached HubSpot and %d reached it more than once; want every one exactly once", missingEvents, twice)
+		t.Errorf("%d events never reached HubSpot and %d reached it more than once; want every one exactly once; the outbox's rows: %s",
+			missingEvents, twice, outboxRows(t, dsn))
 	}
 	if now := deliveryLeaseOwner(t, dsn); holding(survivors, now) == nil {
 		t.Errorf("after the kill the delivery lease is held by %q; want a survivor", now)

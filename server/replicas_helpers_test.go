@@ -105,6 +105,34 @@ func deliveryLeaseOwner(t *testing.T, dsn string) string {
 	return owner
 }
 
+// outboxRows says how many timeline events the database at dsn holds by status, and how far
+// ahead the next attempt of the queued ones is: what a failure shows of events not delivered.
+func outboxRows(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT status, COUNT(*), MAX(next_attempt_ms) FROM outbox_events GROUP BY status ORDER BY status`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var status string
+		var n, next int64
+		if err := rows.Scan(&status, &n, &next); err != nil {
+			return err.Error()
+		}
+		out = append(out, fmt.Sprintf("%s %d (latest next attempt in %v)", status, n, time.Until(time.UnixMilli(next)).Round(time.Second)))
+	}
+	return strings.Join(out, ", ")
+}
+
 // ownerPID is the process id in a lease owner (host:pid:random, as the outbox names itself).
 func ownerPID(owner string) int {
 	parts := strings.Split(owner, ":")
