@@ -39,11 +39,29 @@ func serverBinary(t *testing.T) string {
 // interrupt stops it without a drain delay: no load balancer sends to it.
 func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	cmd, addrs := startProcessWith(t, bin, processOptions{}, args...)
+	return cmd, addrs.grpc
+}
+
+// processOptions are what startProcessWith adds to a run of the server binary.
+type processOptions struct {
+	env      []string    // the process's environment; nil inherits the test's
+	problems *syncBuffer // receives the process's WARN and ERROR log lines; nil drops them
+}
+
+// servingAddrs are the addresses a started server logged in its "serving" line.
+type servingAddrs struct{ grpc, http string }
+
+// startProcessWith is startProcess with an environment and a sink for the process's
+// problems, and returns both of its addresses.
+func startProcessWith(t *testing.T, bin string, opts processOptions, args ...string) (*exec.Cmd, servingAddrs) {
+	t.Helper()
 	args = append([]string{"--drain-delay", "0"}, args...)
 	if *e2eAPIVersion != "" {
 		args = append(args, "--hubspot-api-version", *e2eAPIVersion)
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = opts.env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -51,14 +69,20 @@ func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
+	addr := make(chan servingAddrs, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
-				addr <- line["grpc_addr"].(string)
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			switch {
+			case line["msg"] == "serving":
+				addr <- servingAddrs{grpc: line["grpc_addr"].(string), http: line["http_addr"].(string)}
+			case opts.problems != nil && (line["level"] == "WARN" || line["level"] == "ERROR"):
+				fmt.Fprintf(opts.problems, "%s\n", sc.Bytes())
 			}
 		}
 	}()
@@ -68,7 +92,7 @@ func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) 
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("the server did not start within 30 s")
-		return nil, ""
+		return nil, servingAddrs{}
 	}
 }
 
@@ -175,13 +199,7 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	defer func() { cmd2.Process.Signal(os.Interrupt); cmd2.Wait() }()
 	var counts map[string]int
 	served.waitUntil(t, 60*time.Second, func() bool {
-		counts = map[string]int{}
-		for _, n := range sb.Records(acct.HubID, "notes") {
-			body := n.Properties["hs_note_body"]
-			if i := strings.LastIndex(body, "cf-evt-") + len("cf-evt-"); i >= len("cf-evt-") && len(body) >= i+24 {
-				counts[body[i:i+24]]++ // event ids are 24 hex characters
-			}
-		}
+		counts = notesPerEvent(sb, acct.HubID)
 		return len(counts) == crashEvents
 	})
 	t.Logf("killed with %d events delivered; %v after the restart, %d distinct events in HubSpot", atKill, time.Since(restarted).Round(time.Millisecond), len(counts))
@@ -198,4 +216,17 @@ func TestSIGKILLMidDeliveryLogsEveryEventExactlyOnce(t *testing.T) {
 	if missing != 0 || twice != 0 {
 		t.Errorf("%d events never reached HubSpot and %d reached it more than once; want every one exactly once", missing, twice)
 	}
+}
+
+// notesPerEvent counts the notes in HubSpot by the timeline event id their body carries
+// ("cf-evt-" and 24 hex characters): an event delivered twice has 2.
+func notesPerEvent(sb *sandbox.Sandbox, hubID int64) map[string]int {
+	counts := map[string]int{}
+	for _, n := range sb.Records(hubID, "notes") {
+		body := n.Properties["hs_note_body"]
+		if i := strings.LastIndex(body, "cf-evt-") + len("cf-evt-"); i >= len("cf-evt-") && len(body) >= i+24 {
+			counts[body[i:i+24]]++
+		}
+	}
+	return counts
 }
