@@ -111,6 +111,11 @@ func (s *Service) fail(ctx context.Context, err error) error {
 	if mapped := mapLifecycleError(err, ""); mapped != nil {
 		return mapped
 	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The caller went away (or its deadline passed) while the store or HubSpot was
+		// answering: not the service's fault, so neither INTERNAL nor an error in the log.
+		return status.FromContextError(ctx.Err()).Err()
+	}
 	id := telemetry.RequestID(ctx)
 	s.logger.ErrorContext(ctx, "unexpected error", "request_id", id, "err", err)
 	return rpcerr.Internal(id)
