@@ -52,45 +52,56 @@ func TestDrainRateAtAScaledBudget(t *testing.T) {
 	}
 }
 
+// openBenchStore opens the store at dsn with the benchmarks' connection.
+func openBenchStore(b *testing.B, dsn string) *store.Store {
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	now := time.Now().UTC()
+	if err := st.InsertConnection(ctx, &store.Connection{Workspace: testWorkspace, ID: testConnection,
+		DisplayName: "Bench", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// loopEnqueue enqueues ev through an outbox on st, a new request_id each time. Nothing is
+// delivered, so the queue grows with the loop: no cap, and the count behind the cap covers
+// every event enqueued so far (-benchtime 10000x is the default cap's worst case).
+func loopEnqueue(b *testing.B, st *store.Store, ev Event) {
+	ob, err := New(Config{Store: st, MaxQueued: 1 << 30, Clients: ClientsFunc(func(context.Context, store.Connection) (*hubspot.Client, error) {
+		return nil, fmt.Errorf("not started")
+	})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ev.RequestID = fmt.Sprintf("req-%d", i)
+		i++
+		if _, err := ob.Enqueue(context.Background(), ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkEnqueue compares Enqueue (validate, encode, insert with the request_id check) with
 // a bare SQLite insert of the same row on the same database settings.
 func BenchmarkEnqueue(b *testing.B) {
 	ctx := context.Background()
 	setup := func(b *testing.B) (*store.Store, string) {
 		path := filepath.Join(b.TempDir(), "bench.db")
-		st, err := store.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { st.Close() })
-		now := time.Now().UTC()
-		if err := st.InsertConnection(ctx, &store.Connection{Workspace: testWorkspace, ID: testConnection,
-			DisplayName: "Bench", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
-			b.Fatal(err)
-		}
-		return st, path
+		return openBenchStore(b, path), path
 	}
 	ev := benchEvent()
 
 	b.Run("outbox.Enqueue", func(b *testing.B) {
 		st, _ := setup(b)
-		// Nothing is delivered, so the queue grows with the loop: no cap, and the count behind
-		// the cap covers every event enqueued so far (-benchtime 10000x is the default cap's worst case).
-		ob, err := New(Config{Store: st, MaxQueued: 1 << 30, Clients: ClientsFunc(func(context.Context, store.Connection) (*hubspot.Client, error) {
-			return nil, fmt.Errorf("not started")
-		})})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			ev.RequestID = fmt.Sprintf("req-%d", i)
-			i++
-			if _, err := ob.Enqueue(ctx, ev); err != nil {
-				b.Fatal(err)
-			}
-		}
+		loopEnqueue(b, st, ev)
 	})
 	b.Run("bare_insert", func(b *testing.B) {
 		_, path := setup(b)
@@ -130,37 +141,13 @@ func BenchmarkEnqueuePostgres(b *testing.B) {
 	ctx := context.Background()
 	setup := func(b *testing.B) (*store.Store, string) {
 		dsn := storetest.PostgresDSN(b)
-		st, err := store.Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { st.Close() })
-		now := time.Now().UTC()
-		if err := st.InsertConnection(ctx, &store.Connection{Workspace: testWorkspace, ID: testConnection,
-			DisplayName: "Bench", Status: "CONNECTED", CreateTime: now, UpdateTime: now}); err != nil {
-			b.Fatal(err)
-		}
-		return st, dsn
+		return openBenchStore(b, dsn), dsn
 	}
 	ev := benchEvent()
 
 	b.Run("outbox.Enqueue", func(b *testing.B) {
 		st, _ := setup(b)
-		ob, err := New(Config{Store: st, MaxQueued: 1 << 30, Clients: ClientsFunc(func(context.Context, store.Connection) (*hubspot.Client, error) {
-			return nil, fmt.Errorf("not started")
-		})})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			ev.RequestID = fmt.Sprintf("req-%d", i)
-			i++
-			if _, err := ob.Enqueue(ctx, ev); err != nil {
-				b.Fatal(err)
-			}
-		}
+		loopEnqueue(b, st, ev)
 	})
 	b.Run("bare_insert", func(b *testing.B) {
 		_, dsn := setup(b)
