@@ -3,11 +3,15 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // The schema history: migrations/ for SQLite and migrations_postgres/ for PostgreSQL hold the
@@ -72,6 +76,32 @@ const migrationLock = "store/migrations/"
 // migration once: the others wait, then read the version the first committed. On SQLite the
 // transaction holds the write lock from BEGIN, which does the same.
 func (s *Store) migrate(ctx context.Context) error {
+	// Processes opening a new SQLite file together can meet at its creation (the switch to
+	// WAL, the first write lock) where SQLite answers "database is locked" without waiting
+	// for the busy timeout. The whole run is one transaction, so it is simply run again,
+	// within busyTimeout.
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := s.migrateOnce(ctx)
+		if s.engine != sqliteEngine || !isSQLiteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// isSQLiteBusy reports whether err is SQLite's "database is locked" (or busy).
+func isSQLiteBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// migrateOnce is one run of migrate.
+func (s *Store) migrateOnce(ctx context.Context) error {
 	ms, err := loadMigrations(s.engine)
 	if err != nil {
 		return err
