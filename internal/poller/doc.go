@@ -4,17 +4,21 @@
 // for deletions, and hands what it detected to a Sink.
 //
 // The cursor is a (modified time, hs_object_id) pair. HubSpot's search honours one sort
-// only and returns at most 10,000 results per query
-// (https://developers.hubspot.com/docs/api/crm/search), so one poll alternates two queries:
+// only, returns at most 10,000 results per query, and pages by offset
+// (https://developers.hubspot.com/docs/api/crm/search). So a poll never pages by offset:
+// each page is a query of its own, started where the last page ended, of one of three:
 //
-//   - the tie query: records modified exactly at the cursor's time with an id above the
-//     cursor's, sorted by hs_object_id;
-//   - the scan query: records modified after the cursor's time, sorted by modified time.
+//   - the tie query: records modified exactly at a time with an id above the last read,
+//     sorted by hs_object_id;
+//   - the scan query: records modified after a time (a tie just read), sorted by
+//     modified time;
+//   - the scan query from a time: modified at or after the last time a full page read
+//     (its results at that time may have come in any id order, and more may follow).
 //
-// Before a query could page past the 10,000-result cap it is restarted from the last
-// (time, id) read: a scan restarts with the tie query at the last time it read (its
-// results at that time may have come in any id order), then scans on after it. So neither
-// the cap nor a bulk edit stamping thousands of records with one time stops the cursor.
+// A full page of one time (a bulk edit stamping thousands of records) goes on with the tie
+// query at that time. So neither the cap nor a bulk edit stops the cursor, and records
+// written while a poll pages (which move to the end of a sort by modified time, and shift
+// an offset's pages) are never skipped.
 //
 // HubSpot's search lags writes by seconds. Each poll therefore starts not at the cursor but
 // at min(cursor, now − Overlap): a write made before the cursor passed its time but indexed

@@ -44,6 +44,7 @@ type memSink struct {
 	calls   int
 	failOn  int // 1-based call that fails after storing; 0 never
 	failErr error
+	failed  int // how many changes the failed call took
 	blockOn int // 1-based call that stores nothing and waits for its context to end; 0 never
 }
 
@@ -57,6 +58,7 @@ func (s *memSink) Detected(ctx context.Context, _ resname.Connection, cs []Detec
 	}
 	s.got = append(s.got, cs...)
 	if s.calls == s.failOn {
+		s.failed = len(cs)
 		return s.failErr
 	}
 	return nil

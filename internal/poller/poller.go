@@ -115,10 +115,7 @@ type Config struct {
 	// MaxPagesPerPoll bounds the search pages of one poll of one type; a poll that stops
 	// there has saved its cursor and the next goes on. Default 1,000 (200,000 records).
 	MaxPagesPerPoll int
-	// MaxResults is how many results one search query may page through before the poll
-	// restarts it from its cursor: HubSpot's cap, hubspot.MaxSearchResults, by default.
-	MaxResults int
-	Now        func() time.Time // default time.Now
+	Now             func() time.Time // default time.Now
 }
 
 // DefaultOverlap is Config.Overlap's default.
@@ -136,9 +133,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPagesPerPoll <= 0 {
 		c.MaxPagesPerPoll = 1000
-	}
-	if c.MaxResults <= 0 || c.MaxResults > hubspot.MaxSearchResults {
-		c.MaxResults = hubspot.MaxSearchResults
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -198,24 +192,34 @@ func (p *Poller) Poll(ctx context.Context, conn resname.Connection, src Source, 
 	return total, nil
 }
 
-// query is where a poll reads next.
+// query is where a poll reads next. Every page is a query of its own, started where the
+// last page ended (keyset paging), never HubSpot's `after`: search's `after` is an offset
+// into results sorted by modified time, and a record written while a poll pages moves from
+// the pages read to the end, shifting records not yet read into pages already read. Paged by
+// offset under writes, a poll skips records, and its cursor then passes them for good.
 type query struct {
-	tie   bool  // modified == t and id > id, by id; else modified > t, by modified time
+	tie   bool  // modified == t and id > id, by id; else modified after t (from: at or after), by modified time
+	from  bool  // a scan that reads t again: the records at t a full page may have left out
 	t, id int64 // ms, hs_object_id
 }
 
-func (q query) request(ot objectType, props []string, after string) hubspot.SearchRequest {
-	req := hubspot.SearchRequest{Properties: props, Limit: hubspot.MaxSearchLimit, After: after}
+func (q query) request(ot objectType, props []string) hubspot.SearchRequest {
+	req := hubspot.SearchRequest{Properties: props, Limit: hubspot.MaxSearchLimit}
 	t := strconv.FormatInt(q.t, 10)
-	if q.tie {
+	switch {
+	case q.tie:
 		req.FilterGroups = []hubspot.FilterGroup{{Filters: []hubspot.Filter{
 			{PropertyName: ot.modified, Operator: hubspot.OpEQ, Value: t},
 			{PropertyName: "hs_object_id", Operator: hubspot.OpGT, Value: strconv.FormatInt(q.id, 10)},
 		}}}
 		req.Sorts = []hubspot.Sort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}}
-	} else {
+	default:
+		op := hubspot.OpGT
+		if q.from {
+			op = hubspot.OpGTE
+		}
 		req.FilterGroups = []hubspot.FilterGroup{{Filters: []hubspot.Filter{
-			{PropertyName: ot.modified, Operator: hubspot.OpGT, Value: t},
+			{PropertyName: ot.modified, Operator: op, Value: t},
 		}}}
 		req.Sorts = []hubspot.Sort{{PropertyName: ot.modified, Direction: "ASCENDING"}}
 	}
@@ -242,12 +246,11 @@ func (p *Poller) pollType(ctx context.Context, conn resname.Connection, src Sour
 	slices.Sort(props)
 	props = slices.Compact(props)
 
-	// q is the query being paged; pos is how far its results have been read (every record
-	// modified before pos.t, and at pos.t up to id pos.id): what the cursor saves and where
-	// a restarted query starts, with the tie query at pos.
-	found, after, seen, pos := 0, "", 0, q
+	// q is the next page's query; pos is how far the poll has read (every record modified
+	// before pos.t, and at pos.t up to id pos.id): what the cursor saves.
+	found, pos := 0, q
 	for range p.cfg.MaxPagesPerPoll {
-		res, err := src.Search(ctx, ot.name, q.request(ot, props, after))
+		res, err := src.Search(ctx, ot.name, q.request(ot, props))
 		if err != nil {
 			return found, err
 		}
@@ -261,42 +264,41 @@ func (p *Poller) pollType(ctx context.Context, conn resname.Connection, src Sour
 			}
 			found += len(changes)
 		}
-		if n := len(res.Results); n > 0 {
-			last := res.Results[n-1]
-			if q.tie {
-				pos.id, _ = strconv.ParseInt(last.ID.String(), 10, 64)
-			} else {
-				// The scan's results at its last time may have come in any id order, and
-				// more may follow on the next page: only the times before it are done.
-				if t := modifiedMs(last, ot); t > pos.t {
-					pos = query{tie: true, t: t}
-				}
+		more := len(res.Results) > 0 && res.Paging != nil && res.Paging.Next != nil && res.Paging.Next.After != ""
+		scanDone := false
+		if q.tie {
+			if n := len(res.Results); n > 0 {
+				pos.id, _ = strconv.ParseInt(res.Results[n-1].ID.String(), 10, 64)
+			}
+			q = pos
+			if !more {
+				q = query{t: pos.t} // the tie at pos.t is done: scan after it
+			}
+		} else {
+			// The times before a page's last are done; at its last time more records may
+			// follow, in any id order, so that time is read again.
+			t := q.t
+			if n := len(res.Results); n > 0 {
+				t = modifiedMs(res.Results[n-1], ot)
+			}
+			if t > pos.t {
+				pos = query{tie: true, t: t}
+			}
+			switch {
+			case !more:
+				scanDone = true
+			case t > q.t:
+				q = query{from: true, t: t}
+			default:
+				q = query{tie: true, t: q.t} // a full page of one time (a bulk edit): read it by id
 			}
 		}
 		cur.ModifiedMs, cur.ObjectID = pos.t, pos.id
 		if err := p.store.SavePollPage(ctx, k, cur, snaps); err != nil {
 			return found, err
 		}
-		seen += len(res.Results)
-		next := ""
-		if res.Paging != nil && res.Paging.Next != nil {
-			next = res.Paging.Next.After
-		}
-		switch {
-		case len(res.Results) > 0 && seen+hubspot.MaxSearchLimit > p.cfg.MaxResults:
-			// The next page would pass the cap (HubSpot ends the paging there, or refuses
-			// it): restart from what was read, with the tie at the last time read (a
-			// scan's results at that time may be partial).
-			q, after, seen = pos, "", 0
-		case len(res.Results) == 0 || next == "":
-			if !q.tie {
-				return found, p.finish(ctx, conn, src, k, ot, cur, &found)
-			}
-			// The tie at pos.t is done: scan after it. pos keeps the tie's last id, so the
-			// next poll does not read that tie again.
-			q, after, seen = query{t: pos.t}, "", 0
-		default:
-			after = next
+		if scanDone {
+			return found, p.finish(ctx, conn, src, k, ot, cur, &found)
 		}
 	}
 	return found, nil // the page bound: the cursor is saved, the next poll goes on
