@@ -100,6 +100,10 @@ func startReplicas(ctx context.Context, bin, hubspotURL, db string, n int, extra
 	return replicas, stop, nil
 }
 
+// serverLogEnv names a file the bench appends every server process's log to (JSON lines),
+// for finding out what a server did during a figure; unset, the logs are discarded.
+const serverLogEnv = "BENCH_SERVER_LOG"
+
 // startServerOn runs bin against hubspotURL with extra flags, on data.
 func startServerOn(ctx context.Context, bin, hubspotURL string, data serverData, extra ...string) (*serverProcess, error) {
 	args := []string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", data.db, "--log-format", "json",
@@ -118,8 +122,19 @@ func startServerOn(ctx context.Context, bin, hubspotURL string, data serverData,
 	}
 	p := &serverProcess{cmd: cmd, key: data.key}
 	ready := make(chan struct{})
+	var logs io.Reader = stderr
+	closeLog := func() {}
+	if path := os.Getenv(serverLogEnv); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, fmt.Errorf("%s: %w", serverLogEnv, err)
+		}
+		logs, closeLog = io.TeeReader(stderr, f), func() { f.Close() }
+	}
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(logs)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		signalled := false
 		for sc.Scan() {
@@ -134,7 +149,8 @@ func startServerOn(ctx context.Context, bin, hubspotURL string, data serverData,
 				close(ready)
 			}
 		}
-		io.Copy(io.Discard, stderr)
+		io.Copy(io.Discard, logs)
+		closeLog()
 	}()
 	select {
 	case <-ready:
