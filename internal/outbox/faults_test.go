@@ -149,7 +149,8 @@ func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
 	scopes := slices.DeleteFunc(sandbox.AllScopes(), func(s string) bool { return s == "crm.objects.contacts.write" })
 	e := newTestEnv(t, envOptions{scopes: scopes})
 	ob := e.open(e.config())
-	ids := enqueueNotes(t, ob, e.contact("scopes@example.com"), 10)
+	contact := e.contact("scopes@example.com")
+	ids := enqueueNotes(t, ob, contact, 10)
 	if err := ob.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +166,19 @@ func TestMissingScopesHoldUntilCredentialsChange(t *testing.T) {
 			t.Fatalf("held event = %+v, %v; want QUEUED with the reason", ev, err)
 		}
 	}
+
+	// Events logged while held join the hold without a request: each would be refused
+	// alike, and spend a slot of the budget the rest of the connection shares.
+	sent := sandboxRequests(e.sb)
+	var later []string
+	for range 5 {
+		later = append(later, enqueueNotes(t, ob, contact, 1)...)
+	}
+	e.waitUntil("the events logged while held are held", func() bool { return heldAll(e, later) })
+	if got := sandboxRequests(e.sb) - sent; got != 0 {
+		t.Errorf("%d requests sent for events logged while held, want none", got)
+	}
+	ids = append(ids, later...)
 
 	// The customer adds the scope and updates the credentials; the service wakes the outbox.
 	if err := e.sb.SetTokenScopes(e.token, sandbox.AllScopes()); err != nil {

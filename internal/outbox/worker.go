@@ -26,9 +26,14 @@ type worker struct {
 	slots    chan struct{}
 	inflight sync.WaitGroup
 
-	mu      sync.Mutex     // guards held and sending; batches report as they finish
-	held    *Health        // last hold reported, nil when healthy
-	sending map[int64]bool // seqs of events in flight: never loaded again until answered
+	mu      sync.Mutex // guards held, heldUntil and sending; batches report as they finish
+	held    *Health    // last hold reported, nil when healthy
+	// heldUntil is when the hold is next tried (HoldRecheck, or the hold's RetryAt); zero once
+	// released or over. Until then events that come due (logged while held) join the hold
+	// without a request: each would get the same refusal, and spend a slot of the budget the
+	// rest of the connection shares.
+	heldUntil time.Time
+	sending   map[int64]bool // seqs of events in flight: never loaded again until answered
 }
 
 // idleRetry is how long a worker waits after an unexpected failure of its own (SQLite).
@@ -59,6 +64,9 @@ func (w *worker) run() {
 		if release {
 			// Credentials changed or the day turned: held (and backed-off) events are due
 			// again now. In-doubt events still wait CheckDelay before their check.
+			w.mu.Lock()
+			w.heldUntil = time.Time{}
+			w.mu.Unlock()
 			if err := w.o.st.RescheduleOutboxEvents(w.o.workCtx, w.key.workspace, w.key.connection, w.o.cfg.Now()); err != nil {
 				log.Error("outbox: release held events", "err", err)
 			}
@@ -159,6 +167,9 @@ func (w *worker) deliverRows(ctx context.Context, rows []store.OutboxEvent) erro
 		return err
 	}
 	d := &delivery{o: o, w: w, now: o.cfg.Now()}
+	if h, until := w.holdGate(d.now); h != nil {
+		d.hold, d.holdUntil = h, until
+	}
 	items := make([]*item, 0, len(rows))
 	for _, r := range rows {
 		ev, err := eventOf(r)
@@ -169,6 +180,10 @@ func (w *worker) deliverRows(ctx context.Context, rows []store.OutboxEvent) erro
 		}
 		t, _ := engagementOf(ev.Kind)
 		items = append(items, &item{row: r, ev: ev, typ: t})
+	}
+	if d.holding() { // still held: these join the hold, no request sent
+		d.holdAll(ctx, items, nil)
+		return nil
 	}
 	client, err := o.cfg.Clients.Client(ctx, conn)
 	if err != nil {
@@ -190,10 +205,24 @@ func (w *worker) settle(d *delivery) {
 	d.mu.Unlock()
 	switch {
 	case hold != nil:
+		w.mu.Lock()
+		w.heldUntil = d.holdUntil
+		w.mu.Unlock()
 		w.report(hold)
 	case succeeded:
 		w.report(nil)
 	}
+}
+
+// holdGate is the hold events coming due at now join, and until when; nil when none (not
+// held, released, or its time to be tried again has come).
+func (w *worker) holdGate(now time.Time) (*Health, time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.held == nil || w.heldUntil.IsZero() || !now.Before(w.heldUntil) {
+		return nil, time.Time{}
+	}
+	return w.held, w.heldUntil
 }
 
 // poke makes the worker look at the queue again (a batch finished).
@@ -242,6 +271,9 @@ func (w *worker) report(h *Health) {
 		return
 	}
 	w.held = h
+	if h == nil {
+		w.heldUntil = time.Time{}
+	}
 	out := Health{Workspace: w.key.workspace, Connection: w.key.connection}
 	if h != nil {
 		out = *h
