@@ -106,6 +106,9 @@ type WindowStats struct {
 	InWindow int           // requests that still count against the window (including in flight)
 	InFlight int           // granted requests whose response has not arrived
 	Headroom int           // requests that could go right now (the budget less our usage and what is left to others)
+	// Share is this process's part of the budget's recent grants: 1 alone, about 1/n for n
+	// replicas taking turns on a SharedWindow (see rollingWindow.share).
+	Share float64
 	Waiting  int           // requests queued for a slot
 	Callers  int           // callers those requests are made for (they take turns; see WithCaller)
 	Granted  uint64        // requests granted since the limiter was built
@@ -153,6 +156,7 @@ func windowStats(w *rollingWindow, now time.Time) WindowStats {
 		InWindow: inWindow,
 		InFlight: inFlight,
 		Headroom: w.headroom(now),
+		Share:    w.share(now),
 		Waiting:  w.waiters.len(),
 		Callers:  w.waiters.callers(),
 		Granted:  w.granted,
