@@ -106,12 +106,12 @@ type WindowStats struct {
 	InWindow int           // requests that still count against the window (including in flight)
 	InFlight int           // granted requests whose response has not arrived
 	Headroom int           // requests that could go right now (the budget less our usage and what is left to others)
-	// Share is this process's part of the budget's recent grants: 1 alone, about 1/n for n
-	// replicas taking turns on a SharedWindow (see rollingWindow.share).
-	Share float64
 	Waiting  int           // requests queued for a slot
 	Callers  int           // callers those requests are made for (they take turns; see WithCaller)
 	Granted  uint64        // requests granted since the limiter was built
+	// Share is this process's part of the budget's recent grants: 1 alone, about 1/n for n
+	// replicas taking turns on a SharedWindow (see rollingWindow.share).
+	Share float64
 }
 
 // LimiterStats is a snapshot for observability and TestConnection. With a
