@@ -1,0 +1,82 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/sandbox"
+	"github.com/connectflo/integrations/internal/secrets"
+	"github.com/connectflo/integrations/internal/store"
+)
+
+// Connect's probe of a token spends from the budget its app's other connections share (and,
+// with a shared ledger, the other replicas): with the app's window spent by a connection, the
+// Connect of a second token of the app waits for a slot, and one whose deadline comes first is
+// refused as rate limited, without sending HubSpot a request it would answer with a 429, and
+// without storing anything.
+func TestConnectSpendsFromItsAppsBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	const perWindow = 10 // HubSpot's window of 10 s, with a budget small enough to spend
+	sb := sandbox.New(sandbox.Options{Limits: sandbox.Limits{PerWindow: perWindow}})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	acct, err := sb.CreateAccount(sandbox.Account{Tier: sandbox.TierStarter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := secrets.NewKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := secrets.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(st, ring, Config{BaseURL: srv.URL})
+	const app = 4242
+	first, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, AppID: app, Scopes: sandbox.AllScopes()})
+	second, _ := sb.CreateToken(sandbox.Token{HubID: acct.HubID, AppID: app, Scopes: sandbox.AllScopes()})
+
+	c, err := m.Connect(ctx, ConnectRequest{Workspace: "acme", DisplayName: "First", AccessToken: first.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := m.OpenClient(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first connection spends the rest of the app's window.
+	for i := 0; i < perWindow && client.Limiter().Stats().Standard.Headroom > 0; i++ {
+		if _, err := client.GetObject(ctx, "contacts", absentRecord, hubspot.GetObjectOptions{}); !errors.Is(err, hubspot.ErrNotFound) {
+			t.Fatalf("request %d of the first connection: %v", i, err)
+		}
+	}
+	if h := client.Limiter().Stats().Standard.Headroom; h != 0 {
+		t.Fatalf("the first connection left %d requests of the window", h)
+	}
+
+	short, cancel := context.WithTimeout(ctx, 2*time.Second) // well before a slot frees
+	defer cancel()
+	_, err = m.Connect(short, ConnectRequest{Workspace: "acme", DisplayName: "Second", AccessToken: second.Token})
+	var rl *hubspot.RateLimitError
+	if !errors.As(err, &rl) || rl.Policy != hubspot.PolicyTenSecondlyRolling {
+		t.Errorf("Connect of a second token of the app with its window spent: %v; want a rate-limit refusal of the 10-second window", err)
+	}
+	if got := sb.Counters().RateLimited; len(got) != 0 {
+		t.Errorf("HubSpot answered 429s %v: Connect's probe spent outside its app's budget", got)
+	}
+	if all, err := st.AllConnections(ctx); err != nil || len(all) != 1 {
+		t.Errorf("connections stored: %d, %v; want the first alone", len(all), err)
+	}
+}
