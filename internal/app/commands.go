@@ -27,7 +27,7 @@ Usage:
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
   server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token and webhook secret under the primary key
-  server forget-keys [--db PATH] [--key-file PATH]  give up recorded encryption keys that are lost, so that these keys start
+  server forget-keys [--db PATH] [--key-file PATH]  give up recorded encryption keys lost for good, so that servers with these keys start
   server sandbox [--listen ADDR] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
