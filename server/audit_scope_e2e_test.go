@@ -105,10 +105,9 @@ func TestAuditLogScope(t *testing.T) {
 // The events name the encryption key's id, never the key.
 func TestAuditCommandLine(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t)
-	ctx := context.Background()
 	oldKey, _ := secrets.NewKey("old")
-	ts.restart(t, map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(oldKey)})
+	ts := startServerWith(t, serverOptions{env: map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(oldKey)}})
+	ctx := context.Background()
 	conn, err := ts.client(t, ts.keys["acme"]).Connect(ctx, &integrationsv1.ConnectRequest{Parent: "workspaces/acme", DisplayName: "Prod", AccessToken: ts.token})
 	if err != nil {
 		t.Fatal(err)

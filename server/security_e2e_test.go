@@ -20,6 +20,7 @@ import (
 	"github.com/connectflo/integrations/client"
 	integrationsv1 "github.com/connectflo/integrations/gen/connectflo/integrations/v1"
 	"github.com/connectflo/integrations/internal/app"
+	"github.com/connectflo/integrations/internal/apptest"
 	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/secrets"
 )
@@ -164,14 +165,14 @@ func TestWorkspaceIsolationInEveryRPC(t *testing.T) {
 	}
 }
 
-// TestKeyLossAndRotation: a removed key puts its connection in ERROR while the service keeps
-// serving; rotate-keys moves every token to the new primary key.
+// TestKeyLossAndRotation: a server whose key is gone is refused at start, naming the key;
+// after forget-keys it serves, and the connections sealed with that key are in ERROR while
+// the rest works; with the key back, rotate-keys moves every token to the new primary key.
 func TestKeyLossAndRotation(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t)
-	ctx := context.Background()
 	oldKey, _ := secrets.NewKey("old")
-	ts.restart(t, map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(oldKey)})
+	ts := startServerWith(t, serverOptions{env: map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(oldKey)}})
+	ctx := context.Background()
 	c := ts.client(t, ts.keys["acme"])
 	var names []string
 	for _, dn := range []string{"One", "Two"} {
@@ -183,9 +184,25 @@ func TestKeyLossAndRotation(t *testing.T) {
 	}
 	setWebhookSecret(t, c, names[0], webhookSecret) // sealed under the old key too
 
-	// Only a new key: the tokens cannot be read; the connection says so, the service serves on.
+	// Only a new key: refused at start, naming the key it lacks and the way out.
+	ts.stop()
 	newKey, _ := secrets.NewKey("new")
-	ts.restart(t, map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(newKey)})
+	onlyNew := map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(newKey)}
+	runCtx, cancel := context.WithTimeout(ctx, apptest.StartTimeout)
+	err := app.Run(runCtx, []string{"--db", ts.db, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--hubspot-base-url", ts.hubspot.URL},
+		func(k string) string { return onlyNew[k] }, io.Discard, io.Discard)
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), `without "old"`) || !strings.Contains(err.Error(), "forget-keys") {
+		t.Fatalf("a server without the key the tokens were sealed with: %v; want a refusal naming the key and forget-keys", err)
+	}
+	// The operator gives the old key up: the server serves; the tokens cannot be read, and
+	// the connection says so.
+	var out bytes.Buffer
+	if err := app.Run(ctx, []string{"forget-keys", "--db", ts.db}, func(k string) string { return onlyNew[k] }, &out, io.Discard); err != nil {
+		t.Fatalf("forget-keys: %v", err)
+	}
+	ts.env = onlyNew
+	ts.start(t)
 	c = ts.client(t, ts.keys["acme"])
 	diag, err := c.TestConnection(ctx, &integrationsv1.TestConnectionRequest{Name: names[0]})
 	if err != nil || diag.GetConnection().GetStatus() != integrationsv1.ConnectionStatus_CONNECTION_STATUS_ERROR ||
@@ -199,11 +216,13 @@ func TestKeyLossAndRotation(t *testing.T) {
 	// Rotate: new primary, old still configured; then the old key can go.
 	ts.stop()
 	both := map[string]string{"INTEGRATIONS_ENCRYPTION_KEYS": secrets.FormatKeys(newKey, oldKey)}
-	var out, errOut bytes.Buffer
+	var errOut bytes.Buffer
+	out.Reset()
 	if err := app.Run(ctx, []string{"rotate-keys", "--db", ts.db}, func(k string) string { return both[k] }, &out, &errOut); err != nil {
 		t.Fatalf("rotate-keys: %v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "re-encrypted 2 token(s)") || !strings.Contains(out.String(), "re-encrypted 1 webhook secret(s)") {
+	if !strings.Contains(out.String(), "re-encrypted 2 token(s)") || !strings.Contains(out.String(), "re-encrypted 1 webhook secret(s)") ||
+		!strings.Contains(out.String(), "the database now records key new:") {
 		t.Errorf("rotate-keys printed %q", out.String())
 	}
 	db, err := sql.Open("sqlite3", ts.db)

@@ -27,6 +27,7 @@ Usage:
   server apikey list [--workspace NAME] [--db PATH] list API keys (ids, never secrets)
   server apikey revoke ID [--db PATH]               revoke an API key by its id (from apikey list)
   server rotate-keys [--db PATH] [--key-file PATH]  re-encrypt every stored token and webhook secret under the primary key
+  server forget-keys [--db PATH] [--key-file PATH]  give up recorded encryption keys lost for good, so that servers with these keys start
   server sandbox [--listen ADDR] [--token T[=scopes]]…
                                                    run the HubSpot sandbox alone, for any HubSpot client
   server help                                      this text
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runAPIKey(ctx, args[1:], getenv, stdout, stderr)
 		case "rotate-keys":
 			return runRotateKeys(ctx, args[1:], getenv, stdout, stderr)
+		case "forget-keys":
+			return runForgetKeys(ctx, args[1:], getenv, stdout, stderr)
 		case "sandbox":
 			return sandbox.RunCLI(ctx, args[1:], stdout, stderr)
 		case "help":
@@ -246,7 +249,7 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	logger := cfg.NewLogger(stderr)
-	ring, err := loadKeyRing(cfg, logger)
+	ring, keySource, err := loadKeyRing(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -255,6 +258,12 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer st.Close()
+	// The same check as a server's start: a ring without the keys the secrets were sealed
+	// with could re-seal none of them. It records the primary key, which seals from here on.
+	recorded, err := checkKeyRing(ctx, st, ring, keySource, cfg.DBPath)
+	if err != nil {
+		return fmt.Errorf("rotate-keys: %w", err)
+	}
 	report, err := connections.RotateKeys(ctx, st, ring)
 	if aerr := recordRotation(ctx, st, report.ResealedConnections, ring.PrimaryID()); aerr != nil {
 		err = errors.Join(err, aerr)
@@ -279,5 +288,55 @@ func runRotateKeys(ctx context.Context, args []string, getenv func(string) strin
 	if n := len(report.Failed) + len(secretsReport.Failed); n > 0 {
 		return fmt.Errorf("rotate-keys: %d token(s) or webhook secret(s) not re-encrypted (listed above): restore a missing key, or Update Credentials (UpdateChangeSettings for a webhook secret) for those connections, then run again", n)
 	}
+	// Every secret is now sealed under the primary key: the keys recorded before no longer
+	// need to be in a ring.
+	after, err := connections.SettleRotation(ctx, st, ring, recorded)
+	if err != nil {
+		return fmt.Errorf("rotate-keys: every secret was re-encrypted, but the database still records the old keys: %w; run rotate-keys again", err)
+	}
+	fmt.Fprintf(stdout, "the database now records key %s: a process without it is refused at start; the other keys may be removed from every key ring once each server runs with %q first\n",
+		recordedIDs(after), ring.PrimaryID())
 	return nil
+}
+
+// runForgetKeys gives up the recorded keys that the configured ring cannot open (lost for
+// good), so that processes with this ring start.
+func runForgetKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := ParseConfig("forget-keys", args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ring, _, err := loadKeyRing(cfg, cfg.NewLogger(stderr))
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	forgotten, recorded, err := connections.ForgetLostKeys(ctx, st, ring)
+	if err != nil {
+		return fmt.Errorf("forget-keys: %w", err)
+	}
+	if len(forgotten) == 0 {
+		fmt.Fprintf(stdout, "nothing to forget: these keys open every key the database records (%s)\n", recordedIDs(recorded))
+		return nil
+	}
+	fmt.Fprintf(stdout, "forgot key(s) %s; the database now records %s. Tokens and webhook secrets sealed with the forgotten keys cannot be read: "+
+		"each such connection reports ERROR (TOKEN_UNREADABLE) until it is given its token again with Update Credentials, and its webhook secret with UpdateChangeSettings\n",
+		strings.Join(forgotten, ", "), recordedIDs(recorded))
+	return nil
+}
+
+// recordedIDs lists recorded keys' ids for a message.
+func recordedIDs(keys []store.RingKey) string {
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	return strings.Join(ids, ", ")
 }

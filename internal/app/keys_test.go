@@ -66,7 +66,7 @@ func TestKeyFileLocation(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			ring, err := loadKeyRing(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+			ring, _, err := loadKeyRing(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("loadKeyRing = %v; want an error mentioning %q", err, tc.wantErr)

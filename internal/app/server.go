@@ -138,8 +138,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 			idempotency.New(s.store, logger).UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(telemetry.StreamInterceptor(logger, metrics), authn.StreamInterceptor(logger)),
 	)...)
-	ring, err := loadKeyRing(cfg, logger)
+	ring, keySource, err := loadKeyRing(cfg, logger)
 	if err != nil {
+		return nil, err
+	}
+	// Before anything is served: a ring that cannot open what the other processes sealed
+	// would fail connection by connection.
+	if _, err := checkKeyRing(ctx, s.store, ring, keySource, cfg.DBPath); err != nil {
 		return nil, err
 	}
 	// Every request sent to HubSpot is counted per connection, for GetUsage.

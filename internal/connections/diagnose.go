@@ -63,7 +63,7 @@ func (m *Manager) Test(ctx context.Context, name resname.Connection) (*Diagnosis
 		return nil, err
 	}
 
-	p, err := m.probeToken(ctx, client)
+	p, err := m.probeToken(ctx, client, nil) // the stored app's limiter already
 	switch {
 	case errors.Is(err, ErrTokenInvalid):
 		d.Reachable = true

@@ -62,11 +62,13 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 		return store.Connection{}, err
 	}
 	uid := store.NewConnectionUID()
+	// The token's app is unknown until it is probed: the first call goes on a limiter of its
+	// own, the others on the app's (probeToken).
 	client, err := m.newClient(tok, hubspot.NewLimiter(hubspot.LimiterConfig{}), uid)
 	if err != nil {
 		return store.Connection{}, err
 	}
-	p, err := m.probeToken(ctx, client)
+	p, err := m.probeToken(ctx, client, m.probeClients(tok, uid))
 	if err != nil {
 		return store.Connection{}, err
 	}
@@ -114,6 +116,14 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (store.Connec
 	return c, nil
 }
 
+// probeClients returns, for probeToken, a client of tok on the limiter of an app (or account)
+// once the probe has learnt it.
+func (m *Manager) probeClients(tok hubspot.Token, uid string) func(appID, hubID int64) (*hubspot.Client, error) {
+	return func(appID, hubID int64) (*hubspot.Client, error) {
+		return m.newClient(tok, m.limiterFor(appID, hubID), uid)
+	}
+}
+
 // replayed returns the connection recorded for a Connect request_id, if any.
 func (m *Manager) replayed(ctx context.Context, workspace, requestID string) (store.Connection, bool, error) {
 	res, err := m.store.RequestResource(ctx, workspace, "Connect", requestID)
@@ -158,11 +168,13 @@ func (m *Manager) UpdateCredentials(ctx context.Context, name resname.Connection
 	if err := m.checkTokenFree(ctx, name.Workspace, name.ID, strings.TrimSpace(accessToken)); err != nil {
 		return store.Connection{}, err
 	}
+	// The new token is most likely of the connection's app: its first call goes on that
+	// app's limiter, the others on the limiter of the app it turns out to be of.
 	client, err := m.newClient(tok, m.limiterFor(cur.AppID, cur.HubID), cur.UID)
 	if err != nil {
 		return store.Connection{}, err
 	}
-	p, err := m.probeToken(ctx, client)
+	p, err := m.probeToken(ctx, client, m.probeClients(tok, cur.UID))
 	if err != nil {
 		return store.Connection{}, err
 	}

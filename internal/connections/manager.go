@@ -183,7 +183,15 @@ type probe struct {
 // HubSpot allows: introspection and one account-info call when introspection answers (it is
 // documented for private-app tokens only); otherwise account-info for the account and one call
 // per scope (see probeScopes).
-func (m *Manager) probeToken(ctx context.Context, c *hubspot.Client) (*probe, error) {
+//
+// c makes the calls sent before the token's app (or account) is known. When then is set, the
+// calls after it go through the client then returns for what was learnt: a client on the
+// app's shared limiter (limiterFor), so that a Connect spends from the budget its app's other
+// connections, and on PostgreSQL the other replicas, already share, waiting for it like any
+// other call. Only the first call can come before: the introspection, or account-info when
+// introspection refuses the token (it alone names the account then). Whether HubSpot counts
+// introspection against the app's window is not documented; the sandbox does not count it.
+func (m *Manager) probeToken(ctx context.Context, c *hubspot.Client, then func(appID, hubID int64) (*hubspot.Client, error)) (*probe, error) {
 	p := &probe{}
 	info, err := c.IntrospectToken(ctx)
 	switch {
@@ -195,6 +203,11 @@ func (m *Manager) probeToken(ctx context.Context, c *hubspot.Client) (*probe, er
 			return nil, err
 		}
 		p.introspected, p.info = true, info
+		if then != nil {
+			if c, err = then(p.appID, p.hubID); err != nil {
+				return nil, err
+			}
+		}
 	case errors.Is(err, hubspot.ErrInvalidToken):
 		// Refused: either the token is bad or introspection does not know its kind;
 		// account-info tells which.
@@ -211,6 +224,12 @@ func (m *Manager) probeToken(ctx context.Context, c *hubspot.Client) (*probe, er
 	if !p.introspected {
 		if p.hubID, err = account.PortalID.Int64(); err != nil {
 			return nil, err
+		}
+		if then != nil {
+			if c, err = then(0, p.hubID); err != nil {
+				return nil, err
+			}
+			c.Limiter().SetDailyResetLocation(account.Location())
 		}
 		if p.probed, err = probeScopes(ctx, c); err != nil {
 			return nil, err

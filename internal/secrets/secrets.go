@@ -117,6 +117,15 @@ func (r *KeyRing) Open(keyID string, ciphertext, associatedData []byte) ([]byte,
 	return plain, nil
 }
 
+// IDs are the ring's key ids, primary first.
+func (r *KeyRing) IDs() []string {
+	ids := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		ids[i] = k.ID
+	}
+	return ids
+}
+
 // Has reports whether the ring holds a key with this id.
 func (r *KeyRing) Has(keyID string) bool { _, ok := r.ciphers[keyID]; return ok }
 
