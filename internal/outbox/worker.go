@@ -26,8 +26,8 @@ type worker struct {
 	slots    chan struct{}
 	inflight sync.WaitGroup
 
-	mu      sync.Mutex // guards held, heldUntil and sending; batches report as they finish
-	held    *Health    // last hold reported, nil when healthy
+	mu   sync.Mutex // guards held, heldUntil and sending; batches report as they finish
+	held *Health    // last hold reported, nil when healthy
 	// heldUntil is when the hold is next tried (HoldRecheck, or the hold's RetryAt); zero once
 	// released or over. Until then events that come due (logged while held) join the hold
 	// without a request: each would get the same refusal, and spend a slot of the budget the
