@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 
 	"github.com/connectflo/integrations/internal/store/storetest"
@@ -320,4 +321,30 @@ func testTakeoverChecksEventsInDoubtBeforeTheBacklog(t *testing.T, eng storetest
 	if d := cmp.Diff(slices.Sorted(slices.Values(sentIDs)), first); d != "" {
 		t.Errorf("the first %d events delivered after the takeover are not the ones in doubt (-in doubt +first delivered):\n%s", inFlight, d)
 	}
+}
+
+// Credentials updated through a process that does not deliver (a replica the load balancer
+// chose) release the events the deliverer holds: it tries them at once, not at the hold's
+// recheck.
+func TestWakeInAStandbyProcessReleasesTheDeliverersHold(t *testing.T) {
+	scopes := slices.DeleteFunc(sandbox.AllScopes(), func(s string) bool { return s == "crm.objects.contacts.write" })
+	e := newTestEnv(t, envOptions{scopes: scopes})
+	base := e.config()
+	base.HoldRecheck = time.Hour // far past waitGuard: only the release can deliver them
+	cfgA, _ := e.process(base)
+	cfgB, logsB := e.process(base)
+	a := e.start(cfgA)
+	b := e.start(cfgB)
+	e.waitUntil("the second process in standby", func() bool { return logsB.count(logStandby) == 1 })
+	contact := e.contact("standby-wake@example.com")
+	ids := enqueueNotes(t, a, contact, 5)
+	ids = append(ids, enqueueNotes(t, b, contact, 5)...)
+	e.waitUntil("the events held for the missing scope", func() bool { return heldAll(e, ids) })
+
+	if err := e.sb.SetTokenScopes(e.token, sandbox.AllScopes()); err != nil {
+		t.Fatal(err)
+	}
+	b.Wake(testWorkspace, testConnection)
+	e.waitAllFinal()
+	assertExactlyOnce(t, e, ids)
 }
