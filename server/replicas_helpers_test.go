@@ -105,8 +105,9 @@ func deliveryLeaseOwner(t *testing.T, dsn string) string {
 	return owner
 }
 
-// outboxRows says how many timeline events the database at dsn holds by status, and how far
-// ahead the next attempt of the queued ones is: what a failure shows of events not delivered.
+// outboxRows says how many timeline events the database at dsn holds by status, whether in
+// doubt (a send with an unknown outcome) and with which last error, and how far ahead the
+// next attempt of the queued ones is: what a failure shows of events not delivered.
 func outboxRows(t *testing.T, dsn string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -116,21 +117,28 @@ func outboxRows(t *testing.T, dsn string) string {
 		return err.Error()
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT status, COUNT(*), MAX(next_attempt_ms) FROM outbox_events GROUP BY status ORDER BY status`)
+	rows, err := conn.Query(ctx, `SELECT status, in_doubt_since_ms IS NOT NULL, last_error, COUNT(*), MIN(next_attempt_ms), MAX(next_attempt_ms), MAX(attempts)
+		FROM outbox_events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)
 	if err != nil {
 		return err.Error()
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var status string
-		var n, next int64
-		if err := rows.Scan(&status, &n, &next); err != nil {
+		var status, lastErr string
+		var doubt bool
+		var n, first, last, attempts int64
+		if err := rows.Scan(&status, &doubt, &lastErr, &n, &first, &last, &attempts); err != nil {
 			return err.Error()
 		}
-		out = append(out, fmt.Sprintf("%s %d (latest next attempt in %v)", status, n, time.Until(time.UnixMilli(next)).Round(time.Second)))
+		if status != "QUEUED" {
+			out = append(out, fmt.Sprintf("\n  %s %d", status, n))
+			continue
+		}
+		out = append(out, fmt.Sprintf("\n  QUEUED %d, in doubt %v, up to %d attempts, next attempt in %v to %v, last error %q", n, doubt, attempts,
+			time.Until(time.UnixMilli(first)).Round(time.Millisecond), time.Until(time.UnixMilli(last)).Round(time.Millisecond), lastErr))
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(out, "")
 }
 
 // ownerPID is the process id in a lease owner (host:pid:random, as the outbox names itself).

@@ -31,7 +31,8 @@ type delivery struct {
 	now    time.Time
 
 	mu        sync.Mutex
-	hold      *Health // set when the connection must be held
+	hold      *Health   // set when the connection must be held
+	holdSince time.Time // when the hold began
 	holdUntil time.Time
 	succeeded bool // some HubSpot call succeeded
 }
@@ -259,7 +260,8 @@ func (d *delivery) setHold(h *Health) {
 	defer d.mu.Unlock()
 	if d.hold == nil {
 		d.hold = h
-		d.holdUntil = d.o.cfg.Now().Add(d.o.cfg.HoldRecheck)
+		d.holdSince = d.o.cfg.Now()
+		d.holdUntil = d.holdSince.Add(d.o.cfg.HoldRecheck)
 		if !h.RetryAt.IsZero() {
 			d.holdUntil = h.RetryAt
 		}
@@ -278,13 +280,16 @@ func (d *delivery) markSucceeded() {
 	d.mu.Unlock()
 }
 
+// heldPrefix begins the last error of a held event.
+const heldPrefix = "held: "
+
 // holdOne keeps an event queued until the hold ends (or a Wake releases it).
 func (d *delivery) holdOne(it *item) {
 	d.mu.Lock()
 	until, msg := d.holdUntil, d.hold.Message
 	d.mu.Unlock()
 	it.row.NextAttempt = until
-	it.row.LastError = "held: " + msg
+	it.row.LastError = heldPrefix + msg
 }
 
 // holdAll holds events (setting the hold first when h is given) and saves them.

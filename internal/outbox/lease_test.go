@@ -3,11 +3,16 @@ package outbox
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectflo/integrations/internal/hubspot"
+	"github.com/connectflo/integrations/internal/sandbox"
 	"github.com/connectflo/integrations/internal/store"
 
 	"github.com/connectflo/integrations/internal/store/storetest"
@@ -230,4 +235,116 @@ func takeOver(t *testing.T, e *testEnv, ob *Outbox) {
 	if l.Owner != other {
 		t.Fatalf("the lease is %s's after the takeover, want %s's", l.Owner, other)
 	}
+}
+
+// A process that takes delivery over checks the events the dead one had in flight (in
+// HubSpot, their answer never heard) before it sends the backlog, although they became due
+// after it: checked last, their search would page through every engagement the backlog
+// created meanwhile.
+func TestTakeoverChecksEventsInDoubtBeforeTheBacklog(t *testing.T) {
+	storetest.OnEachEngine(t, testTakeoverChecksEventsInDoubtBeforeTheBacklog)
+}
+
+func testTakeoverChecksEventsInDoubtBeforeTheBacklog(t *testing.T, eng storetest.Engine) {
+	const backlog, inFlight, deadOwner = 30, 10, "dead-host:4242:0badcafe"
+	e := newTestEnv(t, envOptions{engine: eng})
+	base := e.config()
+	// One batch of 10 a pass: the backlog takes three passes, the events in doubt one.
+	base.BatchSize, base.Concurrency, base.LeaseInterval = inFlight, 1, 50*time.Millisecond
+	contact := e.contact("takeover-doubt@example.com")
+	q := e.open(base) // accepts events; never started
+	backlogIDs := enqueueNotes(t, q, contact, backlog)
+	var sentIDs []string
+	for i := range inFlight {
+		ev, err := q.Enqueue(context.Background(), note(contact, backlog+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sentIDs = append(sentIDs, ev.ID)
+	}
+
+	// The dead process claimed the last events and sent them: HubSpot created them, and it
+	// died before the answer. Its lease outlives CheckDelay, so they are due at the takeover.
+	ctx := context.Background()
+	now := e.clock.Now()
+	if _, err := e.st.AcquireLease(ctx, store.OutboxDeliveryLease, deadOwner, time.Now(), 3*base.CheckDelay); err != nil {
+		t.Fatal(err)
+	}
+	claimed := make([]store.OutboxEvent, inFlight)
+	inputs := make([]hubspot.BatchCreateInput, inFlight)
+	typeID, _ := hubspot.EngagementNote.ToContactAssociationType()
+	for i, id := range sentIDs {
+		row, err := e.st.GetOutboxEvent(ctx, testWorkspace, testConnection, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row.Attempts, row.LastAttempt, row.InDoubtSince, row.HubSpotContactID = 1, now, now, contact
+		row.NextAttempt = now.Add(base.CheckDelay)
+		claimed[i] = row
+		ev, err := eventOf(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[i] = hubspot.BatchCreateInput{Properties: engagementProperties(&ev),
+			Associations: []hubspot.AssociationInput{hubspot.AssociateTo(contact, typeID)}, ObjectWriteTraceID: id}
+	}
+	if err := e.st.ClaimOutboxEvents(ctx, deadOwner, time.Now(), claimed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.BatchCreate(ctx, string(hubspot.EngagementNote), inputs); err != nil {
+		t.Fatal(err)
+	}
+
+	// The order in which the new deliverer finishes events.
+	var mu sync.Mutex
+	var finished []string
+	cfg, _ := e.process(base)
+	ob := e.open(cfg)
+	ob.onSaved = func(rows []store.OutboxEvent) {
+		mu.Lock()
+		for _, r := range rows {
+			if r.Status == store.OutboxDelivered {
+				finished = append(finished, r.ID)
+			}
+		}
+		mu.Unlock()
+		e.observeSaved(rows)
+	}
+	if err := ob.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.waitAllFinal()
+	assertExactlyOnce(t, e, append(backlogIDs, sentIDs...))
+	mu.Lock()
+	first := slices.Sorted(slices.Values(finished[:min(inFlight, len(finished))]))
+	mu.Unlock()
+	if d := cmp.Diff(slices.Sorted(slices.Values(sentIDs)), first); d != "" {
+		t.Errorf("the first %d events delivered after the takeover are not the ones in doubt (-in doubt +first delivered):\n%s", inFlight, d)
+	}
+}
+
+// Credentials updated through a process that does not deliver (a replica the load balancer
+// chose) release the events the deliverer holds: it tries them at once, not at the hold's
+// recheck.
+func TestWakeInAStandbyProcessReleasesTheDeliverersHold(t *testing.T) {
+	scopes := slices.DeleteFunc(sandbox.AllScopes(), func(s string) bool { return s == "crm.objects.contacts.write" })
+	e := newTestEnv(t, envOptions{scopes: scopes})
+	base := e.config()
+	base.HoldRecheck = time.Hour // far past waitGuard: only the release can deliver them
+	cfgA, _ := e.process(base)
+	cfgB, logsB := e.process(base)
+	a := e.start(cfgA)
+	b := e.start(cfgB)
+	e.waitUntil("the second process in standby", func() bool { return logsB.count(logStandby) == 1 })
+	contact := e.contact("standby-wake@example.com")
+	ids := enqueueNotes(t, a, contact, 5)
+	ids = append(ids, enqueueNotes(t, b, contact, 5)...)
+	e.waitUntil("the events held for the missing scope", func() bool { return heldAll(e, ids) })
+
+	if err := e.sb.SetTokenScopes(e.token, sandbox.AllScopes()); err != nil {
+		t.Fatal(err)
+	}
+	b.Wake(testWorkspace, testConnection)
+	e.waitAllFinal()
+	assertExactlyOnce(t, e, ids)
 }

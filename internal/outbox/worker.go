@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,13 +27,14 @@ type worker struct {
 	slots    chan struct{}
 	inflight sync.WaitGroup
 
-	mu   sync.Mutex // guards held, heldUntil and sending; batches report as they finish
+	mu   sync.Mutex // guards held, heldSince, heldUntil and sending; batches report as they finish
 	held *Health    // last hold reported, nil when healthy
 	// heldUntil is when the hold is next tried (HoldRecheck, or the hold's RetryAt); zero once
 	// released or over. Until then events that come due (logged while held) join the hold
 	// without a request: each would get the same refusal, and spend a slot of the budget the
-	// rest of the connection shares.
+	// rest of the connection shares; unless held events come due too (releasedElsewhere).
 	heldUntil time.Time
+	heldSince time.Time      // when that hold began
 	sending   map[int64]bool // seqs of events in flight: never loaded again until answered
 }
 
@@ -167,8 +169,14 @@ func (w *worker) deliverRows(ctx context.Context, rows []store.OutboxEvent) erro
 		return err
 	}
 	d := &delivery{o: o, w: w, now: o.cfg.Now()}
-	if h, until := w.holdGate(d.now); h != nil {
-		d.hold, d.holdUntil = h, until
+	if h, since, until := w.holdGate(d.now); h != nil {
+		if releasedElsewhere(rows, since, until) {
+			w.mu.Lock()
+			w.heldUntil = time.Time{}
+			w.mu.Unlock()
+		} else {
+			d.hold, d.holdSince, d.holdUntil = h, since, until
+		}
 	}
 	items := make([]*item, 0, len(rows))
 	for _, r := range rows {
@@ -206,7 +214,7 @@ func (w *worker) settle(d *delivery) {
 	switch {
 	case hold != nil:
 		w.mu.Lock()
-		w.heldUntil = d.holdUntil
+		w.heldSince, w.heldUntil = d.holdSince, d.holdUntil
 		w.mu.Unlock()
 		w.report(hold)
 	case succeeded:
@@ -214,15 +222,31 @@ func (w *worker) settle(d *delivery) {
 	}
 }
 
-// holdGate is the hold events coming due at now join, and until when; nil when none (not
-// held, released, or its time to be tried again has come).
-func (w *worker) holdGate(now time.Time) (*Health, time.Time) {
+// holdGate is the hold events coming due at now join, since and until when; nil when none
+// (not held, released, or its time to be tried again has come).
+func (w *worker) holdGate(now time.Time) (h *Health, since, until time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.held == nil || w.heldUntil.IsZero() || !now.Before(w.heldUntil) {
-		return nil, time.Time{}
+		return nil, time.Time{}, time.Time{}
 	}
-	return w.held, w.heldUntil
+	return w.held, w.heldSince, w.heldUntil
+}
+
+// releasedElsewhere reports whether rows show that a Wake in another process (credentials
+// updated through a replica that does not deliver) released the hold that began at since:
+// that Wake made the held events due at once, before until, the hold's own next try. Events
+// held by this hold are due at until; events logged while held carry no hold; events of an
+// earlier hold came due before this one began (in the same millisecond they cost one request,
+// refused alike). Times compare in the store's milliseconds.
+func releasedElsewhere(rows []store.OutboxEvent, since, until time.Time) bool {
+	for _, r := range rows {
+		at := r.NextAttempt.UnixMilli()
+		if strings.HasPrefix(r.LastError, heldPrefix) && at >= since.UnixMilli() && at < until.UnixMilli() {
+			return true
+		}
+	}
+	return false
 }
 
 // poke makes the worker look at the queue again (a batch finished).

@@ -165,11 +165,15 @@ func (s *Store) DeleteFinishedOutboxEvents(ctx context.Context, before time.Time
 }
 
 // DueOutboxEvents returns up to limit queued events of a connection whose next attempt is
-// not after now, oldest first.
+// not after now: events in doubt first (a send of theirs may have reached HubSpot), then the
+// others, each oldest first. Events in doubt become due only CheckDelay after their send,
+// later than a backlog queued before it; by next attempt alone they would be checked after
+// the whole backlog was sent, when the check's search has every engagement sent meanwhile
+// to page through (and beyond HubSpot's 10,000 results a check cannot conclude).
 func (s *Store) DueOutboxEvents(ctx context.Context, workspace, connectionID string, now time.Time, limit int) ([]OutboxEvent, error) {
 	return s.queryOutbox(ctx, `SELECT `+outboxColumns+` FROM outbox_events
 		WHERE workspace = ? AND connection_id = ? AND status = 'QUEUED' AND next_attempt_ms <= ?
-		ORDER BY next_attempt_ms, seq LIMIT ?`, workspace, connectionID, now.UnixMilli(), limit)
+		ORDER BY in_doubt_since_ms IS NULL, next_attempt_ms, seq LIMIT ?`, workspace, connectionID, now.UnixMilli(), limit)
 }
 
 // NextOutboxAttempt returns when the connection's earliest queued event is due; ok is false

@@ -116,3 +116,57 @@ func ids(events []OutboxEvent) string {
 	}
 	return out
 }
+
+func TestDueOutboxEventsPutsEventsInDoubtFirst(t *testing.T) {
+	storetest.OnEachEngine(t, testDueOutboxEventsPutsEventsInDoubtFirst)
+}
+
+// A process that takes delivery over (or restarts) finds the events whose send it cannot
+// know the outcome of due CheckDelay after that send, later than the backlog queued before
+// it: they are still the first due, so that they are checked before the backlog is sent.
+func testDueOutboxEventsPutsEventsInDoubtFirst(t *testing.T, e storetest.Engine) {
+	s, now := outboxFixture(t, e)
+	ctx := context.Background()
+	events := []struct {
+		id    string
+		due   time.Duration // next attempt, from now
+		doubt bool          // a send of it has an unknown outcome
+	}{
+		{"backlog-1", -time.Minute, false},
+		{"sent-1", -time.Second, true},
+		{"backlog-2", -time.Minute, false},
+		{"sent-2", -2 * time.Second, true},
+		{"backlog-3", -30 * time.Second, false},
+		{"sent-later", time.Second, true}, // not due yet
+		{"backlog-later", time.Second, false},
+	}
+	for _, ev := range events {
+		row, _, err := s.InsertOutboxEvent(ctx, queuedEvent("prod", ev.id, ev.id, `{}`, now.Add(ev.due)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.doubt {
+			row.Attempts, row.InDoubtSince, row.LastAttempt = 1, now.Add(ev.due-time.Second), now.Add(ev.due-time.Second)
+			if err := s.SaveOutboxEvents(ctx, []OutboxEvent{row}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		limit int
+		want  string
+	}{
+		{10, "sent-2,sent-1,backlog-1,backlog-2,backlog-3"},
+		{2, "sent-2,sent-1"},
+		{3, "sent-2,sent-1,backlog-1"},
+	}
+	for _, tc := range tests {
+		due, err := s.DueOutboxEvents(ctx, "acme", "prod", now, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(due); got != tc.want {
+			t.Errorf("DueOutboxEvents(limit %d) = %s; want %s", tc.limit, got, tc.want)
+		}
+	}
+}
