@@ -207,9 +207,6 @@ func (l *Limiter) Wait(ctx context.Context, kind RequestKind) (*Permit, error) {
 					now = l.clock.Now() // the claim took time: the request goes now
 				}
 				if claim == nil || claim.Granted {
-					if claim != nil {
-						w.noteClaim(now, claim.Seq)
-					}
 					if queued {
 						w.waiters.granted(me)
 					}

@@ -109,9 +109,6 @@ type WindowStats struct {
 	Waiting  int           // requests queued for a slot
 	Callers  int           // callers those requests are made for (they take turns; see WithCaller)
 	Granted  uint64        // requests granted since the limiter was built
-	// Share is this process's part of the budget's recent grants: 1 alone, about 1/n for n
-	// replicas taking turns on a SharedWindow (see rollingWindow.share).
-	Share float64
 }
 
 // LimiterStats is a snapshot for observability and TestConnection. With a
@@ -156,7 +153,6 @@ func windowStats(w *rollingWindow, now time.Time) WindowStats {
 		InWindow: inWindow,
 		InFlight: inFlight,
 		Headroom: w.headroom(now),
-		Share:    w.share(now),
 		Waiting:  w.waiters.len(),
 		Callers:  w.waiters.callers(),
 		Granted:  w.granted,

@@ -3,7 +3,6 @@ package hubspot
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
 	"sync"
 	"testing"
@@ -156,7 +155,7 @@ func TestLimiterSharedLedgerFailures(t *testing.T) {
 				if got := len(ledger.requests); got != tc.wantClaims {
 					t.Errorf("%d claims, want %d", got, tc.wantClaims)
 				}
-				want := WindowStats{Budget: 10, Window: 2 * time.Second, Headroom: 10, Share: 1}
+				want := WindowStats{Budget: 10, Window: 2 * time.Second, Headroom: 10}
 				if p != nil {
 					p.Done(nil)
 					want.Granted, want.InWindow, want.Headroom = 1, 1, 9
@@ -239,48 +238,5 @@ func TestLimiterSharedDailyCountsTheFleet(t *testing.T) {
 	p.Done(nil)
 	if got := l.Stats().DailyRemaining; got != 941 {
 		t.Fatalf("daily remaining %d after learning of 60 grants, want 941", got)
-	}
-}
-
-// A replica's share of a shared budget is its part of the fleet's recent grants, so that
-// callers pacing by the headroom (the upsert batcher) spend the free slots every replica
-// sees at the pace of one process, not once per replica.
-func TestLimiterShareOfTheFleetsGrants(t *testing.T) {
-	tests := []struct {
-		name     string
-		replicas int           // limiters taking turns on one ledger
-		rounds   int           // claims each
-		after    time.Duration // clock moved after the claims
-		want     float64
-	}{
-		{"alone", 1, 4, 0, 1},
-		{"one claim: nothing to compare", 3, 1, 0, 1},
-		{"three replicas taking turns", 3, 4, 0, 1.0 / 3},
-		{"two replicas taking turns", 2, 3, 0, 0.5},
-		{"claims older than a cycle are forgotten", 3, 4, 3 * time.Second, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			ledger := &scriptedLedger{}
-			var ls []*Limiter
-			for range tt.replicas {
-				ls = append(ls, sharedTestLimiter(clock, ledger))
-			}
-			for range tt.rounds {
-				for _, l := range ls {
-					p, err := l.Wait(t.Context(), KindStandard)
-					if err != nil {
-						t.Fatal(err)
-					}
-					p.Done(nil)
-					clock.Advance(10 * time.Millisecond)
-				}
-			}
-			clock.Advance(tt.after)
-			if got := ls[0].Stats().Standard.Share; math.Abs(got-tt.want) > 1e-9 {
-				t.Errorf("share = %v, want %v", got, tt.want)
-			}
-		})
 	}
 }

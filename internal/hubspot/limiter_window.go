@@ -47,15 +47,6 @@ type rollingWindow struct {
 	// slots here are only this replica's usage; see headroom.
 	fleetCounted int
 	fleetAt      time.Time
-	// With a SharedWindow: this replica's claims granted within the last cycle, oldest
-	// first, with the budget's grant count each returned; see share.
-	claims []ownClaim
-}
-
-// ownClaim is a claim of the shared budget this replica was granted.
-type ownClaim struct {
-	at  time.Time
-	seq uint64 // the budget's grants of either kind, fleet-wide, this one included
 }
 
 type slot struct {
@@ -225,45 +216,6 @@ func (w *rollingWindow) headroom(now time.Time) int {
 		free = min(free, max(len(w.slots)-w.fleetCounted, 0))
 	}
 	return free
-}
-
-// noteClaim records a claim of the shared budget granted to this replica at now.
-func (w *rollingWindow) noteClaim(now time.Time, seq uint64) {
-	w.dropOldClaims(now)
-	w.claims = append(w.claims, ownClaim{at: now, seq: seq})
-}
-
-func (w *rollingWindow) dropOldClaims(now time.Time) {
-	n := 0
-	for n < len(w.claims) && now.Sub(w.claims[n].at) >= w.cycle() {
-		n++
-	}
-	w.claims = w.claims[n:]
-}
-
-// share is this replica's part of the budget's recent grants: 1 without a SharedWindow or
-// with fewer than two claims in the last cycle; else its claims of the last cycle after the
-// first over the fleet's grants from the first to the last (the count each claim returns).
-// Three replicas taking turns each get a third. The fleet's count includes grants of the other kind (a
-// search between two standard claims), so the share errs low, never high.
-//
-// Why: a caller that spreads its requests over the window by the headroom (the upsert
-// batcher's pace for partial batches) sees the same free slots on every replica; each
-// spreading them as if alone, the fleet would spend them as many times faster, in partial
-// batches. Scaled by the share, the fleet spends them at the pace of one process.
-func (w *rollingWindow) share(now time.Time) float64 {
-	w.dropOldClaims(now)
-	n := len(w.claims)
-	if n < 2 {
-		return 1
-	}
-	// The claims after the first over the fleet's grants after it: exact for replicas taking
-	// turns, whatever the number of claims seen.
-	span := w.claims[n-1].seq - w.claims[0].seq
-	if span <= uint64(n-1) {
-		return 1
-	}
-	return float64(n-1) / float64(span)
 }
 
 // inWindowForOthers counts the slots still counting against the window that were granted

@@ -130,7 +130,7 @@ func (b *Batcher) readyLocked(now time.Time) (bool, time.Duration) {
 // HubSpot's 100 per 10 s, 40 ms at 250), so a lone upsert still leaves at once.
 //
 // While batches are on the wire, their callers may well come back, and it is the window
-// over the slots free now (this replica's share of them, when replicas share the budget). When the window is nearly spent, the window and not the callers
+// over the slots free now. When the window is nearly spent, the window and not the callers
 // bounds throughput: the few free slots come back one at a time (as the ones spent a
 // window ago expire), and a partial batch granted one would carry a few contacts where a
 // full one carries a hundred, a request of the budget lost (at 250 per 10 s, 0.4 % of the
@@ -150,9 +150,7 @@ func (b *Batcher) pace(batchesOnTheWire bool) (pace, recheck time.Duration) {
 	if !batchesOnTheWire {
 		return slot, slot
 	}
-	// Replicas sharing the budget see the same free slots: each spreads only its share of
-	// them, or together they would spend them that many times faster, in partial batches.
-	return time.Duration(float64(st.Window) / max(float64(st.Headroom)*st.Share, 1)), slot
+	return st.Window / time.Duration(max(st.Headroom, 1)), slot
 }
 
 // The batcher leaves the connection's other requests a free slot (see leaveSlotsToOthers):

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/connectflo/integrations/internal/budget"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/upsert"
 )
@@ -156,49 +155,6 @@ func TestBatchesLeaveASlotToTheConnectionsOtherCallers(t *testing.T) {
 				}
 				if sizes[100] != 10 {
 					t.Errorf("batch sizes %v; want 10 full batches of the burst", sizes)
-				}
-			})
-		})
-	}
-}
-
-// TestPartialBatchesPaceByTheReplicasShareOfASharedBudget: replicas sharing one budget see
-// the same free slots, so each paces its partial batches over its share of them; paced as
-// if alone, n replicas would spend the free slots n times faster, in partial batches. At 30
-// requests per 3 s with 6 slots in the window, one process waits 3 s / 24 free slots; one of
-// two replicas taking turns twice that, one of three three times that.
-func TestPartialBatchesPaceByTheReplicasShareOfASharedBudget(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		replicas int
-		want     time.Duration
-	}{
-		{"one process", 1, 125 * time.Millisecond},
-		{"one of two replicas", 2, 250 * time.Millisecond},
-		{"one of three replicas", 3, 375 * time.Millisecond},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				ledger := budget.NewMemory(0, time.Now)
-				var limiters []*hubspot.Limiter
-				for range tc.replicas {
-					limiters = append(limiters, hubspot.NewLimiter(hubspot.LimiterConfig{Budget: 30, Window: 3 * time.Second,
-						SafetyMargin: -1, Shared: ledger.Window("app:1")}))
-				}
-				// The replicas take turns, the first last (so it has learned the fleet's usage
-				// of the window): 6 requests of the window in all.
-				for i := range 6 {
-					p, err := limiters[(i+1)%len(limiters)].Wait(t.Context(), hubspot.KindStandard)
-					if err != nil {
-						t.Fatal(err)
-					}
-					p.Done(nil)
-					time.Sleep(10 * time.Millisecond)
-				}
-				b := upsert.New(&recordingSender{limiter: limiters[0]}, upsert.Config{})
-				defer b.Close()
-				if got := upsert.PaceWhileOnTheWire(b); got != tc.want {
-					t.Errorf("pace = %v, want %v", got, tc.want)
 				}
 			})
 		})
