@@ -136,6 +136,7 @@ type Batcher struct {
 	cancelAcquire  context.CancelFunc
 	closing        bool
 	lastAsk        time.Time // when the dispatcher last asked the limiter for a slot
+	lastAnswered   time.Time // when a batch's callers last had their answers
 	othersSeen     time.Time // when the connection's other callers last held a slot of the window (see leaveSlotsToOthersLocked)
 	stats          Stats
 

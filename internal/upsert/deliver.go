@@ -23,6 +23,7 @@ func (b *Batcher) deliver(groups []*group, permit *hubspot.Permit) {
 	defer cancel()
 	b.send(ctx, groups, permit)
 	b.mu.Lock()
+	b.lastAnswered = time.Now()
 	for _, g := range groups {
 		if b.inflight[g.email]--; b.inflight[g.email] <= 0 {
 			delete(b.inflight, g.email)
