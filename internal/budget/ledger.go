@@ -78,6 +78,18 @@ func checkRequest(r hubspot.SlotRequest) (kind string, err error) {
 }
 
 // checkClaim refuses to complete what no claim of this ledger can have returned.
+// checkCount checks what InWindow is asked and names the kind.
+func checkCount(k hubspot.RequestKind, cycle time.Duration) (string, error) {
+	kind, err := kindName(k)
+	if err != nil {
+		return "", err
+	}
+	if cycle <= 0 || cycle > MaxCycle {
+		return "", fmt.Errorf("%w: a cycle lasts (0, %v], not %v", ErrInvalidClaim, MaxCycle, cycle)
+	}
+	return kind, nil
+}
+
 func checkClaim(c hubspot.SlotClaim) (kind string, err error) {
 	if kind, err = kindName(c.Kind); err != nil {
 		return "", err

@@ -35,7 +35,12 @@ type step struct {
 	wantClaim  hubspot.SlotClaim // Kind and Cycle are filled in
 	retryAtMin time.Duration     // when the claim is refused: the range its RetryAfter lies in
 	retryAtMax time.Duration
+
+	count     bool // when set, the replica counts the kind's slots in the window: wantCount
+	wantCount int
 }
+
+func inWindow(replica, want int) step { return step{count: true, replica: replica, wantCount: want} }
 
 func claim(replica, budget int, want hubspot.SlotClaim) step {
 	return step{replica: replica, budget: budget, wantClaim: want}
@@ -97,6 +102,20 @@ var ledgerCases = []struct {
 		// Slot 1 was claimed a cycle ago, but slot 0 completed since: a later claim counts.
 		{complete: 2, replica: 1, wantUsage: hubspot.SlotUsage{Seq: 3, CountedAtClaim: 2}},
 	}},
+	{"every replica counts the fleet's slots in the window, by kind", []step{
+		inWindow(0, 0),
+		claim(0, 5, granted(0, 1)),
+		claim(1, 5, granted(1, 2)),
+		{replica: 1, kind: hubspot.KindSearch, budget: 5, wantClaim: granted(0, 3)},
+		inWindow(0, 2),
+		inWindow(1, 2),
+		{complete: 2, replica: 0, wantUsage: hubspot.SlotUsage{Seq: 3, CountedAtClaim: 2}},
+		inWindow(1, 2), // completed a moment ago: it counts for a cycle
+		{age: testCycle + slack},
+		inWindow(1, 1), // slot 1 is still in flight
+		{age: testHold},
+		inWindow(0, 0), // its holder never completed it: it stops counting once reclaimable
+	}},
 }
 
 // TestLedgerSlots is the ledger's rule, step by step, on every implementation: two replicas
@@ -116,6 +135,11 @@ func TestLedgerSlots(t *testing.T) {
 						switch {
 						case s.age > 0:
 							ledger.age(t, key, s.age)
+						case s.count:
+							got, err := ledger.replica(s.replica, key).InWindow(ctx, hubspot.KindStandard, testCycle)
+							if err != nil || got != s.wantCount {
+								t.Fatalf("step %d: %d slots in the window (%v), want %d", n, got, err, s.wantCount)
+							}
 						case s.complete > 0:
 							got, err := ledger.replica(s.replica, key).Complete(ctx, claims[s.complete])
 							if err != nil {

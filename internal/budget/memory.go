@@ -125,6 +125,30 @@ func (w memoryWindow) Claim(ctx context.Context, r hubspot.SlotRequest) (hubspot
 	return claim, nil
 }
 
+func (w memoryWindow) InWindow(ctx context.Context, k hubspot.RequestKind, cycle time.Duration) (int, error) {
+	kind, err := checkCount(k, cycle)
+	if err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m := w.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.budgets[w.key]
+	if b == nil {
+		return 0, nil
+	}
+	now, n := m.now(), 0
+	for _, s := range b.slots[kind] {
+		if s.seq != 0 && m.freeAt(s, cycle, now).After(now) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (w memoryWindow) Complete(ctx context.Context, c hubspot.SlotClaim) (hubspot.SlotUsage, error) {
 	kind, err := checkClaim(c)
 	if err != nil {

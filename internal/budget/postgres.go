@@ -177,6 +177,26 @@ SELECT COALESCE((SELECT granted FROM hubspot_budget_grants WHERE budget_key = $1
 		   AND (s.inflight OR s.stamp + $5::bigint * interval '1 microsecond' > done.granted_at))
 	ELSE -1 END`
 
+// inWindowSQL counts the slots a claim could not take now (claimSQL's rule, negated) that
+// some claim has used. $3 is the cycle and $4 the hold, in microseconds.
+const inWindowSQL = `
+SELECT count(*) FROM hubspot_budget_slots
+WHERE budget_key = $1 AND kind = $2 AND claim_seq <> 0
+  AND CASE WHEN inflight THEN granted_at + ($4::bigint + $3::bigint) * interval '1 microsecond'
+           ELSE stamp + $3::bigint * interval '1 microsecond' END > clock_timestamp()`
+
+func (w postgresWindow) InWindow(ctx context.Context, k hubspot.RequestKind, cycle time.Duration) (int, error) {
+	kind, err := checkCount(k, cycle)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := w.p.db.QueryRowContext(ctx, inWindowSQL, w.key, kind, micros(cycle), micros(w.p.hold)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("budget: counting a window: %w", err)
+	}
+	return n, nil
+}
+
 func (w postgresWindow) Complete(ctx context.Context, c hubspot.SlotClaim) (hubspot.SlotUsage, error) {
 	kind, err := checkClaim(c)
 	if err != nil {

@@ -346,6 +346,25 @@ func (l *Limiter) Room(kind RequestKind, caller string) (headroom, others int) {
 	return w.headroom(now), w.inWindowForOthers(now, caller)
 }
 
+// FleetInWindow is, with a SharedWindow, how many requests of this kind count against the
+// window now across every process sharing the budget (the ledger's count; ok false without
+// one). WindowStats.InWindow counts only this process's.
+func (l *Limiter) FleetInWindow(ctx context.Context, kind RequestKind) (n int, ok bool, err error) {
+	if l.shared == nil {
+		return 0, false, nil
+	}
+	l.mu.Lock()
+	cycle := l.window(kind).cycle()
+	l.mu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, l.sharedTimeout)
+	defer cancel()
+	n, err = l.shared.InWindow(cctx, kind, cycle)
+	if err != nil {
+		return 0, true, fmt.Errorf("%w: counting the shared budget's window: %w", ErrUnavailable, err)
+	}
+	return n, true, nil
+}
+
 // RetryAt is the earliest time a request of this kind could be granted now,
 // ignoring the queue: what a RetryInfo should say after a 429.
 func (l *Limiter) RetryAt(kind RequestKind) time.Time {

@@ -76,6 +76,9 @@ type SharedWindow interface {
 	// Complete restamps a granted claim's slot now: the request's response or failure has
 	// arrived. It reports the budget's grant count and the fleet's usage at the claim.
 	Complete(ctx context.Context, c SlotClaim) (SlotUsage, error)
+	// InWindow counts the kind's slots that count against the window now, fleet-wide, for
+	// requests of the given cycle: what GetUsage shows whichever replica answers.
+	InWindow(ctx context.Context, kind RequestKind, cycle time.Duration) (int, error)
 }
 
 // SlotRequest asks a SharedWindow for one slot.

@@ -21,6 +21,8 @@ type scriptedLedger struct {
 	failFirst   int // with claimErr: only the first failFirst claims fail (0: every claim)
 	usage       SlotUsage
 	completeErr error
+	inWindow    int // what InWindow answers, with inWindowErr
+	inWindowErr error
 	seq         uint64
 	requests    []SlotRequest
 	completed   []SlotClaim
@@ -44,6 +46,12 @@ func (s *scriptedLedger) Claim(_ context.Context, r SlotRequest) (SlotClaim, err
 	}
 	s.seq++
 	return SlotClaim{Granted: true, Kind: r.Kind, Cycle: r.Cycle, Seq: s.seq}, nil
+}
+
+func (s *scriptedLedger) InWindow(context.Context, RequestKind, time.Duration) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inWindow, s.inWindowErr
 }
 
 func (s *scriptedLedger) Complete(_ context.Context, c SlotClaim) (SlotUsage, error) {
@@ -238,5 +246,34 @@ func TestLimiterSharedDailyCountsTheFleet(t *testing.T) {
 	p.Done(nil)
 	if got := l.Stats().DailyRemaining; got != 941 {
 		t.Fatalf("daily remaining %d after learning of 60 grants, want 941", got)
+	}
+}
+
+// FleetInWindow is the ledger's count of the window's requests across every process sharing
+// the budget, so that any replica shows the same; without a ledger there is none.
+func TestLimiterFleetInWindow(t *testing.T) {
+	down := errors.New("connection refused")
+	tests := []struct {
+		name       string
+		ledger     *scriptedLedger // nil: no SharedWindow
+		wantN      int
+		wantShared bool
+		wantErr    error
+	}{
+		{"one process", nil, 0, false, nil},
+		{"the ledger's count", &scriptedLedger{inWindow: 7}, 7, true, nil},
+		{"the ledger unreachable", &scriptedLedger{inWindowErr: down}, 0, true, ErrUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := LimiterConfig{Budget: 10, Window: 2 * time.Second}
+			if tt.ledger != nil {
+				cfg.Shared = tt.ledger
+			}
+			n, shared, err := NewLimiter(cfg).FleetInWindow(t.Context(), KindStandard)
+			if n != tt.wantN || shared != tt.wantShared || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("FleetInWindow = %d, %v, %v; want %d, %v, %v", n, shared, err, tt.wantN, tt.wantShared, tt.wantErr)
+			}
+		})
 	}
 }

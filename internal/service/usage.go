@@ -43,7 +43,22 @@ func (s *Service) GetUsage(ctx context.Context, req *integrationsv1.GetUsageRequ
 	// unreadable) has none to show, and its counts are still worth reading.
 	var stats hubspot.LimiterStats
 	if client, err := h.Client(ctx); err == nil {
-		stats = client.Limiter().Stats()
+		l := client.Limiter()
+		stats = l.Stats()
+		// With replicas sharing the budget, the requests in the window are the fleet's, as the
+		// ledger counts them, so every replica answers alike; the waiting are this one's.
+		for _, w := range []struct {
+			kind  hubspot.RequestKind
+			stats *hubspot.WindowStats
+		}{{hubspot.KindStandard, &stats.Standard}, {hubspot.KindSearch, &stats.Search}} {
+			n, shared, err := l.FleetInWindow(ctx, w.kind)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			if shared {
+				w.stats.InWindow = n
+			}
+		}
 		out.StandardWindow, out.SearchWindow = usageWindow(stats.Standard), usageWindow(stats.Search)
 	}
 	out.Daily = dailyUsage(stats, rep)

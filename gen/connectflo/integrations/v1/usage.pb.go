@@ -95,8 +95,9 @@ type Usage struct {
 	// When these figures were read.
 	ReadTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
 	// HubSpot's rolling 10-second budget for the standard API. It is the budget of the
-	// connection's HubSpot app, shared by every connection of that app in this server; the
-	// figures are this server's (they start empty after a restart: the window is 10 seconds).
+	// connection's HubSpot app, shared by every connection of that app in this server (and,
+	// with replicas on PostgreSQL, by every replica: see in_window); the figures start empty
+	// after a restart of a single server (the window is 10 seconds).
 	StandardWindow *UsageWindow `protobuf:"bytes,3,opt,name=standard_window,json=standardWindow,proto3" json:"standard_window,omitempty"`
 	// HubSpot's per-second budget for the CRM search API, shared likewise.
 	SearchWindow *UsageWindow `protobuf:"bytes,4,opt,name=search_window,json=searchWindow,proto3" json:"search_window,omitempty"`
@@ -215,7 +216,8 @@ type UsageWindow struct {
 	Budget int32 `protobuf:"varint,1,opt,name=budget,proto3" json:"budget,omitempty"`
 	// The window's length.
 	Window *durationpb.Duration `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
-	// Requests that still count against the window now, including those in flight.
+	// Requests that still count against the window now, including those in flight: with
+	// replicas sharing one budget (PostgreSQL), every replica's, so any replica gives the same.
 	InWindow int32 `protobuf:"varint,3,opt,name=in_window,json=inWindow,proto3" json:"in_window,omitempty"`
 	// Requests queued in this server waiting for room in the window.
 	Waiting       int32 `protobuf:"varint,4,opt,name=waiting,proto3" json:"waiting,omitempty"`
