@@ -87,8 +87,9 @@ func (p *Postgres) ensureSlots(ctx context.Context, key, kind string, budget int
 }
 
 // claimSQL takes the lowest-numbered reusable slot among the first $3 (see the package
-// comment for the rule), counts the grant and stamps the slot, in one statement. $4 is the
-// cycle and $5 the hold, in microseconds.
+// comment for the rule), counts the grant and stamps the slot, in one statement. The grant
+// time and the stamp are one reading of the clock (two calls of clock_timestamp() in one
+// statement may differ by a microsecond). $4 is the cycle and $5 the hold, in microseconds.
 const claimSQL = `
 WITH pick AS MATERIALIZED (
 	SELECT slot FROM hubspot_budget_slots
@@ -104,8 +105,8 @@ WITH pick AS MATERIALIZED (
 	RETURNING granted
 )
 UPDATE hubspot_budget_slots AS s
-SET claim_seq = counted.granted, inflight = true, granted_at = clock_timestamp(), stamp = clock_timestamp()
-FROM pick, counted
+SET claim_seq = counted.granted, inflight = true, granted_at = now.t, stamp = now.t
+FROM pick, counted, (SELECT clock_timestamp() AS t) AS now
 WHERE s.budget_key = $1 AND s.kind = $2 AND s.slot = pick.slot
 RETURNING s.slot, s.claim_seq`
 
