@@ -44,7 +44,9 @@ type hookRequest struct {
 	events []hookEvent
 }
 
-// receiver is a loopback webhook target answering each request with status().
+// receiver is a loopback webhook target answering each request with the status stored
+// when the request arrived: it is read before the request is handed to the test, so a
+// test that changes the status after next() changes the answers of later requests only.
 type receiver struct {
 	url    string
 	got    chan hookRequest
@@ -61,8 +63,9 @@ func newReceiver(t *testing.T) *receiver {
 		if err := json.Unmarshal(body, &req.events); err != nil {
 			t.Errorf("webhook body is not a JSON array of events: %v\n%s", err, body)
 		}
+		status := int(rc.status.Load())
 		rc.got <- req
-		w.WriteHeader(int(rc.status.Load()))
+		w.WriteHeader(status)
 	}))
 	t.Cleanup(srv.Close)
 	rc.url = srv.URL + "/hubspot/webhooks?connection=7"
