@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,7 +27,8 @@ import (
 // TestReplicasScript runs scripts/replicas with two replicas on a PostgreSQL schema of its
 // own, as a newcomer would: both replicas answer their ready probe, a connection made through
 // replica 1 is served by replica 2, an edit in HubSpot whose webhook replica 1 accepts reaches
-// a watch on replica 2, and Ctrl-C (SIGINT) stops everything and removes the script's folder.
+// a watch on replica 2, and Ctrl-C (SIGINT) stops everything and removes the script's folder
+// but not the key file given to it, which a second run on the same database needs.
 func TestReplicasScript(t *testing.T) {
 	if *e2eAPIVersion != "" {
 		t.Skip("the script does not depend on the HubSpot API version: it runs once, in the default suite")
@@ -40,8 +42,13 @@ func TestReplicasScript(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "replicas")
 	first := freeLoopbackPorts(t, 5)
 	grpcBase, httpBase, sandboxPort := first, first+2, first+4
+	keys := filepath.Join(t.TempDir(), "replicas.keys")
+	keyRing := "k7:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")) + "\n"
+	if err := os.WriteFile(keys, []byte(keyRing), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := append(os.Environ(),
-		"INTEGRATIONS_REPLICAS_DIR="+dir, "INTEGRATIONS_REPLICAS_DB="+db,
+		"INTEGRATIONS_REPLICAS_DIR="+dir, "INTEGRATIONS_REPLICAS_DB="+db, "INTEGRATIONS_REPLICAS_KEY_FILE="+keys,
 		fmt.Sprint("INTEGRATIONS_REPLICAS_GRPC_PORT=", grpcBase), fmt.Sprint("INTEGRATIONS_REPLICAS_HTTP_PORT=", httpBase),
 		fmt.Sprint("INTEGRATIONS_REPLICAS_SANDBOX_PORT=", sandboxPort))
 
@@ -106,6 +113,12 @@ func TestReplicasScript(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("after Ctrl-C the script's folder %s is still there (%v)", dir, err)
+	}
+	if got, err := os.ReadFile(keys); err != nil || string(got) != keyRing {
+		t.Errorf("after Ctrl-C the key file given is %q (%v), want it kept as it was", got, err)
+	}
+	if !strings.Contains(printed, "the same key file for all: "+keys) {
+		t.Errorf("scripts/replicas did not say it runs on the key file given (%s):\n%s", keys, printed)
 	}
 	for i := 1; i <= 2; i++ {
 		if c, err := net.DialTimeout("tcp", strings.TrimPrefix(replica(i), "http://"), time.Second); err == nil {

@@ -102,7 +102,7 @@ func mapHubSpotError(err error) error {
 			after, policy = rl.RetryAfter, string(rl.Policy)
 		}
 		reason := reasonRateLimited
-		msg := fmt.Sprintf("HubSpot's API limit (%s) is reached for this connection; retry after %s", policy, after.Round(time.Millisecond))
+		msg := fmt.Sprintf("HubSpot's API limit (%s) is reached for this HubSpot app in this account (every connection and call using the app shares it); retry after %s", policy, after.Round(time.Millisecond))
 		if policy == string(hubspot.PolicyDaily) || errors.Is(err, hubspot.ErrDailyLimitExhausted) {
 			reason = reasonDailyLimit
 			msg = fmt.Sprintf("the HubSpot account's daily API limit is spent; calls resume in %s, at midnight in the account's time zone", after.Round(time.Second))
