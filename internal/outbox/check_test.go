@@ -171,3 +171,53 @@ func TestCandidateQueryNext(t *testing.T) {
 		})
 	}
 }
+
+// MaxAge does not end an event in doubt whose check has not concluded, since it may be in
+// HubSpot; one whose check finds nothing fails, and its reason says that HubSpot's search
+// did not find it.
+func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
+	tests := []struct {
+		name        string
+		searchFails bool
+		wantStatus  string
+		wantReason  string // a part of the last error
+	}{
+		{"the search fails: still in doubt", true, store.OutboxQueued, checkFailedPrefix},
+		{"the search finds nothing: failed, saying so", false, store.OutboxFailed, "HubSpot's search then found no engagement with its marker"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t, envOptions{})
+			if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.searchFails {
+				if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/*/search", ErrorRates: map[int]float64{503: 1}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := e.config()
+			cfg.CheckDelay, cfg.MaxAge = time.Hour, 2*time.Hour
+			ob := e.start(cfg)
+			id := enqueueNotes(t, ob, e.contact("old-doubt@example.com"), 1)[0]
+			e.waitUntil("the event in doubt after a 503", func() bool {
+				row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+				return err == nil && !row.InDoubtSince.IsZero() && row.LastError != ""
+			})
+			e.clock.Advance(cfg.MaxAge + cfg.CheckDelay)
+			ob.Wake(testWorkspace, testConnection)
+			var got store.OutboxEvent
+			e.waitUntil("the event's check to end", func() bool {
+				var err error
+				got, err = e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+				return err == nil && (got.Status != store.OutboxQueued || strings.HasPrefix(got.LastError, checkFailedPrefix))
+			})
+			if got.Status != tt.wantStatus || !strings.Contains(got.LastError, tt.wantReason) || got.InDoubtSince.IsZero() {
+				t.Errorf("event %s (in doubt since %v): %q; want %s with %q", got.Status, got.InDoubtSince, got.LastError, tt.wantStatus, tt.wantReason)
+			}
+			if n := markerCounts(e.sb, e.hubID)[markerOf(id)]; n != 0 {
+				t.Errorf("%d notes in HubSpot, want none: an event past MaxAge is not sent again", n)
+			}
+		})
+	}
+}
