@@ -77,9 +77,12 @@ func (d *delivery) checkDoubtful(ctx context.Context, items []*item) (notFound [
 // Markers are then matched in the bodies here, so the result does not depend on how
 // HubSpot tokenises text. The search stops once every marker of the chunk is found.
 //
-// A query pages by offset up to the 10,000 results HubSpot lets it page through
-// (hubspot.MaxSearchResults); past them the search goes on with a new query that starts where
-// the last one ended (candidateQuery), so it reads every candidate however many match.
+// When more than the 10,000 results HubSpot lets one query page through
+// (hubspot.MaxSearchResults) match a chunk whose events span more than one occurred_at, its
+// halves are searched on their own: narrower ranges match fewer records. Otherwise a query
+// pages by offset up to that cap, and past it the search goes on with a new query that
+// starts where the last one ended (candidateQuery), so it reads every candidate however many
+// match.
 func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, chunk []*item) (map[string][]string, error) {
 	since := chunk[0].row.InDoubtSince
 	for _, it := range chunk {
@@ -95,7 +98,8 @@ func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, 
 		want[markerOf(it.row.ID)] = true
 	}
 	found := map[string][]string{}
-	q := candidateQuery{from: true, t: since.UnixMilli()}
+	start := candidateQuery{from: true, t: since.UnixMilli()}
+	q := start
 	for {
 		req := q.request(lo, hi, body)
 		read := 0
@@ -104,6 +108,11 @@ func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, 
 			page, err := d.client.Search(ctx, string(typ), req)
 			if err != nil {
 				return nil, err
+			}
+			if q == start && req.After == "" && page.Total > hubspot.MaxSearchResults && len(chunk) > 1 && lo.Before(hi) {
+				// Narrower occurred_at ranges match fewer records: halves may each fit under
+				// the cap, which costs fewer searches than reading every candidate by keyset.
+				return d.findMarkersSplit(ctx, typ, chunk)
 			}
 			for _, obj := range page.Results {
 				// A new query reads the records at its first create time again: count each once.
@@ -142,6 +151,23 @@ func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, 
 			return found, nil
 		}
 	}
+}
+
+// findMarkersSplit searches each half of chunk (sorted by occurred_at) on its own.
+func (d *delivery) findMarkersSplit(ctx context.Context, typ hubspot.EngagementType, chunk []*item) (map[string][]string, error) {
+	half := len(chunk) / 2
+	a, err := d.findMarkers(ctx, typ, chunk[:half])
+	if err != nil {
+		return nil, err
+	}
+	b, err := d.findMarkers(ctx, typ, chunk[half:])
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range b {
+		a[k] = append(a[k], v...)
+	}
+	return a, nil
 }
 
 // candidateQuery is one query of a check's search, which pages by offset only within a query

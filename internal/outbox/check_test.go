@@ -221,3 +221,55 @@ func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
 		})
 	}
 }
+
+// A chunk of events in doubt whose search matches more than the cap is searched by halves
+// when its events span more than one occurred_at: here the other notes lie between the two
+// events' times, so each half matches none, and the check takes 3 searches (the first page,
+// then one per half) where reading every candidate takes 102.
+func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
+	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
+	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config()
+	cfg.CheckDelay = time.Hour
+	ob := e.open(cfg)
+	ids := enqueueNotes(t, ob, e.contact("split@example.com"), 2) // occurred 1 s apart
+	if err := ob.Start(context.Background()); err != nil {        // one batch: both queued before
+		t.Fatal(err)
+	}
+	e.waitUntil("both events in doubt after a 503", func() bool {
+		for _, id := range ids {
+			row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+			if err != nil || row.InDoubtSince.IsZero() || row.LastError == "" {
+				return false
+			}
+		}
+		return true
+	})
+	between := note("", 0).OccurredAt.Add(500 * time.Millisecond)
+	notes := make([]map[string]string, candidatesPastTheCap)
+	for i := range notes {
+		notes[i] = map[string]string{"hs_timestamp": hubspotTime(between), "hs_note_body": "<p>another conversation</p>"}
+	}
+	if _, err := e.sb.ImportRecords(e.hubID, "notes", notes); err != nil {
+		t.Fatal(err)
+	}
+	searches := func() int {
+		n := 0
+		for endpoint, byStatus := range e.sb.Counters().Requests {
+			if strings.HasSuffix(endpoint, "/search") {
+				n += byStatus[200]
+			}
+		}
+		return n
+	}
+	before := searches()
+	e.clock.Advance(cfg.CheckDelay)
+	ob.Wake(testWorkspace, testConnection)
+	e.waitAllFinal()
+	assertExactlyOnce(t, e, ids)
+	if got := searches() - before; got != 3 {
+		t.Errorf("the check took %d searches, want 3 (the first page, then one per half)", got)
+	}
+}
