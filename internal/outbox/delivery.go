@@ -60,10 +60,17 @@ func (d *delivery) run(ctx context.Context, items []*item) {
 		return
 	}
 
+	// MaxAge ends only events that HubSpot has not got, as far as the outbox can tell: never
+	// sent, sent without effect, or in doubt and just checked without being found. An event in
+	// doubt whose check has not concluded (the search failed, or the connection is held) may
+	// be in HubSpot, so it stays in doubt until a check concludes.
 	var live, expired []*item
 	for _, it := range fresh {
 		if d.now.Sub(it.row.CreateTime) > cfg.MaxAge {
 			reason := "not delivered within " + cfg.MaxAge.String()
+			if !it.row.InDoubtSince.IsZero() {
+				reason += "; a send's outcome was unknown, and HubSpot's search then found no engagement with its marker " + markerOf(it.row.ID)
+			}
 			if it.row.LastError != "" {
 				reason += "; last error: " + it.row.LastError
 			}

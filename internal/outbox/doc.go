@@ -13,6 +13,9 @@
 // event is recorded as "in doubt" before any request that may create it leaves. An event in
 // doubt (a 5xx, a reset, a lost response, or a crash mid-request) is never sent again before
 // a search for its marker, made CheckDelay after the send, says HubSpot does not have it.
+// The search reads every engagement it matches, past the 10,000 results one HubSpot query
+// pages through (check.go), so a check concludes unless the search fails; MaxAge does not
+// fail an event while it is in doubt, only once a check has not found it.
 // HubSpot's search is eventually consistent, so this holds when its index catches up within
 // CheckDelay: docs/outbox.md states the guarantee, in the same words as the README and the
 // LogTimelineEvent comment of service.proto (guarantee_doc_test.go holds them together).

@@ -70,7 +70,8 @@ type Config struct {
 	// shared limiter decides when each is sent.
 	Concurrency int
 	// MaxAge ends retrying: an event still undelivered this long after it was accepted fails
-	// (default 24 h). Held events age too.
+	// (default 24 h). Held events age too. An event in doubt may be in HubSpot: it fails only
+	// once a check has not found it, instead of being sent again.
 	MaxAge time.Duration
 	// BaseBackoff and MaxBackoff bound the exponential backoff between attempts (defaults 1 s
 	// and 5 min).

@@ -1,12 +1,14 @@
 package sandbox_test
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/connectflo/integrations/internal/sandbox"
+	"github.com/google/go-cmp/cmp"
 )
 
 // 25,000 contacts bulk-edited with one timestamp are all found by a search that pages by
@@ -71,6 +73,68 @@ func TestBulkEditOfManyRecordsIsFoundPastTheSearchCap(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Errorf("found %d contacts, want %d", len(seen), n)
+	}
+}
+
+// An import stores its records under one create time, searchable at once, or stores none of
+// them when one is invalid: what a search paging past the 10,000-result cap by create time
+// must then read by id.
+func TestImportRecordsSharesOneCreateTime(t *testing.T) {
+	note := func(body string) map[string]string {
+		return map[string]string{"hs_timestamp": "2026-03-10T09:00:00.000Z", "hs_note_body": body}
+	}
+	invalid := func(err error) bool { _, ok := errors.AsType[*sandbox.ValidationError](err); return ok }
+	conflict := func(err error) bool { return errors.Is(err, sandbox.ErrConflict) }
+	tests := []struct {
+		name    string
+		object  string
+		records []map[string]string
+		refused func(error) bool // nil: imported
+	}{
+		{"notes", "notes", []map[string]string{note("a"), note("b"), note("c")}, nil},
+		{"a read-only create time is refused like any write", "notes",
+			[]map[string]string{note("a"), {"hs_createdate": "2020-01-01T00:00:00.000Z", "hs_note_body": "b"}}, invalid},
+		{"an invalid value", "notes", []map[string]string{note("a"), {"hs_timestamp": "yesterday"}}, invalid},
+		{"an email twice in the import", "contacts", []map[string]string{{"email": "twice@import.example"}, {"email": "TWICE@import.example"}},
+			conflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{})
+			before := e.sb.RecordCount(e.acct.HubID, tt.object)
+			e.clock.Advance(time.Hour)
+			ids, err := e.sb.ImportRecords(e.acct.HubID, tt.object, tt.records)
+			if tt.refused != nil {
+				if !tt.refused(err) {
+					t.Fatalf("ImportRecords: %v, want it refused", err)
+				}
+				if got := e.sb.RecordCount(e.acct.HubID, tt.object); got != before {
+					t.Errorf("%d %s after a refused import, want the %d before it", got, tt.object, before)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			created := e.clock.Now().UTC().Format(isoMillis)
+			// Searchable at once (no search lag), one create time, in the order given.
+			body := e.do("POST", "/crm/v3/objects/"+tt.object+"/search", map[string]any{
+				"filterGroups": []any{map[string]any{"filters": []any{
+					map[string]any{"propertyName": "hs_createdate", "operator": "EQ", "value": created}}}},
+				"sorts":      []any{map[string]any{"propertyName": "hs_object_id", "direction": "ASCENDING"}},
+				"properties": []string{"hs_note_body", "hs_createdate"},
+			}).want(t, http.StatusOK)
+			var got, want []string
+			for i, r := range body.list("results") {
+				m := r.(map[string]any)
+				p := m["properties"].(map[string]any)
+				got = append(got, m["id"].(string)+" "+p["hs_note_body"].(string)+" "+p["hs_createdate"].(string))
+				want = append(want, ids[i]+" "+tt.records[i]["hs_note_body"]+" "+created)
+			}
+			if d := cmp.Diff(want, got); d != "" || len(ids) != len(tt.records) {
+				t.Errorf("imported %v; search by their create time (-want +got):\n%s", ids, d)
+			}
+		})
 	}
 }
 
