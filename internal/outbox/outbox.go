@@ -66,8 +66,11 @@ type Config struct {
 	Now               func() time.Time
 	// BatchSize is the number of engagements per batch create (default and maximum 100).
 	BatchSize int
-	// Concurrency is how many batches a connection's worker keeps in flight (default 4); the
-	// shared limiter decides when each is sent.
+	// Concurrency is how many batches a connection's worker keeps in flight (default 8); the
+	// shared limiter decides when each is sent. When a window opens on a backlog, each batch
+	// still writes its outcome and marks the next one before that slot sends again, so it is
+	// how fast the window's requests go out: the bench's drain sent its last window's 95
+	// requests in 1.3-1.5 s with 4, 0.8-1.1 s with 8.
 	Concurrency int
 	// MaxAge ends retrying: an event still undelivered this long after it was accepted fails
 	// (default 24 h). Held events age too. An event in doubt may be in HubSpot: it fails only
@@ -127,7 +130,7 @@ func (c Config) withDefaults() Config {
 		c.BatchSize = hubspot.MaxBatchInputs
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+		c.Concurrency = 8
 	}
 	def(&c.MaxAge, 24*time.Hour)
 	def(&c.BaseBackoff, time.Second)
