@@ -93,7 +93,8 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 	rs := startReplicas(t, bin, replicaCount, env, strings.TrimSpace(string(keyOut)),
 		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--db", dsn, "--log-format", "json",
 		"--hubspot-base-url", hub.URL, "--timeline-check-delay", "300ms", "--timeline-max-queued", fmt.Sprint(replicaEvents),
-		"--timeline-lease-ttl", "2s") // the killed replica never releases its lease: the others wait for it to expire
+		// The killed replica never releases its leases: the others wait for them to expire.
+		"--timeline-lease-ttl", "2s", "--webhook-lease-ttl", "2s")
 	ctx := context.Background()
 
 	// One connection, made through replica 1, seen alike by all.

@@ -58,7 +58,8 @@ type Config struct {
 	// hosts reach the sandbox's unauthenticated admin API.
 	SandboxAllowRemoteAdmin bool
 
-	PollLeaseTTL time.Duration // of each connection's poll lease
+	PollLeaseTTL    time.Duration // of each connection's poll lease
+	WebhookLeaseTTL time.Duration // of the lease of the process turning the webhook inbox into changes
 
 	// PollEvery, when set, is every connection's poll interval and the poller's tick, below
 	// the 10 s floor of a connection's interval: set by tests only (the PollEvery run

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connectflo/integrations/internal/changes"
 	"github.com/connectflo/integrations/internal/hubspot"
 	"github.com/connectflo/integrations/internal/outbox"
 	"github.com/connectflo/integrations/internal/poller"
@@ -25,20 +26,20 @@ func TestParseConfigPrecedence(t *testing.T) {
 			LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
 			HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, HubSpotAPIVersion: hubspot.DefaultAPIVersion, LegacyKeyFile: "data/encryption.keys", SandboxAddr: DefaultSandboxAddr, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 			TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, ChangesRetention: 7 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
-			PollOverlap: poller.DefaultOverlap, PollSearchShare: 1, PollLeaseTTL: poller.DefaultLeaseTTL,
+			PollOverlap: poller.DefaultOverlap, PollSearchShare: 1, PollLeaseTTL: poller.DefaultLeaseTTL, WebhookLeaseTTL: changes.DefaultInboxLeaseTTL,
 			MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes, DrainDelay: DefaultDrainDelay}},
 		{"flags", []string{"--grpc-addr", ":1", "--http-addr", ":2", "--db", "x/y.db", "--log-format", "json", "--shutdown-timeout", "3s", "--max-request-bytes", "2048",
 			"--hubspot-base-url", "http://127.0.0.1:8089", "--hubspot-timeout", "5s", "--hubspot-api-version", "v3", "--key-file", "k", "--sandbox-addr", ":3"},
 			Config{GRPCAddr: ":1", HTTPAddr: ":2", DBPath: "x/y.db", LogLevel: slog.LevelInfo, LogFormat: "json", ShutdownTimeout: 3 * time.Second, MaxRequestBytes: 2048,
 				HubSpotBaseURL: "http://127.0.0.1:8089", HubSpotTimeout: 5 * time.Second, HubSpotAPIVersion: hubspot.APIVersionV3, KeyFile: "k", SandboxAddr: ":3", UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, ChangesRetention: 7 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
-				PollOverlap: poller.DefaultOverlap, PollSearchShare: 1, PollLeaseTTL: poller.DefaultLeaseTTL,
+				PollOverlap: poller.DefaultOverlap, PollSearchShare: 1, PollLeaseTTL: poller.DefaultLeaseTTL, WebhookLeaseTTL: changes.DefaultInboxLeaseTTL,
 				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes, DrainDelay: DefaultDrainDelay}},
 		{"demo mode names no database or key file: runDemo makes temporary ones", []string{"--sandbox", "--sandbox-addr", "0.0.0.0:8089", "--sandbox-allow-remote-admin"},
 			Config{GRPCAddr: DefaultGRPCAddr, HTTPAddr: DefaultHTTPAddr, LogLevel: slog.LevelInfo, LogFormat: "text", ShutdownTimeout: DefaultShutdownTimeout, MaxRequestBytes: DefaultMaxRequestBytes,
 				HubSpotBaseURL: DefaultHubSpotBaseURL, HubSpotTimeout: DefaultHubSpotTimeout, HubSpotAPIVersion: hubspot.DefaultAPIVersion, Sandbox: true, SandboxAddr: "0.0.0.0:8089", SandboxAllowRemoteAdmin: true, UpsertMaxBatch: 100, CheckDelay: 30 * time.Second,
 				TimelineMaxQueued: outbox.DefaultMaxQueued, TimelineRetention: 30 * 24 * time.Hour, ChangesRetention: 7 * 24 * time.Hour, LeaseTTL: DefaultLeaseTTL,
-				PollOverlap: poller.DefaultOverlap, PollSearchShare: 1, PollLeaseTTL: poller.DefaultLeaseTTL,
+				PollOverlap: poller.DefaultOverlap, PollSearchShare: 1, PollLeaseTTL: poller.DefaultLeaseTTL, WebhookLeaseTTL: changes.DefaultInboxLeaseTTL,
 				MaxConnectionsPerWorkspace: 25, SchemaCacheBytes: DefaultSchemaCacheBytes, DrainDelay: DefaultDrainDelay}},
 	}
 	for _, tc := range cases {

@@ -73,6 +73,8 @@ func configOptions(c *Config) []option {
 			help: "how far back each poll reads again; it must exceed HubSpot's search lag (a few seconds), or a write indexed late is missed"},
 		{flag: "poll-lease-ttl", env: "INTEGRATIONS_POLL_LEASE_TTL", def: shortDuration(poller.DefaultLeaseTTL), value: duration(&c.PollLeaseTTL, 2*time.Second),
 			help: "one process polls each connection (a lease per connection in the database); a poll is cut at half of this and goes on at once from its saved cursor, and when the process dies without releasing its leases, a restart or another process polls after this long"},
+		{flag: "webhook-lease-ttl", env: "INTEGRATIONS_WEBHOOK_LEASE_TTL", def: shortDuration(changes.DefaultInboxLeaseTTL), value: duration(&c.WebhookLeaseTTL, minLeaseTTL),
+			help: "any process accepts HubSpot's webhooks, and one turns them into changes (a lease in the database); when it dies without releasing it, another process takes over after this long, and webhooks accepted meanwhile wait for it"},
 		{flag: "poll-search-share", env: "INTEGRATIONS_POLL_SEARCH_SHARE", def: "1", value: wholeNumber(&c.PollSearchShare, "of searches per second", 1, 5),
 			help: "of HubSpot's 5 searches per second per account, how many polling may use"},
 		{flag: "max-connections-per-workspace", env: "INTEGRATIONS_MAX_CONNECTIONS_PER_WORKSPACE", def: fmt.Sprint(connections.DefaultMaxPerWorkspace),

@@ -61,6 +61,7 @@ var optionCases = map[string]optionCase{
 		bad: "integrations.example.com", field: func(c Config) any { return c.PublicURL }},
 	"--timeline-lease-ttl": {a: "1s", b: "1m", wantA: time.Second, wantB: time.Minute, bad: "100ms", field: func(c Config) any { return c.LeaseTTL }},
 	"--poll-overlap":       {a: "5s", b: "2m", wantA: 5 * time.Second, wantB: 2 * time.Minute, bad: "0s", field: func(c Config) any { return c.PollOverlap }},
+	"--webhook-lease-ttl":  {a: "1s", b: "1m", wantA: time.Second, wantB: time.Minute, bad: "100ms", field: func(c Config) any { return c.WebhookLeaseTTL }},
 	"--poll-lease-ttl":     {a: "2s", b: "10m", wantA: 2 * time.Second, wantB: 10 * time.Minute, bad: "1s", field: func(c Config) any { return c.PollLeaseTTL }},
 	"--poll-search-share":  {a: "1", b: "5", wantA: 1, wantB: 5, bad: "6", field: func(c Config) any { return c.PollSearchShare }},
 	"--max-connections-per-workspace": {a: "2", b: "10000", wantA: 2, wantB: 10000, bad: "many",

@@ -190,7 +190,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	if notifier != nil {
 		// Replicas: webhook events any of them accepted are turned into changes by one at a
 		// time, the holder of the inbox lease, told of new events by notification.
-		s.inbox.Shared(changes.Sharing{Leases: s.store, Notifier: notifier})
+		s.inbox.Shared(changes.Sharing{Leases: s.store, Notifier: notifier, LeaseTTL: cfg.WebhookLeaseTTL})
 		if s.listener, err = pgnotify.NewListener(cfg.DBPath, pgnotify.To(s.feed, s.inbox), logger); err != nil {
 			return nil, err
 		}
