@@ -79,10 +79,11 @@ func (d *delivery) checkDoubtful(ctx context.Context, items []*item) (notFound [
 //
 // When more than the 10,000 results HubSpot lets one query page through
 // (hubspot.MaxSearchResults) match a chunk whose events span more than one occurred_at, its
-// halves are searched on their own: narrower ranges match fewer records. Otherwise a query
-// pages by offset up to that cap, and past it the search goes on with a new query that
-// starts where the last one ended (candidateQuery), so it reads every candidate however many
-// match.
+// halves are searched on their own: narrower ranges match fewer records. Otherwise the
+// search pages by keyset, never by offset: each page is a query of its own that starts where
+// the last one ended (candidateQuery), so it reads every candidate however many match (past
+// that cap), and an engagement deleted meanwhile cannot shift an unread one into a page
+// already read.
 func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, chunk []*item) (map[string][]string, error) {
 	since := chunk[0].row.InDoubtSince
 	for _, it := range chunk {
@@ -99,50 +100,28 @@ func (d *delivery) findMarkers(ctx context.Context, typ hubspot.EngagementType, 
 	}
 	found := map[string][]string{}
 	start := candidateQuery{from: true, t: since.UnixMilli()}
-	q := start
-	for {
-		req := q.request(lo, hi, body)
-		read := 0
-		var first, last hubspot.Object
-		for {
-			page, err := d.client.Search(ctx, string(typ), req)
-			if err != nil {
-				return nil, err
-			}
-			if q == start && req.After == "" && page.Total > hubspot.MaxSearchResults && len(chunk) > 1 && lo.Before(hi) {
-				// Narrower occurred_at ranges match fewer records: halves may each fit under
-				// the cap, which costs fewer searches than reading every candidate by keyset.
-				return d.findMarkersSplit(ctx, typ, chunk)
-			}
-			for _, obj := range page.Results {
-				// A new query reads the records at its first create time again: count each once.
-				if m := extractMarker(obj.Properties[body]); want[m] && !slices.Contains(found[m], string(obj.ID)) {
-					found[m] = append(found[m], string(obj.ID))
-				}
-			}
-			if len(found) == len(want) {
-				return found, nil
-			}
-			if n := len(page.Results); n > 0 {
-				if read == 0 {
-					first = page.Results[0]
-				}
-				last = page.Results[n-1]
-			}
-			read += len(page.Results)
-			next := ""
-			if page.Paging != nil {
-				next = page.Paging.NextAfter()
-			}
-			if next == "" || read >= hubspot.MaxSearchResults {
-				break
-			}
-			req.After = next
+	for q := start; ; {
+		page, err := d.client.Search(ctx, string(typ), q.request(lo, hi, body))
+		if err != nil {
+			return nil, err
 		}
-		switch {
-		case read >= hubspot.MaxSearchResults: // the query stopped at the cap: more may follow
-			var err error
-			if q, err = q.next(first, last); err != nil {
+		if q == start && page.Total > hubspot.MaxSearchResults && len(chunk) > 1 && lo.Before(hi) {
+			// Narrower occurred_at ranges match fewer records: halves may each match few
+			// enough to read, which costs fewer searches than reading every candidate.
+			return d.findMarkersSplit(ctx, typ, chunk)
+		}
+		for _, obj := range page.Results {
+			// A new query reads the records at its first create time again: count each once.
+			if m := extractMarker(obj.Properties[body]); want[m] && !slices.Contains(found[m], string(obj.ID)) {
+				found[m] = append(found[m], string(obj.ID))
+			}
+		}
+		if len(found) == len(want) {
+			return found, nil
+		}
+		switch n := len(page.Results); {
+		case n == hubspot.MaxSearchLimit: // a full page: more may follow
+			if q, err = q.next(page.Results[0], page.Results[n-1]); err != nil {
 				return nil, err
 			}
 		case q.tie: // every record at q.t is read: go on after it
@@ -170,17 +149,18 @@ func (d *delivery) findMarkersSplit(ctx context.Context, typ hubspot.EngagementT
 	return a, nil
 }
 
-// candidateQuery is one query of a check's search, which pages by offset only within a query
-// and past HubSpot's cap starts a new one where the last ended (keyset paging, as
-// internal/poller pages by modified time). HubSpot honours one sort per query, so records
-// created in one millisecond come in no stated order; a query is therefore one of:
+// candidateQuery is one page of a check's search: each page is a query of its own that
+// starts where the last one ended (keyset paging, as internal/poller pages by modified time),
+// so the search is not bound by the 10,000 results one query may page through and a record
+// deleted meanwhile shifts nothing. HubSpot honours one sort per query, so records created in
+// one millisecond come in no stated order; a query is therefore one of:
 //   - the scan: created after t (from: at or after t), sorted by hs_createdate; the first
-//     query is the scan from the check's start. A scan stopped at the cap goes on with the
-//     scan from the last create time it read: the records of that millisecond it read are
-//     read again (and found once), and those it did not are read;
+//     query is the scan from the check's start. A full page goes on with the scan from the
+//     last create time it read: the records of that millisecond it read are read again (and
+//     found once), and those it did not are read;
 //   - the tie query: created exactly at t with an id above id, sorted by hs_object_id, when
-//     the cap's worth of results of a scan all share t (the scan from t would read them
-//     again); it walks the records of t by id, 10,000 at a time, and the scan goes on after t.
+//     a full page of a scan all shares t (the scan from t would read it again); it walks the
+//     records of t by id, and the scan goes on after t.
 //
 // Each query goes on from a later create time than the last, or walks one millisecond by id,
 // so a check reads every candidate and ends.
@@ -217,8 +197,8 @@ func (q candidateQuery) request(lo, hi time.Time, body string) hubspot.SearchReq
 	return req
 }
 
-// next is the query that goes on after q stopped at the cap, first and last being the first
-// and the last result it read.
+// next is the query that goes on after q's full page, first and last being the first and the
+// last result it read.
 func (q candidateQuery) next(first, last hubspot.Object) (candidateQuery, error) {
 	if q.tie {
 		id, err := strconv.ParseInt(string(last.ID), 10, 64)

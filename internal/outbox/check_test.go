@@ -2,7 +2,9 @@ package outbox
 
 import (
 	"context"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,7 +227,7 @@ func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
 // A chunk of events in doubt whose search matches more than the cap is searched by halves
 // when its events span more than one occurred_at: here the other notes lie between the two
 // events' times, so each half matches none, and the check takes 3 searches (the first page,
-// then one per half) where reading every candidate takes 102.
+// then one per half) where reading every candidate takes 53.
 func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
 	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
@@ -271,5 +273,80 @@ func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 	assertExactlyOnce(t, e, ids)
 	if got := searches() - before; got != 3 {
 		t.Errorf("the check took %d searches, want 3 (the first page, then one per half)", got)
+	}
+}
+
+// Engagements deleted in HubSpot while a check pages do not hide the marker: each page is a
+// query of its own that starts after the last create time read, so a deletion in the pages
+// already read shifts nothing into them. (Paged by offset, the 10 notes deleted after the
+// first page moved the event's note, the 206th candidate, into the first page, already read,
+// and the event was sent a second time.)
+func TestInDoubtCheckFindsTheMarkerWhileEngagementsAreDeleted(t *testing.T) {
+	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
+	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.config()
+	cfg.CheckDelay = time.Hour
+	ob := e.start(cfg)
+	id := enqueueNotes(t, ob, e.contact("deleted-meanwhile@example.com"), 1)[0]
+	var row store.OutboxEvent
+	e.waitUntil("the event in doubt after a 503", func() bool {
+		var err error
+		row, err = e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+		return err == nil && !row.InDoubtSince.IsZero() && row.LastError != ""
+	})
+	ev, err := eventOf(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 205 other notes, the event's note (HubSpot applied the send late), 100 more: each a
+	// millisecond apart, so that the order of the search is the order of creation.
+	var others []string
+	create := func(props map[string]string) string {
+		e.clock.Advance(time.Millisecond)
+		id, err := e.sb.CreateRecord(e.hubID, "notes", props)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	other := map[string]string{"hs_timestamp": hubspotTime(ev.OccurredAt), "hs_note_body": "<p>another conversation</p>"}
+	for range 205 {
+		others = append(others, create(other))
+	}
+	want := create(engagementProperties(&ev))
+	for range 100 {
+		others = append(others, create(other))
+	}
+	var once sync.Once
+	deleteAfterFirstSearch := func(r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/search") {
+			once.Do(func() {
+				for _, id := range others[:10] {
+					if err := e.sb.DeleteRecord(e.hubID, "notes", id); err != nil {
+						t.Error(err)
+					}
+				}
+				e.clock.Advance(2 * testSearchLag) // the deletions are seen by the next search
+			})
+		}
+	}
+	e.afterRequest.Store(&deleteAfterFirstSearch)
+
+	e.clock.Advance(cfg.CheckDelay)
+	ob.Wake(testWorkspace, testConnection)
+	e.waitAllFinal()
+	got, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		Status, ObjectID string
+		Sends, Carrying  int
+	}
+	if d := cmp.Diff(outcome{store.OutboxDelivered, want, 1, 1},
+		outcome{got.Status, got.HubSpotObjectID, got.Attempts, markerCounts(e.sb, e.hubID)[markerOf(id)]}); d != "" {
+		t.Errorf("event after its check (-want +got):\n%s", d)
 	}
 }

@@ -56,6 +56,9 @@ type testEnv struct {
 	heldSaves atomic.Int64
 	// sandboxConns is the number of open connections to the sandbox.
 	sandboxConns atomic.Int64
+	// afterRequest, when set, runs after the sandbox has answered each request: what a test
+	// does "in HubSpot" between two of the outbox's requests.
+	afterRequest atomic.Pointer[func(*http.Request)]
 }
 
 // waitGuard turns a wait that never ends into a failure. No test asserts a speed with it: a
@@ -168,6 +171,9 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 	e.token = tok.Token
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.sb.ServeHTTP(w, r)
+		if f := e.afterRequest.Load(); f != nil {
+			(*f)(r)
+		}
 		e.changes.notify()
 	}))
 	e.srv.Config.ConnState = e.trackSandboxConn
