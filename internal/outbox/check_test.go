@@ -37,25 +37,12 @@ func TestInDoubtCheckPagesPastTheSearchResultCap(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
-			// The send answers 503: its outcome is unknown, and the event waits for its check.
-			if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
-				t.Fatal(err)
-			}
+			e.failFirstSend()
 			cfg := e.config()
 			cfg.CheckDelay = time.Hour // the test moves the clock past it once the notes are in
 			ob := e.start(cfg)
-			contact := e.contact("past-the-cap@example.com")
-			id := enqueueNotes(t, ob, contact, 1)[0]
-			var row store.OutboxEvent
-			e.waitUntil("the event in doubt after a 503", func() bool {
-				var err error
-				row, err = e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
-				return err == nil && row.Status == store.OutboxQueued && !row.InDoubtSince.IsZero() && row.LastError != ""
-			})
-			ev, err := eventOf(row)
-			if err != nil {
-				t.Fatal(err)
-			}
+			id := enqueueNotes(t, ob, e.contact("past-the-cap@example.com"), 1)[0]
+			ev := e.waitInDoubt(id)[0]
 
 			// Other notes at the event's hs_timestamp, created after its send.
 			other := map[string]string{"hs_timestamp": hubspotTime(ev.OccurredAt), "hs_note_body": "<p>another conversation</p>"}
@@ -76,21 +63,13 @@ func TestInDoubtCheckPagesPastTheSearchResultCap(t *testing.T) {
 			}
 			want := ""
 			if tt.inHubSpot {
+				var err error
 				if want, err = e.sb.CreateRecord(e.hubID, "notes", engagementProperties(&ev)); err != nil {
 					t.Fatal(err)
 				}
 			}
 
-			searches := func() int {
-				n := 0
-				for endpoint, byStatus := range e.sb.Counters().Requests {
-					if strings.HasSuffix(endpoint, "/search") {
-						n += byStatus[200]
-					}
-				}
-				return n
-			}
-			before := searches()
+			before := searchCount(e.sb)
 			e.clock.Advance(cfg.CheckDelay)
 			ob.Wake(testWorkspace, testConnection)
 			var got store.OutboxEvent
@@ -124,7 +103,7 @@ func TestInDoubtCheckPagesPastTheSearchResultCap(t *testing.T) {
 			if tt.inHubSpot {
 				candidates++
 			}
-			t.Logf("the check took %d searches for %d candidates", searches()-before, candidates)
+			t.Logf("the check took %d searches for %d candidates", searchCount(e.sb)-before, candidates)
 		})
 	}
 }
@@ -190,9 +169,7 @@ func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t, envOptions{})
-			if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
-				t.Fatal(err)
-			}
+			e.failFirstSend()
 			if tt.searchFails {
 				if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: "/crm/objects/2026-03/*/search", ErrorRates: map[int]float64{503: 1}}); err != nil {
 					t.Fatal(err)
@@ -202,10 +179,7 @@ func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
 			cfg.CheckDelay, cfg.MaxAge = time.Hour, 2*time.Hour
 			ob := e.start(cfg)
 			id := enqueueNotes(t, ob, e.contact("old-doubt@example.com"), 1)[0]
-			e.waitUntil("the event in doubt after a 503", func() bool {
-				row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
-				return err == nil && !row.InDoubtSince.IsZero() && row.LastError != ""
-			})
+			e.waitInDoubt(id)
 			e.clock.Advance(cfg.MaxAge + cfg.CheckDelay)
 			ob.Wake(testWorkspace, testConnection)
 			var got store.OutboxEvent
@@ -230,9 +204,7 @@ func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
 // then one per half) where reading every candidate takes 53.
 func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
-	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
-		t.Fatal(err)
-	}
+	e.failFirstSend()
 	cfg := e.config()
 	cfg.CheckDelay = time.Hour
 	ob := e.open(cfg)
@@ -240,15 +212,7 @@ func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 	if err := ob.Start(context.Background()); err != nil {        // one batch: both queued before
 		t.Fatal(err)
 	}
-	e.waitUntil("both events in doubt after a 503", func() bool {
-		for _, id := range ids {
-			row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
-			if err != nil || row.InDoubtSince.IsZero() || row.LastError == "" {
-				return false
-			}
-		}
-		return true
-	})
+	e.waitInDoubt(ids...)
 	between := note("", 0).OccurredAt.Add(500 * time.Millisecond)
 	notes := make([]map[string]string, candidatesPastTheCap)
 	for i := range notes {
@@ -257,21 +221,12 @@ func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 	if _, err := e.sb.ImportRecords(e.hubID, "notes", notes); err != nil {
 		t.Fatal(err)
 	}
-	searches := func() int {
-		n := 0
-		for endpoint, byStatus := range e.sb.Counters().Requests {
-			if strings.HasSuffix(endpoint, "/search") {
-				n += byStatus[200]
-			}
-		}
-		return n
-	}
-	before := searches()
+	before := searchCount(e.sb)
 	e.clock.Advance(cfg.CheckDelay)
 	ob.Wake(testWorkspace, testConnection)
 	e.waitAllFinal()
 	assertExactlyOnce(t, e, ids)
-	if got := searches() - before; got != 3 {
+	if got := searchCount(e.sb) - before; got != 3 {
 		t.Errorf("the check took %d searches, want 3 (the first page, then one per half)", got)
 	}
 }
@@ -283,23 +238,12 @@ func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 // and the event was sent a second time.)
 func TestInDoubtCheckFindsTheMarkerWhileEngagementsAreDeleted(t *testing.T) {
 	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
-	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
-		t.Fatal(err)
-	}
+	e.failFirstSend()
 	cfg := e.config()
 	cfg.CheckDelay = time.Hour
 	ob := e.start(cfg)
 	id := enqueueNotes(t, ob, e.contact("deleted-meanwhile@example.com"), 1)[0]
-	var row store.OutboxEvent
-	e.waitUntil("the event in doubt after a 503", func() bool {
-		var err error
-		row, err = e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
-		return err == nil && !row.InDoubtSince.IsZero() && row.LastError != ""
-	})
-	ev, err := eventOf(row)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := e.waitInDoubt(id)[0]
 	// 205 other notes, the event's note (HubSpot applied the send late), 100 more: each a
 	// millisecond apart, so that the order of the search is the order of creation.
 	var others []string
@@ -349,4 +293,43 @@ func TestInDoubtCheckFindsTheMarkerWhileEngagementsAreDeleted(t *testing.T) {
 		outcome{got.Status, got.HubSpotObjectID, got.Attempts, markerCounts(e.sb, e.hubID)[markerOf(id)]}); d != "" {
 		t.Errorf("event after its check (-want +got):\n%s", d)
 	}
+}
+
+// failFirstSend makes the next batch create answer 503: its outcome is unknown, and its
+// events wait in doubt for their check.
+func (e *testEnv) failFirstSend() {
+	e.t.Helper()
+	if _, err := e.sb.AddFault(sandbox.FaultRule{Method: "POST", Path: batchCreatePath, ErrorRates: map[int]float64{503: 1}, Count: 1}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitInDoubt waits until each event is QUEUED in doubt after a failed send, and returns them.
+func (e *testEnv) waitInDoubt(ids ...string) []Event {
+	e.t.Helper()
+	evs := make([]Event, len(ids))
+	for i, id := range ids {
+		e.waitUntil("event "+id+" in doubt after a failed send", func() bool {
+			row, err := e.st.GetOutboxEvent(context.Background(), testWorkspace, testConnection, id)
+			if err != nil || row.Status != store.OutboxQueued || row.InDoubtSince.IsZero() || row.LastError == "" {
+				return false
+			}
+			if evs[i], err = eventOf(row); err != nil {
+				e.t.Fatal(err)
+			}
+			return true
+		})
+	}
+	return evs
+}
+
+// searchCount is how many searches the sandbox has answered with 200.
+func searchCount(sb *sandbox.Sandbox) int {
+	n := 0
+	for endpoint, byStatus := range sb.Counters().Requests {
+		if strings.HasSuffix(endpoint, "/search") {
+			n += byStatus[200]
+		}
+	}
+	return n
 }
