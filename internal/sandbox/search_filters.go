@@ -182,29 +182,3 @@ func containsToken(value, token string) bool {
 	}
 	return false
 }
-
-// sortRecords applies one sort; records without the value sort last either way.
-func (c *call) sortRecords(ot *objectType, rs []*record, s searchSort) {
-	p, ok := c.acct.schema[ot.name].live(s.PropertyName)
-	if !ok {
-		return
-	}
-	desc := strings.EqualFold(s.Direction, "DESCENDING")
-	slices.SortStableFunc(rs, func(x, y *record) int {
-		vx, okx := x.props[s.PropertyName]
-		vy, oky := y.props[s.PropertyName]
-		switch {
-		case !okx && !oky:
-			return 0
-		case !okx:
-			return 1
-		case !oky:
-			return -1
-		}
-		n := compareValues(p, vx, vy)
-		if desc {
-			return -n
-		}
-		return n
-	})
-}
