@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -148,21 +147,7 @@ func valuesEqual(p *Property, stored, want string) bool {
 }
 
 func compareValues(p *Property, a, b string) int {
-	switch p.Type {
-	case "number":
-		x, err1 := strconv.ParseFloat(a, 64)
-		y, err2 := strconv.ParseFloat(b, 64)
-		if err1 == nil && err2 == nil {
-			return cmp.Compare(x, y)
-		}
-	case "date", "datetime":
-		x, ok1 := parseHubSpotTime(a)
-		y, ok2 := parseHubSpotTime(b)
-		if ok1 && ok2 {
-			return x.Compare(y)
-		}
-	}
-	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	return parseValue(p, a).compare(p, parseValue(p, b))
 }
 
 // containsToken matches a word of the value, case-insensitively; '*' in the token is a

@@ -53,36 +53,47 @@ func (c *call) sortRecords(ot *objectType, rs []*record, s searchSort) {
 // each comparison (a sort of 25,000 records compares some 400,000 pairs), and its rank among
 // ties.
 type sortKey struct {
-	r     *record
-	has   bool // the record holds a value
+	r    *record
+	has  bool // the record holds a value
+	v    parsedValue
+	rank int
+}
+
+func newSortKey(p *Property, r *record, prop string, rank int) sortKey {
+	k := sortKey{r: r, rank: rank}
+	if v, ok := r.props[prop]; ok {
+		k.has, k.v = true, parseValue(p, v)
+	}
+	return k
+}
+
+func (x sortKey) compare(p *Property, y sortKey) int { return x.v.compare(p, y.v) }
+
+// parsedValue is a property value read for comparison: as a number or a time when the
+// property has that type and the value parses, and as lower-cased text.
+type parsedValue struct {
 	lower string
 	num   float64
 	numOK bool
 	at    time.Time
 	atOK  bool
-	rank  int
 }
 
-func newSortKey(p *Property, r *record, prop string, rank int) sortKey {
-	k := sortKey{r: r, rank: rank}
-	v, ok := r.props[prop]
-	if !ok {
-		return k
-	}
-	k.has, k.lower = true, strings.ToLower(v)
+func parseValue(p *Property, v string) parsedValue {
+	pv := parsedValue{lower: strings.ToLower(v)}
 	switch p.Type {
 	case "number":
 		f, err := strconv.ParseFloat(v, 64)
-		k.num, k.numOK = f, err == nil
+		pv.num, pv.numOK = f, err == nil
 	case "date", "datetime":
-		k.at, k.atOK = parseHubSpotTime(v)
+		pv.at, pv.atOK = parseHubSpotTime(v)
 	}
-	return k
+	return pv
 }
 
-// compare orders two values as compareValues does: by number or time when both parse as
-// the property's type, else as lower-cased text.
-func (x sortKey) compare(p *Property, y sortKey) int {
+// compare orders two values of p: by number or time when both parse as its type, else as
+// lower-cased text. Filters (compareValues) and sorts compare alike.
+func (x parsedValue) compare(p *Property, y parsedValue) int {
 	switch {
 	case p.Type == "number" && x.numOK && y.numOK:
 		return cmp.Compare(x.num, y.num)
