@@ -17,8 +17,9 @@ type Options struct {
 	// Now returns the current time. Tests inject a fake clock to drive the rolling
 	// window, the daily reset and outage windows deterministically.
 	Now func() time.Time
-	// Seed feeds every random choice (fault dice, jitter, batch result order, ids of
-	// tokens and correlation ids), so a run can be replayed.
+	// Seed feeds every random choice (fault dice, jitter, batch result order, the order of
+	// search results the sort ties, ids of tokens and correlation ids), so a run can be
+	// replayed.
 	Seed uint64
 	// Limits overrides HubSpot's rate limits; zero fields keep the defaults.
 	Limits Limits

@@ -138,8 +138,9 @@ func (req *searchRequest) validate(lim SearchLimits) string {
 }
 
 // searchObjects answers POST /crm/v3/objects/{type}/search: groups ORed, filters
-// ANDed, one sort honoured, "after" a stringified offset, results capped at 10,000, and
-// writes seen only once the search lag has passed.
+// ANDed, one sort honoured (its ties shuffled on every call: sortRecords), "after" a
+// stringified offset, results capped at 10,000, and writes seen only once the search lag
+// has passed.
 func searchObjects(c *call) reply {
 	ot, rep, ok := c.objectType("objectType", accessRead)
 	if !ok {
@@ -183,7 +184,7 @@ func searchObjects(c *call) reply {
 			hits = append(hits, r)
 		}
 	}
-	if len(req.Sorts) > 0 { // HubSpot honours only the first sort
+	if len(req.Sorts) > 0 { // HubSpot honours only the first sort; without one, id order
 		c.sortRecords(ot, hits, req.Sorts[0])
 	}
 

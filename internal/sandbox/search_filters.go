@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -148,21 +147,7 @@ func valuesEqual(p *Property, stored, want string) bool {
 }
 
 func compareValues(p *Property, a, b string) int {
-	switch p.Type {
-	case "number":
-		x, err1 := strconv.ParseFloat(a, 64)
-		y, err2 := strconv.ParseFloat(b, 64)
-		if err1 == nil && err2 == nil {
-			return cmp.Compare(x, y)
-		}
-	case "date", "datetime":
-		x, ok1 := parseHubSpotTime(a)
-		y, ok2 := parseHubSpotTime(b)
-		if ok1 && ok2 {
-			return x.Compare(y)
-		}
-	}
-	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	return parseValue(p, a).compare(p, parseValue(p, b))
 }
 
 // containsToken matches a word of the value, case-insensitively; '*' in the token is a
@@ -181,30 +166,4 @@ func containsToken(value, token string) bool {
 		}
 	}
 	return false
-}
-
-// sortRecords applies one sort; records without the value sort last either way.
-func (c *call) sortRecords(ot *objectType, rs []*record, s searchSort) {
-	p, ok := c.acct.schema[ot.name].live(s.PropertyName)
-	if !ok {
-		return
-	}
-	desc := strings.EqualFold(s.Direction, "DESCENDING")
-	slices.SortStableFunc(rs, func(x, y *record) int {
-		vx, okx := x.props[s.PropertyName]
-		vy, oky := y.props[s.PropertyName]
-		switch {
-		case !okx && !oky:
-			return 0
-		case !okx:
-			return 1
-		case !oky:
-			return -1
-		}
-		n := compareValues(p, vx, vy)
-		if desc {
-			return -n
-		}
-		return n
-	})
 }
