@@ -915,7 +915,11 @@ type SearchRecordsRequest struct {
 	Properties []string `protobuf:"bytes,5,rep,name=properties,proto3" json:"properties,omitempty"`
 	// At most this many records (default 10, at most 200).
 	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// next_page_token of the previous page; the other fields must not change.
+	// next_page_token of the previous page; the other fields must not change. Pages are
+	// HubSpot's: a page token counts the results before it, so records written while you page,
+	// and records that share the sort's value (HubSpot states no order among them), can be
+	// repeated or skipped from one page to the next. To follow what changes, use WatchChanges
+	// or ListChanges.
 	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
