@@ -36,10 +36,7 @@ func TestInDoubtCheckPagesPastTheSearchResultCap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
-			e.failFirstSend()
-			cfg := e.config()
-			cfg.CheckDelay = time.Hour // the test moves the clock past it once the notes are in
+			e, cfg := newCheckEnv(t)
 			ob := e.start(cfg)
 			id := enqueueNotes(t, ob, e.contact("past-the-cap@example.com"), 1)[0]
 			ev := e.waitInDoubt(id)[0]
@@ -203,10 +200,7 @@ func TestMaxAgeEndsAnEventInDoubtOnlyAfterItsCheck(t *testing.T) {
 // events' times, so each half matches none, and the check takes 3 searches (the first page,
 // then one per half) where reading every candidate takes 53.
 func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
-	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
-	e.failFirstSend()
-	cfg := e.config()
-	cfg.CheckDelay = time.Hour
+	e, cfg := newCheckEnv(t)
 	ob := e.open(cfg)
 	ids := enqueueNotes(t, ob, e.contact("split@example.com"), 2) // occurred 1 s apart
 	if err := ob.Start(context.Background()); err != nil {        // one batch: both queued before
@@ -237,10 +231,7 @@ func TestInDoubtCheckSplitsAWideChunkPastTheCap(t *testing.T) {
 // first page moved the event's note, the 206th candidate, into the first page, already read,
 // and the event was sent a second time.)
 func TestInDoubtCheckFindsTheMarkerWhileEngagementsAreDeleted(t *testing.T) {
-	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
-	e.failFirstSend()
-	cfg := e.config()
-	cfg.CheckDelay = time.Hour
+	e, cfg := newCheckEnv(t)
 	ob := e.start(cfg)
 	id := enqueueNotes(t, ob, e.contact("deleted-meanwhile@example.com"), 1)[0]
 	ev := e.waitInDoubt(id)[0]
@@ -293,6 +284,18 @@ func TestInDoubtCheckFindsTheMarkerWhileEngagementsAreDeleted(t *testing.T) {
 		outcome{got.Status, got.HubSpotObjectID, got.Attempts, markerCounts(e.sb, e.hubID)[markerOf(id)]}); d != "" {
 		t.Errorf("event after its check (-want +got):\n%s", d)
 	}
+}
+
+// newCheckEnv is an env for tests of the in-doubt check: searches as fast as the test asks,
+// the first send failing with an unknown outcome, and a CheckDelay (an hour) that the test
+// passes with the clock once HubSpot holds what the check must page through.
+func newCheckEnv(t *testing.T) (*testEnv, Config) {
+	t.Helper()
+	e := newTestEnv(t, envOptions{limits: sandbox.Limits{PerWindow: 50, Window: time.Second, SearchPerSecond: 1000}})
+	e.failFirstSend()
+	cfg := e.config()
+	cfg.CheckDelay = time.Hour
+	return e, cfg
 }
 
 // failFirstSend makes the next batch create answer 503: its outcome is unknown, and its
