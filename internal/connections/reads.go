@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/connectflo/integrations/internal/store"
 )
@@ -31,35 +32,31 @@ type readTurn struct {
 	waiting int       // Gets that joined this turn without running it
 }
 
-// get returns read's answer for key from a read begun after the call.
+// get returns read's answer for key from a read begun after the call. The read runs on its
+// own goroutine, so every Get, the one that started it too, leaves when its context ends.
 func (r *connectionReads) get(ctx context.Context, key string, read func(context.Context) (store.Connection, error)) (store.Connection, error) {
 	r.mu.Lock()
 	if r.turns == nil {
 		r.turns = map[string]*readTurn{}
 	}
-	cur := r.turns[key]
-	if cur == nil {
-		t := &readTurn{done: make(chan struct{})}
+	var t *readTurn
+	switch cur := r.turns[key]; {
+	case cur == nil: // no read under way: begin one
+		t = &readTurn{done: make(chan struct{})}
 		r.turns[key] = t
-		r.mu.Unlock()
-		r.run(ctx, key, t, read)
-		return t.answer(ctx)
-	}
-	t := cur.next
-	runs := t == nil
-	if runs {
+		go r.run(ctx, key, t, read)
+	case cur.next == nil: // a read under way began before this call: queue the next one
 		t = &readTurn{done: make(chan struct{})}
 		cur.next = t
-	} else {
+		go func() {
+			<-cur.done
+			r.run(ctx, key, t, read)
+		}()
+	default: // the next read is queued already: share it
+		t = cur.next
 		t.waiting++
 	}
 	r.mu.Unlock()
-	if runs {
-		// No select on ctx: the Gets that joined this turn wait for it; the wait is one read.
-		<-cur.done
-		r.run(ctx, key, t, read)
-		return t.answer(ctx)
-	}
 	select {
 	case <-t.done:
 		return t.answer(ctx)
@@ -68,10 +65,16 @@ func (r *connectionReads) get(ctx context.Context, key string, read func(context
 	}
 }
 
+// readTimeout bounds a read whose Gets may all have left: it no longer ends with theirs.
+const readTimeout = 30 * time.Second
+
 // run makes t's read, hands the key to the turn that queued behind it, and answers t's Gets.
-// The read does not end with the context of the Get that runs it: others wait for it.
+// The read does not end with the context of the Get that began it (others share it), only
+// after readTimeout.
 func (r *connectionReads) run(ctx context.Context, key string, t *readTurn, read func(context.Context) (store.Connection, error)) {
-	t.conn, t.err = read(context.WithoutCancel(ctx))
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+	t.conn, t.err = read(rctx)
+	cancel()
 	r.mu.Lock()
 	if t.next != nil {
 		r.turns[key] = t.next

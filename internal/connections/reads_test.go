@@ -137,3 +137,27 @@ func TestConnectionReadsErrorsAndCancellation(t *testing.T) {
 		}
 	}
 }
+
+// The Get that begins a read leaves when its context ends, like those that share it: the
+// read goes on for the others (and ends after readTimeout at the latest).
+func TestConnectionReadsTheFirstGetLeavesOnItsContext(t *testing.T) {
+	var r connectionReads
+	row := &fakeRow{hold: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.get(ctx, "c", row.read)
+		errc <- err
+	}()
+	for row.reads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) { // while its read is still held
+		t.Errorf("the first Get after its context ended: %v, want context.Canceled", err)
+	}
+	close(row.hold)
+	if c, err := r.get(context.Background(), "c", row.read); err != nil || c.ID != "c" {
+		t.Errorf("a Get after the held read: %+v, %v", c, err)
+	}
+}
