@@ -145,9 +145,12 @@ func (m *Manager) replayed(ctx context.Context, workspace, requestID string) (st
 	return c, err == nil, err
 }
 
-// Get returns a connection.
+// Get returns a connection, from a read of its row begun after the call (concurrent Gets of
+// one connection share one; see connectionReads).
 func (m *Manager) Get(ctx context.Context, name resname.Connection) (store.Connection, error) {
-	c, err := m.store.GetConnection(ctx, name.Workspace, name.ID)
+	c, err := m.reads.get(ctx, name.String(), func(ctx context.Context) (store.Connection, error) {
+		return m.store.GetConnection(ctx, name.Workspace, name.ID)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Connection{}, ErrNotFound
 	}

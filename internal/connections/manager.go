@@ -103,6 +103,8 @@ type Manager struct {
 
 	mu       sync.Mutex
 	limiters map[int64]*hubspot.Limiter // HubSpot app id → its shared 10-second budget
+
+	reads connectionReads // Get's reads of connection rows
 }
 
 // New returns a Manager.

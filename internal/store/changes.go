@@ -279,25 +279,59 @@ func (s *Store) RecordOwnWritesOf(ctx context.Context, batch []OwnWritesOf, now 
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	locks := make([]string, 0, len(batch))
+	var writes []ownWriteOf
 	for _, b := range batch {
 		locks = append(locks, changeLock(b.UID))
+		for _, w := range b.Writes {
+			writes = append(writes, ownWriteOf{b.UID, w})
+		}
 	}
 	if err := s.lockKeys(ctx, tx, locks...); err != nil {
 		return err
 	}
-	for _, b := range batch {
-		for _, w := range b.Writes {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO own_writes (connection_uid, object_type, record_id, updated_ms, write_ms) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, b.UID, w.ObjectType, w.RecordID, w.UpdatedAt.UnixMilli(), now.UnixMilli()); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE changes SET self_written = 1 WHERE connection_uid = ? AND object_type = ? AND record_id = ? AND occur_ms = ?`,
-				b.UID, w.ObjectType, w.RecordID, w.UpdatedAt.UnixMilli()); err != nil {
-				return err
-			}
+	// Two statements per chunk of writes, not two per write: every UpsertContact call waits
+	// for its write here before it answers, and on PostgreSQL each statement is a round trip.
+	// With two per write, the groups of a batch's answered callers (~70 writes) took 12.6 ms
+	// on average, a caller waited 25 ms, and every batch cycle of a busy connection was that
+	// much longer: a window's 100 requests went out over ~2.2 s instead of ~1.5 s.
+	for chunk := range slices.Chunk(writes, ownWritesPerStatement) {
+		insert, update := ownWritesStatements(len(chunk))
+		insertArgs := make([]any, 0, 5*len(chunk))
+		updateArgs := make([]any, 0, 4*len(chunk))
+		for _, o := range chunk {
+			updated := o.w.UpdatedAt.UnixMilli()
+			insertArgs = append(insertArgs, o.uid, o.w.ObjectType, o.w.RecordID, updated, now.UnixMilli())
+			updateArgs = append(updateArgs, o.uid, o.w.ObjectType, o.w.RecordID, updated)
+		}
+		if _, err := tx.ExecContext(ctx, insert, insertArgs...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, update, updateArgs...); err != nil {
+			return err
 		}
 	}
 	return tx.Commit()
+}
+
+// ownWritesPerStatement bounds the writes one statement of RecordOwnWritesOf carries: 5
+// arguments each, far below either engine's limit on a statement's (SQLite 32,766,
+// PostgreSQL 65,535).
+const ownWritesPerStatement = 200
+
+// ownWriteOf is one write of RecordOwnWritesOf with its connection.
+type ownWriteOf struct {
+	uid string
+	w   OwnWrite
+}
+
+// ownWritesStatements are RecordOwnWritesOf's statements for n writes: the insert of their
+// own_writes rows, and the update marking the changes of each record and time self-written.
+func ownWritesStatements(n int) (insert, update string) {
+	insert = `INSERT INTO own_writes (connection_uid, object_type, record_id, updated_ms, write_ms) VALUES (?, ?, ?, ?, ?)` +
+		strings.Repeat(", (?, ?, ?, ?, ?)", n-1) + ` ON CONFLICT DO NOTHING`
+	update = `UPDATE changes SET self_written = 1 WHERE (connection_uid = ? AND object_type = ? AND record_id = ? AND occur_ms = ?)` +
+		strings.Repeat(" OR (connection_uid = ? AND object_type = ? AND record_id = ? AND occur_ms = ?)", n-1)
+	return insert, update
 }
 
 // AddToInbox stores accepted webhook events durably, and counts one webhook request received

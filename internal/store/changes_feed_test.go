@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -245,5 +246,65 @@ func testConnectionLookups(t *testing.T, e storetest.Engine) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+// A group of own writes larger than one statement carries (two connections, several object
+// types, a write repeated) marks self-written exactly the changes of a written record at its
+// written time, whichever chunk its write fell in, and stores each write once.
+func TestRecordOwnWritesOfManyWrites(t *testing.T) {
+	storetest.OnEachEngine(t, testRecordOwnWritesOfManyWrites)
+}
+
+func testRecordOwnWritesOfManyWrites(t *testing.T, e storetest.Engine) {
+	s, _ := openOn(t, e)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	n := 2*ownWritesPerStatement + 50
+	var changes []Change
+	for i := range n {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		rec := fmt.Sprint(i)
+		changes = append(changes,
+			Change{Key: "w" + rec, ObjectType: "contacts", RecordID: rec, Kind: "UPDATED", Occur: at, Detect: at, Source: "WEBHOOK"},
+			// Not written: the same record at another time, and another type at the time.
+			Change{Key: "later" + rec, ObjectType: "contacts", RecordID: rec, Kind: "UPDATED", Occur: at.Add(time.Hour), Detect: at, Source: "WEBHOOK"},
+			Change{Key: "deal" + rec, ObjectType: "deals", RecordID: rec, Kind: "UPDATED", Occur: at, Detect: at, Source: "WEBHOOK"})
+	}
+	for _, uid := range []string{"uid-1", "uid-2"} {
+		if _, err := s.IngestChanges(ctx, uid, changes, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// uid-1 wrote every contact; uid-2 every other one, its first write twice.
+	var mine, theirs []OwnWrite
+	for i := range n {
+		w := OwnWrite{ObjectType: "contacts", RecordID: fmt.Sprint(i), UpdatedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+		mine = append(mine, w)
+		if i%2 == 0 {
+			theirs = append(theirs, w)
+		}
+	}
+	theirs = append(theirs, theirs[0])
+	if err := s.RecordOwnWritesOf(ctx, []OwnWritesOf{{UID: "uid-1", Writes: mine}, {UID: "uid-2", Writes: theirs}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, uid := range []string{"uid-1", "uid-2"} {
+		list, err := s.ListChanges(ctx, uid, 0, nil, 3*n)
+		if err != nil || len(list) != 3*n {
+			t.Fatalf("%s: %d changes, %v; want %d", uid, len(list), err, 3*n)
+		}
+		for _, c := range list {
+			var i int
+			fmt.Sscan(c.RecordID, &i)
+			want := c.Key == "w"+c.RecordID && (uid == "uid-1" || i%2 == 0)
+			if c.SelfWritten != want {
+				t.Errorf("%s: change %s self-written %v, want %v", uid, c.Key, c.SelfWritten, want)
+			}
+		}
+	}
+	var stored int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM own_writes`).Scan(&stored); err != nil || stored != n+(n+1)/2 {
+		t.Errorf("own writes stored: %d, %v; want %d", stored, err, n+(n+1)/2)
 	}
 }
